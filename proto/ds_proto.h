@@ -1,0 +1,116 @@
+/*  ds_proto.h - darkscope's wire protocol (msgpack), see proto/PROTOCOL.md.
+
+    Every internal message (batches, end-of-stream, status) is a msgpack
+    array that begins [magic "DSK", version, type, ...]; those three are
+    checked before anything else.  Client queries and replies are the maps
+    of DESIGN.md §6 ({"v":1,"q":NAME,"args":{...}} -> {"v":1,"ok":...}).
+
+    Decoders treat input as hostile: frames are capped at DS_FRAME_MAX,
+    every declared count is checked against the bytes that remain before
+    anything is allocated, and there is one error exit per decoder.
+    Topics on PUB/SUB are fixed width ("pkt.0003", "lab.0003") so no topic
+    is a prefix of another.
+*/
+#ifndef DS_PROTO_H
+#define DS_PROTO_H
+
+#include <msgpack.h>
+#include "../services/common/batch.h"
+
+#define DS_PROTO_MAGIC      "DSK"
+#define DS_PROTO_VERSION    1
+#define DS_FRAME_MAX        (64u * 1024 * 1024)     //  bytes, any frame
+#define DS_TOPIC_LEN        8                       //  "pkt.0003"
+#define DS_SHARDS_MAX       9999
+
+//  Message types: append only, never renumber.
+typedef enum {
+    DS_MSG_BATCH    = 1,            //  packet batch (ingest -> labeler)
+    DS_MSG_LABELLED = 2,            //  labelled batch (labeler -> aggregator)
+    DS_MSG_EOS      = 3,            //  end of one (sensor, shard) stream
+    DS_MSG_HELLO    = 4             //  publisher announces itself (optional)
+} ds_msg_type_t;
+
+//  Decoder results: 0 is success, each failure distinct.
+typedef enum {
+    DS_OK             = 0,
+    DS_ERR_MALFORMED  = -1,         //  not a valid encoding / bounds violated
+    DS_ERR_MAGIC      = -2,         //  does not start with the magic
+    DS_ERR_VERSION    = -3,         //  unknown protocol version
+    DS_ERR_TYPE       = -4,         //  unknown or unexpected message type
+    DS_ERR_TOO_BIG    = -5,         //  frame or count above a ceiling
+    DS_ERR_NOMEM      = -6
+} ds_result_t;
+
+//  Human-readable name of a ds_result_t.
+const char *ds_result_str (int result);
+
+//  Writes the topic of a shard ("pkt.0003" for prefix "pkt") into buf (>= 9).
+void ds_topic_format (char *buf, const char *prefix, uint32_t shard);
+
+//  Checks magic and version and returns the message type in *type.
+int ds_msg_peek (const uint8_t *data, size_t size, int *type);
+
+//  Encodes a batch (DS_MSG_BATCH, or DS_MSG_LABELLED if batch->labelled).
+int ds_batch_encode (const ds_batch_t *batch, msgpack_sbuffer *out);
+
+//  Decodes a batch message into `into`, growing it up to DS_BATCH_MAX_CAPACITY.
+int ds_batch_decode (const uint8_t *data, size_t size, ds_batch_t *into);
+
+//  End of one stream: after `batches` batches (seq 0..batches-1).
+typedef struct {
+    uint32_t sensor;
+    uint32_t shard;
+    uint64_t batches;               //  batches sent on this stream
+    uint64_t records;               //  records sent on this stream
+} ds_eos_t;
+
+int ds_eos_encode (const ds_eos_t *eos, msgpack_sbuffer *out);
+int ds_eos_decode (const uint8_t *data, size_t size, ds_eos_t *eos);
+
+//  A query (client request, and the query service's fan-out to shards).
+//  Unset fields keep the defaults that ds_query_init() gives.
+typedef struct {
+    char name [32];                 //  "overview", "ports", "partial", ...
+    char first_day [11];            //  "YYYY-MM-DD" or "" (all days)
+    char last_day [11];             //  "YYYY-MM-DD" or "" (last day seen)
+    int64_t min_packets;            //  default 10
+    char class_name [DS_NAME_MAX];  //  pattern: "" = all classes
+    int64_t from_us;                //  pattern time range, INT64_MIN = open
+    int64_t to_us;                  //  INT64_MAX = open
+    int64_t bin_s;                  //  pattern bin width, default 60
+    char ip [64];                   //  lookup argument
+    char part [32];                 //  fan-out: which partial ("overview", ...)
+} ds_query_t;
+
+//  Sets every field to its default.
+void ds_query_init (ds_query_t *query);
+
+//  Encodes {"v":1,"q":name,"args":{...}} with the fields that differ from
+//  their defaults.
+int ds_query_encode (const ds_query_t *query, msgpack_sbuffer *out);
+
+//  Decodes a request; on failure writes a reason into err.
+int ds_query_decode (const uint8_t *data, size_t size, ds_query_t *query,
+                     char *err, size_t err_size);
+
+//  Starts a success reply: packs {"v":1,"ok":true,"result": and leaves the
+//  packer positioned for the caller to pack exactly one result object.
+void ds_reply_ok_begin (msgpack_packer *pk);
+
+//  Encodes {"v":1,"ok":false,"error":message}.
+int ds_reply_error (msgpack_sbuffer *out, const char *message);
+
+//  Checks that data is exactly one well-formed msgpack object whose every
+//  declared count fits in the bytes that remain, nesting <= max_depth.
+//  Only after this is it safe to hand data to msgpack_unpack().
+int ds_mp_validate (const uint8_t *data, size_t size, int max_depth);
+
+//  Validates then unpacks one object into zone-backed *obj.
+int ds_mp_unpack (const uint8_t *data, size_t size, msgpack_zone *zone,
+                  msgpack_object *obj);
+
+//  Looks up key in a msgpack map object; NULL if absent or not a map.
+const msgpack_object *ds_mp_get (const msgpack_object *map, const char *key);
+
+#endif

@@ -1,0 +1,14 @@
+/*  darkscope-aggregator - placeholder until its logic lands. */
+#include <stdio.h>
+#include <string.h>
+
+int
+main (int argc, char **argv)
+{
+    if (argc > 1 && strcmp (argv [1], "--help") == 0) {
+        printf ("Usage: darkscope-aggregator [OPTIONS]\n\nThe aggregator service (not built yet).\n");
+        return 0;
+    }
+    fprintf (stderr, "darkscope-aggregator: not built yet\n");
+    return 1;
+}

@@ -1,0 +1,156 @@
+/*  opts.c - see opts.h. */
+#include "opts.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const ds_opt_t *
+s_find (const ds_opt_t *opts, const char *name, size_t len)
+{
+    for (const ds_opt_t *o = opts; o->name; o++)
+        if (strlen (o->name) == len && memcmp (o->name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+static int
+s_set (const ds_opt_t *o, const char *value, const char *origin)
+{
+    switch (o->type) {
+        case DS_OPT_STRING:
+            *(const char **) o->target = value;
+            return 0;
+        case DS_OPT_INT: {
+            char *end;
+            errno = 0;
+            long long v = strtoll (value, &end, 10);
+            if (errno || end == value || *end) {
+                fprintf (stderr, "error: %s --%s expects a number, got '%s'\n",
+                         origin, o->name, value);
+                return -1;
+            }
+            *(int64_t *) o->target = v;
+            return 0;
+        }
+        case DS_OPT_BOOL:
+            *(bool *) o->target = strcmp (value, "0") != 0
+                                  && strcmp (value, "false") != 0
+                                  && strcmp (value, "no") != 0;
+            return 0;
+        case DS_OPT_LIST: {
+            ds_strlist_t *list = o->target;
+            if (list->count == DS_STRLIST_MAX) {
+                fprintf (stderr, "error: too many --%s values (max %d)\n",
+                         o->name, DS_STRLIST_MAX);
+                return -1;
+            }
+            list->items [list->count++] = value;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+//  DARKSCOPE_<NAME>: list options split on ','.  The strings live for the
+//  whole process (environment copies are leaked on purpose, once).
+static int
+s_from_env (const ds_opt_t *opts)
+{
+    for (const ds_opt_t *o = opts; o->name; o++) {
+        char var [128] = "DARKSCOPE_";
+        size_t n = strlen (var);
+        for (const char *c = o->name; *c && n < sizeof var - 1; c++)
+            var [n++] = *c == '-' ? '_' : (char) toupper ((unsigned char) *c);
+        var [n] = 0;
+        const char *value = getenv (var);
+        if (!value || !*value)
+            continue;
+        if (o->type == DS_OPT_LIST) {
+            char *copy = strdup (value);
+            for (char *save = NULL, *tok = strtok_r (copy, ",", &save); tok;
+                 tok = strtok_r (NULL, ",", &save))
+                if (s_set (o, tok, var))
+                    return -1;
+        }
+        else
+        if (s_set (o, value, var))
+            return -1;
+    }
+    return 0;
+}
+
+void
+ds_opts_usage (const ds_opt_t *opts, const char *usage)
+{
+    printf ("%s\n", usage);
+    if (!opts->name)
+        return;
+    printf ("Options (each also read from DARKSCOPE_<NAME>; a flag wins over the variable):\n");
+    for (const ds_opt_t *o = opts; o->name; o++) {
+        char left [64];
+        snprintf (left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "",
+                  o->arg ? o->arg : "");
+        printf ("  %-24s %s\n", left, o->help);
+    }
+    printf ("  %-24s %s\n", "--help", "print this help and exit");
+}
+
+int
+ds_opts_parse (int argc, char **argv, int first, const ds_opt_t *opts,
+               const char *usage, ds_strlist_t *positional)
+{
+    for (int i = first; i < argc; i++)
+        if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
+            ds_opts_usage (opts, usage);
+            return 1;
+        }
+    if (s_from_env (opts))
+        return -1;
+    //  Flags override the environment: a list given on the command line
+    //  replaces the environment's values rather than adding to them.
+    bool list_reset [128] = { false };
+    for (int i = first; i < argc; i++) {
+        const char *word = argv [i];
+        if (strncmp (word, "--", 2) != 0 || word [2] == 0) {
+            if (!positional) {
+                fprintf (stderr, "error: unexpected argument '%s' (see --help)\n", word);
+                return -1;
+            }
+            if (s_set (&(ds_opt_t) { "argument", DS_OPT_LIST, positional, NULL, NULL },
+                       word, "argument"))
+                return -1;
+            continue;
+        }
+        const char *name = word + 2;
+        const char *eq = strchr (name, '=');
+        size_t len = eq ? (size_t) (eq - name) : strlen (name);
+        const ds_opt_t *o = s_find (opts, name, len);
+        if (!o) {
+            fprintf (stderr, "error: unknown option '%s' (see --help)\n", word);
+            return -1;
+        }
+        const char *value;
+        if (eq)
+            value = eq + 1;
+        else
+        if (o->type == DS_OPT_BOOL)
+            value = "1";
+        else {
+            if (i + 1 >= argc) {
+                fprintf (stderr, "error: option --%s needs a value\n", o->name);
+                return -1;
+            }
+            value = argv [++i];
+        }
+        size_t index = (size_t) (o - opts);
+        if (o->type == DS_OPT_LIST && index < 128 && !list_reset [index]) {
+            ((ds_strlist_t *) o->target)->count = 0;
+            list_reset [index] = true;
+        }
+        if (s_set (o, value, "option"))
+            return -1;
+    }
+    return 0;
+}

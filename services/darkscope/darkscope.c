@@ -1,0 +1,3 @@
+/*  placeholder. */
+int ds_darkscope_placeholder (void);
+int ds_darkscope_placeholder (void) { return 0; }

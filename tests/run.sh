@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+#  The test command: installs dependencies, builds, runs every test.
+#    1. release build + full ctest suite (unit, integration, differential)
+#    2. AddressSanitizer/UBSan build + the unit tests again
+#    3. libFuzzer targets (clang), each briefly on its seed corpus
+#  Usage: bash tests/run.sh            (as root on Debian 12, from the clone)
+#  DS_FUZZ_SECONDS (default 10 per target) bounds step 3.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+bash deploy/install-deps.sh
+
+jobs=$(nproc)
+echo "== build (release)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+echo "== tests (release)"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== build (asan+ubsan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+echo "== unit tests (asan+ubsan)"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -L unit)
+
+echo "== fuzz (libFuzzer, ${DS_FUZZ_SECONDS:-10}s per target)"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDS_FUZZ=ON -DDS_TESTS=OFF -DDS_WERROR=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs"
+for f in build-fuzz/bin/fuzz_*; do
+    [ -x "$f" ] || continue
+    name=$(basename "$f")
+    corpus="build-fuzz/corpus/$name"
+    mkdir -p "$corpus"
+    [ -d "tests/fuzz-corpus/$name" ] && cp -n tests/fuzz-corpus/"$name"/* "$corpus"/ 2>/dev/null || true
+    echo "-- $name"
+    "$f" -max_total_time="${DS_FUZZ_SECONDS:-10}" -max_len=65536 "$corpus" 2>&1 | tail -2
+done
+echo "== all tests passed"

@@ -1,0 +1,130 @@
+/*  test_common.c - records, addresses, days, options. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "record.h"
+#include "batch.h"
+#include "tzday.h"
+
+static void
+test_addr_roundtrip (void **state)
+{
+    (void) state;
+    const char *texts [] = { "192.0.2.1", "2001:db8::1", "::1", "255.255.255.255", "2001:db8:0:1:1:1:1:1" };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        ds_addr_t a;
+        char buf [64];
+        assert_int_equal (ds_addr_parse (&a, texts [i]), 0);
+        assert_string_equal (ds_addr_format (&a, buf, sizeof buf), texts [i]);
+    }
+    ds_addr_t a;
+    assert_int_equal (ds_addr_parse (&a, "src_ipaddr1"), -1);
+    assert_int_equal (ds_addr_parse (&a, "1.2.3.256"), -1);
+}
+
+static void
+test_token_mapping (void **state)
+{
+    (void) state;
+    ds_addr_t a, b, c;
+    ds_addr_from_token (&a, "src_ipaddr1", 11);
+    ds_addr_from_token (&b, "src_ipaddr1", 11);
+    ds_addr_from_token (&c, "src_ipaddr2", 11);
+    assert_int_equal (ds_addr_cmp (&a, &b), 0);
+    assert_int_not_equal (ds_addr_cmp (&a, &c), 0);
+    char buf [64];
+    ds_addr_format (&a, buf, sizeof buf);
+    assert_int_equal (strncmp (buf, "100::", 5), 0);
+}
+
+static void
+test_pp_and_proto (void **state)
+{
+    (void) state;
+    char buf [32];
+    ds_pp_format (buf, sizeof buf, 23, ds_proto_from_ipproto (6));
+    assert_string_equal (buf, "23/TCP");
+    ds_pp_format (buf, sizeof buf, DS_PORT_NONE, ds_proto_from_ipproto (58));
+    assert_string_equal (buf, "-/ICMP");
+    ds_pp_format (buf, sizeof buf, 445, ds_proto_from_ipproto (132));
+    assert_string_equal (buf, "445/OTH");
+    assert_int_equal (ds_proto_from_ipproto (47), DS_PROTO_GRE);
+}
+
+static void
+test_days_in_zones (void **state)
+{
+    (void) state;
+    int32_t day;
+    char buf [32];
+    assert_int_equal (ds_day_parse ("2021-03-31", &day), 0);
+    ds_day_format (day, buf);
+    assert_string_equal (buf, "2021-03-31");
+    assert_int_equal (ds_day_parse ("2021-02-30", &day), -1);
+    assert_int_equal (ds_tz_set ("No/Such_Zone"), -1);
+
+    //  2021-03-30 23:30:00 UTC is 2021-03-31 01:30 in Rome (CEST).
+    int64_t ts = 1617147000LL * 1000000;
+    ds_daycache_t cache;
+    assert_int_equal (ds_tz_set ("UTC"), 0);
+    ds_daycache_init (&cache);
+    ds_day_format (ds_day_of (&cache, ts), buf);
+    assert_string_equal (buf, "2021-03-30");
+    assert_int_equal (ds_tz_set ("Europe/Rome"), 0);
+    ds_daycache_init (&cache);
+    ds_day_format (ds_day_of (&cache, ts), buf);
+    assert_string_equal (buf, "2021-03-31");
+    ds_ts_format (ts + 5, buf);
+    assert_string_equal (buf, "2021-03-31 01:30:00.000005");
+    //  The DST day (2021-03-28) is 23 hours long in Rome.
+    assert_int_equal (ds_day_parse ("2021-03-28", &day), 0);
+    assert_int_equal (ds_day_start_us (day + 1) - ds_day_start_us (day), 23LL * 3600 * 1000000);
+    ds_tz_set ("UTC");
+}
+
+static void
+test_shard_stable (void **state)
+{
+    (void) state;
+    ds_addr_t a;
+    ds_addr_parse (&a, "198.51.100.7");
+    uint32_t s = ds_addr_shard (&a, 4);
+    assert_true (s < 4);
+    assert_int_equal (ds_addr_shard (&a, 4), s);
+    assert_int_equal (ds_addr_shard (&a, 1), 0);
+}
+
+static void
+test_batch (void **state)
+{
+    (void) state;
+    ds_batch_t *b = ds_batch_new (2);
+    ds_record_t r = { .ts = 7, .port = 23, .proto = DS_PROTO_TCP, .flags = DS_FLAG_MIRAI };
+    assert_true (ds_batch_add (b, &r));
+    assert_true (ds_batch_add (b, &r));
+    assert_false (ds_batch_add (b, &r));
+    const char *classes [] = { "unknown", "censys" };
+    const char *services [] = { "telnet" };
+    assert_int_equal (ds_batch_set_dicts (b, classes, 2, services, 1), 0);
+    assert_string_equal (b->class_names [1], "censys");
+    ds_batch_destroy (&b);
+    assert_null (b);
+    ds_batch_destroy (&b);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_addr_roundtrip),
+        cmocka_unit_test (test_token_mapping),
+        cmocka_unit_test (test_pp_and_proto),
+        cmocka_unit_test (test_days_in_zones),
+        cmocka_unit_test (test_shard_stable),
+        cmocka_unit_test (test_batch),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

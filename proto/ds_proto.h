@@ -63,6 +63,12 @@ typedef struct {
     uint32_t shard;
     uint64_t batches;               //  batches sent on this stream
     uint64_t records;               //  records sent on this stream
+    //  The sensor's ingest counters at its end (the same on every shard's
+    //  EOS of one sensor; receivers keep them per sensor, not summed).
+    uint64_t packets_read;          //  frames / log data lines read
+    uint64_t non_ip;                //  frames skipped: not IP
+    uint64_t malformed;             //  frames / lines skipped: malformed
+    uint64_t dropped;               //  live capture drops (libpcap + own)
 } ds_eos_t;
 
 int ds_eos_encode (const ds_eos_t *eos, msgpack_sbuffer *out);

@@ -1,3 +1,4 @@
+/*  libs: ds_common */
 /*  test_common.c - records, addresses, days, options. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -51,10 +51,13 @@ void ds_topic_format (char *buf, const char *prefix, uint32_t shard);
 //  Checks magic and version and returns the message type in *type.
 int ds_msg_peek (const uint8_t *data, size_t size, int *type);
 
-//  Encodes a batch (DS_MSG_BATCH, or DS_MSG_LABELLED if batch->labelled).
+//  Encodes a batch (DS_MSG_BATCH, or DS_MSG_LABELLED if batch->labelled)
+//  into out, which is emptied first (reuse one sbuffer per socket).
 int ds_batch_encode (const ds_batch_t *batch, msgpack_sbuffer *out);
 
-//  Decodes a batch message into `into`, growing it up to DS_BATCH_MAX_CAPACITY.
+//  Decodes a batch message into `into`, growing it up to DS_BATCH_MAX_CAPACITY
+//  (dictionaries are kept when unchanged).  On failure `into` is reset
+//  (count 0, unlabelled) and the result says why.
 int ds_batch_decode (const uint8_t *data, size_t size, ds_batch_t *into);
 
 //  End of one stream: after `batches` batches (seq 0..batches-1).
@@ -71,7 +74,10 @@ typedef struct {
     uint64_t dropped;               //  live capture drops (libpcap + own)
 } ds_eos_t;
 
+//  Encodes an EOS into out (emptied first).
 int ds_eos_encode (const ds_eos_t *eos, msgpack_sbuffer *out);
+
+//  Decodes an EOS; *eos is written only on success.
 int ds_eos_decode (const uint8_t *data, size_t size, ds_eos_t *eos);
 
 //  A query (client request, and the query service's fan-out to shards).
@@ -93,10 +99,13 @@ typedef struct {
 void ds_query_init (ds_query_t *query);
 
 //  Encodes {"v":1,"q":name,"args":{...}} with the fields that differ from
-//  their defaults.
+//  their defaults, into out (emptied first).
 int ds_query_encode (const ds_query_t *query, msgpack_sbuffer *out);
 
-//  Decodes a request; on failure writes a reason into err.
+//  Decodes a request (absent args keep their defaults); on failure writes a
+//  reason naming the offending key into err: unknown keys, wrong types,
+//  strings longer than their field, duplicates, days not YYYY-MM-DD,
+//  min_packets < 0 and bin_s < 1 are refused.  DS_ERR_VERSION for v != 1.
 int ds_query_decode (const uint8_t *data, size_t size, ds_query_t *query,
                      char *err, size_t err_size);
 
@@ -104,15 +113,27 @@ int ds_query_decode (const uint8_t *data, size_t size, ds_query_t *query,
 //  packer positioned for the caller to pack exactly one result object.
 void ds_reply_ok_begin (msgpack_packer *pk);
 
-//  Encodes {"v":1,"ok":false,"error":message}.
+//  Encodes {"v":1,"ok":false,"error":message} into out (emptied first).
 int ds_reply_error (msgpack_sbuffer *out, const char *message);
 
+//  Reads a reply: DS_OK with *result pointing into reply for {"ok":true},
+//  else -1 with the reply's "error" text (or what is wrong) in err.
+int ds_reply_parse (const msgpack_object *reply, const msgpack_object **result,
+                    char *err, size_t err_size);
+
+//  Nesting ds_mp_unpack accepts (a scalar is depth 0, [[1]] depth 2).
+#define DS_MP_DEPTH_DEFAULT 24
+
 //  Checks that data is exactly one well-formed msgpack object whose every
-//  declared count fits in the bytes that remain, nesting <= max_depth.
-//  Only after this is it safe to hand data to msgpack_unpack().
+//  declared count fits in the bytes that remain, nesting <= max_depth
+//  (capped below msgpack-c's own limit of 32).  DS_ERR_TOO_BIG for too
+//  deep or above DS_FRAME_MAX, DS_ERR_MALFORMED otherwise.  Only after
+//  this is it safe to hand data to msgpack_unpack().
 int ds_mp_validate (const uint8_t *data, size_t size, int max_depth);
 
-//  Validates then unpacks one object into zone-backed *obj.
+//  Validates (depth DS_MP_DEPTH_DEFAULT) then unpacks one object into
+//  zone-backed *obj.  Strings, bins and ext in *obj point into data, so
+//  data must outlive obj.
 int ds_mp_unpack (const uint8_t *data, size_t size, msgpack_zone *zone,
                   msgpack_object *obj);
 

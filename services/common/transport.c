@@ -1,0 +1,307 @@
+/*  transport.c - ZeroMQ helpers; see transport.h.
+
+    Waiting for room on an XPUB: libzmq reports ZMQ_POLLOUT on an XPUB at
+    all times (its distributor always "has out"), so polling for POLLOUT
+    would spin.  What does change when a subscriber catches up is the
+    socket's command mailbox (an "activate_write" command from the pipe's
+    reader), whose signal is the socket's ZMQ_FD.  So after an EAGAIN we
+    process pending commands (reading ZMQ_EVENTS), retry once, and then
+    sleep in poll() on ZMQ_FD until a new command arrives or 100 ms pass.
+    Every drain of the mailbox is followed by a send attempt, so no wake-up
+    is lost; and the loop works the same for PUSH/DEALER sockets.
+*/
+#include "transport.h"
+#include "log.h"
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_SLICE_MS 100
+
+static atomic_uint_fast64_t s_waits;
+
+uint64_t
+ds_transport_waits (void)
+{
+    return atomic_load (&s_waits);
+}
+
+void
+ds_sock_defaults (zsock_t *sock)
+{
+    zsock_set_linger (sock, 0);
+    zsock_set_sndhwm (sock, DS_SOCK_HWM);
+    zsock_set_rcvhwm (sock, DS_SOCK_HWM);
+}
+
+zsock_t *
+ds_xpub_new (const char *endpoint)
+{
+    zsock_t *sock = zsock_new (ZMQ_XPUB);
+    if (!sock) {
+        ds_log_error ("cannot create XPUB socket: %s", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    ds_sock_defaults (sock);
+    zsock_set_xpub_nodrop (sock, 1);
+    if (zsock_bind (sock, "%s", endpoint) == -1) {
+        ds_log_error ("cannot bind XPUB to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+zsock_t *
+ds_sub_new (const char *endpoints, const char *subscribe)
+{
+    zsock_t *sock = zsock_new (ZMQ_SUB);
+    if (!sock) {
+        ds_log_error ("cannot create SUB socket: %s", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    ds_sock_defaults (sock);
+    if (subscribe)
+        zsock_set_subscribe (sock, subscribe);
+    const char *p = endpoints;
+    while (p && *p) {
+        const char *comma = strchr (p, ',');
+        size_t len = comma ? (size_t) (comma - p) : strlen (p);
+        while (len && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len && (p [len - 1] == ' ' || p [len - 1] == '\t'))
+            len--;
+        if (len) {
+            char *endpoint = strndup (p, len);
+            int rc = endpoint ? zsock_connect (sock, "%s", endpoint) : -1;
+            if (rc == -1) {
+                ds_log_error ("cannot connect SUB to %s: %s", endpoint ? endpoint : "?",
+                              zmq_strerror (zmq_errno ()));
+                free (endpoint);
+                zsock_destroy (&sock);
+                return NULL;
+            }
+            free (endpoint);
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    return sock;
+}
+
+static bool
+s_stopped (volatile int *stop)
+{
+    return (stop && *stop) || zsys_interrupted;
+}
+
+//  Sends one frame, waiting for room as long as it takes.
+static int
+s_send_frame (void *handle, const void *buf, size_t len, int more, volatile int *stop)
+{
+    int flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0);
+    bool counted = false;
+    while (true) {
+        if (zmq_send (handle, buf, len, flags) >= 0)
+            return 0;
+        if (errno != EAGAIN && errno != EINTR) {
+            ds_log_error ("send failed: %s", zmq_strerror (errno));
+            return -1;
+        }
+        if (s_stopped (stop))
+            return -1;
+        if (errno == EINTR)
+            continue;
+        if (!counted) {
+            atomic_fetch_add (&s_waits, 1);
+            counted = true;
+        }
+        //  process commands that arrived since, then try once more
+        int events;
+        size_t size = sizeof events;
+        zmq_getsockopt (handle, ZMQ_EVENTS, &events, &size);
+        if (zmq_send (handle, buf, len, flags) >= 0)
+            return 0;
+        if (errno != EAGAIN && errno != EINTR) {
+            ds_log_error ("send failed: %s", zmq_strerror (errno));
+            return -1;
+        }
+        //  sleep until the next command (or a slice) and go round again
+        int fd;
+        size = sizeof fd;
+        if (zmq_getsockopt (handle, ZMQ_FD, &fd, &size) == 0) {
+            zmq_pollitem_t item = { NULL, fd, ZMQ_POLLIN, 0 };
+            zmq_poll (&item, 1, S_SLICE_MS);
+        }
+    }
+}
+
+int
+ds_send2 (zsock_t *sock, const void *topic, size_t tlen,
+          const void *data, size_t len, volatile int *stop)
+{
+    void *handle = zsock_resolve (sock);
+    //  Once the first frame is queued the second one is part of the same
+    //  message: libzmq checks the high-water mark per message, but wait
+    //  for it like the first one rather than assume.
+    if (s_send_frame (handle, topic, tlen, 1, stop))
+        return -1;
+    return s_send_frame (handle, data, len, 0, stop);
+}
+
+//  ---------------------------------------------------------------------
+//  Waiting for subscribers
+
+typedef struct {
+    char *prefix;                   //  subscribed prefix (may hold any bytes)
+    size_t len;
+    int refs;                       //  subscribe count minus unsubscribe count
+} s_sub_t;
+
+//  Same text as ds_topic_format (proto/), which common cannot link.
+static void
+s_topic (char *buf, size_t size, const char *prefix, uint32_t shard)
+{
+    snprintf (buf, size, "%s.%04u", prefix, shard);
+}
+
+//  True if an active subscription covers shard s's topic.
+static bool
+s_covers (const s_sub_t *sub, const char *prefix, uint32_t shard)
+{
+    char topic [64];
+    s_topic (topic, sizeof topic, prefix, shard);
+    return sub->refs > 0 && sub->len <= strlen (topic)
+        && memcmp (sub->prefix, topic, sub->len) == 0;
+}
+
+//  Recomputes which shards some active subscription covers; returns how many.
+static uint32_t
+s_coverage (const s_sub_t *subs, size_t n_subs, const char *prefix, uint32_t shards,
+            bool *covered)
+{
+    uint32_t count = 0;
+    for (uint32_t s = 0; s < shards; s++) {
+        covered [s] = false;
+        for (size_t i = 0; i < n_subs && !covered [s]; i++)
+            covered [s] = s_covers (&subs [i], prefix, s);
+        count += covered [s];
+    }
+    return count;
+}
+
+//  Applies one subscription message ([1|0][prefix]) to the table; returns
+//  the entry that became active (NULL if none), *lost when one became
+//  inactive, *failed on allocation failure.
+static s_sub_t *
+s_apply (s_sub_t **subs_p, size_t *n_p, const uint8_t *data, size_t size,
+         bool *lost, bool *failed)
+{
+    *lost = *failed = false;
+    if (size < 1 || data [0] > 1)
+        return NULL;                //  not a (un)subscription
+    const char *prefix = (const char *) data + 1;
+    size_t len = size - 1;
+    int delta = data [0] == 1 ? 1 : -1;
+    for (size_t i = 0; i < *n_p; i++) {
+        s_sub_t *sub = &(*subs_p) [i];
+        if (sub->len == len && memcmp (sub->prefix, prefix, len) == 0) {
+            sub->refs += delta;
+            *lost = delta < 0 && sub->refs == 0;
+            return delta > 0 && sub->refs == 1 ? sub : NULL;
+        }
+    }
+    if (delta < 0)
+        return NULL;
+    s_sub_t *subs = realloc (*subs_p, (*n_p + 1) * sizeof *subs);
+    char *copy = malloc (len + 1);
+    if (subs)
+        *subs_p = subs;
+    if (!subs || !copy) {
+        free (copy);
+        *failed = true;
+        return NULL;
+    }
+    memcpy (copy, prefix, len);
+    copy [len] = 0;
+    subs [*n_p] = (s_sub_t) { copy, len, 1 };
+    return &subs [(*n_p)++];
+}
+
+//  Logs which shards have no subscriber (the first few of them).
+static void
+s_log_missing (const char *prefix, uint32_t shards, const bool *covered, uint32_t n_covered)
+{
+    char list [256] = "";
+    size_t used = 0;
+    uint32_t listed = 0;
+    for (uint32_t s = 0; s < shards && used + 16 < sizeof list; s++)
+        if (!covered [s]) {
+            char topic [64];
+            s_topic (topic, sizeof topic, prefix, s);
+            used += snprintf (list + used, sizeof list - used, "%s%s", listed++ ? ", " : "", topic);
+        }
+    ds_log_error ("%u of %u shards have no subscriber: %s%s", shards - n_covered, shards, list,
+                  listed < shards - n_covered ? ", ..." : "");
+}
+
+int
+ds_xpub_wait_subscribers (zsock_t *xpub, const char *prefix, uint32_t shards,
+                          int timeout_ms, volatile int *stop)
+{
+    if (shards == 0)
+        return 0;
+    bool *covered = calloc (shards, sizeof *covered);
+    if (!covered)
+        return -1;
+    s_sub_t *subs = NULL;
+    size_t n_subs = 0;
+    void *handle = zsock_resolve (xpub);
+    int64_t deadline = zclock_mono () + timeout_ms;
+    uint32_t n_covered = 0;
+    int rc = -1;
+    while (true) {
+        if (n_covered == shards) {
+            rc = 0;
+            break;
+        }
+        if (s_stopped (stop))
+            break;
+        int64_t left = timeout_ms < 0 ? S_SLICE_MS : deadline - zclock_mono ();
+        if (left <= 0) {
+            s_log_missing (prefix, shards, covered, n_covered);
+            break;
+        }
+        zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, left < S_SLICE_MS ? (long) left : S_SLICE_MS) <= 0)
+            continue;
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) >= 0) {
+            bool lost, failed;
+            s_sub_t *added = s_apply (&subs, &n_subs, zmq_msg_data (&msg), zmq_msg_size (&msg),
+                                      &lost, &failed);
+            if (lost)
+                n_covered = s_coverage (subs, n_subs, prefix, shards, covered);
+            else
+            if (added)
+                for (uint32_t s = 0; s < shards; s++)
+                    if (!covered [s] && s_covers (added, prefix, s)) {
+                        covered [s] = true;
+                        n_covered++;
+                    }
+            if (failed) {
+                zmq_msg_close (&msg);
+                ds_log_error ("out of memory while waiting for subscribers");
+                break;
+            }
+        }
+        zmq_msg_close (&msg);
+    }
+    for (size_t i = 0; i < n_subs; i++)
+        free (subs [i].prefix);
+    free (subs);
+    free (covered);
+    return rc;
+}

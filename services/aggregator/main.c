@@ -1,14 +1,162 @@
-/*  darkscope-aggregator - placeholder until its logic lands. */
+/*  darkscope-aggregator - one shard's exact aggregates (thin main: flags,
+    start, wait, stop). */
+#include "aggregator.h"
+#include "log.h"
+#include "opts.h"
+#include "tzday.h"
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+static const char *s_usage =
+"NAME\n"
+"    darkscope-aggregator - exact per-day darknet aggregates of one shard\n"
+"\n"
+"SYNOPSIS\n"
+"    darkscope-aggregator [--shard K] [--shards N] [--input ENDPOINT]... [--endpoint ENDPOINT]\n"
+"                         [--sensors S] [--tz TZ] [--checkpoint FILE]\n"
+"                         [--checkpoint-interval SECONDS] [--quiet]\n"
+"\n"
+"DESCRIPTION\n"
+"    Subscribes to shard K's labelled batches (topic lab.KKKK) on the labeler's XPUB and\n"
+"    keeps the exact aggregates of the sources of that shard: per (day, source) packets and\n"
+"    flags, per (day, source, port/proto) packets, and per (source, minute) the first\n"
+"    packet time. Memory grows with distinct keys, never with packets. From these it\n"
+"    answers, for any window of days and any min_packets, the partial results that\n"
+"    darkscope-query merges into the DarkVec overview (dataset, port ranking, sender ECDF,\n"
+"    filter, daily and cumulative sources, last-day classes, class x service heatmap) and\n"
+"    activity patterns.\n"
+"\n"
+"    Activity patterns are kept at 60-second resolution: a pattern query's bin_s and its\n"
+"    from_us/to_us must be multiples of 60 s (other values are refused with an error).\n"
+"\n"
+"    Each batch carries (sensor, shard, seq). A batch is applied at most once: a seq older\n"
+"    than the next expected one is a replay and is ignored (so replaying an input after a\n"
+"    crash changes nothing); a newer one counts the missing seqs as gaps. An end-of-stream\n"
+"    message closes a sensor's stream; once every expected sensor (--sensors) has ended,\n"
+"    the aggregator writes a checkpoint and logs it. It keeps answering queries until\n"
+"    stopped.\n"
+"\n"
+"CHECKPOINTS\n"
+"    With --checkpoint FILE the state is written to FILE.tmp, fsynced and renamed over FILE\n"
+"    (atomic) at end of stream, every --checkpoint-interval seconds when something changed\n"
+"    (default 60; 0 = only at end of stream and stop) and on SIGINT/SIGTERM. The file has\n"
+"    a header (magic, version, shard, shard count, time zone) and a CRC32 of its body. At\n"
+"    start an existing FILE is restored; a corrupt, truncated or foreign file (another\n"
+"    shard, shard count or time zone) is refused with an error naming the file and the\n"
+"    reason, and the service does not start (delete or move the file to start empty).\n"
+"\n"
+"QUERIES\n"
+"    The --endpoint REP socket speaks msgpack {\"v\":1,\"q\":NAME,\"args\":{...}}:\n"
+"      partial {\"part\":\"range\"}                     days seen and time zone\n"
+"      partial {\"part\":\"overview\", first_day, last_day, min_packets}\n"
+"      partial {\"part\":\"pattern\", first_day, last_day, class, from_us, to_us, bin_s}\n"
+"      status                                       streams, gaps, replays, EOS, memory\n"
+"    Clients normally ask darkscope-query, which merges all shards.\n"
+"\n"
+"ENVIRONMENT\n"
+"    Every option can be set as DARKSCOPE_<OPTION> (upper case, '-' -> '_'), e.g.\n"
+"    DARKSCOPE_SHARD=2, DARKSCOPE_SHARDS=4, DARKSCOPE_CHECKPOINT=/var/lib/darkscope/s2.ckpt,\n"
+"    DARKSCOPE_INPUT=tcp://labeler:5551; repeatable options take ','-separated values.\n"
+"    A flag wins over the variable.\n"
+"\n"
+"EXAMPLES\n"
+"    darkscope-aggregator                               # shard 0 of 1, tcp://127.0.0.1:5560\n"
+"    darkscope-aggregator --shard 1 --shards 4 --tz Europe/Rome \\\n"
+"                         --checkpoint /var/lib/darkscope/shard1.ckpt\n"
+"    darkscope-aggregator --shard 0 --shards 2 --sensors 3 \\\n"
+"                         --input tcp://10.0.0.5:5551 --endpoint tcp://0.0.0.0:5560\n"
+"\n"
+"EXIT STATUS\n"
+"    0 after SIGINT/SIGTERM (a checkpoint is written first), 1 if it could not start (busy\n"
+"    port, refused checkpoint, unknown time zone), 2 bad usage.\n";
 
 int
 main (int argc, char **argv)
 {
-    if (argc > 1 && strcmp (argv [1], "--help") == 0) {
-        printf ("Usage: darkscope-aggregator [OPTIONS]\n\nThe aggregator service (not built yet).\n");
-        return 0;
+    ds_aggregator_config_t config;
+    ds_aggregator_config_init (&config);
+    int64_t shard = 0, shards = 1, sensors = 1, interval = 60;
+    const char *tz = "UTC";
+    bool quiet = false;
+    const ds_opt_t opts [] = {
+        { "shard", DS_OPT_INT, &shard, "K", "this shard's index, 0..N-1 (default 0)" },
+        { "shards", DS_OPT_INT, &shards, "N", "how many shards exist (default 1)" },
+        { "input", DS_OPT_LIST, &config.inputs, "ENDPOINT",
+          "labeler XPUB to subscribe to (repeatable; default " DS_AGGREGATOR_INPUT_DEFAULT ")" },
+        { "endpoint", DS_OPT_STRING, &config.endpoint, "ENDPOINT",
+          "REP for partial queries (default tcp://127.0.0.1:(5560+K))" },
+        { "sensors", DS_OPT_INT, &sensors, "S", "sensors whose end of stream to expect (default 1)" },
+        { "tz", DS_OPT_STRING, &tz, "TZ", "time zone of calendar days, a TZ database name (default UTC)" },
+        { "checkpoint", DS_OPT_STRING, &config.checkpoint, "FILE", "checkpoint file (default none)" },
+        { "checkpoint-interval", DS_OPT_INT, &interval, "SECONDS",
+          "checkpoint period when changed; 0 = only at end of stream and stop (default 60)" },
+        { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
+        { NULL }
+    };
+    int rc = ds_opts_parse (argc, argv, 1, opts, s_usage, NULL);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (shards < 1 || shards > 9999 || shard < 0 || shard >= shards) {
+        fprintf (stderr, "error: need 0 <= --shard < --shards <= 9999\n");
+        return 2;
     }
-    fprintf (stderr, "darkscope-aggregator: not built yet\n");
-    return 1;
+    if (sensors < 1 || sensors > 65535 || interval < 0) {
+        fprintf (stderr, "error: --sensors must be 1..65535 and --checkpoint-interval >= 0\n");
+        return 2;
+    }
+    if (ds_tz_set (tz)) {
+        fprintf (stderr, "error: unknown time zone '%s' (want a TZ database name, e.g. Europe/Rome)\n", tz);
+        return 2;
+    }
+    if (config.checkpoint && !*config.checkpoint)
+        config.checkpoint = NULL;
+    config.shard = (uint32_t) shard;
+    config.shards = (uint32_t) shards;
+    config.sensors = (uint32_t) sensors;
+    config.tz = tz;
+    config.checkpoint_interval_ms = interval * 1000;
+    ds_log_init ("aggregator");
+    ds_log_set_quiet (quiet);
+
+    zsys_handler_set (NULL);
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_signal;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    zactor_t *actor = zactor_new (ds_aggregator_actor, &config);
+    char endpoint [256];
+    bool eos = false;
+    if (!actor || ds_aggregator_endpoint (actor, endpoint, sizeof endpoint, &eos)) {
+        ds_log_error ("could not start (see above)");
+        zactor_destroy (&actor);
+        return 1;
+    }
+    zpoller_t *poller = zpoller_new (actor, NULL);
+    while (!s_stop) {
+        if (!zpoller_wait (poller, 200))
+            continue;
+        char *message = zstr_recv (actor);
+        if (!message)
+            break;
+        //  "EOS" is logged by the actor; it keeps serving queries.
+        zstr_free (&message);
+    }
+    zpoller_destroy (&poller);
+    ds_log_info ("stopping (checkpoint first)");
+    zactor_destroy (&actor);
+    return 0;
 }

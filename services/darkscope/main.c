@@ -1,14 +1,351 @@
-/*  darkscope - placeholder until its logic lands. */
-#include <stdio.h>
+/*  darkscope - the command users type: run, gen, query, report.
+
+    Each subcommand is a row of s_commands; its options are a ds_opt_t table
+    (flags override DARKSCOPE_* environment variables). */
+#include <czmq.h>
 #include <string.h>
+#include "opts.h"
+#include "log.h"
+#include "tzday.h"
+#include "json.h"
+#include "client.h"
+#include "gen.h"
+#include "report.h"
+#include "run.h"
+
+#define DEFAULT_QUERY_ENDPOINT "tcp://127.0.0.1:5570"
+
+static const char *s_main_usage =
+"Usage: darkscope COMMAND [OPTIONS]\n"
+"\n"
+"darkscope analyses darknet (network telescope) traffic and reproduces the\n"
+"darknet overview of the DarkVec study: port ranking, packets per source,\n"
+"distinct sources per day, ground-truth classes, activity patterns.\n"
+"\n"
+"Commands:\n"
+"  run      read captures/logs (or a generated month) through every service in\n"
+"           one process and write the overview (--json) and report (--report)\n"
+"  gen      write a synthetic darknet month as a pcap plus its ground truth\n"
+"  query    ask a running darkscope-query (or `darkscope run --serve`) a question\n"
+"  report   fetch everything from a running query service and write the report\n"
+"\n"
+"The services can also run apart, across hosts: darkscope-ingest,\n"
+"darkscope-labeler, darkscope-aggregator, darkscope-query (each has --help).\n"
+"\n"
+"Run `darkscope COMMAND --help` for the options of a command.\n"
+"\n"
+"Examples:\n"
+"  darkscope run --report report/                 # the synthetic month\n"
+"  darkscope run --pcap 'traces/2021030*' --gt gt.csv --tz Europe/Rome --json o.json\n"
+"  darkscope query classes --last-day 2021-03-31\n";
+
+//  --------------------------------------------------------------------------
+//  run
+
+static int
+s_cmd_run (int argc, char **argv)
+{
+    ds_run_config_t cfg = { .tz = "UTC", .shards = 2, .min_packets = 10,
+                            .gen_packets = 2000000, .seed = 1 };
+    const ds_opt_t opts [] = {
+        { "pcap",        DS_OPT_LIST,   &cfg.pcaps,    "F|GLOB",  "pcap/pcapng file(s), .gz too; repeatable; globs read in name order" },
+        { "darkvec-log", DS_OPT_LIST,   &cfg.logs,     "F|GLOB",  "DarkVec text log(s) (packets.log(.gz) or 17-column CSV); repeatable" },
+        { "iface",       DS_OPT_STRING, &cfg.iface,    "IF",      "capture live from an interface (stop with Ctrl-C)" },
+        { "bpf",         DS_OPT_STRING, &cfg.bpf,      "EXPR",    "BPF filter for --iface" },
+        { "gt",          DS_OPT_LIST,   &cfg.gt,       "FILE",    "ground-truth CSV (ip/s_ip/src_ip + class/gt/label columns); repeatable" },
+        { "gt-list",     DS_OPT_LIST,   &cfg.gt_lists, "CLASS=F", "CIDR list with its class, or a directory of <class>_v4.txt lists; repeatable" },
+        { "alias",       DS_OPT_LIST,   &cfg.aliases,  "FROM=TO", "map class FROM to TO (added to the default aliases -> unknown)" },
+        { "services",    DS_OPT_STRING, &cfg.services, "FILE",    "services table (DarkVec services.json format); default built in" },
+        { "tz",          DS_OPT_STRING, &cfg.tz,       "TZ",      "time zone of days (TZ database name); default UTC" },
+        { "shards",      DS_OPT_INT,    &cfg.shards,   "N",       "aggregator shards (by source address); default 2" },
+        { "first-day",   DS_OPT_STRING, &cfg.first_day, "DAY",    "first day of the window (YYYY-MM-DD); default first seen" },
+        { "last-day",    DS_OPT_STRING, &cfg.last_day, "DAY",     "last day of the window; default last seen" },
+        { "min-packets", DS_OPT_INT,    &cfg.min_packets, "N",    "filter: keep sources with >= N packets; default 10" },
+        { "json",        DS_OPT_STRING, &cfg.json,     "FILE",    "write the overview JSON here ('-' = stdout)" },
+        { "report",      DS_OPT_STRING, &cfg.report,   "DIR",     "write the HTML report and figures here" },
+        { "endpoint",    DS_OPT_STRING, &cfg.endpoint, "E",       "also serve queries on this endpoint (e.g. tcp://127.0.0.1:5570)" },
+        { "serve",       DS_OPT_BOOL,   &cfg.serve,    NULL,      "keep serving queries on --endpoint after the run, until Ctrl-C" },
+        { "checkpoint-dir", DS_OPT_STRING, &cfg.checkpoint_dir, "DIR", "aggregator checkpoints (shard-N.ckpt); default none" },
+        { "gen-packets", DS_OPT_INT,    &cfg.gen_packets, "N",    "size of the synthetic month used when no input is given; default 2000000" },
+        { "seed",        DS_OPT_INT,    &cfg.seed,     "S",       "seed of the synthetic month; default 1" },
+        { "quiet",       DS_OPT_BOOL,   &cfg.quiet,    NULL,      "no progress or info lines" },
+        { NULL }
+    };
+    const char *usage =
+        "Usage: darkscope run [--pcap F|GLOB]... [--darkvec-log F|GLOB]... [--iface IF [--bpf E]]\n"
+        "                     [--gt F]... [--gt-list CLASS=F]... [--services F] [--tz TZ]\n"
+        "                     [--shards N] [--first-day D] [--last-day D] [--min-packets N]\n"
+        "                     [--json FILE] [--report DIR]\n"
+        "\n"
+        "Starts ingest, labeler, N aggregator shards and the query service in one\n"
+        "process (over inproc://), reads every input to its end with back-pressure\n"
+        "(nothing is dropped), and writes the darknet overview.  With no input it\n"
+        "generates the default synthetic month (seeded, cached under\n"
+        "$XDG_CACHE_HOME/darkscope or ~/.cache/darkscope) with its ground truth and\n"
+        "runs on that.  Progress is shown on a terminal; a summary is printed at the end.\n"
+        "\n"
+        "Examples:\n"
+        "  darkscope run --report report/ --json report/overview.json\n"
+        "  darkscope run --pcap 'traces/2021030*' --gt gt.csv --gt-list shared/data/scanners \\\n"
+        "                --tz Europe/Rome --last-day 2021-03-31 --json overview.json\n";
+    int rc = ds_opts_parse (argc, argv, 2, opts, usage, NULL);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    return ds_run (&cfg);
+}
+
+//  --------------------------------------------------------------------------
+//  gen
+
+static int
+s_cmd_gen (int argc, char **argv)
+{
+    const char *out = NULL, *gt_out = NULL, *start = "2021-03-02", *prefix = "203.0.113.0/24";
+    int64_t days = 30, packets = 2000000, seed = 1;
+    bool quiet = false;
+    const ds_opt_t opts [] = {
+        { "out",     DS_OPT_STRING, &out,     "F.pcap", "pcap file to write (required)" },
+        { "gt-out",  DS_OPT_STRING, &gt_out,  "F.csv",  "ground-truth CSV to write (ip,class)" },
+        { "days",    DS_OPT_INT,    &days,    "N",      "days of traffic; default 30" },
+        { "packets", DS_OPT_INT,    &packets, "N",      "packets in all (about); default 2000000 (DarkVec month: 63500000)" },
+        { "seed",    DS_OPT_INT,    &seed,    "S",      "random seed; same seed, same bytes; default 1" },
+        { "start",   DS_OPT_STRING, &start,   "DAY",    "first day (UTC); default 2021-03-02" },
+        { "prefix",  DS_OPT_STRING, &prefix,  "CIDR",   "the telescope's IPv4 prefix; default 203.0.113.0/24" },
+        { "quiet",   DS_OPT_BOOL,   &quiet,   NULL,     "no summary" },
+        { NULL }
+    };
+    const char *usage =
+        "Usage: darkscope gen --out F.pcap [--gt-out gt.csv] [--days N] [--packets N] [--seed S]\n"
+        "\n"
+        "Writes a synthetic darknet month that looks like DarkVec's: Mirai-like\n"
+        "sources on 23/2323 TCP with the Mirai fingerprint, research scanners with\n"
+        "their own rhythms (censys, shodan, stretchoid, engin-umich, ...), worms on\n"
+        "445 and 5555 TCP, UDP probes, ICMP, backscatter and a long tail of sources\n"
+        "sending one or two packets.  Deterministic per seed.\n"
+        "\n"
+        "Example:\n"
+        "  darkscope gen --out month.pcap --gt-out gt.csv --packets 63500000\n";
+    int rc = ds_opts_parse (argc, argv, 2, opts, usage, NULL);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (!out) {
+        fprintf (stderr, "darkscope gen: --out is required (see --help)\n");
+        return 2;
+    }
+    ds_gen_config_t cfg;
+    ds_gen_config_defaults (&cfg);
+    cfg.out_path = out;
+    cfg.gt_path = gt_out;
+    cfg.days = (int) days;
+    cfg.packets = (uint64_t) packets;
+    cfg.seed = (uint64_t) seed;
+    cfg.start_day = start;
+    cfg.telescope = prefix;
+    cfg.quiet = quiet;
+    ds_gen_summary_t summary;
+    if (ds_gen_run (&cfg, &summary) != 0)
+        return 1;
+    if (!quiet) {
+        fprintf (stderr, "darkscope gen: %llu packets from %llu sources (%llu IPv6, %.1f%% under 10 packets) "
+                 "in %.1f s -> %s\n", (unsigned long long) summary.packets,
+                 (unsigned long long) summary.sources, (unsigned long long) summary.sources_v6,
+                 summary.sources ? 100.0 * (double) summary.sources_small / (double) summary.sources : 0.0,
+                 summary.seconds, out);
+        for (int k = 0; k < DS_GEN_KIND_COUNT; k++)
+            fprintf (stderr, "  %-12s %8llu sources %10llu packets\n", ds_gen_kind_name (k),
+                     (unsigned long long) summary.kind_sources [k],
+                     (unsigned long long) summary.kind_packets [k]);
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  query
+
+static int
+s_cmd_query (int argc, char **argv)
+{
+    const char *endpoint = DEFAULT_QUERY_ENDPOINT, *first = NULL, *last = NULL, *klass = NULL;
+    int64_t min_packets = -1, from = INT64_MIN, to = INT64_MAX, bin = 0, timeout = 10000;
+    bool json = false, csv = false;
+    ds_strlist_t words = { 0 };
+    const ds_opt_t opts [] = {
+        { "endpoint",    DS_OPT_STRING, &endpoint,    "E",   "query service; default " DEFAULT_QUERY_ENDPOINT },
+        { "first-day",   DS_OPT_STRING, &first,       "DAY", "first day of the window" },
+        { "last-day",    DS_OPT_STRING, &last,        "DAY", "last day of the window" },
+        { "min-packets", DS_OPT_INT,    &min_packets, "N",   "filter threshold; default 10" },
+        { "class",       DS_OPT_STRING, &klass,       "C",   "pattern: only sources of this class" },
+        { "from-us",     DS_OPT_INT,    &from,        "T",   "pattern: from this time (microseconds since the epoch)" },
+        { "to-us",       DS_OPT_INT,    &to,          "T",   "pattern: up to (excluding) this time" },
+        { "bin",         DS_OPT_INT,    &bin,         "S",   "pattern: bin width in seconds, a multiple of 60; default 60" },
+        { "timeout-ms",  DS_OPT_INT,    &timeout,     "MS",  "give up after this long; default 10000" },
+        { "json",        DS_OPT_BOOL,   &json,        NULL,  "print JSON" },
+        { "csv",         DS_OPT_BOOL,   &csv,         NULL,  "print CSV" },
+        { NULL }
+    };
+    const char *usage =
+        "Usage: darkscope query [--endpoint E] QUERY [IP] [OPTIONS] [--json|--csv]\n"
+        "\n"
+        "Queries:\n"
+        "  overview   the whole darknet overview (DESIGN §5)\n"
+        "  ports      packets per destination port, ranked\n"
+        "  ecdf       ECDF of packets per source\n"
+        "  daily      distinct sources per day, filtered and cumulative\n"
+        "  classes    last-day ground-truth classes of the kept sources\n"
+        "  heatmap    fraction of each class's packets per service\n"
+        "  pattern    activity pattern points (time bin, source token)\n"
+        "  lookup IP  the ground-truth class of an address and the rule that matched\n"
+        "  status     the state of every service and shard\n"
+        "\n"
+        "Tables are rounded as DarkVec printed them; --json and --csv give full precision.\n"
+        "\n"
+        "Examples:\n"
+        "  darkscope query classes --last-day 2021-03-31\n"
+        "  darkscope query pattern --class stretchoid --csv > stretchoid.csv\n"
+        "  darkscope query lookup 198.51.100.7\n";
+    int rc = ds_opts_parse (argc, argv, 2, opts, usage, &words);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (words.count < 1) {
+        fprintf (stderr, "darkscope query: which query? (see --help)\n");
+        return 2;
+    }
+    ds_query_t q;
+    ds_query_init (&q);
+    snprintf (q.name, sizeof q.name, "%s", words.items [0]);
+    if (strcmp (q.name, "lookup") == 0) {
+        if (words.count != 2) {
+            fprintf (stderr, "darkscope query: lookup needs one IP address\n");
+            return 2;
+        }
+        snprintf (q.ip, sizeof q.ip, "%s", words.items [1]);
+    }
+    else
+    if (words.count > 1) {
+        fprintf (stderr, "darkscope query: unexpected argument '%s'\n", words.items [1]);
+        return 2;
+    }
+    if (first)
+        snprintf (q.first_day, sizeof q.first_day, "%s", first);
+    if (last)
+        snprintf (q.last_day, sizeof q.last_day, "%s", last);
+    if (klass)
+        snprintf (q.class_name, sizeof q.class_name, "%s", klass);
+    if (min_packets >= 0)
+        q.min_packets = min_packets;
+    q.from_us = from;
+    q.to_us = to;
+    if (bin > 0)
+        q.bin_s = bin;
+
+    ds_client_t *client = ds_client_new (endpoint, (int) timeout);
+    if (!client) {
+        fprintf (stderr, "darkscope query: cannot connect to %s\n", endpoint);
+        return 1;
+    }
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 65536);
+    msgpack_object result;
+    char err [512];
+    rc = 0;
+    if (ds_client_request (client, &q, &zone, &result, err, sizeof err) != 0) {
+        fprintf (stderr, "darkscope query %s: %s\n", q.name, err);
+        rc = 1;
+    }
+    else
+    if (ds_client_print (stdout, q.name, &result,
+                         json ? DS_FORMAT_JSON : csv ? DS_FORMAT_CSV : DS_FORMAT_TABLE) != 0)
+        rc = 1;
+    msgpack_zone_destroy (&zone);
+    ds_client_destroy (&client);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  report
+
+typedef struct {
+    ds_client_t *client;
+} s_fetch_ctx_t;
+
+static int
+s_fetch (void *ctx, const ds_query_t *query, msgpack_zone *zone, msgpack_object *result,
+         char *err, size_t err_size)
+{
+    return ds_client_request (((s_fetch_ctx_t *) ctx)->client, query, zone, result, err, err_size);
+}
+
+static int
+s_cmd_report (int argc, char **argv)
+{
+    const char *endpoint = DEFAULT_QUERY_ENDPOINT, *out = NULL;
+    int64_t timeout = 30000;
+    const ds_opt_t opts [] = {
+        { "endpoint",   DS_OPT_STRING, &endpoint, "E",   "query service; default " DEFAULT_QUERY_ENDPOINT },
+        { "out",        DS_OPT_STRING, &out,      "DIR", "directory to write index.html, figures and data (required)" },
+        { "timeout-ms", DS_OPT_INT,    &timeout,  "MS",  "per query; default 30000" },
+        { NULL }
+    };
+    const char *usage =
+        "Usage: darkscope report [--endpoint E] --out DIR\n"
+        "\n"
+        "Fetches the overview and the activity patterns from a running query service\n"
+        "and writes a self-contained HTML report (DIR/index.html, opens offline) with\n"
+        "the notebook's tables and figures (SVG, drawn by gnuplot) and the JSON/CSV\n"
+        "data behind each figure.\n";
+    int rc = ds_opts_parse (argc, argv, 2, opts, usage, NULL);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (!out) {
+        fprintf (stderr, "darkscope report: --out DIR is required\n");
+        return 2;
+    }
+    s_fetch_ctx_t ctx = { ds_client_new (endpoint, (int) timeout) };
+    if (!ctx.client) {
+        fprintf (stderr, "darkscope report: cannot connect to %s\n", endpoint);
+        return 1;
+    }
+    char err [512];
+    rc = ds_report_write (out, s_fetch, &ctx, err, sizeof err);
+    if (rc != 0)
+        fprintf (stderr, "darkscope report: %s\n", err);
+    else
+        fprintf (stderr, "darkscope report: wrote %s/index.html\n", out);
+    ds_client_destroy (&ctx.client);
+    return rc ? 1 : 0;
+}
+
+//  --------------------------------------------------------------------------
+
+typedef struct {
+    const char *name;
+    int (*handler) (int argc, char **argv);
+} s_command_t;
+
+static const s_command_t s_commands [] = {
+    { "run",    s_cmd_run },
+    { "gen",    s_cmd_gen },
+    { "query",  s_cmd_query },
+    { "report", s_cmd_report },
+    { NULL, NULL }
+};
 
 int
 main (int argc, char **argv)
 {
-    if (argc > 1 && strcmp (argv [1], "--help") == 0) {
-        printf ("Usage: darkscope [OPTIONS]\n\nThe darkscope command (not built yet).\n");
+    ds_log_init ("darkscope");
+    if (argc < 2 || strcmp (argv [1], "--help") == 0 || strcmp (argv [1], "-h") == 0
+    ||  strcmp (argv [1], "help") == 0) {
+        printf ("%s", s_main_usage);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp (argv [1], "--version") == 0) {
+        printf ("darkscope 0.1.0\n");
         return 0;
     }
-    fprintf (stderr, "darkscope: not built yet\n");
-    return 1;
+    for (const s_command_t *c = s_commands; c->name; c++)
+        if (strcmp (argv [1], c->name) == 0)
+            return c->handler (argc, argv);
+    fprintf (stderr, "darkscope: unknown command '%s' (see darkscope --help)\n", argv [1]);
+    return 2;
 }

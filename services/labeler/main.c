@@ -1,14 +1,149 @@
-/*  darkscope-labeler - placeholder until its logic lands. */
+/*  darkscope-labeler - the labeler service (thin main: flags, start, wait, stop). */
+#include "labeler.h"
+#include "log.h"
+#include "opts.h"
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_reload = 0;
+
+static void
+s_on_signal (int sig)
+{
+    if (sig == SIGHUP)
+        s_reload = 1;
+    else
+        s_stop = 1;
+}
+
+static const char *s_usage =
+"NAME\n"
+"    darkscope-labeler - label darknet packet batches with ground truth and services\n"
+"\n"
+"SYNOPSIS\n"
+"    darkscope-labeler [--gt FILE]... [--gt-list CLASS=FILE|FILE|DIR]... [--alias FROM=TO]...\n"
+"                      [--services FILE] [--input ENDPOINT]... [--endpoint ENDPOINT]\n"
+"                      [--control ENDPOINT] [--shards N] [--shard-list LIST] [--wait SECONDS]\n"
+"                      [--quiet]\n"
+"\n"
+"DESCRIPTION\n"
+"    Subscribes to the packet batches of darkscope-ingest (topics pkt.NNNN), gives every\n"
+"    record the ground-truth class of its source address and the service class of its\n"
+"    port/proto, and republishes the batches on lab.NNNN for darkscope-aggregator.\n"
+"    End-of-stream messages are forwarded unchanged; gaps in each (sensor, shard)\n"
+"    sequence are counted. Nothing is dropped: the output applies back-pressure, and\n"
+"    the first batch waits until every shard handled has a subscriber.\n"
+"\n"
+"    Ground truth, any mix, several files:\n"
+"      --gt FILE        CSV with a header: address column ip, s_ip or src_ip; class column\n"
+"                       class, gt or label; other columns ignored (DarkVec's big_gt.csv).\n"
+"      --gt-list SPEC   CIDR list, one IPv4/IPv6 prefix or address per line, '#' comments.\n"
+"                       SPEC is CLASS=FILE, or FILE named <class>_v4.txt/<class>_v6.txt,\n"
+"                       or a DIR whose *_v4.txt/*_v6.txt files are all loaded.\n"
+"    Lookup: an exact address beats a prefix, a longer prefix beats a shorter one; among\n"
+"    duplicates with different classes the first loaded wins (with a warning naming\n"
+"    file:line). Aliases then map classes (default netscout, esrg_stanford,\n"
+"    quadmetrics, criminalip, adscore -> unknown; --alias X=X removes one). A source\n"
+"    matched by nothing is 'unknown'. The Mirai fingerprint is resolved downstream.\n"
+"\n"
+"    Services: a JSON object {\"23/tcp\": \"telnet\", ...} (DarkVec's services.json format);\n"
+"    the built-in default covers ftp, ssh, telnet, mail, dns, http, kerberos, netbios,\n"
+"    netbios-smb, proxy, dbs, p2p. A pp not in the table: port '-' -> icmp,\n"
+"    0-1023 -> unk_sys, 1024-49151 -> unk_usr, 49152-65535 -> unk_eph.\n"
+"\n"
+"CONTROL\n"
+"    The --control REP socket speaks msgpack {\"v\":1,\"q\":NAME,\"args\":{...}}:\n"
+"      lookup {\"ip\": ADDR}  -> {\"ip\",\"class\",\"matched\",\"rule\"}\n"
+"      reload               -> re-reads every file; on error the old tables stay\n"
+"      status               -> counters, gaps per stream, table sizes\n"
+"    SIGHUP reloads too. Reloads happen between batches: a batch is labelled entirely\n"
+"    by the old tables or entirely by the new ones.\n"
+"\n"
+"ENVIRONMENT\n"
+"    Every option can be set as DARKSCOPE_<OPTION> (upper case, '-' -> '_'), e.g.\n"
+"    DARKSCOPE_GT_LIST=/lists/censys_v4.txt,/lists/shodan_v4.txt, DARKSCOPE_CONTROL=...;\n"
+"    repeatable options take ','-separated values. A flag wins over the variable.\n"
+"\n"
+"EXAMPLES\n"
+"    darkscope-labeler --gt big_gt.csv --gt-list shared/data/scanners\n"
+"    darkscope-labeler --gt-list censys=extra.txt --alias netscout=netscout \\\n"
+"                      --services my_services.json --shards 4 --shard-list 0-1\n"
+"    kill -HUP $(pidof darkscope-labeler)      # reload the tables\n"
+"\n"
+"EXIT STATUS\n"
+"    0 after SIGINT/SIGTERM, 1 if it could not start (bad table, busy port), 2 bad usage.\n";
 
 int
 main (int argc, char **argv)
 {
-    if (argc > 1 && strcmp (argv [1], "--help") == 0) {
-        printf ("Usage: darkscope-labeler [OPTIONS]\n\nThe labeler service (not built yet).\n");
-        return 0;
+    ds_labeler_config_t config;
+    ds_labeler_config_init (&config);
+    int64_t shards = 1, wait_s = -1;
+    bool quiet = false;
+    const ds_opt_t opts [] = {
+        { "gt", DS_OPT_LIST, &config.gt, "FILE", "ground-truth CSV (repeatable)" },
+        { "gt-list", DS_OPT_LIST, &config.gt_lists, "CLASS=FILE|FILE|DIR",
+          "CIDR list; class from CLASS= or <class>_v4.txt (repeatable)" },
+        { "alias", DS_OPT_LIST, &config.aliases, "FROM=TO", "class alias, on top of the defaults (repeatable)" },
+        { "services", DS_OPT_STRING, &config.services, "FILE", "services.json (default: built in)" },
+        { "input", DS_OPT_LIST, &config.inputs, "ENDPOINT",
+          "ingest endpoint to subscribe to (repeatable; default " DS_LABELER_INPUT ")" },
+        { "endpoint", DS_OPT_STRING, &config.endpoint, "ENDPOINT",
+          "XPUB for labelled batches (default " DS_LABELER_ENDPOINT ")" },
+        { "control", DS_OPT_STRING, &config.control, "ENDPOINT",
+          "REP for lookup/reload/status, '' for none (default " DS_LABELER_CONTROL ")" },
+        { "shards", DS_OPT_INT, &shards, "N", "how many shards exist (default 1)" },
+        { "shard-list", DS_OPT_STRING, &config.shard_list, "LIST", "handle only these shards, e.g. 0,2-3 (default all)" },
+        { "wait", DS_OPT_INT, &wait_s, "SECONDS",
+          "wait for subscribers before the first batch; -1 forever (default), 0 not at all" },
+        { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
+        { NULL }
+    };
+    int rc = ds_opts_parse (argc, argv, 1, opts, s_usage, NULL);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (shards < 1 || shards > 9999) {
+        fprintf (stderr, "error: --shards must be 1..9999\n");
+        return 2;
     }
-    fprintf (stderr, "darkscope-labeler: not built yet\n");
-    return 1;
+    config.shards = (uint32_t) shards;
+    config.wait_ms = wait_s < 0 ? -1 : wait_s * 1000;
+    ds_log_init ("labeler");
+    ds_log_set_quiet (quiet);
+
+    zsys_handler_set (NULL);
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_signal;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    sigaction (SIGHUP, &action, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    zactor_t *actor = zactor_new (ds_labeler_actor, &config);
+    char data [256], control [256];
+    if (!actor || ds_labeler_endpoints (actor, data, sizeof data, control, sizeof control)) {
+        ds_log_error ("could not start");
+        zactor_destroy (&actor);
+        return 1;
+    }
+    //  The actor only ends on $TERM; a message from it here means it died.
+    zpoller_t *poller = zpoller_new (actor, NULL);
+    while (!s_stop) {
+        if (s_reload) {
+            s_reload = 0;
+            ds_log_info ("SIGHUP: reloading");
+            zstr_send (actor, "RELOAD");
+        }
+        if (zpoller_wait (poller, 200)) {
+            ds_log_error ("the labeler stopped unexpectedly");
+            break;
+        }
+    }
+    zpoller_destroy (&poller);
+    zactor_destroy (&actor);
+    return 0;
 }

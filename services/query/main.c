@@ -1,14 +1,131 @@
-/*  darkscope-query - placeholder until its logic lands. */
+/*  darkscope-query - the query front door (thin main: flags, start, wait, stop). */
+#include "query.h"
+#include "log.h"
+#include "opts.h"
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+static const char *s_usage =
+"NAME\n"
+"    darkscope-query - answer darknet overview queries by merging all aggregator shards\n"
+"\n"
+"SYNOPSIS\n"
+"    darkscope-query [--endpoint ENDPOINT] [--shards N | --shard-endpoint ENDPOINT...]\n"
+"                    [--labeler ENDPOINT] [--timeout-ms MS] [--quiet]\n"
+"\n"
+"DESCRIPTION\n"
+"    The front door of darkscope. Clients (darkscope query/report, or any ZeroMQ REQ\n"
+"    client with msgpack) send {\"v\":1,\"q\":NAME,\"args\":{...}} and get\n"
+"    {\"v\":1,\"ok\":true,\"result\":...} or {\"v\":1,\"ok\":false,\"error\":\"...\"}.\n"
+"    For each request the service asks every darkscope-aggregator shard for its part and\n"
+"    merges them exactly (shards partition sources, so sums and disjoint unions are exact):\n"
+"    the same input through 1, 2 or 4 shards gives byte-identical results.\n"
+"\n"
+"    A shard that does not answer within --timeout-ms makes the reply an error naming that\n"
+"    shard's endpoint, never a silently partial answer. Bad requests get an error reply.\n"
+"\n"
+"QUERIES (args in parentheses, all optional)\n"
+"    overview  (first_day, last_day, min_packets)  the DarkVec overview object\n"
+"    ports     (first_day, last_day)                {\"port_ranking\": [...]}\n"
+"    ecdf      (first_day, last_day)                {\"sender_ecdf\": [...]}\n"
+"    daily     (first_day, last_day, min_packets)   {\"daily\": [...]}\n"
+"    classes   (first_day, last_day, min_packets)   {\"classes\": [...]}\n"
+"    heatmap   (first_day, last_day, min_packets)   {\"heatmap\": {...}}\n"
+"    pattern   (first_day, last_day, class, from_us, to_us, bin_s)\n"
+"              activity points [bin_start_us, token]; bin_s, from_us and to_us must be\n"
+"              multiples of 60 s (default bin 60 s)\n"
+"    lookup    (ip)      forwarded to the labeler's control endpoint\n"
+"    status    every shard's status (streams, gaps, EOS) and which shards saw all EOS\n"
+"    Days are YYYY-MM-DD in the aggregators' time zone; the default window is every day\n"
+"    seen; min_packets defaults to 10.\n"
+"\n"
+"ENVIRONMENT\n"
+"    Every option can be set as DARKSCOPE_<OPTION> (upper case, '-' -> '_'), e.g.\n"
+"    DARKSCOPE_SHARD_ENDPOINT=tcp://agg0:5560,tcp://agg1:5561, DARKSCOPE_TIMEOUT_MS=2000.\n"
+"    A flag wins over the variable.\n"
+"\n"
+"EXAMPLES\n"
+"    darkscope-query --shards 4                  # shards at tcp://127.0.0.1:5560..5563\n"
+"    darkscope-query --shard-endpoint tcp://10.0.0.7:5560 --shard-endpoint tcp://10.0.0.8:5560 \\\n"
+"                    --labeler tcp://10.0.0.6:5552 --endpoint tcp://0.0.0.0:5570\n"
+"    darkscope query overview --json             # ask it\n"
+"\n"
+"EXIT STATUS\n"
+"    0 after SIGINT/SIGTERM, 1 if it could not start (busy port, bad endpoint), 2 bad usage.\n";
 
 int
 main (int argc, char **argv)
 {
-    if (argc > 1 && strcmp (argv [1], "--help") == 0) {
-        printf ("Usage: darkscope-query [OPTIONS]\n\nThe query service (not built yet).\n");
-        return 0;
+    ds_query_config_t config;
+    ds_query_config_init (&config);
+    int64_t shards = 0, timeout = DS_QUERY_TIMEOUT_DEFAULT;
+    bool quiet = false;
+    const ds_opt_t opts [] = {
+        { "endpoint", DS_OPT_STRING, &config.endpoint, "ENDPOINT",
+          "front door REP (default " DS_QUERY_ENDPOINT_DEFAULT ")" },
+        { "shard-endpoint", DS_OPT_LIST, &config.shard_endpoints, "ENDPOINT",
+          "an aggregator shard's REP, in shard order (repeatable)" },
+        { "shards", DS_OPT_INT, &shards, "N",
+          "N shards at their default endpoints tcp://127.0.0.1:5560+K (default 1)" },
+        { "labeler", DS_OPT_STRING, &config.labeler, "ENDPOINT",
+          "labeler control REP for lookup (default " DS_QUERY_LABELER_DEFAULT ")" },
+        { "timeout-ms", DS_OPT_INT, &timeout, "MS", "how long to wait for every shard (default 5000)" },
+        { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
+        { NULL }
+    };
+    int rc = ds_opts_parse (argc, argv, 1, opts, s_usage, NULL);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (shards && config.shard_endpoints.count) {
+        fprintf (stderr, "error: give --shards or --shard-endpoint, not both\n");
+        return 2;
     }
-    fprintf (stderr, "darkscope-query: not built yet\n");
-    return 1;
+    if (shards < 0 || shards > DS_STRLIST_MAX || timeout < 1 || timeout > 3600000) {
+        fprintf (stderr, "error: --shards must be 1..%d and --timeout-ms 1..3600000\n", DS_STRLIST_MAX);
+        return 2;
+    }
+    static char storage [DS_STRLIST_MAX][64];
+    if (!config.shard_endpoints.count)
+        ds_query_default_shards (&config, shards ? (uint32_t) shards : 1, storage);
+    config.timeout_ms = (int) timeout;
+    ds_log_init ("query");
+    ds_log_set_quiet (quiet);
+
+    zsys_handler_set (NULL);
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_signal;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    zactor_t *actor = zactor_new (ds_query_actor, &config);
+    char endpoint [256];
+    if (!actor || ds_query_endpoint (actor, endpoint, sizeof endpoint)) {
+        ds_log_error ("could not start (see above)");
+        zactor_destroy (&actor);
+        return 1;
+    }
+    zpoller_t *poller = zpoller_new (actor, NULL);
+    while (!s_stop)
+        if (zpoller_wait (poller, 200)) {
+            char *message = zstr_recv (actor);
+            if (!message)
+                break;
+            zstr_free (&message);
+        }
+    zpoller_destroy (&poller);
+    zactor_destroy (&actor);
+    return 0;
 }

@@ -1,3 +1,574 @@
-/*  query.c - placeholder. */
-int ds_query_placeholder (void);
-int ds_query_placeholder (void) { return 0; }
+/*  query.c - the query service actor; see query.h.
+
+    One request at a time: the REP front door reads a request, fans out to
+    the shards (one REQ per shard, all sent before any reply is awaited),
+    merges and replies.  A REQ whose shard timed out is recreated, so a late
+    answer can never be taken for the next request's.
+*/
+#include "query.h"
+#include "merge.h"
+#include "ds_proto.h"
+#include "transport.h"
+#include "log.h"
+#include <string.h>
+
+#define S_FRONT_MAX (1024 * 1024)   //  a request is small: larger ones are cut off
+
+void
+ds_query_config_init (ds_query_config_t *config)
+{
+    memset (config, 0, sizeof *config);
+    config->endpoint = DS_QUERY_ENDPOINT_DEFAULT;
+    config->labeler = DS_QUERY_LABELER_DEFAULT;
+    config->timeout_ms = DS_QUERY_TIMEOUT_DEFAULT;
+}
+
+void
+ds_query_default_shards (ds_query_config_t *config, uint32_t n, char (*storage) [64])
+{
+    if (n > DS_STRLIST_MAX)
+        n = DS_STRLIST_MAX;
+    for (uint32_t k = 0; k < n; k++) {
+        snprintf (storage [k], 64, "tcp://127.0.0.1:%u", 5560 + k);
+        config->shard_endpoints.items [k] = storage [k];
+    }
+    config->shard_endpoints.count = n;
+}
+
+//  Merged answers, reused while no shard changed (same request bytes and
+//  the same generation of every shard): a report's repeated queries cost
+//  one "range" round trip.
+#define S_CACHE_SIZE 8
+typedef struct {
+    zchunk_t *key;                  //  request bytes + every shard's generation
+    zchunk_t *reply;
+} s_cached_t;
+
+typedef struct {
+    const ds_query_config_t *config;
+    s_cached_t cache [S_CACHE_SIZE];
+    size_t cache_next;
+    zchunk_t *key;                  //  this request's cache key (after "range")
+    const uint8_t *request;         //  this request's bytes
+    size_t request_size;
+    zsock_t *pipe, *front;
+    zsock_t *shards [DS_STRLIST_MAX];
+    size_t n_shards;
+    zsock_t *labeler;
+    int timeout;
+    msgpack_sbuffer out;            //  the reply being built
+    msgpack_sbuffer req;            //  the fan-out request
+    //  Per request: the shards' replies and their result objects.
+    zframe_t *frames [DS_STRLIST_MAX];
+    msgpack_object results [DS_STRLIST_MAX];
+    char errors [DS_STRLIST_MAX][256];
+    msgpack_zone zone;
+    uint64_t requests, failures;
+} s_query_t;
+
+static zsock_t *
+s_req_new (const char *endpoint)
+{
+    zsock_t *sock = zsock_new (ZMQ_REQ);
+    if (!sock)
+        return NULL;
+    ds_sock_defaults (sock);
+    zsock_set_maxmsgsize (sock, DS_FRAME_MAX);
+    if (zsock_connect (sock, "%s", endpoint) == -1) {
+        ds_log_error ("cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+static void
+s_round_reset (s_query_t *self)
+{
+    for (size_t i = 0; i < self->n_shards; i++) {
+        zframe_destroy (&self->frames [i]);
+        self->errors [i][0] = 0;
+        self->results [i].type = MSGPACK_OBJECT_NIL;
+    }
+    msgpack_zone_clear (&self->zone);
+}
+
+//  Sends self->req to every shard and collects the replies' result objects
+//  into self->results.  Per-shard failures go to self->errors.  Returns the
+//  number of shards that failed; *stopped is set if $TERM is pending.
+static size_t
+s_fan_out (s_query_t *self, bool *stopped)
+{
+    s_round_reset (self);
+    bool waiting [DS_STRLIST_MAX] = { false };
+    size_t pending = 0, failed = 0;
+    for (size_t i = 0; i < self->n_shards; i++) {
+        if (!self->shards [i])
+            self->shards [i] = s_req_new (self->config->shard_endpoints.items [i]);
+        if (!self->shards [i]
+        ||  zmq_send (zsock_resolve (self->shards [i]), self->req.data, self->req.size, ZMQ_DONTWAIT) == -1) {
+            snprintf (self->errors [i], sizeof self->errors [i], "shard %zu (%s): cannot send: %s",
+                      i, self->config->shard_endpoints.items [i], zmq_strerror (zmq_errno ()));
+            zsock_destroy (&self->shards [i]);
+            failed++;
+            continue;
+        }
+        waiting [i] = true;
+        pending++;
+    }
+    int64_t deadline = zclock_mono () + self->timeout;
+    while (pending > 0) {
+        zmq_pollitem_t items [DS_STRLIST_MAX + 1];
+        size_t index [DS_STRLIST_MAX + 1];
+        int n = 0;
+        items [n] = (zmq_pollitem_t) { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
+        index [n++] = SIZE_MAX;
+        for (size_t i = 0; i < self->n_shards; i++)
+            if (waiting [i]) {
+                items [n] = (zmq_pollitem_t) { zsock_resolve (self->shards [i]), 0, ZMQ_POLLIN, 0 };
+                index [n++] = i;
+            }
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            break;
+        if (zmq_poll (items, n, (long) left) == -1)
+            break;
+        if (items [0].revents & ZMQ_POLLIN) {
+            *stopped = true;
+            break;
+        }
+        for (int k = 1; k < n; k++) {
+            if (!(items [k].revents & ZMQ_POLLIN))
+                continue;
+            size_t i = index [k];
+            waiting [i] = false;
+            pending--;
+            zmsg_t *msg = zmsg_recv (self->shards [i]);
+            const char *ep = self->config->shard_endpoints.items [i];
+            char why [200] = "";
+            if (!msg || zmsg_size (msg) != 1)
+                snprintf (why, sizeof why, "reply is not one frame");
+            else {
+                self->frames [i] = zmsg_pop (msg);
+                msgpack_object reply;
+                const msgpack_object *result;
+                int rc = ds_mp_unpack (zframe_data (self->frames [i]), zframe_size (self->frames [i]),
+                                       &self->zone, &reply);
+                if (rc != DS_OK)
+                    snprintf (why, sizeof why, "bad reply (%s)", ds_result_str (rc));
+                else
+                if (ds_reply_parse (&reply, &result, why, sizeof why) == DS_OK)
+                    self->results [i] = *result;
+            }
+            zmsg_destroy (&msg);
+            if (why [0]) {
+                snprintf (self->errors [i], sizeof self->errors [i], "shard %zu (%s): %s", i, ep, why);
+                failed++;
+            }
+        }
+    }
+    //  Shards that did not answer: recreate their REQ (its state machine
+    //  waits for a reply that may still come).
+    for (size_t i = 0; i < self->n_shards; i++)
+        if (waiting [i]) {
+            if (!*stopped)
+                snprintf (self->errors [i], sizeof self->errors [i],
+                          "shard %zu (%s) did not answer within %d ms", i,
+                          self->config->shard_endpoints.items [i], self->timeout);
+            else
+                snprintf (self->errors [i], sizeof self->errors [i], "stopping");
+            zsock_destroy (&self->shards [i]);
+            failed++;
+        }
+    return failed;
+}
+
+//  Fans out `q` as a partial named `part`; on any failure writes the first
+//  shard error into err and returns -1.
+static int
+s_partials (s_query_t *self, const ds_query_t *q, const char *part, char *err, size_t err_size)
+{
+    ds_query_t p = *q;
+    snprintf (p.name, sizeof p.name, "partial");
+    snprintf (p.part, sizeof p.part, "%s", part);
+    if (ds_query_encode (&p, &self->req) != DS_OK) {
+        snprintf (err, err_size, "cannot encode the shard request");
+        return -1;
+    }
+    bool stopped = false;
+    if (s_fan_out (self, &stopped) == 0)
+        return 0;
+    for (size_t i = 0; i < self->n_shards; i++)
+        if (self->errors [i][0]) {
+            snprintf (err, err_size, "%s", self->errors [i]);
+            break;
+        }
+    return -1;
+}
+
+//  After the "range" round: builds self->key and answers from the cache if
+//  it can (returns true).
+static bool
+s_cache_lookup (s_query_t *self)
+{
+    zchunk_destroy (&self->key);
+    self->key = zchunk_new (self->request, self->request_size);
+    for (size_t i = 0; i < self->n_shards; i++) {
+        const msgpack_object *gen = ds_mp_get (&self->results [i], "gen");
+        uint64_t g = gen && gen->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? gen->via.u64 : UINT64_MAX;
+        zchunk_extend (self->key, &g, sizeof g);
+    }
+    for (size_t i = 0; i < S_CACHE_SIZE; i++) {
+        s_cached_t *c = &self->cache [i];
+        if (c->key && zchunk_size (c->key) == zchunk_size (self->key)
+        &&  memcmp (zchunk_data (c->key), zchunk_data (self->key), zchunk_size (self->key)) == 0) {
+            msgpack_sbuffer_clear (&self->out);
+            msgpack_sbuffer_write (&self->out, (const char *) zchunk_data (c->reply), zchunk_size (c->reply));
+            return true;
+        }
+    }
+    return false;
+}
+
+//  Keeps the reply in self->out under self->key.
+static void
+s_cache_put (s_query_t *self)
+{
+    if (!self->key)
+        return;
+    s_cached_t *c = &self->cache [self->cache_next];
+    self->cache_next = (self->cache_next + 1) % S_CACHE_SIZE;
+    zchunk_destroy (&c->key);
+    zchunk_destroy (&c->reply);
+    c->key = self->key;
+    self->key = NULL;
+    c->reply = zchunk_new (self->out.data, self->out.size);
+}
+
+static int
+s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+{
+    char tz [128];
+    if (s_partials (self, q, "range", err, err_size)
+    ||  ds_merge_window (self->results, self->n_shards, q, tz, sizeof tz, err, err_size))
+        return -1;
+    if (s_cache_lookup (self))
+        return 0;
+    if (s_partials (self, q, "overview", err, err_size))
+        return -1;
+    //  Merge into a scratch buffer first: an error must not leave half a
+    //  reply behind.
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init (&body);
+    msgpack_packer bp;
+    msgpack_packer_init (&bp, &body, msgpack_sbuffer_write);
+    int rc = ds_merge_overview (self->results, self->n_shards, q, tz, &bp, err, err_size);
+    if (rc == 0) {
+        ds_reply_ok_begin (pk);
+        msgpack_sbuffer_write (&self->out, body.data, body.size);
+        s_cache_put (self);
+    }
+    msgpack_sbuffer_destroy (&body);
+    return rc;
+}
+
+static int
+s_do_pattern (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+{
+    if (q->bin_s <= 0 || q->bin_s % 60 || q->bin_s > 366LL * 86400) {
+        snprintf (err, err_size, "bin_s must be a positive multiple of 60 (at most 366 days)");
+        return -1;
+    }
+    if ((q->from_us != INT64_MIN && q->from_us % 60000000LL)
+    ||  (q->to_us != INT64_MAX && q->to_us % 60000000LL)) {
+        snprintf (err, err_size, "from_us and to_us must be multiples of 60 s (60000000 us)");
+        return -1;
+    }
+    char tz [128];
+    if (s_partials (self, q, "range", err, err_size)
+    ||  ds_merge_window (self->results, self->n_shards, q, tz, sizeof tz, err, err_size))
+        return -1;
+    if (s_cache_lookup (self))
+        return 0;
+    if (s_partials (self, q, "pattern", err, err_size))
+        return -1;
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init (&body);
+    msgpack_packer bp;
+    msgpack_packer_init (&bp, &body, msgpack_sbuffer_write);
+    int rc = ds_merge_pattern (self->results, self->n_shards, q, &bp, err, err_size);
+    if (rc == 0) {
+        ds_reply_ok_begin (pk);
+        msgpack_sbuffer_write (&self->out, body.data, body.size);
+        s_cache_put (self);
+    }
+    msgpack_sbuffer_destroy (&body);
+    return rc;
+}
+
+static void
+s_pack_str (msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str_with_body (pk, s, strlen (s));
+}
+
+static int
+s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+{
+    ds_query_t p = *q;
+    snprintf (p.name, sizeof p.name, "status");
+    if (ds_query_encode (&p, &self->req) != DS_OK) {
+        snprintf (err, err_size, "cannot encode the shard request");
+        return -1;
+    }
+    bool stopped = false;
+    s_fan_out (self, &stopped);
+    bool eos_all = true;
+    ds_reply_ok_begin (pk);
+    msgpack_pack_map (pk, 6);
+    s_pack_str (pk, "shards");
+    msgpack_pack_array (pk, self->n_shards);
+    size_t n_eos = 0;
+    for (size_t i = 0; i < self->n_shards; i++) {
+        const msgpack_object *store = ds_mp_get (&self->results [i], "store");
+        const msgpack_object *e = ds_mp_get (store, "eos_all");
+        bool eos = e && e->type == MSGPACK_OBJECT_BOOLEAN && e->via.boolean;
+        eos_all &= eos;
+        n_eos += eos;
+        msgpack_pack_map (pk, 4);
+        s_pack_str (pk, "shard");
+        msgpack_pack_uint64 (pk, i);
+        s_pack_str (pk, "endpoint");
+        s_pack_str (pk, self->config->shard_endpoints.items [i]);
+        s_pack_str (pk, "ok");
+        if (self->errors [i][0]) {
+            msgpack_pack_false (pk);
+            s_pack_str (pk, "error");
+            s_pack_str (pk, self->errors [i]);
+        }
+        else {
+            msgpack_pack_true (pk);
+            s_pack_str (pk, "status");
+            msgpack_pack_object (pk, self->results [i]);
+        }
+    }
+    s_pack_str (pk, "eos_shards");
+    msgpack_pack_array (pk, n_eos);
+    for (size_t i = 0; i < self->n_shards; i++) {
+        const msgpack_object *e = ds_mp_get (ds_mp_get (&self->results [i], "store"), "eos_all");
+        if (e && e->type == MSGPACK_OBJECT_BOOLEAN && e->via.boolean)
+            msgpack_pack_uint64 (pk, i);
+    }
+    //  complete: every shard answered and saw every expected sensor's EOS.
+    s_pack_str (pk, "eos_all");
+    if (eos_all) msgpack_pack_true (pk); else msgpack_pack_false (pk);
+    s_pack_str (pk, "complete");
+    if (eos_all) msgpack_pack_true (pk); else msgpack_pack_false (pk);
+    s_pack_str (pk, "requests");
+    msgpack_pack_uint64 (pk, self->requests);
+    s_pack_str (pk, "failures");
+    msgpack_pack_uint64 (pk, self->failures);
+    return 0;
+}
+
+//  Forwards the client's request bytes to the labeler and relays its reply.
+static int
+s_do_lookup (s_query_t *self, const uint8_t *data, size_t size, char *err, size_t err_size)
+{
+    const char *ep = self->config->labeler;
+    if (!ep || !*ep) {
+        snprintf (err, err_size, "lookup: no labeler endpoint configured");
+        return -1;
+    }
+    if (!self->labeler)
+        self->labeler = s_req_new (ep);
+    if (!self->labeler
+    ||  zmq_send (zsock_resolve (self->labeler), data, size, ZMQ_DONTWAIT) == -1) {
+        snprintf (err, err_size, "lookup: cannot send to the labeler (%s)", ep);
+        zsock_destroy (&self->labeler);
+        return -1;
+    }
+    zmq_pollitem_t items [2] = {
+        { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (self->labeler), 0, ZMQ_POLLIN, 0 },
+    };
+    int64_t deadline = zclock_mono () + self->timeout;
+    while (zclock_mono () < deadline) {
+        if (zmq_poll (items, 2, (long) (deadline - zclock_mono ())) <= 0)
+            continue;
+        if (items [0].revents & ZMQ_POLLIN)
+            break;
+        if (items [1].revents & ZMQ_POLLIN) {
+            zmsg_t *msg = zmsg_recv (self->labeler);
+            zframe_t *frame = msg && zmsg_size (msg) == 1 ? zmsg_first (msg) : NULL;
+            msgpack_zone zone;
+            msgpack_zone_init (&zone, 1024);
+            msgpack_object reply;
+            int rc = frame ? ds_mp_unpack (zframe_data (frame), zframe_size (frame), &zone, &reply)
+                           : DS_ERR_MALFORMED;
+            if (rc == DS_OK) {
+                msgpack_sbuffer_clear (&self->out);
+                msgpack_sbuffer_write (&self->out, (const char *) zframe_data (frame), zframe_size (frame));
+            }
+            else
+                snprintf (err, err_size, "lookup: bad reply from the labeler (%s)", ep);
+            msgpack_zone_destroy (&zone);
+            zmsg_destroy (&msg);
+            return rc == DS_OK ? 0 : -1;
+        }
+    }
+    snprintf (err, err_size, "lookup: the labeler (%s) did not answer within %d ms", ep, self->timeout);
+    zsock_destroy (&self->labeler);
+    return -1;
+}
+
+typedef int (s_handler_fn) (s_query_t *, ds_query_t *, msgpack_packer *, char *, size_t);
+static const struct {
+    const char *name;
+    s_handler_fn *fn;               //  NULL: lookup (forwarded as is)
+} s_handlers [] = {
+    { "overview", s_do_overview }, { "ports", s_do_overview }, { "ecdf", s_do_overview },
+    { "daily", s_do_overview }, { "classes", s_do_overview }, { "heatmap", s_do_overview },
+    { "pattern", s_do_pattern }, { "status", s_do_status }, { "lookup", NULL },
+};
+
+static void
+s_on_front (s_query_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->front);
+    if (!msg)
+        return;
+    self->requests++;
+    char err [512] = "";
+    int rc = -1;
+    msgpack_sbuffer_clear (&self->out);
+    zframe_t *frame = zmsg_first (msg);
+    ds_query_t q;
+    if (!frame || zmsg_size (msg) != 1)
+        snprintf (err, sizeof err, "a request is one frame holding a msgpack map");
+    else
+    if (ds_query_decode (zframe_data (frame), zframe_size (frame), &q, err, sizeof err) == DS_OK) {
+        size_t h = 0, nh = sizeof s_handlers / sizeof *s_handlers;
+        while (h < nh && strcmp (s_handlers [h].name, q.name) != 0)
+            h++;
+        if (h == nh)
+            snprintf (err, sizeof err, "unknown query '%s' (overview, ports, ecdf, daily, classes, "
+                      "heatmap, pattern, lookup, status)", q.name);
+        else
+        if (!s_handlers [h].fn)
+            rc = s_do_lookup (self, zframe_data (frame), zframe_size (frame), err, sizeof err);
+        else {
+            msgpack_packer pk;
+            msgpack_packer_init (&pk, &self->out, msgpack_sbuffer_write);
+            self->request = zframe_data (frame);
+            self->request_size = zframe_size (frame);
+            rc = s_handlers [h].fn (self, &q, &pk, err, sizeof err);
+            zchunk_destroy (&self->key);
+        }
+    }
+    else
+    if (!err [0])
+        snprintf (err, sizeof err, "malformed request");
+    if (rc != 0) {
+        self->failures++;
+        ds_reply_error (&self->out, err);
+    }
+    zsock_send (self->front, "b", self->out.data, self->out.size);
+    zmsg_destroy (&msg);
+    s_round_reset (self);
+}
+
+void
+ds_query_actor (zsock_t *pipe, void *args)
+{
+    const ds_query_config_t *config = args;
+    s_query_t self = { .config = config, .pipe = pipe };
+    msgpack_sbuffer_init (&self.out);
+    msgpack_sbuffer_init (&self.req);
+    msgpack_zone_init (&self.zone, 65536);
+    self.timeout = config->timeout_ms > 0 ? config->timeout_ms : DS_QUERY_TIMEOUT_DEFAULT;
+    self.n_shards = config->shard_endpoints.count;
+    const char *endpoint = config->endpoint ? config->endpoint : DS_QUERY_ENDPOINT_DEFAULT;
+    bool ok = self.n_shards > 0;
+    if (!ok)
+        ds_log_error ("cannot start: no shard endpoints (--shard-endpoint or --shards)");
+    for (size_t i = 0; ok && i < self.n_shards; i++) {
+        self.shards [i] = s_req_new (config->shard_endpoints.items [i]);
+        ok = self.shards [i] != NULL;
+    }
+    if (ok) {
+        self.front = zsock_new (ZMQ_REP);
+        if (self.front) {
+            ds_sock_defaults (self.front);
+            zsock_set_maxmsgsize (self.front, S_FRONT_MAX);
+        }
+        if (!self.front || zsock_bind (self.front, "%s", endpoint) == -1) {
+            ds_log_error ("cannot bind the front door %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+            ok = false;
+        }
+    }
+    if (!ok) {
+        zsock_signal (pipe, (byte) -1);
+        while (true) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            if (command && streq (command, "ENDPOINT"))
+                zstr_send (pipe, "");
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+    }
+    else {
+        zsock_signal (pipe, 0);
+        ds_log_info ("answering on %s, %zu shard(s), timeout %d ms", zsock_endpoint (self.front),
+                     self.n_shards, self.timeout);
+        zpoller_t *poller = zpoller_new (pipe, self.front, NULL);
+        while (true) {
+            zsock_t *which = zpoller_wait (poller, -1);
+            if (which == pipe) {
+                char *command = zstr_recv (pipe);
+                bool term = !command || streq (command, "$TERM");
+                if (command && streq (command, "ENDPOINT"))
+                    zstr_send (pipe, zsock_endpoint (self.front));
+                zstr_free (&command);
+                if (term)
+                    break;
+            }
+            else
+            if (which == self.front)
+                s_on_front (&self);
+            else
+            if (zpoller_terminated (poller))
+                break;
+        }
+        zpoller_destroy (&poller);
+    }
+    s_round_reset (&self);
+    for (size_t i = 0; i < S_CACHE_SIZE; i++) {
+        zchunk_destroy (&self.cache [i].key);
+        zchunk_destroy (&self.cache [i].reply);
+    }
+    for (size_t i = 0; i < self.n_shards; i++)
+        zsock_destroy (&self.shards [i]);
+    zsock_destroy (&self.labeler);
+    zsock_destroy (&self.front);
+    msgpack_zone_destroy (&self.zone);
+    msgpack_sbuffer_destroy (&self.out);
+    msgpack_sbuffer_destroy (&self.req);
+}
+
+int
+ds_query_endpoint (zactor_t *actor, char *buf, size_t size)
+{
+    buf [0] = 0;
+    if (!actor || zstr_send (actor, "ENDPOINT"))
+        return -1;
+    zpoller_t *poller = zpoller_new (actor, NULL);
+    if (poller && zpoller_wait (poller, 30000)) {
+        char *reply = zstr_recv (actor);
+        snprintf (buf, size, "%s", reply ? reply : "");
+        zstr_free (&reply);
+    }
+    zpoller_destroy (&poller);
+    return buf [0] ? 0 : -1;
+}

@@ -1,0 +1,59 @@
+/*  aggregator.h - the aggregator service: one shard's exact aggregates.
+
+    The actor subscribes to its own shard's labelled batches ("lab.%04u")
+    on the labeler XPUB(s), applies each (sensor, shard, seq) at most once
+    into a ds_store_t (replays are ignored, missing seqs counted as gaps),
+    and answers partial queries from the query service on a REP socket:
+      {"v":1,"q":"partial","args":{"part":"range"|"overview"|"pattern",...}}
+      {"v":1,"q":"status"}   (also part "status")
+    It checkpoints its store to disk (atomically: PATH.tmp, fsync, rename)
+    on end-of-stream, every checkpoint_interval_ms and on stop, and restores
+    it at start; a checkpoint that is corrupt, of another shard or another
+    time zone stops the start with an error naming the file and the reason.
+
+    Pipe commands: "$TERM" stops; "ENDPOINT" replies with the REP endpoint
+    actually bound (for tcp://127.0.0.1:*); "CHECKPOINT" writes one now and
+    replies "OK" or the error text.  The actor sends "EOS" on its pipe once
+    every expected sensor's end-of-stream for its shard arrived.
+*/
+#ifndef DS_AGGREGATOR_H
+#define DS_AGGREGATOR_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "opts.h"
+
+#define DS_AGGREGATOR_INPUT_DEFAULT "tcp://127.0.0.1:5551"
+#define DS_AGGREGATOR_PORT_BASE     5560
+
+typedef struct {
+    uint32_t shard;                 //  this shard's index, 0..shards-1
+    uint32_t shards;                //  shard count (default 1)
+    ds_strlist_t inputs;            //  labeler XPUB endpoints (default one)
+    const char *endpoint;           //  REP for partial queries; NULL = default
+    uint32_t sensors;               //  sensors expected (EOS count), default 1
+    const char *tz;                 //  must equal ds_tz_name () (NULL: any)
+    const char *checkpoint;         //  file path, NULL = no checkpoints
+    int64_t checkpoint_interval_ms; //  0 = only on EOS and stop
+} ds_aggregator_config_t;
+
+//  Fills a config with the defaults (shard 0 of 1, default endpoints,
+//  1 sensor, no checkpoint, interval 60 s).
+void ds_aggregator_config_init (ds_aggregator_config_t *config);
+
+//  Writes the default REP endpoint of a shard into buf.
+void ds_aggregator_default_endpoint (uint32_t shard, char *buf, size_t size);
+
+//  The service as a czmq actor (config: ds_aggregator_config_t *, which
+//  must outlive the actor).  If it cannot start it logs why, signals -1
+//  and waits for $TERM, answering "ENDPOINT" with "".
+void ds_aggregator_actor (zsock_t *pipe, void *config);
+
+//  Asks a started actor for its bound REP endpoint.  Returns 0, or -1 if
+//  the actor could not start (or does not answer within 30 s).  An "EOS"
+//  the actor sent before the answer is consumed and reported in *eos
+//  (may be NULL).
+int ds_aggregator_endpoint (zactor_t *actor, char *buf, size_t size, bool *eos);
+
+#endif

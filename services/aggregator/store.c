@@ -1,0 +1,1538 @@
+/*  store.c - exact per-day aggregates of one shard; see store.h.
+
+    Hash tables: open addressing, linear probing, power-of-two capacity,
+    load <= 3/4, grown by doubling.  An entry's first 4 bytes are part of
+    its key and are never 0xffffffff, which marks an empty slot.
+*/
+#include "store.h"
+#include "tzday.h"
+#include "log.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <zlib.h>
+#include <time.h>
+
+#define S_EMPTY         UINT32_MAX
+#define S_MINUTE_US     60000000LL
+#define S_MAX_DAYS      36600           //  longest window a query may ask
+#define S_NAMES_MAX     65535
+
+//  ---------------------------------------------------------------------
+//  Generic hash table of fixed-size entries
+
+typedef struct {
+    uint8_t *slots;
+    size_t esize;                   //  bytes per entry
+    size_t ksize;                   //  leading bytes that are the key (<= 12)
+    size_t cap;                     //  slots, power of two (0 = none yet)
+    size_t count;                   //  entries in use
+} s_tab_t;
+
+static inline uint64_t
+s_mix (uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static inline uint64_t
+s_key_hash (const uint8_t *key, size_t ksize)
+{
+    uint64_t a;
+    memcpy (&a, key, 8);
+    uint32_t b = 0;
+    if (ksize > 8)
+        memcpy (&b, key + 8, 4);
+    return s_mix (a ^ s_mix (b + 0x9e3779b97f4a7c15ULL));
+}
+
+static inline uint32_t
+s_first32 (const uint8_t *e)
+{
+    uint32_t v;
+    memcpy (&v, e, 4);
+    return v;
+}
+
+static void
+s_tab_init (s_tab_t *t, size_t esize, size_t ksize)
+{
+    memset (t, 0, sizeof *t);
+    t->esize = esize;
+    t->ksize = ksize;
+}
+
+static int
+s_tab_alloc (s_tab_t *t, size_t cap)
+{
+    uint8_t *slots = malloc (cap * t->esize);
+    if (!slots)
+        return -1;
+    memset (slots, 0xff, cap * t->esize);
+    t->slots = slots;
+    t->cap = cap;
+    return 0;
+}
+
+static int
+s_tab_grow (s_tab_t *t)
+{
+    s_tab_t old = *t;
+    if (s_tab_alloc (t, old.cap ? old.cap * 2 : 1024)) {
+        *t = old;
+        return -1;
+    }
+    size_t mask = t->cap - 1;
+    for (size_t i = 0; i < old.cap; i++) {
+        const uint8_t *e = old.slots + i * old.esize;
+        if (s_first32 (e) == S_EMPTY)
+            continue;
+        size_t j = s_key_hash (e, t->ksize) & mask;
+        while (s_first32 (t->slots + j * t->esize) != S_EMPTY)
+            j = (j + 1) & mask;
+        memcpy (t->slots + j * t->esize, e, t->esize);
+    }
+    free (old.slots);
+    return 0;
+}
+
+//  Finds the entry of key, creating it (value bytes zeroed) if absent.
+//  NULL if memory ran out.
+static inline void *
+s_tab_upsert_h (s_tab_t *t, const void *key, uint64_t hash)
+{
+    if ((t->count + 1) * 4 > t->cap * 3 && s_tab_grow (t))
+        return NULL;
+    size_t mask = t->cap - 1;
+    size_t i = hash & mask;
+    for (;;) {
+        uint8_t *e = t->slots + i * t->esize;
+        if (s_first32 (e) == S_EMPTY) {
+            memcpy (e, key, t->ksize);
+            memset (e + t->ksize, 0, t->esize - t->ksize);
+            t->count++;
+            return e;
+        }
+        if (memcmp (e, key, t->ksize) == 0)
+            return e;
+        i = (i + 1) & mask;
+    }
+}
+
+static inline void *
+s_tab_upsert (s_tab_t *t, const void *key)
+{
+    return s_tab_upsert_h (t, key, s_key_hash (key, t->ksize));
+}
+
+//  Hints the cache about the slot where key (of hash) will be looked up.
+static inline void
+s_tab_prefetch (const s_tab_t *t, uint64_t hash)
+{
+    if (t->cap)
+        __builtin_prefetch (t->slots + (hash & (t->cap - 1)) * t->esize, 1);
+}
+
+static void
+s_tab_free (s_tab_t *t)
+{
+    free (t->slots);
+    t->slots = NULL;
+    t->cap = t->count = 0;
+}
+
+#define S_TAB_EACH(t, type, e) \
+    for (type *e = (type *) (t)->slots; (t)->slots && e < (type *) (t)->slots + (t)->cap; e++) \
+        if (s_first32 ((const uint8_t *) e) != S_EMPTY)
+
+//  ---------------------------------------------------------------------
+//  Entries
+
+typedef struct {
+    uint32_t src;
+    int32_t day;
+    uint32_t packets;
+    uint32_t flags;                 //  OR of the records' flags that day
+} s_day_src_t;                      //  16 bytes, key (src, day)
+
+typedef struct {
+    uint32_t src;
+    int32_t day;
+    uint32_t pp;
+    uint32_t packets;
+} s_day_src_pp_t;                   //  16 bytes, key (src, day, pp)
+
+typedef struct {
+    uint32_t src;
+    int32_t minute;                 //  floor (ts / 60 s)
+    uint32_t first_us;              //  1 + min ts in the minute minus its start
+} s_bin_t;                          //  12 bytes, key (src, minute)
+
+typedef struct {
+    uint32_t port1;                 //  port + 1 (0 for "-")
+    uint32_t proto;
+    uint32_t id;
+} s_pp_key_t;                       //  12 bytes, key (port1, proto)
+
+typedef struct {
+    int32_t port;                   //  DS_PORT_NONE or 0..65535
+    uint16_t proto;
+    uint16_t service;               //  name id
+} s_pp_t;
+
+typedef struct {
+    ds_addr_t addr;
+    uint16_t class_id;              //  name id of its GT class (last label)
+    uint8_t gt;                     //  DS_FLAG_GT seen on its last record
+    uint8_t pad;
+    uint32_t pad2;
+    int64_t last_ts;                //  latest ts seen
+} s_src_t;                          //  32 bytes
+
+typedef struct {
+    uint32_t sensor;
+    uint32_t eos;                   //  1 once its end-of-stream arrived
+    uint64_t next_seq;              //  next expected batch seq
+    uint64_t gaps;                  //  batches never received
+    uint64_t batches;               //  batches applied
+    uint64_t records;               //  records applied
+    uint64_t replays;               //  batches ignored as replays
+    uint64_t packets_read, non_ip, malformed, dropped;  //  from its EOS
+} s_stream_t;
+
+#define S_DAYCACHE 64                //  recent local days, by day & 63
+
+struct _ds_store_t {
+    uint32_t shard, shards;
+    ds_daycache_t daycache [S_DAYCACHE];
+    char **names;                   //  class and service names, store-wide
+    uint32_t n_names, names_cap;
+    uint16_t name_unknown, name_mirai;
+    s_src_t *srcs;                  //  by src id
+    uint32_t n_srcs, srcs_cap;
+    uint32_t *src_index;            //  hash of addr -> src id (S_EMPTY free)
+    size_t src_index_cap;
+    s_pp_t *pps;                    //  by pp id
+    uint32_t n_pps, pps_cap;
+    s_tab_t pp_tab, ds_tab, dsp_tab, bin_tab;
+    s_stream_t *streams;
+    uint32_t n_streams, streams_cap;
+    bool any;                       //  a record was seen
+    int32_t min_day, max_day;
+    uint64_t records;
+    uint64_t generation;            //  bumped by every change (not saved)
+};
+
+//  ---------------------------------------------------------------------
+//  Names, sources, pps
+
+static int
+s_name_id (ds_store_t *self, const char *name)
+{
+    for (uint32_t i = 0; i < self->n_names; i++)
+        if (strcmp (self->names [i], name) == 0)
+            return (int) i;
+    if (self->n_names == S_NAMES_MAX)
+        return -1;
+    if (self->n_names == self->names_cap) {
+        uint32_t cap = self->names_cap ? self->names_cap * 2 : 64;
+        char **names = realloc (self->names, cap * sizeof *names);
+        if (!names)
+            return -1;
+        self->names = names;
+        self->names_cap = cap;
+    }
+    char *copy = strdup (name);
+    if (!copy)
+        return -1;
+    self->names [self->n_names] = copy;
+    return (int) self->n_names++;
+}
+
+static inline uint64_t
+s_addr_hash (const ds_addr_t *a)
+{
+    uint64_t x, y;
+    memcpy (&x, a->b, 8);
+    memcpy (&y, a->b + 8, 8);
+    return s_mix (x ^ s_mix (y));
+}
+
+static int
+s_src_index_grow (ds_store_t *self)
+{
+    size_t cap = self->src_index_cap ? self->src_index_cap * 2 : 1024;
+    while (((size_t) self->n_srcs + 1) * 4 > cap * 3)
+        cap *= 2;
+    uint32_t *index = malloc (cap * sizeof *index);
+    if (!index)
+        return -1;
+    memset (index, 0xff, cap * sizeof *index);
+    for (uint32_t id = 0; id < self->n_srcs; id++) {
+        size_t j = s_addr_hash (&self->srcs [id].addr) & (cap - 1);
+        while (index [j] != S_EMPTY)
+            j = (j + 1) & (cap - 1);
+        index [j] = id;
+    }
+    free (self->src_index);
+    self->src_index = index;
+    self->src_index_cap = cap;
+    return 0;
+}
+
+//  Src id of addr, created if new; S_EMPTY if memory ran out.
+static inline uint32_t
+s_src_id (ds_store_t *self, const ds_addr_t *addr)
+{
+    if (((size_t) self->n_srcs + 1) * 4 > self->src_index_cap * 3 && s_src_index_grow (self))
+        return S_EMPTY;
+    size_t mask = self->src_index_cap - 1;
+    size_t j = s_addr_hash (addr) & mask;
+    for (;;) {
+        uint32_t id = self->src_index [j];
+        if (id == S_EMPTY)
+            break;
+        if (memcmp (self->srcs [id].addr.b, addr->b, 16) == 0)
+            return id;
+        j = (j + 1) & mask;
+    }
+    if (self->n_srcs == self->srcs_cap) {
+        if (self->srcs_cap >= UINT32_MAX / 2)
+            return S_EMPTY;
+        uint32_t cap = self->srcs_cap ? self->srcs_cap * 2 : 1024;
+        s_src_t *srcs = realloc (self->srcs, (size_t) cap * sizeof *srcs);
+        if (!srcs)
+            return S_EMPTY;
+        self->srcs = srcs;
+        self->srcs_cap = cap;
+    }
+    uint32_t id = self->n_srcs++;
+    memset (&self->srcs [id], 0, sizeof self->srcs [id]);
+    self->srcs [id].addr = *addr;
+    self->srcs [id].class_id = self->name_unknown;
+    self->srcs [id].last_ts = INT64_MIN;
+    self->src_index [j] = id;
+    return id;
+}
+
+//  Pp id of (port, proto), created if new; S_EMPTY if memory ran out.
+static inline uint32_t
+s_pp_id (ds_store_t *self, int32_t port, uint32_t proto)
+{
+    s_pp_key_t key = { (uint32_t) (port + 1), proto, 0 };
+    s_pp_key_t *e = s_tab_upsert (&self->pp_tab, &key);
+    if (!e)
+        return S_EMPTY;
+    if (e->id == 0) {               //  new: ids are stored + 1
+        if (self->n_pps == self->pps_cap) {
+            uint32_t cap = self->pps_cap ? self->pps_cap * 2 : 256;
+            s_pp_t *pps = realloc (self->pps, cap * sizeof *pps);
+            if (!pps)
+                return S_EMPTY;
+            self->pps = pps;
+            self->pps_cap = cap;
+        }
+        self->pps [self->n_pps] = (s_pp_t) { port, (uint16_t) proto, self->name_unknown };
+        e->id = ++self->n_pps;
+    }
+    return e->id - 1;
+}
+
+static s_stream_t *
+s_stream (ds_store_t *self, uint32_t sensor)
+{
+    for (uint32_t i = 0; i < self->n_streams; i++)
+        if (self->streams [i].sensor == sensor)
+            return &self->streams [i];
+    if (self->n_streams == self->streams_cap) {
+        uint32_t cap = self->streams_cap ? self->streams_cap * 2 : 8;
+        s_stream_t *streams = realloc (self->streams, cap * sizeof *streams);
+        if (!streams)
+            return NULL;
+        self->streams = streams;
+        self->streams_cap = cap;
+    }
+    s_stream_t *s = &self->streams [self->n_streams++];
+    memset (s, 0, sizeof *s);
+    s->sensor = sensor;
+    return s;
+}
+
+//  ---------------------------------------------------------------------
+//  Life cycle
+
+static ds_store_t *
+s_store_alloc (uint32_t shard, uint32_t shards)
+{
+    ds_store_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->shard = shard;
+    self->shards = shards;
+    //  Generations start at a value unique to this store instance, so a
+    //  restarted aggregator never repeats an old (shard, generation) pair.
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    self->generation = s_mix (((uint64_t) now.tv_sec * 1000000000ULL + (uint64_t) now.tv_nsec)
+                              ^ ((uint64_t) getpid () << 40) ^ (uint64_t) (uintptr_t) self) >> 8;
+    for (int i = 0; i < S_DAYCACHE; i++)
+        ds_daycache_init (&self->daycache [i]);
+    s_tab_init (&self->pp_tab, sizeof (s_pp_key_t), 8);
+    s_tab_init (&self->ds_tab, sizeof (s_day_src_t), 8);
+    s_tab_init (&self->dsp_tab, sizeof (s_day_src_pp_t), 12);
+    s_tab_init (&self->bin_tab, sizeof (s_bin_t), 8);
+    return self;
+}
+
+ds_store_t *
+ds_store_new (uint32_t shard, uint32_t shards)
+{
+    ds_store_t *self = s_store_alloc (shard, shards);
+    if (!self)
+        return NULL;
+    int unknown = s_name_id (self, "unknown");
+    int mirai = s_name_id (self, "mirai");
+    if (unknown < 0 || mirai < 0 || s_src_index_grow (self)) {
+        ds_store_destroy (&self);
+        return NULL;
+    }
+    self->name_unknown = (uint16_t) unknown;
+    self->name_mirai = (uint16_t) mirai;
+    return self;
+}
+
+void
+ds_store_destroy (ds_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ds_store_t *self = *self_p;
+    for (uint32_t i = 0; i < self->n_names; i++)
+        free (self->names [i]);
+    free (self->names);
+    free (self->srcs);
+    free (self->src_index);
+    free (self->pps);
+    s_tab_free (&self->pp_tab);
+    s_tab_free (&self->ds_tab);
+    s_tab_free (&self->dsp_tab);
+    s_tab_free (&self->bin_tab);
+    free (self->streams);
+    free (self);
+    *self_p = NULL;
+}
+
+//  ---------------------------------------------------------------------
+//  Adding records
+
+static inline int64_t s_floor_div (int64_t a, int64_t b);
+
+//  Local day of ts.  Records of many days interleave (several sensors,
+//  reordered captures), so recent days are cached by day number: a ts of
+//  UTC day u lies in local day u-1, u or u+1, and each cached entry's
+//  bounds are checked, so the answer is always ds_day_of's.
+static inline int32_t
+s_day_of (ds_store_t *self, int64_t ts)
+{
+    int64_t u = s_floor_div (ts, 86400000000LL);
+    for (int64_t d = u; d <= u + 1; d++) {
+        ds_daycache_t *c = &self->daycache [(uint64_t) d & (S_DAYCACHE - 1)];
+        if (ts >= c->lo && ts < c->hi)
+            return c->day;
+    }
+    ds_daycache_t *c = &self->daycache [(uint64_t) (u - 1) & (S_DAYCACHE - 1)];
+    if (ts >= c->lo && ts < c->hi)
+        return c->day;
+    ds_daycache_t fresh;
+    ds_daycache_init (&fresh);
+    int32_t day = ds_day_of (&fresh, ts);
+    self->daycache [(uint32_t) day & (S_DAYCACHE - 1)] = fresh;
+    return day;
+}
+
+static inline int64_t
+s_floor_div (int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+bool
+ds_store_days (ds_store_t *self, int32_t *first, int32_t *last)
+{
+    *first = self->min_day;
+    *last = self->max_day;
+    return self->any;
+}
+
+uint64_t
+ds_store_generation (ds_store_t *self)
+{
+    return self->generation;
+}
+
+int
+ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
+{
+    self->generation++;
+    //  Map the batch's dictionaries to store-wide name ids.
+    uint16_t cmap [DS_DICT_MAX], smap [DS_DICT_MAX];
+    uint32_t n_classes = b->labelled ? b->n_classes : 0;
+    uint32_t n_services = b->labelled ? b->n_services : 0;
+    if (n_classes > DS_DICT_MAX || n_services > DS_DICT_MAX)
+        return -1;
+    for (uint32_t i = 0; i < n_classes; i++) {
+        int id = s_name_id (self, b->class_names [i] ? b->class_names [i] : "unknown");
+        if (id < 0)
+            return -1;
+        cmap [i] = (uint16_t) id;
+    }
+    for (uint32_t i = 0; i < n_services; i++) {
+        int id = s_name_id (self, b->service_names [i] ? b->service_names [i] : "unknown");
+        if (id < 0)
+            return -1;
+        smap [i] = (uint16_t) id;
+    }
+    //  Records go in chunks: first every key of the chunk is computed and
+    //  its slots prefetched, then the tables are updated, so the cache
+    //  misses of a chunk overlap instead of queueing.
+    enum { CHUNK = 16 };
+    for (uint32_t base = 0; base < b->count; base += CHUNK) {
+        uint32_t n = b->count - base < CHUNK ? b->count - base : CHUNK;
+        if (self->src_index_cap)
+            for (uint32_t j = 0; j < n; j++)
+                __builtin_prefetch (&self->src_index [s_addr_hash (&b->src [base + j])
+                                                      & (self->src_index_cap - 1)]);
+        s_day_src_t dkey [CHUNK];
+        s_day_src_pp_t pkey [CHUNK];
+        s_bin_t bkey [CHUNK];
+        uint64_t dh [CHUNK], ph [CHUNK], bh [CHUNK];
+        uint32_t off1 [CHUNK];
+        uint8_t flagv [CHUNK];
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t i = base + j;
+            int64_t ts = b->ts [i];
+            uint32_t src = s_src_id (self, &b->src [i]);
+            if (src == S_EMPTY)
+                return -1;
+            uint32_t proto = b->proto [i] < DS_PROTO_COUNT ? b->proto [i] : DS_PROTO_OTH;
+            int32_t port = b->port [i] >= 0 && b->port [i] <= 65535 ? b->port [i] : DS_PORT_NONE;
+            uint32_t pp = s_pp_id (self, port, proto);
+            if (pp == S_EMPTY)
+                return -1;
+            uint8_t flags = b->flags [i];
+            s_src_t *s = &self->srcs [src];
+            if (n_classes) {
+                uint16_t c = b->class_id [i];
+                s->class_id = c < n_classes ? cmap [c] : self->name_unknown;
+            }
+            s->gt = (flags & DS_FLAG_GT) ? 1 : 0;
+            if (ts > s->last_ts)
+                s->last_ts = ts;
+            if (n_services) {
+                uint16_t v = b->service_id [i];
+                self->pps [pp].service = v < n_services ? smap [v] : self->name_unknown;
+            }
+            int32_t day = s_day_of (self, ts);
+            if (!self->any || day < self->min_day)
+                self->min_day = day;
+            if (!self->any || day > self->max_day)
+                self->max_day = day;
+            self->any = true;
+            dkey [j] = (s_day_src_t) { src, day, 0, 0 };
+            pkey [j] = (s_day_src_pp_t) { src, day, pp, 0 };
+            flagv [j] = flags;
+            dh [j] = s_key_hash ((const uint8_t *) &dkey [j], 8);
+            ph [j] = s_key_hash ((const uint8_t *) &pkey [j], 12);
+            s_tab_prefetch (&self->ds_tab, dh [j]);
+            s_tab_prefetch (&self->dsp_tab, ph [j]);
+            int64_t minute = s_floor_div (ts, S_MINUTE_US);
+            if (minute >= INT32_MIN && minute <= INT32_MAX) {
+                bkey [j] = (s_bin_t) { src, (int32_t) minute, 0 };
+                bh [j] = s_key_hash ((const uint8_t *) &bkey [j], 8);
+                off1 [j] = (uint32_t) (ts - minute * S_MINUTE_US) + 1;
+                s_tab_prefetch (&self->bin_tab, bh [j]);
+            }
+            else
+                off1 [j] = 0;       //  no pattern bin for absurd times
+        }
+        for (uint32_t j = 0; j < n; j++) {
+            s_day_src_t *d = s_tab_upsert_h (&self->ds_tab, &dkey [j], dh [j]);
+            if (!d)
+                return -1;
+            d->packets++;
+            d->flags |= flagv [j];
+            s_day_src_pp_t *p = s_tab_upsert_h (&self->dsp_tab, &pkey [j], ph [j]);
+            if (!p)
+                return -1;
+            p->packets++;
+            if (off1 [j]) {
+                s_bin_t *e = s_tab_upsert_h (&self->bin_tab, &bkey [j], bh [j]);
+                if (!e)
+                    return -1;
+                if (e->first_us == 0 || off1 [j] < e->first_us)
+                    e->first_us = off1 [j];
+            }
+            self->records++;
+        }
+    }
+    return 0;
+}
+
+int
+ds_store_apply (ds_store_t *self, const ds_batch_t *labelled)
+{
+    s_stream_t *s = s_stream (self, labelled->sensor);
+    if (!s)
+        return -1;
+    if (labelled->seq < s->next_seq) {
+        s->replays++;
+        self->generation++;         //  the status shows replays
+        return 0;
+    }
+    if (ds_store_add_batch (self, labelled))
+        return -1;
+    s->gaps += labelled->seq - s->next_seq;
+    s->next_seq = labelled->seq + 1;
+    s->batches++;
+    s->records += labelled->count;
+    return 1;
+}
+
+void
+ds_store_eos (ds_store_t *self, const ds_eos_t *eos)
+{
+    s_stream_t *s = s_stream (self, eos->sensor);
+    if (!s)
+        return;
+    self->generation++;
+    if (!s->eos && eos->batches > s->next_seq) {
+        //  Batches announced but never received are gaps; later arrivals
+        //  of them will not be applied (the stream is closed).
+        s->gaps += eos->batches - s->next_seq;
+        s->next_seq = eos->batches;
+    }
+    s->eos = 1;
+    s->packets_read = eos->packets_read;
+    s->non_ip = eos->non_ip;
+    s->malformed = eos->malformed;
+    s->dropped = eos->dropped;
+}
+
+uint32_t
+ds_store_eos_count (ds_store_t *self)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < self->n_streams; i++)
+        n += self->streams [i].eos ? 1 : 0;
+    return n;
+}
+
+uint64_t
+ds_store_records (ds_store_t *self)
+{
+    return self->records;
+}
+
+uint64_t
+ds_store_sources (ds_store_t *self)
+{
+    return self->n_srcs;
+}
+
+size_t
+ds_store_memory (ds_store_t *self)
+{
+    return self->pp_tab.cap * self->pp_tab.esize + self->ds_tab.cap * self->ds_tab.esize
+         + self->dsp_tab.cap * self->dsp_tab.esize + self->bin_tab.cap * self->bin_tab.esize
+         + (size_t) self->srcs_cap * sizeof (s_src_t) + self->src_index_cap * sizeof (uint32_t)
+         + (size_t) self->pps_cap * sizeof (s_pp_t);
+}
+
+//  ---------------------------------------------------------------------
+//  Partial answers
+
+static void
+s_pack_str (msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen (s);
+    msgpack_pack_str (pk, n);
+    msgpack_pack_str_body (pk, s, n);
+}
+
+static void
+s_err (char *err, size_t size, const char *fmt, const char *arg)
+{
+    if (err && size)
+        snprintf (err, size, fmt, arg);
+}
+
+//  Resolves q's window against this store (explicit days win).
+static int
+s_window (ds_store_t *self, const ds_query_t *q, int32_t *first, int32_t *last,
+          char *err, size_t err_size)
+{
+    if (q->first_day [0]) {
+        if (ds_day_parse (q->first_day, first)) {
+            s_err (err, err_size, "bad first_day '%s' (want YYYY-MM-DD)", q->first_day);
+            return -1;
+        }
+    }
+    else
+    if (self->any)
+        *first = self->min_day;
+    else {
+        s_err (err, err_size, "%s", "no data: give first_day and last_day");
+        return -1;
+    }
+    if (q->last_day [0]) {
+        if (ds_day_parse (q->last_day, last)) {
+            s_err (err, err_size, "bad last_day '%s' (want YYYY-MM-DD)", q->last_day);
+            return -1;
+        }
+    }
+    else
+    if (self->any)
+        *last = self->max_day;
+    else {
+        s_err (err, err_size, "%s", "no data: give first_day and last_day");
+        return -1;
+    }
+    if (*first > *last) {
+        s_err (err, err_size, "%s", "first_day is after last_day");
+        return -1;
+    }
+    if ((int64_t) *last - *first >= S_MAX_DAYS) {
+        s_err (err, err_size, "%s", "window longer than 36600 days");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_cmp_u64 (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct {
+    uint32_t a, b;
+    uint64_t v;
+} s_triple_t;
+
+static int
+s_cmp_triple (const void *x, const void *y)
+{
+    const s_triple_t *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    if (p->b != q->b)
+        return p->b < q->b ? -1 : 1;
+    return 0;
+}
+
+//  Sorts triples by (a, b) and sums v of equal keys; returns the new count.
+static size_t
+s_triples_combine (s_triple_t *t, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort (t, n, sizeof *t, s_cmp_triple);
+    size_t out = 0;
+    for (size_t i = 1; i < n; i++)
+        if (t [i].a == t [out].a && t [i].b == t [out].b)
+            t [out].v += t [i].v;
+        else
+            t [++out] = t [i];
+    return out + 1;
+}
+
+//  Set of u64 keys (UINT64_MAX never inserted); returns true if new.
+typedef struct {
+    uint64_t *slots;
+    size_t mask;
+} s_set_t;
+
+static inline bool
+s_set_insert (s_set_t *set, uint64_t key)
+{
+    size_t i = s_mix (key) & set->mask;
+    for (;;) {
+        if (set->slots [i] == UINT64_MAX) {
+            set->slots [i] = key;
+            return true;
+        }
+        if (set->slots [i] == key)
+            return false;
+        i = (i + 1) & set->mask;
+    }
+}
+
+static void
+s_pack_ingest (ds_store_t *self, msgpack_packer *pk)
+{
+    uint64_t gaps = 0;
+    for (uint32_t i = 0; i < self->n_streams; i++)
+        gaps += self->streams [i].gaps;
+    msgpack_pack_array (pk, 2);
+    msgpack_pack_uint64 (pk, gaps);
+    msgpack_pack_array (pk, self->n_streams);
+    for (uint32_t i = 0; i < self->n_streams; i++) {
+        const s_stream_t *s = &self->streams [i];
+        msgpack_pack_array (pk, 6);
+        msgpack_pack_uint32 (pk, s->sensor);
+        msgpack_pack_uint32 (pk, s->eos);
+        msgpack_pack_uint64 (pk, s->packets_read);
+        msgpack_pack_uint64 (pk, s->non_ip);
+        msgpack_pack_uint64 (pk, s->malformed);
+        msgpack_pack_uint64 (pk, s->dropped);
+    }
+}
+
+//  {"tz", "gen", "any", "first", "last"}: the days this shard has seen, and
+//  its generation (the query service caches merged answers per generation).
+static int
+s_part_range (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+{
+    (void) q; (void) err; (void) err_size;
+    msgpack_pack_map (pk, 5);
+    s_pack_str (pk, "tz");
+    s_pack_str (pk, ds_tz_name ());
+    s_pack_str (pk, "gen");
+    msgpack_pack_uint64 (pk, self->generation);
+    s_pack_str (pk, "any");
+    if (self->any) msgpack_pack_true (pk); else msgpack_pack_false (pk);
+    s_pack_str (pk, "first");
+    msgpack_pack_int32 (pk, self->any ? self->min_day : 0);
+    s_pack_str (pk, "last");
+    msgpack_pack_int32 (pk, self->any ? self->max_day : 0);
+    return 0;
+}
+
+//  The overview partial (see merge.h for the layout).
+static int
+s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+{
+    int32_t first, last;
+    if (s_window (self, q, &first, &last, err, err_size))
+        return -1;
+    int32_t cfirst = last - 29 > first ? last - 29 : first;
+    uint64_t minp = q->min_packets > 0 ? (uint64_t) q->min_packets : 0;
+    uint32_t ndays = (uint32_t) (last - first + 1);
+    size_t n = self->n_srcs ? self->n_srcs : 1;
+    uint64_t *pw = calloc (n, sizeof *pw);          //  packets in the window
+    uint64_t *pc = calloc (n, sizeof *pc);          //  packets in [cfirst, last]
+    int32_t *fday = malloc (n * sizeof *fday);      //  first day in the window
+    uint8_t *mir = calloc (n, 1);                   //  Mirai record in the window
+    uint16_t *rc = malloc (n * sizeof *rc);         //  resolved class
+    uint64_t *daily = calloc ((size_t) ndays * 4, sizeof *daily);
+    uint64_t *hist = malloc (n * sizeof *hist);
+    size_t npp = self->n_pps ? self->n_pps : 1;
+    uint64_t *wpk = calloc (npp, sizeof *wpk), *wsrc = calloc (npp, sizeof *wsrc);
+    uint64_t *lpk = calloc (npp, sizeof *lpk), *lsrc = calloc (npp, sizeof *lsrc);
+    uint64_t *csend = calloc (self->n_names, sizeof *csend);
+    uint64_t *cpk = calloc (self->n_names, sizeof *cpk);
+    s_set_t set = { NULL, 0 };
+    s_triple_t *cpp = NULL, *csv = NULL;
+    size_t ncpp = 0, ncsv = 0;
+    int rv = -1;
+    if (!pw || !pc || !fday || !mir || !rc || !daily || !hist || !wpk || !wsrc || !lpk
+    ||  !lsrc || !csend || !cpk)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        fday [i] = INT32_MAX;
+
+    uint64_t lsources = 0;
+    S_TAB_EACH (&self->ds_tab, s_day_src_t, d) {
+        if (d->day < first || d->day > last)
+            continue;
+        pw [d->src] += d->packets;
+        if (d->day >= cfirst)
+            pc [d->src] += d->packets;
+        if (d->day < fday [d->src])
+            fday [d->src] = d->day;
+        if (d->flags & DS_FLAG_MIRAI)
+            mir [d->src] = 1;
+        daily [(size_t) (d->day - first) * 4]++;
+        if (d->day == last)
+            lsources++;
+    }
+    size_t nh = 0;
+    for (uint32_t s = 0; s < self->n_srcs; s++) {
+        const s_src_t *src = &self->srcs [s];
+        rc [s] = src->gt ? src->class_id : mir [s] ? self->name_mirai : self->name_unknown;
+        if (pw [s] == 0)
+            continue;
+        hist [nh++] = pw [s];
+        daily [(size_t) (fday [s] - first) * 4 + 2]++;
+        if (pw [s] >= minp)
+            daily [(size_t) (fday [s] - first) * 4 + 3]++;
+    }
+    S_TAB_EACH (&self->ds_tab, s_day_src_t, d) {
+        if (d->day < first || d->day > last)
+            continue;
+        if (pw [d->src] >= minp)
+            daily [(size_t) (d->day - first) * 4 + 1]++;
+        if (d->day == last && pc [d->src] >= minp) {
+            csend [rc [d->src]]++;
+            cpk [rc [d->src]] += d->packets;
+        }
+    }
+    //  Per pp: packets and distinct sources; last day per class and pp.
+    size_t nwin = 0, nlast = 0;
+    S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, p) {
+        if (p->day >= first && p->day <= last)
+            nwin++;
+        if (p->day == last && pc [p->src] >= minp)
+            nlast++;
+    }
+    if (ndays > 1) {
+        size_t cap = 1024;
+        while (cap < nwin * 2)
+            cap *= 2;
+        set.slots = malloc (cap * sizeof *set.slots);
+        if (!set.slots)
+            goto done;
+        memset (set.slots, 0xff, cap * sizeof *set.slots);
+        set.mask = cap - 1;
+    }
+    cpp = malloc ((nlast ? nlast : 1) * sizeof *cpp);
+    csv = malloc ((nlast ? nlast : 1) * sizeof *csv);
+    if (!cpp || !csv)
+        goto done;
+    S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, p) {
+        if (p->day < first || p->day > last)
+            continue;
+        wpk [p->pp] += p->packets;
+        if (ndays == 1 || s_set_insert (&set, (uint64_t) p->pp << 32 | p->src))
+            wsrc [p->pp]++;
+        if (p->day != last)
+            continue;
+        lpk [p->pp] += p->packets;
+        lsrc [p->pp]++;
+        if (pc [p->src] >= minp) {
+            cpp [ncpp++] = (s_triple_t) { rc [p->src], p->pp, p->packets };
+            csv [ncsv++] = (s_triple_t) { rc [p->src], self->pps [p->pp].service, p->packets };
+        }
+    }
+    ncpp = s_triples_combine (cpp, ncpp);
+    ncsv = s_triples_combine (csv, ncsv);
+
+    msgpack_pack_map (pk, 9);
+    s_pack_str (pk, "tz");
+    s_pack_str (pk, ds_tz_name ());
+    s_pack_str (pk, "ws");
+    msgpack_pack_uint64 (pk, nh);
+    s_pack_str (pk, "ls");
+    msgpack_pack_uint64 (pk, lsources);
+    for (int pass = 0; pass < 2; pass++) {
+        const uint64_t *pkts = pass ? lpk : wpk, *srcs = pass ? lsrc : wsrc;
+        uint32_t count = 0;
+        for (uint32_t i = 0; i < self->n_pps; i++)
+            count += pkts [i] ? 1 : 0;
+        s_pack_str (pk, pass ? "l" : "w");
+        msgpack_pack_array (pk, count);
+        for (uint32_t i = 0; i < self->n_pps; i++)
+            if (pkts [i]) {
+                msgpack_pack_array (pk, 4);
+                msgpack_pack_int32 (pk, self->pps [i].port);
+                msgpack_pack_uint32 (pk, self->pps [i].proto);
+                msgpack_pack_uint64 (pk, pkts [i]);
+                msgpack_pack_uint64 (pk, srcs [i]);
+            }
+    }
+    //  Histogram of packets per source: [x, sources] by x.
+    qsort (hist, nh, sizeof *hist, s_cmp_u64);
+    size_t distinct = 0;
+    for (size_t i = 0; i < nh; i++)
+        distinct += (i == 0 || hist [i] != hist [i - 1]) ? 1 : 0;
+    s_pack_str (pk, "h");
+    msgpack_pack_array (pk, distinct);
+    for (size_t i = 0; i < nh; ) {
+        size_t j = i;
+        while (j < nh && hist [j] == hist [i])
+            j++;
+        msgpack_pack_array (pk, 2);
+        msgpack_pack_uint64 (pk, hist [i]);
+        msgpack_pack_uint64 (pk, j - i);
+        i = j;
+    }
+    s_pack_str (pk, "d");
+    msgpack_pack_array (pk, ndays);
+    for (uint32_t i = 0; i < ndays; i++) {
+        msgpack_pack_array (pk, 4);
+        for (int k = 0; k < 4; k++)
+            msgpack_pack_uint64 (pk, daily [(size_t) i * 4 + (size_t) k]);
+    }
+    //  Classes of the filtered last day.
+    uint32_t nclasses = 0;
+    for (uint32_t c = 0; c < self->n_names; c++)
+        nclasses += csend [c] ? 1 : 0;
+    s_pack_str (pk, "c");
+    msgpack_pack_array (pk, nclasses);
+    size_t ip = 0, is = 0;
+    for (uint32_t c = 0; c < self->n_names; c++) {
+        if (!csend [c])
+            continue;
+        msgpack_pack_array (pk, 5);
+        s_pack_str (pk, self->names [c]);
+        msgpack_pack_uint64 (pk, csend [c]);
+        msgpack_pack_uint64 (pk, cpk [c]);
+        while (ip < ncpp && cpp [ip].a < c)
+            ip++;
+        size_t jp = ip;
+        while (jp < ncpp && cpp [jp].a == c)
+            jp++;
+        msgpack_pack_array (pk, jp - ip);
+        for (; ip < jp; ip++) {
+            msgpack_pack_array (pk, 3);
+            msgpack_pack_int32 (pk, self->pps [cpp [ip].b].port);
+            msgpack_pack_uint32 (pk, self->pps [cpp [ip].b].proto);
+            msgpack_pack_uint64 (pk, cpp [ip].v);
+        }
+        while (is < ncsv && csv [is].a < c)
+            is++;
+        size_t js = is;
+        while (js < ncsv && csv [js].a == c)
+            js++;
+        msgpack_pack_array (pk, js - is);
+        for (; is < js; is++) {
+            msgpack_pack_array (pk, 2);
+            s_pack_str (pk, self->names [csv [is].b]);
+            msgpack_pack_uint64 (pk, csv [is].v);
+        }
+    }
+    s_pack_str (pk, "ing");
+    s_pack_ingest (self, pk);
+    rv = 0;
+done:
+    if (rv)
+        s_err (err, err_size, "%s", "out of memory");
+    free (pw); free (pc); free (fday); free (mir); free (rc); free (daily); free (hist);
+    free (wpk); free (wsrc); free (lpk); free (lsrc); free (csend); free (cpk);
+    free (set.slots); free (cpp); free (csv);
+    return rv;
+}
+
+typedef struct {
+    uint32_t src;
+    int64_t bin;
+} s_point_t;
+
+static int
+s_cmp_point (const void *x, const void *y)
+{
+    const s_point_t *p = x, *q = y;
+    if (p->src != q->src)
+        return p->src < q->src ? -1 : 1;
+    return p->bin < q->bin ? -1 : p->bin > q->bin;
+}
+
+//  The pattern partial: {"s": [addr, first_ts, ...], "p": [bin, index, ...]}
+//  (flat arrays; index into the shard's own source list "s").
+static int
+s_part_pattern (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+{
+    int32_t first, last;
+    if (s_window (self, q, &first, &last, err, err_size))
+        return -1;
+    if (q->bin_s <= 0 || q->bin_s % 60 || q->bin_s > 366LL * 86400) {
+        s_err (err, err_size, "%s", "bin_s must be a positive multiple of 60 (at most 366 days)");
+        return -1;
+    }
+    if ((q->from_us != INT64_MIN && q->from_us % S_MINUTE_US)
+    ||  (q->to_us != INT64_MAX && q->to_us % S_MINUTE_US)) {
+        s_err (err, err_size, "%s", "from_us and to_us must be multiples of 60 s (60000000 us)");
+        return -1;
+    }
+    int64_t dlo = ds_day_start_us (first), dhi = ds_day_start_us (last + 1);
+    if (dlo % S_MINUTE_US || dhi % S_MINUTE_US) {
+        s_err (err, err_size, "%s", "this time zone's midnight is not on a minute boundary");
+        return -1;
+    }
+    int64_t lo = q->from_us > dlo ? q->from_us : dlo;
+    int64_t hi = q->to_us < dhi ? q->to_us : dhi;
+    int64_t bin_us = q->bin_s * 1000000;
+    size_t n = self->n_srcs ? self->n_srcs : 1;
+    int64_t *firsts = malloc (n * sizeof *firsts);
+    uint8_t *ok = malloc (n);
+    uint32_t *index = malloc (n * sizeof *index);
+    s_point_t *points = malloc ((self->bin_tab.count ? self->bin_tab.count : 1) * sizeof *points);
+    int rv = -1;
+    if (!firsts || !ok || !index || !points)
+        goto done;
+    //  Class filter: the source's class resolved over the window.
+    if (q->class_name [0]) {
+        memset (ok, 0, n);
+        S_TAB_EACH (&self->ds_tab, s_day_src_t, d)
+            if (d->day >= first && d->day <= last && (d->flags & DS_FLAG_MIRAI))
+                ok [d->src] = 1;
+        for (uint32_t s = 0; s < self->n_srcs; s++) {
+            const s_src_t *src = &self->srcs [s];
+            const char *name = src->gt ? self->names [src->class_id] : ok [s] ? "mirai" : "unknown";
+            ok [s] = strcmp (name, q->class_name) == 0;
+        }
+    }
+    else
+        memset (ok, 1, n);
+    for (size_t i = 0; i < n; i++)
+        firsts [i] = INT64_MAX;
+    size_t np = 0;
+    S_TAB_EACH (&self->bin_tab, s_bin_t, b) {
+        int64_t start = (int64_t) b->minute * S_MINUTE_US;
+        if (start < lo || start >= hi || !ok [b->src])
+            continue;
+        int64_t ts = start + (int64_t) b->first_us - 1;
+        if (ts < firsts [b->src])
+            firsts [b->src] = ts;
+        points [np++] = (s_point_t) { b->src, s_floor_div (start, bin_us) * bin_us };
+    }
+    qsort (points, np, sizeof *points, s_cmp_point);
+    size_t nu = 0;
+    for (size_t i = 0; i < np; i++)
+        if (nu == 0 || points [i].src != points [nu - 1].src || points [i].bin != points [nu - 1].bin)
+            points [nu++] = points [i];
+    uint32_t nsel = 0;
+    for (uint32_t s = 0; s < self->n_srcs; s++)
+        if (firsts [s] != INT64_MAX)
+            index [s] = nsel++;
+    msgpack_pack_map (pk, 2);
+    s_pack_str (pk, "s");
+    msgpack_pack_array (pk, (size_t) nsel * 2);
+    for (uint32_t s = 0; s < self->n_srcs; s++)
+        if (firsts [s] != INT64_MAX) {
+            msgpack_pack_bin (pk, 16);
+            msgpack_pack_bin_body (pk, self->srcs [s].addr.b, 16);
+            msgpack_pack_int64 (pk, firsts [s]);
+        }
+    s_pack_str (pk, "p");
+    msgpack_pack_array (pk, nu * 2);
+    for (size_t i = 0; i < nu; i++) {
+        msgpack_pack_int64 (pk, points [i].bin);
+        msgpack_pack_uint32 (pk, index [points [i].src]);
+    }
+    rv = 0;
+done:
+    if (rv)
+        s_err (err, err_size, "%s", "out of memory");
+    free (firsts); free (ok); free (index); free (points);
+    return rv;
+}
+
+typedef int (s_part_fn) (ds_store_t *, const ds_query_t *, msgpack_packer *, char *, size_t);
+static const struct {
+    const char *name;
+    s_part_fn *fn;
+} s_parts [] = {
+    { "range",    s_part_range },
+    { "overview", s_part_overview },
+    { "pattern",  s_part_pattern },
+};
+
+int
+ds_store_partial (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk,
+                  char *err, size_t err_size)
+{
+    for (size_t i = 0; i < sizeof s_parts / sizeof *s_parts; i++)
+        if (strcmp (q->part, s_parts [i].name) == 0)
+            return s_parts [i].fn (self, q, pk, err, err_size);
+    s_err (err, err_size, "unknown partial '%s'", q->part);
+    return -1;
+}
+
+void
+ds_store_pack_status (ds_store_t *self, msgpack_packer *pk, uint32_t sensors_expected)
+{
+    char day [11];
+    msgpack_pack_map (pk, 11);
+    s_pack_str (pk, "shard");
+    msgpack_pack_uint32 (pk, self->shard);
+    s_pack_str (pk, "shards");
+    msgpack_pack_uint32 (pk, self->shards);
+    s_pack_str (pk, "tz");
+    s_pack_str (pk, ds_tz_name ());
+    s_pack_str (pk, "sensors_expected");
+    msgpack_pack_uint32 (pk, sensors_expected);
+    s_pack_str (pk, "eos_all");
+    if (ds_store_eos_count (self) >= sensors_expected) msgpack_pack_true (pk);
+    else msgpack_pack_false (pk);
+    s_pack_str (pk, "records");
+    msgpack_pack_uint64 (pk, self->records);
+    s_pack_str (pk, "sources");
+    msgpack_pack_uint64 (pk, self->n_srcs);
+    s_pack_str (pk, "first_day");
+    if (self->any) { ds_day_format (self->min_day, day); s_pack_str (pk, day); }
+    else msgpack_pack_nil (pk);
+    s_pack_str (pk, "last_day");
+    if (self->any) { ds_day_format (self->max_day, day); s_pack_str (pk, day); }
+    else msgpack_pack_nil (pk);
+    s_pack_str (pk, "memory_bytes");
+    msgpack_pack_uint64 (pk, ds_store_memory (self));
+    s_pack_str (pk, "sensors");
+    msgpack_pack_array (pk, self->n_streams);
+    for (uint32_t i = 0; i < self->n_streams; i++) {
+        const s_stream_t *s = &self->streams [i];
+        msgpack_pack_map (pk, 11);
+        s_pack_str (pk, "sensor");        msgpack_pack_uint32 (pk, s->sensor);
+        s_pack_str (pk, "eos");           if (s->eos) msgpack_pack_true (pk); else msgpack_pack_false (pk);
+        s_pack_str (pk, "next_seq");      msgpack_pack_uint64 (pk, s->next_seq);
+        s_pack_str (pk, "batches");       msgpack_pack_uint64 (pk, s->batches);
+        s_pack_str (pk, "records");       msgpack_pack_uint64 (pk, s->records);
+        s_pack_str (pk, "gaps");          msgpack_pack_uint64 (pk, s->gaps);
+        s_pack_str (pk, "replays");       msgpack_pack_uint64 (pk, s->replays);
+        s_pack_str (pk, "packets_read");  msgpack_pack_uint64 (pk, s->packets_read);
+        s_pack_str (pk, "non_ip");        msgpack_pack_uint64 (pk, s->non_ip);
+        s_pack_str (pk, "malformed");     msgpack_pack_uint64 (pk, s->malformed);
+        s_pack_str (pk, "dropped");       msgpack_pack_uint64 (pk, s->dropped);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Checkpoints
+//
+//  File layout (host byte order: a checkpoint is local state, not a wire
+//  format; the magic catches a file from a machine of other endianness):
+//    header  s_ckpt_header_t (magic "DSKCKPT", version, shard, shards, tz,
+//            body length, CRC32 of the body)
+//    body    names: u32 n, then n x (u16 len, bytes); u16 unknown, mirai id
+//            sources: u32 n, n x s_src_t;  pps: u32 n, n x s_pp_t
+//            4 tables (pp, day-src, day-src-pp, bin): u64 cap, u64 count,
+//            cap x entry (raw slots)
+//            streams: u32 n, n x s_stream_t
+//            u8 any, i32 min_day, i32 max_day, u64 records
+
+#define S_CKPT_MAGIC    "DSKCKPT"
+#define S_CKPT_VERSION  1
+
+typedef struct {
+    char magic [8];
+    uint32_t version;
+    uint32_t shard;
+    uint32_t shards;
+    uint32_t crc;                   //  CRC32 (zlib) of the body
+    uint64_t body_len;
+    char tz [128];
+} s_ckpt_header_t;
+
+typedef struct {
+    FILE *file;
+    uLong crc;
+    uint64_t len;                   //  body bytes written / remaining
+    bool failed;
+} s_io_t;
+
+static void
+s_put (s_io_t *io, const void *data, size_t size)
+{
+    if (io->failed || size == 0)
+        return;
+    if (fwrite (data, 1, size, io->file) != size) {
+        io->failed = true;
+        return;
+    }
+    //  crc32 takes a uInt length: feed it in slices.
+    const uint8_t *p = data;
+    for (size_t done = 0; done < size; ) {
+        size_t chunk = size - done > (1u << 30) ? (1u << 30) : size - done;
+        io->crc = crc32 (io->crc, p + done, (uInt) chunk);
+        done += chunk;
+    }
+    io->len += size;
+}
+
+static void
+s_put_tab (s_io_t *io, const s_tab_t *t)
+{
+    uint64_t cap = t->cap, count = t->count;
+    s_put (io, &cap, 8);
+    s_put (io, &count, 8);
+    s_put (io, t->slots, t->cap * t->esize);
+}
+
+int
+ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
+{
+    char tmp [4096];
+    if (snprintf (tmp, sizeof tmp, "%s.tmp", path) >= (int) sizeof tmp) {
+        s_err (err, err_size, "checkpoint path too long: %s", path);
+        return -1;
+    }
+    FILE *file = fopen (tmp, "wb");
+    if (!file) {
+        snprintf (err, err_size, "cannot write checkpoint %s: %s", tmp, strerror (errno));
+        return -1;
+    }
+    s_ckpt_header_t header;
+    memset (&header, 0, sizeof header);
+    memcpy (header.magic, S_CKPT_MAGIC, 8);
+    header.version = S_CKPT_VERSION;
+    header.shard = self->shard;
+    header.shards = self->shards;
+    snprintf (header.tz, sizeof header.tz, "%s", ds_tz_name ());
+    bool failed = fwrite (&header, sizeof header, 1, file) != 1;
+
+    s_io_t io = { file, crc32 (0, Z_NULL, 0), 0, failed };
+    s_put (&io, &self->n_names, 4);
+    for (uint32_t i = 0; i < self->n_names; i++) {
+        uint16_t len = (uint16_t) strlen (self->names [i]);
+        s_put (&io, &len, 2);
+        s_put (&io, self->names [i], len);
+    }
+    s_put (&io, &self->name_unknown, 2);
+    s_put (&io, &self->name_mirai, 2);
+    s_put (&io, &self->n_srcs, 4);
+    s_put (&io, self->srcs, (size_t) self->n_srcs * sizeof (s_src_t));
+    s_put (&io, &self->n_pps, 4);
+    s_put (&io, self->pps, (size_t) self->n_pps * sizeof (s_pp_t));
+    s_put_tab (&io, &self->pp_tab);
+    s_put_tab (&io, &self->ds_tab);
+    s_put_tab (&io, &self->dsp_tab);
+    s_put_tab (&io, &self->bin_tab);
+    s_put (&io, &self->n_streams, 4);
+    s_put (&io, self->streams, (size_t) self->n_streams * sizeof (s_stream_t));
+    uint8_t any = self->any;
+    s_put (&io, &any, 1);
+    s_put (&io, &self->min_day, 4);
+    s_put (&io, &self->max_day, 4);
+    s_put (&io, &self->records, 8);
+
+    header.crc = (uint32_t) io.crc;
+    header.body_len = io.len;
+    failed = io.failed
+          || fseek (file, 0, SEEK_SET) != 0
+          || fwrite (&header, sizeof header, 1, file) != 1
+          || fflush (file) != 0
+          || fsync (fileno (file)) != 0;
+    int saved_errno = errno;
+    if (fclose (file) != 0)
+        failed = true;
+    if (failed || rename (tmp, path) != 0) {
+        snprintf (err, err_size, "cannot write checkpoint %s: %s", tmp,
+                  strerror (failed ? saved_errno : errno));
+        unlink (tmp);
+        return -1;
+    }
+    //  Make the rename durable: fsync the directory.
+    char dir [4096];
+    snprintf (dir, sizeof dir, "%s", path);
+    char *slash = strrchr (dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    else
+        snprintf (dir, sizeof dir, ".");
+    int fd = open (dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync (fd);
+        close (fd);
+    }
+    return 0;
+}
+
+static bool
+s_get (s_io_t *io, void *data, size_t size)
+{
+    if (io->failed || size > io->len || (size && fread (data, 1, size, io->file) != size)) {
+        io->failed = true;
+        return false;
+    }
+    io->len -= size;
+    return true;
+}
+
+//  Reads a table and checks its shape; ids are checked by the caller.
+static bool
+s_get_tab (s_io_t *io, s_tab_t *t)
+{
+    uint64_t cap, count;
+    if (!s_get (io, &cap, 8) || !s_get (io, &count, 8))
+        return false;
+    if ((cap & (cap - 1)) || count >= (cap ? cap : 1) || (cap && cap < 1024)
+    ||  cap > io->len / t->esize) {
+        io->failed = true;
+        return false;
+    }
+    if (cap == 0)
+        return true;
+    if (s_tab_alloc (t, cap)) {
+        io->failed = true;
+        return false;
+    }
+    t->count = count;
+    if (!s_get (io, t->slots, cap * t->esize))
+        return false;
+    size_t used = 0;
+    for (size_t i = 0; i < cap; i++)
+        used += s_first32 (t->slots + i * t->esize) != S_EMPTY;
+    if (used != count)
+        io->failed = true;
+    return !io->failed;
+}
+
+ds_store_t *
+ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, size_t err_size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        snprintf (err, err_size, "cannot open checkpoint %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    ds_store_t *self = NULL;
+    const char *reason = NULL;
+    char why [256];
+    s_ckpt_header_t header;
+    if (fread (&header, sizeof header, 1, file) != 1) {
+        reason = "truncated header";
+        goto fail;
+    }
+    if (memcmp (header.magic, S_CKPT_MAGIC, 8) != 0) {
+        reason = "not a darkscope checkpoint (bad magic)";
+        goto fail;
+    }
+    if (header.version != S_CKPT_VERSION) {
+        snprintf (why, sizeof why, "unsupported version %u (want %u)", header.version, S_CKPT_VERSION);
+        reason = why;
+        goto fail;
+    }
+    header.tz [sizeof header.tz - 1] = 0;
+    if (header.shard != shard || header.shards != shards) {
+        snprintf (why, sizeof why, "written by shard %u of %u, this is shard %u of %u",
+                  header.shard, header.shards, shard, shards);
+        reason = why;
+        goto fail;
+    }
+    if (strcmp (header.tz, ds_tz_name ()) != 0) {
+        snprintf (why, sizeof why, "written with time zone %.64s, this run uses %.64s",
+                  header.tz, ds_tz_name ());
+        reason = why;
+        goto fail;
+    }
+    //  Pass 1: the body length and CRC, before anything is allocated.
+    if (fseek (file, 0, SEEK_END) != 0) {
+        reason = "cannot seek";
+        goto fail;
+    }
+    long end = ftell (file);
+    if (end < 0 || (uint64_t) end != sizeof header + header.body_len) {
+        reason = (uint64_t) end < sizeof header + header.body_len ? "truncated body"
+                                                                   : "trailing bytes after body";
+        goto fail;
+    }
+    fseek (file, (long) sizeof header, SEEK_SET);
+    uLong crc = crc32 (0, Z_NULL, 0);
+    uint8_t chunk [65536];
+    for (uint64_t left = header.body_len; left > 0; ) {
+        size_t want = left > sizeof chunk ? sizeof chunk : (size_t) left;
+        if (fread (chunk, 1, want, file) != want) {
+            reason = "truncated body";
+            goto fail;
+        }
+        crc = crc32 (crc, chunk, (uInt) want);
+        left -= want;
+    }
+    if ((uint32_t) crc != header.crc) {
+        reason = "checksum mismatch (corrupt file)";
+        goto fail;
+    }
+    //  Pass 2: parse, checking every count against the bytes that remain
+    //  and every id against its table.
+    fseek (file, (long) sizeof header, SEEK_SET);
+    self = s_store_alloc (shard, shards);
+    if (!self) {
+        reason = "out of memory";
+        goto fail;
+    }
+    s_io_t io = { file, 0, header.body_len, false };
+    uint32_t n_names;
+    if (!s_get (&io, &n_names, 4) || n_names < 2 || n_names > S_NAMES_MAX
+    ||  n_names > io.len / 2)
+        goto malformed;
+    self->names = calloc (n_names, sizeof *self->names);
+    if (!self->names)
+        goto malformed;
+    self->names_cap = n_names;
+    for (uint32_t i = 0; i < n_names; i++) {
+        uint16_t len;
+        if (!s_get (&io, &len, 2) || len > io.len)
+            goto malformed;
+        char *name = malloc ((size_t) len + 1);
+        if (!name)
+            goto malformed;
+        self->names [self->n_names++] = name;
+        if (!s_get (&io, name, len))
+            goto malformed;
+        name [len] = 0;
+    }
+    if (!s_get (&io, &self->name_unknown, 2) || !s_get (&io, &self->name_mirai, 2)
+    ||  self->name_unknown >= n_names || self->name_mirai >= n_names)
+        goto malformed;
+    uint32_t n_srcs, n_pps;
+    if (!s_get (&io, &n_srcs, 4) || n_srcs > io.len / sizeof (s_src_t) || n_srcs >= UINT32_MAX / 2)
+        goto malformed;
+    self->srcs_cap = n_srcs ? n_srcs : 1;
+    self->srcs = malloc ((size_t) self->srcs_cap * sizeof (s_src_t));
+    if (!self->srcs || !s_get (&io, self->srcs, (size_t) n_srcs * sizeof (s_src_t)))
+        goto malformed;
+    self->n_srcs = n_srcs;
+    for (uint32_t i = 0; i < n_srcs; i++)
+        if (self->srcs [i].class_id >= n_names)
+            goto malformed;
+    if (!s_get (&io, &n_pps, 4) || n_pps > io.len / sizeof (s_pp_t))
+        goto malformed;
+    self->pps_cap = n_pps ? n_pps : 1;
+    self->pps = malloc ((size_t) self->pps_cap * sizeof (s_pp_t));
+    if (!self->pps || !s_get (&io, self->pps, (size_t) n_pps * sizeof (s_pp_t)))
+        goto malformed;
+    self->n_pps = n_pps;
+    for (uint32_t i = 0; i < n_pps; i++)
+        if (self->pps [i].service >= n_names || self->pps [i].proto >= DS_PROTO_COUNT)
+            goto malformed;
+    if (!s_get_tab (&io, &self->pp_tab) || !s_get_tab (&io, &self->ds_tab)
+    ||  !s_get_tab (&io, &self->dsp_tab) || !s_get_tab (&io, &self->bin_tab))
+        goto malformed;
+    S_TAB_EACH (&self->pp_tab, s_pp_key_t, e)
+        if (e->id == 0 || e->id > n_pps)
+            goto malformed;
+    S_TAB_EACH (&self->ds_tab, s_day_src_t, e)
+        if (e->src >= n_srcs)
+            goto malformed;
+    S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, e)
+        if (e->src >= n_srcs || e->pp >= n_pps)
+            goto malformed;
+    S_TAB_EACH (&self->bin_tab, s_bin_t, e)
+        if (e->src >= n_srcs || e->first_us == 0 || e->first_us > S_MINUTE_US)
+            goto malformed;
+    uint32_t n_streams;
+    if (!s_get (&io, &n_streams, 4) || n_streams > io.len / sizeof (s_stream_t))
+        goto malformed;
+    self->streams_cap = n_streams ? n_streams : 1;
+    self->streams = malloc (self->streams_cap * sizeof (s_stream_t));
+    if (!self->streams || !s_get (&io, self->streams, n_streams * sizeof (s_stream_t)))
+        goto malformed;
+    self->n_streams = n_streams;
+    uint8_t any;
+    if (!s_get (&io, &any, 1) || !s_get (&io, &self->min_day, 4) || !s_get (&io, &self->max_day, 4)
+    ||  !s_get (&io, &self->records, 8) || io.len != 0)
+        goto malformed;
+    self->any = any != 0;
+    if (s_src_index_grow (self))
+        goto malformed;
+    fclose (file);
+    return self;
+
+malformed:
+    reason = "malformed body";
+fail:
+    snprintf (err, err_size, "refusing checkpoint %s: %s", path, reason);
+    ds_store_destroy (&self);
+    fclose (file);
+    return NULL;
+}

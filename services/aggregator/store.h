@@ -1,0 +1,83 @@
+/*  store.h - the exact per-day aggregates of one aggregator shard.
+
+    A store keeps, for the sources of one shard (shards partition sources,
+    so everything per source is disjoint across shards):
+      - a source table: address -> src id, its GT class name id, GT flag,
+        last time seen;
+      - a pp table: (port, proto) -> pp id, with its service name id;
+      - (day, src) -> packets and the OR of record flags;
+      - (day, src, pp) -> packets;
+      - (src, minute) -> first microsecond seen in that 60 s bin (patterns;
+        so pattern bins and time ranges must be multiples of 60 s).
+    Every table is an open-addressing hash of small fixed-size entries grown
+    by doubling: memory grows with distinct keys, never with packets, and
+    adding a batch allocates nothing per record.
+
+    It also keeps, per sensor, the stream state (next expected seq, gaps,
+    end-of-stream and the sensor's ingest counters), so one checkpoint file
+    restores everything.  ds_store_partial() packs the partial answers the
+    query service merges (services/query/merge.h).
+*/
+#ifndef DS_STORE_H
+#define DS_STORE_H
+
+#include <msgpack.h>
+#include "batch.h"
+#include "ds_proto.h"
+
+typedef struct _ds_store_t ds_store_t;
+
+//  Creates an empty store for shard `shard` of `shards`.  Caller destroys.
+ds_store_t *ds_store_new (uint32_t shard, uint32_t shards);
+
+//  Destroys a store; NULL-safe; nulls the caller's pointer.
+void ds_store_destroy (ds_store_t **self_p);
+
+//  Adds every record of a labelled batch (no sequence check).  Returns 0,
+//  or -1 if memory ran out (the store stays consistent, records may be
+//  partly counted).
+int ds_store_add_batch (ds_store_t *self, const ds_batch_t *labelled);
+
+//  Applies a batch at most once per (sensor, seq): returns 1 if applied,
+//  0 if ignored as a replay (seq older than the next expected), -1 on
+//  error.  A seq newer than expected counts the missing ones as gaps.
+int ds_store_apply (ds_store_t *self, const ds_batch_t *labelled);
+
+//  Records one end-of-stream message of a sensor for this shard; batches
+//  announced but never received count as gaps.
+void ds_store_eos (ds_store_t *self, const ds_eos_t *eos);
+
+//  Number of distinct sensors whose end-of-stream arrived.
+uint32_t ds_store_eos_count (ds_store_t *self);
+
+//  Packs the partial answer for q->part ("range", "overview", "pattern")
+//  as one msgpack object.  Returns 0, or -1 with a reason in err.
+int ds_store_partial (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk,
+                      char *err, size_t err_size);
+
+//  Packs the shard's status map (sensors, gaps, counts, days seen).
+void ds_store_pack_status (ds_store_t *self, msgpack_packer *pk, uint32_t sensors_expected);
+
+//  Writes the store to path atomically (path.tmp, fsync, rename) with a
+//  header (magic, version, shard, shards, tz) and a CRC32 of the body.
+//  Returns 0, or -1 with a reason in err.
+int ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size);
+
+//  Loads a checkpoint written by ds_store_save for this shard/shards and
+//  the current time zone.  Returns a new store (caller destroys), or NULL
+//  with a reason in err (the file is refused as a whole, never half-loaded).
+ds_store_t *ds_store_load (const char *path, uint32_t shard, uint32_t shards,
+                           char *err, size_t err_size);
+
+//  The first and last day seen; false if no record yet.
+bool ds_store_days (ds_store_t *self, int32_t *first, int32_t *last);
+
+//  A number that changes whenever the store does (for answer caches).
+uint64_t ds_store_generation (ds_store_t *self);
+
+//  Counters for logs and benchmarks.
+uint64_t ds_store_records (ds_store_t *self);
+uint64_t ds_store_sources (ds_store_t *self);
+size_t   ds_store_memory (ds_store_t *self);      //  bytes held by the tables
+
+#endif

@@ -1,0 +1,459 @@
+/*  client.c - see client.h.  Results are msgpack objects; the printers walk
+    them generically: a list of maps is a table whose columns are the keys of
+    its first row, so every query prints through the same few functions. */
+#include "client.h"
+#include "json.h"
+#include <czmq.h>
+#include <math.h>
+#include <string.h>
+
+struct _ds_client_t {
+    zsock_t *sock;
+    char *endpoint;
+    int timeout_ms;
+};
+
+static zsock_t *
+s_connect (const char *endpoint, int timeout_ms)
+{
+    zsock_t *sock = zsock_new (ZMQ_REQ);
+    if (!sock)
+        return NULL;
+    zsock_set_linger (sock, 0);
+    zsock_set_rcvtimeo (sock, timeout_ms);
+    zsock_set_sndtimeo (sock, timeout_ms);
+    if (zsock_connect (sock, "%s", endpoint) != 0) {
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    return sock;
+}
+
+ds_client_t *
+ds_client_new (const char *endpoint, int timeout_ms)
+{
+    ds_client_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->endpoint = strdup (endpoint);
+    self->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+    self->sock = s_connect (endpoint, self->timeout_ms);
+    if (!self->sock)
+        ds_client_destroy (&self);
+    return self;
+}
+
+void
+ds_client_destroy (ds_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ds_client_t *self = *self_p;
+    zsock_destroy (&self->sock);
+    free (self->endpoint);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+ds_client_request (ds_client_t *self, const ds_query_t *query, msgpack_zone *zone,
+                   msgpack_object *result, char *err, size_t err_size)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    int rc = -1;
+    zmsg_t *reply = NULL;
+    if (ds_query_encode (query, &buf) != DS_OK) {
+        snprintf (err, err_size, "cannot encode query '%s'", query->name);
+        goto done;
+    }
+    if (zmq_send (zsock_resolve (self->sock), buf.data, buf.size, 0) < 0) {
+        snprintf (err, err_size, "cannot send to %s: %s", self->endpoint, zmq_strerror (errno));
+        goto reset;
+    }
+    reply = zmsg_recv (self->sock);
+    if (!reply) {
+        snprintf (err, err_size, "no reply from %s within %d ms (is darkscope-query running?)",
+                  self->endpoint, self->timeout_ms);
+        goto reset;
+    }
+    zframe_t *frame = zmsg_first (reply);
+    msgpack_object root;
+    //  The result points into the bytes it was unpacked from: keep them in
+    //  the caller's zone, which outlives the frame.
+    void *bytes = frame ? msgpack_zone_malloc (zone, zframe_size (frame) ? zframe_size (frame) : 1) : NULL;
+    if (bytes)
+        memcpy (bytes, zframe_data (frame), zframe_size (frame));
+    if (!bytes || ds_mp_unpack (bytes, zframe_size (frame), zone, &root) != DS_OK
+    ||  root.type != MSGPACK_OBJECT_MAP) {
+        snprintf (err, err_size, "malformed reply from %s", self->endpoint);
+        goto done;
+    }
+    const msgpack_object *ok = ds_mp_get (&root, "ok");
+    if (!ok || ok->type != MSGPACK_OBJECT_BOOLEAN || !ok->via.boolean) {
+        const msgpack_object *e = ds_mp_get (&root, "error");
+        if (e && e->type == MSGPACK_OBJECT_STR)
+            snprintf (err, err_size, "%.*s", (int) e->via.str.size, e->via.str.ptr);
+        else
+            snprintf (err, err_size, "query failed (no reason given)");
+        goto done;
+    }
+    const msgpack_object *res = ds_mp_get (&root, "result");
+    if (!res) {
+        snprintf (err, err_size, "reply from %s has no result", self->endpoint);
+        goto done;
+    }
+    *result = *res;
+    rc = 0;
+    goto done;
+reset:
+    //  A REQ socket that missed its reply is stuck: start a fresh one.
+    zsock_destroy (&self->sock);
+    self->sock = s_connect (self->endpoint, self->timeout_ms);
+done:
+    zmsg_destroy (&reply);
+    msgpack_sbuffer_destroy (&buf);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Printing
+
+typedef struct {
+    FILE *out;
+    ds_format_t format;
+    int decimals;                   //  for floats in tables
+} s_printer_t;
+
+static bool
+s_is_number (const msgpack_object *o)
+{
+    return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER || o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
+        || o->type == MSGPACK_OBJECT_FLOAT32 || o->type == MSGPACK_OBJECT_FLOAT64;
+}
+
+static double
+s_number (const msgpack_object *o)
+{
+    switch (o->type) {
+        case MSGPACK_OBJECT_POSITIVE_INTEGER: return (double) o->via.u64;
+        case MSGPACK_OBJECT_NEGATIVE_INTEGER: return (double) o->via.i64;
+        case MSGPACK_OBJECT_FLOAT32:
+        case MSGPACK_OBJECT_FLOAT64:          return o->via.f64;
+        default:                              return NAN;
+    }
+}
+
+static const char *
+s_str (const msgpack_object *o, char *buf, size_t size)
+{
+    if (o && o->type == MSGPACK_OBJECT_STR)
+        snprintf (buf, size, "%.*s", (int) o->via.str.size, o->via.str.ptr);
+    else
+        snprintf (buf, size, "?");
+    return buf;
+}
+
+//  One cell as text.  Floats: `decimals` places in tables, full precision in
+//  CSV.  A list of {pp, percent} maps (top_pp) becomes "23/TCP (12.3%), ...".
+static void
+s_cell (const s_printer_t *p, const msgpack_object *o, char *buf, size_t size)
+{
+    char tmp [256];
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        snprintf (buf, size, "%llu", (unsigned long long) o->via.u64);
+    else
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        snprintf (buf, size, "%lld", (long long) o->via.i64);
+    else
+    if (o->type == MSGPACK_OBJECT_FLOAT32 || o->type == MSGPACK_OBJECT_FLOAT64) {
+        if (p->format == DS_FORMAT_CSV)
+            snprintf (buf, size, "%.17g", o->via.f64);
+        else
+            snprintf (buf, size, "%.*f", p->decimals, o->via.f64);
+    }
+    else
+    if (o->type == MSGPACK_OBJECT_STR)
+        s_str (o, buf, size);
+    else
+    if (o->type == MSGPACK_OBJECT_ARRAY) {
+        size_t n = 0;
+        buf [0] = 0;
+        for (uint32_t i = 0; i < o->via.array.size && n < size; i++) {
+            const msgpack_object *e = &o->via.array.ptr [i];
+            const msgpack_object *pp = ds_mp_get (e, "pp");
+            const msgpack_object *pct = ds_mp_get (e, "percent");
+            if (pp && pct)
+                n += (size_t) snprintf (buf + n, size - n, "%s%s (%.*f%%)", i ? ", " : "",
+                                        s_str (pp, tmp, sizeof tmp), p->decimals, s_number (pct));
+            else {
+                s_cell (p, e, tmp, sizeof tmp);
+                n += (size_t) snprintf (buf + n, size - n, "%s%s", i ? " " : "", tmp);
+            }
+        }
+    }
+    else
+    if (o->type == MSGPACK_OBJECT_BOOLEAN)
+        snprintf (buf, size, "%s", o->via.boolean ? "true" : "false");
+    else
+        snprintf (buf, size, "-");
+}
+
+static void
+s_csv_field (FILE *out, const char *text)
+{
+    if (strpbrk (text, ",\"\n")) {
+        fputc ('"', out);
+        for (const char *c = text; *c; c++) {
+            if (*c == '"')
+                fputc ('"', out);
+            fputc (*c, out);
+        }
+        fputc ('"', out);
+    }
+    else
+        fputs (text, out);
+}
+
+//  A list of maps as a table (columns from the first row's keys).
+static int
+s_print_rows (const s_printer_t *p, const msgpack_object *rows)
+{
+    if (!rows || rows->type != MSGPACK_OBJECT_ARRAY)
+        return -1;
+    if (rows->via.array.size == 0) {
+        if (p->format != DS_FORMAT_CSV)
+            fprintf (p->out, "(no rows)\n");
+        return 0;
+    }
+    const msgpack_object *first = &rows->via.array.ptr [0];
+    if (first->type != MSGPACK_OBJECT_MAP)
+        return -1;
+    uint32_t ncols = first->via.map.size;
+    if (ncols > 16)
+        ncols = 16;
+    //  Column widths (tables only).
+    int width [16];
+    char cell [1024];
+    for (uint32_t c = 0; c < ncols; c++)
+        width [c] = (int) first->via.map.ptr [c].key.via.str.size;
+    if (p->format == DS_FORMAT_TABLE)
+        for (uint32_t r = 0; r < rows->via.array.size; r++) {
+            const msgpack_object *row = &rows->via.array.ptr [r];
+            for (uint32_t c = 0; c < ncols && row->type == MSGPACK_OBJECT_MAP && c < row->via.map.size; c++) {
+                s_cell (p, &row->via.map.ptr [c].val, cell, sizeof cell);
+                int len = (int) strlen (cell);
+                if (len > width [c])
+                    width [c] = len > 60 && c + 1 < ncols ? 60 : len;
+            }
+        }
+    for (uint32_t c = 0; c < ncols; c++) {
+        char key [64];
+        s_str (&first->via.map.ptr [c].key, key, sizeof key);
+        if (p->format == DS_FORMAT_CSV) {
+            fprintf (p->out, "%s", c ? "," : "");
+            s_csv_field (p->out, key);
+        }
+        else
+            fprintf (p->out, "%s%*s", c ? "  " : "", c + 1 < ncols ? -width [c] : 0, key);
+    }
+    fputc ('\n', p->out);
+    for (uint32_t r = 0; r < rows->via.array.size; r++) {
+        const msgpack_object *row = &rows->via.array.ptr [r];
+        if (row->type != MSGPACK_OBJECT_MAP)
+            return -1;
+        for (uint32_t c = 0; c < ncols && c < row->via.map.size; c++) {
+            s_cell (p, &row->via.map.ptr [c].val, cell, sizeof cell);
+            if (p->format == DS_FORMAT_CSV) {
+                fprintf (p->out, "%s", c ? "," : "");
+                s_csv_field (p->out, cell);
+            }
+            else {
+                bool right = s_is_number (&row->via.map.ptr [c].val);
+                if (c + 1 == ncols && !right)
+                    fprintf (p->out, "%s%s", c ? "  " : "", cell);
+                else
+                    fprintf (p->out, "%s%*s", c ? "  " : "", right ? width [c] : -width [c], cell);
+            }
+        }
+        fputc ('\n', p->out);
+    }
+    return 0;
+}
+
+//  The heatmap: services as rows, classes as columns.
+static int
+s_print_heatmap (const s_printer_t *p, const msgpack_object *heat)
+{
+    const msgpack_object *classes = ds_mp_get (heat, "classes");
+    const msgpack_object *services = ds_mp_get (heat, "services");
+    const msgpack_object *fraction = ds_mp_get (heat, "fraction");
+    if (!classes || !services || !fraction || classes->type != MSGPACK_OBJECT_ARRAY
+    ||  services->type != MSGPACK_OBJECT_ARRAY || fraction->type != MSGPACK_OBJECT_ARRAY
+    ||  fraction->via.array.size != services->via.array.size)
+        return -1;
+    char name [128], cell [64];
+    const char *sep = p->format == DS_FORMAT_CSV ? "," : " ";
+    fprintf (p->out, p->format == DS_FORMAT_CSV ? "service" : "%-12s", "service");
+    for (uint32_t j = 0; j < classes->via.array.size; j++) {
+        s_str (&classes->via.array.ptr [j], name, sizeof name);
+        fprintf (p->out, p->format == DS_FORMAT_CSV ? "%s%s" : "%s%14.14s", sep, name);
+    }
+    fputc ('\n', p->out);
+    for (uint32_t i = 0; i < services->via.array.size; i++) {
+        s_str (&services->via.array.ptr [i], name, sizeof name);
+        fprintf (p->out, p->format == DS_FORMAT_CSV ? "%s" : "%-12s", name);
+        const msgpack_object *row = &fraction->via.array.ptr [i];
+        if (row->type != MSGPACK_OBJECT_ARRAY)
+            return -1;
+        for (uint32_t j = 0; j < row->via.array.size; j++) {
+            s_cell (p, &row->via.array.ptr [j], cell, sizeof cell);
+            fprintf (p->out, p->format == DS_FORMAT_CSV ? "%s%s" : "%s%14s", sep, cell);
+        }
+        fputc ('\n', p->out);
+    }
+    return 0;
+}
+
+//  The dataset table as the notebook printed it: last day vs full window.
+static int
+s_print_dataset (const s_printer_t *p, const msgpack_object *overview)
+{
+    const msgpack_object *dataset = ds_mp_get (overview, "dataset");
+    const msgpack_object *window = ds_mp_get (overview, "window");
+    if (!dataset || !window)
+        return -1;
+    const msgpack_object *scope [2] = { ds_mp_get (dataset, "last_day"), ds_mp_get (dataset, "window") };
+    if (!scope [0] || !scope [1])
+        return -1;
+    char first [16], last [16], head [2][64], cell [2][512];
+    s_str (ds_mp_get (window, "first_day"), first, sizeof first);
+    s_str (ds_mp_get (window, "last_day"), last, sizeof last);
+    snprintf (head [0], sizeof head [0], "Last day %s", last);
+    snprintf (head [1], sizeof head [1], "Window [%s, %s]", first, last);
+    fprintf (p->out, "Dataset statistics\n%-24s  %-24s  %s\n", "", head [0], head [1]);
+    const char *rows [][2] = { { "Sources", "sources" }, { "Packets", "packets" },
+                               { "Ports", "ports" }, { "Port/proto pairs", "pp" },
+                               { "Top-3 pp (% traffic)", "top_pp" } };
+    s_printer_t two = *p;
+    two.decimals = 2;
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+        for (int s = 0; s < 2; s++) {
+            const msgpack_object *v = ds_mp_get (scope [s], rows [r][1]);
+            if (v)
+                s_cell (&two, v, cell [s], sizeof cell [s]);
+            else
+                snprintf (cell [s], sizeof cell [s], "-");
+        }
+        fprintf (p->out, "%-24s  %-24s  %s\n", rows [r][0], cell [0], cell [1]);
+    }
+    return 0;
+}
+
+static int
+s_print_overview (const s_printer_t *p, const msgpack_object *o)
+{
+    if (s_print_dataset (p, o))
+        return -1;
+    const msgpack_object *filter = ds_mp_get (o, "filter");
+    const msgpack_object *minp = ds_mp_get (o, "min_packets");
+    if (filter && minp) {
+        const msgpack_object *kept = ds_mp_get (filter, "sources_kept");
+        const msgpack_object *pk = ds_mp_get (filter, "packets_kept");
+        if (kept && pk)
+            fprintf (p->out, "\nFilter (>= %.0f packets over the window): %.0f sources kept, %.0f packets\n",
+                     s_number (minp), s_number (kept), s_number (pk));
+    }
+    s_printer_t one = *p;
+    one.decimals = 1;
+    fprintf (p->out, "\nLast day, filtered: ground-truth classes\n");
+    if (s_print_rows (&one, ds_mp_get (o, "classes")))
+        return -1;
+    const msgpack_object *ingest = ds_mp_get (o, "ingest");
+    if (ingest && ingest->type == MSGPACK_OBJECT_MAP) {
+        fprintf (p->out, "\nIngest:");
+        for (uint32_t i = 0; i < ingest->via.map.size; i++) {
+            char key [64], val [64];
+            s_str (&ingest->via.map.ptr [i].key, key, sizeof key);
+            s_cell (p, &ingest->via.map.ptr [i].val, val, sizeof val);
+            fprintf (p->out, " %s=%s", key, val);
+        }
+        fputc ('\n', p->out);
+    }
+    return 0;
+}
+
+//  Which member of a result holds its table, per query.
+typedef struct {
+    const char *query;
+    const char *member;             //  key of the list of rows, or NULL
+    int decimals;
+} s_view_t;
+
+static const s_view_t s_views [] = {
+    { "ports",   "port_ranking", 0 },
+    { "ecdf",    "sender_ecdf",  6 },
+    { "daily",   "daily",        0 },
+    { "classes", "classes",      1 },
+    { NULL, NULL, 0 }
+};
+
+static int
+s_print_pattern (const s_printer_t *p, const msgpack_object *o)
+{
+    const msgpack_object *points = ds_mp_get (o, "points");
+    const msgpack_object *sources = ds_mp_get (o, "sources");
+    if (!points || !sources || points->type != MSGPACK_OBJECT_ARRAY || sources->type != MSGPACK_OBJECT_ARRAY)
+        return -1;
+    fprintf (p->out, p->format == DS_FORMAT_CSV ? "bin_start_us,token,ip\n" : "%-20s %8s  %s\n",
+             "bin_start_us", "token", "ip");
+    for (uint32_t i = 0; i < points->via.array.size; i++) {
+        const msgpack_object *pt = &points->via.array.ptr [i];
+        if (pt->type != MSGPACK_OBJECT_ARRAY || pt->via.array.size != 2)
+            return -1;
+        double t = s_number (&pt->via.array.ptr [0]);
+        double tok = s_number (&pt->via.array.ptr [1]);
+        char ip [64] = "?";
+        if (tok >= 0 && tok < sources->via.array.size)
+            s_str (&sources->via.array.ptr [(uint32_t) tok], ip, sizeof ip);
+        fprintf (p->out, p->format == DS_FORMAT_CSV ? "%.0f,%.0f,%s\n" : "%-20.0f %8.0f  %s\n", t, tok, ip);
+    }
+    return 0;
+}
+
+int
+ds_client_print (FILE *out, const char *name, const msgpack_object *result, ds_format_t format)
+{
+    s_printer_t p = { out, format, 2 };
+    int rc = 1;                     //  1: no table form for this query
+    if (format != DS_FORMAT_JSON) {
+        if (strcmp (name, "overview") == 0 && format == DS_FORMAT_TABLE)
+            rc = s_print_overview (&p, result);
+        else
+        if (strcmp (name, "heatmap") == 0) {
+            const msgpack_object *heat = ds_mp_get (result, "heatmap");
+            rc = s_print_heatmap (&p, heat ? heat : result);
+        }
+        else
+        if (strcmp (name, "pattern") == 0)
+            rc = s_print_pattern (&p, result);
+        else
+            for (const s_view_t *v = s_views; v->query; v++)
+                if (strcmp (v->query, name) == 0) {
+                    p.decimals = v->decimals;
+                    const msgpack_object *rows = ds_mp_get (result, v->member);
+                    rc = s_print_rows (&p, rows ? rows : result);
+                }
+        if (rc == 0)
+            return 0;
+        if (rc < 0)
+            fprintf (stderr, "darkscope: unexpected shape of the '%s' result; printing JSON\n", name);
+        else
+        if (format == DS_FORMAT_CSV)
+            fprintf (stderr, "darkscope: '%s' has no CSV form; printing JSON\n", name);
+    }
+    if (ds_json_write (out, result) != 0)
+        return -1;
+    fputc ('\n', out);
+    return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,35 @@
+/*  client.h - the query client of `darkscope query` and `darkscope report`.
+
+    Speaks the §6 request/reply maps to a darkscope-query front door (or to
+    an embedded one over inproc://) and prints results as aligned tables
+    (rounded as DarkVec printed them), JSON or CSV.
+*/
+#ifndef DS_CLIENT_H
+#define DS_CLIENT_H
+
+#include <stdio.h>
+#include "ds_proto.h"
+
+typedef enum { DS_FORMAT_TABLE, DS_FORMAT_JSON, DS_FORMAT_CSV } ds_format_t;
+
+typedef struct _ds_client_t ds_client_t;
+
+//  Connects a REQ socket to endpoint.  Caller destroys.
+ds_client_t *ds_client_new (const char *endpoint, int timeout_ms);
+
+//  Destroys a client; NULL-safe; nulls the caller's pointer.
+void ds_client_destroy (ds_client_t **self_p);
+
+//  Sends query and waits for the reply.  On success *result is the reply's
+//  "result" object, allocated in zone; returns 0.  On failure (timeout, bad
+//  reply, ok:false) writes the reason into err and returns -1.  After a
+//  timeout the socket is recreated so the client stays usable.
+int ds_client_request (ds_client_t *self, const ds_query_t *query, msgpack_zone *zone,
+                       msgpack_object *result, char *err, size_t err_size);
+
+//  Prints the result of query `name` in the given format.  Returns 0, -1 if
+//  the result does not have the expected shape (then it prints JSON).
+int ds_client_print (FILE *out, const char *name, const msgpack_object *result,
+                     ds_format_t format);
+
+#endif

@@ -1,3 +1,0 @@
-/*  placeholder. */
-int ds_darkscope_placeholder (void);
-int ds_darkscope_placeholder (void) { return 0; }

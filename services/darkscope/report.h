@@ -1,0 +1,50 @@
+/*  report.h - `darkscope report`: the DarkVec overview as one HTML page.
+
+    The engine asks a fetch callback for the query results it needs (the §5
+    overview, then the activity pattern of all sources and of the classes
+    "stretchoid" and "engin-umich" over the overview's window), and writes
+    into a directory:
+
+      index.html            self-contained page (inline CSS, no scripts, no
+                            remote assets): dataset statistics, last-day
+                            classes, filter, ingest counters, every figure
+      fig-<name>.svg        figures rendered by gnuplot (svg terminal)
+      fig-<name>.csv        the data behind each figure
+      overview.json         the full overview
+      report.gp             the gnuplot script (re-run it to re-render)
+
+    The caller supplies the transport: `darkscope report` fetches over a REQ
+    socket, `darkscope run --report` from its embedded query service, tests
+    from objects they build.  Pattern times are shown in the overview's
+    time zone: when the process zone (ds_tz_name()) differs, ds_report_write
+    switches it with ds_tz_set() (setenv TZ: call it where no other thread
+    formats local times, or set the zone at process start as `darkscope run`
+    does).  If that zone is unknown here the page says which zone it used.
+
+    gnuplot is found on PATH, or at $DARKSCOPE_GNUPLOT if set.
+*/
+#ifndef DS_REPORT_H
+#define DS_REPORT_H
+
+#include <stddef.h>
+#include <msgpack.h>
+#include "ds_proto.h"
+
+//  Most pattern points drawn in one figure; above it every k-th point is
+//  kept (deterministic, like the notebook's modulo-3 downsampling).
+#define DS_REPORT_POINTS_MAX    200000
+
+//  Answers one query: on success sets *result to an object allocated in
+//  zone (the "result" of the reply) and returns 0; on failure writes the
+//  reason into err and returns -1.
+typedef int (*ds_report_fetch_fn) (void *ctx, const ds_query_t *query, msgpack_zone *zone,
+                                   msgpack_object *result, char *err, size_t err_size);
+
+//  Fetches what the report needs through fetch(ctx, ...) and writes the
+//  report into dir (created if missing).  Returns 0, or -1 with a reason in
+//  err (fetch failed, unexpected result shape, dir not writable, gnuplot
+//  missing or failing).
+int ds_report_write (const char *dir, ds_report_fetch_fn fetch, void *ctx,
+                     char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,386 @@
+/*  run.c - `darkscope run`: the services composed in one process.
+
+    ingest ──inproc://ds-pkt──▶ labeler ──inproc://ds-lab──▶ aggregator × N
+                                                                  ▲
+    client (overview, report) ──inproc://ds-query──▶ query ───────┘
+
+    Each service is the same czmq actor the standalone executables run.  The
+    run ends when ingest has read everything and every shard has reported
+    the end of stream of its (one) sensor; then the overview is fetched
+    through the query service like any client would.
+*/
+#include "run.h"
+#include "client.h"
+#include "gen.h"
+#include "report.h"
+#include "json.h"
+#include "log.h"
+#include "tzday.h"
+#include "ingest.h"
+#include "labeler.h"
+#include "aggregator.h"
+#include "query.h"
+#include <czmq.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define EP_PKT      "inproc://ds-pkt"
+#define EP_LAB      "inproc://ds-lab"
+#define EP_LABCTL   "inproc://ds-labctl"
+#define EP_QUERY    "inproc://ds-query"
+#define SHARDS_MAX  64
+
+static volatile sig_atomic_t s_interrupted = 0;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_interrupted = 1;
+}
+
+static double
+s_now (void)
+{
+    struct timespec t;
+    clock_gettime (CLOCK_MONOTONIC, &t);
+    return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
+}
+
+//  The default synthetic month, generated once per (seed, size) into the
+//  cache directory and reused after.
+static int
+s_default_month (const ds_run_config_t *cfg, char *pcap, char *gt, size_t size)
+{
+    const char *base = getenv ("XDG_CACHE_HOME");
+    char dir [512];
+    if (base && *base)
+        snprintf (dir, sizeof dir, "%s/darkscope", base);
+    else
+        snprintf (dir, sizeof dir, "%s/.cache/darkscope", getenv ("HOME") ? getenv ("HOME") : "/tmp");
+    if (zsys_dir_create ("%s", dir) != 0) {
+        ds_log_error ("cannot create cache directory %s: %s", dir, strerror (errno));
+        return -1;
+    }
+    snprintf (pcap, size, "%s/month-s%lld-p%lld.pcap", dir, (long long) cfg->seed,
+              (long long) cfg->gen_packets);
+    snprintf (gt, size, "%s/month-s%lld-p%lld-gt.csv", dir, (long long) cfg->seed,
+              (long long) cfg->gen_packets);
+    struct stat st;
+    if (stat (pcap, &st) == 0 && stat (gt, &st) == 0) {
+        ds_log_info ("using the synthetic month %s", pcap);
+        return 0;
+    }
+    ds_log_info ("no input given: generating the synthetic month (%lld packets, seed %lld) into %s",
+                 (long long) cfg->gen_packets, (long long) cfg->seed, pcap);
+    //  Written under temporary names and renamed, so an interrupted
+    //  generation is never mistaken for a finished one.
+    char tmp_pcap [700], tmp_gt [700];
+    snprintf (tmp_pcap, sizeof tmp_pcap, "%s.tmp", pcap);
+    snprintf (tmp_gt, sizeof tmp_gt, "%s.tmp", gt);
+    ds_gen_config_t gen;
+    ds_gen_config_defaults (&gen);
+    gen.out_path = tmp_pcap;
+    gen.gt_path = tmp_gt;
+    gen.packets = (uint64_t) cfg->gen_packets;
+    gen.seed = (uint64_t) cfg->seed;
+    gen.quiet = cfg->quiet;
+    ds_gen_summary_t summary;
+    if (ds_gen_run (&gen, &summary) != 0)
+        return -1;
+    if (rename (tmp_pcap, pcap) != 0 || rename (tmp_gt, gt) != 0) {
+        ds_log_error ("cannot rename %s: %s", tmp_pcap, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+//  Waits for a string on an actor's pipe; returns it (caller frees) or NULL
+//  if interrupted.
+static char *
+s_wait_string (zpoller_t *poller, zactor_t **actors, size_t n, size_t *which)
+{
+    while (!s_interrupted) {
+        void *ready = zpoller_wait (poller, 200);
+        if (!ready)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (actors [i] && ready == zactor_sock (actors [i])) {
+                *which = i;
+                return zstr_recv (ready);
+            }
+    }
+    return NULL;
+}
+
+static int
+s_write_json (const char *path, const msgpack_object *overview)
+{
+    FILE *out = strcmp (path, "-") == 0 ? stdout : fopen (path, "w");
+    if (!out) {
+        ds_log_error ("cannot write %s: %s", path, strerror (errno));
+        return -1;
+    }
+    int rc = ds_json_write (out, overview);
+    fputc ('\n', out);
+    if (out != stdout && fclose (out) != 0)
+        rc = -1;
+    else
+    if (out == stdout)
+        fflush (stdout);
+    if (rc)
+        ds_log_error ("cannot write %s: %s", path, strerror (errno));
+    return rc;
+}
+
+typedef struct {
+    ds_client_t *client;
+} s_fetch_ctx_t;
+
+static int
+s_fetch (void *ctx, const ds_query_t *query, msgpack_zone *zone, msgpack_object *result,
+         char *err, size_t err_size)
+{
+    return ds_client_request (((s_fetch_ctx_t *) ctx)->client, query, zone, result, err, err_size);
+}
+
+static void
+s_summary (const msgpack_object *overview, double seconds)
+{
+    const msgpack_object *ingest = ds_mp_get (overview, "ingest");
+    const msgpack_object *dataset = ds_mp_get (overview, "dataset");
+    const msgpack_object *window = dataset ? ds_mp_get (dataset, "window") : NULL;
+    uint64_t read = 0, non_ip = 0, malformed = 0, dropped = 0, gaps = 0, sources = 0, packets = 0;
+    const struct { const msgpack_object *map; const char *key; uint64_t *into; } fields [] = {
+        { ingest, "packets_read", &read }, { ingest, "non_ip", &non_ip },
+        { ingest, "malformed", &malformed }, { ingest, "dropped", &dropped },
+        { ingest, "gaps", &gaps }, { window, "sources", &sources }, { window, "packets", &packets },
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        const msgpack_object *v = fields [i].map ? ds_mp_get (fields [i].map, fields [i].key) : NULL;
+        if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            *fields [i].into = v->via.u64;
+    }
+    fprintf (stderr, "darkscope run: %llu packets read in %.2f s (%.2f M packets/s); "
+             "window: %llu packets from %llu sources; skipped: %llu non-IP, %llu malformed; "
+             "dropped %llu; gaps %llu\n",
+             (unsigned long long) read, seconds, seconds > 0 ? (double) read / seconds / 1e6 : 0.0,
+             (unsigned long long) packets, (unsigned long long) sources,
+             (unsigned long long) non_ip, (unsigned long long) malformed,
+             (unsigned long long) dropped, (unsigned long long) gaps);
+}
+
+int
+ds_run (const ds_run_config_t *cfg)
+{
+    ds_log_set_quiet (cfg->quiet);
+    if (ds_tz_set (cfg->tz) != 0) {
+        fprintf (stderr, "darkscope run: unknown time zone '%s'\n", cfg->tz);
+        return 2;
+    }
+    if (cfg->shards < 1 || cfg->shards > SHARDS_MAX) {
+        fprintf (stderr, "darkscope run: --shards must be 1..%d\n", SHARDS_MAX);
+        return 2;
+    }
+    if (cfg->serve && !cfg->endpoint) {
+        fprintf (stderr, "darkscope run: --serve needs --endpoint\n");
+        return 2;
+    }
+    int32_t day;
+    if ((cfg->first_day && ds_day_parse (cfg->first_day, &day) != 0)
+    ||  (cfg->last_day && ds_day_parse (cfg->last_day, &day) != 0)) {
+        fprintf (stderr, "darkscope run: days are YYYY-MM-DD\n");
+        return 2;
+    }
+    //  Inputs: the given ones, or the default synthetic month and its GT.
+    ds_strlist_t pcaps = cfg->pcaps, gt = cfg->gt;
+    static char month_pcap [600], month_gt [600];
+    if (pcaps.count == 0 && cfg->logs.count == 0 && !cfg->iface) {
+        if (s_default_month (cfg, month_pcap, month_gt, sizeof month_pcap) != 0)
+            return 1;
+        pcaps.items [pcaps.count++] = month_pcap;
+        if (gt.count < DS_STRLIST_MAX)
+            gt.items [gt.count++] = month_gt;
+    }
+    zsys_handler_set (NULL);
+    signal (SIGINT, s_on_signal);
+    signal (SIGTERM, s_on_signal);
+    signal (SIGPIPE, SIG_IGN);
+
+    uint32_t shards = (uint32_t) cfg->shards;
+    int rc = 1;
+    double t0 = s_now ();
+    zactor_t *aggs [SHARDS_MAX] = { NULL };
+    zactor_t *query = NULL, *labeler = NULL, *ingest = NULL;
+    ds_aggregator_config_t agg_cfg [SHARDS_MAX];
+    char agg_ep [SHARDS_MAX][64], ckpt [SHARDS_MAX][600];
+    const char *agg_eps [SHARDS_MAX];
+
+    //  Downstream first, so every subscriber is there before data flows.
+    for (uint32_t k = 0; k < shards; k++) {
+        snprintf (agg_ep [k], sizeof agg_ep [k], "inproc://ds-agg-%u", k);
+        agg_eps [k] = agg_ep [k];
+        ds_aggregator_config_init (&agg_cfg [k]);
+        agg_cfg [k].shard = k;
+        agg_cfg [k].shards = shards;
+        agg_cfg [k].inputs.items [0] = EP_LAB;
+        agg_cfg [k].inputs.count = 1;
+        agg_cfg [k].endpoint = agg_ep [k];
+        agg_cfg [k].sensors = 1;
+        agg_cfg [k].tz = cfg->tz;
+        if (cfg->checkpoint_dir) {
+            zsys_dir_create ("%s", cfg->checkpoint_dir);
+            snprintf (ckpt [k], sizeof ckpt [k], "%s/shard-%u.ckpt", cfg->checkpoint_dir, k);
+            agg_cfg [k].checkpoint = ckpt [k];
+        }
+        aggs [k] = zactor_new (ds_aggregator_actor, &agg_cfg [k]);
+        if (!aggs [k]) {
+            ds_log_error ("aggregator shard %u did not start", k);
+            goto stop;
+        }
+    }
+    ds_query_config_t query_cfg;
+    ds_query_config_init (&query_cfg);
+    query_cfg.endpoint = cfg->endpoint ? cfg->endpoint : EP_QUERY;
+    for (uint32_t k = 0; k < shards; k++)
+        query_cfg.shard_endpoints.items [k] = agg_eps [k];
+    query_cfg.shard_endpoints.count = shards;
+    query_cfg.labeler = EP_LABCTL;
+    query = zactor_new (ds_query_actor, &query_cfg);
+    if (!query) {
+        ds_log_error ("query service did not start");
+        goto stop;
+    }
+    ds_labeler_config_t lab_cfg;
+    ds_labeler_config_init (&lab_cfg);
+    lab_cfg.gt = gt;
+    lab_cfg.gt_lists = cfg->gt_lists;
+    lab_cfg.aliases = cfg->aliases;
+    lab_cfg.services = cfg->services;
+    lab_cfg.inputs.items [0] = EP_PKT;
+    lab_cfg.inputs.count = 1;
+    lab_cfg.endpoint = EP_LAB;
+    lab_cfg.control = EP_LABCTL;
+    lab_cfg.shards = shards;
+    labeler = zactor_new (ds_labeler_actor, &lab_cfg);
+    if (!labeler) {
+        ds_log_error ("labeler did not start (see above)");
+        goto stop;
+    }
+    ds_ingest_config_t ing_cfg;
+    ds_ingest_config_init (&ing_cfg);
+    ing_cfg.pcaps = pcaps.items;
+    ing_cfg.n_pcaps = pcaps.count;
+    ing_cfg.logs = cfg->logs.items;
+    ing_cfg.n_logs = cfg->logs.count;
+    ing_cfg.iface = cfg->iface;
+    ing_cfg.bpf = cfg->bpf;
+    ing_cfg.tz = cfg->tz;
+    ing_cfg.shards = shards;
+    ing_cfg.sensor = 0;
+    ing_cfg.endpoint = EP_PKT;
+    ing_cfg.progress = !cfg->quiet;
+    ingest = zactor_new (ds_ingest_actor, &ing_cfg);
+    if (!ingest) {
+        ds_log_error ("ingest did not start (see above)");
+        goto stop;
+    }
+
+    //  Wait for ingest to finish and every shard to see its end of stream.
+    //  Ctrl-C during a live capture (or a long file) ends the input: ingest
+    //  still sends what it read and the EOS, and the run completes.
+    {
+        zpoller_t *poller = zpoller_new (zactor_sock (ingest), NULL);
+        for (uint32_t k = 0; k < shards; k++)
+            zpoller_add (poller, zactor_sock (aggs [k]));
+        zactor_t *watch [SHARDS_MAX + 1];
+        watch [0] = ingest;
+        for (uint32_t k = 0; k < shards; k++)
+            watch [k + 1] = aggs [k];
+        size_t pending = shards + 1;
+        bool failed = false, stop_sent = false;
+        while (pending > 0) {
+            size_t which = 0;
+            char *msg = s_wait_string (poller, watch, shards + 1, &which);
+            if (!msg) {
+                if (s_interrupted && !stop_sent && watch [0]) {
+                    ds_log_info ("interrupted: ending the input, finishing the run");
+                    zstr_send (ingest, "STOP");
+                    stop_sent = true;
+                    s_interrupted = 0;
+                    continue;
+                }
+                break;
+            }
+            if (which == 0 && strcmp (msg, "FAILED") == 0)
+                failed = true;
+            zpoller_remove (poller, zactor_sock (watch [which]));
+            watch [which] = NULL;
+            pending--;
+            free (msg);
+            if (failed)
+                break;
+        }
+        zpoller_destroy (&poller);
+        if (failed || pending > 0) {
+            ds_log_error ("the run did not complete (%s)", failed ? "ingest failed" : "interrupted");
+            goto stop;
+        }
+    }
+    double t_ingest = s_now () - t0;
+
+    //  Results, fetched through the query service like any client.
+    {
+        s_fetch_ctx_t ctx = { ds_client_new (query_cfg.endpoint, 60000) };
+        if (!ctx.client) {
+            ds_log_error ("cannot connect to the query service at %s", query_cfg.endpoint);
+            goto stop;
+        }
+        ds_query_t q;
+        ds_query_init (&q);
+        snprintf (q.name, sizeof q.name, "overview");
+        if (cfg->first_day)
+            snprintf (q.first_day, sizeof q.first_day, "%s", cfg->first_day);
+        if (cfg->last_day)
+            snprintf (q.last_day, sizeof q.last_day, "%s", cfg->last_day);
+        q.min_packets = cfg->min_packets;
+        msgpack_zone zone;
+        msgpack_zone_init (&zone, 65536);
+        msgpack_object overview;
+        char err [512];
+        rc = 0;
+        if (ds_client_request (ctx.client, &q, &zone, &overview, err, sizeof err) != 0) {
+            ds_log_error ("overview query failed: %s", err);
+            rc = 1;
+        }
+        else {
+            if (cfg->json && s_write_json (cfg->json, &overview) != 0)
+                rc = 1;
+            if (!cfg->quiet)
+                s_summary (&overview, t_ingest);
+        }
+        msgpack_zone_destroy (&zone);
+        if (rc == 0 && cfg->report) {
+            if (ds_report_write (cfg->report, s_fetch, &ctx, err, sizeof err) != 0) {
+                ds_log_error ("report: %s", err);
+                rc = 1;
+            }
+            else
+                ds_log_info ("report written to %s/index.html", cfg->report);
+        }
+        ds_client_destroy (&ctx.client);
+    }
+    if (rc == 0 && cfg->serve) {
+        ds_log_info ("serving queries on %s until Ctrl-C", query_cfg.endpoint);
+        while (!s_interrupted)
+            zclock_sleep (200);
+    }
+stop:
+    zactor_destroy (&ingest);
+    zactor_destroy (&labeler);
+    zactor_destroy (&query);
+    for (uint32_t k = 0; k < shards; k++)
+        zactor_destroy (&aggs [k]);
+    return rc;
+}

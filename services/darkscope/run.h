@@ -1,0 +1,41 @@
+/*  run.h - `darkscope run`: every service in one process over inproc://.
+
+    The same service units as the distributed deployment (ingest, labeler,
+    N aggregator shards, query), composed as czmq actors in one process.
+    Consumes the inputs to their end, waits until every shard has seen the
+    end of stream, then asks the embedded query service for the overview
+    and writes --json and/or --report.
+*/
+#ifndef DS_RUN_H
+#define DS_RUN_H
+
+#include "opts.h"
+
+typedef struct {
+    ds_strlist_t pcaps;             //  files or globs
+    ds_strlist_t logs;              //  DarkVec logs, files or globs
+    const char *iface;              //  live capture, or NULL
+    const char *bpf;
+    ds_strlist_t gt;                //  ground-truth CSV files
+    ds_strlist_t gt_lists;          //  CLASS=FILE or DIR
+    ds_strlist_t aliases;           //  FROM=TO
+    const char *services;           //  services table, NULL = built in
+    const char *tz;
+    int64_t shards;
+    const char *first_day;
+    const char *last_day;
+    int64_t min_packets;
+    const char *json;               //  overview JSON output file
+    const char *report;             //  report directory
+    const char *endpoint;           //  also serve queries here (tcp), or NULL
+    const char *checkpoint_dir;     //  aggregator checkpoints, or NULL
+    int64_t gen_packets;            //  size of the default synthetic month
+    int64_t seed;
+    bool quiet;
+    bool serve;                     //  keep serving queries after the run
+} ds_run_config_t;
+
+//  Runs the pipeline; returns the process exit code (0 success).
+int ds_run (const ds_run_config_t *cfg);
+
+#endif

@@ -1,0 +1,66 @@
+/*  ingest.h - the ingest service: inputs -> records -> sharded batches.
+
+    Reads capture files, DarkVec logs and/or a live interface in that order,
+    parses each frame (parse.h) and either publishes the records as batches
+    on an XPUB socket, one stream per (sensor, shard), or writes them as
+    DarkVec's intermediate CSV.  Files are read losslessly: the first batch
+    waits until every shard topic has a subscriber and sends wait at the
+    high-water mark (ZMQ_XPUB_NODROP + retry on ZMQ_POLLOUT).  A live capture
+    never blocks on a slow subscriber: a batch that cannot be queued is
+    dropped and counted.  Each stream ends with an EOS carrying the counters.
+*/
+#ifndef DS_INGEST_H
+#define DS_INGEST_H
+
+#include <czmq.h>
+#include "source.h"
+
+#define DS_INGEST_ENDPOINT "tcp://127.0.0.1:5550"
+
+typedef enum {
+    DS_INGEST_PUBLISH = 0,          //  batches on the XPUB endpoint
+    DS_INGEST_CSV     = 1           //  ts,ip,port,proto,pp text
+} ds_ingest_output_t;
+
+typedef struct {
+    const char *const *pcaps;       //  capture files or glob patterns
+    size_t n_pcaps;
+    const char *const *logs;        //  DarkVec logs or glob patterns
+    size_t n_logs;
+    const char *iface;              //  live capture interface, or NULL
+    const char *bpf;                //  live capture filter, or NULL
+    const char *tz;                 //  zone for CSV timestamps; NULL: the process
+                                    //  zone; else set (ds_tz_set) if it differs, so
+                                    //  give it before other threads start
+    uint32_t shards;                //  >= 1
+    uint32_t sensor;                //  this sensor's id
+    const char *endpoint;           //  XPUB bind endpoint (NULL: default)
+    uint32_t batch;                 //  records per batch (0: 4096)
+    int wait_s;                     //  wait for subscribers: 0 none, < 0 forever
+    ds_ingest_output_t output;
+    const char *out;                //  CSV file; NULL or "-" = stdout
+    bool csv_extra;                 //  CSV: also mirai,ts_us columns
+    bool progress;                  //  progress line when stderr is a terminal
+    char *bound;                    //  if set: receives the endpoint bound
+    size_t bound_size;              //  (e.g. "tcp://127.0.0.1:*" -> its port)
+} ds_ingest_config_t;
+
+//  Sets every field of cfg to its default.
+void ds_ingest_config_init (ds_ingest_config_t *cfg);
+
+//  Runs an ingest to the end of its inputs (or until *stop becomes
+//  non-zero: the batches read so far and the EOS are still sent).  Fills
+//  stats (may be NULL).  Returns 0, or -1 after logging what failed.
+int ds_ingest_run (const ds_ingest_config_t *cfg, ds_ingest_stats_t *stats,
+                   volatile int *stop);
+
+//  czmq actor over the same logic; config is a ds_ingest_config_t that must
+//  outlive the actor.  Binds, signals 0 (or -1 after logging why it could
+//  not start), reads everything, then sends "DONE" (or "FAILED") on the pipe
+//  and waits for "$TERM", which also interrupts a run in progress.
+void ds_ingest_actor (zsock_t *pipe, void *config);
+
+//  Logs the counters of a run, one line.
+void ds_ingest_stats_log (const ds_ingest_stats_t *stats, double seconds);
+
+#endif

@@ -1,0 +1,1097 @@
+/*  gt.c - the ground-truth table; see gt.h.
+
+    Layout.  While loading, every entry (address, prefix length, raw class,
+    file, line) is appended to `entries`; two open-addressing hash tables
+    keyed by the 16-byte address (+ length) find duplicates: `exact` holds
+    /128 entries (IPv4 /32 included), `dedup` the shorter prefixes.  The
+    exact table is also the lookup structure for IPv6.  Its probes read
+    only 2-byte tags (a 1 M-entry table's tags stay in the last-level
+    cache); a 24-byte slot is read only where the tag matches.
+    ds_gt_build adds:
+    - v4_slots: the IPv4 exact entries again, 8 bytes a slot (address and
+      class), so an IPv4 lookup reads one cache line, hit or miss;
+    - raw_to_out: raw class (as loaded) -> output class after aliasing;
+    - a multibit trie (stride 8) of the prefixes, leaf-pushed, so a lookup
+      walks at most 16 nodes (4 for IPv4: the walk starts at the node of
+      ::ffff:0:0/96) and needs no backtracking.  Prefixes are inserted from
+      shortest to longest, so a longer prefix always overwrites the leaves
+      of the shorter ones it covers.
+*/
+#include "gt.h"
+#include "batch.h"
+#include "log.h"
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#define S_CHILD 0x80000000u         //  trie entry: child node index follows
+#define S_MAX_CLASSES DS_DICT_MAX
+
+typedef struct {
+    ds_addr_t addr;                 //  host bits cleared
+    uint8_t len;                    //  0..128, in 128-bit terms
+    uint16_t raw_class;             //  index into raw_names
+    uint32_t file;                  //  index into files
+    uint32_t line;
+} s_entry_t;
+
+typedef struct {
+    ds_addr_t key;
+    uint32_t entry;                 //  entries index + 1; 0 = empty slot
+    uint16_t raw_class;             //  copy, so a hit needs no second miss
+    uint8_t len;
+    uint8_t pad;
+} s_slot_t;
+
+typedef struct {
+    uint16_t *tags;                 //  per slot: 16 bits of the hash, never 0; 0 = empty
+    s_slot_t *slots;                //  read only where the tag matches
+    uint64_t mask;                  //  capacity - 1, capacity a power of 2
+    size_t count;
+} s_htab_t;
+
+typedef struct {
+    char *from;
+    char *to;
+} s_alias_t;
+
+struct _ds_gt_t {
+    s_entry_t *entries;
+    size_t n_entries, max_entries;
+    s_htab_t exact;                 //  /128 entries: the lookup table
+    s_htab_t dedup;                 //  shorter prefixes, for duplicates only
+    size_t n_prefixes;
+    char **raw_names;               //  classes as loaded
+    uint32_t n_raw;
+    char **files;                   //  base names of the files loaded
+    uint32_t n_files;
+    s_alias_t *aliases;
+    uint32_t n_aliases;
+    size_t warnings;
+    //  Built by ds_gt_build:
+    bool built;
+    uint16_t *raw_to_out;           //  [n_raw]
+    char **out_names;               //  "unknown" first
+    uint32_t n_out;
+    uint32_t *nodes;                //  trie: n_nodes x 256 entries
+    uint32_t n_nodes, max_nodes;
+    uint32_t *pfx_entry;            //  trie leaf value - 1 -> entries index
+    uint16_t *pfx_class;            //  trie leaf value - 1 -> output class
+    uint32_t v4_entry;              //  trie entry reached by ::ffff:0:0/96
+    uint64_t *v4_slots;             //  IPv4 exact entries: addr << 32 | raw class + 1
+    uint64_t v4_mask;               //  capacity - 1
+    int v4_shift;                   //  64 - log2 (capacity)
+};
+
+static const char *s_default_aliases [][2] = {
+    { "netscout", "unknown" },
+    { "esrg_stanford", "unknown" },
+    { "quadmetrics", "unknown" },
+    { "criminalip", "unknown" },
+    { "adscore", "unknown" },
+};
+
+static const uint8_t s_v4_prefix [12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
+
+//  --------------------------------------------------------------------------
+//  Hash table
+
+static inline uint64_t
+s_hash (const ds_addr_t *addr, uint8_t len)
+{
+    uint64_t x, y;
+    memcpy (&x, addr->b, 8);
+    memcpy (&y, addr->b + 8, 8);
+    uint64_t h = (x * 0x9E3779B97F4A7C15ULL) ^ (y * 0xC2B2AE3D27D4EB4FULL) ^ len;
+    h ^= h >> 31;
+    h *= 0x94D049BB133111EBULL;
+    h ^= h >> 29;
+    return h;
+}
+
+//  Big arrays are 2 MB aligned and asked to be backed by huge pages: a
+//  lookup is a random access, and without them a TLB miss (a page walk
+//  that itself misses the cache) costs as much as the access.
+static void *
+s_alloc_zero (size_t bytes)
+{
+    if (bytes >= ((size_t) 4 << 20)) {
+        void *mem = NULL;
+        if (posix_memalign (&mem, (size_t) 2 << 20, bytes))
+            return NULL;
+        madvise (mem, bytes, MADV_HUGEPAGE);
+        memset (mem, 0, bytes);
+        return mem;
+    }
+    return calloc (1, bytes);
+}
+
+//  Home slot of an IPv4 address in v4_slots (Fibonacci hashing).
+static inline uint64_t
+s_v4_home (const ds_gt_t *self, uint32_t v4)
+{
+    return ((v4 + 1) * 0x9E3779B97F4A7C15ULL) >> self->v4_shift;
+}
+
+static inline uint32_t
+s_v4_of (const ds_addr_t *addr)
+{
+    return (uint32_t) addr->b [12] << 24 | (uint32_t) addr->b [13] << 16
+         | (uint32_t) addr->b [14] << 8 | addr->b [15];
+}
+
+static int
+s_htab_init (s_htab_t *table, uint64_t capacity)
+{
+    table->tags = s_alloc_zero (capacity * sizeof *table->tags);
+    table->slots = s_alloc_zero (capacity * sizeof *table->slots);
+    table->mask = capacity - 1;
+    table->count = 0;
+    if (table->tags && table->slots)
+        return 0;
+    free (table->tags);
+    free (table->slots);
+    return -1;
+}
+
+static inline uint16_t
+s_tag (uint64_t hash)
+{
+    uint16_t tag = (uint16_t) (hash >> 48);
+    return tag ? tag : 1;
+}
+
+//  Index of the slot of (addr, len): the occupied one, or the empty one
+//  where it belongs.  Probing reads only the 2-byte tags (a 1 M-entry
+//  table's tags stay in the last-level cache); a slot is read only where
+//  its tag matches, so a miss seldom touches the slots at all.
+static inline uint64_t
+s_htab_find (const s_htab_t *table, const ds_addr_t *addr, uint8_t len)
+{
+    uint64_t hash = s_hash (addr, len);
+    uint16_t tag = s_tag (hash);
+    uint64_t i = hash & table->mask;
+    while (true) {
+        uint16_t t = table->tags [i];
+        if (t == 0)
+            return i;
+        if (t == tag) {
+            const s_slot_t *slot = &table->slots [i];
+            if (slot->len == len && memcmp (slot->key.b, addr->b, 16) == 0)
+                return i;
+        }
+        i = (i + 1) & table->mask;
+    }
+}
+
+static int
+s_htab_grow (s_htab_t *table)
+{
+    s_htab_t bigger;
+    if (s_htab_init (&bigger, (table->mask + 1) * 2))
+        return -1;
+    for (uint64_t i = 0; i <= table->mask; i++)
+        if (table->tags [i]) {
+            uint64_t at = s_htab_find (&bigger, &table->slots [i].key, table->slots [i].len);
+            bigger.tags [at] = table->tags [i];
+            bigger.slots [at] = table->slots [i];
+        }
+    bigger.count = table->count;
+    free (table->tags);
+    free (table->slots);
+    *table = bigger;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Construction
+
+ds_gt_t *
+ds_gt_new (void)
+{
+    ds_gt_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    if (s_htab_init (&self->exact, 1024) || s_htab_init (&self->dedup, 256)) {
+        ds_gt_destroy (&self);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof s_default_aliases / sizeof *s_default_aliases; i++)
+        if (ds_gt_alias (self, s_default_aliases [i][0], s_default_aliases [i][1])) {
+            ds_gt_destroy (&self);
+            return NULL;
+        }
+    return self;
+}
+
+static void
+s_free_built (ds_gt_t *self)
+{
+    for (uint32_t i = 0; i < self->n_out; i++)
+        free (self->out_names [i]);
+    free (self->out_names);
+    free (self->raw_to_out);
+    free (self->nodes);
+    free (self->pfx_entry);
+    free (self->pfx_class);
+    free (self->v4_slots);
+    self->v4_slots = NULL;
+    self->out_names = NULL;
+    self->raw_to_out = NULL;
+    self->nodes = NULL;
+    self->pfx_entry = NULL;
+    self->pfx_class = NULL;
+    self->n_out = self->n_nodes = self->max_nodes = 0;
+    self->built = false;
+}
+
+void
+ds_gt_destroy (ds_gt_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ds_gt_t *self = *self_p;
+    s_free_built (self);
+    free (self->entries);
+    free (self->exact.tags);
+    free (self->exact.slots);
+    free (self->dedup.tags);
+    free (self->dedup.slots);
+    for (uint32_t i = 0; i < self->n_raw; i++)
+        free (self->raw_names [i]);
+    free (self->raw_names);
+    for (uint32_t i = 0; i < self->n_files; i++)
+        free (self->files [i]);
+    free (self->files);
+    for (uint32_t i = 0; i < self->n_aliases; i++) {
+        free (self->aliases [i].from);
+        free (self->aliases [i].to);
+    }
+    free (self->aliases);
+    free (self);
+    *self_p = NULL;
+}
+
+//  A class name: 1..DS_NAME_MAX-1 printable bytes, no spaces, no '='.
+static bool
+s_valid_name (const char *name)
+{
+    size_t len = strlen (name);
+    if (len == 0 || len >= DS_NAME_MAX)
+        return false;
+    for (const char *c = name; *c; c++)
+        if (*c <= ' ' || *c == 0x7f || *c == '=' || *c == '"')
+            return false;
+    return true;
+}
+
+//  Interns a name into a string array; returns its index or -1.
+static int
+s_intern (char ***names, uint32_t *count, const char *name)
+{
+    for (uint32_t i = *count; i-- > 0; )
+        if (strcmp ((*names) [i], name) == 0)
+            return (int) i;
+    if (*count >= S_MAX_CLASSES)
+        return -1;
+    char **bigger = realloc (*names, (*count + 1) * sizeof **names);
+    if (!bigger)
+        return -1;
+    *names = bigger;
+    if (!(bigger [*count] = strdup (name)))
+        return -1;
+    return (int) (*count)++;
+}
+
+static int
+s_file_index (ds_gt_t *self, const char *origin)
+{
+    const char *base = strrchr (origin, '/');
+    base = base ? base + 1 : origin;
+    if (self->n_files && strcmp (self->files [self->n_files - 1], base) == 0)
+        return (int) self->n_files - 1;
+    char **bigger = realloc (self->files, (self->n_files + 1) * sizeof *bigger);
+    if (!bigger)
+        return -1;
+    self->files = bigger;
+    if (!(bigger [self->n_files] = strdup (base)))
+        return -1;
+    return (int) self->n_files++;
+}
+
+//  Parses "addr" or "addr/len" into a masked address and a 128-bit length.
+//  Returns 0, 1 if host bits had to be cleared, -1 if not a prefix.
+static int
+s_parse_prefix (const char *text, ds_addr_t *addr, uint8_t *len128,
+                char *err, size_t err_size)
+{
+    char buf [64];
+    size_t n = strlen (text);
+    if (n == 0 || n >= sizeof buf) {
+        snprintf (err, err_size, "'%.64s' is not an address or prefix", text);
+        return -1;
+    }
+    memcpy (buf, text, n + 1);
+    char *slash = strchr (buf, '/');
+    long plen = -1;
+    if (slash) {
+        *slash = 0;
+        char *end;
+        errno = 0;
+        plen = strtol (slash + 1, &end, 10);
+        if (errno || end == slash + 1 || *end || !isdigit ((unsigned char) slash [1])) {
+            snprintf (err, err_size, "'%s' has a bad prefix length", text);
+            return -1;
+        }
+    }
+    bool v6 = strchr (buf, ':') != NULL;
+    if (ds_addr_parse (addr, buf)) {
+        snprintf (err, err_size, "'%s' is not an IPv4 or IPv6 address", buf);
+        return -1;
+    }
+    int max = v6 ? 128 : 32;
+    if (plen < 0)
+        plen = max;
+    if (plen > max) {
+        snprintf (err, err_size, "'%s': prefix length %ld > %d", text, plen, max);
+        return -1;
+    }
+    int len = (int) plen + (v6 ? 0 : 96);
+    int cleared = 0;
+    for (int bit = len; bit < 128; bit++) {
+        uint8_t mask = (uint8_t) (0x80 >> (bit & 7));
+        if (addr->b [bit >> 3] & mask) {
+            addr->b [bit >> 3] &= (uint8_t) ~mask;
+            cleared = 1;
+        }
+    }
+    *len128 = (uint8_t) len;
+    return cleared;
+}
+
+static const char *
+s_format_prefix (const ds_addr_t *addr, uint8_t len, char *buf, size_t size)
+{
+    char text [64];
+    ds_addr_format (addr, text, sizeof text);
+    bool v4 = ds_addr_is_v4 (addr) && len >= 96;
+    if (len == 128)
+        snprintf (buf, size, "%s", text);
+    else
+        snprintf (buf, size, "%s/%d", text, v4 ? len - 96 : len);
+    return buf;
+}
+
+int
+ds_gt_add (ds_gt_t *self, const char *text, const char *class_name,
+           const char *origin, uint32_t line, char *err, size_t err_size)
+{
+    ds_addr_t addr;
+    uint8_t len;
+    int parsed = s_parse_prefix (text, &addr, &len, err, err_size);
+    if (parsed < 0)
+        return -1;
+    if (!s_valid_name (class_name)) {
+        snprintf (err, err_size, "bad class name '%.64s' (1..%d printable bytes, no spaces)",
+                  class_name, DS_NAME_MAX - 1);
+        return -1;
+    }
+    if (parsed == 1) {
+        ds_log_warn ("%s:%u: '%s' has host bits set; using the prefix it names",
+                     origin, line, text);
+        self->warnings++;
+    }
+    int raw = s_intern (&self->raw_names, &self->n_raw, class_name);
+    int file = s_file_index (self, origin);
+    if (raw < 0 || file < 0) {
+        snprintf (err, err_size, "out of memory or more than %d classes", S_MAX_CLASSES);
+        return -1;
+    }
+    s_htab_t *table = len == 128 ? &self->exact : &self->dedup;
+    if ((table->count + 1) * 2 > table->mask + 1 && s_htab_grow (table)) {
+        snprintf (err, err_size, "out of memory");
+        return -1;
+    }
+    uint64_t at = s_htab_find (table, &addr, len);
+    s_slot_t *slot = &table->slots [at];
+    if (table->tags [at]) {
+        if (slot->raw_class != raw) {
+            const s_entry_t *first = &self->entries [slot->entry - 1];
+            char pbuf [80];
+            ds_log_warn ("%s:%u: %s is class '%s' here but '%s' in %s:%u; the first wins",
+                         origin, line, s_format_prefix (&addr, len, pbuf, sizeof pbuf),
+                         class_name, self->raw_names [slot->raw_class],
+                         self->files [first->file], first->line);
+            self->warnings++;
+        }
+        return 1;
+    }
+    if (self->n_entries == self->max_entries) {
+        size_t max = self->max_entries ? self->max_entries * 2 : 1024;
+        s_entry_t *bigger = realloc (self->entries, max * sizeof *bigger);
+        if (!bigger) {
+            snprintf (err, err_size, "out of memory");
+            return -1;
+        }
+        self->entries = bigger;
+        self->max_entries = max;
+    }
+    s_entry_t *entry = &self->entries [self->n_entries++];
+    *entry = (s_entry_t) { addr, len, (uint16_t) raw, (uint32_t) file, line };
+    table->tags [at] = s_tag (s_hash (&addr, len));
+    slot->key = addr;
+    slot->len = len;
+    slot->raw_class = (uint16_t) raw;
+    slot->entry = (uint32_t) self->n_entries;
+    table->count++;
+    if (len < 128)
+        self->n_prefixes++;
+    self->built = false;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Loaders
+
+static char *
+s_trim (char *text)
+{
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t n = strlen (text);
+    while (n && (text [n - 1] == ' ' || text [n - 1] == '\t'
+              || text [n - 1] == '\r' || text [n - 1] == '\n'))
+        text [--n] = 0;
+    return text;
+}
+
+//  Splits a CSV line in place (RFC 4180 quotes, "" inside quotes); returns
+//  the field count, at most max.
+static int
+s_csv_split (char *line, char **fields, int max)
+{
+    int count = 0;
+    char *p = line;
+    while (count < max) {
+        char *out = p;
+        fields [count++] = out;
+        if (*p == '"') {
+            p++;
+            while (*p) {
+                if (*p == '"' && p [1] == '"') {
+                    *out++ = '"';
+                    p += 2;
+                }
+                else
+                if (*p == '"') {
+                    p++;
+                    break;
+                }
+                else
+                    *out++ = *p++;
+            }
+            while (*p && *p != ',')
+                *out++ = *p++;
+        }
+        else
+            while (*p && *p != ',')
+                *out++ = *p++;
+        bool more = *p == ',';
+        *out = 0;
+        if (!more)
+            break;
+        p++;
+    }
+    for (int i = 0; i < count; i++)
+        fields [i] = s_trim (fields [i]);
+    return count;
+}
+
+static int
+s_column (char **fields, int count, const char *const *names)
+{
+    for (const char *const *name = names; *name; name++)
+        for (int i = 0; i < count; i++)
+            if (strcasecmp (fields [i], *name) == 0)
+                return i;
+    return -1;
+}
+
+int
+ds_gt_load_csv (ds_gt_t *self, const char *path, char *err, size_t err_size)
+{
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        snprintf (err, err_size, "%s: %s", path, strerror (errno));
+        return -1;
+    }
+    static const char *ip_names [] = { "ip", "s_ip", "src_ip", NULL };
+    static const char *class_names [] = { "class", "gt", "label", NULL };
+    char *line = NULL;
+    size_t line_max = 0;
+    uint32_t lineno = 0;
+    int ip_col = -1, class_col = -1;
+    size_t added = 0, before_warnings = self->warnings;
+    int rc = 0;
+    enum { FIELDS_MAX = 256 };
+    char *fields [FIELDS_MAX];
+    while (getline (&line, &line_max, file) != -1) {
+        lineno++;
+        if (lineno == 1 && (unsigned char) line [0] == 0xef
+        &&  (unsigned char) line [1] == 0xbb && (unsigned char) line [2] == 0xbf)
+            memmove (line, line + 3, strlen (line + 3) + 1);        //  UTF-8 BOM
+        char *text = s_trim (line);
+        if (*text == 0)
+            continue;                                   //  blank line
+        int count = s_csv_split (text, fields, FIELDS_MAX);
+        if (ip_col < 0) {
+            ip_col = s_column (fields, count, ip_names);
+            class_col = s_column (fields, count, class_names);
+            if (ip_col < 0 || class_col < 0) {
+                snprintf (err, err_size,
+                          "%s:%u: the header needs an address column (ip, s_ip or src_ip) "
+                          "and a class column (class, gt or label)", path, lineno);
+                rc = -1;
+                break;
+            }
+            continue;
+        }
+        if (ip_col >= count || class_col >= count) {
+            ds_log_warn ("%s:%u: %d fields, the header has more; line skipped",
+                         path, lineno, count);
+            self->warnings++;
+            continue;
+        }
+        char why [160];
+        int added_rc = ds_gt_add (self, fields [ip_col], fields [class_col], path, lineno,
+                                  why, sizeof why);
+        if (added_rc < 0) {
+            ds_log_warn ("%s:%u: %s; line skipped", path, lineno, why);
+            self->warnings++;
+        }
+        else
+        if (added_rc == 0)
+            added++;
+    }
+    if (rc == 0 && ferror (file)) {
+        snprintf (err, err_size, "%s: %s", path, strerror (errno));
+        rc = -1;
+    }
+    if (rc == 0 && ip_col < 0) {
+        snprintf (err, err_size, "%s: empty file, no header", path);
+        rc = -1;
+    }
+    free (line);
+    fclose (file);
+    if (rc == 0)
+        ds_log_info ("%s: %zu entries (%zu warnings)", path, added,
+                     self->warnings - before_warnings);
+    return rc;
+}
+
+//  "<class>_v4.txt" / "<class>_v6.txt" -> class; false if the name is not so.
+static bool
+s_class_from_name (const char *path, char *class_name, size_t size)
+{
+    const char *base = strrchr (path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen (base);
+    if (n <= 7 || n - 7 >= size)
+        return false;
+    const char *suffix = base + n - 7;
+    if (strcmp (suffix, "_v4.txt") != 0 && strcmp (suffix, "_v6.txt") != 0)
+        return false;
+    memcpy (class_name, base, n - 7);
+    class_name [n - 7] = 0;
+    return true;
+}
+
+int
+ds_gt_load_list (ds_gt_t *self, const char *path, const char *class_name,
+                 char *err, size_t err_size)
+{
+    char from_name [DS_NAME_MAX];
+    if (!class_name) {
+        if (!s_class_from_name (path, from_name, sizeof from_name)) {
+            snprintf (err, err_size, "%s: cannot tell its class: name the file "
+                      "<class>_v4.txt / <class>_v6.txt or give CLASS=FILE", path);
+            return -1;
+        }
+        class_name = from_name;
+    }
+    if (!s_valid_name (class_name)) {
+        snprintf (err, err_size, "%s: bad class name '%.64s'", path, class_name);
+        return -1;
+    }
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        snprintf (err, err_size, "%s: %s", path, strerror (errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t line_max = 0;
+    uint32_t lineno = 0;
+    size_t added = 0, before_warnings = self->warnings;
+    while (getline (&line, &line_max, file) != -1) {
+        lineno++;
+        char *hash = strchr (line, '#');
+        if (hash)
+            *hash = 0;
+        char *text = s_trim (line);
+        if (*text == 0)
+            continue;
+        char why [160];
+        int rc = ds_gt_add (self, text, class_name, path, lineno, why, sizeof why);
+        if (rc < 0) {
+            ds_log_warn ("%s:%u: %s; line skipped", path, lineno, why);
+            self->warnings++;
+        }
+        else
+        if (rc == 0)
+            added++;
+    }
+    int rc = 0;
+    if (ferror (file)) {
+        snprintf (err, err_size, "%s: %s", path, strerror (errno));
+        rc = -1;
+    }
+    free (line);
+    fclose (file);
+    if (rc == 0)
+        ds_log_info ("%s: %zu entries of class %s (%zu warnings)", path, added,
+                     class_name, self->warnings - before_warnings);
+    return rc;
+}
+
+static int
+s_cmp_strings (const void *a, const void *b)
+{
+    return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static int
+s_load_dir (ds_gt_t *self, const char *dir, char *err, size_t err_size)
+{
+    DIR *handle = opendir (dir);
+    if (!handle) {
+        snprintf (err, err_size, "%s: %s", dir, strerror (errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t count = 0;
+    int rc = 0;
+    struct dirent *ent;
+    char class_name [DS_NAME_MAX];
+    while ((ent = readdir (handle))) {
+        if (!s_class_from_name (ent->d_name, class_name, sizeof class_name))
+            continue;
+        char **bigger = realloc (names, (count + 1) * sizeof *names);
+        if (!bigger || !(bigger [count] = strdup (ent->d_name))) {
+            names = bigger ? bigger : names;
+            snprintf (err, err_size, "out of memory");
+            rc = -1;
+            break;
+        }
+        names = bigger;
+        count++;
+    }
+    closedir (handle);
+    if (rc == 0 && count == 0) {
+        snprintf (err, err_size, "%s: no <class>_v4.txt / <class>_v6.txt files in it", dir);
+        rc = -1;
+    }
+    if (rc == 0)
+        qsort (names, count, sizeof *names, s_cmp_strings);
+    for (size_t i = 0; i < count; i++) {
+        if (rc == 0) {
+            char path [4096];
+            snprintf (path, sizeof path, "%s/%s", dir, names [i]);
+            rc = ds_gt_load_list (self, path, NULL, err, err_size);
+        }
+        free (names [i]);
+    }
+    free (names);
+    return rc;
+}
+
+int
+ds_gt_load_spec (ds_gt_t *self, const char *spec, char *err, size_t err_size)
+{
+    struct stat st;
+    if (stat (spec, &st) == 0)
+        return S_ISDIR (st.st_mode) ? s_load_dir (self, spec, err, err_size)
+                                    : ds_gt_load_list (self, spec, NULL, err, err_size);
+    const char *eq = strchr (spec, '=');
+    if (!eq) {
+        snprintf (err, err_size, "%s: %s", spec, strerror (errno));
+        return -1;
+    }
+    char class_name [DS_NAME_MAX];
+    size_t n = (size_t) (eq - spec);
+    if (n == 0 || n >= sizeof class_name) {
+        snprintf (err, err_size, "'%s': expected CLASS=FILE", spec);
+        return -1;
+    }
+    memcpy (class_name, spec, n);
+    class_name [n] = 0;
+    return ds_gt_load_list (self, eq + 1, class_name, err, err_size);
+}
+
+int
+ds_gt_alias (ds_gt_t *self, const char *from, const char *to)
+{
+    if (!s_valid_name (from) || !s_valid_name (to))
+        return -1;
+    for (uint32_t i = 0; i < self->n_aliases; i++)
+        if (strcmp (self->aliases [i].from, from) == 0) {
+            char *copy = strdup (to);
+            if (!copy)
+                return -1;
+            free (self->aliases [i].to);
+            self->aliases [i].to = copy;
+            self->built = false;
+            return 0;
+        }
+    s_alias_t *bigger = realloc (self->aliases, (self->n_aliases + 1) * sizeof *bigger);
+    if (!bigger)
+        return -1;
+    self->aliases = bigger;
+    bigger [self->n_aliases].from = strdup (from);
+    bigger [self->n_aliases].to = strdup (to);
+    if (!bigger [self->n_aliases].from || !bigger [self->n_aliases].to) {
+        free (bigger [self->n_aliases].from);
+        free (bigger [self->n_aliases].to);
+        return -1;
+    }
+    self->n_aliases++;
+    self->built = false;
+    return 0;
+}
+
+int
+ds_gt_alias_spec (ds_gt_t *self, const char *spec, char *err, size_t err_size)
+{
+    const char *eq = strchr (spec, '=');
+    char from [DS_NAME_MAX];
+    size_t n = eq ? (size_t) (eq - spec) : 0;
+    if (eq && n > 0 && n < sizeof from) {
+        memcpy (from, spec, n);
+        from [n] = 0;
+        if (ds_gt_alias (self, from, eq + 1) == 0)
+            return 0;
+    }
+    snprintf (err, err_size, "bad alias '%.64s': expected FROM=TO with class names", spec);
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Build
+
+static const char *
+s_alias_of (const ds_gt_t *self, const char *name)
+{
+    for (uint32_t i = 0; i < self->n_aliases; i++)
+        if (strcmp (self->aliases [i].from, name) == 0)
+            return self->aliases [i].to;
+    return name;
+}
+
+static int
+s_node_new (ds_gt_t *self, uint32_t fill)
+{
+    if (self->n_nodes == self->max_nodes) {
+        uint32_t max = self->max_nodes ? self->max_nodes * 2 : 16;
+        if (max >= S_CHILD / 256)
+            return -1;
+        uint32_t *bigger = realloc (self->nodes, (size_t) max * 256 * sizeof *bigger);
+        if (!bigger)
+            return -1;
+        self->nodes = bigger;
+        self->max_nodes = max;
+    }
+    uint32_t *node = self->nodes + (size_t) self->n_nodes * 256;
+    for (int i = 0; i < 256; i++)
+        node [i] = fill;
+    return (int) self->n_nodes++;
+}
+
+//  Overwrites every leaf at or below entry index `at` with value.
+static void
+s_trie_fill (ds_gt_t *self, size_t at, uint32_t value)
+{
+    uint32_t e = self->nodes [at];
+    if (e & S_CHILD) {
+        size_t child = (size_t) (e & ~S_CHILD) * 256;
+        for (int i = 0; i < 256; i++)
+            s_trie_fill (self, child + (size_t) i, value);
+    }
+    else
+        self->nodes [at] = value;
+}
+
+static int
+s_trie_insert (ds_gt_t *self, const ds_addr_t *addr, uint8_t len, uint32_t value)
+{
+    int depth = len == 0 ? 0 : (len - 1) / 8;
+    size_t node = 0;
+    for (int d = 0; d < depth; d++) {
+        size_t at = node * 256 + addr->b [d];
+        uint32_t e = self->nodes [at];
+        if (!(e & S_CHILD)) {
+            int child = s_node_new (self, e);           //  leaf pushing
+            if (child < 0)
+                return -1;
+            self->nodes [at] = S_CHILD | (uint32_t) child;
+            node = (size_t) child;
+        }
+        else
+            node = e & ~S_CHILD;
+    }
+    int bits = len - 8 * depth;                         //  0..8 bits in this byte
+    unsigned span = 1u << (8 - bits);
+    unsigned start = addr->b [depth] & ~(span - 1) & 0xff;
+    for (unsigned i = start; i < start + span; i++)
+        s_trie_fill (self, node * 256 + i, value);
+    return 0;
+}
+
+static int
+s_cmp_len (const void *a, const void *b, void *base)
+{
+    const s_entry_t *x = &((const s_entry_t *) base) [*(const uint32_t *) a];
+    const s_entry_t *y = &((const s_entry_t *) base) [*(const uint32_t *) b];
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return *(const uint32_t *) a < *(const uint32_t *) b ? -1 : 1;
+}
+
+int
+ds_gt_build (ds_gt_t *self)
+{
+    s_free_built (self);
+    //  Output dictionary: "unknown" first, then aliased classes in load order.
+    self->raw_to_out = calloc (self->n_raw ? self->n_raw : 1, sizeof *self->raw_to_out);
+    if (!self->raw_to_out || s_intern (&self->out_names, &self->n_out, "unknown") != 0)
+        goto fail;
+    for (uint32_t r = 0; r < self->n_raw; r++) {
+        int out = s_intern (&self->out_names, &self->n_out, s_alias_of (self, self->raw_names [r]));
+        if (out < 0)
+            goto fail;
+        self->raw_to_out [r] = (uint16_t) out;
+    }
+    //  Prefix trie, shortest prefixes first.
+    size_t n = self->n_prefixes;
+    uint32_t *order = malloc ((n ? n : 1) * sizeof *order);
+    self->pfx_entry = malloc ((n ? n : 1) * sizeof *self->pfx_entry);
+    self->pfx_class = malloc ((n ? n : 1) * sizeof *self->pfx_class);
+    if (!order || !self->pfx_entry || !self->pfx_class || s_node_new (self, 0) != 0) {
+        free (order);
+        goto fail;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < self->n_entries; i++)
+        if (self->entries [i].len < 128)
+            order [k++] = (uint32_t) i;
+    qsort_r (order, n, sizeof *order, s_cmp_len, self->entries);
+    for (size_t i = 0; i < n; i++) {
+        const s_entry_t *entry = &self->entries [order [i]];
+        self->pfx_entry [i] = order [i];
+        self->pfx_class [i] = self->raw_to_out [entry->raw_class];
+        if (s_trie_insert (self, &entry->addr, entry->len, (uint32_t) i + 1)) {
+            free (order);
+            goto fail;
+        }
+    }
+    free (order);
+    //  IPv4 exact entries again, 8 bytes a slot (address, class): a lookup
+    //  reads one cache line, hit or miss.
+    size_t n_v4 = 0;
+    for (size_t i = 0; i < self->n_entries; i++)
+        n_v4 += self->entries [i].len == 128 && ds_addr_is_v4 (&self->entries [i].addr);
+    int bits = 4;
+    while (((uint64_t) 1 << bits) < 2 * n_v4)
+        bits++;
+    self->v4_shift = 64 - bits;
+    self->v4_mask = ((uint64_t) 1 << bits) - 1;
+    self->v4_slots = s_alloc_zero (((size_t) 1 << bits) * sizeof *self->v4_slots);
+    if (!self->v4_slots)
+        goto fail;
+    for (size_t i = 0; i < self->n_entries; i++) {
+        const s_entry_t *entry = &self->entries [i];
+        if (entry->len != 128 || !ds_addr_is_v4 (&entry->addr))
+            continue;
+        uint32_t v4 = s_v4_of (&entry->addr);
+        uint64_t at = s_v4_home (self, v4);
+        while (self->v4_slots [at])
+            at = (at + 1) & self->v4_mask;
+        self->v4_slots [at] = (uint64_t) v4 << 32 | ((uint64_t) entry->raw_class + 1);
+    }
+    uint32_t e = S_CHILD | 0;
+    for (int d = 0; d < 12 && (e & S_CHILD); d++)
+        e = self->nodes [(size_t) (e & ~S_CHILD) * 256 + s_v4_prefix [d]];
+    self->v4_entry = e;
+    self->built = true;
+    return 0;
+fail:
+    s_free_built (self);
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Lookup
+
+//  Trie leaf for addr: prefix number + 1, or 0.
+static inline uint32_t
+s_trie_find (const ds_gt_t *self, const ds_addr_t *addr)
+{
+    uint32_t e;
+    int d;
+    if (memcmp (addr->b, s_v4_prefix, 12) == 0) {
+        e = self->v4_entry;
+        d = 12;
+    }
+    else {
+        e = S_CHILD;
+        d = 0;
+    }
+    while (e & S_CHILD)
+        e = self->nodes [(size_t) (e & ~S_CHILD) * 256 + addr->b [d++]];
+    return e;
+}
+
+static inline uint16_t
+s_lookup (const ds_gt_t *self, const ds_addr_t *addr, bool *matched)
+{
+    if (memcmp (addr->b, s_v4_prefix, 12) == 0) {
+        uint32_t v4 = s_v4_of (addr);
+        uint64_t at = s_v4_home (self, v4);
+        uint64_t slot;
+        while ((slot = self->v4_slots [at]) != 0) {
+            if ((uint32_t) (slot >> 32) == v4) {
+                *matched = true;
+                return self->raw_to_out [(uint32_t) slot - 1];
+            }
+            at = (at + 1) & self->v4_mask;
+        }
+        uint32_t leaf = s_trie_find (self, addr);
+        *matched = leaf != 0;
+        return leaf ? self->pfx_class [leaf - 1] : 0;
+    }
+    uint64_t at = s_htab_find (&self->exact, addr, 128);
+    if (self->exact.tags [at]) {
+        *matched = true;
+        return self->raw_to_out [self->exact.slots [at].raw_class];
+    }
+    uint32_t leaf = s_trie_find (self, addr);
+    *matched = leaf != 0;
+    return leaf ? self->pfx_class [leaf - 1] : 0;
+}
+
+uint16_t
+ds_gt_lookup (const ds_gt_t *self, const ds_addr_t *addr, bool *matched)
+{
+    return s_lookup (self, addr, matched);
+}
+
+static inline void
+s_prefetch (const ds_gt_t *self, const ds_addr_t *addr)
+{
+    if (memcmp (addr->b, s_v4_prefix, 12) == 0)
+        __builtin_prefetch (&self->v4_slots [s_v4_home (self, s_v4_of (addr))]);
+    else
+        __builtin_prefetch (&self->exact.tags [s_hash (addr, 128) & self->exact.mask]);
+}
+
+//  A three-stage pipeline over the batch: AHEAD records ahead, prefetch
+//  the tag; AHEAD/2 ahead, read the (now cached) tag at the home slot and,
+//  if it matches, prefetch that slot too; then look up.  Independent
+//  lookups overlap their memory latency instead of paying it one by one.
+void
+ds_gt_lookup_many (const ds_gt_t *self, const ds_addr_t *addrs, uint32_t n,
+                   uint16_t *class_id, uint8_t *matched)
+{
+    enum { AHEAD = 16, HALF = 8 };
+    const uint16_t *tags = self->exact.tags;
+    const s_slot_t *slots = self->exact.slots;
+    uint64_t mask = self->exact.mask;
+    for (uint32_t i = 0; i < n && i < AHEAD; i++)
+        s_prefetch (self, &addrs [i]);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            s_prefetch (self, &addrs [i + AHEAD]);
+        if (i + HALF < n && memcmp (addrs [i + HALF].b, s_v4_prefix, 12) != 0) {
+            uint64_t hash = s_hash (&addrs [i + HALF], 128);
+            if (tags [hash & mask] == s_tag (hash))
+                __builtin_prefetch (&slots [hash & mask]);
+        }
+        bool hit;
+        class_id [i] = s_lookup (self, &addrs [i], &hit);
+        matched [i] = hit;
+    }
+}
+
+uint16_t
+ds_gt_explain (const ds_gt_t *self, const ds_addr_t *addr, bool *matched,
+               char *rule, size_t rule_size)
+{
+    const s_entry_t *entry = NULL;
+    uint64_t at = s_htab_find (&self->exact, addr, 128);
+    if (self->exact.tags [at])
+        entry = &self->entries [self->exact.slots [at].entry - 1];
+    else {
+        uint32_t leaf = s_trie_find (self, addr);
+        if (leaf)
+            entry = &self->entries [self->pfx_entry [leaf - 1]];
+    }
+    *matched = entry != NULL;
+    if (!entry) {
+        snprintf (rule, rule_size, "no match");
+        return 0;
+    }
+    char pbuf [80];
+    const char *raw = self->raw_names [entry->raw_class];
+    uint16_t out = self->raw_to_out [entry->raw_class];
+    int len = snprintf (rule, rule_size, "%s %s from %s:%u",
+                        entry->len == 128 ? "exact" : "prefix",
+                        s_format_prefix (&entry->addr, entry->len, pbuf, sizeof pbuf),
+                        self->files [entry->file], entry->line);
+    if (strcmp (raw, self->out_names [out]) != 0 && len >= 0 && (size_t) len < rule_size)
+        snprintf (rule + len, rule_size - (size_t) len, "; alias %s->%s",
+                  raw, self->out_names [out]);
+    return out;
+}
+
+const char *const *
+ds_gt_class_names (const ds_gt_t *self)
+{
+    return (const char *const *) self->out_names;
+}
+
+uint32_t
+ds_gt_class_count (const ds_gt_t *self)
+{
+    return self->n_out;
+}
+
+size_t
+ds_gt_exact_count (const ds_gt_t *self)
+{
+    return self->exact.count;
+}
+
+size_t
+ds_gt_prefix_count (const ds_gt_t *self)
+{
+    return self->n_prefixes;
+}
+
+size_t
+ds_gt_warning_count (const ds_gt_t *self)
+{
+    return self->warnings;
+}

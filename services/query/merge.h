@@ -1,0 +1,51 @@
+/*  merge.h - exact merge of the aggregator shards' partial answers.
+
+    Shards partition sources, so every per-source quantity is disjoint
+    across shards: counts add, sets of sources are disjoint unions, and the
+    only true unions (pp, ports, classes, services, days) are merged by key.
+    These are pure functions on msgpack objects (no sockets), so tests can
+    merge partials packed in-process by ds_store_partial().
+
+    Partials (packed by services/aggregator/store.c):
+      range    {"tz", "gen", "any", "first", "last"}    days as day numbers,
+                                                gen changes with the store
+      overview {"tz", "ws", "ls",
+                "w": [[port, proto, packets, sources]...]   window, per pp
+                "l": [[port, proto, packets, sources]...]   last day, per pp
+                "h": [[x, sources]...]          packets-per-source histogram
+                "d": [[sources, filtered, first_seen, first_seen_filtered]...]
+                "c": [[class, senders, packets, [[port, proto, packets]...],
+                       [[service, packets]...]]...]      filtered last day
+                "ing": [gaps, [[sensor, eos, packets_read, non_ip,
+                                malformed, dropped]...]]}
+      pattern  {"s": [addr16, first_ts, ...], "p": [bin_us, index, ...]}
+    A partial that does not have this shape is an error, never a crash.
+*/
+#ifndef DS_MERGE_H
+#define DS_MERGE_H
+
+#include <msgpack.h>
+#include "ds_proto.h"
+
+//  Resolves q's default window (first/last day seen over all shards) from
+//  the "range" partials; writes the shards' common time zone into tz.
+//  Returns 0, or -1 with a reason in err (no data, zones differ, shape).
+int ds_merge_window (const msgpack_object *parts, size_t n, ds_query_t *q,
+                     char *tz, size_t tz_size, char *err, size_t err_size);
+
+//  Merges "overview" partials and packs the result of q->name: "overview"
+//  (the DESIGN §5 object, keys in its order), "ports", "ecdf", "daily",
+//  "classes" or "heatmap".  q's days must be resolved.  Returns 0, or -1
+//  with a reason in err (nothing packed).
+int ds_merge_overview (const msgpack_object *parts, size_t n, const ds_query_t *q,
+                       const char *tz, msgpack_packer *pk, char *err, size_t err_size);
+
+//  Merges "pattern" partials: tokens number sources by (first ts, address
+//  bytes); points sorted by (bin, token).  Returns 0 or -1 with err.
+int ds_merge_pattern (const msgpack_object *parts, size_t n, const ds_query_t *q,
+                      msgpack_packer *pk, char *err, size_t err_size);
+
+//  True if name is a query answered from the overview partials.
+int ds_merge_is_overview_query (const char *name);
+
+#endif

@@ -1,0 +1,1071 @@
+/*  libs: ds_query ds_aggregator ds_proto ds_common */
+/*  test_store.c - the aggregator store and the query merge, no sockets.
+
+    Known traffic is generated here (seeded), fed to stores as labelled
+    batches, and every statistic of the merged overview is compared with a
+    brute-force implementation in this file that works on the plain record
+    list (quadratic loops, no hashing, no histogram tricks).  The brute-force
+    result is packed in the §5 shape and the two msgpack objects must be
+    equal.  Also: 1, 2 and 4 shards give identical bytes; patterns; the
+    checkpoint round trip and its refusals.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "store.h"
+#include "merge.h"
+#include "tzday.h"
+#include "record.h"
+
+//  ---------------------------------------------------------------------
+//  Generated traffic
+
+#define NSRC    48
+#define NREC    3016
+#define NDAYS   40
+
+static const char *s_classes [] = { "unknown", "censys", "stretchoid", "shodan", "engin-umich" };
+#define NCLASSES 5
+
+typedef struct { int32_t port; int proto; const char *service; } t_port_t;
+static const t_port_t s_ports [] = {
+    { 23, DS_PROTO_TCP, "telnet" }, { 2323, DS_PROTO_TCP, "telnet" }, { 80, DS_PROTO_TCP, "http" },
+    { 443, DS_PROTO_TCP, "http" }, { 22, DS_PROTO_TCP, "ssh" }, { 445, DS_PROTO_TCP, "netbios-smb" },
+    { 5555, DS_PROTO_TCP, "unk_usr" }, { 3128, DS_PROTO_TCP, "proxy" }, { 1080, DS_PROTO_TCP, "proxy" },
+    { 37215, DS_PROTO_TCP, "unk_usr" }, { 60000, DS_PROTO_TCP, "unk_eph" }, { 123, DS_PROTO_UDP, "unk_sys" },
+    { 53, DS_PROTO_UDP, "dns" }, { 53, DS_PROTO_TCP, "dns" }, { DS_PORT_NONE, DS_PROTO_ICMP, "icmp" },
+    { DS_PORT_NONE, DS_PROTO_GRE, "icmp" }, { 80, DS_PROTO_UDP, "http" },
+};
+#define NPORTS ((int) (sizeof s_ports / sizeof *s_ports))
+#define NSERVICES 10
+static const char *s_services [NSERVICES] = { "telnet", "http", "ssh", "netbios-smb", "unk_usr",
+                                              "proxy", "unk_eph", "unk_sys", "dns", "icmp" };
+
+typedef struct {
+    int64_t ts;
+    int src;
+    int port;                       //  index into s_ports
+    int flags;
+} t_rec_t;
+
+static ds_addr_t s_addr [NSRC];
+static int s_src_class [NSRC];      //  index into s_classes
+static int s_src_gt [NSRC];
+static t_rec_t s_recs [NREC];
+static int s_nrec;
+static int32_t s_day0;
+static int32_t s_recday [NREC];    //  day of each record, computed once
+static const char *s_res [NSRC];   //  resolved classes of the window below
+static int32_t s_res_first = 1, s_res_last = 0;
+
+static uint64_t s_rng;
+static uint32_t
+s_rand (uint32_t n)
+{
+    s_rng ^= s_rng << 13; s_rng ^= s_rng >> 7; s_rng ^= s_rng << 17;
+    return (uint32_t) (s_rng % n);
+}
+
+static void
+s_generate (uint64_t seed)
+{
+    s_rng = seed * 2654435761u + 88172645463325252ULL;
+    s_res_first = 1;
+    s_res_last = 0;
+    assert_int_equal (ds_day_parse ("2021-03-01", &s_day0), 0);
+    for (int s = 0; s < NSRC; s++) {
+        char text [64];
+        if (s % 7 == 3)
+            snprintf (text, sizeof text, "2001:db8::%x", s + 1);
+        else
+            snprintf (text, sizeof text, "10.%u.%u.%u", s_rand (4), s_rand (256), s + 1);
+        assert_int_equal (ds_addr_parse (&s_addr [s], text), 0);
+        s_src_gt [s] = s_rand (3) == 0;
+        s_src_class [s] = s_src_gt [s] ? (int) s_rand (NCLASSES) : 0;   //  GT "unknown" too
+    }
+    s_nrec = 0;
+    for (int i = 0; i < NREC - 16; i++) {
+        //  Skewed: low source ids are heavy.  Day 5 and day 31 stay empty.
+        int src = (int) (s_rand (4) == 0 ? s_rand (NSRC) : s_rand (8));
+        int day = (int) s_rand (NDAYS);
+        if (day == 5 || day == 31)
+            day++;
+        //  A few sources send only on one day, so counts near 10 occur.
+        if (src >= 40)
+            day = src - 30;
+        if (src == 20)
+            src = 21;               //  20 gets fixed traffic below
+        int64_t ts = ds_day_start_us (s_day0 + day) + (int64_t) s_rand (86400) * 1000000
+                   + s_rand (1000000);
+        //  Equal timestamps across sources happen (ties on first ts).
+        if (s_rand (20) == 0)
+            ts = ds_day_start_us (s_day0 + day) + 3600 * 1000000LL;
+        int port = src == 2 ? 0 : (int) s_rand (NPORTS);          //  a telnet-only source
+        int flags = 0;
+        //  Mirai fingerprints: sources 9..15 on even days only, on telnet.
+        if (src >= 9 && src <= 15 && day % 2 == 0 && s_ports [port].port == 23)
+            flags |= DS_FLAG_MIRAI;
+        if (s_rand (10) == 0)
+            flags |= DS_FLAG_ZMAP;
+        ds_daycache_t cache;
+        ds_daycache_init (&cache);
+        s_recday [s_nrec] = ds_day_of (&cache, ts);
+        s_recs [s_nrec++] = (t_rec_t) { ts, src, port, flags };
+    }
+    //  Source 20 tests the 30-day clip: 4 packets on day 9, 3 on day 10,
+    //  2 on day 39; over [10, 39] it has 5 packets, over [9, 39] 9.
+    static const int days [] = { 9, 9, 9, 9, 10, 10, 10, 39, 39 };
+    for (size_t k = 0; k < sizeof days / sizeof *days; k++) {
+        int64_t ts = ds_day_start_us (s_day0 + days [k]) + (int64_t) (k + 1) * 1000000;
+        ds_daycache_t cache;
+        ds_daycache_init (&cache);
+        s_recday [s_nrec] = ds_day_of (&cache, ts);
+        s_recs [s_nrec++] = (t_rec_t) { ts, 20, 2, 0 };
+    }
+}
+
+//  Feeds records [from, to) whose shard is `shard` of `shards` to store, in
+//  batches of at most 200 whose dictionaries are rotated per batch.
+static void
+s_feed (ds_store_t *store, uint32_t shard, uint32_t shards, uint32_t sensor, uint64_t *seq,
+        int from, int to)
+{
+    ds_batch_t *b = ds_batch_new (200);
+    int rot = 0;
+    for (int i = from; i < to; ) {
+        ds_batch_reset (b);
+        const char *cn [NCLASSES], *sn [NSERVICES];
+        for (int k = 0; k < NCLASSES; k++)
+            cn [k] = s_classes [(k + rot) % NCLASSES];
+        for (int k = 0; k < NSERVICES; k++)
+            sn [k] = s_services [(k + rot) % NSERVICES];
+        rot++;
+        assert_int_equal (ds_batch_set_dicts (b, cn, NCLASSES, sn, NSERVICES), 0);
+        for (; i < to && b->count < 200; i++) {
+            const t_rec_t *r = &s_recs [i];
+            if (ds_addr_shard (&s_addr [r->src], shards) != shard)
+                continue;
+            ds_record_t rec = { r->ts, s_addr [r->src], s_ports [r->port].port,
+                                (uint8_t) s_ports [r->port].proto,
+                                (uint8_t) (r->flags | (s_src_gt [r->src] ? DS_FLAG_GT : 0)) };
+            uint32_t k = b->count;
+            assert_true (ds_batch_add (b, &rec));
+            for (int c = 0; c < NCLASSES; c++)
+                if (strcmp (cn [c], s_classes [s_src_class [r->src]]) == 0)
+                    b->class_id [k] = (uint16_t) c;
+            for (int c = 0; c < NSERVICES; c++)
+                if (strcmp (sn [c], s_ports [r->port].service) == 0)
+                    b->service_id [k] = (uint16_t) c;
+        }
+        b->sensor = sensor;
+        b->shard = shard;
+        b->seq = (*seq)++;
+        assert_int_equal (ds_store_apply (store, b), 1);
+    }
+    ds_batch_destroy (&b);
+}
+
+//  ---------------------------------------------------------------------
+//  In-process fan-out + merge (what the query service does over sockets)
+
+static void
+s_query_init (ds_query_t *q, const char *name)
+{
+    ds_query_init (q);
+    snprintf (q->name, sizeof q->name, "%s", name);
+}
+
+//  Runs q over the stores; returns the packed result (caller frees) or NULL
+//  with the error in err.
+static msgpack_sbuffer *
+s_run (ds_store_t **stores, size_t n, const ds_query_t *query, char *err, size_t err_size)
+{
+    ds_query_t q = *query;
+    msgpack_sbuffer bufs [8];
+    msgpack_unpacked parts [8];
+    msgpack_object objs [8];
+    char tz [128];
+    msgpack_sbuffer *out = NULL;
+    //  Range first, then the partials with explicit days.
+    for (int round = 0; round < 2; round++) {
+        snprintf (q.part, sizeof q.part, "%s", round == 0 ? "range"
+                  : strcmp (q.name, "pattern") == 0 ? "pattern" : "overview");
+        for (size_t i = 0; i < n; i++) {
+            msgpack_sbuffer_init (&bufs [i]);
+            msgpack_packer pk;
+            msgpack_packer_init (&pk, &bufs [i], msgpack_sbuffer_write);
+            int rc = ds_store_partial (stores [i], &q, &pk, err, err_size);
+            msgpack_unpacked_init (&parts [i]);
+            if (rc == 0) {
+                size_t off = 0;
+                assert_int_equal (msgpack_unpack_next (&parts [i], bufs [i].data, bufs [i].size, &off),
+                                  MSGPACK_UNPACK_SUCCESS);
+                assert_int_equal (off, bufs [i].size);
+                objs [i] = parts [i].data;
+            }
+            else
+                objs [i].type = MSGPACK_OBJECT_NIL;
+        }
+        int rc = 0;
+        for (size_t i = 0; i < n; i++)
+            if (objs [i].type == MSGPACK_OBJECT_NIL)
+                rc = -1;
+        if (rc == 0) {
+            if (round == 0)
+                rc = ds_merge_window (objs, n, &q, tz, sizeof tz, err, err_size);
+            else {
+                out = msgpack_sbuffer_new ();
+                msgpack_packer pk;
+                msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
+                rc = strcmp (q.name, "pattern") == 0
+                   ? ds_merge_pattern (objs, n, &q, &pk, err, err_size)
+                   : ds_merge_overview (objs, n, &q, tz, &pk, err, err_size);
+                if (rc)
+                    msgpack_sbuffer_free (out), out = NULL;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            msgpack_unpacked_destroy (&parts [i]);
+            msgpack_sbuffer_destroy (&bufs [i]);
+        }
+        if (rc)
+            return NULL;
+    }
+    return out;
+}
+
+//  ---------------------------------------------------------------------
+//  Brute force over s_recs
+
+
+static void
+s_str (msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str (pk, strlen (s));
+    msgpack_pack_str_body (pk, s, strlen (s));
+}
+
+static void
+s_pp_text (int port, char *buf)
+{
+    ds_pp_format (buf, 16, s_ports [port].port, s_ports [port].proto);
+}
+
+//  Packets of source s over days [a, b].
+static uint64_t
+s_src_packets (int s, int32_t a, int32_t b)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < s_nrec; i++)
+        if (s_recs [i].src == s) {
+            int32_t d = s_recday [i];
+            n += d >= a && d <= b;
+        }
+    return n;
+}
+
+static bool
+s_src_active (int s, int32_t a, int32_t b)
+{
+    return s_src_packets (s, a, b) > 0;
+}
+
+static const char *
+s_resolved_slow (int s, int32_t first, int32_t last)
+{
+    if (s_src_gt [s])
+        return s_classes [s_src_class [s]];
+    for (int i = 0; i < s_nrec; i++) {
+        int32_t d = s_recday [i];
+        if (s_recs [i].src == s && d >= first && d <= last && (s_recs [i].flags & DS_FLAG_MIRAI))
+            return "mirai";
+    }
+    return "unknown";
+}
+
+//  Resolved classes of the current window, computed once per window.
+static const char *
+s_resolved (int s, int32_t first, int32_t last)
+{
+    if (first != s_res_first || last != s_res_last) {
+        for (int k = 0; k < NSRC; k++)
+            s_res [k] = s_resolved_slow (k, first, last);
+        s_res_first = first;
+        s_res_last = last;
+    }
+    return s_res [s];
+}
+
+//  pp text of two s_ports indexes is equal?
+static bool
+s_same_pp (int a, int b)
+{
+    return s_ports [a].port == s_ports [b].port && s_ports [a].proto == s_ports [b].proto;
+}
+
+//  dataset for days [a, b]
+static void
+s_brute_dataset (msgpack_packer *pk, int32_t a, int32_t b)
+{
+    uint64_t sources = 0, packets = 0, ports = 0, pps = 0;
+    for (int s = 0; s < NSRC; s++)
+        sources += s_src_active (s, a, b);
+    //  pp candidates: first port index of each distinct pp with packets
+    int cand [NPORTS], nc = 0;
+    uint64_t cpk [NPORTS], csrc [NPORTS];
+    for (int p = 0; p < NPORTS; p++) {
+        bool first = true;
+        for (int q = 0; q < p; q++)
+            if (s_same_pp (p, q))
+                first = false;
+        if (!first)
+            continue;
+        uint64_t n = 0, srcs = 0;
+        for (int s = 0; s < NSRC; s++) {
+            uint64_t m = 0;
+            for (int i = 0; i < s_nrec; i++) {
+                int32_t d = s_recday [i];
+                if (s_recs [i].src == s && d >= a && d <= b && s_same_pp (s_recs [i].port, p))
+                    m++;
+            }
+            n += m;
+            srcs += m > 0;
+        }
+        if (n) {
+            cand [nc] = p; cpk [nc] = n; csrc [nc] = srcs; nc++;
+            packets += n;
+            pps++;
+        }
+    }
+    for (int i = 0; i < nc; i++) {
+        bool first = true;
+        for (int j = 0; j < i; j++)
+            if (s_ports [cand [j]].port == s_ports [cand [i]].port)
+                first = false;
+        ports += first;
+    }
+    msgpack_pack_map (pk, 5);
+    s_str (pk, "sources"); msgpack_pack_uint64 (pk, sources);
+    s_str (pk, "packets"); msgpack_pack_uint64 (pk, packets);
+    s_str (pk, "ports"); msgpack_pack_uint64 (pk, ports);
+    s_str (pk, "pp"); msgpack_pack_uint64 (pk, pps);
+    s_str (pk, "top_pp");
+    int nt = nc < 3 ? nc : 3;
+    msgpack_pack_array (pk, (size_t) nt);
+    bool used [NPORTS] = { false };
+    for (int t = 0; t < nt; t++) {
+        int best = -1;
+        char bt [16], ct [16];
+        for (int i = 0; i < nc; i++) {
+            if (used [i])
+                continue;
+            s_pp_text (cand [i], ct);
+            if (best < 0 || cpk [i] > cpk [best] || (cpk [i] == cpk [best] && strcmp (ct, bt) < 0)) {
+                best = i;
+                strcpy (bt, ct);
+            }
+        }
+        used [best] = true;
+        msgpack_pack_map (pk, 4);
+        s_str (pk, "pp"); s_str (pk, bt);
+        s_str (pk, "packets"); msgpack_pack_uint64 (pk, cpk [best]);
+        s_str (pk, "percent"); msgpack_pack_double (pk, (100.0 * (double) cpk [best]) / (double) packets);
+        s_str (pk, "sources"); msgpack_pack_uint64 (pk, csrc [best]);
+    }
+}
+
+typedef struct { char name [64]; uint64_t senders, packets; } t_class_row_t;
+
+static void
+s_brute_overview (msgpack_packer *pk, int32_t first, int32_t last, int64_t minp, const char *section)
+{
+    int32_t cfirst = last - 29 > first ? last - 29 : first;
+    uint64_t mp = minp > 0 ? (uint64_t) minp : 0;
+    char day [11];
+    bool all = strcmp (section, "overview") == 0;
+    if (all) {
+        msgpack_pack_map (pk, 12);
+        s_str (pk, "schema"); s_str (pk, "darkscope.overview/1");
+        s_str (pk, "tz"); s_str (pk, ds_tz_name ());
+        s_str (pk, "min_packets"); msgpack_pack_int64 (pk, minp);
+        s_str (pk, "window");
+        msgpack_pack_map (pk, 3);
+        ds_day_format (first, day); s_str (pk, "first_day"); s_str (pk, day);
+        ds_day_format (last, day); s_str (pk, "last_day"); s_str (pk, day);
+        s_str (pk, "days"); msgpack_pack_int32 (pk, last - first + 1);
+        s_str (pk, "dataset");
+        msgpack_pack_map (pk, 2);
+        s_str (pk, "window"); s_brute_dataset (pk, first, last);
+        s_str (pk, "last_day"); s_brute_dataset (pk, last, last);
+    }
+    if (all || strcmp (section, "ports") == 0) {
+        if (!all)
+            msgpack_pack_map (pk, 1);
+        s_str (pk, "port_ranking");
+        //  distinct port numbers (-1 for "-") with packets
+        int32_t pnum [NPORTS]; uint64_t ppk [NPORTS]; int np = 0;
+        for (int p = 0; p < NPORTS; p++) {
+            bool seen = false;
+            for (int q = 0; q < np; q++)
+                seen |= pnum [q] == s_ports [p].port;
+            if (seen)
+                continue;
+            uint64_t n = 0;
+            for (int i = 0; i < s_nrec; i++) {
+                int32_t d = s_recday [i];
+                n += d >= first && d <= last && s_ports [s_recs [i].port].port == s_ports [p].port;
+            }
+            if (n) { pnum [np] = s_ports [p].port; ppk [np] = n; np++; }
+        }
+        msgpack_pack_array (pk, (size_t) np);
+        bool used [NPORTS] = { false };
+        for (int t = 0; t < np; t++) {
+            int best = -1;
+            for (int i = 0; i < np; i++) {
+                if (used [i]) continue;
+                int64_t ki = pnum [i] < 0 ? 1 << 20 : pnum [i];
+                int64_t kb = best < 0 ? 0 : pnum [best] < 0 ? 1 << 20 : pnum [best];
+                if (best < 0 || ppk [i] > ppk [best] || (ppk [i] == ppk [best] && ki < kb))
+                    best = i;
+            }
+            used [best] = true;
+            char text [16];
+            if (pnum [best] < 0) strcpy (text, "-"); else snprintf (text, sizeof text, "%d", pnum [best]);
+            msgpack_pack_map (pk, 2);
+            s_str (pk, "port"); s_str (pk, text);
+            s_str (pk, "packets"); msgpack_pack_uint64 (pk, ppk [best]);
+        }
+    }
+    uint64_t pw [NSRC];
+    for (int s = 0; s < NSRC; s++)
+        pw [s] = s_src_packets (s, first, last);
+    if (all || strcmp (section, "ecdf") == 0) {
+        if (!all)
+            msgpack_pack_map (pk, 1);
+        s_str (pk, "sender_ecdf");
+        uint64_t vals [NSRC]; int nv = 0; uint64_t total = 0;
+        for (int s = 0; s < NSRC; s++) {
+            if (!pw [s]) continue;
+            total++;
+            bool seen = false;
+            for (int k = 0; k < nv; k++) seen |= vals [k] == pw [s];
+            if (!seen) vals [nv++] = pw [s];
+        }
+        for (int i = 0; i < nv; i++)            //  selection sort ascending
+            for (int j = i + 1; j < nv; j++)
+                if (vals [j] < vals [i]) { uint64_t t = vals [i]; vals [i] = vals [j]; vals [j] = t; }
+        msgpack_pack_array (pk, (size_t) nv);
+        for (int i = 0; i < nv; i++) {
+            uint64_t le = 0;
+            for (int s = 0; s < NSRC; s++)
+                le += pw [s] && pw [s] <= vals [i];
+            msgpack_pack_map (pk, 2);
+            s_str (pk, "packets"); msgpack_pack_uint64 (pk, vals [i]);
+            s_str (pk, "fraction"); msgpack_pack_double (pk, (double) le / (double) total);
+        }
+    }
+    if (all) {
+        uint64_t kept = 0, kp = 0;
+        for (int s = 0; s < NSRC; s++)
+            if (pw [s] && pw [s] >= mp) { kept++; kp += pw [s]; }
+        s_str (pk, "filter");
+        msgpack_pack_map (pk, 2);
+        s_str (pk, "sources_kept"); msgpack_pack_uint64 (pk, kept);
+        s_str (pk, "packets_kept"); msgpack_pack_uint64 (pk, kp);
+    }
+    if (all || strcmp (section, "daily") == 0) {
+        if (!all)
+            msgpack_pack_map (pk, 1);
+        s_str (pk, "daily");
+        msgpack_pack_array (pk, (size_t) (last - first + 1));
+        for (int32_t d = first; d <= last; d++) {
+            uint64_t src = 0, filt = 0, cum = 0, cumf = 0;
+            for (int s = 0; s < NSRC; s++) {
+                bool kept = pw [s] && pw [s] >= mp;
+                if (s_src_active (s, d, d)) { src++; filt += kept; }
+                if (s_src_active (s, first, d)) { cum++; cumf += kept; }
+            }
+            ds_day_format (d, day);
+            msgpack_pack_map (pk, 5);
+            s_str (pk, "day"); s_str (pk, day);
+            s_str (pk, "sources"); msgpack_pack_uint64 (pk, src);
+            s_str (pk, "sources_filtered"); msgpack_pack_uint64 (pk, filt);
+            s_str (pk, "cumulative"); msgpack_pack_uint64 (pk, cum);
+            s_str (pk, "cumulative_filtered"); msgpack_pack_uint64 (pk, cumf);
+        }
+    }
+    //  The filtered last day: sources with >= minp packets over [cfirst, last].
+    bool sel [NSRC];
+    for (int s = 0; s < NSRC; s++)
+        sel [s] = s_src_active (s, last, last) && s_src_packets (s, cfirst, last) >= mp;
+    t_class_row_t rows [NCLASSES + 2];
+    int nrows = 0;
+    for (int s = 0; s < NSRC; s++) {
+        if (!sel [s]) continue;
+        const char *c = s_resolved (s, first, last);
+        int r = 0;
+        while (r < nrows && strcmp (rows [r].name, c) != 0) r++;
+        if (r == nrows) { memset (&rows [r], 0, sizeof rows [r]); strcpy (rows [r].name, c); nrows++; }
+        rows [r].senders++;
+        rows [r].packets += s_src_packets (s, last, last);
+    }
+    //  order: senders desc, packets desc, name (bubble sort)
+    for (int i = 0; i < nrows; i++)
+        for (int j = 0; j + 1 < nrows - i; j++) {
+            t_class_row_t *x = &rows [j], *y = &rows [j + 1];
+            bool swap = y->senders > x->senders || (y->senders == x->senders && (y->packets > x->packets
+                        || (y->packets == x->packets && strcmp (y->name, x->name) < 0)));
+            if (swap) { t_class_row_t t = *x; *x = *y; *y = t; }
+        }
+    //  packets of (class row, pp / service) on the filtered last day
+    #define ROWPK(r, pred) ({ uint64_t _n = 0; \
+        for (int i = 0; i < s_nrec; i++) { const t_rec_t *rr = &s_recs [i]; \
+            if (sel [rr->src] && s_recday [i] == last \
+            &&  strcmp (s_resolved (rr->src, first, last), rows [r].name) == 0 && (pred)) _n++; } _n; })
+    if (all || strcmp (section, "classes") == 0) {
+        if (!all)
+            msgpack_pack_map (pk, 1);
+        s_str (pk, "classes");
+        msgpack_pack_array (pk, (size_t) nrows);
+        for (int r = 0; r < nrows; r++) {
+            int cand [NPORTS], nc = 0; uint64_t cpk [NPORTS];
+            for (int p = 0; p < NPORTS; p++) {
+                bool firstp = true;
+                for (int q = 0; q < p; q++) if (s_same_pp (p, q)) firstp = false;
+                if (!firstp) continue;
+                uint64_t n = ROWPK (r, s_same_pp (rr->port, p));
+                if (n) { cand [nc] = p; cpk [nc] = n; nc++; }
+            }
+            msgpack_pack_map (pk, 5);
+            s_str (pk, "class"); s_str (pk, rows [r].name);
+            s_str (pk, "senders"); msgpack_pack_uint64 (pk, rows [r].senders);
+            s_str (pk, "packets"); msgpack_pack_uint64 (pk, rows [r].packets);
+            s_str (pk, "pp"); msgpack_pack_uint64 (pk, (uint64_t) nc);
+            s_str (pk, "top_pp");
+            int nt = nc < 5 ? nc : 5;
+            msgpack_pack_array (pk, (size_t) nt);
+            bool used [NPORTS] = { false };
+            for (int t = 0; t < nt; t++) {
+                int best = -1; char bt [16], ct [16];
+                for (int i = 0; i < nc; i++) {
+                    if (used [i]) continue;
+                    s_pp_text (cand [i], ct);
+                    if (best < 0 || cpk [i] > cpk [best] || (cpk [i] == cpk [best] && strcmp (ct, bt) < 0)) {
+                        best = i; strcpy (bt, ct);
+                    }
+                }
+                used [best] = true;
+                msgpack_pack_map (pk, 3);
+                s_str (pk, "pp"); s_str (pk, bt);
+                s_str (pk, "packets"); msgpack_pack_uint64 (pk, cpk [best]);
+                s_str (pk, "percent");
+                msgpack_pack_double (pk, (100.0 * (double) cpk [best]) / (double) rows [r].packets);
+            }
+        }
+    }
+    if (all || strcmp (section, "heatmap") == 0) {
+        if (!all)
+            msgpack_pack_map (pk, 1);
+        s_str (pk, "heatmap");
+        //  heatmap services: others merge
+        const char *hs [NSERVICES]; uint64_t htot [NSERVICES]; int nh = 0;
+        for (int k = 0; k < NSERVICES; k++) {
+            const char *name = s_services [k];
+            if (!strncmp (name, "unk_", 4) || !strcmp (name, "proxy")) name = "others";
+            bool seen = false;
+            for (int j = 0; j < nh; j++) seen |= strcmp (hs [j], name) == 0;
+            if (seen) continue;
+            uint64_t n = 0;
+            for (int r = 0; r < nrows; r++) {
+                const char *nm = name;
+                n += ROWPK (r, ({ const char *sv = s_ports [rr->port].service;
+                    if (!strncmp (sv, "unk_", 4) || !strcmp (sv, "proxy")) sv = "others";
+                    strcmp (sv, nm) == 0; }));
+            }
+            if (n) { hs [nh] = name; htot [nh] = n; nh++; }
+        }
+        for (int i = 0; i < nh; i++)
+            for (int j = 0; j + 1 < nh - i; j++)
+                if (htot [j + 1] > htot [j] || (htot [j + 1] == htot [j] && strcmp (hs [j + 1], hs [j]) < 0)) {
+                    const char *t = hs [j]; hs [j] = hs [j + 1]; hs [j + 1] = t;
+                    uint64_t u = htot [j]; htot [j] = htot [j + 1]; htot [j + 1] = u;
+                }
+        msgpack_pack_map (pk, 3);
+        s_str (pk, "classes");
+        msgpack_pack_array (pk, (size_t) nrows);
+        for (int r = 0; r < nrows; r++) s_str (pk, rows [r].name);
+        s_str (pk, "services");
+        msgpack_pack_array (pk, (size_t) nh);
+        for (int i = 0; i < nh; i++) s_str (pk, hs [i]);
+        s_str (pk, "fraction");
+        msgpack_pack_array (pk, (size_t) nh);
+        for (int i = 0; i < nh; i++) {
+            msgpack_pack_array (pk, (size_t) nrows);
+            for (int r = 0; r < nrows; r++) {
+                const char *nm = hs [i];
+                uint64_t n = ROWPK (r, ({ const char *sv = s_ports [rr->port].service;
+                    if (!strncmp (sv, "unk_", 4) || !strcmp (sv, "proxy")) sv = "others";
+                    strcmp (sv, nm) == 0; }));
+                msgpack_pack_double (pk, (double) n / (double) rows [r].packets);
+            }
+        }
+    }
+    if (all) {
+        s_str (pk, "ingest");
+        msgpack_pack_map (pk, 5);
+        s_str (pk, "packets_read"); msgpack_pack_uint64 (pk, 7000);   //  from the EOS we send
+        s_str (pk, "non_ip"); msgpack_pack_uint64 (pk, 3);
+        s_str (pk, "malformed"); msgpack_pack_uint64 (pk, 2);
+        s_str (pk, "dropped"); msgpack_pack_uint64 (pk, 0);
+        s_str (pk, "gaps"); msgpack_pack_uint64 (pk, 0);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Helpers
+
+static void
+s_stores (ds_store_t **stores, uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        stores [k] = ds_store_new (k, n);
+        assert_non_null (stores [k]);
+        uint64_t seq = 0;
+        s_feed (stores [k], k, n, 7, &seq, 0, s_nrec);
+        ds_eos_t eos = { 7, k, seq, 0, 7000, 3, 2, 0 };
+        ds_store_eos (stores [k], &eos);
+    }
+}
+
+static void
+s_expect_equal (const msgpack_sbuffer *got, const msgpack_sbuffer *want, const char *what)
+{
+    msgpack_unpacked a, b;
+    msgpack_unpacked_init (&a);
+    msgpack_unpacked_init (&b);
+    size_t off = 0;
+    assert_int_equal (msgpack_unpack_next (&a, got->data, got->size, &off), MSGPACK_UNPACK_SUCCESS);
+    off = 0;
+    assert_int_equal (msgpack_unpack_next (&b, want->data, want->size, &off), MSGPACK_UNPACK_SUCCESS);
+    if (!msgpack_object_equal (a.data, b.data)) {
+        fprintf (stderr, "MISMATCH %s\n got: ", what);
+        msgpack_object_print (stderr, a.data);
+        fprintf (stderr, "\nwant: ");
+        msgpack_object_print (stderr, b.data);
+        fprintf (stderr, "\n");
+        fail ();
+    }
+    msgpack_unpacked_destroy (&a);
+    msgpack_unpacked_destroy (&b);
+}
+
+static void
+s_check_windows (ds_store_t **stores, size_t n)
+{
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    for (int i = 0; i < s_nrec; i++) {
+        int32_t d = s_recday [i];
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+    //  (first offset, last offset, min_packets); -1 = default window.
+    static const int cases [][3] = {
+        { -1, -1, 10 }, { -1, -1, 1 }, { 3, 20, 10 }, { 10, 10, 1 }, { 10, 10, 10 },
+        { 0, 31, 10 },              //  last day is an empty day
+        { 2, 39, 5 },               //  the 30-day clip matters (39 - 29 = 10 > 2)
+        { 2, 39, 6 }, { 0, 38, 5 },
+        { 4, 6, 3 }, { 0, 39, 0 },
+    };
+    static const char *sections [] = { "overview", "ports", "ecdf", "daily", "classes", "heatmap" };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+        for (size_t s = 0; s < sizeof sections / sizeof *sections; s++) {
+            if (s > 0 && c % 3 != 0)
+                continue;
+            ds_query_t q;
+            s_query_init (&q, sections [s]);
+            int32_t first = lo, last = hi;
+            if (cases [c][0] >= 0) {
+                first = s_day0 + cases [c][0];
+                last = s_day0 + cases [c][1];
+                ds_day_format (first, q.first_day);
+                ds_day_format (last, q.last_day);
+            }
+            q.min_packets = cases [c][2];
+            char err [256] = "";
+            msgpack_sbuffer *got = s_run (stores, n, &q, err, sizeof err);
+            if (!got)
+                fprintf (stderr, "error: %s\n", err);
+            assert_non_null (got);
+            msgpack_sbuffer want;
+            msgpack_sbuffer_init (&want);
+            msgpack_packer pk;
+            msgpack_packer_init (&pk, &want, msgpack_sbuffer_write);
+            s_brute_overview (&pk, first, last, q.min_packets, sections [s]);
+            char what [128];
+            snprintf (what, sizeof what, "case %zu %s", c, sections [s]);
+            s_expect_equal (got, &want, what);
+            msgpack_sbuffer_free (got);
+            msgpack_sbuffer_destroy (&want);
+        }
+}
+
+//  ---------------------------------------------------------------------
+//  Tests
+
+static void
+test_overview_brute_force (void **state)
+{
+    (void) state;
+    const char *zones [] = { "UTC", "Europe/Rome", "America/New_York" };
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        assert_int_equal (ds_tz_set (zones [seed - 1]), 0);
+        s_generate (seed);
+        ds_store_t *stores [2];
+        s_stores (stores, 2);
+        s_check_windows (stores, 2);
+        ds_store_destroy (&stores [0]);
+        ds_store_destroy (&stores [1]);
+    }
+    ds_tz_set ("UTC");
+}
+
+static void
+test_shards_identical (void **state)
+{
+    (void) state;
+    ds_tz_set ("Europe/Rome");
+    s_generate (11);
+    msgpack_sbuffer *first [3] = { NULL };
+    uint32_t counts [] = { 1, 2, 4 };
+    for (int c = 0; c < 3; c++) {
+        ds_store_t *stores [4];
+        s_stores (stores, counts [c]);
+        ds_query_t q;
+        s_query_init (&q, "overview");
+        char err [256];
+        first [c] = s_run (stores, counts [c], &q, err, sizeof err);
+        assert_non_null (first [c]);
+        for (uint32_t k = 0; k < counts [c]; k++)
+            ds_store_destroy (&stores [k]);
+    }
+    for (int c = 1; c < 3; c++) {
+        assert_int_equal (first [c]->size, first [0]->size);
+        assert_memory_equal (first [c]->data, first [0]->data, first [0]->size);
+    }
+    for (int c = 0; c < 3; c++)
+        msgpack_sbuffer_free (first [c]);
+    ds_tz_set ("UTC");
+}
+
+//  Brute-force pattern: points per (source, bin) of the selected records.
+static void
+s_brute_pattern (msgpack_packer *pk, int32_t first, int32_t last, const char *cls,
+                 int64_t from, int64_t to, int64_t bin_s)
+{
+    int64_t bin_us = bin_s * 1000000;
+    bool sel [NREC];
+    for (int i = 0; i < s_nrec; i++) {
+        const t_rec_t *r = &s_recs [i];
+        int32_t d = s_recday [i];
+        sel [i] = d >= first && d <= last && r->ts >= from && r->ts < to
+               && (!*cls || strcmp (s_resolved (r->src, first, last), cls) == 0);
+    }
+    int64_t firsts [NSRC];
+    int order [NSRC], n = 0;
+    for (int s = 0; s < NSRC; s++) {
+        firsts [s] = INT64_MAX;
+        for (int i = 0; i < s_nrec; i++)
+            if (sel [i] && s_recs [i].src == s && s_recs [i].ts < firsts [s])
+                firsts [s] = s_recs [i].ts;
+        if (firsts [s] != INT64_MAX)
+            order [n++] = s;
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j + 1 < n - i; j++) {
+            int a = order [j], b = order [j + 1];
+            if (firsts [b] < firsts [a] || (firsts [b] == firsts [a] && memcmp (s_addr [b].b, s_addr [a].b, 16) < 0)) {
+                order [j] = b; order [j + 1] = a;
+            }
+        }
+    msgpack_pack_map (pk, 4);
+    s_str (pk, "bin_s"); msgpack_pack_int64 (pk, bin_s);
+    s_str (pk, "class"); s_str (pk, cls);
+    s_str (pk, "sources");
+    msgpack_pack_array (pk, (size_t) n);
+    for (int t = 0; t < n; t++) {
+        char text [64];
+        s_str (pk, ds_addr_format (&s_addr [order [t]], text, sizeof text));
+    }
+    //  all (bin, token) pairs, deduplicated, sorted
+    int64_t (*pts) [2] = malloc (sizeof *pts * (size_t) (s_nrec ? s_nrec : 1));
+    int np = 0;
+    for (int i = 0; i < s_nrec; i++) {
+        if (!sel [i]) continue;
+        int64_t bin = (s_recs [i].ts / bin_us) * bin_us;    //  ts > 0 here
+        int64_t tok = 0;
+        while (order [tok] != s_recs [i].src) tok++;
+        bool dup = false;
+        for (int k = 0; k < np; k++) dup |= pts [k][0] == bin && pts [k][1] == tok;
+        if (!dup) { pts [np][0] = bin; pts [np][1] = tok; np++; }
+    }
+    for (int i = 0; i < np; i++)
+        for (int j = i + 1; j < np; j++)
+            if (pts [j][0] < pts [i][0] || (pts [j][0] == pts [i][0] && pts [j][1] < pts [i][1])) {
+                int64_t a = pts [i][0], b = pts [i][1];
+                pts [i][0] = pts [j][0]; pts [i][1] = pts [j][1]; pts [j][0] = a; pts [j][1] = b;
+            }
+    s_str (pk, "points");
+    msgpack_pack_array (pk, (size_t) np);
+    for (int i = 0; i < np; i++) {
+        msgpack_pack_array (pk, 2);
+        msgpack_pack_int64 (pk, pts [i][0]);
+        msgpack_pack_uint64 (pk, (uint64_t) pts [i][1]);
+    }
+    free (pts);
+}
+
+static void
+test_pattern (void **state)
+{
+    (void) state;
+    ds_tz_set ("Europe/Rome");
+    s_generate (5);
+    ds_store_t *stores [4];
+    s_stores (stores, 4);
+    struct { int f, l; const char *cls; int64_t from_min, to_min, bin; } cases [] = {
+        { 3, 4, "", -1, -1, 60 },
+        { 0, 39, "mirai", -1, -1, 3600 },
+        { 2, 2, "censys", -1, -1, 600 },
+        { 0, 12, "unknown", 0, 0, 120 },        //  from/to set below
+        { 8, 9, "", 0, 0, 86400 },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        ds_query_t q;
+        s_query_init (&q, "pattern");
+        int32_t first = s_day0 + cases [c].f, last = s_day0 + cases [c].l;
+        ds_day_format (first, q.first_day);
+        ds_day_format (last, q.last_day);
+        snprintf (q.class_name, sizeof q.class_name, "%s", cases [c].cls);
+        q.bin_s = cases [c].bin;
+        if (cases [c].from_min == 0) {
+            q.from_us = ds_day_start_us (first) + 5 * 3600 * 1000000LL;
+            q.to_us = ds_day_start_us (last) + 7 * 3600 * 1000000LL + 60 * 1000000LL;
+        }
+        char err [256] = "";
+        msgpack_sbuffer *got = s_run (stores, 4, &q, err, sizeof err);
+        if (!got)
+            fprintf (stderr, "error: %s\n", err);
+        assert_non_null (got);
+        msgpack_sbuffer want;
+        msgpack_sbuffer_init (&want);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &want, msgpack_sbuffer_write);
+        s_brute_pattern (&pk, first, last, q.class_name, q.from_us, q.to_us, q.bin_s);
+        s_expect_equal (got, &want, "pattern");
+        msgpack_sbuffer_free (got);
+        msgpack_sbuffer_destroy (&want);
+    }
+    //  Bins and ranges must be multiples of 60 s.
+    ds_query_t q;
+    s_query_init (&q, "pattern");
+    q.bin_s = 30;
+    char err [256];
+    assert_null (s_run (stores, 4, &q, err, sizeof err));
+    assert_non_null (strstr (err, "multiple of 60"));
+    s_query_init (&q, "pattern");
+    q.from_us = 1000;
+    assert_null (s_run (stores, 4, &q, err, sizeof err));
+    for (int k = 0; k < 4; k++)
+        ds_store_destroy (&stores [k]);
+    ds_tz_set ("UTC");
+}
+
+static void
+test_replay_and_gaps (void **state)
+{
+    (void) state;
+    s_generate (3);
+    ds_store_t *a = ds_store_new (0, 1), *b = ds_store_new (0, 1);
+    uint64_t seq = 0;
+    s_feed (a, 0, 1, 1, &seq, 0, s_nrec);
+    //  b gets the same batches twice: replays change nothing.
+    seq = 0;
+    s_feed (b, 0, 1, 1, &seq, 0, s_nrec);
+    ds_batch_t *batch = ds_batch_new (10);
+    const char *cn [] = { "unknown" }, *sn [] = { "telnet" };
+    ds_batch_set_dicts (batch, cn, 1, sn, 1);
+    ds_record_t rec = { s_recs [0].ts, s_addr [0], 23, DS_PROTO_TCP, 0 };
+    ds_batch_add (batch, &rec);
+    batch->sensor = 1;
+    batch->seq = 0;
+    assert_int_equal (ds_store_apply (b, batch), 0);
+    batch->seq = seq - 1;
+    assert_int_equal (ds_store_apply (b, batch), 0);
+    ds_query_t q;
+    s_query_init (&q, "overview");
+    char err [256];
+    msgpack_sbuffer *ra = s_run (&a, 1, &q, err, sizeof err);
+    msgpack_sbuffer *rb = s_run (&b, 1, &q, err, sizeof err);
+    assert_int_equal (ra->size, rb->size);
+    assert_memory_equal (ra->data, rb->data, ra->size);
+    //  A jump of 5 seqs is 5 gaps; an EOS announcing 3 more batches adds 3.
+    batch->seq = seq + 5;
+    assert_int_equal (ds_store_apply (b, batch), 1);
+    ds_eos_t eos = { 1, 0, seq + 9, 0, 1, 0, 0, 0 };
+    ds_store_eos (b, &eos);
+    assert_int_equal (ds_store_eos_count (b), 1);
+    msgpack_sbuffer *rc = s_run (&b, 1, &q, err, sizeof err);
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    size_t off = 0;
+    msgpack_unpack_next (&u, rc->data, rc->size, &off);
+    const msgpack_object *ing = NULL;
+    for (uint32_t i = 0; i < u.data.via.map.size; i++)
+        if (u.data.via.map.ptr [i].key.via.str.size == 6
+        &&  memcmp (u.data.via.map.ptr [i].key.via.str.ptr, "ingest", 6) == 0)
+            ing = &u.data.via.map.ptr [i].val;
+    assert_non_null (ing);
+    assert_int_equal (ing->via.map.ptr [4].val.via.u64, 8);     //  gaps
+    assert_int_equal (ing->via.map.ptr [0].val.via.u64, 1);     //  packets_read
+    msgpack_unpacked_destroy (&u);
+    msgpack_sbuffer_free (ra);
+    msgpack_sbuffer_free (rb);
+    msgpack_sbuffer_free (rc);
+    ds_batch_destroy (&batch);
+    ds_store_destroy (&a);
+    ds_store_destroy (&b);
+}
+
+static void
+test_empty_store (void **state)
+{
+    (void) state;
+    ds_store_t *s = ds_store_new (0, 1);
+    ds_query_t q;
+    s_query_init (&q, "overview");
+    char err [256] = "";
+    assert_null (s_run (&s, 1, &q, err, sizeof err));
+    assert_non_null (strstr (err, "no data"));
+    //  An explicit window over an empty store is a valid, empty overview.
+    snprintf (q.first_day, sizeof q.first_day, "2021-03-01");
+    snprintf (q.last_day, sizeof q.last_day, "2021-03-02");
+    msgpack_sbuffer *r = s_run (&s, 1, &q, err, sizeof err);
+    assert_non_null (r);
+    msgpack_sbuffer_free (r);
+    //  first after last
+    snprintf (q.first_day, sizeof q.first_day, "2021-03-03");
+    assert_null (s_run (&s, 1, &q, err, sizeof err));
+    ds_store_destroy (&s);
+}
+
+static void
+s_write_file (const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen (path, "wb");
+    assert_non_null (f);
+    assert_int_equal (fwrite (data, 1, size, f), size);
+    fclose (f);
+}
+
+static void
+test_checkpoint (void **state)
+{
+    (void) state;
+    ds_tz_set ("Europe/Rome");
+    s_generate (8);
+    ds_store_t *stores [2];
+    s_stores (stores, 2);
+    char dir [] = "/tmp/ds_ckpt_XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char path [256], bad [256], err [512];
+    snprintf (path, sizeof path, "%s/shard1.ckpt", dir);
+    snprintf (bad, sizeof bad, "%s/bad.ckpt", dir);
+    assert_int_equal (ds_store_save (stores [1], path, err, sizeof err), 0);
+    ds_store_t *loaded = ds_store_load (path, 1, 2, err, sizeof err);
+    if (!loaded)
+        fprintf (stderr, "%s\n", err);
+    assert_non_null (loaded);
+    ds_query_t q;
+    s_query_init (&q, "overview");
+    ds_store_t *pair [2] = { stores [0], loaded };
+    msgpack_sbuffer *a = s_run (stores, 2, &q, err, sizeof err);
+    msgpack_sbuffer *b = s_run (pair, 2, &q, err, sizeof err);
+    assert_int_equal (a->size, b->size);
+    assert_memory_equal (a->data, b->data, a->size);
+    msgpack_sbuffer_free (b);
+    //  The loaded store keeps working: add the same traffic again to both.
+    uint64_t seq = 1000;
+    s_feed (loaded, 1, 2, 9, &seq, 0, 500);
+    seq = 1000;
+    s_feed (stores [1], 1, 2, 9, &seq, 0, 500);
+    msgpack_sbuffer_free (a);
+    a = s_run (stores, 2, &q, err, sizeof err);
+    b = s_run (pair, 2, &q, err, sizeof err);
+    assert_int_equal (a->size, b->size);
+    assert_memory_equal (a->data, b->data, a->size);
+    msgpack_sbuffer_free (a);
+    msgpack_sbuffer_free (b);
+    ds_store_destroy (&loaded);
+
+    //  Refusals: another shard, another shard count, another zone.
+    assert_null (ds_store_load (path, 0, 2, err, sizeof err));
+    assert_non_null (strstr (err, path));
+    assert_non_null (strstr (err, "shard 1 of 2"));
+    assert_null (ds_store_load (path, 1, 4, err, sizeof err));
+    ds_tz_set ("UTC");
+    assert_null (ds_store_load (path, 1, 2, err, sizeof err));
+    assert_non_null (strstr (err, "time zone"));
+    ds_tz_set ("Europe/Rome");
+    //  A flipped byte anywhere, a truncated file, garbage, missing file.
+    FILE *f = fopen (path, "rb");
+    fseek (f, 0, SEEK_END);
+    size_t size = (size_t) ftell (f);
+    fseek (f, 0, SEEK_SET);
+    uint8_t *data = malloc (size);
+    assert_int_equal (fread (data, 1, size, f), size);
+    fclose (f);
+    size_t offsets [] = { 0, 9, size / 3, size / 2, size - 1 };
+    for (size_t i = 0; i < sizeof offsets / sizeof *offsets; i++) {
+        data [offsets [i]] ^= 0x40;
+        s_write_file (bad, data, size);
+        data [offsets [i]] ^= 0x40;
+        assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+        assert_non_null (strstr (err, bad));
+    }
+    s_write_file (bad, data, size - 7);
+    assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+    assert_non_null (strstr (err, "truncated"));
+    s_write_file (bad, data, 40);
+    assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+    s_write_file (bad, "hello world, not a checkpoint at all", 36);
+    assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+    unlink (bad);
+    assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+    assert_non_null (strstr (err, "cannot open"));
+    free (data);
+    unlink (path);
+    rmdir (dir);
+    ds_store_destroy (&stores [0]);
+    ds_store_destroy (&stores [1]);
+    ds_tz_set ("UTC");
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_overview_brute_force),
+        cmocka_unit_test (test_shards_identical),
+        cmocka_unit_test (test_pattern),
+        cmocka_unit_test (test_replay_and_gaps),
+        cmocka_unit_test (test_empty_store),
+        cmocka_unit_test (test_checkpoint),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -17,4 +17,5 @@ cc -O2 -std=c11 -D_GNU_SOURCE -o "$out/bench_labeler" "$src/tests/bench/bench_la
    "$build/services/labeler/libds_labeler.a" "$build/proto/libds_proto.a" \
    "$build/services/common/libds_common.a" \
    $(pkg-config --libs libczmq libzmq) -lmsgpackc -lpthread -lm
+echo "load average: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) cores (shared machines skew these numbers)"
 "$out/bench_labeler" "$entries" "$batches"

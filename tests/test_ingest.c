@@ -396,6 +396,17 @@ test_actor (void **state)
     zactor_destroy (&actor);
     assert_true (zclock_mono () - t0 < 5000);
 
+    //  "STOP" ends the input, here during the wait: "FAILED", at once.
+    actor = zactor_new (ds_ingest_actor, &cfg);
+    assert_non_null (actor);
+    zstr_send (actor, "STOP");
+    zsock_set_rcvtimeo (actor, 10000);
+    char *stopped = zstr_recv (actor);
+    assert_non_null (stopped);
+    assert_string_equal (stopped, "FAILED");
+    zstr_free (&stopped);
+    zactor_destroy (&actor);
+
     //  A wait that times out fails with "FAILED" on the pipe.
     cfg.wait_s = 1;
     actor = zactor_new (ds_ingest_actor, &cfg);

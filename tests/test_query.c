@@ -246,26 +246,36 @@ s_local (const ds_query_t *query, uint32_t shards, msgpack_sbuffer *out)
         for (uint32_t j = 1; j < NSHARDS; j++)
             for (size_t i = 0; i < s_nbatches [j]; i++)
                 assert_int_equal (ds_store_add_batch (stores [0], s_decoded [j][i]), 0);
-    for (int round = 0; round < 2; round++) {
-        snprintf (q.part, sizeof q.part, "%s", round ? "overview" : "range");
+    msgpack_object ppsrc [NSHARDS];
+    msgpack_sbuffer pbufs [NSHARDS];
+    char part [32];
+    for (int round = 0; round < 3; round++) {
+        snprintf (q.part, sizeof q.part, "%s", round == 2 ? part : round ? "overview" : "range");
         for (uint32_t k = 0; k < shards; k++) {
-            msgpack_sbuffer_init (&bufs [k]);
+            msgpack_sbuffer *buf = round == 2 ? &pbufs [k] : &bufs [k];
+            msgpack_object *obj = round == 2 ? &ppsrc [k] : &objs [k];
+            msgpack_sbuffer_init (buf);
             msgpack_packer pk;
-            msgpack_packer_init (&pk, &bufs [k], msgpack_sbuffer_write);
+            msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
             assert_int_equal (ds_store_partial (stores [k], &q, &pk, err, sizeof err), 0);
-            assert_int_equal (ds_mp_unpack ((const uint8_t *) bufs [k].data, bufs [k].size, &zone, &objs [k]), DS_OK);
+            assert_int_equal (ds_mp_unpack ((const uint8_t *) buf->data, buf->size, &zone, obj), DS_OK);
         }
-        msgpack_sbuffer_init (out);
-        msgpack_packer pk;
-        msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
-        if (round == 0)
+        if (round == 0) {
             assert_int_equal (ds_merge_window (objs, shards, &q, tz, sizeof tz, err, sizeof err), 0);
+            for (uint32_t k = 0; k < shards; k++)
+                msgpack_sbuffer_destroy (&bufs [k]);
+        }
         else
-            assert_int_equal (ds_merge_overview (objs, shards, &q, tz, &pk, err, sizeof err), 0);
-        for (uint32_t k = 0; k < shards; k++)
-            msgpack_sbuffer_destroy (&bufs [k]);
-        if (round == 0)
-            msgpack_sbuffer_destroy (out);
+        if (round == 1)
+            assert_int_equal (ds_merge_top_pps (objs, shards, part, sizeof part, err, sizeof err), 0);
+    }
+    msgpack_sbuffer_init (out);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
+    assert_int_equal (ds_merge_overview (objs, shards, ppsrc, shards, &q, tz, &pk, err, sizeof err), 0);
+    for (uint32_t k = 0; k < shards; k++) {
+        msgpack_sbuffer_destroy (&bufs [k]);
+        msgpack_sbuffer_destroy (&pbufs [k]);
     }
     for (uint32_t k = 0; k < shards; k++)
         ds_store_destroy (&stores [k]);
@@ -394,10 +404,10 @@ test_services (void **state)
     {
         const char *garbage [] = {
             "", "\xc1", "hello", "\x81\xa1q\xa8overview",           //  no "v"
-            "\x83\xa1v\x01\xa1q\xa8nonsense\xa4" "args\x80",        //  unknown query
-            "\x83\xa1v\x02\xa1q\xa8overview\xa4" "args\x80",        //  version 2
-            "\x83\xa1v\x01\xa1q\xa8overview\xa4" "args\x81\xa9" "first_day\xa5" "march",
-            "\x83\xa1v\x01\xa1q\xa8overview\xa4" "args\x81\xa8" "bogus_ar\x01",
+            ("\x83\xa1v\x01\xa1q\xa8nonsense\xa4" "args\x80"),        //  unknown query
+            ("\x83\xa1v\x02\xa1q\xa8overview\xa4" "args\x80"),        //  version 2
+            ("\x83\xa1v\x01\xa1q\xa8overview\xa4" "args\x81\xa9" "first_day\xa5" "march"),
+            ("\x83\xa1v\x01\xa1q\xa8overview\xa4" "args\x81\xa8" "bogus_ar\x01"),
             "\xdd\xff\xff\xff\xff",                                 //  array of 4 G
             "\x93\x01\x02",                                         //  truncated array
         };
@@ -583,6 +593,66 @@ test_restart (void **state)
     s_free_batches (1);
 }
 
+//  A hostile or confused publisher: garbage payloads, a batch of another
+//  shard, a one-frame message; the shard counts them, applies the good
+//  batch and still reaches its end of stream.
+static void
+test_hostile_input (void **state)
+{
+    (void) state;
+    ds_tz_set ("UTC");
+    s_make_batches (NSHARDS);
+    zsock_t *xpub = ds_xpub_new ("tcp://127.0.0.1:*");
+    ds_aggregator_config_t cfg;
+    char ep [256];
+    zactor_t *agg = s_start_agg (&cfg, 0, NSHARDS, zsock_endpoint (xpub), NULL, ep, sizeof ep);
+    assert_int_equal (ds_xpub_wait_subscribers (xpub, "lab", 1, 10000, NULL), 0);
+    char topic [DS_TOPIC_LEN + 1];
+    ds_topic_format (topic, "lab", 0);
+    const char *junk [] = { "", "DSK", ("\x93\xa3" "DSK\x01\x02"), "\xdd\xff\xff\xff\xff" };
+    for (size_t i = 0; i < sizeof junk / sizeof *junk; i++)
+        assert_int_equal (ds_send2 (xpub, topic, DS_TOPIC_LEN, junk [i], strlen (junk [i]), NULL), 0);
+    //  shard 1's batch on shard 0's topic
+    assert_int_equal (ds_send2 (xpub, topic, DS_TOPIC_LEN, s_batches [1][0].data,
+                                s_batches [1][0].size, NULL), 0);
+    assert_int_equal (zstr_send (xpub, topic), 0);          //  one frame only
+    s_publish (xpub, 0, 0, s_nbatches [0], true);
+    s_wait_eos (agg);
+    zsock_t *req = zsock_new_req (ep);
+    ds_query_t q;
+    ds_query_init (&q);
+    snprintf (q.name, sizeof q.name, "status");
+    msgpack_sbuffer got;
+    char err [256];
+    assert_int_equal (s_ask (req, &q, &got, err, sizeof err), 0);
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 4096);
+    msgpack_object obj;
+    assert_int_equal (ds_mp_unpack ((const uint8_t *) got.data, got.size, &zone, &obj), DS_OK);
+    assert_int_equal (ds_mp_get (&obj, "rejected")->via.u64, 6);
+    assert_int_equal (ds_mp_get (&obj, "foreign")->via.u64, 1);
+    //  Every good batch was applied, nothing of the bad ones.
+    uint64_t records = 0;
+    for (size_t i = 0; i < s_nbatches [0]; i++)
+        records += s_decoded [0][i]->count;
+    assert_int_equal (ds_mp_get (ds_mp_get (&obj, "store"), "records")->via.u64, records);
+    msgpack_zone_destroy (&zone);
+    msgpack_sbuffer_destroy (&got);
+    //  Garbage straight to the shard's REP: an error reply, still alive.
+    zmsg_t *reply = s_ask_raw (req, "\x81\xa1v\x01", 4);
+    zmsg_destroy (&reply);
+    snprintf (q.name, sizeof q.name, "overview");
+    assert_int_equal (s_ask (req, &q, &got, err, sizeof err), -1);
+    assert_non_null (strstr (err, "partial"));
+    snprintf (q.name, sizeof q.name, "status");
+    assert_int_equal (s_ask (req, &q, &got, err, sizeof err), 0);
+    msgpack_sbuffer_destroy (&got);
+    zsock_destroy (&req);
+    zactor_destroy (&agg);
+    zsock_destroy (&xpub);
+    s_free_batches (NSHARDS);
+}
+
 static int
 s_setup (void **state)
 {
@@ -608,6 +678,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_services),
         cmocka_unit_test (test_restart),
+        cmocka_unit_test (test_hostile_input),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

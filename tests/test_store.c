@@ -181,62 +181,82 @@ s_query_init (ds_query_t *q, const char *name)
     snprintf (q->name, sizeof q->name, "%s", name);
 }
 
-//  Runs q over the stores; returns the packed result (caller frees) or NULL
-//  with the error in err.
+typedef struct {
+    msgpack_sbuffer bufs [8];
+    msgpack_unpacked parts [8];
+    msgpack_object objs [8];
+    size_t n;
+} t_round_t;
+
+//  Asks every store for partial `part` of q; false (err set) if one fails.
+static bool
+s_round (t_round_t *r, ds_store_t **stores, size_t n, const ds_query_t *query, const char *part,
+         char *err, size_t err_size)
+{
+    ds_query_t q = *query;
+    snprintf (q.part, sizeof q.part, "%s", part);
+    bool ok = true;
+    r->n = n;
+    for (size_t i = 0; i < n; i++) {
+        msgpack_sbuffer_init (&r->bufs [i]);
+        msgpack_unpacked_init (&r->parts [i]);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &r->bufs [i], msgpack_sbuffer_write);
+        if (ds_store_partial (stores [i], &q, &pk, err, err_size) == 0) {
+            size_t off = 0;
+            assert_int_equal (msgpack_unpack_next (&r->parts [i], r->bufs [i].data, r->bufs [i].size, &off),
+                              MSGPACK_UNPACK_SUCCESS);
+            assert_int_equal (off, r->bufs [i].size);
+            r->objs [i] = r->parts [i].data;
+        }
+        else
+            ok = false;
+    }
+    return ok;
+}
+
+static void
+s_round_free (t_round_t *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        msgpack_unpacked_destroy (&r->parts [i]);
+        msgpack_sbuffer_destroy (&r->bufs [i]);
+    }
+    r->n = 0;
+}
+
+//  Runs q over the stores as the query service does (range, then the
+//  partials with explicit days, for an overview also the top-pp sources);
+//  returns the packed result (caller frees) or NULL with the error in err.
 static msgpack_sbuffer *
 s_run (ds_store_t **stores, size_t n, const ds_query_t *query, char *err, size_t err_size)
 {
     ds_query_t q = *query;
-    msgpack_sbuffer bufs [8];
-    msgpack_unpacked parts [8];
-    msgpack_object objs [8];
-    char tz [128];
+    char tz [128], part [32];
+    t_round_t r0 = { .n = 0 }, r1 = { .n = 0 };
     msgpack_sbuffer *out = NULL;
-    //  Range first, then the partials with explicit days.
-    for (int round = 0; round < 2; round++) {
-        snprintf (q.part, sizeof q.part, "%s", round == 0 ? "range"
-                  : strcmp (q.name, "pattern") == 0 ? "pattern" : "overview");
-        for (size_t i = 0; i < n; i++) {
-            msgpack_sbuffer_init (&bufs [i]);
-            msgpack_packer pk;
-            msgpack_packer_init (&pk, &bufs [i], msgpack_sbuffer_write);
-            int rc = ds_store_partial (stores [i], &q, &pk, err, err_size);
-            msgpack_unpacked_init (&parts [i]);
-            if (rc == 0) {
-                size_t off = 0;
-                assert_int_equal (msgpack_unpack_next (&parts [i], bufs [i].data, bufs [i].size, &off),
-                                  MSGPACK_UNPACK_SUCCESS);
-                assert_int_equal (off, bufs [i].size);
-                objs [i] = parts [i].data;
-            }
-            else
-                objs [i].type = MSGPACK_OBJECT_NIL;
-        }
-        int rc = 0;
-        for (size_t i = 0; i < n; i++)
-            if (objs [i].type == MSGPACK_OBJECT_NIL)
-                rc = -1;
-        if (rc == 0) {
-            if (round == 0)
-                rc = ds_merge_window (objs, n, &q, tz, sizeof tz, err, err_size);
-            else {
-                out = msgpack_sbuffer_new ();
-                msgpack_packer pk;
-                msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
-                rc = strcmp (q.name, "pattern") == 0
-                   ? ds_merge_pattern (objs, n, &q, &pk, err, err_size)
-                   : ds_merge_overview (objs, n, &q, tz, &pk, err, err_size);
-                if (rc)
-                    msgpack_sbuffer_free (out), out = NULL;
-            }
-        }
-        for (size_t i = 0; i < n; i++) {
-            msgpack_unpacked_destroy (&parts [i]);
-            msgpack_sbuffer_destroy (&bufs [i]);
-        }
-        if (rc)
-            return NULL;
-    }
+    bool pattern = strcmp (q.name, "pattern") == 0;
+    if (!s_round (&r0, stores, n, &q, "range", err, err_size)
+    ||  ds_merge_window (r0.objs, n, &q, tz, sizeof tz, err, err_size))
+        goto done;
+    s_round_free (&r0);
+    if (!s_round (&r0, stores, n, &q, pattern ? "pattern" : "overview", err, err_size))
+        goto done;
+    out = msgpack_sbuffer_new ();
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
+    int rc = -1;
+    if (pattern)
+        rc = ds_merge_pattern (r0.objs, n, &q, &pk, err, err_size);
+    else
+    if (ds_merge_top_pps (r0.objs, n, part, sizeof part, err, err_size) == 0
+    &&  s_round (&r1, stores, n, &q, part, err, err_size))
+        rc = ds_merge_overview (r0.objs, n, r1.objs, n, &q, tz, &pk, err, err_size);
+    if (rc)
+        msgpack_sbuffer_free (out), out = NULL;
+done:
+    s_round_free (&r0);
+    s_round_free (&r1);
     return out;
 }
 

@@ -153,7 +153,7 @@ s_on_sub (s_agg_t *self)
         else {
             int applied = ds_store_apply (self->store, self->batch);
             if (applied < 0)
-                ds_log_error ("shard %u: out of memory adding a batch", self->config->shard);
+                s_reject (self, "batch (out of memory, bad seq or too many sensors)", DS_ERR_NOMEM);
             self->dirty |= applied != 0;
         }
     }

@@ -101,7 +101,7 @@ main (int argc, char **argv)
         { "checkpoint-interval", DS_OPT_INT, &interval, "SECONDS",
           "checkpoint period when changed; 0 = only at end of stream and stop (default 60)" },
         { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
-        { NULL }
+        { NULL, DS_OPT_STRING, NULL, NULL, NULL }
     };
     int rc = ds_opts_parse (argc, argv, 1, opts, s_usage, NULL);
     if (rc)

@@ -20,6 +20,7 @@
 #define S_MINUTE_US     60000000LL
 #define S_MAX_DAYS      36600           //  longest window a query may ask
 #define S_NAMES_MAX     65535
+#define S_STREAMS_MAX   65536           //  distinct sensors a shard accepts
 
 //  ---------------------------------------------------------------------
 //  Generic hash table of fixed-size entries
@@ -352,6 +353,8 @@ s_stream (ds_store_t *self, uint32_t sensor)
     for (uint32_t i = 0; i < self->n_streams; i++)
         if (self->streams [i].sensor == sensor)
             return &self->streams [i];
+    if (self->n_streams == S_STREAMS_MAX)
+        return NULL;                //  a flood of sensor ids is refused
     if (self->n_streams == self->streams_cap) {
         uint32_t cap = self->streams_cap ? self->streams_cap * 2 : 8;
         s_stream_t *streams = realloc (self->streams, cap * sizeof *streams);
@@ -590,9 +593,9 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
 int
 ds_store_apply (ds_store_t *self, const ds_batch_t *labelled)
 {
-    s_stream_t *s = s_stream (self, labelled->sensor);
+    s_stream_t *s = labelled->seq < UINT64_MAX ? s_stream (self, labelled->sensor) : NULL;
     if (!s)
-        return -1;
+        return -1;                  //  seq UINT64_MAX would wrap next_seq
     if (labelled->seq < s->next_seq) {
         s->replays++;
         self->generation++;         //  the status shows replays
@@ -756,27 +759,6 @@ s_triples_combine (s_triple_t *t, size_t n)
     return out + 1;
 }
 
-//  Set of u64 keys (UINT64_MAX never inserted); returns true if new.
-typedef struct {
-    uint64_t *slots;
-    size_t mask;
-} s_set_t;
-
-static inline bool
-s_set_insert (s_set_t *set, uint64_t key)
-{
-    size_t i = s_mix (key) & set->mask;
-    for (;;) {
-        if (set->slots [i] == UINT64_MAX) {
-            set->slots [i] = key;
-            return true;
-        }
-        if (set->slots [i] == key)
-            return false;
-        i = (i + 1) & set->mask;
-    }
-}
-
 static void
 s_pack_ingest (ds_store_t *self, msgpack_packer *pk)
 {
@@ -837,15 +819,14 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
     uint64_t *daily = calloc ((size_t) ndays * 4, sizeof *daily);
     uint64_t *hist = malloc (n * sizeof *hist);
     size_t npp = self->n_pps ? self->n_pps : 1;
-    uint64_t *wpk = calloc (npp, sizeof *wpk), *wsrc = calloc (npp, sizeof *wsrc);
+    uint64_t *wpk = calloc (npp, sizeof *wpk);
     uint64_t *lpk = calloc (npp, sizeof *lpk), *lsrc = calloc (npp, sizeof *lsrc);
     uint64_t *csend = calloc (self->n_names, sizeof *csend);
     uint64_t *cpk = calloc (self->n_names, sizeof *cpk);
-    s_set_t set = { NULL, 0 };
     s_triple_t *cpp = NULL, *csv = NULL;
     size_t ncpp = 0, ncsv = 0;
     int rv = -1;
-    if (!pw || !pc || !fday || !mir || !rc || !daily || !hist || !wpk || !wsrc || !lpk
+    if (!pw || !pc || !fday || !mir || !rc || !daily || !hist || !wpk || !lpk
     ||  !lsrc || !csend || !cpk)
         goto done;
     for (size_t i = 0; i < n; i++)
@@ -887,39 +868,35 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
             cpk [rc [d->src]] += d->packets;
         }
     }
-    //  Per pp: packets and distinct sources; last day per class and pp.
-    size_t nwin = 0, nlast = 0;
-    S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, p) {
-        if (p->day >= first && p->day <= last)
-            nwin++;
-        if (p->day == last && pc [p->src] >= minp)
-            nlast++;
-    }
-    if (ndays > 1) {
-        size_t cap = 1024;
-        while (cap < nwin * 2)
-            cap *= 2;
-        set.slots = malloc (cap * sizeof *set.slots);
-        if (!set.slots)
-            goto done;
-        memset (set.slots, 0xff, cap * sizeof *set.slots);
-        set.mask = cap - 1;
-    }
-    cpp = malloc ((nlast ? nlast : 1) * sizeof *cpp);
-    csv = malloc ((nlast ? nlast : 1) * sizeof *csv);
+    //  Per pp: packets (window and last day) and distinct sources of the
+    //  last day (one entry per (last, src, pp): no dedupe needed).  The
+    //  window's distinct sources per pp are asked for the top pps only, in
+    //  a second round ("ppsrc"), since only the merge knows which they are.
+    size_t cap = 1024;
+    cpp = malloc (cap * sizeof *cpp);
+    csv = malloc (cap * sizeof *csv);
     if (!cpp || !csv)
         goto done;
     S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, p) {
         if (p->day < first || p->day > last)
             continue;
         wpk [p->pp] += p->packets;
-        if (ndays == 1 || s_set_insert (&set, (uint64_t) p->pp << 32 | p->src))
-            wsrc [p->pp]++;
         if (p->day != last)
             continue;
         lpk [p->pp] += p->packets;
         lsrc [p->pp]++;
         if (pc [p->src] >= minp) {
+            if (ncpp == cap) {
+                s_triple_t *a = realloc (cpp, 2 * cap * sizeof *a);
+                if (a)
+                    cpp = a;
+                s_triple_t *b = realloc (csv, 2 * cap * sizeof *b);
+                if (b)
+                    csv = b;
+                if (!a || !b)
+                    goto done;
+                cap *= 2;
+            }
             cpp [ncpp++] = (s_triple_t) { rc [p->src], p->pp, p->packets };
             csv [ncsv++] = (s_triple_t) { rc [p->src], self->pps [p->pp].service, p->packets };
         }
@@ -935,7 +912,7 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
     s_pack_str (pk, "ls");
     msgpack_pack_uint64 (pk, lsources);
     for (int pass = 0; pass < 2; pass++) {
-        const uint64_t *pkts = pass ? lpk : wpk, *srcs = pass ? lsrc : wsrc;
+        const uint64_t *pkts = pass ? lpk : wpk;
         uint32_t count = 0;
         for (uint32_t i = 0; i < self->n_pps; i++)
             count += pkts [i] ? 1 : 0;
@@ -947,7 +924,7 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
                 msgpack_pack_int32 (pk, self->pps [i].port);
                 msgpack_pack_uint32 (pk, self->pps [i].proto);
                 msgpack_pack_uint64 (pk, pkts [i]);
-                msgpack_pack_uint64 (pk, srcs [i]);
+                msgpack_pack_uint64 (pk, pass ? lsrc [i] : 0);  //  window: see "ppsrc"
             }
     }
     //  Histogram of packets per source: [x, sources] by x.
@@ -1018,8 +995,8 @@ done:
     if (rv)
         s_err (err, err_size, "%s", "out of memory");
     free (pw); free (pc); free (fday); free (mir); free (rc); free (daily); free (hist);
-    free (wpk); free (wsrc); free (lpk); free (lsrc); free (csend); free (cpk);
-    free (set.slots); free (cpp); free (csv);
+    free (wpk); free (lpk); free (lsrc); free (csend); free (cpk);
+    free (cpp); free (csv);
     return rv;
 }
 
@@ -1128,6 +1105,94 @@ done:
     return rv;
 }
 
+//  Parses q->part "pps:PORT.PROTO,..." (at most 3 pps; port -1 is "-").
+static int
+s_parse_pps (const char *part, int32_t *ports, uint32_t *protos, int *n)
+{
+    *n = 0;
+    const char *p = part + 4;
+    while (*p) {
+        char *end;
+        long port = strtol (p, &end, 10);
+        if (end == p || *end != '.' || port < -1 || port > 65535 || *n == 3)
+            return -1;
+        p = end + 1;
+        long proto = strtol (p, &end, 10);
+        if (end == p || proto < 0 || proto >= DS_PROTO_COUNT || (*end && *end != ','))
+            return -1;
+        ports [*n] = (int32_t) port;
+        protos [*n] = (uint32_t) proto;
+        (*n)++;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+//  The "ppsrc" partial: distinct sources over the window of at most 3 pps
+//  named in q->part ("pps:23.0,445.0,-1.2"):
+//  {"s": [[port, proto, sources]...]}.
+static int
+s_part_ppsrc (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+{
+    int32_t first, last, ports [3];
+    uint32_t protos [3], ids [3];
+    int n;
+    if (s_window (self, q, &first, &last, err, err_size))
+        return -1;
+    if (s_parse_pps (q->part, ports, protos, &n)) {
+        s_err (err, err_size, "bad pp list '%s' (want pps:PORT.PROTO,...)", q->part);
+        return -1;
+    }
+    uint64_t counts [3] = { 0, 0, 0 };
+    size_t words = ((size_t) self->n_srcs + 63) / 64;
+    uint64_t *seen = calloc ((size_t) (n ? n : 1) * (words ? words : 1), sizeof *seen);
+    if (!seen) {
+        s_err (err, err_size, "%s", "out of memory");
+        return -1;
+    }
+    for (int k = 0; k < n; k++) {
+        ids [k] = S_EMPTY;
+        if (self->pp_tab.cap) {
+            s_pp_key_t key = { (uint32_t) (ports [k] + 1), protos [k], 0 };
+            size_t mask = self->pp_tab.cap - 1;
+            for (size_t i = s_key_hash ((const uint8_t *) &key, 8) & mask; ; i = (i + 1) & mask) {
+                const s_pp_key_t *e = (const s_pp_key_t *) (self->pp_tab.slots + i * sizeof *e);
+                if (e->port1 == S_EMPTY)
+                    break;
+                if (e->port1 == key.port1 && e->proto == key.proto) {
+                    ids [k] = e->id - 1;
+                    break;
+                }
+            }
+        }
+    }
+    if (n > 0)
+        S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, p) {
+            if (p->day < first || p->day > last)
+                continue;
+            for (int k = 0; k < n; k++)
+                if (p->pp == ids [k]) {
+                    uint64_t *bits = seen + (size_t) k * words;
+                    uint64_t bit = 1ULL << (p->src % 64);
+                    if (!(bits [p->src / 64] & bit)) {
+                        bits [p->src / 64] |= bit;
+                        counts [k]++;
+                    }
+                }
+        }
+    free (seen);
+    msgpack_pack_map (pk, 1);
+    s_pack_str (pk, "s");
+    msgpack_pack_array (pk, (size_t) n);
+    for (int k = 0; k < n; k++) {
+        msgpack_pack_array (pk, 3);
+        msgpack_pack_int32 (pk, ports [k]);
+        msgpack_pack_uint32 (pk, protos [k]);
+        msgpack_pack_uint64 (pk, counts [k]);
+    }
+    return 0;
+}
+
 typedef int (s_part_fn) (ds_store_t *, const ds_query_t *, msgpack_packer *, char *, size_t);
 static const struct {
     const char *name;
@@ -1145,6 +1210,8 @@ ds_store_partial (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk,
     for (size_t i = 0; i < sizeof s_parts / sizeof *s_parts; i++)
         if (strcmp (q->part, s_parts [i].name) == 0)
             return s_parts [i].fn (self, q, pk, err, err_size);
+    if (strncmp (q->part, "pps:", 4) == 0)
+        return s_part_ppsrc (self, q, pk, err, err_size);
     s_err (err, err_size, "unknown partial '%s'", q->part);
     return -1;
 }

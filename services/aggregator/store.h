@@ -40,7 +40,7 @@ int ds_store_add_batch (ds_store_t *self, const ds_batch_t *labelled);
 
 //  Applies a batch at most once per (sensor, seq): returns 1 if applied,
 //  0 if ignored as a replay (seq older than the next expected), -1 on
-//  error.  A seq newer than expected counts the missing ones as gaps.
+//  error (out of memory, seq 2^64-1, more than 65536 sensors).  A seq newer than expected counts the missing ones as gaps.
 int ds_store_apply (ds_store_t *self, const ds_batch_t *labelled);
 
 //  Records one end-of-stream message of a sensor for this shard; batches
@@ -50,7 +50,8 @@ void ds_store_eos (ds_store_t *self, const ds_eos_t *eos);
 //  Number of distinct sensors whose end-of-stream arrived.
 uint32_t ds_store_eos_count (ds_store_t *self);
 
-//  Packs the partial answer for q->part ("range", "overview", "pattern")
+//  Packs the partial answer for q->part ("range", "overview", "pattern",
+//  or "pps:PORT.PROTO,..." for the window sources of up to 3 pps)
 //  as one msgpack object.  Returns 0, or -1 with a reason in err.
 int ds_store_partial (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk,
                       char *err, size_t err_size);

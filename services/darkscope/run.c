@@ -234,8 +234,11 @@ ds_run (const ds_run_config_t *cfg)
             snprintf (ckpt [k], sizeof ckpt [k], "%s/shard-%u.ckpt", cfg->checkpoint_dir, k);
             agg_cfg [k].checkpoint = ckpt [k];
         }
+        //  zactor_new returns an actor even when it failed to start: ask it.
+        char bound [256];
+        bool early_eos = false;
         aggs [k] = zactor_new (ds_aggregator_actor, &agg_cfg [k]);
-        if (!aggs [k]) {
+        if (!aggs [k] || ds_aggregator_endpoint (aggs [k], bound, sizeof bound, &early_eos) != 0) {
             ds_log_error ("aggregator shard %u did not start", k);
             goto stop;
         }
@@ -247,8 +250,9 @@ ds_run (const ds_run_config_t *cfg)
         query_cfg.shard_endpoints.items [k] = agg_eps [k];
     query_cfg.shard_endpoints.count = shards;
     query_cfg.labeler = EP_LABCTL;
+    char bound [256];
     query = zactor_new (ds_query_actor, &query_cfg);
-    if (!query) {
+    if (!query || ds_query_endpoint (query, bound, sizeof bound) != 0) {
         ds_log_error ("query service did not start");
         goto stop;
     }
@@ -263,8 +267,10 @@ ds_run (const ds_run_config_t *cfg)
     lab_cfg.endpoint = EP_LAB;
     lab_cfg.control = EP_LABCTL;
     lab_cfg.shards = shards;
+    char data_ep [256], control_ep [256];
     labeler = zactor_new (ds_labeler_actor, &lab_cfg);
-    if (!labeler) {
+    if (!labeler || ds_labeler_endpoints (labeler, data_ep, sizeof data_ep,
+                                          control_ep, sizeof control_ep) != 0) {
         ds_log_error ("labeler did not start (see above)");
         goto stop;
     }

@@ -51,6 +51,7 @@ typedef struct {
     volatile int *stop;
     zsock_t *pipe;                  //  actor pipe, or NULL
     bool terminated;                //  $TERM received
+    bool stop_requested;            //  STOP received: end the input
     int64_t stop_deadline;          //  once stopped: give up sending after this
     int64_t started;
     bool completed;                 //  every EOS queued: deliver before closing
@@ -78,7 +79,9 @@ ds_ingest_config_init (ds_ingest_config_t *cfg)
     cfg->progress = true;
 }
 
-//  Checks the actor pipe for $TERM (non-blocking).
+//  Checks the actor pipe (non-blocking): "$TERM" abandons the run at once,
+//  "STOP" ends the input like SIGINT does for main (what was read is sent,
+//  then the EOS).
 static void
 s_check_pipe (s_ingest_t *self)
 {
@@ -88,6 +91,9 @@ s_check_pipe (s_ingest_t *self)
         char *cmd = zstr_recv (self->pipe);
         if (!cmd || streq (cmd, "$TERM"))
             self->terminated = true;
+        else
+        if (streq (cmd, "STOP"))
+            self->stop_requested = true;
         zstr_free (&cmd);
         if (self->terminated)
             break;
@@ -98,7 +104,7 @@ s_check_pipe (s_ingest_t *self)
 static bool
 s_stopping (s_ingest_t *self)
 {
-    if (self->terminated || (self->stop && *self->stop)) {
+    if (self->terminated || self->stop_requested || (self->stop && *self->stop)) {
         if (!self->stop_deadline)
             self->stop_deadline = s_now_us () + S_FINAL_SEND_US;
         return true;
@@ -236,7 +242,7 @@ s_wait_subscribers (s_ingest_t *self)
                      : s_now_us () + (int64_t) self->cfg.wait_s * 1000000;
     int rc = 0;
     while (missing > 0) {
-        if (s_give_up (self) || (self->stop && *self->stop)) {
+        if (s_give_up (self) || s_stopping (self)) {
             rc = -1;
             break;
         }
@@ -395,7 +401,9 @@ s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *in
             int64_t now = s_now_us ();
             if (now - last_flush >= S_FLUSH_US) {
                 last_flush = now;
-                if (!self->csv && s_flush_all (self)) {
+                if (self->csv ? fflush (self->csv) != 0 : s_flush_all (self) != 0) {
+                    if (self->csv)
+                        ds_log_error ("cannot write %s: %s", self->csv_name, strerror (errno));
                     rc = -1;
                     break;
                 }
@@ -689,7 +697,17 @@ ds_ingest_actor (zsock_t *pipe, void *config)
 {
     s_ingest_t *self = s_new ((const ds_ingest_config_t *) config);
     if (!self) {
+        //  Could not start (logged): say so the way a failed run does, so a
+        //  caller waiting for DONE/FAILED is not left waiting.
         zsock_signal (pipe, (byte) -1);
+        zstr_send (pipe, "FAILED");
+        while (true) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            free (command);
+            if (term)
+                break;
+        }
         return;
     }
     self->pipe = pipe;

@@ -56,8 +56,11 @@ int ds_ingest_run (const ds_ingest_config_t *cfg, ds_ingest_stats_t *stats,
 
 //  czmq actor over the same logic; config is a ds_ingest_config_t that must
 //  outlive the actor.  Binds, signals 0 (or -1 after logging why it could
-//  not start), reads everything, then sends "DONE" (or "FAILED") on the pipe
-//  and waits for "$TERM", which also interrupts a run in progress.
+//  not start), reads everything, then sends "DONE" on the pipe ("FAILED" if
+//  an input or the output failed, the wait for subscribers timed out, or
+//  files were not read to their end) and waits for "$TERM".  "STOP" ends the
+//  input early (what was read is sent, then the EOS); "$TERM" during a run
+//  abandons it at once.
 void ds_ingest_actor (zsock_t *pipe, void *config);
 
 //  Logs the counters of a run, one line.

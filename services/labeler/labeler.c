@@ -814,6 +814,8 @@ ds_labeler_actor (zsock_t *pipe, void *args)
         if (rep_at >= 0 && (items [rep_at].revents & ZMQ_POLLIN))
             s_handle_control (self);
         //  A bounded burst of data, then look at the other sockets again.
+        //  Control requests are served between any two batches of a burst,
+        //  so a reload or lookup never waits behind a back-pressured stream.
         if (sub_at >= 0 && (items [sub_at].revents & ZMQ_POLLIN))
             for (int burst = 0; burst < 64 && !self->terminated; burst++) {
                 s_handle_data (self);
@@ -822,6 +824,8 @@ ds_labeler_actor (zsock_t *pipe, void *args)
                     self->reload_pending = false;
                     s_reload (self, err, sizeof err);
                 }
+                if (self->rep && (zsock_events (self->rep) & ZMQ_POLLIN))
+                    s_handle_control (self);
                 if (!(zsock_events (self->sub) & ZMQ_POLLIN))
                     break;
             }

@@ -81,7 +81,7 @@ main (int argc, char **argv)
           "labeler control REP for lookup (default " DS_QUERY_LABELER_DEFAULT ")" },
         { "timeout-ms", DS_OPT_INT, &timeout, "MS", "how long to wait for every shard (default 5000)" },
         { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
-        { NULL }
+        { NULL, DS_OPT_STRING, NULL, NULL, NULL }
     };
     int rc = ds_opts_parse (argc, argv, 1, opts, s_usage, NULL);
     if (rc)

@@ -448,6 +448,29 @@ s_overview_free (s_overview_t *o)
     free (o->c);
 }
 
+//  Adds the "ppsrc" partials' window sources to the window pps.
+static int
+s_read_ppsrc (const msgpack_object *parts, size_t n, s_overview_t *o)
+{
+    for (size_t i = 0; i < n; i++) {
+        const msgpack_object_array *a = s_arr (s_get (&parts [i], "s"));
+        if (!a)
+            return -1;
+        for (uint32_t j = 0; j < a->size; j++) {
+            const msgpack_object *t = s_tuple (&a->ptr [j], 3);
+            int64_t port;
+            uint64_t proto, sources;
+            if (!t || !s_i64 (&t [0], &port) || !s_u64 (&t [1], &proto) || !s_u64 (&t [2], &sources))
+                return -1;
+            s_pp_t key = { .port = (int32_t) port, .proto = (uint32_t) proto };
+            s_pp_t *hit = bsearch (&key, o->w, o->nw, sizeof *o->w, s_cmp_pp_key);
+            if (hit)
+                hit->sources += sources;
+        }
+    }
+    return 0;
+}
+
 static int
 s_overview_read (const msgpack_object *parts, size_t n, s_overview_t *o, char *err, size_t err_size)
 {
@@ -838,8 +861,32 @@ ds_merge_is_overview_query (const char *name)
 }
 
 int
-ds_merge_overview (const msgpack_object *parts, size_t n, const ds_query_t *q,
-                   const char *tz, msgpack_packer *pk, char *err, size_t err_size)
+ds_merge_top_pps (const msgpack_object *parts, size_t n, char *part, size_t size,
+                  char *err, size_t err_size)
+{
+    s_pp_t *w;
+    size_t nw;
+    if (s_read_pps (parts, n, "w", &w, &nw)) {
+        snprintf (err, err_size, "malformed overview partial from a shard (window pps)");
+        return -1;
+    }
+    qsort (w, nw, sizeof *w, s_cmp_pp_rank);
+    size_t used = (size_t) snprintf (part, size, "pps:");
+    for (size_t i = 0; i < nw && i < 3 && used < size; i++)
+        used += (size_t) snprintf (part + used, size - used, "%s%d.%u", i ? "," : "",
+                                   (int) w [i].port, w [i].proto);
+    free (w);
+    if (used >= size) {
+        snprintf (err, err_size, "pp list too long");
+        return -1;
+    }
+    return 0;
+}
+
+int
+ds_merge_overview (const msgpack_object *parts, size_t n, const msgpack_object *ppsrc,
+                   size_t n_ppsrc, const ds_query_t *q, const char *tz, msgpack_packer *pk,
+                   char *err, size_t err_size)
 {
     size_t section = S_SECTIONS;
     for (size_t i = 0; i < S_SECTIONS; i++)
@@ -865,7 +912,9 @@ ds_merge_overview (const msgpack_object *parts, size_t n, const ds_query_t *q,
     if (!o.d)
         snprintf (err, err_size, "out of memory merging partials");
     else
-    if (s_overview_read (parts, n, &o, err, err_size) == 0) {
+    if (s_overview_read (parts, n, &o, err, err_size) == 0
+    &&  (s_read_ppsrc (ppsrc, n_ppsrc, &o) == 0
+         || (snprintf (err, err_size, "malformed ppsrc partial from a shard"), 0))) {
         if (s_sections [section].key) {
             msgpack_pack_map (pk, 1);
             s_pack_str (pk, s_sections [section].key);

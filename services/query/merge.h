@@ -10,7 +10,7 @@
       range    {"tz", "gen", "any", "first", "last"}    days as day numbers,
                                                 gen changes with the store
       overview {"tz", "ws", "ls",
-                "w": [[port, proto, packets, sources]...]   window, per pp
+                "w": [[port, proto, packets, 0]...]         window, per pp
                 "l": [[port, proto, packets, sources]...]   last day, per pp
                 "h": [[x, sources]...]          packets-per-source histogram
                 "d": [[sources, filtered, first_seen, first_seen_filtered]...]
@@ -18,6 +18,8 @@
                        [[service, packets]...]]...]      filtered last day
                 "ing": [gaps, [[sensor, eos, packets_read, non_ip,
                                 malformed, dropped]...]]}
+      ppsrc    {"s": [[port, proto, sources]...]}  window sources of the top
+               pps, asked with part "pps:PORT.PROTO,..." (see ds_merge_top_pps)
       pattern  {"s": [addr16, first_ts, ...], "p": [bin_us, index, ...]}
     A partial that does not have this shape is an error, never a crash.
 */
@@ -33,12 +35,21 @@
 int ds_merge_window (const msgpack_object *parts, size_t n, ds_query_t *q,
                      char *tz, size_t tz_size, char *err, size_t err_size);
 
-//  Merges "overview" partials and packs the result of q->name: "overview"
+//  From the "overview" partials, writes the part name of the second round
+//  ("pps:PORT.PROTO,..." with the window's top 3 pps) into part (>= 32).
+//  Distinct sources per pp over a window need a set of (source, pp); only
+//  the top 3 are reported, so shards count them for those 3 only.
+int ds_merge_top_pps (const msgpack_object *parts, size_t n, char *part, size_t size,
+                      char *err, size_t err_size);
+
+//  Merges "overview" partials and the "ppsrc" partials of the part that
+//  ds_merge_top_pps named, and packs the result of q->name: "overview"
 //  (the DESIGN §5 object, keys in its order), "ports", "ecdf", "daily",
 //  "classes" or "heatmap".  q's days must be resolved.  Returns 0, or -1
 //  with a reason in err (nothing packed).
-int ds_merge_overview (const msgpack_object *parts, size_t n, const ds_query_t *q,
-                       const char *tz, msgpack_packer *pk, char *err, size_t err_size);
+int ds_merge_overview (const msgpack_object *parts, size_t n, const msgpack_object *ppsrc,
+                       size_t n_ppsrc, const ds_query_t *q, const char *tz,
+                       msgpack_packer *pk, char *err, size_t err_size);
 
 //  Merges "pattern" partials: tokens number sources by (first ts, address
 //  bytes); points sorted by (bin, token).  Returns 0 or -1 with err.

@@ -35,6 +35,12 @@ ds_query_default_shards (ds_query_config_t *config, uint32_t n, char (*storage) 
     config->shard_endpoints.count = n;
 }
 
+typedef struct {
+    zframe_t *frames [DS_STRLIST_MAX];
+    msgpack_object results [DS_STRLIST_MAX];
+    char errors [DS_STRLIST_MAX][256];
+} s_round_t;
+
 //  Merged answers, reused while no shard changed (same request bytes and
 //  the same generation of every shard): a report's repeated queries cost
 //  one "range" round trip.
@@ -58,10 +64,9 @@ typedef struct {
     int timeout;
     msgpack_sbuffer out;            //  the reply being built
     msgpack_sbuffer req;            //  the fan-out request
-    //  Per request: the shards' replies and their result objects.
-    zframe_t *frames [DS_STRLIST_MAX];
-    msgpack_object results [DS_STRLIST_MAX];
-    char errors [DS_STRLIST_MAX][256];
+    //  Per request: two rounds of the shards' replies and their result
+    //  objects (results point into frames and zone).
+    s_round_t rounds [2];
     msgpack_zone zone;
     uint64_t requests, failures;
 } s_query_t;
@@ -82,23 +87,31 @@ s_req_new (const char *endpoint)
 }
 
 static void
-s_round_reset (s_query_t *self)
+s_round_reset (s_query_t *self, s_round_t *rd)
 {
     for (size_t i = 0; i < self->n_shards; i++) {
-        zframe_destroy (&self->frames [i]);
-        self->errors [i][0] = 0;
-        self->results [i].type = MSGPACK_OBJECT_NIL;
+        zframe_destroy (&rd->frames [i]);
+        rd->errors [i][0] = 0;
+        rd->results [i].type = MSGPACK_OBJECT_NIL;
     }
+}
+
+//  Forgets both rounds of a request.
+static void
+s_request_reset (s_query_t *self)
+{
+    s_round_reset (self, &self->rounds [0]);
+    s_round_reset (self, &self->rounds [1]);
     msgpack_zone_clear (&self->zone);
 }
 
 //  Sends self->req to every shard and collects the replies' result objects
-//  into self->results.  Per-shard failures go to self->errors.  Returns the
+//  into rd->results.  Per-shard failures go to rd->errors.  Returns the
 //  number of shards that failed; *stopped is set if $TERM is pending.
 static size_t
-s_fan_out (s_query_t *self, bool *stopped)
+s_fan_out (s_query_t *self, s_round_t *rd, bool *stopped)
 {
-    s_round_reset (self);
+    s_round_reset (self, rd);
     bool waiting [DS_STRLIST_MAX] = { false };
     size_t pending = 0, failed = 0;
     for (size_t i = 0; i < self->n_shards; i++) {
@@ -106,7 +119,7 @@ s_fan_out (s_query_t *self, bool *stopped)
             self->shards [i] = s_req_new (self->config->shard_endpoints.items [i]);
         if (!self->shards [i]
         ||  zmq_send (zsock_resolve (self->shards [i]), self->req.data, self->req.size, ZMQ_DONTWAIT) == -1) {
-            snprintf (self->errors [i], sizeof self->errors [i], "shard %zu (%s): cannot send: %s",
+            snprintf (rd->errors [i], sizeof rd->errors [i], "shard %zu (%s): cannot send: %s",
                       i, self->config->shard_endpoints.items [i], zmq_strerror (zmq_errno ()));
             zsock_destroy (&self->shards [i]);
             failed++;
@@ -148,20 +161,20 @@ s_fan_out (s_query_t *self, bool *stopped)
             if (!msg || zmsg_size (msg) != 1)
                 snprintf (why, sizeof why, "reply is not one frame");
             else {
-                self->frames [i] = zmsg_pop (msg);
+                rd->frames [i] = zmsg_pop (msg);
                 msgpack_object reply;
                 const msgpack_object *result;
-                int rc = ds_mp_unpack (zframe_data (self->frames [i]), zframe_size (self->frames [i]),
+                int rc = ds_mp_unpack (zframe_data (rd->frames [i]), zframe_size (rd->frames [i]),
                                        &self->zone, &reply);
                 if (rc != DS_OK)
                     snprintf (why, sizeof why, "bad reply (%s)", ds_result_str (rc));
                 else
                 if (ds_reply_parse (&reply, &result, why, sizeof why) == DS_OK)
-                    self->results [i] = *result;
+                    rd->results [i] = *result;
             }
             zmsg_destroy (&msg);
             if (why [0]) {
-                snprintf (self->errors [i], sizeof self->errors [i], "shard %zu (%s): %s", i, ep, why);
+                snprintf (rd->errors [i], sizeof rd->errors [i], "shard %zu (%s): %s", i, ep, why);
                 failed++;
             }
         }
@@ -171,11 +184,11 @@ s_fan_out (s_query_t *self, bool *stopped)
     for (size_t i = 0; i < self->n_shards; i++)
         if (waiting [i]) {
             if (!*stopped)
-                snprintf (self->errors [i], sizeof self->errors [i],
+                snprintf (rd->errors [i], sizeof rd->errors [i],
                           "shard %zu (%s) did not answer within %d ms", i,
                           self->config->shard_endpoints.items [i], self->timeout);
             else
-                snprintf (self->errors [i], sizeof self->errors [i], "stopping");
+                snprintf (rd->errors [i], sizeof rd->errors [i], "stopping");
             zsock_destroy (&self->shards [i]);
             failed++;
         }
@@ -185,7 +198,8 @@ s_fan_out (s_query_t *self, bool *stopped)
 //  Fans out `q` as a partial named `part`; on any failure writes the first
 //  shard error into err and returns -1.
 static int
-s_partials (s_query_t *self, const ds_query_t *q, const char *part, char *err, size_t err_size)
+s_partials (s_query_t *self, s_round_t *rd, const ds_query_t *q, const char *part,
+            char *err, size_t err_size)
 {
     ds_query_t p = *q;
     snprintf (p.name, sizeof p.name, "partial");
@@ -195,11 +209,11 @@ s_partials (s_query_t *self, const ds_query_t *q, const char *part, char *err, s
         return -1;
     }
     bool stopped = false;
-    if (s_fan_out (self, &stopped) == 0)
+    if (s_fan_out (self, rd, &stopped) == 0)
         return 0;
     for (size_t i = 0; i < self->n_shards; i++)
-        if (self->errors [i][0]) {
-            snprintf (err, err_size, "%s", self->errors [i]);
+        if (rd->errors [i][0]) {
+            snprintf (err, err_size, "%s", rd->errors [i]);
             break;
         }
     return -1;
@@ -213,7 +227,7 @@ s_cache_lookup (s_query_t *self)
     zchunk_destroy (&self->key);
     self->key = zchunk_new (self->request, self->request_size);
     for (size_t i = 0; i < self->n_shards; i++) {
-        const msgpack_object *gen = ds_mp_get (&self->results [i], "gen");
+        const msgpack_object *gen = ds_mp_get (&self->rounds [0].results [i], "gen");
         uint64_t g = gen && gen->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? gen->via.u64 : UINT64_MAX;
         zchunk_extend (self->key, &g, sizeof g);
     }
@@ -247,13 +261,16 @@ s_cache_put (s_query_t *self)
 static int
 s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
-    char tz [128];
-    if (s_partials (self, q, "range", err, err_size)
-    ||  ds_merge_window (self->results, self->n_shards, q, tz, sizeof tz, err, err_size))
+    char tz [128], part [32];
+    s_round_t *r0 = &self->rounds [0], *r1 = &self->rounds [1];
+    if (s_partials (self, r0, q, "range", err, err_size)
+    ||  ds_merge_window (r0->results, self->n_shards, q, tz, sizeof tz, err, err_size))
         return -1;
     if (s_cache_lookup (self))
         return 0;
-    if (s_partials (self, q, "overview", err, err_size))
+    if (s_partials (self, r0, q, "overview", err, err_size)
+    ||  ds_merge_top_pps (r0->results, self->n_shards, part, sizeof part, err, err_size)
+    ||  s_partials (self, r1, q, part, err, err_size))
         return -1;
     //  Merge into a scratch buffer first: an error must not leave half a
     //  reply behind.
@@ -261,7 +278,8 @@ s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, si
     msgpack_sbuffer_init (&body);
     msgpack_packer bp;
     msgpack_packer_init (&bp, &body, msgpack_sbuffer_write);
-    int rc = ds_merge_overview (self->results, self->n_shards, q, tz, &bp, err, err_size);
+    int rc = ds_merge_overview (r0->results, self->n_shards, r1->results, self->n_shards,
+                                q, tz, &bp, err, err_size);
     if (rc == 0) {
         ds_reply_ok_begin (pk);
         msgpack_sbuffer_write (&self->out, body.data, body.size);
@@ -284,18 +302,19 @@ s_do_pattern (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, siz
         return -1;
     }
     char tz [128];
-    if (s_partials (self, q, "range", err, err_size)
-    ||  ds_merge_window (self->results, self->n_shards, q, tz, sizeof tz, err, err_size))
+    s_round_t *r0 = &self->rounds [0];
+    if (s_partials (self, r0, q, "range", err, err_size)
+    ||  ds_merge_window (r0->results, self->n_shards, q, tz, sizeof tz, err, err_size))
         return -1;
     if (s_cache_lookup (self))
         return 0;
-    if (s_partials (self, q, "pattern", err, err_size))
+    if (s_partials (self, r0, q, "pattern", err, err_size))
         return -1;
     msgpack_sbuffer body;
     msgpack_sbuffer_init (&body);
     msgpack_packer bp;
     msgpack_packer_init (&bp, &body, msgpack_sbuffer_write);
-    int rc = ds_merge_pattern (self->results, self->n_shards, q, &bp, err, err_size);
+    int rc = ds_merge_pattern (r0->results, self->n_shards, q, &bp, err, err_size);
     if (rc == 0) {
         ds_reply_ok_begin (pk);
         msgpack_sbuffer_write (&self->out, body.data, body.size);
@@ -321,7 +340,8 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
         return -1;
     }
     bool stopped = false;
-    s_fan_out (self, &stopped);
+    s_round_t *rd = &self->rounds [0];
+    s_fan_out (self, rd, &stopped);
     bool eos_all = true;
     ds_reply_ok_begin (pk);
     msgpack_pack_map (pk, 6);
@@ -329,7 +349,7 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
     msgpack_pack_array (pk, self->n_shards);
     size_t n_eos = 0;
     for (size_t i = 0; i < self->n_shards; i++) {
-        const msgpack_object *store = ds_mp_get (&self->results [i], "store");
+        const msgpack_object *store = ds_mp_get (&rd->results [i], "store");
         const msgpack_object *e = ds_mp_get (store, "eos_all");
         bool eos = e && e->type == MSGPACK_OBJECT_BOOLEAN && e->via.boolean;
         eos_all &= eos;
@@ -340,21 +360,21 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
         s_pack_str (pk, "endpoint");
         s_pack_str (pk, self->config->shard_endpoints.items [i]);
         s_pack_str (pk, "ok");
-        if (self->errors [i][0]) {
+        if (rd->errors [i][0]) {
             msgpack_pack_false (pk);
             s_pack_str (pk, "error");
-            s_pack_str (pk, self->errors [i]);
+            s_pack_str (pk, rd->errors [i]);
         }
         else {
             msgpack_pack_true (pk);
             s_pack_str (pk, "status");
-            msgpack_pack_object (pk, self->results [i]);
+            msgpack_pack_object (pk, rd->results [i]);
         }
     }
     s_pack_str (pk, "eos_shards");
     msgpack_pack_array (pk, n_eos);
     for (size_t i = 0; i < self->n_shards; i++) {
-        const msgpack_object *e = ds_mp_get (ds_mp_get (&self->results [i], "store"), "eos_all");
+        const msgpack_object *e = ds_mp_get (ds_mp_get (&rd->results [i], "store"), "eos_all");
         if (e && e->type == MSGPACK_OBJECT_BOOLEAN && e->via.boolean)
             msgpack_pack_uint64 (pk, i);
     }
@@ -474,7 +494,7 @@ s_on_front (s_query_t *self)
     }
     zsock_send (self->front, "b", self->out.data, self->out.size);
     zmsg_destroy (&msg);
-    s_round_reset (self);
+    s_request_reset (self);
 }
 
 void
@@ -543,7 +563,7 @@ ds_query_actor (zsock_t *pipe, void *args)
         }
         zpoller_destroy (&poller);
     }
-    s_round_reset (&self);
+    s_request_reset (&self);
     for (size_t i = 0; i < S_CACHE_SIZE; i++) {
         zchunk_destroy (&self.cache [i].key);
         zchunk_destroy (&self.cache [i].reply);

@@ -2,20 +2,12 @@
     start, wait, stop). */
 #include "aggregator.h"
 #include "log.h"
+#include "signals.h"
 #include "opts.h"
 #include "tzday.h"
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-static volatile sig_atomic_t s_stop = 0;
-
-static void
-s_on_signal (int sig)
-{
-    (void) sig;
-    s_stop = 1;
-}
 
 static const char *s_usage =
 "NAME\n"
@@ -128,14 +120,7 @@ main (int argc, char **argv)
     ds_log_init ("aggregator");
     ds_log_set_quiet (quiet);
 
-    zsys_handler_set (NULL);
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = s_on_signal;
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    ds_signals_install ();
 
     zactor_t *actor = zactor_new (ds_aggregator_actor, &config);
     char endpoint [256];
@@ -145,17 +130,7 @@ main (int argc, char **argv)
         zactor_destroy (&actor);
         return 1;
     }
-    zpoller_t *poller = zpoller_new (actor, NULL);
-    while (!s_stop) {
-        if (!zpoller_wait (poller, 200))
-            continue;
-        char *message = zstr_recv (actor);
-        if (!message)
-            break;
-        //  "EOS" is logged by the actor; it keeps serving queries.
-        zstr_free (&message);
-    }
-    zpoller_destroy (&poller);
+    ds_signals_wait (actor, false);
     ds_log_info ("stopping (checkpoint first)");
     zactor_destroy (&actor);
     return 0;

@@ -116,6 +116,13 @@ done:
     return rc;
 }
 
+int
+ds_client_fetch (void *client, const ds_query_t *query, msgpack_zone *zone,
+                 msgpack_object *result, char *err, size_t err_size)
+{
+    return ds_client_request ((ds_client_t *) client, query, zone, result, err, err_size);
+}
+
 //  --------------------------------------------------------------------------
 //  Printing
 

@@ -27,6 +27,11 @@ void ds_client_destroy (ds_client_t **self_p);
 int ds_client_request (ds_client_t *self, const ds_query_t *query, msgpack_zone *zone,
                        msgpack_object *result, char *err, size_t err_size);
 
+//  ds_client_request with the client as an opaque context: the signature of
+//  ds_report_fetch_fn, so a report can be fed by any client.
+int ds_client_fetch (void *client, const ds_query_t *query, msgpack_zone *zone,
+                     msgpack_object *result, char *err, size_t err_size);
+
 //  Prints the result of query `name` in the given format.  Returns 0, -1 if
 //  the result does not have the expected shape (then it prints JSON).
 int ds_client_print (FILE *out, const char *name, const msgpack_object *result,

@@ -264,17 +264,6 @@ s_cmd_query (int argc, char **argv)
 //  --------------------------------------------------------------------------
 //  report
 
-typedef struct {
-    ds_client_t *client;
-} s_fetch_ctx_t;
-
-static int
-s_fetch (void *ctx, const ds_query_t *query, msgpack_zone *zone, msgpack_object *result,
-         char *err, size_t err_size)
-{
-    return ds_client_request (((s_fetch_ctx_t *) ctx)->client, query, zone, result, err, err_size);
-}
-
 static int
 s_cmd_report (int argc, char **argv)
 {
@@ -300,18 +289,18 @@ s_cmd_report (int argc, char **argv)
         fprintf (stderr, "darkscope report: --out DIR is required\n");
         return 2;
     }
-    s_fetch_ctx_t ctx = { ds_client_new (endpoint, (int) timeout) };
-    if (!ctx.client) {
+    ds_client_t *client = ds_client_new (endpoint, (int) timeout);
+    if (!client) {
         fprintf (stderr, "darkscope report: cannot connect to %s\n", endpoint);
         return 1;
     }
     char err [512];
-    rc = ds_report_write (out, s_fetch, &ctx, err, sizeof err);
+    rc = ds_report_write (out, ds_client_fetch, client, err, sizeof err);
     if (rc != 0)
         fprintf (stderr, "darkscope report: %s\n", err);
     else
         fprintf (stderr, "darkscope report: wrote %s/index.html\n", out);
-    ds_client_destroy (&ctx.client);
+    ds_client_destroy (&client);
     return rc ? 1 : 0;
 }
 

@@ -1,19 +1,11 @@
 /*  darkscope-query - the query front door (thin main: flags, start, wait, stop). */
 #include "query.h"
 #include "log.h"
+#include "signals.h"
 #include "opts.h"
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-static volatile sig_atomic_t s_stop = 0;
-
-static void
-s_on_signal (int sig)
-{
-    (void) sig;
-    s_stop = 1;
-}
 
 static const char *s_usage =
 "NAME\n"
@@ -101,14 +93,7 @@ main (int argc, char **argv)
     ds_log_init ("query");
     ds_log_set_quiet (quiet);
 
-    zsys_handler_set (NULL);
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = s_on_signal;
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    ds_signals_install ();
 
     zactor_t *actor = zactor_new (ds_query_actor, &config);
     char endpoint [256];
@@ -117,15 +102,7 @@ main (int argc, char **argv)
         zactor_destroy (&actor);
         return 1;
     }
-    zpoller_t *poller = zpoller_new (actor, NULL);
-    while (!s_stop)
-        if (zpoller_wait (poller, 200)) {
-            char *message = zstr_recv (actor);
-            if (!message)
-                break;
-            zstr_free (&message);
-        }
-    zpoller_destroy (&poller);
+    ds_signals_wait (actor, false);
     zactor_destroy (&actor);
     return 0;
 }

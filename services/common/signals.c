@@ -1,0 +1,75 @@
+/*  signals.c - see signals.h. */
+#include "signals.h"
+#include <czmq.h>
+#include <signal.h>
+#include <string.h>
+
+static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_reload = 0;
+
+static void
+s_on_stop (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+static void
+s_on_reload (int sig)
+{
+    (void) sig;
+    s_reload = 1;
+}
+
+void
+ds_signals_install (void)
+{
+    zsys_handler_set (NULL);
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    sigfillset (&action.sa_mask);   //  block the others while a handler runs
+    action.sa_handler = s_on_stop;
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    action.sa_handler = s_on_reload;
+    sigaction (SIGHUP, &action, NULL);
+    signal (SIGPIPE, SIG_IGN);
+}
+
+bool
+ds_signals_stop (void)
+{
+    return s_stop != 0;
+}
+
+bool
+ds_signals_reload (void)
+{
+    if (!s_reload)
+        return false;
+    s_reload = 0;
+    return true;
+}
+
+void
+ds_signals_clear_stop (void)
+{
+    s_stop = 0;
+}
+
+void
+ds_signals_wait (zactor_t *actor, bool reload)
+{
+    zpoller_t *poller = zpoller_new (actor, NULL);
+    while (!s_stop) {
+        if (reload && ds_signals_reload ())
+            zstr_send (actor, "RELOAD");
+        if (!zpoller_wait (poller, 200))
+            continue;
+        char *message = zstr_recv (actor);
+        if (!message)
+            break;
+        zstr_free (&message);
+    }
+    zpoller_destroy (&poller);
+}

@@ -3,6 +3,23 @@
     Hash tables: open addressing, linear probing, power-of-two capacity,
     load <= 3/4, grown by doubling.  An entry's first 4 bytes are part of
     its key and are never 0xffffffff, which marks an empty slot.
+
+    Layout, chosen for memory and per-record speed:
+      - sources and (day, src) entries are dense arrays indexed by id, each
+        with a hash index of u32 ids; a source remembers its latest (day,
+        src) id, so most records skip that hash (records of a source arrive
+        mostly in time order);
+      - (day, src, pp) is a hash keyed by the 8 bytes (ds id, pp id | low
+        13 bits of the day), 12 bytes per entry; a source remembers the slot
+        of its latest (day, src, pp), which most records hit;
+      - pps: a direct table indexed by (port + 1, proto), no hashing;
+      - pattern bins are, per source, a vector of u64 sorted by minute:
+        (minute - INT32_MIN) << 26 | microsecond of the first packet in that
+        minute (< 60e6 < 2^26).  In-order minutes append; an older minute
+        goes to an unsorted tail that is sorted and merged in (keeping the
+        earliest microsecond) when it outgrows half the sorted part and
+        before any query or checkpoint, so out-of-order input gives the same
+        bins at amortised O(log n).  8 bytes per (source, minute).
 */
 #include "store.h"
 #include "tzday.h"
@@ -21,6 +38,7 @@
 #define S_MAX_DAYS      36600           //  longest window a query may ask
 #define S_NAMES_MAX     65535
 #define S_STREAMS_MAX   65536           //  distinct sensors a shard accepts
+#define S_NO_CLASS      UINT16_MAX      //  name ids are < S_NAMES_MAX
 
 //  ---------------------------------------------------------------------
 //  Generic hash table of fixed-size entries
@@ -49,9 +67,10 @@ s_key_hash (const uint8_t *key, size_t ksize)
 {
     uint64_t a;
     memcpy (&a, key, 8);
-    uint32_t b = 0;
-    if (ksize > 8)
-        memcpy (&b, key + 8, 4);
+    if (ksize <= 8)
+        return s_mix (a);
+    uint32_t b;
+    memcpy (&b, key + 8, 4);
     return s_mix (a ^ s_mix (b + 0x9e3779b97f4a7c15ULL));
 }
 
@@ -114,6 +133,8 @@ s_tab_upsert_h (s_tab_t *t, const void *key, uint64_t hash)
         return NULL;
     size_t mask = t->cap - 1;
     size_t i = hash & mask;
+    uint64_t k8;
+    memcpy (&k8, key, 8);
     for (;;) {
         uint8_t *e = t->slots + i * t->esize;
         if (s_first32 (e) == S_EMPTY) {
@@ -122,7 +143,9 @@ s_tab_upsert_h (s_tab_t *t, const void *key, uint64_t hash)
             t->count++;
             return e;
         }
-        if (memcmp (e, key, t->ksize) == 0)
+        uint64_t e8;
+        memcpy (&e8, e, 8);
+        if (e8 == k8 && (t->ksize == 8 || memcmp (e + 8, (const uint8_t *) key + 8, t->ksize - 8) == 0))
             return e;
         i = (i + 1) & mask;
     }
@@ -162,26 +185,39 @@ typedef struct {
     int32_t day;
     uint32_t packets;
     uint32_t flags;                 //  OR of the records' flags that day
-} s_day_src_t;                      //  16 bytes, key (src, day)
+} s_day_src_t;                      //  16 bytes, by ds id; key (src, day)
 
 typedef struct {
-    uint32_t src;
-    int32_t day;
-    uint32_t pp;
+    uint32_t ds;                    //  (day, src) id
+    uint32_t ppd;                   //  pp id | (day & 0x1fff) << 19
     uint32_t packets;
-} s_day_src_pp_t;                   //  16 bytes, key (src, day, pp)
+} s_day_src_pp_t;                   //  12 bytes, key (ds, ppd)
+
+//  The low 13 bits of the day ride in the pp field (pp ids < 5 * 65537 <
+//  2^19), so scans know an entry's day without reading its (day, src)
+//  entry whenever the store spans fewer than 8192 days (S_DSP_DAY).
+#define S_DSP_PP_BITS   19
+#define S_DSP_PP(p)     ((p)->ppd & ((1u << S_DSP_PP_BITS) - 1))
+#define S_DSP_PPD(pp, day) ((pp) | ((uint32_t) (day) & 0x1fffu) << S_DSP_PP_BITS)
+#define S_DSP_DAY(self, p) ((self)->max_day - (self)->min_day < 8192 \
+    ? (self)->min_day + (int32_t) ((((p)->ppd >> S_DSP_PP_BITS) - ((uint32_t) (self)->min_day & 0x1fffu)) & 0x1fffu) \
+    : (self)->ds [(p)->ds].day)
+
+//  A pattern bin: (minute - INT32_MIN) << 26 | first microsecond in it.
+#define S_BIN_US_BITS   26
+#define S_BIN_US_MASK   ((1ULL << S_BIN_US_BITS) - 1)
+#define S_BIN_MINUTE(v) ((int32_t) ((int64_t) ((v) >> S_BIN_US_BITS) + INT32_MIN))
+#define S_BIN_KEY(m)    ((uint64_t) ((int64_t) (m) - INT32_MIN) << S_BIN_US_BITS)
 
 typedef struct {
-    uint32_t src;
-    int32_t minute;                 //  floor (ts / 60 s)
-    uint32_t first_us;              //  1 + min ts in the minute minus its start
-} s_bin_t;                          //  12 bytes, key (src, minute)
+    uint64_t *v;                    //  [0, sorted): strictly increasing minutes;
+    uint32_t n, cap;                //  [sorted, n): an unsorted tail of late
+    uint32_t sorted;                //  records (minutes may repeat), merged
+} s_bins_t;                         //  in by s_bins_normalize; per source
 
-typedef struct {
-    uint32_t port1;                 //  port + 1 (0 for "-")
-    uint32_t proto;
-    uint32_t id;
-} s_pp_key_t;                       //  12 bytes, key (port1, proto)
+//  Slot of (port, proto) in the direct pp table (port DS_PORT_NONE..65535).
+#define S_PP_SLOTS          (65537 * DS_PROTO_COUNT)
+#define S_PP_SLOT(port, proto) ((size_t) ((port) + 1) * DS_PROTO_COUNT + (proto))
 
 typedef struct {
     int32_t port;                   //  DS_PORT_NONE or 0..65535
@@ -194,9 +230,12 @@ typedef struct {
     uint16_t class_id;              //  name id of its GT class (last label)
     uint8_t gt;                     //  DS_FLAG_GT seen on its last record
     uint8_t pad;
-    uint32_t pad2;
-    int64_t last_ts;                //  latest ts seen
-} s_src_t;                          //  32 bytes
+    uint32_t last_ds;               //  its latest (day, src) id (a hint; not
+                                    //  trusted: checked before use)
+    int32_t last_day;               //  the day of last_ds
+    uint32_t hint_pp;               //  latest pp of last_ds (S_EMPTY: none)
+    uint32_t hint_slot;             //  and the dsp slot of (last_ds, hint_pp)
+} s_src_t;                          //  36 bytes
 
 typedef struct {
     uint32_t sensor;
@@ -221,9 +260,17 @@ struct _ds_store_t {
     uint32_t n_srcs, srcs_cap;
     uint32_t *src_index;            //  hash of addr -> src id (S_EMPTY free)
     size_t src_index_cap;
+    s_bins_t *bins;                 //  by src id (srcs_cap entries)
+    s_day_src_t *ds;                //  by ds id
+    uint32_t n_ds, ds_cap;
+    uint32_t *ds_index;             //  hash of (src, day) -> ds id
+    size_t ds_index_cap;
     s_pp_t *pps;                    //  by pp id
     uint32_t n_pps, pps_cap;
-    s_tab_t pp_tab, ds_tab, dsp_tab, bin_tab;
+    uint32_t *pp_direct;            //  by (port + 1) * 5 + proto: pp id + 1
+    s_tab_t dsp_tab;
+    uint64_t *scratch;              //  for merging bins
+    size_t scratch_cap;
     s_stream_t *streams;
     uint32_t n_streams, streams_cap;
     bool any;                       //  a record was seen
@@ -301,7 +348,12 @@ s_src_id (ds_store_t *self, const ds_addr_t *addr)
         uint32_t id = self->src_index [j];
         if (id == S_EMPTY)
             break;
-        if (memcmp (self->srcs [id].addr.b, addr->b, 16) == 0)
+        uint64_t a0, a1, b0, b1;
+        memcpy (&a0, self->srcs [id].addr.b, 8);
+        memcpy (&a1, self->srcs [id].addr.b + 8, 8);
+        memcpy (&b0, addr->b, 8);
+        memcpy (&b1, addr->b + 8, 8);
+        if (a0 == b0 && a1 == b1)
             return id;
         j = (j + 1) & mask;
     }
@@ -313,26 +365,181 @@ s_src_id (ds_store_t *self, const ds_addr_t *addr)
         if (!srcs)
             return S_EMPTY;
         self->srcs = srcs;
+        s_bins_t *bins = realloc (self->bins, (size_t) cap * sizeof *bins);
+        if (!bins)
+            return S_EMPTY;
+        self->bins = bins;
         self->srcs_cap = cap;
     }
     uint32_t id = self->n_srcs++;
     memset (&self->srcs [id], 0, sizeof self->srcs [id]);
+    memset (&self->bins [id], 0, sizeof self->bins [id]);
     self->srcs [id].addr = *addr;
     self->srcs [id].class_id = self->name_unknown;
-    self->srcs [id].last_ts = INT64_MIN;
+    self->srcs [id].last_ds = S_EMPTY;
+    self->srcs [id].hint_pp = S_EMPTY;
     self->src_index [j] = id;
     return id;
+}
+
+static inline uint64_t
+s_ds_hash (uint32_t src, int32_t day)
+{
+    return s_mix (((uint64_t) src << 32) | (uint32_t) day);
+}
+
+static int
+s_ds_index_grow (ds_store_t *self)
+{
+    size_t cap = self->ds_index_cap ? self->ds_index_cap * 2 : 1024;
+    while (((size_t) self->n_ds + 1) * 4 > cap * 3)
+        cap *= 2;
+    uint32_t *index = malloc (cap * sizeof *index);
+    if (!index)
+        return -1;
+    memset (index, 0xff, cap * sizeof *index);
+    for (uint32_t id = 0; id < self->n_ds; id++) {
+        size_t j = s_ds_hash (self->ds [id].src, self->ds [id].day) & (cap - 1);
+        while (index [j] != S_EMPTY)
+            j = (j + 1) & (cap - 1);
+        index [j] = id;
+    }
+    free (self->ds_index);
+    self->ds_index = index;
+    self->ds_index_cap = cap;
+    return 0;
+}
+
+//  (day, src) id, created if new (zero counts); S_EMPTY if memory ran out.
+static inline uint32_t
+s_ds_id (ds_store_t *self, uint32_t src, int32_t day)
+{
+    s_src_t *s = &self->srcs [src];
+    if (s->last_ds != S_EMPTY && s->last_day == day)
+        return s->last_ds;
+    if (((size_t) self->n_ds + 1) * 4 > self->ds_index_cap * 3 && s_ds_index_grow (self))
+        return S_EMPTY;
+    size_t mask = self->ds_index_cap - 1;
+    size_t j = s_ds_hash (src, day) & mask;
+    for (;;) {
+        uint32_t id = self->ds_index [j];
+        if (id == S_EMPTY)
+            break;
+        if (self->ds [id].src == src && self->ds [id].day == day) {
+            s->last_ds = id;
+            s->last_day = day;
+            s->hint_pp = S_EMPTY;
+            return id;
+        }
+        j = (j + 1) & mask;
+    }
+    if (self->n_ds == self->ds_cap) {
+        if (self->ds_cap >= UINT32_MAX / 2)
+            return S_EMPTY;
+        uint32_t cap = self->ds_cap ? self->ds_cap * 2 : 1024;
+        s_day_src_t *ds = realloc (self->ds, (size_t) cap * sizeof *ds);
+        if (!ds)
+            return S_EMPTY;
+        self->ds = ds;
+        self->ds_cap = cap;
+    }
+    uint32_t id = self->n_ds++;
+    self->ds [id] = (s_day_src_t) { src, day, 0, 0 };
+    self->ds_index [j] = id;
+    s->last_ds = id;
+    s->last_day = day;
+    s->hint_pp = S_EMPTY;
+    return id;
+}
+
+static int
+s_cmp_u64v (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+//  Sorts a source's tail into its sorted bins: one value per minute, the
+//  smallest (values of a minute order by microsecond).  0, or -1 if memory
+//  ran out (nothing changed).
+static int
+s_bins_normalize (ds_store_t *self, s_bins_t *b)
+{
+    if (b->sorted == b->n)
+        return 0;
+    if (self->scratch_cap < b->n) {
+        size_t cap = b->n + b->n / 2;
+        uint64_t *scratch = realloc (self->scratch, cap * sizeof *scratch);
+        if (!scratch)
+            return -1;
+        self->scratch = scratch;
+        self->scratch_cap = cap;
+    }
+    uint64_t *tail = b->v + b->sorted;
+    size_t nt = b->n - b->sorted;
+    qsort (tail, nt, sizeof *tail, s_cmp_u64v);
+    uint64_t *out = self->scratch;
+    size_t i = 0, j = 0, k = 0;
+    while (i < b->sorted || j < nt) {
+        uint64_t v = j == nt || (i < b->sorted && b->v [i] < tail [j]) ? b->v [i++] : tail [j++];
+        if (k > 0 && (out [k - 1] & ~S_BIN_US_MASK) == (v & ~S_BIN_US_MASK))
+            continue;               //  same minute, later microsecond
+        out [k++] = v;
+    }
+    memcpy (b->v, out, k * sizeof *out);
+    b->n = b->sorted = (uint32_t) k;
+    return 0;
+}
+
+static int
+s_bins_normalize_all (ds_store_t *self)
+{
+    for (uint32_t i = 0; i < self->n_srcs; i++)
+        if (s_bins_normalize (self, &self->bins [i]))
+            return -1;
+    return 0;
+}
+
+//  Records a packet at offset us (< 60e6) of minute in a source's bins.
+//  Returns 0, or -1 if memory ran out.
+static inline int
+s_bins_add (ds_store_t *self, s_bins_t *b, int32_t minute, uint32_t us)
+{
+    uint64_t key = S_BIN_KEY (minute);
+    if (b->n) {
+        uint64_t lastkey = b->v [b->n - 1] & ~S_BIN_US_MASK;
+        if (key == lastkey) {
+            if (us < (b->v [b->n - 1] & S_BIN_US_MASK))
+                b->v [b->n - 1] = key | us;
+            return 0;
+        }
+    }
+    bool in_order = b->sorted == b->n && (b->n == 0 || key > (b->v [b->n - 1] & ~S_BIN_US_MASK));
+    if (b->n == b->cap) {
+        if (b->cap >= UINT32_MAX / 2)
+            return -1;
+        uint32_t cap = b->cap < 4 ? 4 : b->cap + b->cap / 2;
+        uint64_t *v = realloc (b->v, (size_t) cap * sizeof *v);
+        if (!v)
+            return -1;
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v [b->n++] = key | us;
+    if (in_order)
+        b->sorted = b->n;
+    else
+    if (b->n - b->sorted > 16 + b->sorted / 2)
+        return s_bins_normalize (self, b);
+    return 0;
 }
 
 //  Pp id of (port, proto), created if new; S_EMPTY if memory ran out.
 static inline uint32_t
 s_pp_id (ds_store_t *self, int32_t port, uint32_t proto)
 {
-    s_pp_key_t key = { (uint32_t) (port + 1), proto, 0 };
-    s_pp_key_t *e = s_tab_upsert (&self->pp_tab, &key);
-    if (!e)
-        return S_EMPTY;
-    if (e->id == 0) {               //  new: ids are stored + 1
+    uint32_t *e = &self->pp_direct [S_PP_SLOT (port, proto)];
+    if (*e == 0) {                  //  new: ids are stored + 1
         if (self->n_pps == self->pps_cap) {
             uint32_t cap = self->pps_cap ? self->pps_cap * 2 : 256;
             s_pp_t *pps = realloc (self->pps, cap * sizeof *pps);
@@ -342,9 +549,9 @@ s_pp_id (ds_store_t *self, int32_t port, uint32_t proto)
             self->pps_cap = cap;
         }
         self->pps [self->n_pps] = (s_pp_t) { port, (uint16_t) proto, self->name_unknown };
-        e->id = ++self->n_pps;
+        *e = ++self->n_pps;
     }
-    return e->id - 1;
+    return *e - 1;
 }
 
 static s_stream_t *
@@ -388,10 +595,12 @@ s_store_alloc (uint32_t shard, uint32_t shards)
                               ^ ((uint64_t) getpid () << 40) ^ (uint64_t) (uintptr_t) self) >> 8;
     for (int i = 0; i < S_DAYCACHE; i++)
         ds_daycache_init (&self->daycache [i]);
-    s_tab_init (&self->pp_tab, sizeof (s_pp_key_t), 8);
-    s_tab_init (&self->ds_tab, sizeof (s_day_src_t), 8);
-    s_tab_init (&self->dsp_tab, sizeof (s_day_src_pp_t), 12);
-    s_tab_init (&self->bin_tab, sizeof (s_bin_t), 8);
+    self->pp_direct = calloc (S_PP_SLOTS, sizeof (uint32_t));
+    if (!self->pp_direct) {
+        free (self);
+        return NULL;
+    }
+    s_tab_init (&self->dsp_tab, sizeof (s_day_src_pp_t), 8);
     return self;
 }
 
@@ -403,7 +612,7 @@ ds_store_new (uint32_t shard, uint32_t shards)
         return NULL;
     int unknown = s_name_id (self, "unknown");
     int mirai = s_name_id (self, "mirai");
-    if (unknown < 0 || mirai < 0 || s_src_index_grow (self)) {
+    if (unknown < 0 || mirai < 0 || s_src_index_grow (self) || s_ds_index_grow (self)) {
         ds_store_destroy (&self);
         return NULL;
     }
@@ -421,13 +630,18 @@ ds_store_destroy (ds_store_t **self_p)
     for (uint32_t i = 0; i < self->n_names; i++)
         free (self->names [i]);
     free (self->names);
+    if (self->bins)
+        for (uint32_t i = 0; i < self->n_srcs; i++)
+            free (self->bins [i].v);
+    free (self->bins);
+    free (self->scratch);
     free (self->srcs);
     free (self->src_index);
+    free (self->ds);
+    free (self->ds_index);
     free (self->pps);
-    s_tab_free (&self->pp_tab);
-    s_tab_free (&self->ds_tab);
+    free (self->pp_direct);
     s_tab_free (&self->dsp_tab);
-    s_tab_free (&self->bin_tab);
     free (self->streams);
     free (self);
     *self_p = NULL;
@@ -504,22 +718,32 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
             return -1;
         smap [i] = (uint16_t) id;
     }
-    //  Records go in chunks: first every key of the chunk is computed and
-    //  its slots prefetched, then the tables are updated, so the cache
-    //  misses of a chunk overlap instead of queueing.
+    //  Records go in chunks: first each record's source, pp and (day, src)
+    //  are resolved while the (day, src) entries, (day, src, pp) slots and
+    //  bin vectors are prefetched, then those are updated, so the cache
+    //  misses of a chunk overlap instead of queueing.  The source index is
+    //  prefetched two chunks ahead, the sources and pp slots one ahead.
     enum { CHUNK = 16 };
     for (uint32_t base = 0; base < b->count; base += CHUNK) {
         uint32_t n = b->count - base < CHUNK ? b->count - base : CHUNK;
-        if (self->src_index_cap)
-            for (uint32_t j = 0; j < n; j++)
-                __builtin_prefetch (&self->src_index [s_addr_hash (&b->src [base + j])
-                                                      & (self->src_index_cap - 1)]);
-        s_day_src_t dkey [CHUNK];
+        uint32_t pf_from = base == 0 ? 0 : base + 2 * CHUNK;
+        uint32_t pf_to = base + 3 * CHUNK < b->count ? base + 3 * CHUNK : b->count;
+        for (uint32_t i = pf_from; i < pf_to; i++)
+            __builtin_prefetch (&self->src_index [s_addr_hash (&b->src [i])
+                                                  & (self->src_index_cap - 1)]);
+        uint32_t next_to = base + 2 * CHUNK < b->count ? base + 2 * CHUNK : b->count;
+        for (uint32_t i = base + CHUNK; i < next_to; i++) {
+            uint32_t id = self->src_index [s_addr_hash (&b->src [i]) & (self->src_index_cap - 1)];
+            if (id < self->n_srcs)
+                __builtin_prefetch (&self->srcs [id]);
+            if (b->port [i] >= DS_PORT_NONE && b->port [i] <= 65535 && b->proto [i] < DS_PROTO_COUNT)
+                __builtin_prefetch (&self->pp_direct [S_PP_SLOT (b->port [i], b->proto [i])]);
+        }
         s_day_src_pp_t pkey [CHUNK];
-        s_bin_t bkey [CHUNK];
-        uint64_t dh [CHUNK], ph [CHUNK], bh [CHUNK];
-        uint32_t off1 [CHUNK];
+        uint64_t ph [CHUNK];
+        uint32_t srcv [CHUNK], off [CHUNK];
         uint8_t flagv [CHUNK];
+        int32_t minv [CHUNK];
         for (uint32_t j = 0; j < n; j++) {
             uint32_t i = base + j;
             int64_t ts = b->ts [i];
@@ -538,8 +762,6 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
                 s->class_id = c < n_classes ? cmap [c] : self->name_unknown;
             }
             s->gt = (flags & DS_FLAG_GT) ? 1 : 0;
-            if (ts > s->last_ts)
-                s->last_ts = ts;
             if (n_services) {
                 uint16_t v = b->service_id [i];
                 self->pps [pp].service = v < n_services ? smap [v] : self->name_unknown;
@@ -550,40 +772,61 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
             if (!self->any || day > self->max_day)
                 self->max_day = day;
             self->any = true;
-            dkey [j] = (s_day_src_t) { src, day, 0, 0 };
-            pkey [j] = (s_day_src_pp_t) { src, day, pp, 0 };
+            uint32_t ds = s_ds_id (self, src, day);
+            if (ds == S_EMPTY)
+                return -1;
+            __builtin_prefetch (&self->ds [ds], 1);
             flagv [j] = flags;
-            dh [j] = s_key_hash ((const uint8_t *) &dkey [j], 8);
-            ph [j] = s_key_hash ((const uint8_t *) &pkey [j], 12);
-            s_tab_prefetch (&self->ds_tab, dh [j]);
-            s_tab_prefetch (&self->dsp_tab, ph [j]);
+            pkey [j] = (s_day_src_pp_t) { ds, S_DSP_PPD (pp, day), 0 };
+            //  The slot of the (day, src)'s latest pp: most records repeat
+            //  it (checked in the second loop); otherwise hash the key.
+            s = &self->srcs [src];
+            uint32_t slot = s->hint_slot;
+            if (s->hint_pp == pp && s->last_ds == ds && slot < self->dsp_tab.cap) {
+                ph [j] = slot;
+                __builtin_prefetch ((const s_day_src_pp_t *) self->dsp_tab.slots + slot, 1);
+            }
+            else {
+                ph [j] = s_key_hash ((const uint8_t *) &pkey [j], 8) | ((uint64_t) 1 << 63);
+                s_tab_prefetch (&self->dsp_tab, ph [j]);
+            }
+            srcv [j] = src;
             int64_t minute = s_floor_div (ts, S_MINUTE_US);
             if (minute >= INT32_MIN && minute <= INT32_MAX) {
-                bkey [j] = (s_bin_t) { src, (int32_t) minute, 0 };
-                bh [j] = s_key_hash ((const uint8_t *) &bkey [j], 8);
-                off1 [j] = (uint32_t) (ts - minute * S_MINUTE_US) + 1;
-                s_tab_prefetch (&self->bin_tab, bh [j]);
+                minv [j] = (int32_t) minute;
+                off [j] = (uint32_t) (ts - minute * S_MINUTE_US);
+                const s_bins_t *bv = &self->bins [src];
+                if (bv->n)
+                    __builtin_prefetch (bv->v + bv->n - 1, 1);
             }
             else
-                off1 [j] = 0;       //  no pattern bin for absurd times
+                off [j] = UINT32_MAX;   //  no pattern bin for absurd times
         }
         for (uint32_t j = 0; j < n; j++) {
-            s_day_src_t *d = s_tab_upsert_h (&self->ds_tab, &dkey [j], dh [j]);
-            if (!d)
-                return -1;
-            d->packets++;
-            d->flags |= flagv [j];
-            s_day_src_pp_t *p = s_tab_upsert_h (&self->dsp_tab, &pkey [j], ph [j]);
-            if (!p)
-                return -1;
-            p->packets++;
-            if (off1 [j]) {
-                s_bin_t *e = s_tab_upsert_h (&self->bin_tab, &bkey [j], bh [j]);
-                if (!e)
-                    return -1;
-                if (e->first_us == 0 || off1 [j] < e->first_us)
-                    e->first_us = off1 [j];
+            s_day_src_pp_t *p = NULL;
+            if (!(ph [j] >> 63)) {
+                //  A known slot, unless an upsert of this chunk grew the table.
+                p = (s_day_src_pp_t *) self->dsp_tab.slots + ph [j];
+                if (ph [j] >= self->dsp_tab.cap || p->ds != pkey [j].ds || p->ppd != pkey [j].ppd)
+                    p = NULL;
             }
+            if (!p) {
+                p = s_tab_upsert_h (&self->dsp_tab, &pkey [j], (ph [j] >> 63)
+                                    ? ph [j] & ~((uint64_t) 1 << 63)
+                                    : s_key_hash ((const uint8_t *) &pkey [j], 8));
+                if (!p)
+                    return -1;
+                s_src_t *s = &self->srcs [srcv [j]];
+                if (s->last_ds == pkey [j].ds) {
+                    s->hint_pp = S_DSP_PP (&pkey [j]);
+                    s->hint_slot = (uint32_t) (p - (s_day_src_pp_t *) self->dsp_tab.slots);
+                }
+            }
+            p->packets++;
+            self->ds [pkey [j].ds].packets++;
+            self->ds [pkey [j].ds].flags |= flagv [j];
+            if (off [j] != UINT32_MAX && s_bins_add (self, &self->bins [srcv [j]], minv [j], off [j]))
+                return -1;
             self->records++;
         }
     }
@@ -654,9 +897,14 @@ ds_store_sources (ds_store_t *self)
 size_t
 ds_store_memory (ds_store_t *self)
 {
-    return self->pp_tab.cap * self->pp_tab.esize + self->ds_tab.cap * self->ds_tab.esize
-         + self->dsp_tab.cap * self->dsp_tab.esize + self->bin_tab.cap * self->bin_tab.esize
-         + (size_t) self->srcs_cap * sizeof (s_src_t) + self->src_index_cap * sizeof (uint32_t)
+    size_t bins = 0;
+    for (uint32_t i = 0; i < self->n_srcs; i++)
+        bins += (size_t) self->bins [i].cap * sizeof (uint64_t);
+    return S_PP_SLOTS * sizeof (uint32_t) + self->dsp_tab.cap * self->dsp_tab.esize + bins
+         + (size_t) self->srcs_cap * (sizeof (s_src_t) + sizeof (s_bins_t))
+         + self->src_index_cap * sizeof (uint32_t)
+         + (size_t) self->ds_cap * sizeof (s_day_src_t)
+         + self->ds_index_cap * sizeof (uint32_t)
          + (size_t) self->pps_cap * sizeof (s_pp_t);
 }
 
@@ -824,6 +1072,7 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
     uint64_t *csend = calloc (self->n_names, sizeof *csend);
     uint64_t *cpk = calloc (self->n_names, sizeof *cpk);
     s_triple_t *cpp = NULL, *csv = NULL;
+    uint16_t *dsc = NULL;
     size_t ncpp = 0, ncsv = 0;
     int rv = -1;
     if (!pw || !pc || !fday || !mir || !rc || !daily || !hist || !wpk || !lpk
@@ -833,7 +1082,7 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
         fday [i] = INT32_MAX;
 
     uint64_t lsources = 0;
-    S_TAB_EACH (&self->ds_tab, s_day_src_t, d) {
+    for (const s_day_src_t *d = self->ds; d < self->ds + self->n_ds; d++) {
         if (d->day < first || d->day > last)
             continue;
         pw [d->src] += d->packets;
@@ -858,7 +1107,14 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
         if (pw [s] >= minp)
             daily [(size_t) (fday [s] - first) * 4 + 3]++;
     }
-    S_TAB_EACH (&self->ds_tab, s_day_src_t, d) {
+    //  dsc: per (day, src) id, the resolved class of its source if it is
+    //  of the last day and passes the filter, else S_NO_CLASS; the (day,
+    //  src, pp) scan reads these 2 bytes instead of the 16-byte entry.
+    dsc = malloc ((self->n_ds ? self->n_ds : 1) * sizeof *dsc);
+    if (!dsc)
+        goto done;
+    for (const s_day_src_t *d = self->ds; d < self->ds + self->n_ds; d++) {
+        dsc [d - self->ds] = S_NO_CLASS;
         if (d->day < first || d->day > last)
             continue;
         if (pw [d->src] >= minp)
@@ -866,6 +1122,7 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
         if (d->day == last && pc [d->src] >= minp) {
             csend [rc [d->src]]++;
             cpk [rc [d->src]] += d->packets;
+            dsc [d - self->ds] = rc [d->src];
         }
     }
     //  Per pp: packets (window and last day) and distinct sources of the
@@ -878,14 +1135,17 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
     if (!cpp || !csv)
         goto done;
     S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, p) {
-        if (p->day < first || p->day > last)
+        int32_t day = S_DSP_DAY (self, p);
+        if (day < first || day > last)
             continue;
-        wpk [p->pp] += p->packets;
-        if (p->day != last)
+        uint32_t pp = S_DSP_PP (p);
+        wpk [pp] += p->packets;
+        if (day != last)
             continue;
-        lpk [p->pp] += p->packets;
-        lsrc [p->pp]++;
-        if (pc [p->src] >= minp) {
+        lpk [pp] += p->packets;
+        lsrc [pp]++;
+        uint16_t cls = dsc [p->ds];
+        if (cls != S_NO_CLASS) {
             if (ncpp == cap) {
                 s_triple_t *a = realloc (cpp, 2 * cap * sizeof *a);
                 if (a)
@@ -897,8 +1157,8 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
                     goto done;
                 cap *= 2;
             }
-            cpp [ncpp++] = (s_triple_t) { rc [p->src], p->pp, p->packets };
-            csv [ncsv++] = (s_triple_t) { rc [p->src], self->pps [p->pp].service, p->packets };
+            cpp [ncpp++] = (s_triple_t) { cls, pp, p->packets };
+            csv [ncsv++] = (s_triple_t) { cls, self->pps [pp].service, p->packets };
         }
     }
     ncpp = s_triples_combine (cpp, ncpp);
@@ -996,7 +1256,7 @@ done:
         s_err (err, err_size, "%s", "out of memory");
     free (pw); free (pc); free (fday); free (mir); free (rc); free (daily); free (hist);
     free (wpk); free (lpk); free (lsrc); free (csend); free (cpk);
-    free (cpp); free (csv);
+    free (cpp); free (csv); free (dsc);
     return rv;
 }
 
@@ -1005,13 +1265,19 @@ typedef struct {
     int64_t bin;
 } s_point_t;
 
-static int
-s_cmp_point (const void *x, const void *y)
+//  Index of the first bin of b whose minute is >= minute.
+static uint32_t
+s_bins_lower (const s_bins_t *b, int64_t minute)
 {
-    const s_point_t *p = x, *q = y;
-    if (p->src != q->src)
-        return p->src < q->src ? -1 : 1;
-    return p->bin < q->bin ? -1 : p->bin > q->bin;
+    uint32_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (S_BIN_MINUTE (b->v [mid]) < minute)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 //  The pattern partial: {"s": [addr, first_ts, ...], "p": [bin, index, ...]}
@@ -1043,14 +1309,15 @@ s_part_pattern (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char 
     int64_t *firsts = malloc (n * sizeof *firsts);
     uint8_t *ok = malloc (n);
     uint32_t *index = malloc (n * sizeof *index);
-    s_point_t *points = malloc ((self->bin_tab.count ? self->bin_tab.count : 1) * sizeof *points);
+    uint32_t *from = malloc (n * sizeof *from);
+    s_point_t *points = NULL;
     int rv = -1;
-    if (!firsts || !ok || !index || !points)
+    if (!firsts || !ok || !index || !from || s_bins_normalize_all (self))
         goto done;
     //  Class filter: the source's class resolved over the window.
     if (q->class_name [0]) {
         memset (ok, 0, n);
-        S_TAB_EACH (&self->ds_tab, s_day_src_t, d)
+        for (const s_day_src_t *d = self->ds; d < self->ds + self->n_ds; d++)
             if (d->day >= first && d->day <= last && (d->flags & DS_FLAG_MIRAI))
                 ok [d->src] = 1;
         for (uint32_t s = 0; s < self->n_srcs; s++) {
@@ -1063,21 +1330,35 @@ s_part_pattern (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char 
         memset (ok, 1, n);
     for (size_t i = 0; i < n; i++)
         firsts [i] = INT64_MAX;
+    //  Each source's bins are sorted by minute: binary search for the
+    //  range's minutes [mlo, mhi) (lo and hi are multiples of a minute);
+    //  the points come out sorted by (source, bin).
+    int64_t mlo = lo / S_MINUTE_US, mhi = hi / S_MINUTE_US;
     size_t np = 0;
-    S_TAB_EACH (&self->bin_tab, s_bin_t, b) {
-        int64_t start = (int64_t) b->minute * S_MINUTE_US;
-        if (start < lo || start >= hi || !ok [b->src])
+    for (uint32_t s = 0; s < self->n_srcs; s++) {
+        if (!ok [s] || lo >= hi) {
+            from [s] = index [s] = 0;
             continue;
-        int64_t ts = start + (int64_t) b->first_us - 1;
-        if (ts < firsts [b->src])
-            firsts [b->src] = ts;
-        points [np++] = (s_point_t) { b->src, s_floor_div (start, bin_us) * bin_us };
+        }
+        from [s] = s_bins_lower (&self->bins [s], mlo);
+        index [s] = s_bins_lower (&self->bins [s], mhi);   //  end, for now
+        np += index [s] - from [s];
     }
-    qsort (points, np, sizeof *points, s_cmp_point);
+    points = malloc ((np ? np : 1) * sizeof *points);
+    if (!points)
+        goto done;
     size_t nu = 0;
-    for (size_t i = 0; i < np; i++)
-        if (nu == 0 || points [i].src != points [nu - 1].src || points [i].bin != points [nu - 1].bin)
-            points [nu++] = points [i];
+    for (uint32_t s = 0; s < self->n_srcs; s++) {
+        const uint64_t *v = self->bins [s].v;
+        for (uint32_t k = from [s]; k < index [s]; k++) {
+            int64_t start = (int64_t) S_BIN_MINUTE (v [k]) * S_MINUTE_US;
+            if (k == from [s])
+                firsts [s] = start + (int64_t) (v [k] & S_BIN_US_MASK);
+            int64_t bin = s_floor_div (start, bin_us) * bin_us;
+            if (nu == 0 || points [nu - 1].src != s || points [nu - 1].bin != bin)
+                points [nu++] = (s_point_t) { s, bin };
+        }
+    }
     uint32_t nsel = 0;
     for (uint32_t s = 0; s < self->n_srcs; s++)
         if (firsts [s] != INT64_MAX)
@@ -1101,7 +1382,7 @@ s_part_pattern (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char 
 done:
     if (rv)
         s_err (err, err_size, "%s", "out of memory");
-    free (firsts); free (ok); free (index); free (points);
+    free (firsts); free (ok); free (index); free (from); free (points);
     return rv;
 }
 
@@ -1151,35 +1432,46 @@ s_part_ppsrc (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *e
         return -1;
     }
     for (int k = 0; k < n; k++) {
-        ids [k] = S_EMPTY;
-        if (self->pp_tab.cap) {
-            s_pp_key_t key = { (uint32_t) (ports [k] + 1), protos [k], 0 };
-            size_t mask = self->pp_tab.cap - 1;
-            for (size_t i = s_key_hash ((const uint8_t *) &key, 8) & mask; ; i = (i + 1) & mask) {
-                const s_pp_key_t *e = (const s_pp_key_t *) (self->pp_tab.slots + i * sizeof *e);
-                if (e->port1 == S_EMPTY)
-                    break;
-                if (e->port1 == key.port1 && e->proto == key.proto) {
-                    ids [k] = e->id - 1;
-                    break;
-                }
-            }
-        }
+        uint32_t id1 = self->pp_direct [S_PP_SLOT (ports [k], protos [k])];
+        ids [k] = id1 ? id1 - 1 : S_EMPTY;
     }
-    if (n > 0)
+    //  First mark, per (day, src) id, which of the pps it sent in the
+    //  window (a byte per id, no read of the (day, src) entries), then map
+    //  the marked ids to their sources in one sequential pass.
+    uint8_t *mark = n > 0 ? calloc (self->n_ds ? self->n_ds : 1, 1) : NULL;
+    if (n > 0 && !mark) {
+        free (seen);
+        s_err (err, err_size, "%s", "out of memory");
+        return -1;
+    }
+    if (n > 0) {
         S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, p) {
-            if (p->day < first || p->day > last)
+            uint32_t pp = S_DSP_PP (p);
+            if (pp != ids [0] && (n < 2 || pp != ids [1]) && (n < 3 || pp != ids [2]))
                 continue;
+            int32_t day = S_DSP_DAY (self, p);
+            if (day < first || day > last)
+                continue;
+            for (int k = 0; k < n; k++)     //  a pp named twice counts twice
+                if (pp == ids [k])
+                    mark [p->ds] |= (uint8_t) (1u << k);
+        }
+        for (uint32_t i = 0; i < self->n_ds; i++) {
+            if (!mark [i])
+                continue;
+            uint32_t src = self->ds [i].src;
             for (int k = 0; k < n; k++)
-                if (p->pp == ids [k]) {
+                if (mark [i] & (1u << k)) {
                     uint64_t *bits = seen + (size_t) k * words;
-                    uint64_t bit = 1ULL << (p->src % 64);
-                    if (!(bits [p->src / 64] & bit)) {
-                        bits [p->src / 64] |= bit;
+                    uint64_t bit = 1ULL << (src % 64);
+                    if (!(bits [src / 64] & bit)) {
+                        bits [src / 64] |= bit;
                         counts [k]++;
                     }
                 }
         }
+    }
+    free (mark);
     free (seen);
     msgpack_pack_map (pk, 1);
     s_pack_str (pk, "s");
@@ -1272,13 +1564,14 @@ ds_store_pack_status (ds_store_t *self, msgpack_packer *pk, uint32_t sensors_exp
 //            body length, CRC32 of the body)
 //    body    names: u32 n, then n x (u16 len, bytes); u16 unknown, mirai id
 //            sources: u32 n, n x s_src_t;  pps: u32 n, n x s_pp_t
-//            4 tables (pp, day-src, day-src-pp, bin): u64 cap, u64 count,
-//            cap x entry (raw slots)
+//            (day, src): u32 n, n x s_day_src_t
+//            (day, src, pp) table: u64 cap, u64 count, cap x entry
+//            bins: per source, u32 n, n x u64
 //            streams: u32 n, n x s_stream_t
 //            u8 any, i32 min_day, i32 max_day, u64 records
 
 #define S_CKPT_MAGIC    "DSKCKPT"
-#define S_CKPT_VERSION  1
+#define S_CKPT_VERSION  2
 
 typedef struct {
     char magic [8];
@@ -1333,6 +1626,10 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
         s_err (err, err_size, "checkpoint path too long: %s", path);
         return -1;
     }
+    if (s_bins_normalize_all (self)) {
+        s_err (err, err_size, "cannot write checkpoint %s: out of memory", path);
+        return -1;
+    }
     FILE *file = fopen (tmp, "wb");
     if (!file) {
         snprintf (err, err_size, "cannot write checkpoint %s: %s", tmp, strerror (errno));
@@ -1360,10 +1657,13 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
     s_put (&io, self->srcs, (size_t) self->n_srcs * sizeof (s_src_t));
     s_put (&io, &self->n_pps, 4);
     s_put (&io, self->pps, (size_t) self->n_pps * sizeof (s_pp_t));
-    s_put_tab (&io, &self->pp_tab);
-    s_put_tab (&io, &self->ds_tab);
+    s_put (&io, &self->n_ds, 4);
+    s_put (&io, self->ds, (size_t) self->n_ds * sizeof (s_day_src_t));
     s_put_tab (&io, &self->dsp_tab);
-    s_put_tab (&io, &self->bin_tab);
+    for (uint32_t i = 0; i < self->n_srcs; i++) {
+        s_put (&io, &self->bins [i].n, 4);
+        s_put (&io, self->bins [i].v, (size_t) self->bins [i].n * sizeof (uint64_t));
+    }
     s_put (&io, &self->n_streams, 4);
     s_put (&io, self->streams, (size_t) self->n_streams * sizeof (s_stream_t));
     uint8_t any = self->any;
@@ -1546,12 +1846,18 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, siz
         goto malformed;
     self->srcs_cap = n_srcs ? n_srcs : 1;
     self->srcs = malloc ((size_t) self->srcs_cap * sizeof (s_src_t));
-    if (!self->srcs || !s_get (&io, self->srcs, (size_t) n_srcs * sizeof (s_src_t)))
+    self->bins = calloc (self->srcs_cap, sizeof (s_bins_t));
+    if (!self->srcs || !self->bins
+    ||  !s_get (&io, self->srcs, (size_t) n_srcs * sizeof (s_src_t)))
         goto malformed;
     self->n_srcs = n_srcs;
-    for (uint32_t i = 0; i < n_srcs; i++)
+    for (uint32_t i = 0; i < n_srcs; i++) {
         if (self->srcs [i].class_id >= n_names)
             goto malformed;
+        self->srcs [i].last_ds = S_EMPTY;
+        self->srcs [i].last_day = 0;
+        self->srcs [i].hint_pp = S_EMPTY;
+    }
     if (!s_get (&io, &n_pps, 4) || n_pps > io.len / sizeof (s_pp_t))
         goto malformed;
     self->pps_cap = n_pps ? n_pps : 1;
@@ -1559,24 +1865,57 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, siz
     if (!self->pps || !s_get (&io, self->pps, (size_t) n_pps * sizeof (s_pp_t)))
         goto malformed;
     self->n_pps = n_pps;
-    for (uint32_t i = 0; i < n_pps; i++)
-        if (self->pps [i].service >= n_names || self->pps [i].proto >= DS_PROTO_COUNT)
-            goto malformed;
-    if (!s_get_tab (&io, &self->pp_tab) || !s_get_tab (&io, &self->ds_tab)
-    ||  !s_get_tab (&io, &self->dsp_tab) || !s_get_tab (&io, &self->bin_tab))
+    for (uint32_t i = 0; i < n_pps; i++) {
+        const s_pp_t *pp = &self->pps [i];
+        if (pp->service >= n_names || pp->proto >= DS_PROTO_COUNT
+        ||  pp->port < DS_PORT_NONE || pp->port > 65535
+        ||  self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] != 0)
+            goto malformed;         //  also a (port, proto) listed twice
+        self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] = i + 1;
+    }
+    uint32_t n_ds;
+    if (!s_get (&io, &n_ds, 4) || n_ds > io.len / sizeof (s_day_src_t) || n_ds >= UINT32_MAX / 2)
         goto malformed;
-    S_TAB_EACH (&self->pp_tab, s_pp_key_t, e)
-        if (e->id == 0 || e->id > n_pps)
+    self->ds_cap = n_ds ? n_ds : 1;
+    self->ds = malloc ((size_t) self->ds_cap * sizeof (s_day_src_t));
+    if (!self->ds || !s_get (&io, self->ds, (size_t) n_ds * sizeof (s_day_src_t)))
+        goto malformed;
+    self->n_ds = n_ds;
+    for (uint32_t i = 0; i < n_ds; i++)
+        if (self->ds [i].src >= n_srcs)
             goto malformed;
-    S_TAB_EACH (&self->ds_tab, s_day_src_t, e)
-        if (e->src >= n_srcs)
+    //  The index, refusing a (src, day) that appears twice.
+    if (s_ds_index_grow (self))
+        goto malformed;
+    for (uint32_t i = 0; i < n_ds; i++)
+        if (s_ds_id (self, self->ds [i].src, self->ds [i].day) != i)
             goto malformed;
+    if (!s_get_tab (&io, &self->dsp_tab))
+        goto malformed;
     S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, e)
-        if (e->src >= n_srcs || e->pp >= n_pps)
+        if (e->ds >= n_ds || S_DSP_PP (e) >= n_pps
+        ||  e->ppd != S_DSP_PPD (S_DSP_PP (e), self->ds [e->ds].day))
             goto malformed;
-    S_TAB_EACH (&self->bin_tab, s_bin_t, e)
-        if (e->src >= n_srcs || e->first_us == 0 || e->first_us > S_MINUTE_US)
+    for (uint32_t i = 0; i < n_srcs; i++) {
+        s_bins_t *b = &self->bins [i];
+        uint32_t nb;
+        if (!s_get (&io, &nb, 4) || nb > io.len / sizeof (uint64_t))
             goto malformed;
+        if (nb == 0)
+            continue;
+        b->v = malloc ((size_t) nb * sizeof (uint64_t));
+        if (!b->v)
+            goto malformed;
+        b->cap = nb;
+        if (!s_get (&io, b->v, (size_t) nb * sizeof (uint64_t)))
+            goto malformed;
+        b->n = b->sorted = nb;
+        for (uint32_t k = 0; k < nb; k++)
+            if ((b->v [k] & S_BIN_US_MASK) >= (uint64_t) S_MINUTE_US
+            ||  (b->v [k] >> S_BIN_US_BITS) > UINT32_MAX
+            ||  (k > 0 && (b->v [k] >> S_BIN_US_BITS) <= (b->v [k - 1] >> S_BIN_US_BITS)))
+                goto malformed;
+    }
     uint32_t n_streams;
     if (!s_get (&io, &n_streams, 4) || n_streams > io.len / sizeof (s_stream_t))
         goto malformed;

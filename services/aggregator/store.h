@@ -8,10 +8,12 @@
       - (day, src) -> packets and the OR of record flags;
       - (day, src, pp) -> packets;
       - (src, minute) -> first microsecond seen in that 60 s bin (patterns;
-        so pattern bins and time ranges must be multiples of 60 s).
-    Every table is an open-addressing hash of small fixed-size entries grown
-    by doubling: memory grows with distinct keys, never with packets, and
-    adding a batch allocates nothing per record.
+        so pattern bins and time ranges must be multiples of 60 s), kept
+        per source as a sorted vector of 8-byte values.
+    Tables are dense arrays with hash indexes, an open-addressing hash of
+    12-byte entries and per-source vectors, all grown geometrically (see
+    store.c): memory grows with distinct keys, never with packets, and
+    adding a batch allocates nothing per record (only amortised growth).
 
     It also keeps, per sensor, the stream state (next expected seq, gaps,
     end-of-stream and the sensor's ingest counters), so one checkpoint file

@@ -1,0 +1,178 @@
+#  test_restart.sh - an aggregator killed mid-stream and restarted from its
+#  checkpoint loses nothing once the input is replayed (issue 5).
+#
+#  The services run as separate processes over tcp on 127.0.0.1, 2 shards,
+#  each aggregator checkpointing every second.  While the first ingest run
+#  is streaming, aggregator 0 is SIGKILLed as soon as its first checkpoint
+#  file exists; what it applied after that checkpoint and what its socket
+#  queues held is lost.  Restarted with the same flags, it restores the
+#  checkpoint and counts every batch it missed as a gap.  (The labeler is
+#  frozen with SIGSTOP from just before the kill until the restarted shard
+#  answers, so the rest of the stream reaches the restarted shard and the
+#  gaps show before the replay; a real labeler would just run on.)  After
+#  the first ingest run ends, a second one replays the same file with the
+#  same sensor id: its seqs repeat, so the aggregators apply exactly the
+#  missing batches and ignore the rest as replays.  Then
+#    - every gap is filled (gaps 0 on every shard), replays were ignored;
+#    - the overview is byte-identical to the uninterrupted `darkscope run` of
+#      the same file, GT and shard count -- "ingest" included: packets_read &
+#      co. come from the (identical) EOS of the replay, and gaps are back to
+#      0, so no field needs to be ignored;
+#    - stopped (SIGTERM writes a checkpoint) and restarted once more, the
+#      aggregator answers the same overview from its checkpoint alone;
+#    - a checkpoint with one flipped byte makes the aggregator refuse to
+#      start: exit status 1, an error naming the file.
+#  Right after the kill the labeler's XPUB (NODROP) may block on the dead
+#  subscriber until the kernel reports the closed connection: that is
+#  back-pressure, not a hang.  Ingest uses --batch 512 so that the queues
+#  between the services hold a small part of the stream.
+source "$(dirname "$0")/lib.sh"
+
+SHARDS=2
+"$DS_BIN/darkscope" gen --quiet --out "$WORK/month.pcap" --gt-out "$WORK/gt.csv" \
+    --seed 11 --packets 3000000 --days 10
+"$DS_BIN/darkscope" run --quiet --pcap "$WORK/month.pcap" --gt "$WORK/gt.csv" --shards $SHARDS \
+    --json "$WORK/embedded.json" || fail "darkscope run failed"
+
+P_IN=$(free_port); P_LAB=$(free_port); P_CTL=$(free_port); P_Q=$(free_port)
+P_AGG=("$(free_port)" "$(free_port)")
+QUERY="tcp://127.0.0.1:$P_Q"
+CK="$WORK/ck"; mkdir -p "$CK"
+AGG_PID=()
+
+#  start_agg K [CHECKPOINT]: aggregator K in the background, log in $WORK/agg-K.log.
+start_agg () {
+    local k=$1 ckpt=${2:-$CK/shard-$1.ckpt}
+    "$DS_BIN/darkscope-aggregator" --shard "$k" --shards $SHARDS --input "tcp://127.0.0.1:$P_LAB" \
+        --endpoint "tcp://127.0.0.1:${P_AGG[$k]}" --checkpoint "$ckpt" --checkpoint-interval 1 \
+        2>>"$WORK/agg-$k.log" & PIDS+=($!)
+    AGG_PID[$k]=$!
+}
+
+#  status_check EXPR: evaluates the Python expression EXPR over `s` (the
+#  query service's status) and the per-shard lists (summed over sensors)
+#  `gaps`, `replays` and `seqs` (next expected seq); true if it holds.  The
+#  status goes to $WORK/status.json.  status_value EXPR prints EXPR instead.
+status_check () {
+    "$DS_BIN/darkscope" query --endpoint "$QUERY" status --json --timeout-ms 2000 \
+        >"$WORK/status.json" 2>/dev/null || return 1
+    $PY - "$WORK/status.json" "$1" "${2:-check}" <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+def per_shard(key):
+    return [sum(x[key] for x in sh["status"]["store"]["sensors"]) if sh.get("ok") else None
+            for sh in s["shards"]]
+gaps, replays, seqs = per_shard("gaps"), per_shard("replays"), per_shard("next_seq")
+value = eval(sys.argv[2])
+if sys.argv[3] == "print":
+    print(value)
+sys.exit(0 if value else 1)
+PYEOF
+}
+status_value () { status_check "$1" print || true; }
+
+#  wait_for WHAT EXPR [SECONDS]: polls status_check EXPR (every 0.1 s; there
+#  is no event a shell can wait on) until it holds, else fails naming WHAT.
+wait_for () {
+    local deadline=$((SECONDS + ${3:-40}))
+    while [ $SECONDS -lt $deadline ]; do
+        status_check "$2" && return 0
+        sleep 0.1
+    done
+    cat "$WORK/status.json" >&2 || true
+    fail "timed out waiting for: $1"
+}
+
+#  labeler KEY: a counter of the labeler's status (batches, eos, ...).
+labeler () {
+    "$DS_BIN/darkscope" query --endpoint "tcp://127.0.0.1:$P_CTL" status --json --timeout-ms 2000 \
+        | $PY -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+start_agg 0
+start_agg 1
+"$DS_BIN/darkscope-query" --quiet --endpoint "$QUERY" --labeler "tcp://127.0.0.1:$P_CTL" \
+    --shard-endpoint "tcp://127.0.0.1:${P_AGG[0]}" --shard-endpoint "tcp://127.0.0.1:${P_AGG[1]}" \
+    & PIDS+=($!)
+"$DS_BIN/darkscope-labeler" --quiet --gt "$WORK/gt.csv" --input "tcp://127.0.0.1:$P_IN" \
+    --endpoint "tcp://127.0.0.1:$P_LAB" --control "tcp://127.0.0.1:$P_CTL" --shards $SHARDS \
+    & PIDS+=($!)
+LABELER_PID=$!
+INGEST=("$DS_BIN/darkscope-ingest" --quiet --pcap "$WORK/month.pcap" --shards $SHARDS --sensor 3 --batch 512
+        --endpoint "tcp://127.0.0.1:$P_IN")
+"${INGEST[@]}" & ING=$!; PIDS+=($ING)
+
+#  1. The first checkpoint of shard 0 appears while the stream flows (the
+#  ingest may be done already -- the labeler and the sockets' queues hold
+#  the rest -- but the labeler has not forwarded the end of stream yet).
+for _ in $(seq 1 1200); do
+    [ -e "$CK/shard-0.ckpt" ] && break
+    sleep 0.05
+done
+[ -e "$CK/shard-0.ckpt" ] || fail "no checkpoint of shard 0 was written while the stream flowed"
+[ "$(labeler eos)" -eq 0 ] || fail "the stream ended before the first checkpoint: input too small for this test"
+
+#  2. SIGKILL aggregator 0: what it applied after the checkpoint and what
+#  its socket queues held is lost.  The labeler is frozen (SIGSTOP) around
+#  the kill and the restart, so that the restarted aggregator is connected
+#  before the rest of the stream is published: without this the labeler
+#  (no longer paced by shard 0) could publish everything while shard 0 is
+#  down, and the restarted shard would see no batch to count a gap from.
+kill -STOP "$LABELER_PID"
+kill -KILL "${AGG_PID[0]}"
+wait "${AGG_PID[0]}" 2>/dev/null || true
+
+#  3. Restart with the same flags: it restores the checkpoint; once it
+#  answers, the labeler goes on and the restarted shard counts the gaps.
+start_agg 0
+wait_for "restarted shard 0 to answer" 's["shards"][0]["ok"]'
+kill -CONT "$LABELER_PID"
+wait_for "restarted shard 0 to count the batches it missed as gaps" 'gaps[0] and gaps[0] > 0'
+grep -q "restored $CK/shard-0.ckpt" "$WORK/agg-0.log" \
+    || { cat "$WORK/agg-0.log" >&2; fail "the restarted aggregator did not restore its checkpoint"; }
+wait $ING || fail "first ingest run failed"
+wait_for "the end of the first run on every shard" 's["complete"]'
+G0=$(status_value gaps); R0=$(status_value replays)
+echo "ok: shard 0 killed mid-stream, restarted from $(basename "$CK")/shard-0.ckpt, gaps $G0"
+
+#  4. Replay the input (same sensor id).  Done when every shard has seen
+#  every seq again: as a replay (ignored) or as a gap it filled.
+"${INGEST[@]}" || fail "replay ingest run failed"
+wait_for "every shard to see the whole replay" \
+    "all(r - r0 + g0 - g == n for r, r0, g0, g, n in zip(replays, $R0, $G0, gaps, seqs))"
+status_check 'gaps == [0] * len(gaps)' \
+    || { cat "$WORK/status.json" >&2; fail "the replay did not fill the gaps: $(status_value gaps)"; }
+status_check 'min(replays) > 0' || fail "no replayed batch was ignored"
+"$DS_BIN/darkscope" query --endpoint "$QUERY" overview --json > "$WORK/restarted.json" \
+    || fail "overview query failed"
+cmp "$WORK/embedded.json" "$WORK/restarted.json" \
+    || { $PY "$REF/compare.py" "$WORK/embedded.json" "$WORK/restarted.json"; \
+         fail "killed + restarted + replayed differs from the uninterrupted run"; }
+echo "ok: killed, restarted and replayed == uninterrupted run (byte-identical)"
+
+#  5. SIGTERM writes a final checkpoint; restarted from it alone, same answer.
+kill -TERM "${AGG_PID[0]}"
+wait "${AGG_PID[0]}" || fail "aggregator 0 did not exit 0 on SIGTERM"
+start_agg 0
+wait_for "shard 0 restored from its final checkpoint" 's["complete"]'
+"$DS_BIN/darkscope" query --endpoint "$QUERY" overview --json > "$WORK/restored.json" \
+    || fail "overview query failed"
+cmp "$WORK/embedded.json" "$WORK/restored.json" || fail "overview from the final checkpoint differs"
+echo "ok: restored from the final checkpoint == uninterrupted run"
+
+#  6. One flipped byte: refused, exit 1, the error names the file.
+kill -TERM "${AGG_PID[0]}"
+wait "${AGG_PID[0]}" || fail "aggregator 0 did not exit 0 on SIGTERM"
+cp "$CK/shard-0.ckpt" "$CK/flipped.ckpt"
+$PY -c 'import os,sys
+p = sys.argv[1]; off = os.path.getsize(p) // 2
+with open(p, "r+b") as f:
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0x40]))' "$CK/flipped.ckpt"
+rc=0
+timeout 60 "$DS_BIN/darkscope-aggregator" --shard 0 --shards $SHARDS --input "tcp://127.0.0.1:$P_LAB" \
+    --endpoint "tcp://127.0.0.1:$(free_port)" --checkpoint "$CK/flipped.ckpt" 2>"$WORK/refused.log" || rc=$?
+[ $rc -eq 1 ] || { cat "$WORK/refused.log" >&2; fail "corrupt checkpoint: exit status $rc, want 1"; }
+grep -q "$CK/flipped.ckpt" "$WORK/refused.log" \
+    || { cat "$WORK/refused.log" >&2; fail "the error does not name the corrupt checkpoint"; }
+echo "ok: corrupt checkpoint refused: $(grep -m1 "flipped.ckpt" "$WORK/refused.log")"
+echo "4 passed, 0 failed"

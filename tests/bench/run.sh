@@ -74,6 +74,23 @@ distributed () {
     echo "darkscope $(git rev-parse --short HEAD 2>/dev/null || echo '?'), build $BUILD. Packets/s are millions."
 } > "$OUT.tmp"
 
+#  The correctness table: the differential test (darkscope vs the pandas
+#  reference) on generated months and on every real file in shared/data.
+echo "== correctness (tests/test_differential.sh)" >&2
+{
+    echo
+    echo "## Correctness: darkscope run vs the pandas reference"
+    echo
+    echo "| case | every §5 field equal |"
+    echo "|---|---|"
+    if DS_BIN="$BUILD/bin" DS_SOURCE="$ROOT" DS_SHARED_DATA="${DS_SHARED_DATA:-$ROOT/../shared/data}" \
+         bash tests/test_differential.sh > "$WORK/diff.log" 2>&1; then verdict=yes; else verdict=NO; fi
+    sed -n 's/^ok: \(.*\)/| \1 | yes |/p' "$WORK/diff.log"
+    grep -q '^FAIL' "$WORK/diff.log" && echo "| $(grep -m1 '^FAIL' "$WORK/diff.log" | sed 's/|/\\|/g') | NO |"
+    echo
+    echo "Differential test overall: $verdict."
+} >> "$OUT.tmp"
+
 for n in "${SIZES[@]}"; do
     echo "== $n packets" >&2
     pcap="$WORK/month-$n.pcap"; gt="$WORK/gt-$n.csv"

@@ -15,8 +15,9 @@ for _ in $(seq 1 300); do [ -s "$WORK/run.json" ] && break; sleep 0.1; done
 $PY "$DS_SOURCE/proto/examples/overview_client.py" "tcp://127.0.0.1:$port" --json > "$WORK/py.json" \
     || fail "python client failed"
 $PY "$REF/compare.py" "$WORK/run.json" "$WORK/py.json" || fail "python client saw a different overview"
-$PY "$DS_SOURCE/proto/examples/overview_client.py" "tcp://127.0.0.1:$port" | grep -q "sources" \
+$PY "$DS_SOURCE/proto/examples/overview_client.py" "tcp://127.0.0.1:$port" > "$WORK/py.txt" \
     || fail "python client table output"
+grep -q "sources" "$WORK/py.txt" || fail "python client table output has no sources line"
 
 #  Hostile and wrong requests: error replies, and the service keeps answering.
 $PY - "tcp://127.0.0.1:$port" <<'PYEOF' || fail "error replies"

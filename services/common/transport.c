@@ -13,9 +13,11 @@
 #include "transport.h"
 #include "log.h"
 #include <errno.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define S_SLICE_MS 100
 
@@ -25,6 +27,22 @@ uint64_t
 ds_transport_waits (void)
 {
     return atomic_load (&s_waits);
+}
+
+void
+ds_malloc_tune (void)
+{
+    mallopt (M_MMAP_THRESHOLD, 4 << 20);
+    mallopt (M_TRIM_THRESHOLD, 256 << 20);
+}
+
+double
+ds_thread_cpu_seconds (void)
+{
+    struct timespec ts;
+    if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts))
+        return 0;
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 void
@@ -96,58 +114,122 @@ s_stopped (volatile int *stop)
     return (stop && *stop) || zsys_interrupted;
 }
 
-//  Sends one frame, waiting for room as long as it takes.
+//  Sends one frame, waiting for room as long as on_wait lets it.
 static int
-s_send_frame (void *handle, const void *buf, size_t len, int more, volatile int *stop)
+s_send_part (void *handle, zmq_msg_t *msg, int more, zsock_t **watch,
+             ds_wait_fn *on_wait, void *arg)
 {
     int flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0);
     bool counted = false;
     while (true) {
-        if (zmq_send (handle, buf, len, flags) >= 0)
+        if (zmq_msg_send (msg, handle, flags) >= 0)
             return 0;
         if (errno != EAGAIN && errno != EINTR) {
             ds_log_error ("send failed: %s", zmq_strerror (errno));
             return -1;
         }
-        if (s_stopped (stop))
+        if (errno == EAGAIN) {
+            if (!counted) {
+                atomic_fetch_add (&s_waits, 1);
+                counted = true;
+            }
+            //  Process the commands that arrived since (a reader's
+            //  "activate_write" is what makes room), then try once more:
+            //  every drain of the mailbox is followed by a send attempt,
+            //  so no wake-up is lost.
+            int events;
+            size_t size = sizeof events;
+            zmq_getsockopt (handle, ZMQ_EVENTS, &events, &size);
+            if (zmq_msg_send (msg, handle, flags) >= 0)
+                return 0;
+            if (errno != EAGAIN && errno != EINTR) {
+                ds_log_error ("send failed: %s", zmq_strerror (errno));
+                return -1;
+            }
+            //  Sleep until the next command, input on watch, or a slice.
+            //  The socket itself is polled through its raw ZMQ_FD only: a
+            //  socket item would make zmq_poll drain the mailbox itself,
+            //  and a command drained there would not wake this poll.
+            int fd;
+            size = sizeof fd;
+            if (zmq_getsockopt (handle, ZMQ_FD, &fd, &size) == 0) {
+                zmq_pollitem_t items [1 + DS_WATCH_MAX] = { { NULL, fd, ZMQ_POLLIN, 0 } };
+                int n = 1;
+                for (size_t i = 0; watch && i < DS_WATCH_MAX && watch [i]; i++)
+                    items [n++] = (zmq_pollitem_t) { zsock_resolve (watch [i]), 0, ZMQ_POLLIN, 0 };
+                zmq_poll (items, n, S_SLICE_MS);
+            }
+        }
+        if (on_wait && on_wait (arg))
             return -1;
-        if (errno == EINTR)
-            continue;
-        if (!counted) {
-            atomic_fetch_add (&s_waits, 1);
-            counted = true;
-        }
-        //  process commands that arrived since, then try once more
-        int events;
-        size_t size = sizeof events;
-        zmq_getsockopt (handle, ZMQ_EVENTS, &events, &size);
-        if (zmq_send (handle, buf, len, flags) >= 0)
-            return 0;
-        if (errno != EAGAIN && errno != EINTR) {
-            ds_log_error ("send failed: %s", zmq_strerror (errno));
-            return -1;
-        }
-        //  sleep until the next command (or a slice) and go round again
-        int fd;
-        size = sizeof fd;
-        if (zmq_getsockopt (handle, ZMQ_FD, &fd, &size) == 0) {
-            zmq_pollitem_t item = { NULL, fd, ZMQ_POLLIN, 0 };
-            zmq_poll (&item, 1, S_SLICE_MS);
-        }
     }
+}
+
+int
+ds_send_part (zsock_t *sock, zmq_msg_t *msg, bool more,
+              zsock_t **watch, ds_wait_fn *on_wait, void *arg)
+{
+    int rc = s_send_part (zsock_resolve (sock), msg, more, watch, on_wait, arg);
+    zmq_msg_close (msg);                        //  a no-op once sent
+    return rc;
+}
+
+int
+ds_send_msg2 (zsock_t *sock, zmq_msg_t *topic, zmq_msg_t *body,
+              zsock_t **watch, ds_wait_fn *on_wait, void *arg)
+{
+    void *handle = zsock_resolve (sock);
+    //  Once the first frame is queued the second one is part of the same
+    //  message: libzmq checks the high-water mark per message, but wait
+    //  for it like the first one rather than assume.
+    int rc = s_send_part (handle, topic, 1, watch, on_wait, arg);
+    if (rc == 0)
+        rc = s_send_part (handle, body, 0, watch, on_wait, arg);
+    zmq_msg_close (topic);                      //  no-ops once sent
+    zmq_msg_close (body);
+    return rc;
+}
+
+static void
+s_free (void *data, void *hint)
+{
+    (void) hint;
+    free (data);
+}
+
+int
+ds_msg_init_owned (zmq_msg_t *msg, void *data, size_t size)
+{
+    return zmq_msg_init_data (msg, data, size, s_free, NULL);
+}
+
+typedef struct {
+    volatile int *stop;
+} s_stop_t;
+
+static int
+s_check_stop (void *arg)
+{
+    return s_stopped (((s_stop_t *) arg)->stop) ? -1 : 0;
 }
 
 int
 ds_send2 (zsock_t *sock, const void *topic, size_t tlen,
           const void *data, size_t len, volatile int *stop)
 {
-    void *handle = zsock_resolve (sock);
-    //  Once the first frame is queued the second one is part of the same
-    //  message: libzmq checks the high-water mark per message, but wait
-    //  for it like the first one rather than assume.
-    if (s_send_frame (handle, topic, tlen, 1, stop))
+    zmq_msg_t parts [2];
+    if (zmq_msg_init_size (&parts [0], tlen))
         return -1;
-    return s_send_frame (handle, data, len, 0, stop);
+    if (zmq_msg_init_size (&parts [1], len)) {
+        zmq_msg_close (&parts [0]);
+        return -1;
+    }
+    if (tlen)
+        memcpy (zmq_msg_data (&parts [0]), topic, tlen);
+    if (len)
+        memcpy (zmq_msg_data (&parts [1]), data, len);
+    s_stop_t check = { stop };
+    return ds_send_msg2 (sock, &parts [0], &parts [1], NULL, s_check_stop, &check);
 }
 
 //  ---------------------------------------------------------------------

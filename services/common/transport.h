@@ -38,6 +38,34 @@ zsock_t *ds_sub_new (const char *endpoints, const char *subscribe);
 int ds_send2 (zsock_t *sock, const void *topic, size_t tlen,
               const void *data, size_t len, volatile int *stop);
 
+//  Called by ds_send_msg2 after each wait for room: 0 keeps waiting, -1
+//  gives the send up.  It may serve the watched sockets (the wait ends
+//  early when one has input) but must not send on the socket that waits.
+typedef int (ds_wait_fn) (void *arg);
+
+#define DS_WATCH_MAX 4              //  sockets a waiting send can watch
+
+//  Sends one frame (more: another frame of the message follows) the way
+//  ds_send_msg2 does; msg is consumed either way.
+int ds_send_part (zsock_t *sock, zmq_msg_t *msg, bool more,
+                  zsock_t **watch, ds_wait_fn *on_wait, void *arg);
+
+//  Sends [topic][body] as one message, never dropping it: at the high-water
+//  mark it processes the socket's commands, retries, then sleeps on the
+//  socket's ZMQ_FD (a reader that made room wakes it at once) and on the
+//  sockets of `watch` (a NULL-terminated list of at most DS_WATCH_MAX, or
+//  NULL) for at most 100 ms, calls on_wait (arg) (NULL: none) and tries
+//  again.  The messages are consumed either way (sent, or closed on
+//  failure).  Returns 0, or -1 when on_wait gave up or on a real error
+//  (logged).
+int ds_send_msg2 (zsock_t *sock, zmq_msg_t *topic, zmq_msg_t *body,
+                  zsock_t **watch, ds_wait_fn *on_wait, void *arg);
+
+//  Initialises msg to carry `size` bytes of malloc'ed data without a copy;
+//  zmq frees them with free() once delivered.  Returns 0, or -1 (data is
+//  then still the caller's).
+int ds_msg_init_owned (zmq_msg_t *msg, void *data, size_t size);
+
 //  Reads subscriptions arriving on an XPUB until each topic
 //  "<prefix>.%04u" of shards 0..shards-1 is covered by an active
 //  subscription (a prefix of it: "pkt." or "" cover all).  Returns 0, or
@@ -45,6 +73,19 @@ int ds_send2 (zsock_t *sock, const void *topic, size_t tlen,
 //  timeout_ms < 0 waits without limit.
 int ds_xpub_wait_subscribers (zsock_t *xpub, const char *prefix, uint32_t shards,
                               int timeout_ms, volatile int *stop);
+
+//  Tunes glibc's allocator for the batch path; call once at process start,
+//  before threads.  A batch message (~140 KB) is allocated by one thread
+//  and freed by another (the next service, or zmq's I/O thread); with the
+//  default dynamic thresholds frees trim the arena and the next batches
+//  fault their pages back in (page faults are dear, in VMs most).  Fixed
+//  thresholds keep freed memory for reuse: mmap only above 4 MB, trim only
+//  above 256 MB of free top.
+void ds_malloc_tune (void);
+
+//  CPU seconds the calling thread has used (user + system), for the
+//  services' end-of-stream log lines and benchmarks.
+double ds_thread_cpu_seconds (void);
 
 //  Sends that had to wait for room at the high-water mark, process-wide
 //  (back-pressure events; for status reports and tests).

@@ -20,6 +20,7 @@
 #include "labeler.h"
 #include "aggregator.h"
 #include "query.h"
+#include "transport.h"
 #include <czmq.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -175,6 +176,7 @@ int
 ds_run (const ds_run_config_t *cfg)
 {
     ds_log_set_quiet (cfg->quiet);
+    ds_malloc_tune ();
     if (ds_tz_set (cfg->tz) != 0) {
         fprintf (stderr, "darkscope run: unknown time zone '%s'\n", cfg->tz);
         return 2;

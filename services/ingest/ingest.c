@@ -5,13 +5,16 @@
     before anything is published), binds the output, then pulls records from
     one source at a time into one batch per shard (allocated once, reused).
     A batch is flushed when full, at the end of input, and for live capture
-    every 100 ms.  The send helpers are local (EAGAIN -> wait for POLLOUT ->
-    retry) so a file run never drops a batch.
+    every 100 ms; its encoded bytes go to zmq without a copy.  At the
+    high-water mark a send sleeps until the subscriber makes room
+    (ds_send_msg2, transport.h: woken by the reader, no polling interval)
+    while watching the actor pipe, so a file run never drops a batch.
 */
 #include "ingest.h"
 #include "batch.h"
 #include "log.h"
 #include "tzday.h"
+#include "transport.h"
 #include "ds_proto.h"
 #include <errno.h>
 #include <stdio.h>
@@ -120,44 +123,45 @@ s_give_up (s_ingest_t *self)
     return self->terminated || (s_stopping (self) && s_now_us () > self->stop_deadline);
 }
 
-//  Sends one frame; at the high-water mark waits for POLLOUT and retries,
-//  never drops.  Returns 0, or -1 if it had to give up.
 static int
-s_send_frame (s_ingest_t *self, const void *data, size_t size, int more)
+s_on_wait (void *arg)
 {
-    while (true) {
-        if (zmq_send (self->pub_raw, data, size, more | ZMQ_DONTWAIT) >= 0)
-            return 0;
-        if (errno != EAGAIN && errno != EINTR) {
-            ds_log_error ("publish on %s: %s", self->cfg.endpoint, zmq_strerror (errno));
-            return -1;
-        }
-        if (s_give_up (self))
-            return -1;
-        //  libzmq's XPUB reports POLLOUT even at the high-water mark, so
-        //  waiting for POLLOUT returns at once: back off 1 ms (watching the
-        //  actor pipe) before the retry instead of spinning.
-        zmq_pollitem_t items [] = { { self->pipe ? zsock_resolve (self->pipe) : NULL, 0,
-                                      ZMQ_POLLIN, 0 } };
-        zmq_poll (self->pipe ? items : NULL, self->pipe ? 1 : 0, 1);
-    }
+    return s_give_up ((s_ingest_t *) arg) ? -1 : 0;
 }
 
-//  Sends [topic][sbuf].  Live capture: a message that cannot be queued at
-//  once is dropped (returns 1, caller counts); files wait.
+//  Sends [topic][sbuf], the encoded bytes handed to zmq without a copy
+//  (sbuf starts a new buffer).  Files never drop: at the high-water mark
+//  ds_send_part sleeps until the subscriber makes room (watching the actor
+//  pipe for $TERM/STOP).  Live capture: a message that cannot be queued at
+//  once is dropped (returns 1, caller counts).
 static int
 s_send_message (s_ingest_t *self, uint32_t shard)
 {
-    if (self->live) {
-        if (zmq_send (self->pub_raw, self->topics [shard], DS_TOPIC_LEN,
-                      ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-            return errno == EAGAIN || errno == EINTR ? 1 : -1;
-    }
-    else
-    if (s_send_frame (self, self->topics [shard], DS_TOPIC_LEN, ZMQ_SNDMORE))
+    zmq_msg_t topic, body;
+    zsock_t *watch [] = { self->pipe, NULL };
+    size_t size = self->sbuf.size;
+    void *data = msgpack_sbuffer_release (&self->sbuf);
+    if (zmq_msg_init_size (&topic, DS_TOPIC_LEN)) {
+        free (data);
         return -1;
-    //  The first frame is queued: the message must be completed.
-    return s_send_frame (self, self->sbuf.data, self->sbuf.size, 0);
+    }
+    memcpy (zmq_msg_data (&topic), self->topics [shard], DS_TOPIC_LEN);
+    if (ds_msg_init_owned (&body, data, size)) {
+        free (data);
+        zmq_msg_close (&topic);
+        return -1;
+    }
+    if (self->live) {
+        if (zmq_msg_send (&topic, self->pub_raw, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            int busy = errno == EAGAIN || errno == EINTR;
+            zmq_msg_close (&topic);
+            zmq_msg_close (&body);
+            return busy ? 1 : -1;
+        }
+        //  The first frame is queued: the message must be completed.
+        return ds_send_part (self->pub, &body, false, watch, s_on_wait, self);
+    }
+    return ds_send_msg2 (self->pub, &topic, &body, watch, s_on_wait, self);
 }
 
 //  Publishes the batch of one shard if it holds records.
@@ -313,7 +317,7 @@ s_csv_write (s_ingest_t *self, const ds_record_t *rec)
 
 //  ds_addr_shard (record.c) for IPv4-mapped sources, with the FNV-1a state
 //  after the constant ::ffff: prefix computed once (v4_fnv): 4 steps
-//  instead of 16 on the per-packet path.  Same result, bit for bit
+//  instead of 16 on the per-packet path, and no division for 2^k shards.  Same result, bit for bit
 //  (test_ingest_pipeline checks every record against ds_addr_shard).
 static uint32_t
 s_shard (const s_ingest_t *self, const ds_addr_t *addr)
@@ -328,7 +332,12 @@ s_shard (const s_ingest_t *self, const ds_addr_t *addr)
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
-    return (uint32_t) (h % self->cfg.shards);
+    //  A 64-bit division costs more than the rest of the packet's path:
+    //  a power-of-two shard count (2, the default, 4, ...) is a mask.
+    uint32_t shards = self->cfg.shards;
+    if ((shards & (shards - 1)) == 0)
+        return (uint32_t) (h & (shards - 1));
+    return (uint32_t) (h % shards);
 }
 
 static int
@@ -566,7 +575,7 @@ s_new (const ds_ingest_config_t *cfg)
         goto fail;
     }
     self->pub_raw = zsock_resolve (self->pub);
-    zsock_set_linger (self->pub, 0);
+    ds_sock_defaults (self->pub);               //  linger 0, DS_SOCK_HWM
     zsock_set_xpub_nodrop (self->pub, 1);
     if (zsock_bind (self->pub, "%s", self->cfg.endpoint) < 0) {
         ds_log_error ("cannot bind %s: %s", self->cfg.endpoint, zmq_strerror (errno));
@@ -666,11 +675,12 @@ ds_ingest_stats_log (const ds_ingest_stats_t *stats, double seconds)
         if (stats->link [i])
             n += (size_t) snprintf (links + n, sizeof links - n, "%s%s %llu", n ? ", " : "",
                                     ds_link_name (i), (unsigned long long) stats->link [i]);
-    ds_log_info ("%llu packets read%s%s%s in %.2f s (%.0f/s): %llu records, %llu batches, "
-                 "non-IP %llu, malformed %llu (bad log lines %llu), dropped %llu (libpcap %llu)",
+    ds_log_info ("%llu packets read%s%s%s in %.2f s (%.0f/s, cpu %.2f s): %llu records, "
+                 "%llu batches, non-IP %llu, malformed %llu (bad log lines %llu), dropped %llu "
+                 "(libpcap %llu)",
                  (unsigned long long) stats->packets_read, n ? " (" : "", links, n ? ")" : "",
                  seconds, seconds > 0 ? (double) stats->packets_read / seconds : 0.0,
-                 (unsigned long long) stats->records, (unsigned long long) stats->batches,
+                 ds_thread_cpu_seconds (), (unsigned long long) stats->records, (unsigned long long) stats->batches,
                  (unsigned long long) stats->non_ip, (unsigned long long) stats->malformed,
                  (unsigned long long) stats->bad_lines, (unsigned long long) stats->dropped,
                  (unsigned long long) stats->pcap_dropped);

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "opts.h"
 #include "tzday.h"
+#include "transport.h"
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,6 +101,7 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     ds_log_init ("ingest");
+    ds_malloc_tune ();
     ds_log_set_quiet (quiet);
 
     ds_ingest_config_t cfg;

@@ -72,6 +72,13 @@ uint64_t ds_source_pcap_drops (ds_source_t *self);
 int ds_paths_expand (const char *const *patterns, size_t n, char ***paths,
                      size_t *count, char *err, size_t err_size);
 
+//  Turns the fast reader of classic pcap files on (the default) or off, for
+//  the files opened afterwards (tests compare it with libpcap's reader).
+void ds_source_set_fast_path (bool on);
+
+//  True while the fast reader (not libpcap) reads this source.
+bool ds_source_is_fast (ds_source_t *self);
+
 //  Frees what ds_paths_expand returned.
 void ds_paths_free (char ***paths, size_t count);
 

@@ -240,54 +240,52 @@ s_handle_subscription (s_labeler_t *self)
 
 static void s_handle_pipe (s_labeler_t *self);
 
-//  Sends [topic][data] on the XPUB.  Under ZMQ_XPUB_NODROP a send at the
-//  high-water mark fails with EAGAIN (even blocking).  ZMQ_POLLOUT is always
-//  set on an XPUB, so polling it would spin; instead (like transport.c) we
-//  drain the socket's command mailbox (ZMQ_EVENTS), retry, and sleep in
-//  poll on its ZMQ_FD, which signals when a reader makes room, while still
-//  serving the pipe and subscription changes.  Never a drop.  Returns 0,
-//  or -1 if told to terminate meanwhile (or on a real error, logged).
+static void s_handle_control (s_labeler_t *self);
+
+//  While a send waits for room: serve the actor pipe (a RELOAD there waits
+//  for the batch in flight; $TERM gives the send up), subscription changes
+//  and control requests, so a lookup, status or reload never waits behind
+//  a back-pressured stream.  (A reload here swaps the tables at once: the
+//  batch in flight was labelled and encoded already, so it still carries
+//  one table set.)
 static int
-s_send2 (s_labeler_t *self, const char *topic, const void *data, size_t size)
+s_on_wait (void *arg)
 {
-    void *handle = zsock_resolve (self->xpub);
-    const void *parts [2] = { topic, data };
-    size_t sizes [2] = { strlen (topic), size };
-    bool retried = false;
-    for (int part = 0; part < 2; ) {
-        int flags = ZMQ_DONTWAIT | (part == 0 ? ZMQ_SNDMORE : 0);
-        if (zmq_send (handle, parts [part], sizes [part], flags) >= 0) {
-            part++;
-            retried = false;
-            continue;
-        }
-        if (errno != EAGAIN && errno != EINTR) {
-            ds_log_error ("send on %s failed: %s", self->data_endpoint, zmq_strerror (errno));
-            return -1;
-        }
-        zsock_events (self->xpub);              //  process pending commands
-        if (!retried) {
-            retried = true;
-            continue;
-        }
-        retried = false;
-        zmq_pollitem_t items [] = {
-            { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-            { handle, 0, ZMQ_POLLIN, 0 },
-            { NULL, zsock_fd (self->xpub), ZMQ_POLLIN, 0 }
-        };
-        if (zmq_poll (items, 3, 100) > 0) {
-            self->sending = true;
-            if (items [0].revents & ZMQ_POLLIN)
-                s_handle_pipe (self);
-            self->sending = false;
-            if (items [1].revents & ZMQ_POLLIN)
-                s_handle_subscription (self);
-        }
-        if (self->terminated)
-            return -1;
+    s_labeler_t *self = arg;
+    self->sending = true;
+    while (!self->terminated && (zsock_events (self->pipe) & ZMQ_POLLIN))
+        s_handle_pipe (self);
+    self->sending = false;
+    while (!self->terminated && (zsock_events (self->xpub) & ZMQ_POLLIN))
+        s_handle_subscription (self);
+    while (!self->terminated && self->rep && (zsock_events (self->rep) & ZMQ_POLLIN))
+        s_handle_control (self);
+    return self->terminated ? -1 : 0;
+}
+
+//  Sends [topic][data] on the XPUB, never dropping it: under
+//  ZMQ_XPUB_NODROP a send at the high-water mark fails with EAGAIN, and
+//  ds_send_msg2 (transport.h) sleeps until an aggregator makes room,
+//  serving the pipe meanwhile.  data (malloc'ed) goes to zmq without a
+//  copy; it is freed either way.  Returns 0, or -1 if told to terminate
+//  meanwhile (or on a real error, logged).
+static int
+s_send2 (s_labeler_t *self, const char *topic, void *data, size_t size)
+{
+    zmq_msg_t parts [2];
+    size_t tlen = strlen (topic);
+    if (zmq_msg_init_size (&parts [0], tlen)) {
+        free (data);
+        return -1;
     }
-    return 0;
+    memcpy (zmq_msg_data (&parts [0]), topic, tlen);
+    if (ds_msg_init_owned (&parts [1], data, size)) {
+        free (data);
+        zmq_msg_close (&parts [0]);
+        return -1;
+    }
+    zsock_t *watch [] = { self->pipe, self->rep, NULL };
+    return ds_send_msg2 (self->xpub, &parts [0], &parts [1], watch, s_on_wait, self);
 }
 
 //  --------------------------------------------------------------------------
@@ -401,7 +399,9 @@ s_handle_data (s_labeler_t *self)
         }
         char out_topic [16];
         ds_topic_format (out_topic, "lab", batch->shard);
-        if (s_send2 (self, out_topic, self->out.data, self->out.size) == 0) {
+        size_t out_size = self->out.size;
+        void *out_data = msgpack_sbuffer_release (&self->out);
+        if (s_send2 (self, out_topic, out_data, out_size) == 0) {
             self->batches++;
             self->records += batch->count;
         }
@@ -426,12 +426,19 @@ s_handle_data (s_labeler_t *self)
             }
             stream->eos = true;
         }
-        ds_log_info ("EOS sensor %u shard %u after %" PRIu64 " batches", eos.sensor,
-                     eos.shard, eos.batches);
+        ds_log_info ("EOS sensor %u shard %u after %" PRIu64 " batches (labeler cpu %.2f s)",
+                     eos.sensor, eos.shard, eos.batches, ds_thread_cpu_seconds ());
         char out_topic [16];
         ds_topic_format (out_topic, "lab", eos.shard);
-        if (s_send2 (self, out_topic, data, size) == 0)
-            self->eos++;
+        void *copy = malloc (size ? size : 1);  //  forwarded unchanged, as a copy
+        if (!copy)
+            ds_log_error ("out of memory: EOS of sensor %u shard %u not forwarded",
+                          eos.sensor, eos.shard);
+        else {
+            memcpy (copy, data, size);
+            if (s_send2 (self, out_topic, copy, size) == 0)
+                self->eos++;
+        }
     }
     else
     if (type != DS_MSG_HELLO)

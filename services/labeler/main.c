@@ -2,6 +2,7 @@
 #include "labeler.h"
 #include "log.h"
 #include "opts.h"
+#include "transport.h"
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,6 +112,7 @@ main (int argc, char **argv)
     config.shards = (uint32_t) shards;
     config.wait_ms = wait_s < 0 ? -1 : wait_s * 1000;
     ds_log_init ("labeler");
+    ds_malloc_tune ();
     ds_log_set_quiet (quiet);
 
     zsys_handler_set (NULL);

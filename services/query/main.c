@@ -2,6 +2,7 @@
 #include "query.h"
 #include "log.h"
 #include "signals.h"
+#include "transport.h"
 #include "opts.h"
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +95,7 @@ main (int argc, char **argv)
     ds_log_set_quiet (quiet);
 
     ds_signals_install ();
+    ds_malloc_tune ();
 
     zactor_t *actor = zactor_new (ds_query_actor, &config);
     char endpoint [256];

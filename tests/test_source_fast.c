@@ -1,0 +1,371 @@
+/*  libs: ds_ingest ds_common */
+/*  test_source_fast.c - the fast reader of classic pcap files against
+    libpcap's own reader: every record, every counter, every result code
+    and the final offset must be the same, for the real captures of
+    shared/data/pcaps and for files built here to hit each irregular case
+    (nanosecond and out-of-range timestamps, a frame above the snapshot
+    length, a frame or header cut short, an insane captured length, files
+    larger than the read buffer, the other byte order, pcap 2.3). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <cmocka.h>
+#include "source.h"
+#include "log.h"
+#include "tzday.h"
+
+static char s_dir [256];
+
+static int
+setup (void **state)
+{
+    (void) state;
+    snprintf (s_dir, sizeof s_dir, "/tmp/ds_test_source_fast.XXXXXX");
+    assert_non_null (mkdtemp (s_dir));
+    ds_log_init ("test_source_fast");
+    ds_log_set_quiet (true);
+    ds_tz_set ("UTC");
+    return 0;
+}
+
+static int
+teardown (void **state)
+{
+    (void) state;
+    ds_source_set_fast_path (true);
+    char cmd [300];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
+    return system (cmd) == 0 ? 0 : -1;
+}
+
+typedef struct {
+    int rc;
+    ds_record_t rec;
+} s_step_t;
+
+typedef struct {
+    s_step_t *steps;
+    size_t n;
+    ds_ingest_stats_t stats;
+    uint64_t offset;
+    bool was_fast;                  //  the fast reader read the first record
+} s_trace_t;
+
+//  Reads path to its end with the fast path on or off.
+static void
+s_read (const char *path, bool fast, s_trace_t *trace)
+{
+    memset (trace, 0, sizeof *trace);
+    ds_source_set_fast_path (fast);
+    char err [512];
+    ds_source_t *source = ds_source_open_file (path, err, sizeof err);
+    assert_non_null (source);
+    trace->was_fast = ds_source_is_fast (source);
+    size_t cap = 0;
+    while (true) {
+        ds_record_t rec;
+        memset (&rec, 0, sizeof rec);
+        int rc = ds_source_next (source, &rec, &trace->stats);
+        if (trace->n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            trace->steps = realloc (trace->steps, cap * sizeof *trace->steps);
+            assert_non_null (trace->steps);
+        }
+        s_step_t *step = &trace->steps [trace->n++];
+        memset (step, 0, sizeof *step);
+        step->rc = rc;
+        if (rc == DS_SOURCE_RECORD)
+            step->rec = rec;
+        if (rc == DS_SOURCE_END || rc == DS_SOURCE_ERROR)
+            break;
+    }
+    trace->offset = ds_source_offset (source);
+    ds_source_destroy (&source);
+    ds_source_set_fast_path (true);
+}
+
+//  Both readers give the same trace; returns the number of steps.
+static size_t
+s_compare (const char *path, bool expect_fast)
+{
+    s_trace_t a, b;
+    s_read (path, true, &a);
+    s_read (path, false, &b);
+    assert_false (b.was_fast);
+    if (expect_fast)
+        assert_true (a.was_fast);
+    assert_int_equal (a.n, b.n);
+    for (size_t i = 0; i < a.n; i++) {
+        if (a.steps [i].rc != b.steps [i].rc)
+            fail_msg ("%s: step %zu: rc %d (fast) vs %d (libpcap)", path, i,
+                      a.steps [i].rc, b.steps [i].rc);
+        const ds_record_t *x = &a.steps [i].rec, *y = &b.steps [i].rec;
+        if (x->ts != y->ts || memcmp (&x->src, &y->src, sizeof x->src) != 0
+        ||  x->port != y->port || x->proto != y->proto || x->flags != y->flags)
+            fail_msg ("%s: step %zu: records differ (ts %lld vs %lld)", path, i,
+                      (long long) x->ts, (long long) y->ts);
+    }
+    assert_memory_equal (&a.stats, &b.stats, sizeof a.stats);
+    assert_int_equal (a.offset, b.offset);
+    free (a.steps);
+    free (b.steps);
+    return a.n;
+}
+
+//  --------------------------------------------------------------------------
+//  Building captures
+
+typedef struct {
+    FILE *f;
+    bool swap;
+} s_writer_t;
+
+static uint32_t
+s_sw (const s_writer_t *w, uint32_t v)
+{
+    return w->swap ? __builtin_bswap32 (v) : v;
+}
+
+static void
+s_put32 (s_writer_t *w, uint32_t v)
+{
+    v = s_sw (w, v);
+    assert_int_equal (fwrite (&v, 4, 1, w->f), 1);
+}
+
+static void
+s_begin (s_writer_t *w, const char *path, uint32_t magic, uint16_t major, uint16_t minor,
+         uint32_t snaplen, bool swap)
+{
+    w->f = fopen (path, "wb");
+    assert_non_null (w->f);
+    w->swap = swap;
+    s_put32 (w, magic);
+    uint16_t version [2] = { major, minor };
+    if (swap) {
+        version [0] = __builtin_bswap16 (version [0]);
+        version [1] = __builtin_bswap16 (version [1]);
+    }
+    assert_int_equal (fwrite (version, 2, 2, w->f), 2);
+    s_put32 (w, 0);
+    s_put32 (w, 0);
+    s_put32 (w, snaplen);
+    s_put32 (w, 1);                             //  LINKTYPE_ETHERNET
+}
+
+//  An Ethernet + IPv4 + TCP SYN frame of `size` bytes (>= 54) from src.
+static void
+s_frame (uint8_t *frame, size_t size, uint32_t src, uint16_t port)
+{
+    memset (frame, 0, size);
+    frame [12] = 0x08;                          //  IPv4
+    uint8_t *ip = frame + 14;
+    ip [0] = 0x45;
+    ip [2] = 0;
+    ip [3] = 40;
+    ip [8] = 64;
+    ip [9] = 6;
+    ip [12] = (uint8_t) (src >> 24);
+    ip [13] = (uint8_t) (src >> 16);
+    ip [14] = (uint8_t) (src >> 8);
+    ip [15] = (uint8_t) src;
+    ip [16] = 192;
+    ip [19] = 7;
+    uint8_t *tcp = ip + 20;
+    tcp [2] = (uint8_t) (port >> 8);
+    tcp [3] = (uint8_t) port;
+    tcp [12] = 0x50;
+    tcp [13] = 0x02;                            //  SYN
+}
+
+//  One record: header fields as given, then `stored` bytes of a frame.
+static void
+s_record (s_writer_t *w, uint32_t sec, uint32_t frac, uint32_t caplen, uint32_t stored,
+          uint32_t src)
+{
+    s_put32 (w, sec);
+    s_put32 (w, frac);
+    s_put32 (w, caplen);
+    s_put32 (w, caplen);
+    static uint8_t frame [300000];
+    s_frame (frame, stored > 54 ? stored : 54, src, (uint16_t) (src & 0xffff));
+    if (stored)
+        assert_int_equal (fwrite (frame, 1, stored, w->f), stored);
+}
+
+static const char *
+s_path (const char *name, char *buf, size_t size)
+{
+    snprintf (buf, size, "%s/%s", s_dir, name);
+    return buf;
+}
+
+//  --------------------------------------------------------------------------
+//  Tests
+
+static void
+test_real_captures (void **state)
+{
+    (void) state;
+    const char *data = getenv ("DS_SHARED_DATA");
+    if (!data || !*data) {
+        print_message ("DS_SHARED_DATA not set: real captures skipped\n");
+        skip ();
+    }
+    char dir [512];
+    snprintf (dir, sizeof dir, "%s/pcaps", data);
+    DIR *d = opendir (dir);
+    if (!d) {
+        print_message ("%s absent: real captures skipped\n", dir);
+        skip ();
+    }
+    struct dirent *e;
+    int compared = 0;
+    while ((e = readdir (d))) {
+        if (e->d_name [0] == '.')
+            continue;
+        char path [1024];
+        snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
+        s_compare (path, false);
+        compared++;
+    }
+    closedir (d);
+    assert_true (compared > 0);
+}
+
+static void
+test_timestamps (void **state)
+{
+    (void) state;
+    static const uint32_t ts [][2] = {
+        { 1614556800, 123456 }, { 0xF0000000u, 5 }, { 5, 0xFFFFFFFBu }, { 5, 0xFFFFEC78u },
+        { 7, 1999999999u }, { 0x7fffffff, 999999 }, { 0, 0 }, { 0xffffffffu, 0xffffffffu }
+    };
+    static const uint32_t magics [2] = { 0xa1b2c3d4u, 0xa1b23c4du };
+    for (int m = 0; m < 2; m++) {
+        char path [300];
+        s_path (m ? "nsec.pcap" : "usec.pcap", path, sizeof path);
+        s_writer_t w;
+        s_begin (&w, path, magics [m], 2, 4, 65535, false);
+        for (size_t i = 0; i < sizeof ts / sizeof ts [0]; i++)
+            s_record (&w, ts [i][0], ts [i][1], 60, 60, 0xc6336401u + (uint32_t) i);
+        fclose (w.f);
+        assert_int_equal (s_compare (path, true), 9);
+    }
+}
+
+//  A frame above the snapshot length hands over to libpcap mid-file.
+static void
+test_above_snapshot (void **state)
+{
+    (void) state;
+    char path [300];
+    s_path ("snap.pcap", path, sizeof path);
+    s_writer_t w;
+    s_begin (&w, path, 0xa1b2c3d4u, 2, 4, 64, false);
+    for (uint32_t i = 0; i < 5; i++)
+        s_record (&w, 1614556800 + i, i, 60, 60, 0x0a000001u + i);
+    s_record (&w, 1614556900, 0, 100, 100, 0x0a0000ffu);
+    for (uint32_t i = 0; i < 5; i++)
+        s_record (&w, 1614557000 + i, i, 60, 60, 0x0a000101u + i);
+    fclose (w.f);
+    assert_int_equal (s_compare (path, true), 12);
+}
+
+//  Cut short: the last frame, then the last header; and an insane length.
+static void
+test_truncated_and_insane (void **state)
+{
+    (void) state;
+    static const struct { const char *name; uint32_t caplen, stored; bool header_only; } cases [] = {
+        { "cut-frame.pcap", 60, 30, false },
+        { "cut-header.pcap", 0, 0, true },
+        { "insane.pcap", 300000, 0, false },
+        { "empty-frame.pcap", 0, 0, false },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases [0]; c++) {
+        char path [300];
+        s_path (cases [c].name, path, sizeof path);
+        s_writer_t w;
+        s_begin (&w, path, 0xa1b2c3d4u, 2, 4, 65535, false);
+        for (uint32_t i = 0; i < 3; i++)
+            s_record (&w, 1614556800 + i, i, 60, 60, 0x0a000001u + i);
+        if (cases [c].header_only) {
+            uint8_t partial [10] = { 1, 2, 3 };
+            assert_int_equal (fwrite (partial, 1, sizeof partial, w.f), sizeof partial);
+        }
+        else
+            s_record (&w, 1614556900, 0, cases [c].caplen, cases [c].stored, 0x0a0000ffu);
+        fclose (w.f);
+        s_compare (path, true);
+    }
+}
+
+//  Several buffer refills, records straddling every refill.
+static void
+test_large_file (void **state)
+{
+    (void) state;
+    char path [300];
+    s_path ("large.pcap", path, sizeof path);
+    s_writer_t w;
+    s_begin (&w, path, 0xa1b2c3d4u, 2, 4, 262144, false);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < 40000; i++, n++)
+        s_record (&w, 1614556800 + i / 100, i, 54 + (i * 7919) % 200, 54 + (i * 7919) % 200,
+                  0x0a000000u + (i % 5000));
+    s_record (&w, 1614600000, 0, 262144, 262144, 0x0b000001u);      //  the largest frame
+    n++;
+    for (uint32_t i = 0; i < 1000; i++, n++)
+        s_record (&w, 1614600001, i, 60, 60, 0x0c000000u + i);
+    fclose (w.f);
+    assert_int_equal (s_compare (path, true), n + 1);
+}
+
+//  Files the fast reader leaves to libpcap still read the same.
+static void
+test_not_fast (void **state)
+{
+    (void) state;
+    char path [300];
+    s_path ("swapped.pcap", path, sizeof path);
+    s_writer_t w;
+    s_begin (&w, path, 0xa1b2c3d4u, 2, 4, 65535, true);
+    for (uint32_t i = 0; i < 5; i++)
+        s_record (&w, 1614556800 + i, i, 60, 60, 0x0a000001u + i);
+    fclose (w.f);
+    s_trace_t t;
+    s_read (path, true, &t);
+    assert_false (t.was_fast);
+    free (t.steps);
+    assert_int_equal (s_compare (path, false), 6);
+
+    s_path ("v23.pcap", path, sizeof path);
+    s_begin (&w, path, 0xa1b2c3d4u, 2, 3, 65535, false);
+    for (uint32_t i = 0; i < 5; i++)
+        s_record (&w, 1614556800 + i, i, 60, 60, 0x0a000001u + i);
+    fclose (w.f);
+    s_read (path, true, &t);
+    assert_false (t.was_fast);
+    free (t.steps);
+    assert_int_equal (s_compare (path, false), 6);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_real_captures),
+        cmocka_unit_test (test_timestamps),
+        cmocka_unit_test (test_above_snapshot),
+        cmocka_unit_test (test_truncated_and_insane),
+        cmocka_unit_test (test_large_file),
+        cmocka_unit_test (test_not_fast),
+    };
+    return cmocka_run_group_tests (tests, setup, teardown);
+}

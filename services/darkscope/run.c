@@ -135,17 +135,6 @@ s_write_json (const char *path, const msgpack_object *overview)
     return rc;
 }
 
-typedef struct {
-    ds_client_t *client;
-} s_fetch_ctx_t;
-
-static int
-s_fetch (void *ctx, const ds_query_t *query, msgpack_zone *zone, msgpack_object *result,
-         char *err, size_t err_size)
-{
-    return ds_client_request (((s_fetch_ctx_t *) ctx)->client, query, zone, result, err, err_size);
-}
-
 static void
 s_summary (const msgpack_object *overview, double seconds)
 {
@@ -340,8 +329,8 @@ ds_run (const ds_run_config_t *cfg)
 
     //  Results, fetched through the query service like any client.
     {
-        s_fetch_ctx_t ctx = { ds_client_new (query_cfg.endpoint, 60000) };
-        if (!ctx.client) {
+        ds_client_t *client = ds_client_new (query_cfg.endpoint, 60000);
+        if (!client) {
             ds_log_error ("cannot connect to the query service at %s", query_cfg.endpoint);
             goto stop;
         }
@@ -358,7 +347,7 @@ ds_run (const ds_run_config_t *cfg)
         msgpack_object overview;
         char err [512];
         rc = 0;
-        if (ds_client_request (ctx.client, &q, &zone, &overview, err, sizeof err) != 0) {
+        if (ds_client_request (client, &q, &zone, &overview, err, sizeof err) != 0) {
             ds_log_error ("overview query failed: %s", err);
             rc = 1;
         }
@@ -370,14 +359,14 @@ ds_run (const ds_run_config_t *cfg)
         }
         msgpack_zone_destroy (&zone);
         if (rc == 0 && cfg->report) {
-            if (ds_report_write (cfg->report, s_fetch, &ctx, err, sizeof err) != 0) {
+            if (ds_report_write (cfg->report, ds_client_fetch, client, err, sizeof err) != 0) {
                 ds_log_error ("report: %s", err);
                 rc = 1;
             }
             else
                 ds_log_info ("report written to %s/index.html", cfg->report);
         }
-        ds_client_destroy (&ctx.client);
+        ds_client_destroy (&client);
     }
     if (rc == 0 && cfg->serve) {
         ds_log_info ("serving queries on %s until Ctrl-C", query_cfg.endpoint);

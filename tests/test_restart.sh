@@ -30,7 +30,7 @@ source "$(dirname "$0")/lib.sh"
 
 SHARDS=2
 "$DS_BIN/darkscope" gen --quiet --out "$WORK/month.pcap" --gt-out "$WORK/gt.csv" \
-    --seed 11 --packets 3000000 --days 10
+    --seed 11 --packets 12000000 --days 10   # streams for > 1 s even when the pipeline is fast
 "$DS_BIN/darkscope" run --quiet --pcap "$WORK/month.pcap" --gt "$WORK/gt.csv" --shards $SHARDS \
     --json "$WORK/embedded.json" || fail "darkscope run failed"
 

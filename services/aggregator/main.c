@@ -3,6 +3,7 @@
 #include "aggregator.h"
 #include "log.h"
 #include "signals.h"
+#include "transport.h"
 #include "opts.h"
 #include "tzday.h"
 #include <signal.h>
@@ -31,12 +32,15 @@ static const char *s_usage =
 "    Activity patterns are kept at 60-second resolution: a pattern query's bin_s and its\n"
 "    from_us/to_us must be multiples of 60 s (other values are refused with an error).\n"
 "\n"
-"    Each batch carries (sensor, shard, seq). A batch is applied at most once: a seq older\n"
-"    than the next expected one is a replay and is ignored (so replaying an input after a\n"
-"    crash changes nothing); a newer one counts the missing seqs as gaps. An end-of-stream\n"
-"    message closes a sensor's stream; once every expected sensor (--sensors) has ended,\n"
-"    the aggregator writes a checkpoint and logs it. It keeps answering queries until\n"
-"    stopped.\n"
+"    Each batch carries (sensor, shard, seq). A batch is applied at most once: a seq newer\n"
+"    than the next expected one counts the missing seqs as gaps (so do batches announced\n"
+"    by an end-of-stream but never received); an older one is applied only if it is one\n"
+"    of those gaps, else it is a replay and is ignored. So replaying the input after a\n"
+"    crash or a restart from a checkpoint fills exactly the gaps and changes nothing else.\n"
+"    Up to 4096 missing seq ranges per shard are remembered (also in the checkpoint);\n"
+"    beyond that a gap stays counted for good. An end-of-stream message closes a sensor's\n"
+"    stream; once every expected sensor (--sensors) has ended, the aggregator writes a\n"
+"    checkpoint and logs it. It keeps answering queries until stopped.\n"
 "\n"
 "CHECKPOINTS\n"
 "    With --checkpoint FILE the state is written to FILE.tmp, fsynced and renamed over FILE\n"
@@ -46,6 +50,7 @@ static const char *s_usage =
 "    start an existing FILE is restored; a corrupt, truncated or foreign file (another\n"
 "    shard, shard count or time zone) is refused with an error naming the file and the\n"
 "    reason, and the service does not start (delete or move the file to start empty).\n"
+"    So is a file of an older checkpoint version (version 2 lacks the missing seq ranges).\n"
 "\n"
 "QUERIES\n"
 "    The --endpoint REP socket speaks msgpack {\"v\":1,\"q\":NAME,\"args\":{...}}:\n"
@@ -121,6 +126,7 @@ main (int argc, char **argv)
     ds_log_set_quiet (quiet);
 
     ds_signals_install ();
+    ds_malloc_tune ();
 
     zactor_t *actor = zactor_new (ds_aggregator_actor, &config);
     char endpoint [256];

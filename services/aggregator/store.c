@@ -38,6 +38,7 @@
 #define S_MAX_DAYS      36600           //  longest window a query may ask
 #define S_NAMES_MAX     65535
 #define S_STREAMS_MAX   65536           //  distinct sensors a shard accepts
+#define S_HOLES_MAX     4096            //  missing seq ranges a shard remembers
 #define S_NO_CLASS      UINT16_MAX      //  name ids are < S_NAMES_MAX
 
 //  ---------------------------------------------------------------------
@@ -248,6 +249,14 @@ typedef struct {
     uint64_t packets_read, non_ip, malformed, dropped;  //  from its EOS
 } s_stream_t;
 
+//  Seqs [lo, hi) of a sensor's stream that never arrived: counted in its
+//  gaps, and applied if a replay of the input brings them after all.
+typedef struct {
+    uint32_t sensor;
+    uint32_t pad;
+    uint64_t lo, hi;
+} s_hole_t;                         //  24 bytes
+
 #define S_DAYCACHE 64                //  recent local days, by day & 63
 
 struct _ds_store_t {
@@ -273,6 +282,8 @@ struct _ds_store_t {
     size_t scratch_cap;
     s_stream_t *streams;
     uint32_t n_streams, streams_cap;
+    s_hole_t *holes;                //  missing seq ranges, any order
+    uint32_t n_holes, holes_cap;
     bool any;                       //  a record was seen
     int32_t min_day, max_day;
     uint64_t records;
@@ -643,6 +654,7 @@ ds_store_destroy (ds_store_t **self_p)
     free (self->pp_direct);
     s_tab_free (&self->dsp_tab);
     free (self->streams);
+    free (self->holes);
     free (self);
     *self_p = NULL;
 }
@@ -833,20 +845,96 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
     return 0;
 }
 
-int
-ds_store_apply (ds_store_t *self, const ds_batch_t *labelled)
+//  Makes room for one more hole; -1 if there is none (S_HOLES_MAX or no
+//  memory: the seqs concerned then stay gaps for good).
+static int
+s_holes_reserve (ds_store_t *self)
 {
-    s_stream_t *s = labelled->seq < UINT64_MAX ? s_stream (self, labelled->sensor) : NULL;
-    if (!s)
-        return -1;                  //  seq UINT64_MAX would wrap next_seq
-    if (labelled->seq < s->next_seq) {
+    if (self->n_holes < self->holes_cap)
+        return 0;
+    if (self->n_holes >= S_HOLES_MAX)
+        return -1;
+    uint32_t cap = self->holes_cap ? self->holes_cap * 2 : 8;
+    if (cap > S_HOLES_MAX)
+        cap = S_HOLES_MAX;
+    s_hole_t *holes = realloc (self->holes, cap * sizeof *holes);
+    if (!holes)
+        return -1;
+    self->holes = holes;
+    self->holes_cap = cap;
+    return 0;
+}
+
+//  Remembers the missing seqs [lo, hi) of a sensor (already counted as
+//  gaps) so that a replay can fill them.
+static void
+s_hole_add (ds_store_t *self, uint32_t sensor, uint64_t lo, uint64_t hi)
+{
+    if (lo < hi && s_holes_reserve (self) == 0)
+        self->holes [self->n_holes++] = (s_hole_t) { sensor, 0, lo, hi };
+}
+
+//  Index of the hole holding a sensor's seq, or UINT32_MAX.  Linear, but
+//  only batches older than expected get here and holes are few.
+static uint32_t
+s_hole_find (ds_store_t *self, uint32_t sensor, uint64_t seq)
+{
+    for (uint32_t i = 0; i < self->n_holes; i++)
+        if (self->holes [i].sensor == sensor && seq >= self->holes [i].lo && seq < self->holes [i].hi)
+            return i;
+    return UINT32_MAX;
+}
+
+//  Applies a batch that arrives older than expected: if its seq is in one
+//  of the stream's holes (a missing batch, late: the input replayed after
+//  a crash or restart) it is applied and its gap filled; anything else was
+//  applied already and is a replay.  Returns as ds_store_apply.
+static int
+s_apply_late (ds_store_t *self, s_stream_t *s, const ds_batch_t *labelled)
+{
+    uint64_t seq = labelled->seq;
+    uint32_t h = s_hole_find (self, labelled->sensor, seq);
+    bool split = h != UINT32_MAX && seq > self->holes [h].lo && seq + 1 < self->holes [h].hi;
+    if (h == UINT32_MAX || (split && s_holes_reserve (self))) {
+        //  Not missing, or a split with no room left: the rest of that
+        //  hole stays gaps, so this one must not be applied either (at
+        //  most once holds; the gap count stays exact).
         s->replays++;
         self->generation++;         //  the status shows replays
         return 0;
     }
     if (ds_store_add_batch (self, labelled))
         return -1;
+    s_hole_t *hole = &self->holes [h];  //  after the reserve's realloc
+    if (split) {
+        self->holes [self->n_holes++] = (s_hole_t) { hole->sensor, 0, seq + 1, hole->hi };
+        hole->hi = seq;
+    }
+    else
+    if (seq == hole->lo)
+        hole->lo++;
+    else
+        hole->hi--;
+    if (hole->lo == hole->hi)
+        *hole = self->holes [--self->n_holes];
+    s->gaps--;
+    s->batches++;
+    s->records += labelled->count;
+    return 1;
+}
+
+int
+ds_store_apply (ds_store_t *self, const ds_batch_t *labelled)
+{
+    s_stream_t *s = labelled->seq < UINT64_MAX ? s_stream (self, labelled->sensor) : NULL;
+    if (!s)
+        return -1;                  //  seq UINT64_MAX would wrap next_seq
+    if (labelled->seq < s->next_seq)
+        return s_apply_late (self, s, labelled);
+    if (ds_store_add_batch (self, labelled))
+        return -1;
     s->gaps += labelled->seq - s->next_seq;
+    s_hole_add (self, labelled->sensor, s->next_seq, labelled->seq);
     s->next_seq = labelled->seq + 1;
     s->batches++;
     s->records += labelled->count;
@@ -861,9 +949,10 @@ ds_store_eos (ds_store_t *self, const ds_eos_t *eos)
         return;
     self->generation++;
     if (!s->eos && eos->batches > s->next_seq) {
-        //  Batches announced but never received are gaps; later arrivals
-        //  of them will not be applied (the stream is closed).
+        //  Batches announced but never received are gaps (remembered as a
+        //  hole: a replay of the input may still fill them).
         s->gaps += eos->batches - s->next_seq;
+        s_hole_add (self, eos->sensor, s->next_seq, eos->batches);
         s->next_seq = eos->batches;
     }
     s->eos = 1;
@@ -1568,10 +1657,11 @@ ds_store_pack_status (ds_store_t *self, msgpack_packer *pk, uint32_t sensors_exp
 //            (day, src, pp) table: u64 cap, u64 count, cap x entry
 //            bins: per source, u32 n, n x u64
 //            streams: u32 n, n x s_stream_t
+//            holes (missing seq ranges, version 3): u32 n, n x s_hole_t
 //            u8 any, i32 min_day, i32 max_day, u64 records
 
 #define S_CKPT_MAGIC    "DSKCKPT"
-#define S_CKPT_VERSION  2
+#define S_CKPT_VERSION  3             //  3: holes after the streams
 
 typedef struct {
     char magic [8];
@@ -1666,6 +1756,8 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
     }
     s_put (&io, &self->n_streams, 4);
     s_put (&io, self->streams, (size_t) self->n_streams * sizeof (s_stream_t));
+    s_put (&io, &self->n_holes, 4);
+    s_put (&io, self->holes, (size_t) self->n_holes * sizeof (s_hole_t));
     uint8_t any = self->any;
     s_put (&io, &any, 1);
     s_put (&io, &self->min_day, 4);
@@ -1744,6 +1836,63 @@ s_get_tab (s_io_t *io, s_tab_t *t)
     return !io->failed;
 }
 
+static int
+s_hole_cmp (const void *a, const void *b)
+{
+    const s_hole_t *x = a, *y = b;
+    if (x->sensor != y->sensor)
+        return x->sensor < y->sensor ? -1 : 1;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+//  Reads and checks the holes of a checkpoint (after its streams): each
+//  non-empty, of a known sensor, below its next expected seq, no two of a
+//  sensor overlapping (a seq would be applied twice), and no more missing
+//  seqs per stream than it counts as gaps.  False if malformed.
+static bool
+s_get_holes (ds_store_t *self, s_io_t *io)
+{
+    uint32_t n_holes;
+    if (!s_get (io, &n_holes, 4) || n_holes > S_HOLES_MAX || n_holes > io->len / sizeof (s_hole_t))
+        return false;
+    if (n_holes == 0)
+        return true;
+    self->holes = malloc ((size_t) n_holes * sizeof (s_hole_t));
+    if (!self->holes)
+        return false;
+    self->holes_cap = n_holes;
+    if (!s_get (io, self->holes, (size_t) n_holes * sizeof (s_hole_t)))
+        return false;
+    self->n_holes = n_holes;
+    s_hole_t *sorted = malloc ((size_t) n_holes * sizeof (s_hole_t));
+    if (!sorted)
+        return false;
+    memcpy (sorted, self->holes, (size_t) n_holes * sizeof (s_hole_t));
+    qsort (sorted, n_holes, sizeof (s_hole_t), s_hole_cmp);
+    bool ok = true;
+    uint64_t missing = 0;           //  of the current sensor so far
+    s_stream_t *s = NULL;
+    for (uint32_t i = 0; i < n_holes && ok; i++) {
+        const s_hole_t *h = &sorted [i];
+        if (i == 0 || h->sensor != sorted [i - 1].sensor) {
+            s = NULL;
+            for (uint32_t k = 0; k < self->n_streams && !s; k++)
+                if (self->streams [k].sensor == h->sensor)
+                    s = &self->streams [k];
+            missing = 0;
+        }
+        else
+        if (h->lo < sorted [i - 1].hi)
+            ok = false;             //  overlaps the previous one
+        ok = ok && s && h->pad == 0 && h->lo < h->hi && h->hi <= s->next_seq
+          && h->hi - h->lo <= s->gaps - missing;
+        if (ok)
+            missing += h->hi - h->lo;
+    }
+    free (sorted);
+    return ok;
+}
+
 ds_store_t *
 ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, size_t err_size)
 {
@@ -1765,7 +1914,11 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, siz
         goto fail;
     }
     if (header.version != S_CKPT_VERSION) {
-        snprintf (why, sizeof why, "unsupported version %u (want %u)", header.version, S_CKPT_VERSION);
+        //  Version 2 lacks the missing seq ranges: its gaps could never be
+        //  filled, so it is refused rather than guessed at.
+        snprintf (why, sizeof why, "unsupported version %u (want %u)%s", header.version, S_CKPT_VERSION,
+                  header.version < S_CKPT_VERSION
+                  ? ": written by an older darkscope; remove it and replay the input" : "");
         reason = why;
         goto fail;
     }
@@ -1924,6 +2077,8 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, siz
     if (!self->streams || !s_get (&io, self->streams, n_streams * sizeof (s_stream_t)))
         goto malformed;
     self->n_streams = n_streams;
+    if (!s_get_holes (self, &io))
+        goto malformed;
     uint8_t any;
     if (!s_get (&io, &any, 1) || !s_get (&io, &self->min_day, 4) || !s_get (&io, &self->max_day, 4)
     ||  !s_get (&io, &self->records, 8) || io.len != 0)

@@ -16,8 +16,9 @@
     adding a batch allocates nothing per record (only amortised growth).
 
     It also keeps, per sensor, the stream state (next expected seq, gaps,
-    end-of-stream and the sensor's ingest counters), so one checkpoint file
-    restores everything.  ds_store_partial() packs the partial answers the
+    end-of-stream and the sensor's ingest counters) and the missing seq
+    ranges (up to 4096 per shard) that a replay of the input may still
+    fill, so one checkpoint file restores everything.  ds_store_partial() packs the partial answers the
     query service merges (services/query/merge.h).
 */
 #ifndef DS_STORE_H
@@ -41,12 +42,17 @@ void ds_store_destroy (ds_store_t **self_p);
 int ds_store_add_batch (ds_store_t *self, const ds_batch_t *labelled);
 
 //  Applies a batch at most once per (sensor, seq): returns 1 if applied,
-//  0 if ignored as a replay (seq older than the next expected), -1 on
-//  error (out of memory, seq 2^64-1, more than 65536 sensors).  A seq newer than expected counts the missing ones as gaps.
+//  0 if ignored as a replay (seq older than the next expected and not a
+//  gap), -1 on error (out of memory, seq 2^64-1, more than 65536 sensors).
+//  A seq newer than expected counts the missing ones as gaps; a missing
+//  seq that arrives later (the input replayed after a crash or a restart
+//  from a checkpoint) is applied and its gap filled.  Up to 4096 missing
+//  ranges per shard are remembered, also in checkpoints; beyond that a gap
+//  stays counted for good.
 int ds_store_apply (ds_store_t *self, const ds_batch_t *labelled);
 
 //  Records one end-of-stream message of a sensor for this shard; batches
-//  announced but never received count as gaps.
+//  announced but never received count as gaps (a replay may fill them).
 void ds_store_eos (ds_store_t *self, const ds_eos_t *eos);
 
 //  Number of distinct sensors whose end-of-stream arrived.

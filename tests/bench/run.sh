@@ -21,7 +21,7 @@ TSHARK_MAX=${BENCH_TSHARK_MAX:-1000000}
 PANDAS_MAX=${BENCH_PANDAS_MAX:-10000000}
 WORK=${BENCH_WORK:-$(mktemp -d /tmp/darkscope-bench.XXXXXX)}
 PY=/usr/bin/python3
-trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'pkill -f "$WORK" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 [ -x "$BUILD/bin/darkscope" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 2; }
 cc -O2 -o "$WORK/bare_loop" tests/bench/bare_loop.c -lpcap
@@ -60,9 +60,11 @@ distributed () {
     "$BUILD/bin/darkscope" query --endpoint "tcp://127.0.0.1:$pq" overview --json > "$WORK/dist.json"
     local t1; t1=$(date +%s.%N)
     $PY tests/bench/query_latency.py "tcp://127.0.0.1:$pq" 200 > "$WORK/latency.md"
-    kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true
-    local rss=0
-    for f in "$WORK"/rss-*; do rss=$((rss + $(tail -1 "$f"))); done
+    #  Stop the services, not the `time` wrappers, so each wrapper reports.
+    for p in "${pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null || true; done
+    wait "${pids[@]}" 2>/dev/null || true
+    local rss=0 kb
+    for f in "$WORK"/rss-*; do kb=$(tail -1 "$f" | tr -dc 0-9); rss=$((rss + ${kb:-0})); done
     $PY -c "print(f'{$t1-$t0:.2f}', $rss)"
 }
 

@@ -1,5 +1,6 @@
 /*  signals.c - see signals.h. */
 #include "signals.h"
+#include "log.h"
 #include <czmq.h>
 #include <signal.h>
 #include <string.h>
@@ -62,8 +63,10 @@ ds_signals_wait (zactor_t *actor, bool reload)
 {
     zpoller_t *poller = zpoller_new (actor, NULL);
     while (!s_stop) {
-        if (reload && ds_signals_reload ())
+        if (reload && ds_signals_reload ()) {
+            ds_log_info ("SIGHUP: reloading");
             zstr_send (actor, "RELOAD");
+        }
         if (!zpoller_wait (poller, 200))
             continue;
         char *message = zstr_recv (actor);

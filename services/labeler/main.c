@@ -1,23 +1,12 @@
 /*  darkscope-labeler - the labeler service (thin main: flags, start, wait, stop). */
 #include "labeler.h"
 #include "log.h"
+#include "signals.h"
 #include "opts.h"
 #include "transport.h"
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-static volatile sig_atomic_t s_stop = 0;
-static volatile sig_atomic_t s_reload = 0;
-
-static void
-s_on_signal (int sig)
-{
-    if (sig == SIGHUP)
-        s_reload = 1;
-    else
-        s_stop = 1;
-}
 
 static const char *s_usage =
 "NAME\n"
@@ -115,15 +104,7 @@ main (int argc, char **argv)
     ds_malloc_tune ();
     ds_log_set_quiet (quiet);
 
-    zsys_handler_set (NULL);
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = s_on_signal;
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
-    sigaction (SIGHUP, &action, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    ds_signals_install ();
 
     zactor_t *actor = zactor_new (ds_labeler_actor, &config);
     char data [256], control [256];
@@ -132,20 +113,7 @@ main (int argc, char **argv)
         zactor_destroy (&actor);
         return 1;
     }
-    //  The actor only ends on $TERM; a message from it here means it died.
-    zpoller_t *poller = zpoller_new (actor, NULL);
-    while (!s_stop) {
-        if (s_reload) {
-            s_reload = 0;
-            ds_log_info ("SIGHUP: reloading");
-            zstr_send (actor, "RELOAD");
-        }
-        if (zpoller_wait (poller, 200)) {
-            ds_log_error ("the labeler stopped unexpectedly");
-            break;
-        }
-    }
-    zpoller_destroy (&poller);
+    ds_signals_wait (actor, true);       //  SIGHUP -> "RELOAD"
     zactor_destroy (&actor);
     return 0;
 }

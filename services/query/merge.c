@@ -17,21 +17,6 @@
 //  ---------------------------------------------------------------------
 //  Checked access to msgpack objects
 
-static const msgpack_object *
-s_get (const msgpack_object *map, const char *key)
-{
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t len = strlen (key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr [i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len
-        &&  memcmp (k->via.str.ptr, key, len) == 0)
-            return &map->via.map.ptr [i].val;
-    }
-    return NULL;
-}
-
 static bool
 s_u64 (const msgpack_object *o, uint64_t *v)
 {
@@ -101,11 +86,11 @@ ds_merge_window (const msgpack_object *parts, size_t n, ds_query_t *q,
     tz [0] = 0;
     for (size_t i = 0; i < n; i++) {
         char ptz [128];
-        const msgpack_object *a = s_get (&parts [i], "any");
+        const msgpack_object *a = ds_mp_get (&parts [i], "any");
         int64_t first, last;
-        if (!s_str (s_get (&parts [i], "tz"), ptz, sizeof ptz) || !a
+        if (!s_str (ds_mp_get (&parts [i], "tz"), ptz, sizeof ptz) || !a
         ||  a->type != MSGPACK_OBJECT_BOOLEAN
-        ||  !s_i64 (s_get (&parts [i], "first"), &first) || !s_i64 (s_get (&parts [i], "last"), &last)) {
+        ||  !s_i64 (ds_mp_get (&parts [i], "first"), &first) || !s_i64 (ds_mp_get (&parts [i], "last"), &last)) {
             snprintf (err, err_size, "shard %zu: malformed range answer", i);
             return -1;
         }
@@ -292,7 +277,7 @@ s_read_pps (const msgpack_object *parts, size_t n, const char *key, s_pp_t **out
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        const msgpack_object_array *a = s_arr (s_get (&parts [i], key));
+        const msgpack_object_array *a = s_arr (ds_mp_get (&parts [i], key));
         if (!a)
             return -1;
         total += a->size;
@@ -302,7 +287,7 @@ s_read_pps (const msgpack_object *parts, size_t n, const char *key, s_pp_t **out
         return -1;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const msgpack_object_array *a = s_arr (s_get (&parts [i], key));
+        const msgpack_object_array *a = s_arr (ds_mp_get (&parts [i], key));
         for (uint32_t j = 0; j < a->size; j++) {
             const msgpack_object *t = s_tuple (&a->ptr [j], 4);
             int64_t port;
@@ -339,7 +324,7 @@ s_read_classes (const msgpack_object *parts, size_t n, s_overview_t *o)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        const msgpack_object_array *a = s_arr (s_get (&parts [i], "c"));
+        const msgpack_object_array *a = s_arr (ds_mp_get (&parts [i], "c"));
         if (!a)
             return -1;
         total += a->size;
@@ -350,7 +335,7 @@ s_read_classes (const msgpack_object *parts, size_t n, s_overview_t *o)
     //  One row per (part, class) first, with raw lists; then combine.
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const msgpack_object_array *a = s_arr (s_get (&parts [i], "c"));
+        const msgpack_object_array *a = s_arr (ds_mp_get (&parts [i], "c"));
         for (uint32_t j = 0; j < a->size; j++) {
             const msgpack_object *t = s_tuple (&a->ptr [j], 5);
             s_class_t *c = &o->c [k++];
@@ -453,7 +438,7 @@ static int
 s_read_ppsrc (const msgpack_object *parts, size_t n, s_overview_t *o)
 {
     for (size_t i = 0; i < n; i++) {
-        const msgpack_object_array *a = s_arr (s_get (&parts [i], "s"));
+        const msgpack_object_array *a = s_arr (ds_mp_get (&parts [i], "s"));
         if (!a)
             return -1;
         for (uint32_t j = 0; j < a->size; j++) {
@@ -484,14 +469,14 @@ s_overview_read (const msgpack_object *parts, size_t n, s_overview_t *o, char *e
         const msgpack_object *p = &parts [i];
         uint64_t ws, ls;
         char tz [128];
-        const msgpack_object_array *h = s_arr (s_get (p, "h"));
-        const msgpack_object_array *d = s_arr (s_get (p, "d"));
-        const msgpack_object *ing = s_tuple (s_get (p, "ing"), 2);
-        if (!s_str (s_get (p, "tz"), tz, sizeof tz) || strcmp (tz, o->tz) != 0) {
+        const msgpack_object_array *h = s_arr (ds_mp_get (p, "h"));
+        const msgpack_object_array *d = s_arr (ds_mp_get (p, "d"));
+        const msgpack_object *ing = s_tuple (ds_mp_get (p, "ing"), 2);
+        if (!s_str (ds_mp_get (p, "tz"), tz, sizeof tz) || strcmp (tz, o->tz) != 0) {
             what = "time zone";
             goto bad;
         }
-        if (!s_u64 (s_get (p, "ws"), &ws) || !s_u64 (s_get (p, "ls"), &ls) || !h || !d
+        if (!s_u64 (ds_mp_get (p, "ws"), &ws) || !s_u64 (ds_mp_get (p, "ls"), &ls) || !h || !d
         ||  d->size != (uint32_t) o->ndays || !ing)
             goto bad;
         o->ws += ws;
@@ -536,7 +521,7 @@ s_overview_read (const msgpack_object *parts, size_t n, s_overview_t *o, char *e
         goto nomem;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const msgpack_object_array *h = s_arr (s_get (&parts [i], "h"));
+        const msgpack_object_array *h = s_arr (ds_mp_get (&parts [i], "h"));
         for (uint32_t j = 0; j < h->size; j++) {
             const msgpack_object *t = s_tuple (&h->ptr [j], 2);
             if (!t || !s_u64 (&t [0], &o->h [k].x) || !s_u64 (&t [1], &o->h [k].count))
@@ -964,8 +949,8 @@ ds_merge_pattern (const msgpack_object *parts, size_t n, const ds_query_t *q,
 {
     size_t nsrc = 0, npts = 0;
     for (size_t i = 0; i < n; i++) {
-        const msgpack_object_array *s = s_arr (s_get (&parts [i], "s"));
-        const msgpack_object_array *p = s_arr (s_get (&parts [i], "p"));
+        const msgpack_object_array *s = s_arr (ds_mp_get (&parts [i], "s"));
+        const msgpack_object_array *p = s_arr (ds_mp_get (&parts [i], "p"));
         if (!s || !p || s->size % 2 || p->size % 2) {
             snprintf (err, err_size, "malformed pattern partial from shard %zu", i);
             return -1;
@@ -984,7 +969,7 @@ ds_merge_pattern (const msgpack_object *parts, size_t n, const ds_query_t *q,
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const msgpack_object_array *s = s_arr (s_get (&parts [i], "s"));
+        const msgpack_object_array *s = s_arr (ds_mp_get (&parts [i], "s"));
         base [i] = k;
         for (uint32_t j = 0; j < s->size; j += 2) {
             const msgpack_object *a = &s->ptr [j];
@@ -1004,7 +989,7 @@ ds_merge_pattern (const msgpack_object *parts, size_t n, const ds_query_t *q,
         token [base [srcs [t].part] + srcs [t].local] = t;
     k = 0;
     for (size_t i = 0; i < n; i++) {
-        const msgpack_object_array *p = s_arr (s_get (&parts [i], "p"));
+        const msgpack_object_array *p = s_arr (ds_mp_get (&parts [i], "p"));
         uint64_t count = (i + 1 < n ? base [i + 1] : nsrc) - base [i];
         for (uint32_t j = 0; j < p->size; j += 2) {
             uint64_t local;

@@ -53,8 +53,17 @@ s_set (const ds_opt_t *o, const char *value, const char *origin)
     return -1;
 }
 
+//  Environment copies for list options live for the whole process; they are
+//  chained from this static so they stay reachable (no LeakSanitizer report
+//  once main has returned and the lists on its stack are gone).
+typedef struct s_env_copy {
+    struct s_env_copy *next;
+    char text [];
+} s_env_copy_t;
+static s_env_copy_t *s_env_copies;
+
 //  DARKSCOPE_<NAME>: list options split on ','.  The strings live for the
-//  whole process (environment copies are leaked on purpose, once).
+//  whole process.
 static int
 s_from_env (const ds_opt_t *opts)
 {
@@ -68,7 +77,16 @@ s_from_env (const ds_opt_t *opts)
         if (!value || !*value)
             continue;
         if (o->type == DS_OPT_LIST) {
-            char *copy = strdup (value);
+            size_t size = strlen (value) + 1;
+            s_env_copy_t *node = malloc (sizeof *node + size);
+            if (!node) {
+                fprintf (stderr, "error: out of memory reading %s\n", var);
+                return -1;
+            }
+            memcpy (node->text, value, size);
+            node->next = s_env_copies;
+            s_env_copies = node;
+            char *copy = node->text;
             for (char *save = NULL, *tok = strtok_r (copy, ",", &save); tok;
                  tok = strtok_r (NULL, ",", &save))
                 if (s_set (o, tok, var))

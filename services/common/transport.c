@@ -332,6 +332,14 @@ int
 ds_xpub_wait_subscribers (zsock_t *xpub, const char *prefix, uint32_t shards,
                           int timeout_ms, volatile int *stop)
 {
+    s_stop_t check = { stop };
+    return ds_xpub_wait_subscribers_fn (xpub, prefix, shards, timeout_ms, s_check_stop, &check);
+}
+
+int
+ds_xpub_wait_subscribers_fn (zsock_t *xpub, const char *prefix, uint32_t shards,
+                             int timeout_ms, ds_wait_fn *on_wait, void *arg)
+{
     if (shards == 0)
         return 0;
     bool *covered = calloc (shards, sizeof *covered);
@@ -348,7 +356,7 @@ ds_xpub_wait_subscribers (zsock_t *xpub, const char *prefix, uint32_t shards,
             rc = 0;
             break;
         }
-        if (s_stopped (stop))
+        if (zsys_interrupted || (on_wait && on_wait (arg)))
             break;
         int64_t left = timeout_ms < 0 ? S_SLICE_MS : deadline - zclock_mono ();
         if (left <= 0) {

@@ -74,6 +74,11 @@ int ds_msg_init_owned (zmq_msg_t *msg, void *data, size_t size);
 int ds_xpub_wait_subscribers (zsock_t *xpub, const char *prefix, uint32_t shards,
                               int timeout_ms, volatile int *stop);
 
+//  The same, asking on_wait (arg) (NULL: nobody) every 100 ms whether to
+//  give up (-1) or go on waiting (0), like ds_send_msg2.
+int ds_xpub_wait_subscribers_fn (zsock_t *xpub, const char *prefix, uint32_t shards,
+                                 int timeout_ms, ds_wait_fn *on_wait, void *arg);
+
 //  Tunes glibc's allocator for the batch path; call once at process start,
 //  before threads.  A batch message (~140 KB) is allocated by one thread
 //  and freed by another (the next service, or zmq's I/O thread); with the

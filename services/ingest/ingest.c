@@ -17,6 +17,7 @@
 #include "transport.h"
 #include "ds_proto.h"
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,55 +234,25 @@ s_send_eos (s_ingest_t *self)
     return 0;
 }
 
-//  Waits until every shard topic is covered by a subscription.
+//  Waits until every shard topic is covered by a subscription (transport.h),
+//  giving up on $TERM/STOP or after --wait seconds (< 0: forever).
+static int
+s_on_subscriber_wait (void *arg)
+{
+    s_ingest_t *self = (s_ingest_t *) arg;
+    return s_give_up (self) || s_stopping (self) ? -1 : 0;
+}
+
 static int
 s_wait_subscribers (s_ingest_t *self)
 {
-    uint32_t shards = self->cfg.shards;
-    int *covered = calloc (shards, sizeof *covered);
-    if (!covered)
-        return -1;
-    uint32_t missing = shards;
-    int64_t deadline = self->cfg.wait_s < 0 ? INT64_MAX
-                     : s_now_us () + (int64_t) self->cfg.wait_s * 1000000;
-    int rc = 0;
-    while (missing > 0) {
-        if (s_give_up (self) || s_stopping (self)) {
-            rc = -1;
-            break;
-        }
-        int64_t now = s_now_us ();
-        if (now >= deadline) {
-            ds_log_error ("no subscriber for %u of %u shard topics on %s after %d s "
-                          "(start the labeler first, or raise --wait)",
-                          missing, shards, self->cfg.endpoint, self->cfg.wait_s);
-            rc = -1;
-            break;
-        }
-        zmq_pollitem_t items [2] = {
-            { self->pub_raw, 0, ZMQ_POLLIN, 0 },
-            { self->pipe ? zsock_resolve (self->pipe) : NULL, 0, ZMQ_POLLIN, 0 }
-        };
-        int64_t left = (deadline - now) / 1000;
-        zmq_poll (items, self->pipe ? 2 : 1, left > 100 ? 100 : left + 1);
-        if (!(items [0].revents & ZMQ_POLLIN))
-            continue;
-        uint8_t msg [256];
-        int n = zmq_recv (self->pub_raw, msg, sizeof msg, ZMQ_DONTWAIT);
-        if (n < 1 || (msg [0] != 0 && msg [0] != 1))
-            continue;
-        size_t plen = (size_t) n - 1 < sizeof msg - 1 ? (size_t) n - 1 : sizeof msg - 1;
-        int delta = msg [0] == 1 ? 1 : -1;
-        for (uint32_t shard = 0; shard < shards; shard++)
-            if (plen <= DS_TOPIC_LEN && memcmp (self->topics [shard], msg + 1, plen) == 0) {
-                if (covered [shard] == 0 && delta > 0)
-                    missing--;
-                covered [shard] += delta;
-                if (covered [shard] == 0 && delta < 0)
-                    missing++;
-            }
-    }
-    free (covered);
+    int wait_s = self->cfg.wait_s;
+    int timeout_ms = wait_s < 0 ? -1 : wait_s > INT_MAX / 1000 ? INT_MAX : wait_s * 1000;
+    int rc = ds_xpub_wait_subscribers_fn (self->pub, "pkt", self->cfg.shards, timeout_ms,
+                                          s_on_subscriber_wait, self);
+    if (rc != 0 && !s_stopping (self))
+        ds_log_error ("no subscriber on %s after %d s (start the labeler first, or raise --wait)",
+                      self->cfg.endpoint, wait_s);
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include "report.h"
 #include "json.h"
 #include "log.h"
+#include "signals.h"
 #include "tzday.h"
 #include "ingest.h"
 #include "labeler.h"
@@ -22,7 +23,6 @@
 #include "query.h"
 #include "transport.h"
 #include <czmq.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -31,15 +31,6 @@
 #define EP_LABCTL   "inproc://ds-labctl"
 #define EP_QUERY    "inproc://ds-query"
 #define SHARDS_MAX  64
-
-static volatile sig_atomic_t s_interrupted = 0;
-
-static void
-s_on_signal (int sig)
-{
-    (void) sig;
-    s_interrupted = 1;
-}
 
 static double
 s_now (void)
@@ -102,7 +93,7 @@ s_default_month (const ds_run_config_t *cfg, char *pcap, char *gt, size_t size)
 static char *
 s_wait_string (zpoller_t *poller, zactor_t **actors, size_t n, size_t *which)
 {
-    while (!s_interrupted) {
+    while (!ds_signals_stop ()) {
         void *ready = zpoller_wait (poller, 200);
         if (!ready)
             continue;
@@ -194,10 +185,7 @@ ds_run (const ds_run_config_t *cfg)
         if (gt.count < DS_STRLIST_MAX)
             gt.items [gt.count++] = month_gt;
     }
-    zsys_handler_set (NULL);
-    signal (SIGINT, s_on_signal);
-    signal (SIGTERM, s_on_signal);
-    signal (SIGPIPE, SIG_IGN);
+    ds_signals_install ();
 
     uint32_t shards = (uint32_t) cfg->shards;
     int rc = 1;
@@ -285,8 +273,9 @@ ds_run (const ds_run_config_t *cfg)
     }
 
     //  Wait for ingest to finish and every shard to see its end of stream.
-    //  Ctrl-C during a live capture (or a long file) ends the input: ingest
-    //  still sends what it read and the EOS, and the run completes.
+    //  Ctrl-C ends the input: ingest still sends what it read and the EOS.
+    //  A live capture then completes the run; files not read to their end
+    //  make ingest report FAILED, and the run says it is incomplete.
     {
         zpoller_t *poller = zpoller_new (zactor_sock (ingest), NULL);
         for (uint32_t k = 0; k < shards; k++)
@@ -301,11 +290,11 @@ ds_run (const ds_run_config_t *cfg)
             size_t which = 0;
             char *msg = s_wait_string (poller, watch, shards + 1, &which);
             if (!msg) {
-                if (s_interrupted && !stop_sent && watch [0]) {
+                if (ds_signals_stop () && !stop_sent && watch [0]) {
                     ds_log_info ("interrupted: ending the input, finishing the run");
                     zstr_send (ingest, "STOP");
                     stop_sent = true;
-                    s_interrupted = 0;
+                    ds_signals_clear_stop ();
                     continue;
                 }
                 break;
@@ -370,7 +359,7 @@ ds_run (const ds_run_config_t *cfg)
     }
     if (rc == 0 && cfg->serve) {
         ds_log_info ("serving queries on %s until Ctrl-C", query_cfg.endpoint);
-        while (!s_interrupted)
+        while (!ds_signals_stop ())
             zclock_sleep (200);
     }
 stop:

@@ -1,0 +1,467 @@
+/*  checkpoint.c - saving a store to a file and loading it back
+    (ds_store_save, ds_store_load; the format is described below).
+*/
+#include "store_internal.h"
+#include "tzday.h"
+#include "log.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <zlib.h>
+
+//  ---------------------------------------------------------------------
+//  Checkpoints
+//
+//  File layout (host byte order: a checkpoint is local state, not a wire
+//  format; the magic catches a file from a machine of other endianness):
+//    header  s_ckpt_header_t (magic "DSKCKPT", version, shard, shards, tz,
+//            body length, CRC32 of the body)
+//    body    names: u32 n, then n x (u16 len, bytes); u16 unknown, mirai id
+//            sources: u32 n, n x s_src_t;  pps: u32 n, n x s_pp_t
+//            (day, src): u32 n, n x s_day_src_t
+//            (day, src, pp) table: u64 cap, u64 count, cap x entry
+//            bins: per source, u32 n, n x u64
+//            streams: u32 n, n x s_stream_t
+//            holes (missing seq ranges, version 3): u32 n, n x s_hole_t
+//            u8 any, i32 min_day, i32 max_day, u64 records
+
+#define S_CKPT_MAGIC    "DSKCKPT"
+#define S_CKPT_VERSION  3             //  3: holes after the streams
+
+typedef struct {
+    char magic [8];
+    uint32_t version;
+    uint32_t shard;
+    uint32_t shards;
+    uint32_t crc;                   //  CRC32 (zlib) of the body
+    uint64_t body_len;
+    char tz [128];
+} s_ckpt_header_t;
+
+typedef struct {
+    FILE *file;
+    uLong crc;
+    uint64_t len;                   //  body bytes written / remaining
+    bool failed;
+} s_io_t;
+
+static void
+s_put (s_io_t *io, const void *data, size_t size)
+{
+    if (io->failed || size == 0)
+        return;
+    if (fwrite (data, 1, size, io->file) != size) {
+        io->failed = true;
+        return;
+    }
+    //  crc32 takes a uInt length: feed it in slices.
+    const uint8_t *p = data;
+    for (size_t done = 0; done < size; ) {
+        size_t chunk = size - done > (1u << 30) ? (1u << 30) : size - done;
+        io->crc = crc32 (io->crc, p + done, (uInt) chunk);
+        done += chunk;
+    }
+    io->len += size;
+}
+
+static void
+s_put_tab (s_io_t *io, const s_tab_t *t)
+{
+    uint64_t cap = t->cap, count = t->count;
+    s_put (io, &cap, 8);
+    s_put (io, &count, 8);
+    s_put (io, t->slots, t->cap * t->esize);
+}
+
+int
+ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
+{
+    char tmp [4096];
+    if (snprintf (tmp, sizeof tmp, "%s.tmp", path) >= (int) sizeof tmp) {
+        store_err (err, err_size, "checkpoint path too long: %s", path);
+        return -1;
+    }
+    if (store_bins_normalize_all (self)) {
+        store_err (err, err_size, "cannot write checkpoint %s: out of memory", path);
+        return -1;
+    }
+    FILE *file = fopen (tmp, "wb");
+    if (!file) {
+        snprintf (err, err_size, "cannot write checkpoint %s: %s", tmp, strerror (errno));
+        return -1;
+    }
+    s_ckpt_header_t header;
+    memset (&header, 0, sizeof header);
+    memcpy (header.magic, S_CKPT_MAGIC, 8);
+    header.version = S_CKPT_VERSION;
+    header.shard = self->shard;
+    header.shards = self->shards;
+    snprintf (header.tz, sizeof header.tz, "%s", ds_tz_name ());
+    bool failed = fwrite (&header, sizeof header, 1, file) != 1;
+
+    s_io_t io = { file, crc32 (0, Z_NULL, 0), 0, failed };
+    s_put (&io, &self->n_names, 4);
+    for (uint32_t i = 0; i < self->n_names; i++) {
+        uint16_t len = (uint16_t) strlen (self->names [i]);
+        s_put (&io, &len, 2);
+        s_put (&io, self->names [i], len);
+    }
+    s_put (&io, &self->name_unknown, 2);
+    s_put (&io, &self->name_mirai, 2);
+    s_put (&io, &self->n_srcs, 4);
+    s_put (&io, self->srcs, (size_t) self->n_srcs * sizeof (s_src_t));
+    s_put (&io, &self->n_pps, 4);
+    s_put (&io, self->pps, (size_t) self->n_pps * sizeof (s_pp_t));
+    s_put (&io, &self->n_ds, 4);
+    s_put (&io, self->ds, (size_t) self->n_ds * sizeof (s_day_src_t));
+    s_put_tab (&io, &self->dsp_tab);
+    for (uint32_t i = 0; i < self->n_srcs; i++) {
+        s_put (&io, &self->bins [i].n, 4);
+        s_put (&io, self->bins [i].v, (size_t) self->bins [i].n * sizeof (uint64_t));
+    }
+    s_put (&io, &self->n_streams, 4);
+    s_put (&io, self->streams, (size_t) self->n_streams * sizeof (s_stream_t));
+    s_put (&io, &self->n_holes, 4);
+    s_put (&io, self->holes, (size_t) self->n_holes * sizeof (s_hole_t));
+    uint8_t any = self->any;
+    s_put (&io, &any, 1);
+    s_put (&io, &self->min_day, 4);
+    s_put (&io, &self->max_day, 4);
+    s_put (&io, &self->records, 8);
+
+    header.crc = (uint32_t) io.crc;
+    header.body_len = io.len;
+    failed = io.failed
+          || fseek (file, 0, SEEK_SET) != 0
+          || fwrite (&header, sizeof header, 1, file) != 1
+          || fflush (file) != 0
+          || fsync (fileno (file)) != 0;
+    int saved_errno = errno;
+    if (fclose (file) != 0)
+        failed = true;
+    if (failed || rename (tmp, path) != 0) {
+        snprintf (err, err_size, "cannot write checkpoint %s: %s", tmp,
+                  strerror (failed ? saved_errno : errno));
+        unlink (tmp);
+        return -1;
+    }
+    //  Make the rename durable: fsync the directory.
+    char dir [4096];
+    snprintf (dir, sizeof dir, "%s", path);
+    char *slash = strrchr (dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    else
+        snprintf (dir, sizeof dir, ".");
+    int fd = open (dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync (fd);
+        close (fd);
+    }
+    return 0;
+}
+
+static bool
+s_get (s_io_t *io, void *data, size_t size)
+{
+    if (io->failed || size > io->len || (size && fread (data, 1, size, io->file) != size)) {
+        io->failed = true;
+        return false;
+    }
+    io->len -= size;
+    return true;
+}
+
+//  Reads a table and checks its shape; ids are checked by the caller.
+static bool
+s_get_tab (s_io_t *io, s_tab_t *t)
+{
+    uint64_t cap, count;
+    if (!s_get (io, &cap, 8) || !s_get (io, &count, 8))
+        return false;
+    if ((cap & (cap - 1)) || count >= (cap ? cap : 1) || (cap && cap < 1024)
+    ||  cap > io->len / t->esize) {
+        io->failed = true;
+        return false;
+    }
+    if (cap == 0)
+        return true;
+    if (s_tab_alloc (t, cap)) {
+        io->failed = true;
+        return false;
+    }
+    t->count = count;
+    if (!s_get (io, t->slots, cap * t->esize))
+        return false;
+    size_t used = 0;
+    for (size_t i = 0; i < cap; i++)
+        used += s_first32 (t->slots + i * t->esize) != S_EMPTY;
+    if (used != count)
+        io->failed = true;
+    return !io->failed;
+}
+
+static int
+s_hole_cmp (const void *a, const void *b)
+{
+    const s_hole_t *x = a, *y = b;
+    if (x->sensor != y->sensor)
+        return x->sensor < y->sensor ? -1 : 1;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+//  Reads and checks the holes of a checkpoint (after its streams): each
+//  non-empty, of a known sensor, below its next expected seq, no two of a
+//  sensor overlapping (a seq would be applied twice), and no more missing
+//  seqs per stream than it counts as gaps.  False if malformed.
+static bool
+s_get_holes (ds_store_t *self, s_io_t *io)
+{
+    uint32_t n_holes;
+    if (!s_get (io, &n_holes, 4) || n_holes > S_HOLES_MAX || n_holes > io->len / sizeof (s_hole_t))
+        return false;
+    if (n_holes == 0)
+        return true;
+    self->holes = malloc ((size_t) n_holes * sizeof (s_hole_t));
+    if (!self->holes)
+        return false;
+    self->holes_cap = n_holes;
+    if (!s_get (io, self->holes, (size_t) n_holes * sizeof (s_hole_t)))
+        return false;
+    self->n_holes = n_holes;
+    s_hole_t *sorted = malloc ((size_t) n_holes * sizeof (s_hole_t));
+    if (!sorted)
+        return false;
+    memcpy (sorted, self->holes, (size_t) n_holes * sizeof (s_hole_t));
+    qsort (sorted, n_holes, sizeof (s_hole_t), s_hole_cmp);
+    bool ok = true;
+    uint64_t missing = 0;           //  of the current sensor so far
+    s_stream_t *s = NULL;
+    for (uint32_t i = 0; i < n_holes && ok; i++) {
+        const s_hole_t *h = &sorted [i];
+        if (i == 0 || h->sensor != sorted [i - 1].sensor) {
+            s = NULL;
+            for (uint32_t k = 0; k < self->n_streams && !s; k++)
+                if (self->streams [k].sensor == h->sensor)
+                    s = &self->streams [k];
+            missing = 0;
+        }
+        else
+        if (h->lo < sorted [i - 1].hi)
+            ok = false;             //  overlaps the previous one
+        ok = ok && s && h->pad == 0 && h->lo < h->hi && h->hi <= s->next_seq
+          && h->hi - h->lo <= s->gaps - missing;
+        if (ok)
+            missing += h->hi - h->lo;
+    }
+    free (sorted);
+    return ok;
+}
+
+ds_store_t *
+ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, size_t err_size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        snprintf (err, err_size, "cannot open checkpoint %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    ds_store_t *self = NULL;
+    const char *reason = NULL;
+    char why [256];
+    s_ckpt_header_t header;
+    if (fread (&header, sizeof header, 1, file) != 1) {
+        reason = "truncated header";
+        goto fail;
+    }
+    if (memcmp (header.magic, S_CKPT_MAGIC, 8) != 0) {
+        reason = "not a darkscope checkpoint (bad magic)";
+        goto fail;
+    }
+    if (header.version != S_CKPT_VERSION) {
+        //  Version 2 lacks the missing seq ranges: its gaps could never be
+        //  filled, so it is refused rather than guessed at.
+        snprintf (why, sizeof why, "unsupported version %u (want %u)%s", header.version, S_CKPT_VERSION,
+                  header.version < S_CKPT_VERSION
+                  ? ": written by an older darkscope; remove it and replay the input" : "");
+        reason = why;
+        goto fail;
+    }
+    header.tz [sizeof header.tz - 1] = 0;
+    if (header.shard != shard || header.shards != shards) {
+        snprintf (why, sizeof why, "written by shard %u of %u, this is shard %u of %u",
+                  header.shard, header.shards, shard, shards);
+        reason = why;
+        goto fail;
+    }
+    if (strcmp (header.tz, ds_tz_name ()) != 0) {
+        snprintf (why, sizeof why, "written with time zone %.64s, this run uses %.64s",
+                  header.tz, ds_tz_name ());
+        reason = why;
+        goto fail;
+    }
+    //  Pass 1: the body length and CRC, before anything is allocated.
+    if (fseek (file, 0, SEEK_END) != 0) {
+        reason = "cannot seek";
+        goto fail;
+    }
+    long end = ftell (file);
+    if (end < 0 || (uint64_t) end != sizeof header + header.body_len) {
+        reason = (uint64_t) end < sizeof header + header.body_len ? "truncated body"
+                                                                   : "trailing bytes after body";
+        goto fail;
+    }
+    fseek (file, (long) sizeof header, SEEK_SET);
+    uLong crc = crc32 (0, Z_NULL, 0);
+    uint8_t chunk [65536];
+    for (uint64_t left = header.body_len; left > 0; ) {
+        size_t want = left > sizeof chunk ? sizeof chunk : (size_t) left;
+        if (fread (chunk, 1, want, file) != want) {
+            reason = "truncated body";
+            goto fail;
+        }
+        crc = crc32 (crc, chunk, (uInt) want);
+        left -= want;
+    }
+    if ((uint32_t) crc != header.crc) {
+        reason = "checksum mismatch (corrupt file)";
+        goto fail;
+    }
+    //  Pass 2: parse, checking every count against the bytes that remain
+    //  and every id against its table.
+    fseek (file, (long) sizeof header, SEEK_SET);
+    self = store_alloc (shard, shards);
+    if (!self) {
+        reason = "out of memory";
+        goto fail;
+    }
+    s_io_t io = { file, 0, header.body_len, false };
+    uint32_t n_names;
+    if (!s_get (&io, &n_names, 4) || n_names < 2 || n_names > S_NAMES_MAX
+    ||  n_names > io.len / 2)
+        goto malformed;
+    self->names = calloc (n_names, sizeof *self->names);
+    if (!self->names)
+        goto malformed;
+    self->names_cap = n_names;
+    for (uint32_t i = 0; i < n_names; i++) {
+        uint16_t len;
+        if (!s_get (&io, &len, 2) || len > io.len)
+            goto malformed;
+        char *name = malloc ((size_t) len + 1);
+        if (!name)
+            goto malformed;
+        self->names [self->n_names++] = name;
+        if (!s_get (&io, name, len))
+            goto malformed;
+        name [len] = 0;
+    }
+    if (!s_get (&io, &self->name_unknown, 2) || !s_get (&io, &self->name_mirai, 2)
+    ||  self->name_unknown >= n_names || self->name_mirai >= n_names)
+        goto malformed;
+    uint32_t n_srcs, n_pps;
+    if (!s_get (&io, &n_srcs, 4) || n_srcs > io.len / sizeof (s_src_t) || n_srcs >= UINT32_MAX / 2)
+        goto malformed;
+    self->srcs_cap = n_srcs ? n_srcs : 1;
+    self->srcs = malloc ((size_t) self->srcs_cap * sizeof (s_src_t));
+    self->bins = calloc (self->srcs_cap, sizeof (s_bins_t));
+    if (!self->srcs || !self->bins
+    ||  !s_get (&io, self->srcs, (size_t) n_srcs * sizeof (s_src_t)))
+        goto malformed;
+    self->n_srcs = n_srcs;
+    for (uint32_t i = 0; i < n_srcs; i++) {
+        if (self->srcs [i].class_id >= n_names)
+            goto malformed;
+        self->srcs [i].last_ds = S_EMPTY;
+        self->srcs [i].last_day = 0;
+        self->srcs [i].hint_pp = S_EMPTY;
+    }
+    if (!s_get (&io, &n_pps, 4) || n_pps > io.len / sizeof (s_pp_t))
+        goto malformed;
+    self->pps_cap = n_pps ? n_pps : 1;
+    self->pps = malloc ((size_t) self->pps_cap * sizeof (s_pp_t));
+    if (!self->pps || !s_get (&io, self->pps, (size_t) n_pps * sizeof (s_pp_t)))
+        goto malformed;
+    self->n_pps = n_pps;
+    for (uint32_t i = 0; i < n_pps; i++) {
+        const s_pp_t *pp = &self->pps [i];
+        if (pp->service >= n_names || pp->proto >= DS_PROTO_COUNT
+        ||  pp->port < DS_PORT_NONE || pp->port > 65535
+        ||  self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] != 0)
+            goto malformed;         //  also a (port, proto) listed twice
+        self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] = i + 1;
+    }
+    uint32_t n_ds;
+    if (!s_get (&io, &n_ds, 4) || n_ds > io.len / sizeof (s_day_src_t) || n_ds >= UINT32_MAX / 2)
+        goto malformed;
+    self->ds_cap = n_ds ? n_ds : 1;
+    self->ds = malloc ((size_t) self->ds_cap * sizeof (s_day_src_t));
+    if (!self->ds || !s_get (&io, self->ds, (size_t) n_ds * sizeof (s_day_src_t)))
+        goto malformed;
+    self->n_ds = n_ds;
+    for (uint32_t i = 0; i < n_ds; i++)
+        if (self->ds [i].src >= n_srcs)
+            goto malformed;
+    //  The index, refusing a (src, day) that appears twice.
+    if (store_ds_index_grow (self))
+        goto malformed;
+    for (uint32_t i = 0; i < n_ds; i++)
+        if (store_ds_id (self, self->ds [i].src, self->ds [i].day) != i)
+            goto malformed;
+    if (!s_get_tab (&io, &self->dsp_tab))
+        goto malformed;
+    S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, e)
+        if (e->ds >= n_ds || S_DSP_PP (e) >= n_pps
+        ||  e->ppd != S_DSP_PPD (S_DSP_PP (e), self->ds [e->ds].day))
+            goto malformed;
+    for (uint32_t i = 0; i < n_srcs; i++) {
+        s_bins_t *b = &self->bins [i];
+        uint32_t nb;
+        if (!s_get (&io, &nb, 4) || nb > io.len / sizeof (uint64_t))
+            goto malformed;
+        if (nb == 0)
+            continue;
+        b->v = malloc ((size_t) nb * sizeof (uint64_t));
+        if (!b->v)
+            goto malformed;
+        b->cap = nb;
+        if (!s_get (&io, b->v, (size_t) nb * sizeof (uint64_t)))
+            goto malformed;
+        b->n = b->sorted = nb;
+        for (uint32_t k = 0; k < nb; k++)
+            if ((b->v [k] & S_BIN_US_MASK) >= (uint64_t) S_MINUTE_US
+            ||  (b->v [k] >> S_BIN_US_BITS) > UINT32_MAX
+            ||  (k > 0 && (b->v [k] >> S_BIN_US_BITS) <= (b->v [k - 1] >> S_BIN_US_BITS)))
+                goto malformed;
+    }
+    uint32_t n_streams;
+    if (!s_get (&io, &n_streams, 4) || n_streams > io.len / sizeof (s_stream_t))
+        goto malformed;
+    self->streams_cap = n_streams ? n_streams : 1;
+    self->streams = malloc (self->streams_cap * sizeof (s_stream_t));
+    if (!self->streams || !s_get (&io, self->streams, n_streams * sizeof (s_stream_t)))
+        goto malformed;
+    self->n_streams = n_streams;
+    if (!s_get_holes (self, &io))
+        goto malformed;
+    uint8_t any;
+    if (!s_get (&io, &any, 1) || !s_get (&io, &self->min_day, 4) || !s_get (&io, &self->max_day, 4)
+    ||  !s_get (&io, &self->records, 8) || io.len != 0)
+        goto malformed;
+    self->any = any != 0;
+    if (store_src_index_grow (self))
+        goto malformed;
+    fclose (file);
+    return self;
+
+malformed:
+    reason = "malformed body";
+fail:
+    snprintf (err, err_size, "refusing checkpoint %s: %s", path, reason);
+    ds_store_destroy (&self);
+    fclose (file);
+    return NULL;
+}

@@ -1,6 +1,6 @@
-/*  tzday.c - see tzday.h.  Civil-date arithmetic after H. Hinnant's
-    days_from_civil / civil_from_days. */
+/*  tzday.c - see tzday.h.  Date arithmetic: civil.h. */
 #include "tzday.h"
+#include "civil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,32 +8,6 @@
 #include <unistd.h>
 
 static char s_tz_name [128] = "UTC";
-
-static int64_t
-s_days_from_civil (int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned) (y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t) doe - 719468;
-}
-
-static void
-s_civil_from_days (int64_t z, int *year, int *month, int *day)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned) (z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t y = (int64_t) yoe + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    *day = (int) (doy - (153 * mp + 2) / 5 + 1);
-    *month = (int) (mp < 10 ? mp + 3 : mp - 9);
-    *year = (int) (y + (*month <= 2));
-}
 
 int
 ds_tz_set (const char *name)
@@ -66,18 +40,11 @@ ds_daycache_init (ds_daycache_t *cache)
     cache->day = 0;
 }
 
-static int64_t
-s_floor_div (int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 int64_t
 ds_day_start_us (int32_t day)
 {
     int year, month, mday;
-    s_civil_from_days (day, &year, &month, &mday);
+    ds_civil_from_days (day, &year, &month, &mday);
     struct tm tm = { .tm_year = year - 1900, .tm_mon = month - 1,
                      .tm_mday = mday, .tm_isdst = -1 };
     time_t t = mktime (&tm);
@@ -89,12 +56,12 @@ ds_day_of (ds_daycache_t *cache, int64_t ts_us)
 {
     if (ts_us >= cache->lo && ts_us < cache->hi)
         return cache->day;
-    time_t secs = (time_t) s_floor_div (ts_us, 1000000);
+    time_t secs = (time_t) ds_civil_floor_div (ts_us, DS_US_PER_S);
     struct tm tm;
     localtime_r (&secs, &tm);
-    int32_t day = (int32_t) s_days_from_civil (tm.tm_year + 1900,
-                                               (unsigned) tm.tm_mon + 1,
-                                               (unsigned) tm.tm_mday);
+    int32_t day = (int32_t) ds_civil_to_days (tm.tm_year + 1900,
+                                              (unsigned) tm.tm_mon + 1,
+                                              (unsigned) tm.tm_mday);
     cache->day = day;
     cache->lo = ds_day_start_us (day);
     cache->hi = ds_day_start_us (day + 1);
@@ -110,7 +77,7 @@ void
 ds_day_format (int32_t day, char *buf)
 {
     int year, month, mday;
-    s_civil_from_days (day, &year, &month, &mday);
+    ds_civil_from_days (day, &year, &month, &mday);
     unsigned y = (unsigned) year % 10000u, m = (unsigned) month % 13u, d = (unsigned) mday % 32u;
     buf [0] = (char) ('0' + y / 1000); buf [1] = (char) ('0' + y / 100 % 10);
     buf [2] = (char) ('0' + y / 10 % 10); buf [3] = (char) ('0' + y % 10);
@@ -129,16 +96,16 @@ ds_day_parse (const char *text, int32_t *day)
         return -1;
     if (month < 1 || month > 12 || mday < 1 || mday > 31)
         return -1;
-    *day = (int32_t) s_days_from_civil (year, (unsigned) month, (unsigned) mday);
+    *day = (int32_t) ds_civil_to_days (year, (unsigned) month, (unsigned) mday);
     int y2, m2, d2;
-    s_civil_from_days (*day, &y2, &m2, &d2);
+    ds_civil_from_days (*day, &y2, &m2, &d2);
     return (y2 == year && m2 == month && d2 == mday) ? 0 : -1;
 }
 
 void
 ds_ts_format (int64_t ts_us, char *buf)
 {
-    time_t secs = (time_t) s_floor_div (ts_us, 1000000);
+    time_t secs = (time_t) ds_civil_floor_div (ts_us, DS_US_PER_S);
     int64_t frac = ts_us - (int64_t) secs * 1000000;
     struct tm tm;
     localtime_r (&secs, &tm);

@@ -20,8 +20,10 @@
     what any reader of the pcap finds.
 */
 #include "gen.h"
+#include "civil.h"
 #include "log.h"
 
+#include <czmq.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -29,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define S_DAY_US        86400000000ULL
@@ -817,18 +818,6 @@ s_frame (s_gen_t *g, const s_pkt_t *p, int64_t day_start_s)
     g->buf_len += 16 + caplen;
 }
 
-//  Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-static int64_t
-s_days_from_civil (int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned) (y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t) doe - 719468;
-}
-
 static int
 s_parse_config (s_gen_t *g)
 {
@@ -853,7 +842,7 @@ s_parse_config (s_gen_t *g)
         ds_log_error ("gen: start day '%s' is not YYYY-MM-DD", day);
         return -1;
     }
-    g->day0_s = s_days_from_civil (y, (unsigned) m, (unsigned) d) * 86400;
+    g->day0_s = ds_civil_to_days (y, (unsigned) m, (unsigned) d) * 86400;
     const char *tele = cfg->telescope ? cfg->telescope : "203.0.113.0/24";
     char addr [32];
     int len;
@@ -866,14 +855,6 @@ s_parse_config (s_gen_t *g)
     g->tele_mask = len == 32 ? 0 : 0xffffffffu >> len;
     g->tele_base = ntohl (in.s_addr) & ~g->tele_mask;
     return 0;
-}
-
-static double
-s_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 void
@@ -896,7 +877,7 @@ ds_gen_kind_name (int kind)
 int
 ds_gen_run (const ds_gen_config_t *cfg, ds_gen_summary_t *summary)
 {
-    double t0 = s_now ();
+    int64_t t0 = zclock_usecs ();
     s_gen_t g;
     memset (&g, 0, sizeof (g));
     g.cfg = cfg;
@@ -987,7 +968,7 @@ ds_gen_run (const ds_gen_config_t *cfg, ds_gen_summary_t *summary)
 done:
     if (g.out)
         fclose (g.out);
-    g.sum.seconds = s_now () - t0;
+    g.sum.seconds = (double) (zclock_usecs () - t0) / 1e6;
     if (summary)
         *summary = g.sum;
     free (day);

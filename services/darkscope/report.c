@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "civil.h"
 #include "tzday.h"
 #include "json.h"
 
@@ -731,7 +732,7 @@ s_prep_daily (s_report_t *self, s_fig_id_t id)
 static int64_t
 s_local_s (int64_t ts_us, int64_t *hour, int64_t *offset)
 {
-    int64_t t = ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000);
+    int64_t t = ds_civil_floor_div (ts_us, DS_US_PER_S);
     if (t / 3600 != *hour) {
         struct tm tm;
         time_t tt = (time_t) t;

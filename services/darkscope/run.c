@@ -24,21 +24,12 @@
 #include "transport.h"
 #include <czmq.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #define EP_PKT      "inproc://ds-pkt"
 #define EP_LAB      "inproc://ds-lab"
 #define EP_LABCTL   "inproc://ds-labctl"
 #define EP_QUERY    "inproc://ds-query"
 #define SHARDS_MAX  64
-
-static double
-s_now (void)
-{
-    struct timespec t;
-    clock_gettime (CLOCK_MONOTONIC, &t);
-    return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
-}
 
 //  The default synthetic month, generated once per (seed, size) into the
 //  cache directory and reused after.
@@ -189,7 +180,7 @@ ds_run (const ds_run_config_t *cfg)
 
     uint32_t shards = (uint32_t) cfg->shards;
     int rc = 1;
-    double t0 = s_now ();
+    int64_t t0 = zclock_usecs ();
     zactor_t *aggs [SHARDS_MAX] = { NULL };
     zactor_t *query = NULL, *labeler = NULL, *ingest = NULL;
     ds_aggregator_config_t agg_cfg [SHARDS_MAX];
@@ -314,7 +305,7 @@ ds_run (const ds_run_config_t *cfg)
             goto stop;
         }
     }
-    double t_ingest = s_now () - t0;
+    double t_ingest = (double) (zclock_usecs () - t0) / 1e6;
 
     //  Results, fetched through the query service like any client.
     {

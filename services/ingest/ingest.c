@@ -12,6 +12,7 @@
 */
 #include "ingest.h"
 #include "batch.h"
+#include "civil.h"
 #include "log.h"
 #include "tzday.h"
 #include "transport.h"
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -61,14 +61,6 @@ typedef struct {
     bool completed;                 //  every EOS queued: deliver before closing
     uint64_t v4_fnv;                //  FNV-1a state after the ::ffff: prefix
 } s_ingest_t;
-
-static int64_t
-s_now_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 void
 ds_ingest_config_init (ds_ingest_config_t *cfg)
@@ -110,7 +102,7 @@ s_stopping (s_ingest_t *self)
 {
     if (self->terminated || self->stop_requested || (self->stop && *self->stop)) {
         if (!self->stop_deadline)
-            self->stop_deadline = s_now_us () + S_FINAL_SEND_US;
+            self->stop_deadline = zclock_usecs () + S_FINAL_SEND_US;
         return true;
     }
     return false;
@@ -121,7 +113,7 @@ static bool
 s_give_up (s_ingest_t *self)
 {
     s_check_pipe (self);
-    return self->terminated || (s_stopping (self) && s_now_us () > self->stop_deadline);
+    return self->terminated || (s_stopping (self) && zclock_usecs () > self->stop_deadline);
 }
 
 static int
@@ -260,7 +252,7 @@ s_wait_subscribers (s_ingest_t *self)
 static int
 s_csv_write (s_ingest_t *self, const ds_record_t *rec)
 {
-    int64_t sec = rec->ts >= 0 ? rec->ts / 1000000 : -((-rec->ts + 999999) / 1000000);
+    int64_t sec = ds_civil_floor_div (rec->ts, DS_US_PER_S);
     if (sec != self->csv_sec) {
         ds_ts_format (sec * 1000000, self->csv_ts);
         self->csv_ts [19] = 0;                  //  "YYYY-MM-DD HH:MM:SS"
@@ -333,7 +325,7 @@ s_emit (s_ingest_t *self, const ds_record_t *rec)
 static void
 s_progress (s_ingest_t *self, ds_source_t *source, bool final)
 {
-    double secs = (double) (s_now_us () - self->started) / 1e6;
+    double secs = (double) (zclock_usecs () - self->started) / 1e6;
     double rate = secs > 0 ? (double) self->stats.packets_read / secs : 0;
     uint64_t done = self->stats.bytes_done + (source ? ds_source_offset (source) : 0);
     if (self->stats.bytes_total > 0)
@@ -355,7 +347,7 @@ s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *in
     bool live = ds_source_is_live (source);
     bool progress = self->cfg.progress && !live && isatty (STDERR_FILENO);
     self->live = live && !self->csv;
-    int64_t last_flush = s_now_us (), last_progress = last_flush;
+    int64_t last_flush = zclock_usecs (), last_progress = last_flush;
     uint32_t tick = 0;
     ds_record_t rec;
     int rc = 0;
@@ -378,7 +370,7 @@ s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *in
         }
         tick++;
         if (live && (got == DS_SOURCE_IDLE || (tick & 63) == 0)) {
-            int64_t now = s_now_us ();
+            int64_t now = zclock_usecs ();
             if (now - last_flush >= S_FLUSH_US) {
                 last_flush = now;
                 if (self->csv ? fflush (self->csv) != 0 : s_flush_all (self) != 0) {
@@ -394,7 +386,7 @@ s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *in
             }
         }
         if ((tick & 0xffff) == 0) {
-            int64_t now = s_now_us ();
+            int64_t now = zclock_usecs ();
             if (progress && now - last_progress >= S_PROGRESS_US) {
                 last_progress = now;
                 s_progress (self, source, false);
@@ -564,7 +556,7 @@ fail:
 static int
 s_execute (s_ingest_t *self)
 {
-    self->started = s_now_us ();
+    self->started = zclock_usecs ();
     if (self->pub && self->cfg.wait_s != 0 && s_wait_subscribers (self))
         return -1;
     bool input_failed = false;
@@ -666,7 +658,7 @@ ds_ingest_run (const ds_ingest_config_t *cfg, ds_ingest_stats_t *stats, volatile
     self->stop = stop;
     s_write_csv_header (self);
     int rc = s_execute (self);
-    ds_ingest_stats_log (&self->stats, (double) (s_now_us () - self->started) / 1e6);
+    ds_ingest_stats_log (&self->stats, (double) (zclock_usecs () - self->started) / 1e6);
     if (stats)
         *stats = self->stats;
     s_destroy (&self);
@@ -695,7 +687,7 @@ ds_ingest_actor (zsock_t *pipe, void *config)
     zsock_signal (pipe, 0);
     s_write_csv_header (self);
     int rc = s_execute (self);
-    ds_ingest_stats_log (&self->stats, (double) (s_now_us () - self->started) / 1e6);
+    ds_ingest_stats_log (&self->stats, (double) (zclock_usecs () - self->started) / 1e6);
     if (!self->terminated) {
         zstr_send (pipe, rc == 0 ? "DONE" : "FAILED");
         while (true) {

@@ -1,5 +1,6 @@
 /*  json.c - msgpack to JSON; see json.h. */
 #include "json.h"
+#include "text.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,31 +25,6 @@ ds_json_double (char *buf, size_t size, double value)
     }
 }
 
-//  Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid.
-static size_t
-s_utf8_len (const unsigned char *s, size_t n)
-{
-    unsigned char c = s [0];
-    size_t len;
-    uint32_t min;
-    uint32_t cp;
-    if (c < 0x80) return 1;
-    else if ((c & 0xe0) == 0xc0) { len = 2; min = 0x80; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; min = 0x800; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; min = 0x10000; cp = c & 0x07; }
-    else return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s [i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s [i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 static void
 s_string (FILE *out, const char *str, size_t size)
 {
@@ -68,7 +44,7 @@ s_string (FILE *out, const char *str, size_t size)
             i++;
         }
         else {
-            size_t len = s_utf8_len (s + i, size - i);
+            size_t len = ds_text_utf8_len (s + i, size - i);
             if (len == 0) {
                 fputs ("\\ufffd", out);
                 i++;

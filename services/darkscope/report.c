@@ -44,6 +44,7 @@
 #include "civil.h"
 #include "tzday.h"
 #include "json.h"
+#include "text.h"
 
 extern char **environ;
 
@@ -251,83 +252,6 @@ s_as_int (const msgpack_object *obj)
 //  --------------------------------------------------------------------------
 //  Text formats
 
-//  Integer with thousands separators ("63,562,427").
-static const char *
-s_group (int64_t v, char *buf, size_t size)
-{
-    char digits [32];
-    snprintf (digits, sizeof digits, "%" PRId64, v);
-    const char *d = digits [0] == '-' ? digits + 1 : digits;
-    size_t n = strlen (d), o = 0;
-    if (d != digits && o < size - 1)
-        buf [o++] = '-';
-    for (size_t i = 0; i < n && o < size - 1; i++) {
-        if (i > 0 && (n - i) % 3 == 0 && o < size - 1)
-            buf [o++] = ',';
-        if (o < size - 1)
-            buf [o++] = d [i];
-    }
-    buf [o] = 0;
-    return buf;
-}
-
-//  A percentage rounded as Python's round(x, decimals) prints it ("12.5",
-//  "40.0", "33.33").
-static const char *
-s_round (double v, int decimals, char *buf, size_t size)
-{
-    snprintf (buf, size, "%.*f", decimals, v);
-    size_t n = strlen (buf);
-    while (n > 2 && buf [n - 1] == '0' && buf [n - 2] != '.')
-        buf [--n] = 0;
-    return buf;
-}
-
-//  Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid.
-static size_t
-s_utf8_len (const unsigned char *s, size_t n)
-{
-    static const struct { unsigned char mask, lead; size_t len; uint32_t min; } forms [] = {
-        { 0xe0, 0xc0, 2, 0x80 }, { 0xf0, 0xe0, 3, 0x800 }, { 0xf8, 0xf0, 4, 0x10000 } };
-    if (s [0] < 0x80)
-        return 1;
-    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
-        if ((s [0] & forms [f].mask) != forms [f].lead)
-            continue;
-        size_t len = forms [f].len;
-        if (len > n)
-            return 0;
-        uint32_t cp = s [0] & (unsigned char) ~forms [f].mask;
-        for (size_t i = 1; i < len; i++) {
-            if ((s [i] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s [i] & 0x3f);
-        }
-        return cp < forms [f].min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0 : len;
-    }
-    return 0;
-}
-
-//  Writes text that is valid UTF-8 without control bytes: copies valid
-//  multi-byte sequences, replaces anything else with '?'; ASCII goes to
-//  ascii(out, c) so each caller escapes for its language.
-static void
-s_text (FILE *out, const char *ptr, size_t len, void (*ascii) (FILE *out, unsigned char c))
-{
-    const unsigned char *s = (const unsigned char *) ptr;
-    for (size_t i = 0; i < len; ) {
-        size_t n = s_utf8_len (s + i, len - i);
-        if (n == 1)
-            ascii (out, s [i] < 0x20 || s [i] == 0x7f ? '?' : s [i]);
-        else
-        if (n > 1)
-            fwrite (s + i, 1, n, out);
-        else
-            fputc ('?', out);
-        i += n ? n : 1;
-    }
-}
-
 static void
 s_html_ascii (FILE *out, unsigned char c)
 {
@@ -352,7 +276,7 @@ s_gp_ascii (FILE *out, unsigned char c)
 static void
 s_html (FILE *out, const char *ptr, size_t len)
 {
-    s_text (out, ptr, len, s_html_ascii);
+    ds_text_write (out, ptr, len, s_html_ascii);
 }
 
 static void
@@ -367,23 +291,10 @@ s_html_c (FILE *out, const char *text)
     s_html (out, text, strlen (text));
 }
 
-//  CSV field, quoted when it holds a separator, quote or line break.
 static void
 s_csv_str (FILE *out, s_str_t s)
 {
-    bool quote = false;
-    for (size_t i = 0; i < s.len; i++)
-        if (strchr (",\"\r\n", s.ptr [i]) && s.ptr [i])
-            quote = true;
-    if (quote)
-        fputc ('"', out);
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.ptr [i] == '"')
-            fputc ('"', out);
-        fputc (s.ptr [i] ? s.ptr [i] : '?', out);
-    }
-    if (quote)
-        fputc ('"', out);
+    ds_text_csv (out, s.ptr, s.len);
 }
 
 //  gnuplot single-quoted string, valid UTF-8 (it goes into the SVG as is).
@@ -391,7 +302,7 @@ static void
 s_gp_str (FILE *out, s_str_t s)
 {
     fputc ('\'', out);
-    s_text (out, s.ptr, s.len, s_gp_ascii);
+    ds_text_write (out, s.ptr, s.len, s_gp_ascii);
     fputc ('\'', out);
 }
 
@@ -573,8 +484,8 @@ s_prep_port_rank (s_report_t *self, s_fig_id_t id)
         "Cumulative fraction of packets received by port rank (ports ordered by packets, "
         "log scale), %s to %s: %s distinct ports, %s packets. Inset: the top %u ports with "
         "the cumulative fraction they receive (%s%% of all packets together).",
-        self->first_day, self->last_day, s_group (n, t1, sizeof t1), s_group (total, t2, sizeof t2),
-        inset, s_round (100.0 * top_fraction, 2, pct, sizeof pct));
+        self->first_day, self->last_day, ds_text_group (n, t1, sizeof t1), ds_text_group (total, t2, sizeof t2),
+        inset, ds_text_round (100.0 * top_fraction, 2, pct, sizeof pct));
     s_gp_begin (self, id, 800, 520);
     fprintf (self->gp,
         "set multiplot\n"
@@ -641,7 +552,7 @@ s_prep_sender_ecdf (s_report_t *self, s_fig_id_t id)
         "ECDF of the packets each source sent over the window (log scale). The dashed red line "
         "marks the filter threshold min_packets = %" PRId64 ": %s%% of the sources sent fewer "
         "packets and are filtered out of the last-day analysis.",
-        self->min_packets, s_round (100.0 * below, 2, pct, sizeof pct));
+        self->min_packets, ds_text_round (100.0 * below, 2, pct, sizeof pct));
     int64_t xmax = max_packets > self->min_packets ? max_packets : self->min_packets;
     s_gp_begin (self, id, 800, 480);
     fprintf (self->gp,
@@ -866,8 +777,8 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
     int len = stride > 1
         ? snprintf (sample, sizeof sample,
             "Downsampled: 1 point in every %u is drawn (%s of %s points), deterministically, as "
-            "the notebook did with modulo 3.", stride, s_group (drawn, t2, sizeof t2), s_group (n, t1, sizeof t1))
-        : snprintf (sample, sizeof sample, "All %s points are drawn.", s_group (n, t1, sizeof t1));
+            "the notebook did with modulo 3.", stride, ds_text_group (drawn, t2, sizeof t2), ds_text_group (n, t1, sizeof t1))
+        : snprintf (sample, sizeof sample, "All %s points are drawn.", ds_text_group (n, t1, sizeof t1));
     if (raster && len > 0 && (size_t) len < sizeof sample)
         snprintf (sample + len, sizeof sample - (size_t) len,
             " Drawn as a %dx%d raster: darker cells hold more points.", grid_w, grid_h);
@@ -877,7 +788,7 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
         "packet (%s sources). %s",
         *class_name ? "the sources of class \"" : "all sources", class_name, *class_name ? "\"" : "",
         bin, self->first_day, self->last_day, ds_tz_name (),
-        self->tz_matches ? "" : ", not the overview's zone", s_group (n_sources, t3, sizeof t3), sample);
+        self->tz_matches ? "" : ", not the overview's zone", ds_text_group (n_sources, t3, sizeof t3), sample);
 
     int64_t pad = (x1 - x0) / 100;      //  points on the first bin stay off the border
     s_gp_begin (self, id, width, height);
@@ -1147,7 +1058,7 @@ s_html_top (s_report_t *self, FILE *out, const msgpack_object *top, int decimals
         const msgpack_object *e = &top->via.array.ptr [i];
         fputs (i ? ", " : "", out);
         s_html_str (out, s_str (self, e, "pp", where));
-        fprintf (out, " (%s%%)", s_round (s_num (self, e, "percent", where), decimals, pct, sizeof pct));
+        fprintf (out, " (%s%%)", ds_text_round (s_num (self, e, "percent", where), decimals, pct, sizeof pct));
     }
 }
 
@@ -1171,7 +1082,7 @@ s_html_dataset (s_report_t *self, FILE *out)
         fprintf (out, "<tr><td>%s</td>", rows [r].label);
         for (int p = 0; p < 2; p++)
             fprintf (out, "<td class=\"num\">%s</td>",
-                     s_group (s_int (self, part [p], rows [r].key, where [p]), buf, sizeof buf));
+                     ds_text_group (s_int (self, part [p], rows [r].key, where [p]), buf, sizeof buf));
         fputs ("</tr>\n", out);
     }
     fputs ("<tr><td>Top-3 ports (% of traffic)</td>", out);
@@ -1188,7 +1099,7 @@ s_html_dataset (s_report_t *self, FILE *out)
             const msgpack_object *e = &top->via.array.ptr [i];
             fputs (i ? ", " : "", out);
             s_html_str (out, s_str (self, e, "pp", where [p]));
-            fprintf (out, ": %s", s_group (s_int (self, e, "sources", where [p]), buf, sizeof buf));
+            fprintf (out, ": %s", ds_text_group (s_int (self, e, "sources", where [p]), buf, sizeof buf));
         }
         fputs ("</td>", out);
     }
@@ -1210,11 +1121,11 @@ s_html_filter (s_report_t *self, FILE *out)
                   "<th class=\"num\">Kept</th><th class=\"num\">Of</th><th class=\"num\">%%</th></tr></thead>\n<tbody>\n",
              self->min_packets);
     fprintf (out, "<tr><td>Sources</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
-             s_group (kept, a, sizeof a), s_group (sources, b, sizeof b),
-             sources ? s_round (100.0 * kept / sources, 2, pct, sizeof pct) : "&ndash;");
+             ds_text_group (kept, a, sizeof a), ds_text_group (sources, b, sizeof b),
+             sources ? ds_text_round (100.0 * kept / sources, 2, pct, sizeof pct) : "&ndash;");
     fprintf (out, "<tr><td>Packets</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
-             s_group (kept_packets, a, sizeof a), s_group (packets, b, sizeof b),
-             packets ? s_round (100.0 * kept_packets / packets, 2, pct, sizeof pct) : "&ndash;");
+             ds_text_group (kept_packets, a, sizeof a), ds_text_group (packets, b, sizeof b),
+             packets ? ds_text_round (100.0 * kept_packets / packets, 2, pct, sizeof pct) : "&ndash;");
     fputs ("</tbody></table>\n", out);
 }
 
@@ -1236,9 +1147,9 @@ s_html_classes (s_report_t *self, FILE *out)
         fputs ("<tr><td>", out);
         s_html_str (out, s_str (self, row, "class", where));
         fprintf (out, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"pp\">",
-                 s_group (s_int (self, row, "senders", where), a, sizeof a),
-                 s_group (s_int (self, row, "packets", where), b, sizeof b),
-                 s_group (s_int (self, row, "pp", where), c, sizeof c));
+                 ds_text_group (s_int (self, row, "senders", where), a, sizeof a),
+                 ds_text_group (s_int (self, row, "packets", where), b, sizeof b),
+                 ds_text_group (s_int (self, row, "pp", where), c, sizeof c));
         s_html_top (self, out, s_arr (self, row, "top_pp", where), 1, "overview.classes[].top_pp[]");
         fputs ("</td></tr>\n", out);
     }
@@ -1260,7 +1171,7 @@ s_html_ingest (s_report_t *self, FILE *out)
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
         int64_t v = s_int (self, ingest, rows [r].key, "overview.ingest");
         fprintf (out, "<tr><td>%s</td><td class=\"num%s\">%s</td></tr>\n", rows [r].label,
-                 rows [r].bad && v > 0 ? " warn" : "", s_group (v, buf, sizeof buf));
+                 rows [r].bad && v > 0 ? " warn" : "", ds_text_group (v, buf, sizeof buf));
     }
     fputs ("</tbody></table>\n", out);
 }

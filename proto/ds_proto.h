@@ -15,7 +15,7 @@
 #define DS_PROTO_H
 
 #include <msgpack.h>
-#include "../services/common/batch.h"
+#include "batch.h"
 
 #define DS_PROTO_MAGIC      "DSK"
 #define DS_PROTO_VERSION    1

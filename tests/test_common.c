@@ -1,4 +1,4 @@
-/*  libs: ds_common */
+/*  libs: ds_proto ds_common */
 /*  test_common.c - records, addresses, days, options. */
 #include <stdarg.h>
 #include <stddef.h>

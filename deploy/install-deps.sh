@@ -8,7 +8,7 @@ packages=(
     libzmq3-dev libczmq-dev libmsgpack-dev libpcap-dev libcmocka-dev zlib1g-dev
     clang libclang-rt-14-dev valgrind
     python3 python3-pandas python3-zmq python3-msgpack python3-yaml
-    tshark gnuplot-nox time
+    tshark gnuplot-nox time tzdata
 )
 
 missing=()

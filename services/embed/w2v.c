@@ -1,0 +1,477 @@
+/*  w2v.c - skip-gram with negative sampling; see w2v.h.
+
+    Weights live in rows padded to a multiple of 8 floats (zeros past dim),
+    so the pair update is whole 8-float vectors (GCC vector extensions; on
+    x86-64 also compiled for Haswell and chosen at run time).
+*/
+#include "w2v.h"
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_EXP_SIZE  1000
+#define S_MAX_EXP   6
+#define S_LANES     8
+
+typedef float s_v8 __attribute__ ((vector_size (32)));
+
+#if defined (__x86_64__) && defined (__GNUC__) && !defined (__clang__) && !defined (__SANITIZE_ADDRESS__)
+#   define S_CLONES __attribute__ ((target_clones ("arch=haswell", "default")))
+#else
+#   define S_CLONES
+#endif
+
+void
+ds_w2v_params_defaults (ds_w2v_params_t *p)
+{
+    *p = (ds_w2v_params_t) { .dim = 50, .window = 25, .negative = 5, .epochs = 20,
+                             .threads = 2, .alpha = 0.025, .min_alpha = 0.0001,
+                             .sample = 0, .seed = 1 };
+}
+
+const char *
+ds_w2v_params_check (const ds_w2v_params_t *p)
+{
+    if (p->dim < 1 || p->dim > DS_W2V_DIM_MAX)
+        return "vector size must be 1..1024";
+    if (p->window < 1 || p->window > DS_W2V_WINDOW_MAX)
+        return "window must be 1..1000";
+    if (p->negative < 1 || p->negative > DS_W2V_NEGATIVE_MAX)
+        return "negative must be 1..100";
+    if (p->epochs < 1 || p->epochs > DS_W2V_EPOCHS_MAX)
+        return "epochs must be 1..10000";
+    if (p->threads < 1 || p->threads > DS_W2V_THREADS_MAX)
+        return "threads must be 1..64";
+    if (!(p->alpha > 0 && p->alpha <= 1) || !(p->min_alpha >= 0 && p->min_alpha <= p->alpha))
+        return "alpha must be in (0, 1] and min_alpha in [0, alpha]";
+    if (!(p->sample >= 0 && p->sample < 1))
+        return "sample must be in [0, 1)";
+    return NULL;
+}
+
+typedef struct {
+    const ds_w2v_corpus_t *corpus;
+    const ds_w2v_params_t *p;
+    float *syn0, *syn1;             //  n_words x stride
+    int stride;                     //  floats per row (multiple of 8)
+    uint32_t *table;                //  unigram^0.75 table
+    uint64_t table_size;
+    float *keep;                    //  per word keep probability (sample > 0), or NULL
+    float exp_table [S_EXP_SIZE];
+    uint64_t total;                 //  epochs x words to train
+    _Atomic uint64_t done;          //  words trained so far, all threads
+    volatile int *stop;
+    volatile double *progress;
+} s_train_t;
+
+typedef struct {
+    s_train_t *t;
+    int id;
+    int failed;
+} s_worker_t;
+
+static inline uint64_t
+s_splitmix (uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+//  One context word (row l1 of syn0) against targets [0] (label 1) and
+//  the negatives targets [1..n-1] (label 0), word2vec.c's update.
+S_CLONES static void
+s_pair (float *restrict l1, float *restrict syn1, const uint32_t *targets, int n,
+        int stride, float alpha, const float *exp_table)
+{
+    s_v8 neu [DS_W2V_DIM_MAX / S_LANES + 1];
+    s_v8 *L = (s_v8 *) l1;
+    int lanes = stride / S_LANES;
+    for (int j = 0; j < lanes; j++)
+        neu [j] = (s_v8) { 0 };
+    for (int d = 0; d < n; d++) {
+        s_v8 *R = (s_v8 *) (syn1 + (size_t) targets [d] * (size_t) stride);
+        s_v8 acc = { 0 };
+        for (int j = 0; j < lanes; j++)
+            acc += L [j] * R [j];
+        float f = acc [0] + acc [1] + acc [2] + acc [3] + acc [4] + acc [5] + acc [6] + acc [7];
+        float label = d == 0 ? 1.0f : 0.0f, g;
+        if (f > S_MAX_EXP)
+            g = (label - 1.0f) * alpha;
+        else
+        if (f < -S_MAX_EXP)
+            g = label * alpha;
+        else
+            g = (label - exp_table [(int) ((f + S_MAX_EXP) * (S_EXP_SIZE / S_MAX_EXP / 2))]) * alpha;
+        for (int j = 0; j < lanes; j++) {
+            neu [j] += g * R [j];
+            R [j] += g * L [j];
+        }
+    }
+    for (int j = 0; j < lanes; j++)
+        L [j] += neu [j];
+}
+
+static void *
+s_worker (void *arg)
+{
+    s_worker_t *w = arg;
+    s_train_t *t = w->t;
+    const ds_w2v_corpus_t *c = t->corpus;
+    const ds_w2v_params_t *p = t->p;
+    int threads = p->threads;
+    uint64_t s_from = c->n_sentences * (uint64_t) w->id / (uint64_t) threads;
+    uint64_t s_to = c->n_sentences * (uint64_t) (w->id + 1) / (uint64_t) threads;
+    uint64_t seed = p->seed * 0x2545f4914f6cdd1dULL + (uint64_t) w->id;
+    uint64_t rnd = s_splitmix (&seed);
+    uint32_t targets [DS_W2V_NEGATIVE_MAX + 1];
+    uint32_t *sen = NULL;
+    size_t sen_cap = 0;
+    uint64_t local = 0;             //  words since the last progress update
+    float alpha = (float) p->alpha;
+    for (int epoch = 0; epoch < p->epochs; epoch++) {
+        for (uint64_t s = s_from; s < s_to; s++) {
+            if (t->stop && *t->stop) {
+                free (sen);
+                w->failed = 1;
+                return NULL;
+            }
+            const uint32_t *words = c->tokens + c->starts [s];
+            uint64_t n = c->starts [s + 1] - c->starts [s];
+            if (t->keep) {
+                //  Downsampling (gensim's rule), into a private copy.
+                if (n > sen_cap) {
+                    uint32_t *grown = realloc (sen, n * sizeof *sen);
+                    if (!grown) {
+                        free (sen);
+                        w->failed = 1;
+                        return NULL;
+                    }
+                    sen = grown;
+                    sen_cap = n;
+                }
+                uint64_t m = 0;
+                for (uint64_t i = 0; i < n; i++) {
+                    rnd = rnd * 25214903917ULL + 11;
+                    if (t->keep [words [i]] >= (float) (rnd & 0xFFFF) / 65536.0f)
+                        sen [m++] = words [i];
+                }
+                local += n - m;
+                words = sen;
+                n = m;
+            }
+            for (uint64_t a = 0; a < n; a++) {
+                if (local >= 10000) {
+                    uint64_t done = atomic_fetch_add (&t->done, local) + local;
+                    local = 0;
+                    double progress = (double) done / (double) t->total;
+                    alpha = (float) (p->alpha - (p->alpha - p->min_alpha) * progress);
+                    if (alpha < (float) p->min_alpha)
+                        alpha = (float) p->min_alpha;
+                    if (t->progress && w->id == 0)
+                        *t->progress = progress > 1 ? 1 : progress;
+                }
+                local++;
+                rnd = rnd * 25214903917ULL + 11;
+                uint64_t b = (uint64_t) p->window - (rnd >> 16) % (uint64_t) p->window;
+                uint64_t lo = a >= b ? a - b : 0, hi = a + b < n - 1 ? a + b : n - 1;
+                uint32_t centre = words [a];
+                for (uint64_t x = lo; x <= hi; x++) {
+                    if (x == a)
+                        continue;
+                    int nt = 0;
+                    targets [nt++] = centre;
+                    for (int d = 0; d < p->negative; d++) {
+                        rnd = rnd * 25214903917ULL + 11;
+                        uint32_t neg = t->table [(rnd >> 16) % t->table_size];
+                        if (neg != centre)
+                            targets [nt++] = neg;
+                    }
+                    s_pair (t->syn0 + (size_t) words [x] * (size_t) t->stride, t->syn1,
+                            targets, nt, t->stride, alpha, t->exp_table);
+                }
+            }
+        }
+    }
+    atomic_fetch_add (&t->done, local);
+    free (sen);
+    return NULL;
+}
+
+//  The unigram^0.75 table (word2vec.c's), sized to the vocabulary.
+static int
+s_table (s_train_t *t)
+{
+    const ds_w2v_corpus_t *c = t->corpus;
+    uint64_t size = (uint64_t) c->n_words * 100;
+    size = size < 1000000 ? 1000000 : size > 100000000 ? 100000000 : size;
+    t->table = malloc (size * sizeof *t->table);
+    if (!t->table)
+        return -1;
+    t->table_size = size;
+    double sum = 0;
+    for (uint32_t i = 0; i < c->n_words; i++)
+        sum += pow ((double) c->counts [i], 0.75);
+    uint32_t i = 0;
+    double d = pow ((double) c->counts [0], 0.75) / sum;
+    for (uint64_t a = 0; a < size; a++) {
+        t->table [a] = i;
+        if ((double) a / (double) size > d && i + 1 < c->n_words) {
+            i++;
+            d += pow ((double) c->counts [i], 0.75) / sum;
+        }
+    }
+    return 0;
+}
+
+float *
+ds_w2v_train (const ds_w2v_corpus_t *corpus, const ds_w2v_params_t *p,
+              volatile int *stop, volatile double *progress)
+{
+    if (ds_w2v_params_check (p) || corpus->n_words == 0)
+        return NULL;
+    s_train_t t = { .corpus = corpus, .p = p, .stop = stop, .progress = progress };
+    t.stride = (p->dim + S_LANES - 1) / S_LANES * S_LANES;
+    size_t n = corpus->n_words, bytes = n * (size_t) t.stride * sizeof (float);
+    bytes = (bytes + 63) / 64 * 64;
+    float *out = NULL;
+    t.syn0 = aligned_alloc (64, bytes);
+    t.syn1 = aligned_alloc (64, bytes);
+    if (!t.syn0 || !t.syn1 || s_table (&t))
+        goto done;
+    memset (t.syn1, 0, bytes);
+    //  Each word's start vector depends only on (seed, word): the same
+    //  with any thread count.
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = p->seed ^ (i * 0x9e3779b97f4a7c15ULL);
+        float *row = t.syn0 + i * (size_t) t.stride;
+        for (int j = 0; j < t.stride; j++)
+            row [j] = j < p->dim ? ((float) (s_splitmix (&x) >> 40) / 16777216.0f - 0.5f) / (float) p->dim
+                                 : 0.0f;
+    }
+    for (int i = 0; i < S_EXP_SIZE; i++) {
+        double e = exp ((i / (double) S_EXP_SIZE * 2 - 1) * S_MAX_EXP);
+        t.exp_table [i] = (float) (e / (e + 1));
+    }
+    uint64_t words = corpus->starts [corpus->n_sentences];
+    if (p->sample > 0) {
+        t.keep = malloc (n * sizeof *t.keep);
+        if (!t.keep)
+            goto done;
+        double threshold = p->sample * (double) words;
+        for (size_t i = 0; i < n; i++) {
+            double v = (double) corpus->counts [i];
+            double k = (sqrt (v / threshold) + 1) * (threshold / v);
+            t.keep [i] = k > 1 ? 1.0f : (float) k;
+        }
+    }
+    t.total = words * (uint64_t) p->epochs;
+    if (t.total == 0)
+        t.total = 1;
+    atomic_init (&t.done, 0);
+    s_worker_t workers [DS_W2V_THREADS_MAX];
+    pthread_t tids [DS_W2V_THREADS_MAX];
+    int started = 0, failed = 0;
+    for (int i = 0; i < p->threads; i++) {
+        workers [i] = (s_worker_t) { .t = &t, .id = i };
+        if (i == 0)
+            continue;               //  the caller's thread is worker 0
+        if (pthread_create (&tids [i], NULL, s_worker, &workers [i]) != 0) {
+            failed = 1;
+            break;
+        }
+        started = i;
+    }
+    if (!failed)
+        s_worker (&workers [0]);
+    for (int i = 1; i <= started; i++)
+        pthread_join (tids [i], NULL);
+    for (int i = 0; i < p->threads; i++)
+        failed |= workers [i].failed;
+    if (failed)
+        goto done;
+    if (progress)
+        *progress = 1;
+    out = malloc (n * (size_t) p->dim * sizeof *out);
+    if (out)
+        for (size_t i = 0; i < n; i++)
+            memcpy (out + i * (size_t) p->dim, t.syn0 + i * (size_t) t.stride,
+                    (size_t) p->dim * sizeof *out);
+done:
+    free (t.syn0);
+    free (t.syn1);
+    free (t.table);
+    free (t.keep);
+    return out;
+}
+
+//  --------------------------------------------------------------------------
+//  text format
+
+int
+ds_w2v_write_text (FILE *out, uint32_t n, int dim, const float *vectors,
+                   const char *(*word) (uint32_t i, void *arg, char *buf, size_t size),
+                   void *arg)
+{
+    char buf [256];
+    fprintf (out, "%u %d\n", n, dim);
+    for (uint32_t i = 0; i < n; i++) {
+        fputs (word (i, arg, buf, sizeof buf), out);
+        const float *v = vectors + (size_t) i * (size_t) dim;
+        for (int j = 0; j < dim; j++)
+            fprintf (out, " %.9g", (double) v [j]);
+        if (putc ('\n', out) == EOF)
+            return -1;
+    }
+    return fflush (out) == 0 && !ferror (out) ? 0 : -1;
+}
+
+void
+ds_w2v_model_destroy (ds_w2v_model_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ds_w2v_model_t *self = *self_p;
+    if (self->words)
+        for (uint32_t i = 0; i < self->n; i++)
+            free (self->words [i]);
+    free (self->words);
+    free (self->vectors);
+    free (self);
+    *self_p = NULL;
+}
+
+//  A cursor over the buffer; tokens are separated by spaces/tabs, lines
+//  end at '\n' (a '\r' before it is a separator).
+typedef struct {
+    const char *p, *end;
+    uint64_t line;
+} s_cursor_t;
+
+static void
+s_skip_blank (s_cursor_t *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r'))
+        c->p++;
+}
+
+//  Next token on this line: its start and length (0 at the end of the line).
+static size_t
+s_token (s_cursor_t *c, const char **start)
+{
+    s_skip_blank (c);
+    *start = c->p;
+    while (c->p < c->end && *c->p != ' ' && *c->p != '\t' && *c->p != '\r' && *c->p != '\n')
+        c->p++;
+    return (size_t) (c->p - *start);
+}
+
+//  At the end of a line (blanks allowed); moves past the newline.
+static bool
+s_end_of_line (s_cursor_t *c)
+{
+    s_skip_blank (c);
+    if (c->p == c->end)
+        return true;
+    if (*c->p != '\n')
+        return false;
+    c->p++;
+    c->line++;
+    return true;
+}
+
+static bool
+s_number (s_cursor_t *c, double *v, bool integer)
+{
+    const char *tok;
+    size_t len = s_token (c, &tok);
+    char buf [64];
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    memcpy (buf, tok, len);
+    buf [len] = 0;
+    char *end;
+    errno = 0;
+    *v = integer ? (double) strtoll (buf, &end, 10) : strtod (buf, &end);
+    return *end == 0 && errno == 0 && isfinite (*v);
+}
+
+ds_w2v_model_t *
+ds_w2v_read_text (const char *data, size_t size, char *err, size_t err_size)
+{
+    s_cursor_t c = { data, data + size, 1 };
+    ds_w2v_model_t *m = NULL;
+    double n, dim;
+    if (!s_number (&c, &n, true) || !s_number (&c, &dim, true) || !s_end_of_line (&c)) {
+        snprintf (err, err_size, "line 1: expected the header \"COUNT DIM\"");
+        return NULL;
+    }
+    if (n < 0 || dim < 1 || dim > DS_W2V_DIM_MAX) {
+        snprintf (err, err_size, "line 1: count %.0f or dimension %.0f out of range (dim 1..%d)",
+                  n, dim, DS_W2V_DIM_MAX);
+        return NULL;
+    }
+    //  Each vector line needs at least a word, dim numbers and separators.
+    size_t left = (size_t) (c.end - c.p);
+    if (n > (double) (left / (2 * (size_t) dim + 1))) {
+        snprintf (err, err_size, "line 1: %.0f vectors of %.0f numbers cannot fit in %zu bytes",
+                  n, dim, left);
+        return NULL;
+    }
+    m = calloc (1, sizeof *m);
+    if (!m)
+        goto nomem;
+    m->dim = (int) dim;
+    m->words = calloc ((size_t) n + 1, sizeof *m->words);
+    m->vectors = malloc (((size_t) n * (size_t) dim + 1) * sizeof *m->vectors);
+    if (!m->words || !m->vectors)
+        goto nomem;
+    for (uint32_t i = 0; i < (uint32_t) n; i++) {
+        const char *tok;
+        size_t len = s_token (&c, &tok);
+        if (len == 0 || len > DS_W2V_WORD_MAX) {
+            snprintf (err, err_size, "line %llu: expected a word (1..%d bytes)",
+                      (unsigned long long) c.line, DS_W2V_WORD_MAX);
+            goto fail;
+        }
+        if (!(m->words [i] = strndup (tok, len)))
+            goto nomem;
+        m->n = i + 1;
+        if (memchr (tok, 0, len)) {
+            snprintf (err, err_size, "line %llu: NUL byte in a word", (unsigned long long) c.line);
+            goto fail;
+        }
+        for (int j = 0; j < m->dim; j++) {
+            double v;
+            if (!s_number (&c, &v, false) || fabs (v) > 3.4e38) {
+                snprintf (err, err_size, "line %llu: number %d of %d is missing or not a finite float",
+                          (unsigned long long) c.line, j + 1, m->dim);
+                goto fail;
+            }
+            m->vectors [(size_t) i * (size_t) m->dim + (size_t) j] = (float) v;
+        }
+        if (!s_end_of_line (&c)) {
+            snprintf (err, err_size, "line %llu: more than %d numbers", (unsigned long long) c.line, m->dim);
+            goto fail;
+        }
+    }
+    s_skip_blank (&c);
+    while (c.p < c.end && (*c.p == '\n' || *c.p == ' ' || *c.p == '\r' || *c.p == '\t'))
+        c.p++;
+    if (c.p != c.end) {
+        snprintf (err, err_size, "line %llu: text after the %u vectors the header announced",
+                  (unsigned long long) c.line, m->n);
+        goto fail;
+    }
+    return m;
+nomem:
+    snprintf (err, err_size, "out of memory");
+fail:
+    ds_w2v_model_destroy (&m);
+    return NULL;
+}

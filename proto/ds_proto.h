@@ -93,6 +93,7 @@ typedef struct {
     int64_t bin_s;                  //  pattern bin width, default 60
     char ip [64];                   //  lookup argument
     char part [32];                 //  fan-out: which partial ("overview", ...)
+    int64_t k;                      //  knn/classify: neighbours, 0 = the service default
 } ds_query_t;
 
 //  Sets every field to its default.

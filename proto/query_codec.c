@@ -33,6 +33,7 @@ static const s_arg_t s_args [] = {
     { "bin_s",       S_INT, S_FIELD (bin_s),       1 },
     { "ip",          S_STR, S_FIELD (ip),          0 },
     { "part",        S_STR, S_FIELD (part),        0 },
+    { "k",           S_INT, S_FIELD (k),           1 },
 };
 #define S_NARGS (sizeof s_args / sizeof *s_args)
 
@@ -61,7 +62,7 @@ s_is_default (const ds_query_t *query, const ds_query_t *defaults, const s_arg_t
 //
 //  with only the arguments that differ from their defaults (see PROTOCOL.md
 //  for the table): strings for first_day/last_day ("YYYY-MM-DD"), class,
-//  ip and part; integers for min_packets, from_us, to_us, bin_s.  `out` is
+//  ip and part; integers for min_packets, from_us, to_us, bin_s, k.  `out` is
 //  emptied first.
 int
 ds_query_encode (const ds_query_t *query, msgpack_sbuffer *out)

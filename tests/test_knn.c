@@ -49,12 +49,12 @@ test_known_neighbours (void **state)
     //  Word 8 (250, labelled 1) sits among class 2: a miss.
     assert_int_equal (votes [8].klass, 2);
     assert_int_equal (votes [0].klass, 0);
-    assert_true (votes [0].confidence == 1.0f);
+    assert_true (votes [0].confidence == 1.0);
     //  Word 9 (unlabelled): 125, 130, 120 -> class 1, all votes.
     assert_int_equal (votes [9].klass, 1);
     //  Word 10 (62): 10 (0), 5 (0), 120 (1) -> 0 with 2 of 3.
     assert_int_equal (votes [10].klass, 0);
-    assert_true (fabsf (votes [10].confidence - 2.0f / 3) < 1e-6f);
+    assert_true (fabs (votes [10].confidence - 2.0 / 3) < 1e-12);
     ds_knn_destroy (&knn);
     free (v);
     //  A tie (k = 2, one vote each) goes to the nearest neighbour's class.
@@ -65,7 +65,7 @@ test_known_neighbours (void **state)
     assert_int_equal (ds_knn_classify (knn, 2, votes), 0);
     assert_int_equal (votes [2].klass, 0);
     assert_int_equal (votes [3].klass, 1);
-    assert_true (votes [3].confidence == 0.5f);
+    assert_true (votes [3].confidence == 0.5);
     ds_knn_destroy (&knn);
     free (v);
 }
@@ -200,7 +200,7 @@ test_planted (void **state)
         int64_t w = ds_corpus_find (c, &a);
         assert_true (w >= 0);
         assert_int_equal (votes [w].klass, 0);
-        assert_true (votes [w].confidence >= 0.7f);
+        assert_true (votes [w].confidence >= 0.7);
     }
     free (votes);
     free (labels);

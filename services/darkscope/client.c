@@ -402,6 +402,9 @@ static const s_view_t s_views [] = {
     { "ecdf",    "sender_ecdf",  6 },
     { "daily",   "daily",        0 },
     { "classes", "classes",      1 },
+    { "knn",       "neighbours", 4 },
+    { "classify",  "rows",       3 },
+    { "embedding", "per_class",  3 },
     { NULL, NULL, 0 }
 };
 

@@ -69,13 +69,19 @@ s_cmd_run (int argc, char **argv)
         { "gen-packets", DS_OPT_INT,    &cfg.gen_packets, "N",    "size of the synthetic month used when no input is given; default 2000000" },
         { "seed",        DS_OPT_INT,    &cfg.seed,     "S",       "seed of the synthetic month; default 1" },
         { "quiet",       DS_OPT_BOOL,   &cfg.quiet,    NULL,      "no progress or info lines" },
+        { "embed",       DS_OPT_BOOL,   &cfg.embed,    NULL,      "also train DarkVec's embedding; adds \"embedding\" to the JSON" },
+        { "model-out",   DS_OPT_STRING, &cfg.model_out, "FILE",   "embed: write the vectors (word2vec text format, one line per source)" },
+        { "corpus-out",  DS_OPT_STRING, &cfg.corpus_out, "FILE",  "embed: write the corpus (gensim LineSentence text)" },
+        { "classes-out", DS_OPT_STRING, &cfg.classes_out, "FILE", "embed: write every sender's class and 7-NN class (CSV)" },
+        { "embed-threads", DS_OPT_INT,  &cfg.embed_threads, "N",  "embed: training threads; default 2" },
+        { "embed-epochs", DS_OPT_INT,   &cfg.embed_epochs, "N",   "embed: training epochs; default 20 (DarkVec)" },
         { NULL }
     };
     const char *usage =
         "Usage: darkscope run [--pcap F|GLOB]... [--darkvec-log F|GLOB]... [--iface IF [--bpf E]]\n"
         "                     [--gt F]... [--gt-list CLASS=F]... [--services F] [--tz TZ]\n"
         "                     [--shards N] [--first-day D] [--last-day D] [--min-packets N]\n"
-        "                     [--json FILE] [--report DIR]\n"
+        "                     [--json FILE] [--report DIR] [--embed [--model-out F]]\n"
         "\n"
         "Starts ingest, labeler, N aggregator shards and the query service in one\n"
         "process (over inproc://), reads every input to its end with back-pressure\n"
@@ -83,6 +89,9 @@ s_cmd_run (int argc, char **argv)
         "generates the default synthetic month (seeded, cached under\n"
         "$XDG_CACHE_HOME/darkscope or ~/.cache/darkscope) with its ground truth and\n"
         "runs on that.  Progress is shown on a terminal; a summary is printed at the end.\n"
+        "With --embed the embed service trains DarkVec's word2vec of senders on the same\n"
+        "stream (per service, one sentence per local hour; V 50, C 25, 20 epochs) and the\n"
+        "JSON gains \"embedding\": the 7-NN leave-one-out accuracy, macro F1, per-class rows.\n"
         "\n"
         "Examples:\n"
         "  darkscope run --report report/ --json report/overview.json\n"
@@ -166,7 +175,7 @@ static int
 s_cmd_query (int argc, char **argv)
 {
     const char *endpoint = DEFAULT_QUERY_ENDPOINT, *first = NULL, *last = NULL, *klass = NULL;
-    int64_t min_packets = -1, from = INT64_MIN, to = INT64_MAX, bin = 0, timeout = 10000;
+    int64_t min_packets = -1, from = INT64_MIN, to = INT64_MAX, bin = 0, timeout = 10000, k = 0;
     bool json = false, csv = false;
     ds_strlist_t words = { 0 };
     const ds_opt_t opts [] = {
@@ -178,6 +187,7 @@ s_cmd_query (int argc, char **argv)
         { "from-us",     DS_OPT_INT,    &from,        "T",   "pattern: from this time (microseconds since the epoch)" },
         { "to-us",       DS_OPT_INT,    &to,          "T",   "pattern: up to (excluding) this time" },
         { "bin",         DS_OPT_INT,    &bin,         "S",   "pattern: bin width in seconds, a multiple of 60; default 60" },
+        { "k",           DS_OPT_INT,    &k,           "N",   "knn: neighbours (default 10); classify: voters (default the service's, 7)" },
         { "timeout-ms",  DS_OPT_INT,    &timeout,     "MS",  "give up after this long; default 10000" },
         { "json",        DS_OPT_BOOL,   &json,        NULL,  "print JSON" },
         { "csv",         DS_OPT_BOOL,   &csv,         NULL,  "print CSV" },
@@ -196,13 +206,18 @@ s_cmd_query (int argc, char **argv)
         "  pattern    activity pattern points (time bin, source token)\n"
         "  lookup IP  the ground-truth class of an address and the rule that matched\n"
         "  status     the state of every service and shard\n"
+        "  knn IP     the senders most like IP in the embedding (cosine), with classes\n"
+        "  classify   the 7-NN class and confidence of every unlabelled sender\n"
+        "  embedding  the 7-NN leave-one-out evaluation: per class precision, recall, F1\n"
+        "  (knn, classify, embedding: answered by darkscope-embed through the query service)\n"
         "\n"
         "Tables are rounded as DarkVec printed them; --json and --csv give full precision.\n"
         "\n"
         "Examples:\n"
         "  darkscope query classes --last-day 2021-03-31\n"
         "  darkscope query pattern --class stretchoid --csv > stretchoid.csv\n"
-        "  darkscope query lookup 198.51.100.7\n";
+        "  darkscope query lookup 198.51.100.7\n"
+        "  darkscope query knn 198.51.100.7 --k 5\n";
     int rc = ds_opts_parse (argc, argv, 2, opts, usage, &words);
     if (rc)
         return rc > 0 ? 0 : 2;
@@ -213,9 +228,9 @@ s_cmd_query (int argc, char **argv)
     ds_query_t q;
     ds_query_init (&q);
     snprintf (q.name, sizeof q.name, "%s", words.items [0]);
-    if (strcmp (q.name, "lookup") == 0) {
+    if (strcmp (q.name, "lookup") == 0 || strcmp (q.name, "knn") == 0) {
         if (words.count != 2) {
-            fprintf (stderr, "darkscope query: lookup needs one IP address\n");
+            fprintf (stderr, "darkscope query: %s needs one IP address\n", q.name);
             return 2;
         }
         snprintf (q.ip, sizeof q.ip, "%s", words.items [1]);
@@ -237,6 +252,11 @@ s_cmd_query (int argc, char **argv)
     q.to_us = to;
     if (bin > 0)
         q.bin_s = bin;
+    if (k < 0 || k > 1000) {
+        fprintf (stderr, "darkscope query: --k must be 1..1000\n");
+        return 2;
+    }
+    q.k = k;
 
     ds_client_t *client = ds_client_new (endpoint, (int) timeout);
     if (!client) {

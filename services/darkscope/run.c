@@ -21,6 +21,7 @@
 #include "labeler.h"
 #include "aggregator.h"
 #include "query.h"
+#include "embed.h"
 #include "transport.h"
 #include <czmq.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #define EP_LAB      "inproc://ds-lab"
 #define EP_LABCTL   "inproc://ds-labctl"
 #define EP_QUERY    "inproc://ds-query"
+#define EP_EMBED    "inproc://ds-embed"
 #define SHARDS_MAX  64
 
 //  The default synthetic month, generated once per (seed, size) into the
@@ -143,6 +145,77 @@ s_summary (const msgpack_object *overview, double seconds)
              (unsigned long long) dropped, (unsigned long long) gaps);
 }
 
+//  Starts the embed service on the labelled stream (before the labeler
+//  publishes).  Returns the actor, or NULL after logging why.
+static zactor_t *
+s_embed_start (const ds_run_config_t *cfg, ds_embed_config_t *ec, uint32_t shards)
+{
+    ds_embed_config_init (ec);
+    ec->inputs.items [0] = EP_LAB;
+    ec->inputs.count = 1;
+    ec->endpoint = EP_EMBED;
+    ec->shards = shards;
+    ec->tz = cfg->tz;
+    ec->model_out = cfg->model_out;
+    ec->corpus_out = cfg->corpus_out;
+    ec->classes_out = cfg->classes_out;
+    if (cfg->embed_threads > 0)
+        ec->w2v.threads = (int) cfg->embed_threads;
+    if (cfg->embed_epochs > 0)
+        ec->w2v.epochs = (int) cfg->embed_epochs;
+    char bound [256];
+    zactor_t *actor = zactor_new (ds_embed_actor, ec);
+    if (!actor || ds_embed_endpoint (actor, bound, sizeof bound) != 0) {
+        ds_log_error ("embed service did not start");
+        zactor_destroy (&actor);
+    }
+    return actor;
+}
+
+//  Waits for the embed service's model; 0 when trained.
+static int
+s_embed_wait (zactor_t *embed)
+{
+    zpoller_t *poller = zpoller_new (zactor_sock (embed), NULL);
+    size_t which;
+    zactor_t *actors [1] = { embed };
+    char *msg = s_wait_string (poller, actors, 1, &which);
+    zpoller_destroy (&poller);
+    int rc = msg && streq (msg, "TRAINED") ? 0 : -1;
+    if (rc)
+        ds_log_error ("the embedding did not complete (%s)", msg ? "training failed" : "interrupted");
+    free (msg);
+    return rc;
+}
+
+//  Adds the embed service's evaluation to the overview as "embedding".
+static int
+s_embed_add (ds_client_t *client, msgpack_zone *zone, msgpack_object *overview)
+{
+    ds_query_t q;
+    ds_query_init (&q);
+    snprintf (q.name, sizeof q.name, "embedding");
+    msgpack_object result;
+    char err [512];
+    if (ds_client_request (client, &q, zone, &result, err, sizeof err) != 0) {
+        ds_log_error ("embedding query failed: %s", err);
+        return -1;
+    }
+    if (overview->type != MSGPACK_OBJECT_MAP)
+        return -1;
+    uint32_t n = overview->via.map.size;
+    msgpack_object_kv *kv = msgpack_zone_malloc (zone, (n + 1) * sizeof *kv);
+    if (!kv)
+        return -1;
+    memcpy (kv, overview->via.map.ptr, n * sizeof *kv);
+    kv [n].key = (msgpack_object) { .type = MSGPACK_OBJECT_STR,
+                                    .via.str = { .size = 9, .ptr = "embedding" } };
+    kv [n].val = result;
+    overview->via.map.ptr = kv;
+    overview->via.map.size = n + 1;
+    return 0;
+}
+
 int
 ds_run (const ds_run_config_t *cfg)
 {
@@ -182,7 +255,9 @@ ds_run (const ds_run_config_t *cfg)
     int rc = 1;
     int64_t t0 = zclock_usecs ();
     zactor_t *aggs [SHARDS_MAX] = { NULL };
-    zactor_t *query = NULL, *labeler = NULL, *ingest = NULL;
+    zactor_t *query = NULL, *labeler = NULL, *ingest = NULL, *embed = NULL;
+    ds_embed_config_t embed_cfg;
+    bool with_embed = cfg->embed || cfg->model_out || cfg->corpus_out || cfg->classes_out;
     ds_aggregator_config_t agg_cfg [SHARDS_MAX];
     char agg_ep [SHARDS_MAX][64], ckpt [SHARDS_MAX][600];
     const char *agg_eps [SHARDS_MAX];
@@ -213,8 +288,11 @@ ds_run (const ds_run_config_t *cfg)
             goto stop;
         }
     }
+    if (with_embed && !(embed = s_embed_start (cfg, &embed_cfg, shards)))
+        goto stop;
     ds_query_config_t query_cfg;
     ds_query_config_init (&query_cfg);
+    query_cfg.embed = with_embed ? EP_EMBED : NULL;
     query_cfg.endpoint = cfg->endpoint ? cfg->endpoint : EP_QUERY;
     for (uint32_t k = 0; k < shards; k++)
         query_cfg.shard_endpoints.items [k] = agg_eps [k];
@@ -306,6 +384,8 @@ ds_run (const ds_run_config_t *cfg)
         }
     }
     double t_ingest = (double) (zclock_usecs () - t0) / 1e6;
+    if (embed && s_embed_wait (embed) != 0)
+        goto stop;
 
     //  Results, fetched through the query service like any client.
     {
@@ -331,6 +411,9 @@ ds_run (const ds_run_config_t *cfg)
             ds_log_error ("overview query failed: %s", err);
             rc = 1;
         }
+        else
+        if (embed && s_embed_add (client, &zone, &overview) != 0)
+            rc = 1;
         else {
             if (cfg->json && s_write_json (cfg->json, &overview) != 0)
                 rc = 1;
@@ -356,6 +439,7 @@ ds_run (const ds_run_config_t *cfg)
 stop:
     zactor_destroy (&ingest);
     zactor_destroy (&labeler);
+    zactor_destroy (&embed);
     zactor_destroy (&query);
     for (uint32_t k = 0; k < shards; k++)
         zactor_destroy (&aggs [k]);

@@ -4,7 +4,9 @@
     N aggregator shards, query), composed as czmq actors in one process.
     Consumes the inputs to their end, waits until every shard has seen the
     end of stream, then asks the embedded query service for the overview
-    and writes --json and/or --report.
+    and writes --json and/or --report.  With embed, the embed service
+    subscribes to the labelled stream too; the run then also waits for its
+    model and adds its evaluation to the JSON as "embedding".
 */
 #ifndef DS_RUN_H
 #define DS_RUN_H
@@ -33,6 +35,12 @@ typedef struct {
     int64_t seed;
     bool quiet;
     bool serve;                     //  keep serving queries after the run
+    bool embed;                     //  also run the embed service (DarkVec §4-6)
+    const char *model_out;          //  embed: word2vec text file, or NULL
+    const char *corpus_out;         //  embed: LineSentence corpus file, or NULL
+    const char *classes_out;        //  embed: CSV of every sender's class and k-NN class, or NULL
+    int64_t embed_threads;          //  embed: training threads (0: 2)
+    int64_t embed_epochs;           //  embed: epochs (0: 20)
 } ds_run_config_t;
 
 //  Runs the pipeline; returns the process exit code (0 success).

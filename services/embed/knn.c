@@ -170,7 +170,7 @@ s_classify_range (void *arg)
         for (uint32_t m = 0; m < found; m++)
             count [self->labels [ids [m]]] = 0;
         job->votes [i].klass = winner;
-        job->votes [i].confidence = found ? (float) best / (float) found : 0.0f;
+        job->votes [i].confidence = found ? (double) best / (double) found : 0.0;
     }
 done:
     free (ids);

@@ -35,7 +35,7 @@ uint32_t ds_knn_nearest (const ds_knn_t *self, uint32_t i, uint32_t k, uint32_t 
 
 typedef struct {
     int32_t klass;                  //  predicted class, -1 if no labelled neighbour
-    float confidence;               //  votes for it / neighbours found
+    double confidence;              //  votes for it / neighbours found
 } ds_knn_vote_t;
 
 //  Classifies every word by its k nearest labelled words (itself

@@ -19,10 +19,8 @@
 
 typedef float s_v8 __attribute__ ((vector_size (32)));
 
-#if defined (__x86_64__) && defined (__GNUC__) && !defined (__clang__) && !defined (__SANITIZE_ADDRESS__)
-#   define S_CLONES __attribute__ ((target_clones ("arch=haswell", "default")))
-#else
-#   define S_CLONES
+#if defined (__x86_64__) && defined (__GNUC__)
+#   define S_X86 1
 #endif
 
 void
@@ -58,8 +56,8 @@ typedef struct {
     const ds_w2v_params_t *p;
     float *syn0, *syn1;             //  n_words x stride
     int stride;                     //  floats per row (multiple of 8)
-    uint32_t *table;                //  unigram^0.75 table
-    uint64_t table_size;
+    float *alias_prob;              //  unigram^0.75 as an alias table (Vose):
+    uint32_t *alias;                //  draw i, keep it with alias_prob [i], else alias [i]
     float *keep;                    //  per word keep probability (sample > 0), or NULL
     float exp_table [S_EXP_SIZE];
     uint64_t total;                 //  epochs x words to train
@@ -74,6 +72,23 @@ typedef struct {
     int failed;
 } s_worker_t;
 
+//  xorshift64*: one multiply per draw; its high bits are good.
+static inline uint64_t
+s_next (uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 0x2545f4914f6cdd1dULL;
+}
+
+//  Uniform in 0..n-1 from 32 random bits, without a division (Lemire).
+static inline uint32_t
+s_range (uint64_t r, uint32_t n)
+{
+    return (uint32_t) (((r >> 32) * (uint64_t) n) >> 32);
+}
+
 static inline uint64_t
 s_splitmix (uint64_t *x)
 {
@@ -84,37 +99,82 @@ s_splitmix (uint64_t *x)
 }
 
 //  One context word (row l1 of syn0) against targets [0] (label 1) and
-//  the negatives targets [1..n-1] (label 0), word2vec.c's update.
-S_CLONES static void
-s_pair (float *restrict l1, float *restrict syn1, const uint32_t *targets, int n,
-        int stride, float alpha, const float *exp_table)
+//  the negatives targets [1..n-1] (label 0), word2vec.c's update.  The
+//  body is compiled twice: plain (SSE2 on x86-64) and, on x86-64, for
+//  AVX2 + FMA, chosen once per training run (s_pair_pick).
+typedef void (s_pair_fn) (float *restrict l1, float *restrict syn1, const uint32_t *targets,
+                          int n, int stride, float alpha, const float *exp_table);
+static inline __attribute__ ((always_inline)) void
+s_pair_body (float *restrict l1, float *restrict syn1, const uint32_t *targets, int n,
+             int stride, float alpha, const float *exp_table, int lanes)
 {
     s_v8 neu [DS_W2V_DIM_MAX / S_LANES + 1];
+    float g [DS_W2V_NEGATIVE_MAX + 1];
     s_v8 *L = (s_v8 *) l1;
-    int lanes = stride / S_LANES;
+    //  Every target's dot product first (independent chains the CPU runs
+    //  side by side), then the updates.  A negative drawn twice sees the
+    //  other draw's update only in the second pass: Hogwild-sized noise.
+    for (int d = 0; d < n; d++) {
+        const s_v8 *R = (const s_v8 *) (syn1 + (size_t) targets [d] * (size_t) stride);
+        s_v8 acc = L [0] * R [0];
+        for (int j = 1; j < lanes; j++)
+            acc += L [j] * R [j];
+        float f = (acc [0] + acc [4]) + (acc [1] + acc [5]) + (acc [2] + acc [6]) + (acc [3] + acc [7]);
+        float label = d == 0 ? 1.0f : 0.0f;
+        if (f > S_MAX_EXP)
+            g [d] = (label - 1.0f) * alpha;
+        else
+        if (f < -S_MAX_EXP)
+            g [d] = label * alpha;
+        else
+            g [d] = (label - exp_table [(int) ((f + S_MAX_EXP) * (S_EXP_SIZE / S_MAX_EXP / 2))]) * alpha;
+    }
     for (int j = 0; j < lanes; j++)
         neu [j] = (s_v8) { 0 };
     for (int d = 0; d < n; d++) {
         s_v8 *R = (s_v8 *) (syn1 + (size_t) targets [d] * (size_t) stride);
-        s_v8 acc = { 0 };
-        for (int j = 0; j < lanes; j++)
-            acc += L [j] * R [j];
-        float f = acc [0] + acc [1] + acc [2] + acc [3] + acc [4] + acc [5] + acc [6] + acc [7];
-        float label = d == 0 ? 1.0f : 0.0f, g;
-        if (f > S_MAX_EXP)
-            g = (label - 1.0f) * alpha;
-        else
-        if (f < -S_MAX_EXP)
-            g = label * alpha;
-        else
-            g = (label - exp_table [(int) ((f + S_MAX_EXP) * (S_EXP_SIZE / S_MAX_EXP / 2))]) * alpha;
         for (int j = 0; j < lanes; j++) {
-            neu [j] += g * R [j];
-            R [j] += g * L [j];
+            neu [j] += g [d] * R [j];
+            R [j] += g [d] * L [j];
         }
     }
     for (int j = 0; j < lanes; j++)
         L [j] += neu [j];
+}
+
+static void
+s_pair (float *restrict l1, float *restrict syn1, const uint32_t *targets, int n,
+        int stride, float alpha, const float *exp_table)
+{
+    //  DarkVec's V = 50 (7 lanes) with the lane count a constant: unrolled.
+    if (stride == 7 * S_LANES)
+        s_pair_body (l1, syn1, targets, n, stride, alpha, exp_table, 7);
+    else
+        s_pair_body (l1, syn1, targets, n, stride, alpha, exp_table, stride / S_LANES);
+}
+
+#ifdef S_X86
+__attribute__ ((target ("avx2,fma"))) static void
+s_pair_avx2 (float *restrict l1, float *restrict syn1, const uint32_t *targets, int n,
+             int stride, float alpha, const float *exp_table)
+{
+    //  DarkVec's V = 50 (7 lanes) with the lane count a constant: unrolled.
+    if (stride == 7 * S_LANES)
+        s_pair_body (l1, syn1, targets, n, stride, alpha, exp_table, 7);
+    else
+        s_pair_body (l1, syn1, targets, n, stride, alpha, exp_table, stride / S_LANES);
+}
+#endif
+
+static s_pair_fn *
+s_pair_pick (void)
+{
+#ifdef S_X86
+    __builtin_cpu_init ();
+    if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+        return s_pair_avx2;
+#endif
+    return s_pair;
 }
 
 static void *
@@ -128,7 +188,9 @@ s_worker (void *arg)
     uint64_t s_from = c->n_sentences * (uint64_t) w->id / (uint64_t) threads;
     uint64_t s_to = c->n_sentences * (uint64_t) (w->id + 1) / (uint64_t) threads;
     uint64_t seed = p->seed * 0x2545f4914f6cdd1dULL + (uint64_t) w->id;
-    uint64_t rnd = s_splitmix (&seed);
+    uint64_t rnd = s_splitmix (&seed) | 1;
+    s_pair_fn *pair = s_pair_pick ();
+    uint32_t n_words = c->n_words;
     uint32_t targets [DS_W2V_NEGATIVE_MAX + 1];
     uint32_t *sen = NULL;
     size_t sen_cap = 0;
@@ -156,11 +218,9 @@ s_worker (void *arg)
                     sen_cap = n;
                 }
                 uint64_t m = 0;
-                for (uint64_t i = 0; i < n; i++) {
-                    rnd = rnd * 25214903917ULL + 11;
-                    if (t->keep [words [i]] >= (float) (rnd & 0xFFFF) / 65536.0f)
+                for (uint64_t i = 0; i < n; i++)
+                    if (t->keep [words [i]] >= (float) (s_next (&rnd) >> 40) / 16777216.0f)
                         sen [m++] = words [i];
-                }
                 local += n - m;
                 words = sen;
                 n = m;
@@ -177,8 +237,7 @@ s_worker (void *arg)
                         *t->progress = progress > 1 ? 1 : progress;
                 }
                 local++;
-                rnd = rnd * 25214903917ULL + 11;
-                uint64_t b = (uint64_t) p->window - (rnd >> 16) % (uint64_t) p->window;
+                uint64_t b = (uint64_t) p->window - s_range (s_next (&rnd), (uint32_t) p->window);
                 uint64_t lo = a >= b ? a - b : 0, hi = a + b < n - 1 ? a + b : n - 1;
                 uint32_t centre = words [a];
                 for (uint64_t x = lo; x <= hi; x++) {
@@ -187,12 +246,14 @@ s_worker (void *arg)
                     int nt = 0;
                     targets [nt++] = centre;
                     for (int d = 0; d < p->negative; d++) {
-                        rnd = rnd * 25214903917ULL + 11;
-                        uint32_t neg = t->table [(rnd >> 16) % t->table_size];
+                        uint64_t r = s_next (&rnd);
+                        uint32_t neg = s_range (r, n_words);
+                        if ((float) ((r >> 8) & 0xFFFFFF) / 16777216.0f >= t->alias_prob [neg])
+                            neg = t->alias [neg];
                         if (neg != centre)
                             targets [nt++] = neg;
                     }
-                    s_pair (t->syn0 + (size_t) words [x] * (size_t) t->stride, t->syn1,
+                    pair (t->syn0 + (size_t) words [x] * (size_t) t->stride, t->syn1,
                             targets, nt, t->stride, alpha, t->exp_table);
                 }
             }
@@ -203,30 +264,58 @@ s_worker (void *arg)
     return NULL;
 }
 
-//  The unigram^0.75 table (word2vec.c's), sized to the vocabulary.
+//  The unigram^0.75 distribution as an alias table (Vose's method): O(1)
+//  draws from 8 bytes per word, where word2vec.c's 10^8-entry table costs
+//  a cache miss per negative.
 static int
 s_table (s_train_t *t)
 {
     const ds_w2v_corpus_t *c = t->corpus;
-    uint64_t size = (uint64_t) c->n_words * 100;
-    size = size < 1000000 ? 1000000 : size > 100000000 ? 100000000 : size;
-    t->table = malloc (size * sizeof *t->table);
-    if (!t->table)
-        return -1;
-    t->table_size = size;
+    uint32_t n = c->n_words;
+    t->alias_prob = malloc (n * sizeof *t->alias_prob);
+    t->alias = malloc (n * sizeof *t->alias);
+    double *scaled = malloc (n * sizeof *scaled);
+    uint32_t *small = malloc (n * sizeof *small), *large = malloc (n * sizeof *large);
+    int rc = -1;
+    if (!t->alias_prob || !t->alias || !scaled || !small || !large)
+        goto done;
     double sum = 0;
-    for (uint32_t i = 0; i < c->n_words; i++)
+    for (uint32_t i = 0; i < n; i++)
         sum += pow ((double) c->counts [i], 0.75);
-    uint32_t i = 0;
-    double d = pow ((double) c->counts [0], 0.75) / sum;
-    for (uint64_t a = 0; a < size; a++) {
-        t->table [a] = i;
-        if ((double) a / (double) size > d && i + 1 < c->n_words) {
-            i++;
-            d += pow ((double) c->counts [i], 0.75) / sum;
+    uint32_t ns = 0, nl = 0;
+    for (uint32_t i = n; i-- > 0; ) {
+        scaled [i] = pow ((double) c->counts [i], 0.75) / sum * n;
+        if (scaled [i] < 1)
+            small [ns++] = i;
+        else
+            large [nl++] = i;
+    }
+    while (ns && nl) {
+        uint32_t s = small [--ns], l = large [nl - 1];
+        t->alias_prob [s] = (float) scaled [s];
+        t->alias [s] = l;
+        scaled [l] -= 1 - scaled [s];
+        if (scaled [l] < 1) {
+            nl--;
+            small [ns++] = l;
         }
     }
-    return 0;
+    while (nl) {
+        uint32_t l = large [--nl];
+        t->alias_prob [l] = 1;
+        t->alias [l] = l;
+    }
+    while (ns) {
+        uint32_t s = small [--ns];
+        t->alias_prob [s] = 1;
+        t->alias [s] = s;
+    }
+    rc = 0;
+done:
+    free (scaled);
+    free (small);
+    free (large);
+    return rc;
 }
 
 float *
@@ -305,7 +394,8 @@ ds_w2v_train (const ds_w2v_corpus_t *corpus, const ds_w2v_params_t *p,
 done:
     free (t.syn0);
     free (t.syn1);
-    free (t.table);
+    free (t.alias_prob);
+    free (t.alias);
     free (t.keep);
     return out;
 }

@@ -38,6 +38,8 @@ static const char *s_usage =
 "              activity points [bin_start_us, token]; bin_s, from_us and to_us must be\n"
 "              multiples of 60 s (default bin 60 s)\n"
 "    lookup    (ip)      forwarded to the labeler's control endpoint\n"
+"    knn (ip, k), classify (k), embedding, projection\n"
+"              forwarded to the embed service (darkscope-embed, --embed-endpoint)\n"
 "    status    every shard's status (streams, gaps, EOS) and which shards saw all EOS\n"
 "    Days are YYYY-MM-DD in the aggregators' time zone; the default window is every day\n"
 "    seen; min_packets defaults to 10.\n"
@@ -72,6 +74,8 @@ main (int argc, char **argv)
           "N shards at their default endpoints tcp://127.0.0.1:5560+K (default 1)" },
         { "labeler", DS_OPT_STRING, &config.labeler, "ENDPOINT",
           "labeler control REP for lookup (default " DS_QUERY_LABELER_DEFAULT ")" },
+        { "embed-endpoint", DS_OPT_STRING, &config.embed, "ENDPOINT",
+          "embed service REP for knn, classify, embedding, projection (default " DS_QUERY_EMBED_DEFAULT ")" },
         { "timeout-ms", DS_OPT_INT, &timeout, "MS", "how long to wait for every shard (default 5000)" },
         { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
         { NULL, DS_OPT_STRING, NULL, NULL, NULL }

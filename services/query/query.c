@@ -20,6 +20,7 @@ ds_query_config_init (ds_query_config_t *config)
     memset (config, 0, sizeof *config);
     config->endpoint = DS_QUERY_ENDPOINT_DEFAULT;
     config->labeler = DS_QUERY_LABELER_DEFAULT;
+    config->embed = DS_QUERY_EMBED_DEFAULT;
     config->timeout_ms = DS_QUERY_TIMEOUT_DEFAULT;
 }
 
@@ -61,6 +62,7 @@ typedef struct {
     zsock_t *shards [DS_STRLIST_MAX];
     size_t n_shards;
     zsock_t *labeler;
+    zsock_t *embed;                 //  the embed service's REP, made on first use
     int timeout;
     msgpack_sbuffer out;            //  the reply being built
     msgpack_sbuffer req;            //  the fan-out request
@@ -390,26 +392,28 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
     return 0;
 }
 
-//  Forwards the client's request bytes to the labeler and relays its reply.
+//  Forwards the client's request bytes to a peer (the labeler for lookup,
+//  the embed service for knn, classify, embedding, projection) and relays
+//  its reply; *sockp is the peer's REQ, made on first use.
 static int
-s_do_lookup (s_query_t *self, const uint8_t *data, size_t size, char *err, size_t err_size)
+s_relay (s_query_t *self, zsock_t **sockp, const char *ep, const char *peer, const char *q,
+         const uint8_t *data, size_t size, char *err, size_t err_size)
 {
-    const char *ep = self->config->labeler;
     if (!ep || !*ep) {
-        snprintf (err, err_size, "lookup: no labeler endpoint configured");
+        snprintf (err, err_size, "%s: no %s endpoint configured", q, peer);
         return -1;
     }
-    if (!self->labeler)
-        self->labeler = s_req_new (ep);
-    if (!self->labeler
-    ||  zmq_send (zsock_resolve (self->labeler), data, size, ZMQ_DONTWAIT) == -1) {
-        snprintf (err, err_size, "lookup: cannot send to the labeler (%s)", ep);
-        zsock_destroy (&self->labeler);
+    if (!*sockp)
+        *sockp = s_req_new (ep);
+    if (!*sockp
+    ||  zmq_send (zsock_resolve (*sockp), data, size, ZMQ_DONTWAIT) == -1) {
+        snprintf (err, err_size, "%s: cannot send to the %s (%s)", q, peer, ep);
+        zsock_destroy (sockp);
         return -1;
     }
     zmq_pollitem_t items [2] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->labeler), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (*sockp), 0, ZMQ_POLLIN, 0 },
     };
     int64_t deadline = zclock_mono () + self->timeout;
     while (zclock_mono () < deadline) {
@@ -418,7 +422,7 @@ s_do_lookup (s_query_t *self, const uint8_t *data, size_t size, char *err, size_
         if (items [0].revents & ZMQ_POLLIN)
             break;
         if (items [1].revents & ZMQ_POLLIN) {
-            zmsg_t *msg = zmsg_recv (self->labeler);
+            zmsg_t *msg = zmsg_recv (*sockp);
             zframe_t *frame = msg && zmsg_size (msg) == 1 ? zmsg_first (msg) : NULL;
             msgpack_zone zone;
             msgpack_zone_init (&zone, 1024);
@@ -430,14 +434,14 @@ s_do_lookup (s_query_t *self, const uint8_t *data, size_t size, char *err, size_
                 msgpack_sbuffer_write (&self->out, (const char *) zframe_data (frame), zframe_size (frame));
             }
             else
-                snprintf (err, err_size, "lookup: bad reply from the labeler (%s)", ep);
+                snprintf (err, err_size, "%s: bad reply from the %s (%s)", q, peer, ep);
             msgpack_zone_destroy (&zone);
             zmsg_destroy (&msg);
             return rc == DS_OK ? 0 : -1;
         }
     }
-    snprintf (err, err_size, "lookup: the labeler (%s) did not answer within %d ms", ep, self->timeout);
-    zsock_destroy (&self->labeler);
+    snprintf (err, err_size, "%s: the %s (%s) did not answer within %d ms", q, peer, ep, self->timeout);
+    zsock_destroy (sockp);
     return -1;
 }
 
@@ -450,6 +454,18 @@ static const struct {
     { "daily", s_do_overview }, { "classes", s_do_overview }, { "heatmap", s_do_overview },
     { "pattern", s_do_pattern }, { "status", s_do_status }, { "lookup", NULL },
 };
+
+//  Queries forwarded as they are to the embed service.
+static const char *s_embed_queries [] = { "knn", "classify", "embedding", "projection" };
+
+static bool
+s_is_embed (const char *name)
+{
+    for (size_t i = 0; i < sizeof s_embed_queries / sizeof *s_embed_queries; i++)
+        if (strcmp (s_embed_queries [i], name) == 0)
+            return true;
+    return false;
+}
 
 static void
 s_on_front (s_query_t *self)
@@ -470,12 +486,17 @@ s_on_front (s_query_t *self)
         size_t h = 0, nh = sizeof s_handlers / sizeof *s_handlers;
         while (h < nh && strcmp (s_handlers [h].name, q.name) != 0)
             h++;
+        if (s_is_embed (q.name))
+            rc = s_relay (self, &self->embed, self->config->embed, "embed service", q.name,
+                          zframe_data (frame), zframe_size (frame), err, sizeof err);
+        else
         if (h == nh)
             snprintf (err, sizeof err, "unknown query '%s' (overview, ports, ecdf, daily, classes, "
-                      "heatmap, pattern, lookup, status)", q.name);
+                      "heatmap, pattern, lookup, status, knn, classify, embedding, projection)", q.name);
         else
         if (!s_handlers [h].fn)
-            rc = s_do_lookup (self, zframe_data (frame), zframe_size (frame), err, sizeof err);
+            rc = s_relay (self, &self->labeler, self->config->labeler, "labeler", q.name,
+                          zframe_data (frame), zframe_size (frame), err, sizeof err);
         else {
             msgpack_packer pk;
             msgpack_packer_init (&pk, &self->out, msgpack_sbuffer_write);
@@ -571,6 +592,7 @@ ds_query_actor (zsock_t *pipe, void *args)
     for (size_t i = 0; i < self.n_shards; i++)
         zsock_destroy (&self.shards [i]);
     zsock_destroy (&self.labeler);
+    zsock_destroy (&self.embed);
     zsock_destroy (&self.front);
     msgpack_zone_destroy (&self.zone);
     msgpack_sbuffer_destroy (&self.out);

@@ -5,7 +5,8 @@
     the service asks every aggregator shard for its day range (to resolve
     the default window), then for its partial answer, and merges them
     exactly (merge.h).  lookup is forwarded to the labeler's control
-    endpoint; status collects every shard's status.  A shard that does not
+    endpoint; knn, classify, embedding and projection to the embed
+    service (darkscope-embed); status collects every shard's status.  A shard that does not
     answer within the timeout turns the reply into an error naming that
     shard's endpoint (never a silently partial answer; status lists it as
     unreachable instead).  Bad requests get {"ok":false,"error":...}; nothing
@@ -22,12 +23,14 @@
 
 #define DS_QUERY_ENDPOINT_DEFAULT   "tcp://127.0.0.1:5570"
 #define DS_QUERY_LABELER_DEFAULT    "tcp://127.0.0.1:5552"
+#define DS_QUERY_EMBED_DEFAULT      "tcp://127.0.0.1:5580"
 #define DS_QUERY_TIMEOUT_DEFAULT    5000
 
 typedef struct {
     const char *endpoint;           //  front REP (default DS_QUERY_ENDPOINT_DEFAULT)
     ds_strlist_t shard_endpoints;   //  one per shard, in shard order
     const char *labeler;            //  labeler control REP, for lookup
+    const char *embed;              //  embed service REP, for knn/classify/embedding/projection
     int timeout_ms;                 //  per fan-out round (default 5000)
 } ds_query_config_t;
 

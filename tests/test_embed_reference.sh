@@ -1,0 +1,22 @@
+#  test_embed_reference.sh - darkscope run --embed against the pandas/gensim
+#  reference (tests/reference/embed_reference.py): the corpus line for line,
+#  every sender's class, the model read by gensim, the 7-NN evaluation
+#  recomputed with numpy; in UTC and in Europe/Rome across the DST change
+#  of 2021-03-28 (an hour that does not exist locally).
+source "$(dirname "$0")/lib.sh"
+"$DS_BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" \
+    --seed 5 --packets 60000 --days 30
+cases=0
+for tz in UTC Europe/Rome; do
+    d="$WORK/$(echo "$tz" | tr / _)"; mkdir -p "$d"
+    "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --tz "$tz" \
+        --embed --embed-epochs 2 --corpus-out "$d/corpus.txt" --model-out "$d/model.txt" \
+        --classes-out "$d/classes.csv" --json "$d/run.json" || fail "$tz: darkscope run --embed failed"
+    "$DS_BIN/darkscope-ingest" --quiet --pcap "$WORK/m.pcap" --tz "$tz" --output csv --csv-extra \
+        --out "$d/records.csv" || fail "$tz: ingest --output csv failed"
+    $PY "$REF/embed_reference.py" "$d/records.csv" --tz "$tz" --gt "$WORK/gt.csv" \
+        --corpus "$d/corpus.txt" --classes "$d/classes.csv" --model "$d/model.txt" \
+        --json "$d/run.json" || fail "$tz: darkscope and the reference disagree (above)"
+    cases=$((cases + 1))
+done
+echo "$cases passed, 0 failed"

@@ -1382,13 +1382,13 @@ test_checkpoint (void **state)
     }
     uint32_t version, old_version = 2;
     memcpy (&version, data + 8, 4);                     //  after the magic
-    assert_int_equal (version, 3);
+    assert_int_equal (version, 4);
     memcpy (data + 8, &old_version, 4);
     s_write_file (bad, data, size);
     memcpy (data + 8, &version, 4);
     assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
     assert_non_null (strstr (err, bad));
-    assert_non_null (strstr (err, "version 2 (want 3)"));
+    assert_non_null (strstr (err, "version 2 (want 4)"));
     s_write_file (bad, data, size - 7);
     assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
     assert_non_null (strstr (err, "truncated"));

@@ -21,15 +21,17 @@
 //            body length, CRC32 of the body)
 //    body    names: u32 n, then n x (u16 len, bytes); u16 unknown, mirai id
 //            sources: u32 n, n x s_src_t;  pps: u32 n, n x s_pp_t
-//            (day, src): u32 n, n x s_day_src_t
-//            (day, src, pp) table: u64 cap, u64 count, cap x entry
+//            days: u32 n, then per day (ascending, sealed form):
+//              i32 day, u32 n, n x u32 src, n x u64 packets, n x u8 flags,
+//              u32 n_sorted, n_sorted x s_dsp_t (by pp),
+//              u32 n_dir, n_dir x s_ppdir_t, u64 n_carry, n_carry x s_carry_t
 //            bins: per source, u32 n, n x u64
 //            streams: u32 n, n x s_stream_t
 //            holes (missing seq ranges, version 3): u32 n, n x s_hole_t
 //            u8 any, i32 min_day, i32 max_day, u64 records
 
 #define S_CKPT_MAGIC    "DSKCKPT"
-#define S_CKPT_VERSION  3             //  3: holes after the streams
+#define S_CKPT_VERSION  4             //  4: per-day tables (3: one table of all days)
 
 typedef struct {
     char magic [8];
@@ -67,13 +69,23 @@ s_put (s_io_t *io, const void *data, size_t size)
     io->len += size;
 }
 
+//  Writes a sealed day.
 static void
-s_put_tab (s_io_t *io, const s_tab_t *t)
+s_put_day (s_io_t *io, const s_day_t *d)
 {
-    uint64_t cap = t->cap, count = t->count;
-    s_put (io, &cap, 8);
-    s_put (io, &count, 8);
-    s_put (io, t->slots, t->cap * t->esize);
+    s_put (io, &d->day, 4);
+    s_put (io, &d->n, 4);
+    s_put (io, d->src, (size_t) d->n * sizeof *d->src);
+    s_put (io, d->packets, (size_t) d->n * sizeof *d->packets);
+    s_put (io, d->flags, d->n);
+    s_put (io, &d->n_sorted, 4);
+    s_put (io, d->sorted, (size_t) d->n_sorted * sizeof *d->sorted);
+    s_put (io, &d->n_dir, 4);
+    s_put (io, d->dir, (size_t) d->n_dir * sizeof *d->dir);
+    uint64_t n_carry = d->carry.count;
+    s_put (io, &n_carry, 8);
+    S_TAB_EACH (&d->carry, const s_carry_t, c)
+        s_put (io, c, sizeof *c);
 }
 
 int
@@ -84,7 +96,7 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
         store_err (err, err_size, "checkpoint path too long: %s", path);
         return -1;
     }
-    if (store_bins_normalize_all (self)) {
+    if (store_bins_normalize_all (self) || store_seal_days (self, true)) {
         store_err (err, err_size, "cannot write checkpoint %s: out of memory", path);
         return -1;
     }
@@ -115,9 +127,9 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
     s_put (&io, self->srcs, (size_t) self->n_srcs * sizeof (s_src_t));
     s_put (&io, &self->n_pps, 4);
     s_put (&io, self->pps, (size_t) self->n_pps * sizeof (s_pp_t));
-    s_put (&io, &self->n_ds, 4);
-    s_put (&io, self->ds, (size_t) self->n_ds * sizeof (s_day_src_t));
-    s_put_tab (&io, &self->dsp_tab);
+    s_put (&io, &self->n_days, 4);
+    for (uint32_t i = 0; i < self->n_days; i++)
+        s_put_day (&io, self->days [i]);
     for (uint32_t i = 0; i < self->n_srcs; i++) {
         s_put (&io, &self->bins [i].n, 4);
         s_put (&io, self->bins [i].v, (size_t) self->bins [i].n * sizeof (uint64_t));
@@ -175,33 +187,99 @@ s_get (s_io_t *io, void *data, size_t size)
     return true;
 }
 
-//  Reads a table and checks its shape; ids are checked by the caller.
-static bool
-s_get_tab (s_io_t *io, s_tab_t *t)
+//  Reads a sealed day and checks it: sources known and listed once,
+//  entries' local ids and pps in range, grouped by the directory's pps
+//  (ascending), no (local, pp) twice, directory sums and per-source
+//  packets equal to their entries' (carries included).  stamp is scratch
+//  of n_srcs u32.  NULL if malformed or out of memory.
+static s_day_t *
+s_get_day (ds_store_t *self, s_io_t *io, uint32_t *stamp)
 {
-    uint64_t cap, count;
-    if (!s_get (io, &cap, 8) || !s_get (io, &count, 8))
-        return false;
-    if ((cap & (cap - 1)) || count >= (cap ? cap : 1) || (cap && cap < 1024)
-    ||  cap > io->len / t->esize) {
-        io->failed = true;
-        return false;
+    int32_t dayno;
+    uint32_t n;
+    if (!s_get (io, &dayno, 4) || !s_get (io, &n, 4) || n > io->len / 13 || n > self->n_srcs)
+        return NULL;
+    s_day_t *d = store_day_new (dayno);
+    uint64_t *sums = NULL;
+    uint32_t *mark = NULL;          //  by local: dir index + 1 of its last pp
+    if (!d)
+        return NULL;
+    d->sealed = true;
+    d->cap = n ? n : 1;
+    d->src = malloc ((size_t) d->cap * sizeof *d->src);
+    d->packets = malloc ((size_t) d->cap * sizeof *d->packets);
+    d->flags = malloc (d->cap);
+    if (!d->src || !d->packets || !d->flags
+    ||  !s_get (io, d->src, (size_t) n * 4) || !s_get (io, d->packets, (size_t) n * 8)
+    ||  !s_get (io, d->flags, n))
+        goto bad;
+    d->n = n;
+    for (uint32_t l = 0; l < n; l++) {
+        if (d->src [l] >= self->n_srcs || stamp [d->src [l]] == (uint32_t) dayno + 1u)
+            goto bad;
+        stamp [d->src [l]] = (uint32_t) dayno + 1u;
     }
-    if (cap == 0)
-        return true;
-    if (s_tab_alloc (t, cap)) {
-        io->failed = true;
-        return false;
+    if (!s_get (io, &d->n_sorted, 4) || d->n_sorted > io->len / sizeof (s_dsp_t))
+        goto bad;
+    d->sorted = malloc ((d->n_sorted ? d->n_sorted : 1) * sizeof *d->sorted);
+    if (!d->sorted || !s_get (io, d->sorted, (size_t) d->n_sorted * sizeof *d->sorted))
+        goto bad;
+    if (!s_get (io, &d->n_dir, 4) || d->n_dir > io->len / sizeof (s_ppdir_t) || d->n_dir > d->n_sorted)
+        goto bad;
+    d->dir = malloc ((d->n_dir ? d->n_dir : 1) * sizeof *d->dir);
+    uint64_t n_carry;
+    if (!d->dir || !s_get (io, d->dir, (size_t) d->n_dir * sizeof *d->dir)
+    ||  !s_get (io, &n_carry, 8) || n_carry > io->len / sizeof (s_carry_t) || n_carry > d->n_sorted)
+        goto bad;
+    if (n_carry && s_tab_reserve (&d->carry, 1024))
+        goto bad;
+    for (uint64_t i = 0; i < n_carry; i++) {
+        s_carry_t c;
+        bool created;
+        if (!s_get (io, &c, sizeof c) || c.local >= n || c.pp >= self->n_pps
+        ||  c.carry == 0 || (c.carry & 0xffffffffULL))
+            goto bad;
+        s_carry_t *e = s_tab_upsert_h (&d->carry, &c, s_key_hash ((const uint8_t *) &c, 8), &created);
+        if (!e || !created)
+            goto bad;
+        e->carry = c.carry;
     }
-    t->count = count;
-    if (!s_get (io, t->slots, cap * t->esize))
-        return false;
-    size_t used = 0;
-    for (size_t i = 0; i < cap; i++)
-        used += s_first32 (t->slots + i * t->esize) != S_EMPTY;
-    if (used != count)
-        io->failed = true;
-    return !io->failed;
+    //  Entries against the directory; per-source sums against the columns.
+    sums = calloc (n ? n : 1, sizeof *sums);
+    mark = calloc (n ? n : 1, sizeof *mark);
+    if (!sums || !mark || (d->n_dir == 0) != (d->n_sorted == 0) || (d->n_dir && d->dir [0].start != 0))
+        goto bad;
+    for (uint32_t k = 0; k < d->n_dir; k++) {
+        uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
+        if (d->dir [k].pp >= self->n_pps || end <= d->dir [k].start || end > d->n_sorted
+        ||  (k > 0 && d->dir [k].pp <= d->dir [k - 1].pp))
+            goto bad;
+        uint64_t total = 0;
+        for (uint32_t e = d->dir [k].start; e < end; e++) {
+            const s_dsp_t *p = &d->sorted [e];
+            if (p->pp != d->dir [k].pp || p->local >= n || mark [p->local] == k + 1)
+                goto bad;           //  out of its run, or (local, pp) twice
+            mark [p->local] = k + 1;
+            uint64_t packets = store_day_entry_packets (d, p);
+            if (packets == 0)
+                goto bad;
+            total += packets;
+            sums [p->local] += packets;
+        }
+        if (total != d->dir [k].packets)
+            goto bad;
+    }
+    for (uint32_t l = 0; l < n; l++)
+        if (sums [l] != d->packets [l] || sums [l] == 0)
+            goto bad;
+    free (sums);
+    free (mark);
+    return d;
+bad:
+    free (sums);
+    free (mark);
+    store_day_destroy (&d);
+    return NULL;
 }
 
 static int
@@ -375,7 +453,7 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, siz
     for (uint32_t i = 0; i < n_srcs; i++) {
         if (self->srcs [i].class_id >= n_names)
             goto malformed;
-        self->srcs [i].last_ds = S_EMPTY;
+        self->srcs [i].last_local = S_EMPTY;
         self->srcs [i].last_day = 0;
         self->srcs [i].hint_pp = S_EMPTY;
     }
@@ -394,29 +472,26 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, siz
             goto malformed;         //  also a (port, proto) listed twice
         self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] = i + 1;
     }
-    uint32_t n_ds;
-    if (!s_get (&io, &n_ds, 4) || n_ds > io.len / sizeof (s_day_src_t) || n_ds >= UINT32_MAX / 2)
+    uint32_t n_days;
+    if (!s_get (&io, &n_days, 4) || n_days > io.len / 24)
         goto malformed;
-    self->ds_cap = n_ds ? n_ds : 1;
-    self->ds = malloc ((size_t) self->ds_cap * sizeof (s_day_src_t));
-    if (!self->ds || !s_get (&io, self->ds, (size_t) n_ds * sizeof (s_day_src_t)))
+    self->days_cap = n_days ? n_days : 1;
+    self->days = malloc ((size_t) self->days_cap * sizeof *self->days);
+    uint32_t *stamp = calloc (n_srcs ? n_srcs : 1, sizeof *stamp);
+    if (!self->days || !stamp) {
+        free (stamp);
         goto malformed;
-    self->n_ds = n_ds;
-    for (uint32_t i = 0; i < n_ds; i++)
-        if (self->ds [i].src >= n_srcs)
+    }
+    for (uint32_t i = 0; i < n_days; i++) {
+        s_day_t *d = s_get_day (self, &io, stamp);
+        if (!d || (i > 0 && d->day <= self->days [i - 1]->day)) {
+            store_day_destroy (&d);
+            free (stamp);
             goto malformed;
-    //  The index, refusing a (src, day) that appears twice.
-    if (store_ds_index_grow (self))
-        goto malformed;
-    for (uint32_t i = 0; i < n_ds; i++)
-        if (store_ds_id (self, self->ds [i].src, self->ds [i].day) != i)
-            goto malformed;
-    if (!s_get_tab (&io, &self->dsp_tab))
-        goto malformed;
-    S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, e)
-        if (e->ds >= n_ds || S_DSP_PP (e) >= n_pps
-        ||  e->ppd != S_DSP_PPD (S_DSP_PP (e), self->ds [e->ds].day))
-            goto malformed;
+        }
+        self->days [self->n_days++] = d;
+    }
+    free (stamp);
     for (uint32_t i = 0; i < n_srcs; i++) {
         s_bins_t *b = &self->bins [i];
         uint32_t nb;

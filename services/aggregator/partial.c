@@ -146,182 +146,202 @@ s_part_range (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *e
     return 0;
 }
 
-//  The overview partial (see merge.h for the layout).
-static int
-s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+int
+store_classes (ds_store_t *self, int32_t first, int32_t last, uint16_t *cls)
 {
-    int32_t first, last;
-    if (store_window (self, q, &first, &last, err, err_size))
+    uint8_t *mirai = calloc (self->n_srcs ? self->n_srcs : 1, 1);
+    if (!mirai)
         return -1;
-    int32_t cfirst = last - 29 > first ? last - 29 : first;
-    uint64_t minp = q->min_packets > 0 ? (uint64_t) q->min_packets : 0;
-    uint32_t ndays = (uint32_t) (last - first + 1);
-    size_t n = self->n_srcs ? self->n_srcs : 1;
-    uint64_t *pw = calloc (n, sizeof *pw);          //  packets in the window
-    uint64_t *pc = calloc (n, sizeof *pc);          //  packets in [cfirst, last]
-    int32_t *fday = malloc (n * sizeof *fday);      //  first day in the window
-    uint8_t *mir = calloc (n, 1);                   //  Mirai record in the window
-    uint16_t *rc = malloc (n * sizeof *rc);         //  resolved class
-    uint64_t *daily = calloc ((size_t) ndays * 4, sizeof *daily);
-    uint64_t *hist = malloc (n * sizeof *hist);
-    size_t npp = self->n_pps ? self->n_pps : 1;
-    uint64_t *wpk = calloc (npp, sizeof *wpk);
-    uint64_t *lpk = calloc (npp, sizeof *lpk), *lsrc = calloc (npp, sizeof *lsrc);
-    uint64_t *csend = calloc (self->n_names, sizeof *csend);
-    uint64_t *cpk = calloc (self->n_names, sizeof *cpk);
-    s_triple_t *cpp = NULL, *csv = NULL;
-    uint16_t *dsc = NULL;
-    size_t ncpp = 0, ncsv = 0;
-    int rv = -1;
-    if (!pw || !pc || !fday || !mir || !rc || !daily || !hist || !wpk || !lpk
-    ||  !lsrc || !csend || !cpk)
-        goto done;
-    for (size_t i = 0; i < n; i++)
-        fday [i] = INT32_MAX;
-
-    uint64_t lsources = 0;
-    for (const s_day_src_t *d = self->ds; d < self->ds + self->n_ds; d++) {
-        if (d->day < first || d->day > last)
-            continue;
-        pw [d->src] += d->packets;
-        if (d->day >= cfirst)
-            pc [d->src] += d->packets;
-        if (d->day < fday [d->src])
-            fday [d->src] = d->day;
-        if (d->flags & DS_FLAG_MIRAI)
-            mir [d->src] = 1;
-        daily [(size_t) (d->day - first) * 4]++;
-        if (d->day == last)
-            lsources++;
+    for (uint32_t i = store_days_lower (self, first); i < self->n_days && self->days [i]->day <= last; i++) {
+        const s_day_t *d = self->days [i];
+        for (uint32_t l = 0; l < d->n; l++)
+            mirai [d->src [l]] |= d->flags [l] & DS_FLAG_MIRAI;
     }
-    size_t nh = 0;
     for (uint32_t s = 0; s < self->n_srcs; s++) {
         const s_src_t *src = &self->srcs [s];
-        rc [s] = src->gt ? src->class_id : mir [s] ? self->name_mirai : self->name_unknown;
-        if (pw [s] == 0)
-            continue;
-        hist [nh++] = pw [s];
-        daily [(size_t) (fday [s] - first) * 4 + 2]++;
-        if (pw [s] >= minp)
-            daily [(size_t) (fday [s] - first) * 4 + 3]++;
+        cls [s] = src->gt ? src->class_id : mirai [s] ? self->name_mirai : self->name_unknown;
     }
-    //  dsc: per (day, src) id, the resolved class of its source if it is
-    //  of the last day and passes the filter, else S_NO_CLASS; the (day,
-    //  src, pp) scan reads these 2 bytes instead of the 16-byte entry.
-    dsc = malloc ((self->n_ds ? self->n_ds : 1) * sizeof *dsc);
-    if (!dsc)
-        goto done;
-    for (const s_day_src_t *d = self->ds; d < self->ds + self->n_ds; d++) {
-        dsc [d - self->ds] = S_NO_CLASS;
-        if (d->day < first || d->day > last)
-            continue;
-        if (pw [d->src] >= minp)
-            daily [(size_t) (d->day - first) * 4 + 1]++;
-        if (d->day == last && pc [d->src] >= minp) {
-            csend [rc [d->src]]++;
-            cpk [rc [d->src]] += d->packets;
-            dsc [d - self->ds] = rc [d->src];
+    free (mirai);
+    return 0;
+}
+
+//  The shard's side of an overview: per-source sums over the window, then
+//  everything the merge needs, packed (see merge.h for the layout).
+typedef struct {
+    int32_t first, last;            //  the window
+    int32_t clip;                   //  first day of the classes' 30-day clip
+    uint64_t min_packets;
+    uint32_t ndays;
+    uint64_t *pw;                   //  by source: packets in the window
+    uint64_t *pc;                   //  by source: packets in [clip, last]
+    int32_t *fday;                  //  by source: first day in the window
+    uint16_t *cls;                  //  by source: class over the window
+    uint64_t *daily;                //  by day: sources, filtered, first seen,
+                                    //  first seen filtered (4 per day)
+    uint64_t window_sources, last_sources;
+    uint64_t *wpk, *lpk, *lsrc;     //  by pp: window and last-day packets,
+                                    //  last-day sources
+    uint64_t *csend, *cpk;          //  by class name: last-day senders, packets
+    uint16_t *dsc;                  //  by local id of the last day: its
+                                    //  class if counted, else S_NO_CLASS
+} s_overview_t;
+
+static void
+s_overview_free (s_overview_t *ov)
+{
+    free (ov->pw); free (ov->pc); free (ov->fday); free (ov->cls); free (ov->daily);
+    free (ov->wpk); free (ov->lpk); free (ov->lsrc); free (ov->csend); free (ov->cpk);
+    free (ov->dsc);
+}
+
+//  The window's days, as [*lo, *hi) indexes of self->days.
+static void
+s_window_days (ds_store_t *self, int32_t first, int32_t last, uint32_t *lo, uint32_t *hi)
+{
+    *lo = store_days_lower (self, first);
+    *hi = store_days_lower (self, last + 1);
+}
+
+//  Pass over the window's (day, src) columns: per-source sums, the days'
+//  source counts, first days, classes.
+static void
+s_overview_sources (ds_store_t *self, s_overview_t *ov)
+{
+    uint32_t lo, hi;
+    s_window_days (self, ov->first, ov->last, &lo, &hi);
+    uint8_t *mirai = (uint8_t *) ov->dsc;       //  borrowed: n_srcs bytes, zeroed
+    for (uint32_t i = lo; i < hi; i++) {
+        const s_day_t *d = self->days [i];
+        uint32_t di = (uint32_t) (d->day - ov->first);
+        ov->daily [(size_t) di * 4] = d->n;
+        bool in_clip = d->day >= ov->clip;
+        for (uint32_t l = 0; l < d->n; l++) {
+            uint32_t s = d->src [l];
+            if (ov->pw [s] == 0) {
+                ov->fday [s] = (int32_t) di;
+                ov->daily [(size_t) di * 4 + 2]++;
+            }
+            ov->pw [s] += d->packets [l];
+            if (in_clip)
+                ov->pc [s] += d->packets [l];
+            mirai [s] |= d->flags [l] & DS_FLAG_MIRAI;
         }
     }
-    //  Per pp: packets (window and last day) and distinct sources of the
-    //  last day (one entry per (last, src, pp): no dedupe needed).  The
-    //  window's distinct sources per pp are asked for the top pps only, in
-    //  a second round ("ppsrc"), since only the merge knows which they are.
-    size_t cap = 1024;
-    cpp = malloc (cap * sizeof *cpp);
-    csv = malloc (cap * sizeof *csv);
-    if (!cpp || !csv)
-        goto done;
-    S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, p) {
-        int32_t day = S_DSP_DAY (self, p);
-        if (day < first || day > last)
+    for (uint32_t s = 0; s < self->n_srcs; s++) {
+        const s_src_t *src = &self->srcs [s];
+        ov->cls [s] = src->gt ? src->class_id : mirai [s] ? self->name_mirai : self->name_unknown;
+        if (ov->pw [s] == 0)
             continue;
-        uint32_t pp = S_DSP_PP (p);
-        wpk [pp] += p->packets;
-        if (day != last)
-            continue;
-        lpk [pp] += p->packets;
-        lsrc [pp]++;
-        uint16_t cls = dsc [p->ds];
-        if (cls != S_NO_CLASS) {
-            if (ncpp == cap) {
+        ov->window_sources++;
+        if (ov->pw [s] >= ov->min_packets)
+            ov->daily [(size_t) ov->fday [s] * 4 + 3]++;
+    }
+}
+
+//  Second pass: sources kept by the filter per day, and the last day's
+//  senders and packets per class (sources kept over the 30-day clip).
+static int
+s_overview_filtered (ds_store_t *self, s_overview_t *ov)
+{
+    uint32_t lo, hi;
+    s_window_days (self, ov->first, ov->last, &lo, &hi);
+    for (uint32_t i = lo; i < hi; i++) {
+        const s_day_t *d = self->days [i];
+        uint64_t kept = 0;
+        for (uint32_t l = 0; l < d->n; l++)
+            kept += ov->pw [d->src [l]] >= ov->min_packets;
+        ov->daily [(size_t) (d->day - ov->first) * 4 + 1] = kept;
+    }
+    if (hi == lo || self->days [hi - 1]->day != ov->last)
+        return 0;
+    const s_day_t *d = self->days [hi - 1];
+    ov->last_sources = d->n;
+    free (ov->dsc);
+    ov->dsc = malloc ((d->n ? d->n : 1) * sizeof *ov->dsc);
+    if (!ov->dsc)
+        return -1;
+    for (uint32_t l = 0; l < d->n; l++) {
+        uint32_t s = d->src [l];
+        ov->dsc [l] = S_NO_CLASS;
+        if (ov->pc [s] >= ov->min_packets) {
+            ov->csend [ov->cls [s]]++;
+            ov->cpk [ov->cls [s]] += d->packets [l];
+            ov->dsc [l] = ov->cls [s];
+        }
+    }
+    return 0;
+}
+
+//  Adds a day's packets per pp into pk (and its sources per pp into src),
+//  arrays of n_pps.
+static void
+s_day_pp_totals (const s_day_t *d, uint32_t n_pps, uint64_t *pk, uint64_t *src)
+{
+    if (d->sealed)
+        for (uint32_t k = 0; k < d->n_dir; k++) {
+            uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
+            pk [d->dir [k].pp] += d->dir [k].packets;
+            if (src)
+                src [d->dir [k].pp] += end - d->dir [k].start;
+        }
+    else
+        for (uint32_t pp = 0; pp < d->pp_cap && pp < n_pps; pp++) {
+            pk [pp] += d->pp_packets [pp];
+            if (src)
+                src [pp] += d->pp_sources [pp];
+        }
+}
+
+//  Packs the last day's (class, pp) and (class, service) packets of the
+//  counted sources, per class, after its senders and packets.
+static int
+s_pack_classes (ds_store_t *self, s_overview_t *ov, msgpack_packer *pk)
+{
+    uint32_t hi = store_days_lower (self, ov->last + 1);
+    const s_day_t *d = hi > 0 && self->days [hi - 1]->day == ov->last ? self->days [hi - 1] : NULL;
+    size_t n = 0, cap = 1024;
+    s_triple_t *cpp = malloc (cap * sizeof *cpp), *csv = malloc (cap * sizeof *csv);
+    if (!cpp || !csv) {
+        free (cpp); free (csv);
+        return -1;
+    }
+    if (d) {
+        S_DAY_EACH_DSP (d, p) {
+            uint16_t cls = ov->dsc [p->local];
+            if (cls == S_NO_CLASS)
+                continue;
+            if (n == cap) {
                 s_triple_t *a = realloc (cpp, 2 * cap * sizeof *a);
                 if (a)
                     cpp = a;
                 s_triple_t *b = realloc (csv, 2 * cap * sizeof *b);
                 if (b)
                     csv = b;
-                if (!a || !b)
-                    goto done;
+                if (!a || !b) {
+                    free (cpp); free (csv);
+                    return -1;
+                }
                 cap *= 2;
             }
-            cpp [ncpp++] = (s_triple_t) { cls, pp, p->packets };
-            csv [ncsv++] = (s_triple_t) { cls, self->pps [pp].service, p->packets };
+            uint64_t packets = store_day_entry_packets (d, p);
+            cpp [n] = (s_triple_t) { cls, p->pp, packets };
+            csv [n++] = (s_triple_t) { cls, self->pps [p->pp].service, packets };
         }
     }
-    ncpp = s_triples_combine (cpp, ncpp);
-    ncsv = s_triples_combine (csv, ncsv);
-
-    msgpack_pack_map (pk, 9);
-    s_pack_str (pk, "tz");
-    s_pack_str (pk, ds_tz_name ());
-    s_pack_str (pk, "ws");
-    msgpack_pack_uint64 (pk, nh);
-    s_pack_str (pk, "ls");
-    msgpack_pack_uint64 (pk, lsources);
-    for (int pass = 0; pass < 2; pass++) {
-        const uint64_t *pkts = pass ? lpk : wpk;
-        uint32_t count = 0;
-        for (uint32_t i = 0; i < self->n_pps; i++)
-            count += pkts [i] ? 1 : 0;
-        s_pack_str (pk, pass ? "l" : "w");
-        msgpack_pack_array (pk, count);
-        for (uint32_t i = 0; i < self->n_pps; i++)
-            if (pkts [i]) {
-                msgpack_pack_array (pk, 4);
-                msgpack_pack_int32 (pk, self->pps [i].port);
-                msgpack_pack_uint32 (pk, self->pps [i].proto);
-                msgpack_pack_uint64 (pk, pkts [i]);
-                msgpack_pack_uint64 (pk, pass ? lsrc [i] : 0);  //  window: see "ppsrc"
-            }
-    }
-    //  Histogram of packets per source: [x, sources] by x.
-    qsort (hist, nh, sizeof *hist, s_cmp_u64);
-    size_t distinct = 0;
-    for (size_t i = 0; i < nh; i++)
-        distinct += (i == 0 || hist [i] != hist [i - 1]) ? 1 : 0;
-    s_pack_str (pk, "h");
-    msgpack_pack_array (pk, distinct);
-    for (size_t i = 0; i < nh; ) {
-        size_t j = i;
-        while (j < nh && hist [j] == hist [i])
-            j++;
-        msgpack_pack_array (pk, 2);
-        msgpack_pack_uint64 (pk, hist [i]);
-        msgpack_pack_uint64 (pk, j - i);
-        i = j;
-    }
-    s_pack_str (pk, "d");
-    msgpack_pack_array (pk, ndays);
-    for (uint32_t i = 0; i < ndays; i++) {
-        msgpack_pack_array (pk, 4);
-        for (int k = 0; k < 4; k++)
-            msgpack_pack_uint64 (pk, daily [(size_t) i * 4 + (size_t) k]);
-    }
-    //  Classes of the filtered last day.
+    size_t ncpp = s_triples_combine (cpp, n);
+    size_t ncsv = s_triples_combine (csv, n);
     uint32_t nclasses = 0;
     for (uint32_t c = 0; c < self->n_names; c++)
-        nclasses += csend [c] ? 1 : 0;
-    s_pack_str (pk, "c");
+        nclasses += ov->csend [c] ? 1 : 0;
     msgpack_pack_array (pk, nclasses);
     size_t ip = 0, is = 0;
     for (uint32_t c = 0; c < self->n_names; c++) {
-        if (!csend [c])
+        if (!ov->csend [c])
             continue;
         msgpack_pack_array (pk, 5);
         s_pack_str (pk, self->names [c]);
-        msgpack_pack_uint64 (pk, csend [c]);
-        msgpack_pack_uint64 (pk, cpk [c]);
+        msgpack_pack_uint64 (pk, ov->csend [c]);
+        msgpack_pack_uint64 (pk, ov->cpk [c]);
         while (ip < ncpp && cpp [ip].a < c)
             ip++;
         size_t jp = ip;
@@ -346,15 +366,141 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
             msgpack_pack_uint64 (pk, csv [is].v);
         }
     }
+    free (cpp);
+    free (csv);
+    return 0;
+}
+
+//  Packs the histogram of packets per source: [x, sources] by x.  Small
+//  values are counted in a direct array, the few large ones sorted.
+static int
+s_pack_histogram (ds_store_t *self, const s_overview_t *ov, msgpack_packer *pk)
+{
+    enum { SMALL = 65536 };
+    uint32_t *small = calloc (SMALL, sizeof *small);
+    size_t n_large = 0;
+    for (uint32_t s = 0; s < self->n_srcs; s++)
+        n_large += ov->pw [s] >= SMALL;
+    uint64_t *large = malloc ((n_large ? n_large : 1) * sizeof *large);
+    if (!small || !large) {
+        free (small); free (large);
+        return -1;
+    }
+    n_large = 0;
+    for (uint32_t s = 0; s < self->n_srcs; s++) {
+        if (ov->pw [s] >= SMALL)
+            large [n_large++] = ov->pw [s];
+        else
+            small [ov->pw [s]]++;
+    }
+    qsort (large, n_large, sizeof *large, s_cmp_u64);
+    size_t distinct = 0;
+    for (uint32_t x = 1; x < SMALL; x++)
+        distinct += small [x] ? 1 : 0;
+    for (size_t i = 0; i < n_large; i++)
+        distinct += (i == 0 || large [i] != large [i - 1]) ? 1 : 0;
+    msgpack_pack_array (pk, distinct);
+    for (uint32_t x = 1; x < SMALL; x++)
+        if (small [x]) {
+            msgpack_pack_array (pk, 2);
+            msgpack_pack_uint64 (pk, x);
+            msgpack_pack_uint64 (pk, small [x]);
+        }
+    for (size_t i = 0; i < n_large; ) {
+        size_t j = i;
+        while (j < n_large && large [j] == large [i])
+            j++;
+        msgpack_pack_array (pk, 2);
+        msgpack_pack_uint64 (pk, large [i]);
+        msgpack_pack_uint64 (pk, j - i);
+        i = j;
+    }
+    free (small);
+    free (large);
+    return 0;
+}
+
+//  The overview partial (see merge.h for the layout).
+static int
+s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+{
+    s_overview_t ov;
+    memset (&ov, 0, sizeof ov);
+    if (store_window (self, q, &ov.first, &ov.last, err, err_size))
+        return -1;
+    ov.clip = ov.last - 29 > ov.first ? ov.last - 29 : ov.first;
+    ov.min_packets = q->min_packets > 0 ? (uint64_t) q->min_packets : 0;
+    ov.ndays = (uint32_t) (ov.last - ov.first + 1);
+    size_t n = self->n_srcs ? self->n_srcs : 1;
+    size_t npp = self->n_pps ? self->n_pps : 1;
+    ov.pw = calloc (n, sizeof *ov.pw);
+    ov.pc = calloc (n, sizeof *ov.pc);
+    ov.fday = malloc (n * sizeof *ov.fday);
+    ov.cls = malloc (n * sizeof *ov.cls);
+    ov.dsc = calloc (n, sizeof *ov.dsc);        //  first the Mirai flags
+    ov.daily = calloc ((size_t) ov.ndays * 4, sizeof *ov.daily);
+    ov.wpk = calloc (npp, sizeof *ov.wpk);
+    ov.lpk = calloc (npp, sizeof *ov.lpk);
+    ov.lsrc = calloc (npp, sizeof *ov.lsrc);
+    ov.csend = calloc (self->n_names, sizeof *ov.csend);
+    ov.cpk = calloc (self->n_names, sizeof *ov.cpk);
+    int rv = -1;
+    if (!ov.pw || !ov.pc || !ov.fday || !ov.cls || !ov.dsc || !ov.daily || !ov.wpk || !ov.lpk
+    ||  !ov.lsrc || !ov.csend || !ov.cpk)
+        goto done;
+    s_overview_sources (self, &ov);
+    if (s_overview_filtered (self, &ov))
+        goto done;
+    uint32_t lo, hi;
+    s_window_days (self, ov.first, ov.last, &lo, &hi);
+    for (uint32_t i = lo; i < hi; i++)
+        s_day_pp_totals (self->days [i], self->n_pps, ov.wpk, NULL);
+    if (hi > lo && self->days [hi - 1]->day == ov.last)
+        s_day_pp_totals (self->days [hi - 1], self->n_pps, ov.lpk, ov.lsrc);
+
+    msgpack_pack_map (pk, 9);
+    s_pack_str (pk, "tz");
+    s_pack_str (pk, ds_tz_name ());
+    s_pack_str (pk, "ws");
+    msgpack_pack_uint64 (pk, ov.window_sources);
+    s_pack_str (pk, "ls");
+    msgpack_pack_uint64 (pk, ov.last_sources);
+    for (int pass = 0; pass < 2; pass++) {
+        const uint64_t *pkts = pass ? ov.lpk : ov.wpk;
+        uint32_t count = 0;
+        for (uint32_t i = 0; i < self->n_pps; i++)
+            count += pkts [i] ? 1 : 0;
+        s_pack_str (pk, pass ? "l" : "w");
+        msgpack_pack_array (pk, count);
+        for (uint32_t i = 0; i < self->n_pps; i++)
+            if (pkts [i]) {
+                msgpack_pack_array (pk, 4);
+                msgpack_pack_int32 (pk, self->pps [i].port);
+                msgpack_pack_uint32 (pk, self->pps [i].proto);
+                msgpack_pack_uint64 (pk, pkts [i]);
+                msgpack_pack_uint64 (pk, pass ? ov.lsrc [i] : 0);  //  window: see "ppsrc"
+            }
+    }
+    s_pack_str (pk, "h");
+    if (s_pack_histogram (self, &ov, pk))
+        goto done;
+    s_pack_str (pk, "d");
+    msgpack_pack_array (pk, ov.ndays);
+    for (uint32_t i = 0; i < ov.ndays; i++) {
+        msgpack_pack_array (pk, 4);
+        for (int k = 0; k < 4; k++)
+            msgpack_pack_uint64 (pk, ov.daily [(size_t) i * 4 + (size_t) k]);
+    }
+    s_pack_str (pk, "c");
+    if (s_pack_classes (self, &ov, pk))
+        goto done;
     s_pack_str (pk, "ing");
     s_pack_ingest (self, pk);
     rv = 0;
 done:
     if (rv)
         store_err (err, err_size, "%s", "out of memory");
-    free (pw); free (pc); free (fday); free (mir); free (rc); free (daily); free (hist);
-    free (wpk); free (lpk); free (lsrc); free (csend); free (cpk);
-    free (cpp); free (csv); free (dsc);
+    s_overview_free (&ov);
     return rv;
 }
 
@@ -381,9 +527,53 @@ s_parse_pps (const char *part, int32_t *ports, uint32_t *protos, int *n)
     return 0;
 }
 
+//  Marks, in seen (one bitmap of sources per asked pp), the sources of a
+//  day that sent pp ids [k], counting new ones in counts [k].
+static void
+s_day_ppsrc (const s_day_t *d, const uint32_t *ids, int n, uint64_t *seen, size_t words,
+             uint64_t *counts)
+{
+    for (int k = 0; k < n; k++) {               //  a pp named twice counts twice
+        uint64_t *bits = seen + (size_t) k * words;
+        if (d->sealed) {
+            //  The directory is sorted by pp: binary search, then the run.
+            uint32_t lo = 0, hi = d->n_dir;
+            while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (d->dir [mid].pp < ids [k])
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo == d->n_dir || d->dir [lo].pp != ids [k])
+                continue;
+            uint32_t end = lo + 1 < d->n_dir ? d->dir [lo + 1].start : d->n_sorted;
+            for (uint32_t e = d->dir [lo].start; e < end; e++) {
+                uint32_t src = d->src [d->sorted [e].local];
+                uint64_t bit = 1ULL << (src % 64);
+                counts [k] += !(bits [src / 64] & bit);
+                bits [src / 64] |= bit;
+            }
+        }
+        else {
+            if (ids [k] >= d->pp_cap || !d->pp_sources [ids [k]])
+                continue;
+            S_TAB_EACH (&d->dsp, s_dsp_t, e) {
+                if (e->pp != ids [k])
+                    continue;
+                uint32_t src = d->src [e->local];
+                uint64_t bit = 1ULL << (src % 64);
+                counts [k] += !(bits [src / 64] & bit);
+                bits [src / 64] |= bit;
+            }
+        }
+    }
+}
+
 //  The "ppsrc" partial: distinct sources over the window of at most 3 pps
 //  named in q->part ("pps:23.0,445.0,-1.2"):
-//  {"s": [[port, proto, sources]...]}.
+//  {"s": [[port, proto, sources]...]}.  Sealed days find a pp's sources
+//  through their directory; open days (the newest) are scanned.
 static int
 s_part_ppsrc (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
@@ -407,43 +597,10 @@ s_part_ppsrc (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *e
         uint32_t id1 = self->pp_direct [S_PP_SLOT (ports [k], protos [k])];
         ids [k] = id1 ? id1 - 1 : S_EMPTY;
     }
-    //  First mark, per (day, src) id, which of the pps it sent in the
-    //  window (a byte per id, no read of the (day, src) entries), then map
-    //  the marked ids to their sources in one sequential pass.
-    uint8_t *mark = n > 0 ? calloc (self->n_ds ? self->n_ds : 1, 1) : NULL;
-    if (n > 0 && !mark) {
-        free (seen);
-        store_err (err, err_size, "%s", "out of memory");
-        return -1;
-    }
-    if (n > 0) {
-        S_TAB_EACH (&self->dsp_tab, s_day_src_pp_t, p) {
-            uint32_t pp = S_DSP_PP (p);
-            if (pp != ids [0] && (n < 2 || pp != ids [1]) && (n < 3 || pp != ids [2]))
-                continue;
-            int32_t day = S_DSP_DAY (self, p);
-            if (day < first || day > last)
-                continue;
-            for (int k = 0; k < n; k++)     //  a pp named twice counts twice
-                if (pp == ids [k])
-                    mark [p->ds] |= (uint8_t) (1u << k);
-        }
-        for (uint32_t i = 0; i < self->n_ds; i++) {
-            if (!mark [i])
-                continue;
-            uint32_t src = self->ds [i].src;
-            for (int k = 0; k < n; k++)
-                if (mark [i] & (1u << k)) {
-                    uint64_t *bits = seen + (size_t) k * words;
-                    uint64_t bit = 1ULL << (src % 64);
-                    if (!(bits [src / 64] & bit)) {
-                        bits [src / 64] |= bit;
-                        counts [k]++;
-                    }
-                }
-        }
-    }
-    free (mark);
+    uint32_t lo, hi;
+    s_window_days (self, first, last, &lo, &hi);
+    for (uint32_t i = lo; i < hi; i++)
+        s_day_ppsrc (self->days [i], ids, n, seen, words, counts);
     free (seen);
     msgpack_pack_map (pk, 1);
     s_pack_str (pk, "s");

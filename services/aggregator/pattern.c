@@ -71,15 +71,14 @@ store_part_pattern (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, c
         goto done;
     //  Class filter: the source's class resolved over the window.
     if (q->class_name [0]) {
-        memset (ok, 0, n);
-        for (const s_day_src_t *d = self->ds; d < self->ds + self->n_ds; d++)
-            if (d->day >= first && d->day <= last && (d->flags & DS_FLAG_MIRAI))
-                ok [d->src] = 1;
-        for (uint32_t s = 0; s < self->n_srcs; s++) {
-            const s_src_t *src = &self->srcs [s];
-            const char *name = src->gt ? self->names [src->class_id] : ok [s] ? "mirai" : "unknown";
-            ok [s] = strcmp (name, q->class_name) == 0;
+        uint16_t *cls = malloc (n * sizeof *cls);
+        if (!cls || store_classes (self, first, last, cls)) {
+            free (cls);
+            goto done;
         }
+        for (uint32_t s = 0; s < self->n_srcs; s++)
+            ok [s] = strcmp (self->names [cls [s]], q->class_name) == 0;
+        free (cls);
     }
     else
         memset (ok, 1, n);

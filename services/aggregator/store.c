@@ -1,25 +1,21 @@
-/*  store.c - exact per-day aggregates of one shard; see store.h.
+/*  store.c - exact per-day aggregates of one shard; see store.h, and
+    store_internal.h for the layout.
 
-    Hash tables: open addressing, linear probing, power-of-two capacity,
-    load <= 3/4, grown by doubling.  An entry's first 4 bytes are part of
-    its key and are never 0xffffffff, which marks an empty slot.
+    Per record: the source (a store-wide hash, or the hint of its latest
+    day), the pp (direct table), the local day (a small cache of day
+    bounds), the day's tables (the day of the previous record, else a
+    binary search of the days), the source's local id in that day (the
+    source remembers it), the (local, pp) entry (the source remembers the
+    slot of its latest pp), and the source's pattern bin.  Records go in
+    chunks whose hash slots are prefetched before they are updated.
 
-    Layout, chosen for memory and per-record speed:
-      - sources and (day, src) entries are dense arrays indexed by id, each
-        with a hash index of u32 ids; a source remembers its latest (day,
-        src) id, so most records skip that hash (records of a source arrive
-        mostly in time order);
-      - (day, src, pp) is a hash keyed by the 8 bytes (ds id, pp id | low
-        13 bits of the day), 12 bytes per entry; a source remembers the slot
-        of its latest (day, src, pp), which most records hit;
-      - pps: a direct table indexed by (port + 1, proto), no hashing;
-      - pattern bins are, per source, a vector of u64 sorted by minute:
-        (minute - INT32_MIN) << 26 | microsecond of the first packet in that
-        minute (< 60e6 < 2^26).  In-order minutes append; an older minute
-        goes to an unsorted tail that is sorted and merged in (keeping the
-        earliest microsecond) when it outgrows half the sorted part and
-        before any query or checkpoint, so out-of-order input gives the same
-        bins at amortised O(log n).  8 bytes per (source, minute).
+    Pattern bins are, per source, a vector of u64 sorted by minute:
+    (minute - INT32_MIN) << 26 | microsecond of the first packet in that
+    minute (< 60e6 < 2^26).  In-order minutes append; an older minute goes
+    to an unsorted tail that is sorted and merged in (keeping the earliest
+    microsecond) when it outgrows half the sorted part and before any
+    query or checkpoint, so out-of-order input gives the same bins at
+    amortised O(log n).  8 bytes per (source, minute).
 */
 #include "store_internal.h"
 #include "tzday.h"
@@ -131,87 +127,10 @@ s_src_id (ds_store_t *self, const ds_addr_t *addr)
     memset (&self->bins [id], 0, sizeof self->bins [id]);
     self->srcs [id].addr = *addr;
     self->srcs [id].class_id = self->name_unknown;
-    self->srcs [id].last_ds = S_EMPTY;
+    self->srcs [id].last_local = S_EMPTY;
     self->srcs [id].hint_pp = S_EMPTY;
     self->src_index [j] = id;
     return id;
-}
-
-static inline uint64_t
-s_ds_hash (uint32_t src, int32_t day)
-{
-    return s_mix (((uint64_t) src << 32) | (uint32_t) day);
-}
-
-int
-store_ds_index_grow (ds_store_t *self)
-{
-    size_t cap = self->ds_index_cap ? self->ds_index_cap * 2 : 1024;
-    while (((size_t) self->n_ds + 1) * 4 > cap * 3)
-        cap *= 2;
-    uint32_t *index = malloc (cap * sizeof *index);
-    if (!index)
-        return -1;
-    memset (index, 0xff, cap * sizeof *index);
-    for (uint32_t id = 0; id < self->n_ds; id++) {
-        size_t j = s_ds_hash (self->ds [id].src, self->ds [id].day) & (cap - 1);
-        while (index [j] != S_EMPTY)
-            j = (j + 1) & (cap - 1);
-        index [j] = id;
-    }
-    free (self->ds_index);
-    self->ds_index = index;
-    self->ds_index_cap = cap;
-    return 0;
-}
-
-//  (day, src) id, created if new (zero counts); S_EMPTY if memory ran out.
-static inline uint32_t
-s_ds_id (ds_store_t *self, uint32_t src, int32_t day)
-{
-    s_src_t *s = &self->srcs [src];
-    if (s->last_ds != S_EMPTY && s->last_day == day)
-        return s->last_ds;
-    if (((size_t) self->n_ds + 1) * 4 > self->ds_index_cap * 3 && store_ds_index_grow (self))
-        return S_EMPTY;
-    size_t mask = self->ds_index_cap - 1;
-    size_t j = s_ds_hash (src, day) & mask;
-    for (;;) {
-        uint32_t id = self->ds_index [j];
-        if (id == S_EMPTY)
-            break;
-        if (self->ds [id].src == src && self->ds [id].day == day) {
-            s->last_ds = id;
-            s->last_day = day;
-            s->hint_pp = S_EMPTY;
-            return id;
-        }
-        j = (j + 1) & mask;
-    }
-    if (self->n_ds == self->ds_cap) {
-        if (self->ds_cap >= UINT32_MAX / 2)
-            return S_EMPTY;
-        uint32_t cap = self->ds_cap ? self->ds_cap * 2 : 1024;
-        s_day_src_t *ds = realloc (self->ds, (size_t) cap * sizeof *ds);
-        if (!ds)
-            return S_EMPTY;
-        self->ds = ds;
-        self->ds_cap = cap;
-    }
-    uint32_t id = self->n_ds++;
-    self->ds [id] = (s_day_src_t) { src, day, 0, 0 };
-    self->ds_index [j] = id;
-    s->last_ds = id;
-    s->last_day = day;
-    s->hint_pp = S_EMPTY;
-    return id;
-}
-
-//  The (day, src) id, created if new; for checkpoint loading.
-uint32_t
-store_ds_id (ds_store_t *self, uint32_t src, int32_t day)
-{
-    return s_ds_id (self, src, day);
 }
 
 static int
@@ -362,7 +281,6 @@ store_alloc (uint32_t shard, uint32_t shards)
         free (self);
         return NULL;
     }
-    s_tab_init (&self->dsp_tab, sizeof (s_day_src_pp_t), 8);
     return self;
 }
 
@@ -374,7 +292,7 @@ ds_store_new (uint32_t shard, uint32_t shards)
         return NULL;
     int unknown = s_name_id (self, "unknown");
     int mirai = s_name_id (self, "mirai");
-    if (unknown < 0 || mirai < 0 || store_src_index_grow (self) || store_ds_index_grow (self)) {
+    if (unknown < 0 || mirai < 0 || store_src_index_grow (self)) {
         ds_store_destroy (&self);
         return NULL;
     }
@@ -399,11 +317,11 @@ ds_store_destroy (ds_store_t **self_p)
     free (self->scratch);
     free (self->srcs);
     free (self->src_index);
-    free (self->ds);
-    free (self->ds_index);
+    for (uint32_t i = 0; i < self->n_days; i++)
+        store_day_destroy (&self->days [i]);
+    free (self->days);
     free (self->pps);
     free (self->pp_direct);
-    s_tab_free (&self->dsp_tab);
     free (self->streams);
     free (self->holes);
     free (self);
@@ -452,6 +370,185 @@ ds_store_generation (ds_store_t *self)
     return self->generation;
 }
 
+//  Index of the first day >= day in self->days (n_days if none).
+uint32_t
+store_days_lower (const ds_store_t *self, int32_t day)
+{
+    uint32_t lo = 0, hi = self->n_days;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (self->days [mid]->day < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+//  The open tables of a day, created if new, unsealed if sealed; NULL if
+//  memory ran out.
+static s_day_t *
+s_day_open (ds_store_t *self, int32_t day)
+{
+    s_day_t *d = self->cur;
+    if (!d || d->day != day) {
+        uint32_t i = store_days_lower (self, day);
+        if (i < self->n_days && self->days [i]->day == day)
+            d = self->days [i];
+        else {
+            if (self->n_days == self->days_cap) {
+                uint32_t cap = self->days_cap ? self->days_cap * 2 : 64;
+                s_day_t **days = realloc (self->days, (size_t) cap * sizeof *days);
+                if (!days)
+                    return NULL;
+                self->days = days;
+                self->days_cap = cap;
+            }
+            d = store_day_new (day);
+            if (!d)
+                return NULL;
+            memmove (self->days + i + 1, self->days + i, (size_t) (self->n_days - i) * sizeof *self->days);
+            self->days [i] = d;
+            self->n_days++;
+        }
+        self->cur = d;
+    }
+    if (d->sealed && store_day_unseal (d))
+        return NULL;
+    return d;
+}
+
+int
+store_seal_days (ds_store_t *self, bool all)
+{
+    int rc = 0;
+    for (uint32_t i = 0; i < self->n_days; i++) {
+        s_day_t *d = self->days [i];
+        if (!d->sealed && (all || d->day < self->max_day - 1) && store_day_seal (d))
+            rc = -1;
+    }
+    return rc;
+}
+
+//  A record resolved to its day's tables (the first pass of a chunk).
+typedef struct {
+    s_day_t *day;
+    s_dsp_t key;                    //  (local, pp, 0)
+    uint64_t slot;                  //  known slot, or hash | 1 << 63
+    uint32_t src;
+    int32_t minute;
+    uint32_t us;                    //  offset in the minute; UINT32_MAX: no bin
+    uint8_t flags;
+} s_resolved_t;
+
+//  First pass: the record's source, pp, day and local id (created if new)
+//  and where its (local, pp) entry is, prefetched.  0, or -1 (no memory).
+static inline int
+s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, const uint16_t *cmap,
+           uint32_t n_classes, const uint16_t *smap, uint32_t n_services, s_resolved_t *r)
+{
+    int64_t ts = b->ts [i];
+    uint32_t src = s_src_id (self, &b->src [i]);
+    if (src == S_EMPTY)
+        return -1;
+    uint32_t proto = b->proto [i] < DS_PROTO_COUNT ? b->proto [i] : DS_PROTO_OTH;
+    int32_t port = b->port [i] >= 0 && b->port [i] <= 65535 ? b->port [i] : DS_PORT_NONE;
+    uint32_t pp = s_pp_id (self, port, proto);
+    if (pp == S_EMPTY)
+        return -1;
+    uint8_t flags = b->flags [i];
+    s_src_t *s = &self->srcs [src];
+    if (n_classes) {
+        uint16_t c = b->class_id [i];
+        s->class_id = c < n_classes ? cmap [c] : self->name_unknown;
+    }
+    s->gt = (flags & DS_FLAG_GT) ? 1 : 0;
+    if (n_services) {
+        uint16_t v = b->service_id [i];
+        self->pps [pp].service = v < n_services ? smap [v] : self->name_unknown;
+    }
+    int32_t dayno = s_day_of (self, ts);
+    if (!self->any || dayno < self->min_day)
+        self->min_day = dayno;
+    if (!self->any || dayno > self->max_day)
+        self->max_day = dayno;
+    self->any = true;
+    s_day_t *day = s_day_open (self, dayno);
+    if (!day || store_day_pp_reserve (day, pp))
+        return -1;
+    uint32_t local = s->last_local;
+    if (s->last_day != dayno || local >= day->n || day->src [local] != src) {
+        local = store_day_local (day, src);
+        if (local == S_EMPTY)
+            return -1;
+        s->last_day = dayno;
+        s->last_local = local;
+        s->hint_pp = S_EMPTY;
+    }
+    __builtin_prefetch (&day->packets [local], 1);
+    r->day = day;
+    r->key = (s_dsp_t) { local, pp, 0 };
+    r->src = src;
+    r->flags = flags;
+    //  The slot of the source's latest pp that day: most records repeat
+    //  it (checked in the second pass); otherwise hash the key.
+    if (s->hint_pp == pp && s->hint_slot < day->dsp.cap)
+        r->slot = s->hint_slot;
+    else
+        r->slot = s_key_hash ((const uint8_t *) &r->key, 8) | (1ULL << 63);
+    if (day->dsp.cap)
+        __builtin_prefetch (day->dsp.slots + (r->slot & (day->dsp.cap - 1)) * sizeof (s_dsp_t), 1);
+    int64_t minute = s_floor_div (ts, S_MINUTE_US);
+    if (minute >= INT32_MIN && minute <= INT32_MAX) {
+        r->minute = (int32_t) minute;
+        r->us = (uint32_t) (ts - minute * S_MINUTE_US);
+        const s_bins_t *bv = &self->bins [src];
+        if (bv->n)
+            __builtin_prefetch (bv->v + bv->n - 1, 1);
+    }
+    else
+        r->us = UINT32_MAX;         //  no pattern bin for absurd times
+    return 0;
+}
+
+//  Second pass: counts the resolved record.  0, or -1 (no memory).
+static inline int
+s_count (ds_store_t *self, const s_resolved_t *r)
+{
+    s_day_t *day = r->day;
+    s_dsp_t *p = NULL;
+    if (!(r->slot >> 63)) {
+        //  A known slot, unless an upsert of this chunk moved the entry.
+        p = (s_dsp_t *) day->dsp.slots + r->slot;
+        if (r->slot >= day->dsp.cap || p->local != r->key.local || p->pp != r->key.pp)
+            p = NULL;
+    }
+    if (!p) {
+        bool created;
+        p = s_tab_upsert_h (&day->dsp, &r->key, (r->slot >> 63)
+                            ? r->slot & ~(1ULL << 63)
+                            : s_key_hash ((const uint8_t *) &r->key, 8), &created);
+        if (!p)
+            return -1;
+        if (created)
+            day->pp_sources [r->key.pp]++;
+        s_src_t *s = &self->srcs [r->src];
+        if (s->last_day == day->day && s->last_local == r->key.local) {
+            s->hint_pp = r->key.pp;
+            s->hint_slot = (uint32_t) (p - (s_dsp_t *) day->dsp.slots);
+        }
+    }
+    if (++p->packets == 0 && store_day_carry (day, r->key.local, r->key.pp))
+        return -1;
+    day->pp_packets [r->key.pp]++;
+    day->packets [r->key.local]++;
+    day->flags [r->key.local] |= r->flags;
+    if (r->us != UINT32_MAX && s_bins_add (self, &self->bins [r->src], r->minute, r->us))
+        return -1;
+    self->records++;
+    return 0;
+}
+
 int
 ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
 {
@@ -474,12 +571,13 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
             return -1;
         smap [i] = (uint16_t) id;
     }
-    //  Records go in chunks: first each record's source, pp and (day, src)
-    //  are resolved while the (day, src) entries, (day, src, pp) slots and
-    //  bin vectors are prefetched, then those are updated, so the cache
-    //  misses of a chunk overlap instead of queueing.  The source index is
-    //  prefetched two chunks ahead, the sources and pp slots one ahead.
+    int32_t max_before = self->any ? self->max_day : INT32_MIN;
+    //  Records go in chunks: first each record is resolved while its
+    //  entries are prefetched, then counted, so the cache misses of a
+    //  chunk overlap instead of queueing.  The source index is prefetched
+    //  two chunks ahead, the sources and pp slots one ahead.
     enum { CHUNK = 16 };
+    s_resolved_t res [CHUNK];
     for (uint32_t base = 0; base < b->count; base += CHUNK) {
         uint32_t n = b->count - base < CHUNK ? b->count - base : CHUNK;
         uint32_t pf_from = base == 0 ? 0 : base + 2 * CHUNK;
@@ -495,97 +593,17 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
             if (b->port [i] >= DS_PORT_NONE && b->port [i] <= 65535 && b->proto [i] < DS_PROTO_COUNT)
                 __builtin_prefetch (&self->pp_direct [S_PP_SLOT (b->port [i], b->proto [i])]);
         }
-        s_day_src_pp_t pkey [CHUNK];
-        uint64_t ph [CHUNK];
-        uint32_t srcv [CHUNK], off [CHUNK];
-        uint8_t flagv [CHUNK];
-        int32_t minv [CHUNK];
-        for (uint32_t j = 0; j < n; j++) {
-            uint32_t i = base + j;
-            int64_t ts = b->ts [i];
-            uint32_t src = s_src_id (self, &b->src [i]);
-            if (src == S_EMPTY)
+        for (uint32_t j = 0; j < n; j++)
+            if (s_resolve (self, b, base + j, cmap, n_classes, smap, n_services, &res [j]))
                 return -1;
-            uint32_t proto = b->proto [i] < DS_PROTO_COUNT ? b->proto [i] : DS_PROTO_OTH;
-            int32_t port = b->port [i] >= 0 && b->port [i] <= 65535 ? b->port [i] : DS_PORT_NONE;
-            uint32_t pp = s_pp_id (self, port, proto);
-            if (pp == S_EMPTY)
+        for (uint32_t j = 0; j < n; j++)
+            if (s_count (self, &res [j]))
                 return -1;
-            uint8_t flags = b->flags [i];
-            s_src_t *s = &self->srcs [src];
-            if (n_classes) {
-                uint16_t c = b->class_id [i];
-                s->class_id = c < n_classes ? cmap [c] : self->name_unknown;
-            }
-            s->gt = (flags & DS_FLAG_GT) ? 1 : 0;
-            if (n_services) {
-                uint16_t v = b->service_id [i];
-                self->pps [pp].service = v < n_services ? smap [v] : self->name_unknown;
-            }
-            int32_t day = s_day_of (self, ts);
-            if (!self->any || day < self->min_day)
-                self->min_day = day;
-            if (!self->any || day > self->max_day)
-                self->max_day = day;
-            self->any = true;
-            uint32_t ds = s_ds_id (self, src, day);
-            if (ds == S_EMPTY)
-                return -1;
-            __builtin_prefetch (&self->ds [ds], 1);
-            flagv [j] = flags;
-            pkey [j] = (s_day_src_pp_t) { ds, S_DSP_PPD (pp, day), 0 };
-            //  The slot of the (day, src)'s latest pp: most records repeat
-            //  it (checked in the second loop); otherwise hash the key.
-            s = &self->srcs [src];
-            uint32_t slot = s->hint_slot;
-            if (s->hint_pp == pp && s->last_ds == ds && slot < self->dsp_tab.cap) {
-                ph [j] = slot;
-                __builtin_prefetch ((const s_day_src_pp_t *) self->dsp_tab.slots + slot, 1);
-            }
-            else {
-                ph [j] = s_key_hash ((const uint8_t *) &pkey [j], 8) | ((uint64_t) 1 << 63);
-                s_tab_prefetch (&self->dsp_tab, ph [j]);
-            }
-            srcv [j] = src;
-            int64_t minute = s_floor_div (ts, S_MINUTE_US);
-            if (minute >= INT32_MIN && minute <= INT32_MAX) {
-                minv [j] = (int32_t) minute;
-                off [j] = (uint32_t) (ts - minute * S_MINUTE_US);
-                const s_bins_t *bv = &self->bins [src];
-                if (bv->n)
-                    __builtin_prefetch (bv->v + bv->n - 1, 1);
-            }
-            else
-                off [j] = UINT32_MAX;   //  no pattern bin for absurd times
-        }
-        for (uint32_t j = 0; j < n; j++) {
-            s_day_src_pp_t *p = NULL;
-            if (!(ph [j] >> 63)) {
-                //  A known slot, unless an upsert of this chunk grew the table.
-                p = (s_day_src_pp_t *) self->dsp_tab.slots + ph [j];
-                if (ph [j] >= self->dsp_tab.cap || p->ds != pkey [j].ds || p->ppd != pkey [j].ppd)
-                    p = NULL;
-            }
-            if (!p) {
-                p = s_tab_upsert_h (&self->dsp_tab, &pkey [j], (ph [j] >> 63)
-                                    ? ph [j] & ~((uint64_t) 1 << 63)
-                                    : s_key_hash ((const uint8_t *) &pkey [j], 8));
-                if (!p)
-                    return -1;
-                s_src_t *s = &self->srcs [srcv [j]];
-                if (s->last_ds == pkey [j].ds) {
-                    s->hint_pp = S_DSP_PP (&pkey [j]);
-                    s->hint_slot = (uint32_t) (p - (s_day_src_pp_t *) self->dsp_tab.slots);
-                }
-            }
-            p->packets++;
-            self->ds [pkey [j].ds].packets++;
-            self->ds [pkey [j].ds].flags |= flagv [j];
-            if (off [j] != UINT32_MAX && s_bins_add (self, &self->bins [srcv [j]], minv [j], off [j]))
-                return -1;
-            self->records++;
-        }
     }
+    //  A new newest day: the days before the two newest are likely
+    //  complete; seal them (compact, and fast to read).
+    if (self->any && self->max_day > max_before && max_before != INT32_MIN)
+        store_seal_days (self, false);
     return 0;
 }
 
@@ -730,14 +748,14 @@ ds_store_sources (ds_store_t *self)
 size_t
 ds_store_memory (ds_store_t *self)
 {
-    size_t bins = 0;
+    size_t bins = 0, days = 0;
     for (uint32_t i = 0; i < self->n_srcs; i++)
         bins += (size_t) self->bins [i].cap * sizeof (uint64_t);
-    return S_PP_SLOTS * sizeof (uint32_t) + self->dsp_tab.cap * self->dsp_tab.esize + bins
+    for (uint32_t i = 0; i < self->n_days; i++)
+        days += store_day_memory (self->days [i]);
+    return S_PP_SLOTS * sizeof (uint32_t) + bins + days
+         + (size_t) self->days_cap * sizeof (s_day_t *)
          + (size_t) self->srcs_cap * (sizeof (s_src_t) + sizeof (s_bins_t))
          + self->src_index_cap * sizeof (uint32_t)
-         + (size_t) self->ds_cap * sizeof (s_day_src_t)
-         + self->ds_index_cap * sizeof (uint32_t)
          + (size_t) self->pps_cap * sizeof (s_pp_t);
 }
-

@@ -2,11 +2,29 @@
 
     The store (store.h) is one module in several files, one job each:
       store.c        the tables and adding records, streams and gaps
+      day.c          one day's tables: open (hashed) and sealed (columnar)
       partial.c      the partial answers of the overview family and status
       pattern.c      the activity-pattern partial
       checkpoint.c   saving and loading the whole store
-    This header holds what they share: the entry layouts, the store struct
-    and the generic hash table.  Only those files include it.
+    This header holds what they share.  Only those files include it.
+
+    Layout.  Store-wide: the sources (address, class, hints), the pp table
+    (a direct array indexed by (port + 1, proto): no hashing), the class and
+    service names, the per-source pattern bins, and the stream state.  Per
+    local calendar day, a s_day_t holds that day's (source) and (source, pp)
+    counts, so a query over a window reads only the window's days and whole
+    days can be dropped (retention):
+      - (day, src): columns src / packets / flags by a local id, dense;
+      - (day, src, pp): while the day is OPEN, a hash of 12-byte entries
+        (local id, pp id, packets) and per-pp totals; a day that no longer
+        gets records is SEALED: its entries are sorted by pp into a dense
+        array with a per-pp directory (packets, entry range), the hash and
+        the per-pp arrays are freed.  A late record unseals the day again
+        (rebuilding the hash), so out-of-order input stays exact.
+    Counters: per (day, src) packets are 64-bit; per (day, src, pp) packets
+    keep their low 32 bits in the entry and any carry in a per-day side
+    table that is empty unless one pair passed 2^32 packets in a day
+    (DESIGN §12: exact 64-bit counts at 12 bytes per entry).
 
     Hash tables: open addressing, linear probing, power-of-two capacity,
     load <= 3/4, grown by doubling.  An entry's first 4 bytes are part of
@@ -91,11 +109,14 @@ s_tab_alloc (s_tab_t *t, size_t cap)
     return 0;
 }
 
+//  Grows t to at least cap slots (a power of two), rehashing.
 static inline int
-s_tab_grow (s_tab_t *t)
+s_tab_reserve (s_tab_t *t, size_t cap)
 {
+    if (cap <= t->cap)
+        return 0;
     s_tab_t old = *t;
-    if (s_tab_alloc (t, old.cap ? old.cap * 2 : 1024)) {
+    if (s_tab_alloc (t, cap)) {
         *t = old;
         return -1;
     }
@@ -113,12 +134,12 @@ s_tab_grow (s_tab_t *t)
     return 0;
 }
 
-//  Finds the entry of key, creating it (value bytes zeroed) if absent.
-//  NULL if memory ran out.
+//  Finds the entry of key, creating it (value bytes zeroed) if absent;
+//  *created tells which.  NULL if memory ran out.
 static inline void *
-s_tab_upsert_h (s_tab_t *t, const void *key, uint64_t hash)
+s_tab_upsert_h (s_tab_t *t, const void *key, uint64_t hash, bool *created)
 {
-    if ((t->count + 1) * 4 > t->cap * 3 && s_tab_grow (t))
+    if ((t->count + 1) * 4 > t->cap * 3 && s_tab_reserve (t, t->cap ? t->cap * 2 : 1024))
         return NULL;
     size_t mask = t->cap - 1;
     size_t i = hash & mask;
@@ -130,28 +151,35 @@ s_tab_upsert_h (s_tab_t *t, const void *key, uint64_t hash)
             memcpy (e, key, t->ksize);
             memset (e + t->ksize, 0, t->esize - t->ksize);
             t->count++;
+            *created = true;
             return e;
         }
         uint64_t e8;
         memcpy (&e8, e, 8);
-        if (e8 == k8 && (t->ksize == 8 || memcmp (e + 8, (const uint8_t *) key + 8, t->ksize - 8) == 0))
+        if (e8 == k8 && (t->ksize == 8 || memcmp (e + 8, (const uint8_t *) key + 8, t->ksize - 8) == 0)) {
+            *created = false;
             return e;
+        }
         i = (i + 1) & mask;
     }
 }
 
+//  The entry of key, or NULL.
 static inline void *
-s_tab_upsert (s_tab_t *t, const void *key)
+s_tab_find (const s_tab_t *t, const void *key)
 {
-    return s_tab_upsert_h (t, key, s_key_hash (key, t->ksize));
-}
-
-//  Hints the cache about the slot where key (of hash) will be looked up.
-static inline void
-s_tab_prefetch (const s_tab_t *t, uint64_t hash)
-{
-    if (t->cap)
-        __builtin_prefetch (t->slots + (hash & (t->cap - 1)) * t->esize, 1);
+    if (!t->count)
+        return NULL;
+    size_t mask = t->cap - 1;
+    size_t i = s_key_hash (key, t->ksize) & mask;
+    for (;;) {
+        uint8_t *e = t->slots + i * t->esize;
+        if (s_first32 (e) == S_EMPTY)
+            return NULL;
+        if (memcmp (e, key, t->ksize) == 0)
+            return e;
+        i = (i + 1) & mask;
+    }
 }
 
 static inline void
@@ -167,30 +195,96 @@ s_tab_free (s_tab_t *t)
         if (s_first32 ((const uint8_t *) e) != S_EMPTY)
 
 //  ---------------------------------------------------------------------
-//  Entries
+//  Days
 
 typedef struct {
-    uint32_t src;
+    uint32_t local;                 //  the source's local id in the day
+    uint32_t pp;                    //  pp id
+    uint32_t packets;               //  low 32 bits (carries: s_day_t.carry)
+} s_dsp_t;                          //  12 bytes; key (local, pp)
+
+typedef struct {
+    uint32_t local, pp;
+    uint64_t carry;                 //  multiples of 2^32 beyond the entry
+} s_carry_t;                        //  16 bytes; key (local, pp)
+
+typedef struct {
+    uint32_t pp;
+    uint32_t start;                 //  first entry in the sorted array
+    uint64_t packets;               //  of this pp that day (carries included)
+} s_ppdir_t;                        //  a sealed day's directory, by pp
+
+typedef struct {
     int32_t day;
-    uint32_t packets;
-    uint32_t flags;                 //  OR of the records' flags that day
-} s_day_src_t;                      //  16 bytes, by ds id; key (src, day)
+    bool sealed;
+    //  (day, src): columns by local id
+    uint32_t n, cap;
+    uint32_t *src;                  //  store source id
+    uint64_t *packets;
+    uint8_t *flags;                 //  OR of the records' flags
+    uint32_t *index;                //  open: hash of src -> local id
+    uint32_t index_cap;
+    //  (day, src, pp)
+    s_tab_t dsp;                    //  open: hash of s_dsp_t
+    uint64_t *pp_packets;           //  open: by pp id, packets that day
+    uint32_t *pp_sources;           //  open: by pp id, distinct sources
+    uint32_t pp_cap;
+    s_dsp_t *sorted;                //  sealed: entries by pp
+    uint32_t n_sorted;
+    s_ppdir_t *dir;                 //  sealed: per pp present, by pp id
+    uint32_t n_dir;
+    s_tab_t carry;                  //  s_carry_t, usually empty
+} s_day_t;
 
-typedef struct {
-    uint32_t ds;                    //  (day, src) id
-    uint32_t ppd;                   //  pp id | (day & 0x1fff) << 19
-    uint32_t packets;
-} s_day_src_pp_t;                   //  12 bytes, key (ds, ppd)
+//  Creates an empty open day.  NULL if memory ran out.
+s_day_t *store_day_new (int32_t day);
 
-//  The low 13 bits of the day ride in the pp field (pp ids < 5 * 65537 <
-//  2^19), so scans know an entry's day without reading its (day, src)
-//  entry whenever the store spans fewer than 8192 days (S_DSP_DAY).
-#define S_DSP_PP_BITS   19
-#define S_DSP_PP(p)     ((p)->ppd & ((1u << S_DSP_PP_BITS) - 1))
-#define S_DSP_PPD(pp, day) ((pp) | ((uint32_t) (day) & 0x1fffu) << S_DSP_PP_BITS)
-#define S_DSP_DAY(self, p) ((self)->max_day - (self)->min_day < 8192 \
-    ? (self)->min_day + (int32_t) ((((p)->ppd >> S_DSP_PP_BITS) - ((uint32_t) (self)->min_day & 0x1fffu)) & 0x1fffu) \
-    : (self)->ds [(p)->ds].day)
+//  Frees a day; NULL-safe.
+void store_day_destroy (s_day_t **self_p);
+
+//  Local id of src in the day, created (zero counts) if new; S_EMPTY if
+//  memory ran out.  The day must be open.
+uint32_t store_day_local (s_day_t *self, uint32_t src);
+
+//  Turns an open day into its sorted columnar form (frees the hashes);
+//  0, or -1 if memory ran out (the day stays open and usable).
+int store_day_seal (s_day_t *self);
+
+//  Turns a sealed day back into an open one (a late record); 0 or -1.
+int store_day_unseal (s_day_t *self);
+
+//  Makes the open day's per-pp arrays hold pp id pp; 0 or -1.
+int store_day_pp_reserve (s_day_t *self, uint32_t pp);
+
+//  Adds a carry of 2^32 packets to (local, pp); 0 or -1.
+int store_day_carry (s_day_t *self, uint32_t local, uint32_t pp);
+
+//  Packets of an entry of this day, carries included.
+static inline uint64_t
+store_day_entry_packets (const s_day_t *self, const s_dsp_t *e)
+{
+    uint64_t n = e->packets;
+    if (self->carry.count) {
+        s_carry_t key = { e->local, e->pp, 0 };
+        const s_carry_t *c = s_tab_find (&self->carry, &key);
+        if (c)
+            n += c->carry;
+    }
+    return n;
+}
+
+//  Calls fn for each (day, src, pp) entry of the day, open or sealed.
+#define S_DAY_EACH_DSP(d, e) \
+    for (s_dsp_t *e##_end = (d)->sealed ? (d)->sorted + (d)->n_sorted : (s_dsp_t *) (d)->dsp.slots + (d)->dsp.cap, \
+                 *e = (d)->sealed ? (d)->sorted : (s_dsp_t *) (d)->dsp.slots; \
+         e && e < e##_end; e++) \
+        if ((d)->sealed || e->local != S_EMPTY)
+
+//  Bytes held by a day's tables.
+size_t store_day_memory (const s_day_t *self);
+
+//  ---------------------------------------------------------------------
+//  Store-wide entries
 
 //  A pattern bin: (minute - INT32_MIN) << 26 | first microsecond in it.
 #define S_BIN_US_BITS   26
@@ -219,11 +313,10 @@ typedef struct {
     uint16_t class_id;              //  name id of its GT class (last label)
     uint8_t gt;                     //  DS_FLAG_GT seen on its last record
     uint8_t pad;
-    uint32_t last_ds;               //  its latest (day, src) id (a hint; not
-                                    //  trusted: checked before use)
-    int32_t last_day;               //  the day of last_ds
-    uint32_t hint_pp;               //  latest pp of last_ds (S_EMPTY: none)
-    uint32_t hint_slot;             //  and the dsp slot of (last_ds, hint_pp)
+    int32_t last_day;               //  the day of its latest record, and its
+    uint32_t last_local;            //  local id there (hints: checked before use)
+    uint32_t hint_pp;               //  latest pp of that (day, src) (S_EMPTY: none)
+    uint32_t hint_slot;             //  and its slot in the day's hash
 } s_src_t;                          //  36 bytes
 
 typedef struct {
@@ -258,14 +351,12 @@ struct _ds_store_t {
     uint32_t *src_index;            //  hash of addr -> src id (S_EMPTY free)
     size_t src_index_cap;
     s_bins_t *bins;                 //  by src id (srcs_cap entries)
-    s_day_src_t *ds;                //  by ds id
-    uint32_t n_ds, ds_cap;
-    uint32_t *ds_index;             //  hash of (src, day) -> ds id
-    size_t ds_index_cap;
     s_pp_t *pps;                    //  by pp id
     uint32_t n_pps, pps_cap;
     uint32_t *pp_direct;            //  by (port + 1) * 5 + proto: pp id + 1
-    s_tab_t dsp_tab;
+    s_day_t **days;                 //  by day number, ascending
+    uint32_t n_days, days_cap;
+    s_day_t *cur;                   //  the day of the latest record
     uint64_t *scratch;              //  for merging bins
     size_t scratch_cap;
     s_stream_t *streams;
@@ -290,12 +381,16 @@ s_floor_div (int64_t a, int64_t b)
 //  them).  Caller destroys.
 ds_store_t *store_alloc (uint32_t shard, uint32_t shards);
 
-//  Rebuilds the source and (day, src) hash indexes from the dense arrays.
+//  Rebuilds the source hash index from the dense array.
 int store_src_index_grow (ds_store_t *self);
-int store_ds_index_grow (ds_store_t *self);
 
-//  The (day, src) id, created if new (S_EMPTY if memory ran out).
-uint32_t store_ds_id (ds_store_t *self, uint32_t src, int32_t day);
+//  Index of the first day >= day in self->days (n_days if none).
+uint32_t store_days_lower (const ds_store_t *self, int32_t day);
+
+//  Seals every open day older than the two newest (their records are
+//  most likely complete); with all, every open day.  0, or -1 if memory
+//  ran out (days stay open: still exact).
+int store_seal_days (ds_store_t *self, bool all);
 
 //  Sorts every source's late pattern bins in; 0 or -1 (out of memory).
 int store_bins_normalize_all (ds_store_t *self);
@@ -304,6 +399,11 @@ int store_bins_normalize_all (ds_store_t *self);
 //  the days seen).  0, or -1 with a reason in err.
 int store_window (ds_store_t *self, const ds_query_t *q, int32_t *first, int32_t *last,
                   char *err, size_t err_size);
+
+//  The class of every source over [first, last] into cls (n_srcs): its
+//  GT class, else mirai if a record of the window has the Mirai
+//  fingerprint, else unknown.  0, or -1 if memory ran out.
+int store_classes (ds_store_t *self, int32_t first, int32_t last, uint16_t *cls);
 
 //  Writes a formatted reason into err (if any).
 void store_err (char *err, size_t size, const char *fmt, const char *arg);

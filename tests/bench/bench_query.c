@@ -184,6 +184,28 @@ main (int argc, char **argv)
     t = s_now ();
     store = ds_store_load (ckpt, 0, 1, err, sizeof err);
     double t_load = s_now () - t;
+    //  The shard's own work per query (CPU, no sockets, no merge): the
+    //  overview partial and its second round, on the loaded store.
+    double c_overview = 0, c_ppsrc = 0;
+    enum { PART_RUNS = 5 };
+    for (int run = 0; run < PART_RUNS; run++) {
+        ds_query_t q;
+        memset (&q, 0, sizeof q);
+        q.min_packets = 5 + run;
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+        snprintf (q.part, sizeof q.part, "overview");
+        double c = s_cpu ();
+        ds_store_partial (store, &q, &pk, err, sizeof err);
+        c_overview += s_cpu () - c;
+        snprintf (q.part, sizeof q.part, "pps:23.0,445.0,80.0");
+        c = s_cpu ();
+        ds_store_partial (store, &q, &pk, err, sizeof err);
+        c_ppsrc += s_cpu () - c;
+        msgpack_sbuffer_destroy (&sb);
+    }
     ds_store_destroy (&store);
     FILE *f = fopen (ckpt, "rb");
     fseek (f, 0, SEEK_END);
@@ -241,6 +263,8 @@ main (int argc, char **argv)
     printf ("| store tables | %.0f MB |\n", mem / 1048576.0);
     printf ("| checkpoint write / read / size | %.2f s / %.2f s / %.0f MB |\n", t_save, t_load,
             ckpt_size / 1048576.0);
+    printf ("| shard CPU per query, in process: overview partial / its second round | %.1f ms / %.1f ms |\n",
+            c_overview * 1e3 / PART_RUNS, c_ppsrc * 1e3 / PART_RUNS);
 
     const char *names [] = { "overview", "ports", "ecdf", "daily", "classes", "heatmap", "pattern", "status" };
     printf ("\n| query | p50 ms (fresh) | p99 ms (fresh) | p50 ms (cached) | p99 ms (cached) |\n");

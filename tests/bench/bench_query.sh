@@ -22,4 +22,4 @@ cc -O2 -std=c11 -D_GNU_SOURCE -o "$out/bench_query" "$src/tests/bench/bench_quer
    "$build/services/query/libds_query.a" "$build/services/aggregator/libds_aggregator.a" \
    "$build/proto/libds_proto.a" "$build/services/common/libds_common.a" \
    $(pkg-config --libs libczmq libzmq zlib) -lmsgpackc -lpthread -lm
-"$out/bench_query" "$packets" "$sources" "$days" "$iterations" "$order"
+${DS_BENCH_WRAP:-} "$out/bench_query" "$packets" "$sources" "$days" "$iterations" "$order"

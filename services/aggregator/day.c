@@ -1,0 +1,246 @@
+/*  day.c - one local day's tables of a store: see store_internal.h.
+
+    An open day takes records: (src) -> local id through a hash, (local,
+    pp) entries in a hash, per-pp totals in arrays indexed by pp id.  A
+    sealed day is read-only and compact: the entries sorted by pp (a
+    counting sort: stable, so the order is a pure function of the input)
+    with one directory row per pp present; its hashes and arrays are
+    freed.  Unsealing rebuilds them from the sorted form.
+*/
+#include "store_internal.h"
+
+static inline uint64_t
+s_src_hash (uint32_t src)
+{
+    return s_mix ((uint64_t) src * 0x9e3779b97f4a7c15ULL + 1);
+}
+
+s_day_t *
+store_day_new (int32_t day)
+{
+    s_day_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->day = day;
+    s_tab_init (&self->dsp, sizeof (s_dsp_t), 8);
+    s_tab_init (&self->carry, sizeof (s_carry_t), 8);
+    return self;
+}
+
+void
+store_day_destroy (s_day_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    s_day_t *self = *self_p;
+    free (self->src);
+    free (self->packets);
+    free (self->flags);
+    free (self->index);
+    s_tab_free (&self->dsp);
+    free (self->pp_packets);
+    free (self->pp_sources);
+    free (self->sorted);
+    free (self->dir);
+    s_tab_free (&self->carry);
+    free (self);
+    *self_p = NULL;
+}
+
+//  (Re)builds the src -> local hash for n + 1 locals.
+static int
+s_index_build (s_day_t *self, uint32_t want)
+{
+    uint32_t cap = self->index_cap ? self->index_cap : 256;
+    while ((uint64_t) want * 4 > (uint64_t) cap * 3)
+        cap *= 2;
+    uint32_t *index = malloc ((size_t) cap * sizeof *index);
+    if (!index)
+        return -1;
+    memset (index, 0xff, (size_t) cap * sizeof *index);
+    for (uint32_t id = 0; id < self->n; id++) {
+        size_t j = s_src_hash (self->src [id]) & (cap - 1);
+        while (index [j] != S_EMPTY)
+            j = (j + 1) & (cap - 1);
+        index [j] = id;
+    }
+    free (self->index);
+    self->index = index;
+    self->index_cap = cap;
+    return 0;
+}
+
+static int
+s_columns_grow (s_day_t *self)
+{
+    uint32_t cap = self->cap ? self->cap * 2 : 256;
+    if (self->cap >= UINT32_MAX / 2)
+        return -1;
+    uint32_t *src = realloc (self->src, (size_t) cap * sizeof *src);
+    if (!src)
+        return -1;
+    self->src = src;
+    uint64_t *packets = realloc (self->packets, (size_t) cap * sizeof *packets);
+    if (!packets)
+        return -1;
+    self->packets = packets;
+    uint8_t *flags = realloc (self->flags, cap);
+    if (!flags)
+        return -1;
+    self->flags = flags;
+    self->cap = cap;
+    return 0;
+}
+
+uint32_t
+store_day_local (s_day_t *self, uint32_t src)
+{
+    if (((uint64_t) self->n + 1) * 4 > (uint64_t) self->index_cap * 3
+    &&  s_index_build (self, self->n + 1))
+        return S_EMPTY;
+    size_t mask = self->index_cap - 1;
+    size_t j = s_src_hash (src) & mask;
+    for (;;) {
+        uint32_t id = self->index [j];
+        if (id == S_EMPTY)
+            break;
+        if (self->src [id] == src)
+            return id;
+        j = (j + 1) & mask;
+    }
+    if (self->n == self->cap && s_columns_grow (self))
+        return S_EMPTY;
+    uint32_t id = self->n++;
+    self->src [id] = src;
+    self->packets [id] = 0;
+    self->flags [id] = 0;
+    self->index [j] = id;
+    return id;
+}
+
+int
+store_day_pp_reserve (s_day_t *self, uint32_t pp)
+{
+    if (pp < self->pp_cap)
+        return 0;
+    uint32_t cap = self->pp_cap ? self->pp_cap : 256;
+    while (cap <= pp)
+        cap *= 2;
+    uint64_t *packets = realloc (self->pp_packets, (size_t) cap * sizeof *packets);
+    if (!packets)
+        return -1;
+    self->pp_packets = packets;
+    uint32_t *sources = realloc (self->pp_sources, (size_t) cap * sizeof *sources);
+    if (!sources)
+        return -1;
+    self->pp_sources = sources;
+    memset (packets + self->pp_cap, 0, (size_t) (cap - self->pp_cap) * sizeof *packets);
+    memset (sources + self->pp_cap, 0, (size_t) (cap - self->pp_cap) * sizeof *sources);
+    self->pp_cap = cap;
+    return 0;
+}
+
+int
+store_day_carry (s_day_t *self, uint32_t local, uint32_t pp)
+{
+    s_carry_t key = { local, pp, 0 };
+    bool created;
+    s_carry_t *c = s_tab_upsert_h (&self->carry, &key, s_key_hash ((const uint8_t *) &key, 8), &created);
+    if (!c)
+        return -1;
+    c->carry += 1ULL << 32;
+    return 0;
+}
+
+int
+store_day_seal (s_day_t *self)
+{
+    if (self->sealed)
+        return 0;
+    //  Count per pp present (the per-pp arrays say which), then place.
+    uint32_t n_dir = 0;
+    for (uint32_t pp = 0; pp < self->pp_cap; pp++)
+        n_dir += self->pp_sources [pp] ? 1 : 0;
+    uint32_t n = (uint32_t) self->dsp.count;
+    s_dsp_t *sorted = malloc ((n ? n : 1) * sizeof *sorted);
+    s_ppdir_t *dir = malloc ((n_dir ? n_dir : 1) * sizeof *dir);
+    uint32_t *slot = self->pp_cap ? malloc ((size_t) self->pp_cap * sizeof *slot) : NULL;
+    if (!sorted || !dir || (self->pp_cap && !slot)) {
+        free (sorted); free (dir); free (slot);
+        return -1;
+    }
+    uint32_t k = 0, start = 0;
+    for (uint32_t pp = 0; pp < self->pp_cap; pp++) {
+        if (!self->pp_sources [pp])
+            continue;
+        dir [k++] = (s_ppdir_t) { pp, start, self->pp_packets [pp] };
+        slot [pp] = start;
+        start += self->pp_sources [pp];
+    }
+    S_TAB_EACH (&self->dsp, s_dsp_t, e)
+        sorted [slot [e->pp]++] = *e;
+    free (slot);
+    s_tab_free (&self->dsp);
+    free (self->pp_packets);
+    free (self->pp_sources);
+    free (self->index);
+    self->pp_packets = NULL;
+    self->pp_sources = NULL;
+    self->pp_cap = 0;
+    self->index = NULL;
+    self->index_cap = 0;
+    self->sorted = sorted;
+    self->n_sorted = n;
+    self->dir = dir;
+    self->n_dir = n_dir;
+    self->sealed = true;
+    return 0;
+}
+
+int
+store_day_unseal (s_day_t *self)
+{
+    if (!self->sealed)
+        return 0;
+    uint32_t max_pp = self->n_dir ? self->dir [self->n_dir - 1].pp : 0;
+    size_t cap = 1024;
+    while ((uint64_t) (self->n_sorted + 1) * 4 > (uint64_t) cap * 3)
+        cap *= 2;
+    s_tab_t dsp;
+    s_tab_init (&dsp, sizeof (s_dsp_t), 8);
+    if (s_tab_alloc (&dsp, cap))
+        return -1;
+    if (s_index_build (self, self->n) || store_day_pp_reserve (self, max_pp)) {
+        s_tab_free (&dsp);
+        return -1;
+    }
+    for (uint32_t i = 0; i < self->n_sorted; i++) {
+        bool created;
+        s_dsp_t *e = s_tab_upsert_h (&dsp, &self->sorted [i],
+                                     s_key_hash ((const uint8_t *) &self->sorted [i], 8), &created);
+        e->packets = self->sorted [i].packets;      //  no growth: reserved above
+    }
+    for (uint32_t k = 0; k < self->n_dir; k++) {
+        uint32_t end = k + 1 < self->n_dir ? self->dir [k + 1].start : self->n_sorted;
+        self->pp_packets [self->dir [k].pp] = self->dir [k].packets;
+        self->pp_sources [self->dir [k].pp] = end - self->dir [k].start;
+    }
+    self->dsp = dsp;
+    free (self->sorted);
+    free (self->dir);
+    self->sorted = NULL;
+    self->dir = NULL;
+    self->n_sorted = self->n_dir = 0;
+    self->sealed = false;
+    return 0;
+}
+
+size_t
+store_day_memory (const s_day_t *self)
+{
+    return sizeof *self + (size_t) self->cap * (sizeof (uint32_t) + sizeof (uint64_t) + 1)
+         + (size_t) self->index_cap * sizeof (uint32_t)
+         + self->dsp.cap * self->dsp.esize + self->carry.cap * self->carry.esize
+         + (size_t) self->pp_cap * (sizeof (uint64_t) + sizeof (uint32_t))
+         + (size_t) self->n_sorted * sizeof (s_dsp_t) + (size_t) self->n_dir * sizeof (s_ppdir_t);
+}

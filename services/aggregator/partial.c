@@ -292,6 +292,99 @@ s_day_pp_totals (const s_day_t *d, uint32_t n_pps, uint64_t *pk, uint64_t *src)
         }
 }
 
+//  Calls fn (arg, pp, entries, n) for each pp run of a day's entries:
+//  sealed days are grouped by pp already; an open day's entries are
+//  grouped by a counting sort on its per-pp source counts.  0, or -1 if
+//  memory ran out.
+typedef int (s_run_fn) (void *arg, uint32_t pp, const s_dsp_t *const *entries, uint32_t n);
+
+static int
+s_day_pp_runs (const s_day_t *d, s_run_fn *fn, void *arg)
+{
+    uint32_t total = d->sealed ? d->n_sorted : (uint32_t) d->dsp.count;
+    const s_dsp_t **order = malloc ((total ? total : 1) * sizeof *order);
+    if (!order)
+        return -1;
+    int rc = 0;
+    if (d->sealed) {
+        for (uint32_t i = 0; i < total; i++)
+            order [i] = &d->sorted [i];
+        for (uint32_t k = 0; k < d->n_dir && !rc; k++) {
+            uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
+            rc = fn (arg, d->dir [k].pp, order + d->dir [k].start, end - d->dir [k].start);
+        }
+    }
+    else {
+        uint32_t *at = malloc ((d->pp_cap ? d->pp_cap : 1) * sizeof *at);
+        if (!at) {
+            free (order);
+            return -1;
+        }
+        uint32_t start = 0;
+        for (uint32_t pp = 0; pp < d->pp_cap; pp++) {
+            at [pp] = start;
+            start += d->pp_sources [pp];
+        }
+        S_TAB_EACH (&d->dsp, const s_dsp_t, e)
+            order [at [e->pp]++] = e;
+        start = 0;
+        for (uint32_t pp = 0; pp < d->pp_cap && !rc; pp++) {
+            if (d->pp_sources [pp])
+                rc = fn (arg, pp, order + start, d->pp_sources [pp]);
+            start += d->pp_sources [pp];
+        }
+        free (at);
+    }
+    free (order);
+    return rc;
+}
+
+//  The last day's packets per (class, pp) and (class, service), summed
+//  per pp run in a per-class accumulator.
+typedef struct {
+    ds_store_t *store;
+    const s_day_t *day;
+    const uint16_t *dsc;            //  by local id: class or S_NO_CLASS
+    uint64_t *acc;                  //  by class name id
+    uint16_t *touched;              //  classes with acc != 0
+    s_triple_t *cpp, *csv;          //  (class, pp | service, packets)
+    size_t n, cap;
+} s_class_runs_t;
+
+static int
+s_class_run (void *arg, uint32_t pp, const s_dsp_t *const *entries, uint32_t n)
+{
+    s_class_runs_t *cr = arg;
+    uint32_t n_touched = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t cls = cr->dsc [entries [i]->local];
+        if (cls == S_NO_CLASS)
+            continue;
+        if (!cr->acc [cls])
+            cr->touched [n_touched++] = cls;
+        cr->acc [cls] += store_day_entry_packets (cr->day, entries [i]);
+    }
+    if (cr->n + n_touched > cr->cap) {
+        size_t cap = (cr->n + n_touched) * 2;
+        s_triple_t *a = realloc (cr->cpp, cap * sizeof *a);
+        if (a)
+            cr->cpp = a;
+        s_triple_t *b = realloc (cr->csv, cap * sizeof *b);
+        if (b)
+            cr->csv = b;
+        if (!a || !b)
+            return -1;
+        cr->cap = cap;
+    }
+    for (uint32_t t = 0; t < n_touched; t++) {
+        uint16_t cls = cr->touched [t];
+        cr->cpp [cr->n] = (s_triple_t) { cls, pp, cr->acc [cls] };
+        cr->csv [cr->n++] = (s_triple_t) { cls, cr->store->pps [pp].service, cr->acc [cls] };
+        cr->acc [cls] = 0;
+    }
+    return 0;
+}
+
 //  Packs the last day's (class, pp) and (class, service) packets of the
 //  counted sources, per class, after its senders and packets.
 static int
@@ -299,35 +392,14 @@ s_pack_classes (ds_store_t *self, s_overview_t *ov, msgpack_packer *pk)
 {
     uint32_t hi = store_days_lower (self, ov->last + 1);
     const s_day_t *d = hi > 0 && self->days [hi - 1]->day == ov->last ? self->days [hi - 1] : NULL;
-    size_t n = 0, cap = 1024;
-    s_triple_t *cpp = malloc (cap * sizeof *cpp), *csv = malloc (cap * sizeof *csv);
-    if (!cpp || !csv) {
-        free (cpp); free (csv);
-        return -1;
-    }
-    if (d) {
-        S_DAY_EACH_DSP (d, p) {
-            uint16_t cls = ov->dsc [p->local];
-            if (cls == S_NO_CLASS)
-                continue;
-            if (n == cap) {
-                s_triple_t *a = realloc (cpp, 2 * cap * sizeof *a);
-                if (a)
-                    cpp = a;
-                s_triple_t *b = realloc (csv, 2 * cap * sizeof *b);
-                if (b)
-                    csv = b;
-                if (!a || !b) {
-                    free (cpp); free (csv);
-                    return -1;
-                }
-                cap *= 2;
-            }
-            uint64_t packets = store_day_entry_packets (d, p);
-            cpp [n] = (s_triple_t) { cls, p->pp, packets };
-            csv [n++] = (s_triple_t) { cls, self->pps [p->pp].service, packets };
-        }
-    }
+    s_class_runs_t cr = { self, d, ov->dsc, NULL, NULL, NULL, NULL, 0, 0 };
+    cr.acc = calloc (self->n_names, sizeof *cr.acc);
+    cr.touched = malloc (self->n_names * sizeof *cr.touched);
+    int rc = -1;
+    if (!cr.acc || !cr.touched || (d && s_day_pp_runs (d, s_class_run, &cr)))
+        goto done;
+    size_t n = cr.n;
+    s_triple_t *cpp = cr.cpp, *csv = cr.csv;
     size_t ncpp = s_triples_combine (cpp, n);
     size_t ncsv = s_triples_combine (csv, n);
     uint32_t nclasses = 0;
@@ -366,9 +438,13 @@ s_pack_classes (ds_store_t *self, s_overview_t *ov, msgpack_packer *pk)
             msgpack_pack_uint64 (pk, csv [is].v);
         }
     }
-    free (cpp);
-    free (csv);
-    return 0;
+    rc = 0;
+done:
+    free (cr.acc);
+    free (cr.touched);
+    free (cr.cpp);
+    free (cr.csv);
+    return rc;
 }
 
 //  Packs the histogram of packets per source: [x, sources] by x.  Small

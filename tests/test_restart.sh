@@ -79,7 +79,7 @@ wait_for () {
         status_check "$2" && return 0
         sleep 0.1
     done
-    cat "$WORK/status.json" >&2 || true
+    cat "$WORK/status.json" >&2 || true; tail -5 "$WORK"/agg-0.log >&2 || true
     fail "timed out waiting for: $1"
 }
 

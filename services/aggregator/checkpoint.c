@@ -69,23 +69,53 @@ s_put (s_io_t *io, const void *data, size_t size)
     io->len += size;
 }
 
-//  Writes a sealed day.
-static void
+//  Writing a day's entries in pp order, collecting its directory.
+typedef struct {
+    s_io_t *io;
+    const s_day_t *day;
+    s_ppdir_t *dir;
+    uint32_t n_dir, start;
+} s_put_runs_t;
+
+static int
+s_put_run (void *arg, uint32_t pp, const s_dsp_t *const *entries, uint32_t n)
+{
+    s_put_runs_t *pr = arg;
+    uint64_t packets = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        s_put (pr->io, entries [i], sizeof (s_dsp_t));
+        packets += store_day_entry_packets (pr->day, entries [i]);
+    }
+    pr->dir [pr->n_dir++] = (s_ppdir_t) { pp, pr->start, packets };
+    pr->start += n;
+    return 0;
+}
+
+//  Writes a day in its sealed form (an open day stays open: its entries
+//  are written in pp order through a temporary grouping).  -1 if memory
+//  ran out.
+static int
 s_put_day (s_io_t *io, const s_day_t *d)
 {
+    uint32_t n_sorted = d->sealed ? d->n_sorted : (uint32_t) d->dsp.count;
+    s_put_runs_t pr = { io, d, malloc ((n_sorted ? n_sorted : 1) * sizeof (s_ppdir_t)), 0, 0 };
+    if (!pr.dir)
+        return -1;
     s_put (io, &d->day, 4);
     s_put (io, &d->n, 4);
     s_put (io, d->src, (size_t) d->n * sizeof *d->src);
     s_put (io, d->packets, (size_t) d->n * sizeof *d->packets);
     s_put (io, d->flags, d->n);
-    s_put (io, &d->n_sorted, 4);
-    s_put (io, d->sorted, (size_t) d->n_sorted * sizeof *d->sorted);
-    s_put (io, &d->n_dir, 4);
-    s_put (io, d->dir, (size_t) d->n_dir * sizeof *d->dir);
+    s_put (io, &n_sorted, 4);
+    int rc = store_day_pp_runs (d, s_put_run, &pr);
+    s_put (io, &pr.n_dir, 4);
+    s_put (io, pr.dir, (size_t) pr.n_dir * sizeof *pr.dir);
+    free (pr.dir);
     uint64_t n_carry = d->carry.count;
     s_put (io, &n_carry, 8);
     S_TAB_EACH (&d->carry, const s_carry_t, c)
         s_put (io, c, sizeof *c);
+    return rc;
 }
 
 int
@@ -96,7 +126,7 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
         store_err (err, err_size, "checkpoint path too long: %s", path);
         return -1;
     }
-    if (store_bins_normalize_all (self) || store_seal_days (self, true)) {
+    if (store_bins_normalize_all (self)) {
         store_err (err, err_size, "cannot write checkpoint %s: out of memory", path);
         return -1;
     }
@@ -129,7 +159,8 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
     s_put (&io, self->pps, (size_t) self->n_pps * sizeof (s_pp_t));
     s_put (&io, &self->n_days, 4);
     for (uint32_t i = 0; i < self->n_days; i++)
-        s_put_day (&io, self->days [i]);
+        if (s_put_day (&io, self->days [i]))
+            io.failed = true;
     for (uint32_t i = 0; i < self->n_srcs; i++) {
         s_put (&io, &self->bins [i].n, 4);
         s_put (&io, self->bins [i].v, (size_t) self->bins [i].n * sizeof (uint64_t));

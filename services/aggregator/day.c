@@ -235,6 +235,47 @@ store_day_unseal (s_day_t *self)
     return 0;
 }
 
+int
+store_day_pp_runs (const s_day_t *d, store_run_fn *fn, void *arg)
+{
+    uint32_t total = d->sealed ? d->n_sorted : (uint32_t) d->dsp.count;
+    const s_dsp_t **order = malloc ((total ? total : 1) * sizeof *order);
+    if (!order)
+        return -1;
+    int rc = 0;
+    if (d->sealed) {
+        for (uint32_t i = 0; i < total; i++)
+            order [i] = &d->sorted [i];
+        for (uint32_t k = 0; k < d->n_dir && !rc; k++) {
+            uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
+            rc = fn (arg, d->dir [k].pp, order + d->dir [k].start, end - d->dir [k].start);
+        }
+    }
+    else {
+        uint32_t *at = malloc ((d->pp_cap ? d->pp_cap : 1) * sizeof *at);
+        if (!at) {
+            free (order);
+            return -1;
+        }
+        uint32_t start = 0;
+        for (uint32_t pp = 0; pp < d->pp_cap; pp++) {
+            at [pp] = start;
+            start += d->pp_sources [pp];
+        }
+        S_TAB_EACH (&d->dsp, const s_dsp_t, e)
+            order [at [e->pp]++] = e;
+        start = 0;
+        for (uint32_t pp = 0; pp < d->pp_cap && !rc; pp++) {
+            if (d->pp_sources [pp])
+                rc = fn (arg, pp, order + start, d->pp_sources [pp]);
+            start += d->pp_sources [pp];
+        }
+        free (at);
+    }
+    free (order);
+    return rc;
+}
+
 size_t
 store_day_memory (const s_day_t *self)
 {

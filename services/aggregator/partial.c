@@ -292,53 +292,6 @@ s_day_pp_totals (const s_day_t *d, uint32_t n_pps, uint64_t *pk, uint64_t *src)
         }
 }
 
-//  Calls fn (arg, pp, entries, n) for each pp run of a day's entries:
-//  sealed days are grouped by pp already; an open day's entries are
-//  grouped by a counting sort on its per-pp source counts.  0, or -1 if
-//  memory ran out.
-typedef int (s_run_fn) (void *arg, uint32_t pp, const s_dsp_t *const *entries, uint32_t n);
-
-static int
-s_day_pp_runs (const s_day_t *d, s_run_fn *fn, void *arg)
-{
-    uint32_t total = d->sealed ? d->n_sorted : (uint32_t) d->dsp.count;
-    const s_dsp_t **order = malloc ((total ? total : 1) * sizeof *order);
-    if (!order)
-        return -1;
-    int rc = 0;
-    if (d->sealed) {
-        for (uint32_t i = 0; i < total; i++)
-            order [i] = &d->sorted [i];
-        for (uint32_t k = 0; k < d->n_dir && !rc; k++) {
-            uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
-            rc = fn (arg, d->dir [k].pp, order + d->dir [k].start, end - d->dir [k].start);
-        }
-    }
-    else {
-        uint32_t *at = malloc ((d->pp_cap ? d->pp_cap : 1) * sizeof *at);
-        if (!at) {
-            free (order);
-            return -1;
-        }
-        uint32_t start = 0;
-        for (uint32_t pp = 0; pp < d->pp_cap; pp++) {
-            at [pp] = start;
-            start += d->pp_sources [pp];
-        }
-        S_TAB_EACH (&d->dsp, const s_dsp_t, e)
-            order [at [e->pp]++] = e;
-        start = 0;
-        for (uint32_t pp = 0; pp < d->pp_cap && !rc; pp++) {
-            if (d->pp_sources [pp])
-                rc = fn (arg, pp, order + start, d->pp_sources [pp]);
-            start += d->pp_sources [pp];
-        }
-        free (at);
-    }
-    free (order);
-    return rc;
-}
-
 //  The last day's packets per (class, pp) and (class, service), summed
 //  per pp run in a per-class accumulator.
 typedef struct {
@@ -396,7 +349,7 @@ s_pack_classes (ds_store_t *self, s_overview_t *ov, msgpack_packer *pk)
     cr.acc = calloc (self->n_names, sizeof *cr.acc);
     cr.touched = malloc (self->n_names * sizeof *cr.touched);
     int rc = -1;
-    if (!cr.acc || !cr.touched || (d && s_day_pp_runs (d, s_class_run, &cr)))
+    if (!cr.acc || !cr.touched || (d && store_day_pp_runs (d, s_class_run, &cr)))
         goto done;
     size_t n = cr.n;
     s_triple_t *cpp = cr.cpp, *csv = cr.csv;

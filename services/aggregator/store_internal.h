@@ -280,6 +280,14 @@ store_day_entry_packets (const s_day_t *self, const s_dsp_t *e)
          e && e < e##_end; e++) \
         if ((d)->sealed || e->local != S_EMPTY)
 
+//  Calls fn (arg, pp, entries, n) for each pp run of a day's entries, by
+//  pp: sealed days are grouped already; an open day's entries are grouped
+//  by a counting sort on its per-pp source counts (the day is not
+//  changed).  fn returns 0 or -1 (stop).  0, or -1 if fn stopped or
+//  memory ran out.
+typedef int (store_run_fn) (void *arg, uint32_t pp, const s_dsp_t *const *entries, uint32_t n);
+int store_day_pp_runs (const s_day_t *self, store_run_fn *fn, void *arg);
+
 //  Bytes held by a day's tables.
 size_t store_day_memory (const s_day_t *self);
 

@@ -41,6 +41,8 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "report_data.h"
+#include "report_dir.h"
 #include "civil.h"
 #include "tzday.h"
 #include "json.h"
@@ -48,7 +50,6 @@
 
 extern char **environ;
 
-#define S_SCHEMA        "darkscope.overview/1"
 #define S_INSET_PORTS   14
 #define S_TICS_NAMED    24              //  label pattern y tics with IPs up to this many sources
 #define S_VECTOR_MAX    20000           //  more drawn pattern points become a raster
@@ -61,11 +62,6 @@ typedef enum {
 } s_fig_id_t;
 
 typedef struct {
-    const char *ptr;
-    size_t len;
-} s_str_t;
-
-typedef struct {
     bool has_data;
     int width, height;              //  SVG size in pixels
     char caption [1200];            //  plain text; escaped when written
@@ -74,22 +70,15 @@ typedef struct {
 } s_fig_t;
 
 typedef struct {
+    ds_rdata_t *data;               //  results reader, the one error path
+    ds_rdir_t *rdir;                //  the output directory
     const char *dir;
-    char *err;
-    size_t err_size;
-    bool failed;                    //  err holds the first failure
     FILE *gp;                       //  report.gp being written
     msgpack_object overview;
     msgpack_object pattern [3];     //  all sources, stretchoid, engin-umich
     s_fig_t figs [S_FIG_COUNT];
-    char first_day [sizeof ((ds_query_t *) 0)->first_day];
-    char last_day [sizeof ((ds_query_t *) 0)->last_day];
-    char tz [64];
-    int64_t days;
-    int64_t min_packets;
+    ds_rwindow_t win;
     int64_t pattern_bin_s;          //  bin of the all-sources pattern
-    int32_t first_dn, last_dn;      //  window as day numbers
-    bool tz_matches;                //  process zone == overview zone
 } s_report_t;
 
 typedef int (s_prepare_fn) (s_report_t *self, s_fig_id_t id);
@@ -112,141 +101,6 @@ static const struct {
     { "engin-umich", "engin-umich activity pattern",        s_prep_pattern,      2, "engin-umich" },
     { "heatmap",     "Classes and services (last day)",     s_prep_heatmap,     -1, NULL },
 };
-
-
-//  --------------------------------------------------------------------------
-//  Errors: the first one wins, later calls are no-ops.
-
-static int
-s_fail (s_report_t *self, const char *fmt, ...)
-{
-    if (!self->failed) {
-        va_list args;
-        va_start (args, fmt);
-        vsnprintf (self->err, self->err_size, fmt, args);
-        va_end (args);
-        self->failed = true;
-    }
-    return -1;
-}
-
-
-//  --------------------------------------------------------------------------
-//  Reading results: typed accessors that record a shape error and return a
-//  harmless value, so callers read linearly and check self->failed once.
-
-static const msgpack_object s_empty_array = { .type = MSGPACK_OBJECT_ARRAY };
-static const msgpack_object s_empty_map = { .type = MSGPACK_OBJECT_MAP };
-
-static bool
-s_str_is (const msgpack_object *obj, const char *text)
-{
-    size_t len = strlen (text);
-    return obj->type == MSGPACK_OBJECT_STR && obj->via.str.size == len
-        && memcmp (obj->via.str.ptr, text, len) == 0;
-}
-
-static const msgpack_object *
-s_get (const msgpack_object *map, const char *key)
-{
-    if (map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    for (uint32_t i = 0; i < map->via.map.size; i++)
-        if (s_str_is (&map->via.map.ptr [i].key, key))
-            return &map->via.map.ptr [i].val;
-    return NULL;
-}
-
-static const msgpack_object *
-s_want (s_report_t *self, const msgpack_object *map, const char *key,
-        msgpack_object_type type, const char *where)
-{
-    const msgpack_object *val = s_get (map, key);
-    bool ok = val && (val->type == type
-        || (type == MSGPACK_OBJECT_POSITIVE_INTEGER && val->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        || (type == MSGPACK_OBJECT_FLOAT64 && (val->type == MSGPACK_OBJECT_FLOAT32
-                                             || val->type == MSGPACK_OBJECT_POSITIVE_INTEGER
-                                             || val->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)));
-    if (!ok) {
-        static const char *names [] = {
-            [MSGPACK_OBJECT_POSITIVE_INTEGER] = "an integer", [MSGPACK_OBJECT_FLOAT64] = "a number",
-            [MSGPACK_OBJECT_STR] = "a string", [MSGPACK_OBJECT_ARRAY] = "an array",
-            [MSGPACK_OBJECT_MAP] = "a map" };
-        s_fail (self, "unexpected result shape: %s: \"%s\" %s %s", where, key,
-                val ? "is not" : "is missing, want", names [type] ? names [type] : "a value");
-        return NULL;
-    }
-    return val;
-}
-
-static int64_t
-s_int (s_report_t *self, const msgpack_object *map, const char *key, const char *where)
-{
-    const msgpack_object *v = s_want (self, map, key, MSGPACK_OBJECT_POSITIVE_INTEGER, where);
-    if (!v)
-        return 0;
-    if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return v->via.i64;
-    return v->via.u64 > INT64_MAX ? INT64_MAX : (int64_t) v->via.u64;
-}
-
-static double
-s_num (s_report_t *self, const msgpack_object *map, const char *key, const char *where)
-{
-    const msgpack_object *v = s_want (self, map, key, MSGPACK_OBJECT_FLOAT64, where);
-    if (!v)
-        return 0;
-    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return (double) v->via.u64;
-    if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return (double) v->via.i64;
-    return v->via.f64;
-}
-
-static s_str_t
-s_str (s_report_t *self, const msgpack_object *map, const char *key, const char *where)
-{
-    const msgpack_object *v = s_want (self, map, key, MSGPACK_OBJECT_STR, where);
-    return v ? (s_str_t) { v->via.str.ptr, v->via.str.size } : (s_str_t) { "", 0 };
-}
-
-static const msgpack_object *
-s_arr (s_report_t *self, const msgpack_object *map, const char *key, const char *where)
-{
-    const msgpack_object *v = s_want (self, map, key, MSGPACK_OBJECT_ARRAY, where);
-    return v ? v : &s_empty_array;
-}
-
-static const msgpack_object *
-s_map (s_report_t *self, const msgpack_object *map, const char *key, const char *where)
-{
-    const msgpack_object *v = s_want (self, map, key, MSGPACK_OBJECT_MAP, where);
-    return v ? v : &s_empty_map;
-}
-
-//  Copies a string into a C buffer, truncating; NULs become '?'.
-static void
-s_str_copy (char *buf, size_t size, s_str_t s)
-{
-    size_t n = s.len < size - 1 ? s.len : size - 1;
-    for (size_t i = 0; i < n; i++)
-        buf [i] = s.ptr [i] ? s.ptr [i] : '?';
-    buf [n] = 0;
-}
-
-static bool
-s_is_int (const msgpack_object *obj)
-{
-    return obj->type == MSGPACK_OBJECT_POSITIVE_INTEGER || obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
-}
-
-static int64_t
-s_as_int (const msgpack_object *obj)
-{
-    if (obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return obj->via.i64;
-    return obj->via.u64 > INT64_MAX ? INT64_MAX : (int64_t) obj->via.u64;
-}
 
 
 //  --------------------------------------------------------------------------
@@ -280,9 +134,9 @@ s_html (FILE *out, const char *ptr, size_t len)
 }
 
 static void
-s_html_str (FILE *out, s_str_t s)
+s_html_str (FILE *out, msgpack_object_str s)
 {
-    s_html (out, s.ptr, s.len);
+    s_html (out, s.ptr, s.size);
 }
 
 static void
@@ -292,77 +146,23 @@ s_html_c (FILE *out, const char *text)
 }
 
 static void
-s_csv_str (FILE *out, s_str_t s)
+s_csv_str (FILE *out, msgpack_object_str s)
 {
-    ds_text_csv (out, s.ptr, s.len);
+    ds_text_csv (out, s.ptr, s.size);
 }
 
 //  gnuplot single-quoted string, valid UTF-8 (it goes into the SVG as is).
 static void
-s_gp_str (FILE *out, s_str_t s)
+s_gp_str (FILE *out, msgpack_object_str s)
 {
     fputc ('\'', out);
-    ds_text_write (out, s.ptr, s.len, s_gp_ascii);
+    ds_text_write (out, s.ptr, s.size, s_gp_ascii);
     fputc ('\'', out);
 }
 
 
 //  --------------------------------------------------------------------------
 //  Files
-
-static FILE *
-s_open (s_report_t *self, const char *name, const char *mode)
-{
-    char path [PATH_MAX];
-    if (snprintf (path, sizeof path, "%s/%s", self->dir, name) >= (int) sizeof path) {
-        s_fail (self, "report path too long: %s/%s", self->dir, name);
-        return NULL;
-    }
-    FILE *file = fopen (path, mode);
-    if (!file)
-        s_fail (self, "cannot write %s: %s", path, strerror (errno));
-    return file;
-}
-
-//  Closes a file we wrote, turning a late write error (disk full) into a failure.
-static int
-s_close (s_report_t *self, FILE *file, const char *name)
-{
-    if (!file)
-        return -1;
-    bool bad = ferror (file) != 0;
-    if (fclose (file) != 0 || bad)
-        return s_fail (self, "cannot write %s/%s: %s", self->dir, name, strerror (errno ? errno : EIO));
-    return 0;
-}
-
-//  mkdir -p
-static int
-s_mkdirs (s_report_t *self, const char *dir)
-{
-    char path [PATH_MAX];
-    if (!*dir || snprintf (path, sizeof path, "%s", dir) >= (int) sizeof path)
-        return s_fail (self, "bad report directory \"%s\"", dir);
-    for (char *p = path + 1; ; p++) {
-        if (*p == '/' || *p == 0) {
-            char saved = *p;
-            *p = 0;
-            if (mkdir (path, 0755) != 0 && errno != EEXIST)
-                return s_fail (self, "cannot create report directory %s: %s", path, strerror (errno));
-            *p = saved;
-            if (!saved)
-                break;
-        }
-    }
-    struct stat st;
-    if (stat (dir, &st) != 0)
-        return s_fail (self, "report directory %s: %s", dir, strerror (errno));
-    if (!S_ISDIR (st.st_mode))
-        return s_fail (self, "report directory %s: not a directory", dir);
-    if (access (dir, W_OK | X_OK) != 0)
-        return s_fail (self, "report directory %s is not writable: %s", dir, strerror (errno));
-    return 0;
-}
 
 static void
 s_fig_csv_name (s_fig_id_t id, const char *suffix, char *buf, size_t size)
@@ -376,7 +176,7 @@ s_fig_csv (s_report_t *self, s_fig_id_t id, const char *suffix, const char *head
 {
     char name [64];
     s_fig_csv_name (id, suffix, name, sizeof name);
-    FILE *file = s_open (self, name, "w");
+    FILE *file = ds_rdir_open (self->rdir, name, "w");
     if (file)
         fprintf (file, "%s\n", header);
     return file;
@@ -387,7 +187,7 @@ s_fig_csv_close (s_report_t *self, s_fig_id_t id, const char *suffix, FILE *file
 {
     char name [64];
     s_fig_csv_name (id, suffix, name, sizeof name);
-    return s_close (self, file, name);
+    return ds_rdir_close (self->rdir, file, name);
 }
 
 //  Starts a figure in the gnuplot script.
@@ -413,9 +213,9 @@ s_gp_begin (s_report_t *self, s_fig_id_t id, int width, int height)
 static void
 s_unlink_stale (s_report_t *self, const char *name, const char *ext)
 {
-    char path [PATH_MAX];
-    if (snprintf (path, sizeof path, "%s/fig-%s.%s", self->dir, name, ext) < (int) sizeof path)
-        unlink (path);
+    char file [PATH_MAX];
+    snprintf (file, sizeof file, "fig-%s.%s", name, ext);
+    ds_rdir_unlink (self->rdir, file);
 }
 
 //  Marks a figure as empty: the page shows the note instead of an image.
@@ -438,12 +238,12 @@ static int
 s_prep_port_rank (s_report_t *self, s_fig_id_t id)
 {
     s_fig_t *fig = &self->figs [id];
-    const msgpack_object *ranking = s_arr (self, &self->overview, "port_ranking", "overview");
+    const msgpack_object *ranking = ds_rdata_arr (self->data, &self->overview, "port_ranking", "overview");
     uint32_t n = ranking->via.array.size;
     int64_t total = 0;
     for (uint32_t i = 0; i < n; i++)
-        total += s_int (self, &ranking->via.array.ptr [i], "packets", "overview.port_ranking[]");
-    if (self->failed)
+        total += ds_rdata_int (self->data, &ranking->via.array.ptr [i], "packets", "overview.port_ranking[]");
+    if (ds_rdata_failed (self->data))
         return -1;
     FILE *csv = s_fig_csv (self, id, "", "rank,port,packets,cumulative_fraction");
     if (!csv)
@@ -458,7 +258,7 @@ s_prep_port_rank (s_report_t *self, s_fig_id_t id)
     char num [40];
     for (uint32_t i = 0; i < n; i++) {
         const msgpack_object *row = &ranking->via.array.ptr [i];
-        int64_t packets = s_int (self, row, "packets", "overview.port_ranking[]");
+        int64_t packets = ds_rdata_int (self->data, row, "packets", "overview.port_ranking[]");
         cumulative += packets;
         double fraction = total > 0 ? (double) cumulative / (double) total : 0;
         if (i < S_INSET_PORTS)
@@ -469,10 +269,10 @@ s_prep_port_rank (s_report_t *self, s_fig_id_t id)
             at_left = fraction;
         ds_json_double (num, sizeof num, fraction);
         fprintf (csv, "%u,", i + 1);
-        s_csv_str (csv, s_str (self, row, "port", "overview.port_ranking[]"));
+        s_csv_str (csv, ds_rdata_str (self->data, row, "port", "overview.port_ranking[]"));
         fprintf (csv, ",%" PRId64 ",%s\n", packets, num);
     }
-    if (s_fig_csv_close (self, id, "", csv) || self->failed)
+    if (s_fig_csv_close (self, id, "", csv) || ds_rdata_failed (self->data))
         return -1;
     if (n == 0 || total == 0) {
         s_nodata (self, id, "No data: no packets in the window.");
@@ -484,7 +284,7 @@ s_prep_port_rank (s_report_t *self, s_fig_id_t id)
         "Cumulative fraction of packets received by port rank (ports ordered by packets, "
         "log scale), %s to %s: %s distinct ports, %s packets. Inset: the top %u ports with "
         "the cumulative fraction they receive (%s%% of all packets together).",
-        self->first_day, self->last_day, ds_text_group (n, t1, sizeof t1), ds_text_group (total, t2, sizeof t2),
+        self->win.first_day, self->win.last_day, ds_text_group (n, t1, sizeof t1), ds_text_group (total, t2, sizeof t2),
         inset, ds_text_round (100.0 * top_fraction, 2, pct, sizeof pct));
     s_gp_begin (self, id, 800, 520);
     fprintf (self->gp,
@@ -522,7 +322,7 @@ static int
 s_prep_sender_ecdf (s_report_t *self, s_fig_id_t id)
 {
     s_fig_t *fig = &self->figs [id];
-    const msgpack_object *ecdf = s_arr (self, &self->overview, "sender_ecdf", "overview");
+    const msgpack_object *ecdf = ds_rdata_arr (self->data, &self->overview, "sender_ecdf", "overview");
     uint32_t n = ecdf->via.array.size;
     FILE *csv = s_fig_csv (self, id, "", "packets,fraction");
     if (!csv)
@@ -530,18 +330,18 @@ s_prep_sender_ecdf (s_report_t *self, s_fig_id_t id)
     double below = 0;                   //  fraction of sources under the threshold
     int64_t max_packets = 1;
     char num [40];
-    for (uint32_t i = 0; i < n && !self->failed; i++) {
+    for (uint32_t i = 0; i < n && !ds_rdata_failed (self->data); i++) {
         const msgpack_object *row = &ecdf->via.array.ptr [i];
-        int64_t packets = s_int (self, row, "packets", "overview.sender_ecdf[]");
-        double fraction = s_num (self, row, "fraction", "overview.sender_ecdf[]");
-        if (packets < self->min_packets)
+        int64_t packets = ds_rdata_int (self->data, row, "packets", "overview.sender_ecdf[]");
+        double fraction = ds_rdata_num (self->data, row, "fraction", "overview.sender_ecdf[]");
+        if (packets < self->win.min_packets)
             below = fraction;
         if (packets > max_packets)
             max_packets = packets;
         ds_json_double (num, sizeof num, fraction);
         fprintf (csv, "%" PRId64 ",%s\n", packets, num);
     }
-    if (s_fig_csv_close (self, id, "", csv) || self->failed)
+    if (s_fig_csv_close (self, id, "", csv) || ds_rdata_failed (self->data))
         return -1;
     if (n == 0) {
         s_nodata (self, id, "No data: no sources in the window.");
@@ -552,8 +352,8 @@ s_prep_sender_ecdf (s_report_t *self, s_fig_id_t id)
         "ECDF of the packets each source sent over the window (log scale). The dashed red line "
         "marks the filter threshold min_packets = %" PRId64 ": %s%% of the sources sent fewer "
         "packets and are filtered out of the last-day analysis.",
-        self->min_packets, ds_text_round (100.0 * below, 2, pct, sizeof pct));
-    int64_t xmax = max_packets > self->min_packets ? max_packets : self->min_packets;
+        self->win.min_packets, ds_text_round (100.0 * below, 2, pct, sizeof pct));
+    int64_t xmax = max_packets > self->win.min_packets ? max_packets : self->win.min_packets;
     s_gp_begin (self, id, 800, 480);
     fprintf (self->gp,
         "set logscale x\n"
@@ -566,8 +366,8 @@ s_prep_sender_ecdf (s_report_t *self, s_fig_id_t id)
         "set arrow 1 from %" PRId64 ", graph 0 to %" PRId64 ", graph 1 nohead dt 2 lw 2 lc rgb '#c0392b'\n"
         "set label 1 ' min_packets = %" PRId64 " (%s%% of sources below)' at %" PRId64 ", graph 0.08 left tc rgb '#c0392b'\n"
         "plot 'fig-%s.csv' skip 1 using 1:2 with steps lw 2.5 lc rgb '#1f4e9a' title 'sources'\n",
-        xmax * 1.5, self->min_packets, self->min_packets, self->min_packets, pct,
-        self->min_packets, s_figures [id].name);
+        xmax * 1.5, self->win.min_packets, self->win.min_packets, self->win.min_packets, pct,
+        self->win.min_packets, s_figures [id].name);
     return 0;
 }
 
@@ -575,7 +375,7 @@ static int
 s_prep_daily (s_report_t *self, s_fig_id_t id)
 {
     s_fig_t *fig = &self->figs [id];
-    const msgpack_object *daily = s_arr (self, &self->overview, "daily", "overview");
+    const msgpack_object *daily = ds_rdata_arr (self->data, &self->overview, "daily", "overview");
     uint32_t n = daily->via.array.size;
     FILE *csv = s_fig_csv (self, id, "", "day,sources,sources_filtered,cumulative,cumulative_filtered");
     if (!csv)
@@ -583,25 +383,25 @@ s_prep_daily (s_report_t *self, s_fig_id_t id)
     static const char *columns [] = { "sources", "sources_filtered", "cumulative", "cumulative_filtered" };
     int64_t peak = 0;
     int32_t day0 = 0, day1 = 0;
-    for (uint32_t i = 0; i < n && !self->failed; i++) {
+    for (uint32_t i = 0; i < n && !ds_rdata_failed (self->data); i++) {
         const msgpack_object *row = &daily->via.array.ptr [i];
         char day [11];
-        s_str_t text = s_str (self, row, "day", "overview.daily[]");
-        s_str_copy (day, sizeof day, text);
+        msgpack_object_str text = ds_rdata_str (self->data, row, "day", "overview.daily[]");
+        ds_rdata_copy (day, sizeof day, text);
         int32_t dn = 0;
-        if (!self->failed && ds_day_parse (day, &dn) != 0)
-            return s_fail (self, "unexpected result shape: overview.daily[%u].day \"%s\" is not a date", i, day);
+        if (!ds_rdata_failed (self->data) && ds_day_parse (day, &dn) != 0)
+            return ds_rdata_fail (self->data, "unexpected result shape: overview.daily[%u].day \"%s\" is not a date", i, day);
         day0 = i == 0 ? dn : day0;
         day1 = dn;
         s_csv_str (csv, text);
         for (size_t c = 0; c < sizeof columns / sizeof *columns; c++) {
-            int64_t v = s_int (self, row, columns [c], "overview.daily[]");
+            int64_t v = ds_rdata_int (self->data, row, columns [c], "overview.daily[]");
             peak = v > peak ? v : peak;
             fprintf (csv, ",%" PRId64, v);
         }
         fputc ('\n', csv);
     }
-    if (s_fig_csv_close (self, id, "", csv) || self->failed)
+    if (s_fig_csv_close (self, id, "", csv) || ds_rdata_failed (self->data))
         return -1;
     if (n == 0 || peak == 0) {
         s_nodata (self, id, "No data: no sources on any day of the window.");
@@ -611,7 +411,7 @@ s_prep_daily (s_report_t *self, s_fig_id_t id)
         "Distinct source IPs seen each day (solid) and cumulatively since %s (dashed), "
         "unfiltered (black) and filtered to sources with at least %" PRId64 " packets over the "
         "window (red); log scale. The gap between the curves is what the filter removes.",
-        self->first_day, self->min_packets);
+        self->win.first_day, self->win.min_packets);
     //  x: days as seconds (gnuplot's time axis is zone-less, dates are dates).
     s_gp_begin (self, id, 800, 500);
     fprintf (self->gp,
@@ -666,10 +466,10 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
     const char *class_name = s_figures [id].class_name;
     char where [64];
     snprintf (where, sizeof where, "pattern(%s)", *class_name ? class_name : "all");
-    int64_t bin_s = s_int (self, pattern, "bin_s", where);
-    const msgpack_object *sources = s_arr (self, pattern, "sources", where);
-    const msgpack_object *points = s_arr (self, pattern, "points", where);
-    if (self->failed)
+    int64_t bin_s = ds_rdata_int (self->data, pattern, "bin_s", where);
+    const msgpack_object *sources = ds_rdata_arr (self->data, pattern, "sources", where);
+    const msgpack_object *points = ds_rdata_arr (self->data, pattern, "points", where);
+    if (ds_rdata_failed (self->data))
         return -1;
     uint32_t n_sources = sources->via.array.size;
     uint32_t n = points->via.array.size;
@@ -683,19 +483,19 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
     for (uint32_t i = 0; i < n_sources; i++) {
         const msgpack_object *ip = &sources->via.array.ptr [i];
         if (ip->type != MSGPACK_OBJECT_STR) {
-            s_fail (self, "unexpected result shape: %s.sources[%u] is not a string", where, i);
+            ds_rdata_fail (self->data, "unexpected result shape: %s.sources[%u] is not a string", where, i);
             break;
         }
         fprintf (src, "%u,", i);
-        s_csv_str (src, (s_str_t) { ip->via.str.ptr, ip->via.str.size });
+        s_csv_str (src, ip->via.str);
         fputc ('\n', src);
     }
-    if (s_fig_csv_close (self, id, "-sources", src) || self->failed)
+    if (s_fig_csv_close (self, id, "-sources", src) || ds_rdata_failed (self->data))
         return -1;
 
     //  x: local wall-clock seconds over the window's days.
-    int64_t x0 = (int64_t) self->first_dn * 86400, x1 = ((int64_t) self->last_dn + 1) * 86400;
-    if (!self->tz_matches) {
+    int64_t x0 = (int64_t) self->win.first_dn * 86400, x1 = ((int64_t) self->win.last_dn + 1) * 86400;
+    if (!self->win.tz_matches) {
         x0 -= 86400;
         x1 += 86400;
     }
@@ -709,7 +509,7 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
     grid_h = (int) n_sources < grid_h ? (int) n_sources : grid_h;
     uint8_t *grid = raster ? calloc ((size_t) grid_w * grid_h, 1) : NULL;
     if (raster && !grid)
-        return s_fail (self, "out of memory");
+        return ds_rdata_fail (self->data, "out of memory");
 
     FILE *csv = s_fig_csv (self, id, "", "bin_start_us,token,local_time");
     if (!csv) {
@@ -720,14 +520,14 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
     for (uint32_t i = 0; i < n; i++) {
         const msgpack_object *p = &points->via.array.ptr [i];
         if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 2
-        ||  !s_is_int (&p->via.array.ptr [0]) || !s_is_int (&p->via.array.ptr [1])) {
-            s_fail (self, "unexpected result shape: %s.points[%u] is not [bin_start_us, token]", where, i);
+        ||  !ds_rdata_is_int (&p->via.array.ptr [0]) || !ds_rdata_is_int (&p->via.array.ptr [1])) {
+            ds_rdata_fail (self->data, "unexpected result shape: %s.points[%u] is not [bin_start_us, token]", where, i);
             break;
         }
-        int64_t ts = s_as_int (&p->via.array.ptr [0]);
-        int64_t token = s_as_int (&p->via.array.ptr [1]);
+        int64_t ts = ds_rdata_as_int (&p->via.array.ptr [0]);
+        int64_t token = ds_rdata_as_int (&p->via.array.ptr [1]);
         if (token < 0 || token >= (int64_t) n_sources) {
-            s_fail (self, "%s.points[%u]: token %" PRId64 " is not one of the %u sources",
+            ds_rdata_fail (self->data, "%s.points[%u]: token %" PRId64 " is not one of the %u sources",
                     where, i, token, n_sources);
             break;
         }
@@ -745,7 +545,7 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
             *cell += *cell < S_RASTER_DARK;     //  clamped here: a gnuplot `using` per pixel is slow
         }
     }
-    if (s_fig_csv_close (self, id, "", csv) || self->failed) {
+    if (s_fig_csv_close (self, id, "", csv) || ds_rdata_failed (self->data)) {
         free (grid);
         return -1;
     }
@@ -754,11 +554,11 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
     if (grid) {
         char raw [64];
         snprintf (raw, sizeof raw, "fig-%s.raster", name);
-        FILE *out = s_open (self, raw, "wb");
+        FILE *out = ds_rdir_open (self->rdir, raw, "wb");
         if (out)
             fwrite (grid, 1, (size_t) grid_w * grid_h, out);
         free (grid);
-        if (s_close (self, out, raw))
+        if (ds_rdir_close (self->rdir, out, raw))
             return -1;
     }
     if (n == 0) {
@@ -787,8 +587,8 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
         "packet, %s to %s (times in %s%s). Sources on the y axis are numbered by their first "
         "packet (%s sources). %s",
         *class_name ? "the sources of class \"" : "all sources", class_name, *class_name ? "\"" : "",
-        bin, self->first_day, self->last_day, ds_tz_name (),
-        self->tz_matches ? "" : ", not the overview's zone", ds_text_group (n_sources, t3, sizeof t3), sample);
+        bin, self->win.first_day, self->win.last_day, ds_tz_name (),
+        self->win.tz_matches ? "" : ", not the overview's zone", ds_text_group (n_sources, t3, sizeof t3), sample);
 
     int64_t pad = (x1 - x0) / 100;      //  points on the first bin stay off the border
     s_gp_begin (self, id, width, height);
@@ -802,14 +602,14 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
         "set xlabel 'Time (%s)'\n"
         "set ylabel '%s'\n"
         "set key off\n",
-        self->last_dn - self->first_dn >= 3 ? "%m-%d" : "%m-%d %H:%M",
+        self->win.last_dn - self->win.first_dn >= 3 ? "%m-%d" : "%m-%d %H:%M",
         x0 - pad, x1 + pad, n_sources - 0.5, ds_tz_name (), small ? "" : "Source (token)");
     if (small) {
         fputs ("set ytics (", self->gp);
         for (uint32_t i = 0; i < n_sources; i++) {
             const msgpack_object *ip = &sources->via.array.ptr [i];
             fprintf (self->gp, "%s", i ? ", " : "");
-            s_gp_str (self->gp, (s_str_t) { ip->via.str.ptr, ip->via.str.size });
+            s_gp_str (self->gp, ip->via.str);
             fprintf (self->gp, " %u", i);
         }
         fputs (") font 'Helvetica,10'\n", self->gp);
@@ -840,25 +640,25 @@ s_prep_heatmap (s_report_t *self, s_fig_id_t id)
 {
     s_fig_t *fig = &self->figs [id];
     const char *where = "overview.heatmap";
-    const msgpack_object *heatmap = s_map (self, &self->overview, "heatmap", "overview");
-    const msgpack_object *classes = s_arr (self, heatmap, "classes", where);
-    const msgpack_object *services = s_arr (self, heatmap, "services", where);
-    const msgpack_object *fraction = s_arr (self, heatmap, "fraction", where);
-    if (self->failed)
+    const msgpack_object *heatmap = ds_rdata_map (self->data, &self->overview, "heatmap", "overview");
+    const msgpack_object *classes = ds_rdata_arr (self->data, heatmap, "classes", where);
+    const msgpack_object *services = ds_rdata_arr (self->data, heatmap, "services", where);
+    const msgpack_object *fraction = ds_rdata_arr (self->data, heatmap, "fraction", where);
+    if (ds_rdata_failed (self->data))
         return -1;
     uint32_t nc = classes->via.array.size, ns = services->via.array.size;
     if (fraction->via.array.size != ns)
-        return s_fail (self, "unexpected result shape: %s.fraction has %u rows for %u services",
+        return ds_rdata_fail (self->data, "unexpected result shape: %s.fraction has %u rows for %u services",
                        where, fraction->via.array.size, ns);
     for (uint32_t i = 0; i < nc; i++)
         if (classes->via.array.ptr [i].type != MSGPACK_OBJECT_STR)
-            return s_fail (self, "unexpected result shape: %s.classes[%u] is not a string", where, i);
+            return ds_rdata_fail (self->data, "unexpected result shape: %s.classes[%u] is not a string", where, i);
     for (uint32_t i = 0; i < ns; i++) {
         const msgpack_object *row = &fraction->via.array.ptr [i];
         if (services->via.array.ptr [i].type != MSGPACK_OBJECT_STR)
-            return s_fail (self, "unexpected result shape: %s.services[%u] is not a string", where, i);
+            return ds_rdata_fail (self->data, "unexpected result shape: %s.services[%u] is not a string", where, i);
         if (row->type != MSGPACK_OBJECT_ARRAY || row->via.array.size != nc)
-            return s_fail (self, "unexpected result shape: %s.fraction[%u] does not have %u numbers",
+            return ds_rdata_fail (self->data, "unexpected result shape: %s.fraction[%u] does not have %u numbers",
                            where, i, nc);
     }
     FILE *csv = s_fig_csv (self, id, "", "class_index,service_index,fraction,class,service");
@@ -869,30 +669,30 @@ s_prep_heatmap (s_report_t *self, s_fig_id_t id)
         for (uint32_t j = 0; j < nc; j++) {
             const msgpack_object *cell = &fraction->via.array.ptr [i].via.array.ptr [j];
             double v = cell->type == MSGPACK_OBJECT_FLOAT64 || cell->type == MSGPACK_OBJECT_FLOAT32
-                     ? cell->via.f64 : s_is_int (cell) ? (double) s_as_int (cell) : NAN;
+                     ? cell->via.f64 : ds_rdata_is_int (cell) ? (double) ds_rdata_as_int (cell) : NAN;
             if (isnan (v)) {
-                s_fail (self, "unexpected result shape: %s.fraction[%u][%u] is not a number", where, i, j);
+                ds_rdata_fail (self->data, "unexpected result shape: %s.fraction[%u][%u] is not a number", where, i, j);
                 break;
             }
             ds_json_double (num, sizeof num, v);
             fprintf (csv, "%u,%u,%s,", j, i, num);
             const msgpack_object *c = &classes->via.array.ptr [j], *s = &services->via.array.ptr [i];
-            s_csv_str (csv, (s_str_t) { c->via.str.ptr, c->via.str.size });
+            s_csv_str (csv, c->via.str);
             fputc (',', csv);
-            s_csv_str (csv, (s_str_t) { s->via.str.ptr, s->via.str.size });
+            s_csv_str (csv, s->via.str);
             fputc ('\n', csv);
         }
-    if (s_fig_csv_close (self, id, "", csv) || self->failed)
+    if (s_fig_csv_close (self, id, "", csv) || ds_rdata_failed (self->data))
         return -1;
     if (nc == 0 || ns == 0) {
-        s_nodata (self, id, "No data: no filtered source sent packets on the last day (%s).", self->last_day);
+        s_nodata (self, id, "No data: no filtered source sent packets on the last day (%s).", self->win.last_day);
         return 0;
     }
     snprintf (fig->caption, sizeof fig->caption,
         "Fraction of each class's packets per service on the last day (%s), sources with at least "
         "%" PRId64 " packets only; unk_sys, unk_usr, unk_eph and proxy merged into \"others\". Each "
         "column sums to 1; values rounded to 2 decimals as in the notebook.",
-        self->last_day, self->min_packets);
+        self->win.last_day, self->win.min_packets);
     int width = 260 + 64 * (int) nc, height = 190 + 34 * (int) ns;
     s_gp_begin (self, id, width < 700 ? 700 : width > 3200 ? 3200 : width, height < 420 ? 420 : height);
     fprintf (self->gp,
@@ -911,14 +711,14 @@ s_prep_heatmap (s_report_t *self, s_fig_id_t id)
     for (uint32_t j = 0; j < nc; j++) {
         const msgpack_object *c = &classes->via.array.ptr [j];
         fprintf (self->gp, "%s", j ? ", " : "");
-        s_gp_str (self->gp, (s_str_t) { c->via.str.ptr, c->via.str.size });
+        s_gp_str (self->gp, c->via.str);
         fprintf (self->gp, " %u", j);
     }
     fputs (")\nset ytics (", self->gp);
     for (uint32_t i = 0; i < ns; i++) {
         const msgpack_object *s = &services->via.array.ptr [i];
         fprintf (self->gp, "%s", i ? ", " : "");
-        s_gp_str (self->gp, (s_str_t) { s->via.str.ptr, s->via.str.size });
+        s_gp_str (self->gp, s->via.str);
         fprintf (self->gp, " %u", i);
     }
     fprintf (self->gp,
@@ -950,7 +750,7 @@ s_gnuplot_run (s_report_t *self)
     int rc = posix_spawnp (&pid, prog, &actions, NULL, argv, environ);
     posix_spawn_file_actions_destroy (&actions);
     if (rc != 0)
-        return s_fail (self, "cannot run %s to draw the figures: %s%s", prog, strerror (rc),
+        return ds_rdata_fail (self->data, "cannot run %s to draw the figures: %s%s", prog, strerror (rc),
                        rc == ENOENT ? " (install gnuplot, Debian package gnuplot-nox, or set DARKSCOPE_GNUPLOT)" : "");
     int status = 0;
     while (waitpid (pid, &status, 0) < 0)
@@ -967,7 +767,7 @@ s_gnuplot_run (s_report_t *self)
             struct stat st;
             snprintf (path, sizeof path, "%s/fig-%s.svg", self->dir, s_figures [id].name);
             if (self->figs [id].has_data && (stat (path, &st) != 0 || st.st_size == 0))
-                return s_fail (self, "%s did not write %s", prog, path);
+                return ds_rdata_fail (self->data, "%s did not write %s", prog, path);
         }
         return 0;
     }
@@ -982,8 +782,8 @@ s_gnuplot_run (s_report_t *self)
     if (log)
         fclose (log);
     if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
-        return s_fail (self, "cannot run %s to draw the figures (exit 127: not found?)", prog);
-    return s_fail (self, "%s failed drawing the figures (%s %d)%s%s; see %s",
+        return ds_rdata_fail (self->data, "cannot run %s to draw the figures (exit 127: not found?)", prog);
+    return ds_rdata_fail (self->data, "%s failed drawing the figures (%s %d)%s%s; see %s",
                    prog, WIFEXITED (status) ? "exit" : "signal",
                    WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status),
                    *first ? ": " : "", *first ? first : line, log_path);
@@ -1057,18 +857,18 @@ s_html_top (s_report_t *self, FILE *out, const msgpack_object *top, int decimals
     for (uint32_t i = 0; i < top->via.array.size; i++) {
         const msgpack_object *e = &top->via.array.ptr [i];
         fputs (i ? ", " : "", out);
-        s_html_str (out, s_str (self, e, "pp", where));
-        fprintf (out, " (%s%%)", ds_text_round (s_num (self, e, "percent", where), decimals, pct, sizeof pct));
+        s_html_str (out, ds_rdata_str (self->data, e, "pp", where));
+        fprintf (out, " (%s%%)", ds_text_round (ds_rdata_num (self->data, e, "percent", where), decimals, pct, sizeof pct));
     }
 }
 
 static void
 s_html_dataset (s_report_t *self, FILE *out)
 {
-    const msgpack_object *dataset = s_map (self, &self->overview, "dataset", "overview");
+    const msgpack_object *dataset = ds_rdata_map (self->data, &self->overview, "dataset", "overview");
     const msgpack_object *part [2] = {
-        s_map (self, dataset, "last_day", "overview.dataset"),
-        s_map (self, dataset, "window", "overview.dataset") };
+        ds_rdata_map (self->data, dataset, "last_day", "overview.dataset"),
+        ds_rdata_map (self->data, dataset, "window", "overview.dataset") };
     const char *where [2] = { "overview.dataset.last_day", "overview.dataset.window" };
     static const struct { const char *key, *label; } rows [] = {
         { "sources", "Sources" }, { "packets", "Packets" }, { "ports", "Ports" },
@@ -1077,29 +877,29 @@ s_html_dataset (s_report_t *self, FILE *out)
     fprintf (out,
         "<table>\n<thead><tr><th></th><th class=\"num\">Last day</th><th class=\"num\">Full window</th></tr></thead>\n"
         "<tbody>\n<tr><td>Date (YYYY-MM-DD)</td><td class=\"num\">%s</td><td class=\"num\">[%s, %s]</td></tr>\n",
-        self->last_day, self->first_day, self->last_day);
+        self->win.last_day, self->win.first_day, self->win.last_day);
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
         fprintf (out, "<tr><td>%s</td>", rows [r].label);
         for (int p = 0; p < 2; p++)
             fprintf (out, "<td class=\"num\">%s</td>",
-                     ds_text_group (s_int (self, part [p], rows [r].key, where [p]), buf, sizeof buf));
+                     ds_text_group (ds_rdata_int (self->data, part [p], rows [r].key, where [p]), buf, sizeof buf));
         fputs ("</tr>\n", out);
     }
     fputs ("<tr><td>Top-3 ports (% of traffic)</td>", out);
     for (int p = 0; p < 2; p++) {
         fputs ("<td class=\"num pp\">", out);
-        s_html_top (self, out, s_arr (self, part [p], "top_pp", where [p]), 2, where [p]);
+        s_html_top (self, out, ds_rdata_arr (self->data, part [p], "top_pp", where [p]), 2, where [p]);
         fputs ("</td>", out);
     }
     fputs ("</tr>\n<tr><td>Sources sending to the top-3 ports</td>", out);
     for (int p = 0; p < 2; p++) {
-        const msgpack_object *top = s_arr (self, part [p], "top_pp", where [p]);
+        const msgpack_object *top = ds_rdata_arr (self->data, part [p], "top_pp", where [p]);
         fputs ("<td class=\"num pp\">", out);
         for (uint32_t i = 0; i < top->via.array.size; i++) {
             const msgpack_object *e = &top->via.array.ptr [i];
             fputs (i ? ", " : "", out);
-            s_html_str (out, s_str (self, e, "pp", where [p]));
-            fprintf (out, ": %s", ds_text_group (s_int (self, e, "sources", where [p]), buf, sizeof buf));
+            s_html_str (out, ds_rdata_str (self->data, e, "pp", where [p]));
+            fprintf (out, ": %s", ds_text_group (ds_rdata_int (self->data, e, "sources", where [p]), buf, sizeof buf));
         }
         fputs ("</td>", out);
     }
@@ -1109,17 +909,17 @@ s_html_dataset (s_report_t *self, FILE *out)
 static void
 s_html_filter (s_report_t *self, FILE *out)
 {
-    const msgpack_object *filter = s_map (self, &self->overview, "filter", "overview");
-    const msgpack_object *dataset = s_map (self, &self->overview, "dataset", "overview");
-    const msgpack_object *window = s_map (self, dataset, "window", "overview.dataset");
-    int64_t kept = s_int (self, filter, "sources_kept", "overview.filter");
-    int64_t kept_packets = s_int (self, filter, "packets_kept", "overview.filter");
-    int64_t sources = s_int (self, window, "sources", "overview.dataset.window");
-    int64_t packets = s_int (self, window, "packets", "overview.dataset.window");
+    const msgpack_object *filter = ds_rdata_map (self->data, &self->overview, "filter", "overview");
+    const msgpack_object *dataset = ds_rdata_map (self->data, &self->overview, "dataset", "overview");
+    const msgpack_object *window = ds_rdata_map (self->data, dataset, "window", "overview.dataset");
+    int64_t kept = ds_rdata_int (self->data, filter, "sources_kept", "overview.filter");
+    int64_t kept_packets = ds_rdata_int (self->data, filter, "packets_kept", "overview.filter");
+    int64_t sources = ds_rdata_int (self->data, window, "sources", "overview.dataset.window");
+    int64_t packets = ds_rdata_int (self->data, window, "packets", "overview.dataset.window");
     char a [40], b [40], pct [32];
     fprintf (out, "<table>\n<thead><tr><th>Filter: at least %" PRId64 " packets over the window</th>"
                   "<th class=\"num\">Kept</th><th class=\"num\">Of</th><th class=\"num\">%%</th></tr></thead>\n<tbody>\n",
-             self->min_packets);
+             self->win.min_packets);
     fprintf (out, "<tr><td>Sources</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
              ds_text_group (kept, a, sizeof a), ds_text_group (sources, b, sizeof b),
              sources ? ds_text_round (100.0 * kept / sources, 2, pct, sizeof pct) : "&ndash;");
@@ -1132,25 +932,25 @@ s_html_filter (s_report_t *self, FILE *out)
 static void
 s_html_classes (s_report_t *self, FILE *out)
 {
-    const msgpack_object *classes = s_arr (self, &self->overview, "classes", "overview");
+    const msgpack_object *classes = ds_rdata_arr (self->data, &self->overview, "classes", "overview");
     const char *where = "overview.classes[]";
     char a [40], b [40], c [40];
     if (classes->via.array.size == 0) {
         fprintf (out, "<div class=\"nodata\">No data: no source with at least %" PRId64
-                      " packets sent packets on %s.</div>\n", self->min_packets, self->last_day);
+                      " packets sent packets on %s.</div>\n", self->win.min_packets, self->win.last_day);
         return;
     }
     fputs ("<table>\n<thead><tr><th>Source</th><th class=\"num\">Senders</th><th class=\"num\">Packets</th>"
            "<th class=\"num\">Ports</th><th>Top-5 ports (% traffic)</th></tr></thead>\n<tbody>\n", out);
-    for (uint32_t i = 0; i < classes->via.array.size && !self->failed; i++) {
+    for (uint32_t i = 0; i < classes->via.array.size && !ds_rdata_failed (self->data); i++) {
         const msgpack_object *row = &classes->via.array.ptr [i];
         fputs ("<tr><td>", out);
-        s_html_str (out, s_str (self, row, "class", where));
+        s_html_str (out, ds_rdata_str (self->data, row, "class", where));
         fprintf (out, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"pp\">",
-                 ds_text_group (s_int (self, row, "senders", where), a, sizeof a),
-                 ds_text_group (s_int (self, row, "packets", where), b, sizeof b),
-                 ds_text_group (s_int (self, row, "pp", where), c, sizeof c));
-        s_html_top (self, out, s_arr (self, row, "top_pp", where), 1, "overview.classes[].top_pp[]");
+                 ds_text_group (ds_rdata_int (self->data, row, "senders", where), a, sizeof a),
+                 ds_text_group (ds_rdata_int (self->data, row, "packets", where), b, sizeof b),
+                 ds_text_group (ds_rdata_int (self->data, row, "pp", where), c, sizeof c));
+        s_html_top (self, out, ds_rdata_arr (self->data, row, "top_pp", where), 1, "overview.classes[].top_pp[]");
         fputs ("</td></tr>\n", out);
     }
     fputs ("</tbody></table>\n", out);
@@ -1159,7 +959,7 @@ s_html_classes (s_report_t *self, FILE *out)
 static void
 s_html_ingest (s_report_t *self, FILE *out)
 {
-    const msgpack_object *ingest = s_map (self, &self->overview, "ingest", "overview");
+    const msgpack_object *ingest = ds_rdata_map (self->data, &self->overview, "ingest", "overview");
     static const struct { const char *key, *label; bool bad; } rows [] = {
         { "packets_read", "Packets (frames, log lines) read", false },
         { "non_ip",       "Skipped: not IP",                  false },
@@ -1169,7 +969,7 @@ s_html_ingest (s_report_t *self, FILE *out)
     char buf [40];
     fputs ("<table>\n<thead><tr><th>Counter</th><th class=\"num\">Value</th></tr></thead>\n<tbody>\n", out);
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
-        int64_t v = s_int (self, ingest, rows [r].key, "overview.ingest");
+        int64_t v = ds_rdata_int (self->data, ingest, rows [r].key, "overview.ingest");
         fprintf (out, "<tr><td>%s</td><td class=\"num%s\">%s</td></tr>\n", rows [r].label,
                  rows [r].bad && v > 0 ? " warn" : "", ds_text_group (v, buf, sizeof buf));
     }
@@ -1193,26 +993,26 @@ s_html_section (FILE *out, const char *id, const char *title, const char *intro)
 static int
 s_html_write (s_report_t *self)
 {
-    FILE *out = s_open (self, "index.html.tmp", "w");
+    FILE *out = ds_rdir_open (self->rdir, "index.html.tmp", "w");
     if (!out)
         return -1;
     char title [160];
-    snprintf (title, sizeof title, "Darknet overview %s to %s (%s)", self->first_day, self->last_day, self->tz);
+    snprintf (title, sizeof title, "Darknet overview %s to %s (%s)", self->win.first_day, self->win.last_day, self->win.tz);
     char intro [600];
     fputs ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>darkscope: ", out);
     s_html_c (out, title);
     fprintf (out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header><div>\n<h1>", s_css);
     s_html_c (out, title);
-    fprintf (out, "</h1>\n<p>%" PRId64 " day%s, days in time zone ", self->days, self->days == 1 ? "" : "s");
-    s_html_c (out, self->tz);
+    fprintf (out, "</h1>\n<p>%" PRId64 " day%s, days in time zone ", self->win.days, self->win.days == 1 ? "" : "s");
+    s_html_c (out, self->win.tz);
     fprintf (out, ", filter threshold min_packets = %" PRId64 ". Reproduces the darknet overview of "
                   "DarkVec (CoNEXT 2021, Section 3).</p>\n<nav>"
                   "<a href=\"#ports\">Port ranking</a><a href=\"#pattern\">Activity pattern</a>"
                   "<a href=\"#dataset\">Dataset statistics</a><a href=\"#filter\">Filter</a>"
                   "<a href=\"#daily\">Distinct IPs</a><a href=\"#lastday\">Last day</a>"
                   "<a href=\"#gtpattern\">GT patterns</a><a href=\"#heatmap\">Services</a>"
-                  "<a href=\"#ingest\">Ingest</a></nav>\n</div></header>\n<main>\n", self->min_packets);
+                  "<a href=\"#ingest\">Ingest</a></nav>\n</div></header>\n<main>\n", self->win.min_packets);
 
     s_html_section (out, "ports", "Port ranking",
         "How concentrated is darknet traffic on a few ports? Ports ranked by the packets they receive.");
@@ -1232,7 +1032,7 @@ s_html_write (s_report_t *self)
     fputs ("</section>\n", out);
 
     snprintf (intro, sizeof intro, "Senders of only a few packets in the whole window are noise for "
-        "this analysis: sources with fewer than %" PRId64 " packets are filtered out.", self->min_packets);
+        "this analysis: sources with fewer than %" PRId64 " packets are filtered out.", self->win.min_packets);
     s_html_section (out, "filter", "Filter definition", intro);
     s_html_filter (self, out);
     s_html_data_link (out, "filter");
@@ -1246,7 +1046,7 @@ s_html_write (s_report_t *self)
 
     snprintf (intro, sizeof intro, "Packets of %s from sources with at least %" PRId64 " packets over "
         "the 30 days ending that day, by ground-truth class (rows by senders). Percentages rounded to "
-        "1 decimal.", self->last_day, self->min_packets);
+        "1 decimal.", self->win.last_day, self->win.min_packets);
     s_html_section (out, "lastday", "Last day of traffic", intro);
     s_html_classes (self, out);
     s_html_data_link (out, "classes");
@@ -1274,13 +1074,13 @@ s_html_write (s_report_t *self)
            "(the full overview), a CSV next to each figure, and <a href=\"report.gp\">report.gp</a> "
            "(the gnuplot script; run <code>gnuplot report.gp</code> in this directory to redraw).</footer>\n"
            "</main>\n</body>\n</html>\n", out);
-    if (s_close (self, out, "index.html.tmp") || self->failed)
+    if (ds_rdir_close (self->rdir, out, "index.html.tmp") || ds_rdata_failed (self->data))
         return -1;
     char from [PATH_MAX], to [PATH_MAX];
     snprintf (from, sizeof from, "%s/index.html.tmp", self->dir);
     snprintf (to, sizeof to, "%s/index.html", self->dir);
     if (rename (from, to) != 0)
-        return s_fail (self, "cannot write %s: %s", to, strerror (errno));
+        return ds_rdata_fail (self->data, "cannot write %s: %s", to, strerror (errno));
     return 0;
 }
 
@@ -1294,11 +1094,11 @@ s_fetch (s_report_t *self, ds_report_fetch_fn fetch, void *ctx, const ds_query_t
 {
     char reason [512] = "";
     if (fetch (ctx, query, zone, result, reason, sizeof reason) != 0)
-        return s_fail (self, "query %s%s%s failed: %s", query->name,
+        return ds_rdata_fail (self->data, "query %s%s%s failed: %s", query->name,
                        *query->class_name ? " class=" : "", query->class_name,
                        *reason ? reason : "no reason given");
     if (result->type != MSGPACK_OBJECT_MAP)
-        return s_fail (self, "query %s: the result is not a map", query->name);
+        return ds_rdata_fail (self->data, "query %s: the result is not a map", query->name);
     return 0;
 }
 
@@ -1306,34 +1106,16 @@ s_fetch (s_report_t *self, ds_report_fetch_fn fetch, void *ctx, const ds_query_t
 static int
 s_window (s_report_t *self)
 {
-    const msgpack_object *ov = &self->overview;
-    s_str_t schema = s_str (self, ov, "schema", "overview");
-    if (self->failed)
+    if (ds_rdata_window (self->data, &self->overview, &self->win) != 0)
         return -1;
-    if (schema.len != strlen (S_SCHEMA) || memcmp (schema.ptr, S_SCHEMA, schema.len) != 0) {
-        char got [64];
-        s_str_copy (got, sizeof got, schema);
-        return s_fail (self, "overview: schema \"%s\" is not %s", got, S_SCHEMA);
-    }
-    const msgpack_object *window = s_map (self, ov, "window", "overview");
-    s_str_copy (self->first_day, sizeof self->first_day, s_str (self, window, "first_day", "overview.window"));
-    s_str_copy (self->last_day, sizeof self->last_day, s_str (self, window, "last_day", "overview.window"));
-    self->days = s_int (self, window, "days", "overview.window");
-    s_str_copy (self->tz, sizeof self->tz, s_str (self, ov, "tz", "overview"));
-    self->min_packets = s_int (self, ov, "min_packets", "overview");
-    if (self->failed)
-        return -1;
-    if (ds_day_parse (self->first_day, &self->first_dn) != 0 || ds_day_parse (self->last_day, &self->last_dn) != 0
-    ||  self->last_dn < self->first_dn)
-        return s_fail (self, "overview: bad window \"%s\" .. \"%s\"", self->first_day, self->last_day);
     //  Pattern times are local times of the overview's zone: switch the
     //  process zone to it when it differs (a client's; `darkscope run` has
     //  set it already).  An unknown zone keeps ours, and the page says so.
-    if (strcmp (self->tz, ds_tz_name ()) != 0)
-        ds_tz_set (self->tz);
-    self->tz_matches = strcmp (self->tz, ds_tz_name ()) == 0;
+    if (strcmp (self->win.tz, ds_tz_name ()) != 0)
+        ds_tz_set (self->win.tz);
+    self->win.tz_matches = strcmp (self->win.tz, ds_tz_name ()) == 0;
     //  Bins so a window shows about 4320 of them (60 s per 3 days).
-    int64_t days = (int64_t) self->last_dn - self->first_dn + 1;
+    int64_t days = (int64_t) self->win.last_dn - self->win.first_dn + 1;
     self->pattern_bin_s = 60 * ((days + 2) / 3);
     return 0;
 }
@@ -1341,57 +1123,69 @@ s_window (s_report_t *self)
 int
 ds_report_write (const char *dir, ds_report_fetch_fn fetch, void *ctx, char *err, size_t err_size)
 {
-    char scratch [8];
-    s_report_t self_s = { .dir = dir, .err = err ? err : scratch, .err_size = err ? err_size : sizeof scratch };
+    s_report_t self_s = { .dir = dir, .data = ds_rdata_new (err, err_size) };
     s_report_t *self = &self_s;
-    if (self->err_size)
-        self->err [0] = 0;
+    if (!self->data) {
+        if (err && err_size)
+            snprintf (err, err_size, "out of memory");
+        return -1;
+    }
+    msgpack_zone *zone = NULL;
     if (!dir || !fetch)
-        return s_fail (self, "ds_report_write: no directory or fetch function");
-    msgpack_zone *zone = msgpack_zone_new (64 * 1024);
-    if (!zone)
-        return s_fail (self, "out of memory");
+        ds_rdata_fail (self->data, "ds_report_write: no directory or fetch function");
+    else
+    if (!(zone = msgpack_zone_new (64 * 1024)) || !(self->rdir = ds_rdir_new (dir, self->data)))
+        ds_rdata_fail (self->data, "out of memory");
+    if (ds_rdata_failed (self->data)) {
+        if (zone)
+            msgpack_zone_free (zone);
+        ds_rdata_destroy (&self->data);
+        return -1;
+    }
 
     ds_query_t query;
     ds_query_init (&query);
     snprintf (query.name, sizeof query.name, "overview");
-    if (s_mkdirs (self, dir) == 0
+    if (ds_rdir_make (self->rdir) == 0
     &&  s_fetch (self, fetch, ctx, &query, zone, &self->overview) == 0
     &&  s_window (self) == 0) {
         //  The patterns over exactly the overview's window.
-        for (int i = 0; i < S_FIG_COUNT && !self->failed; i++) {
+        for (int i = 0; i < S_FIG_COUNT && !ds_rdata_failed (self->data); i++) {
             int p = s_figures [i].pattern;
             if (p < 0)
                 continue;
             ds_query_init (&query);
             snprintf (query.name, sizeof query.name, "pattern");
-            memcpy (query.first_day, self->first_day, sizeof query.first_day);
-            memcpy (query.last_day, self->last_day, sizeof query.last_day);
+            memcpy (query.first_day, self->win.first_day, sizeof query.first_day);
+            memcpy (query.last_day, self->win.last_day, sizeof query.last_day);
             snprintf (query.class_name, sizeof query.class_name, "%s", s_figures [i].class_name);
-            query.min_packets = self->min_packets;
+            query.min_packets = self->win.min_packets;
             if (!*s_figures [i].class_name)
                 query.bin_s = self->pattern_bin_s;
             s_fetch (self, fetch, ctx, &query, zone, &self->pattern [p]);
         }
     }
-    FILE *json = self->failed ? NULL : s_open (self, "overview.json", "w");
+    FILE *json = ds_rdata_failed (self->data) ? NULL : ds_rdir_open (self->rdir, "overview.json", "w");
     if (json) {
         if (ds_json_write (json, &self->overview) != 0)
-            s_fail (self, "overview: holds a value JSON cannot express (a bin, ext or non-string key)");
+            ds_rdata_fail (self->data, "overview: holds a value JSON cannot express (a bin, ext or non-string key)");
         fputc ('\n', json);
-        s_close (self, json, "overview.json");
+        ds_rdir_close (self->rdir, json, "overview.json");
     }
-    self->gp = self->failed ? NULL : s_open (self, "report.gp", "w");
+    self->gp = ds_rdata_failed (self->data) ? NULL : ds_rdir_open (self->rdir, "report.gp", "w");
     if (self->gp) {
         fprintf (self->gp, "#  darkscope report figures, %s to %s; run `gnuplot report.gp` here.\n",
-                 self->first_day, self->last_day);
-        for (int i = 0; i < S_FIG_COUNT && !self->failed; i++)
+                 self->win.first_day, self->win.last_day);
+        for (int i = 0; i < S_FIG_COUNT && !ds_rdata_failed (self->data); i++)
             s_figures [i].prepare (self, (s_fig_id_t) i);
-        if (s_close (self, self->gp, "report.gp") == 0 && !self->failed)
+        if (ds_rdir_close (self->rdir, self->gp, "report.gp") == 0 && !ds_rdata_failed (self->data))
             s_gnuplot_run (self);
     }
-    if (!self->failed)
+    if (!ds_rdata_failed (self->data))
         s_html_write (self);
     msgpack_zone_free (zone);
-    return self->failed ? -1 : 0;
+    int rc = ds_rdata_failed (self->data) ? -1 : 0;
+    ds_rdir_destroy (&self->rdir);
+    ds_rdata_destroy (&self->data);
+    return rc;
 }

@@ -1,0 +1,161 @@
+/*  libs: ds_darkscope ds_proto ds_common */
+/*  test_report_dir.c - the report's output directory
+    (services/darkscope/report_dir.c): created with its parents, refused
+    when it is a file or not writable, write errors caught at close (a
+    real full device: /dev/full), atomic rename, stale files removed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include "report_dir.h"
+
+static char s_tmp [64];              //  mkdtemp of /tmp/test_report_dir.XXXXXX
+
+static int
+setup (void **state)
+{
+    (void) state;
+    snprintf (s_tmp, sizeof s_tmp, "/tmp/test_report_dir.XXXXXX");
+    return mkdtemp (s_tmp) ? 0 : -1;
+}
+
+static int
+teardown (void **state)
+{
+    (void) state;
+    char command [PATH_MAX + 16];
+    snprintf (command, sizeof command, "rm -rf '%s'", s_tmp);
+    return system (command) == 0 ? 0 : -1;
+}
+
+static bool
+s_exists (const char *dir, const char *name)
+{
+    char path [PATH_MAX * 2];
+    struct stat st;
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    return stat (path, &st) == 0;
+}
+
+static void
+test_make (void **state)
+{
+    (void) state;
+    char err [512], path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/a/b/c", s_tmp);
+    ds_rdata_t *data = ds_rdata_new (err, sizeof err);
+    ds_rdir_t *dir = ds_rdir_new (path, data);
+    assert_string_equal (ds_rdir_path (dir), path);
+    assert_int_equal (ds_rdir_make (dir), 0);
+    assert_int_equal (ds_rdir_make (dir), 0);               //  already there: fine
+    assert_true (s_exists (s_tmp, "a/b/c"));
+    ds_rdir_destroy (&dir);
+    assert_null (dir);
+    ds_rdata_destroy (&data);
+
+    //  A file where a directory should be: named in the error.
+    char file [PATH_MAX + 8];
+    snprintf (file, sizeof file, "%s/plain", s_tmp);
+    FILE *f = fopen (file, "w");
+    assert_non_null (f);
+    fclose (f);
+    data = ds_rdata_new (err, sizeof err);
+    dir = ds_rdir_new (file, data);
+    assert_int_equal (ds_rdir_make (dir), -1);
+    assert_non_null (strstr (err, "not a directory"));
+    ds_rdir_destroy (&dir);
+    ds_rdata_destroy (&data);
+
+    snprintf (path, sizeof path, "%s/plain/sub", s_tmp);
+    data = ds_rdata_new (err, sizeof err);
+    dir = ds_rdir_new (path, data);
+    assert_int_equal (ds_rdir_make (dir), -1);
+    assert_non_null (strstr (err, "cannot create report directory"));
+    assert_non_null (strstr (err, "plain"));
+    ds_rdir_destroy (&dir);
+    ds_rdata_destroy (&data);
+
+    data = ds_rdata_new (err, sizeof err);
+    dir = ds_rdir_new ("", data);
+    assert_int_equal (ds_rdir_make (dir), -1);
+    assert_string_equal (err, "bad report directory \"\"");
+    ds_rdir_destroy (&dir);
+    ds_rdata_destroy (&data);
+}
+
+static void
+test_files (void **state)
+{
+    (void) state;
+    char err [512];
+    ds_rdata_t *data = ds_rdata_new (err, sizeof err);
+    ds_rdir_t *dir = ds_rdir_new (s_tmp, data);
+    FILE *f = ds_rdir_open (dir, "page.tmp", "w");
+    assert_non_null (f);
+    fputs ("hello\n", f);
+    assert_int_equal (ds_rdir_close (dir, f, "page.tmp"), 0);
+    assert_int_equal (ds_rdir_rename (dir, "page.tmp", "page"), 0);
+    assert_false (s_exists (s_tmp, "page.tmp"));
+    assert_true (s_exists (s_tmp, "page"));
+    ds_rdir_unlink (dir, "page");
+    ds_rdir_unlink (dir, "page");                       //  gone already: no failure
+    assert_false (s_exists (s_tmp, "page"));
+    assert_int_equal (ds_rdir_close (dir, NULL, "x"), -1);
+    assert_false (ds_rdata_failed (data));
+
+    //  A rename whose source is missing names the target.
+    assert_int_equal (ds_rdir_rename (dir, "nothing", "index.html"), -1);
+    assert_non_null (strstr (err, "cannot write"));
+    assert_non_null (strstr (err, "/index.html"));
+    ds_rdir_destroy (&dir);
+    ds_rdata_destroy (&data);
+}
+
+//  A write that only fails when the buffer is flushed: the close says so.
+static void
+test_disk_full (void **state)
+{
+    (void) state;
+    if (access ("/dev/full", W_OK) != 0) {
+        print_message ("test_disk_full: skipped, no /dev/full\n");
+        skip ();
+    }
+    char link [PATH_MAX + 8], err [512];
+    snprintf (link, sizeof link, "%s/full.csv", s_tmp);
+    assert_int_equal (symlink ("/dev/full", link), 0);
+    ds_rdata_t *data = ds_rdata_new (err, sizeof err);
+    ds_rdir_t *dir = ds_rdir_new (s_tmp, data);
+    FILE *f = ds_rdir_open (dir, "full.csv", "w");
+    assert_non_null (f);
+    fputs ("a,b\n1,2\n", f);                            //  buffered: no error yet
+    assert_int_equal (ds_rdir_close (dir, f, "full.csv"), -1);
+    assert_non_null (strstr (err, "full.csv"));
+    assert_non_null (strstr (err, "No space left on device"));
+    ds_rdir_destroy (&dir);
+    ds_rdata_destroy (&data);
+
+    //  Opening where nothing can be written.
+    data = ds_rdata_new (err, sizeof err);
+    dir = ds_rdir_new ("/nonexistent-report-dir", data);
+    assert_null (ds_rdir_open (dir, "x.csv", "w"));
+    assert_non_null (strstr (err, "cannot write /nonexistent-report-dir/x.csv"));
+    ds_rdir_destroy (&dir);
+    ds_rdata_destroy (&data);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_make),
+        cmocka_unit_test (test_files),
+        cmocka_unit_test (test_disk_full),
+    };
+    return cmocka_run_group_tests (tests, setup, teardown);
+}

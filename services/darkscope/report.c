@@ -43,6 +43,7 @@
 #include "report.h"
 #include "report_data.h"
 #include "report_dir.h"
+#include "report_plot.h"
 #include "civil.h"
 #include "tzday.h"
 #include "json.h"
@@ -120,14 +121,6 @@ s_html_ascii (FILE *out, unsigned char c)
 }
 
 static void
-s_gp_ascii (FILE *out, unsigned char c)
-{
-    if (c == '\'')
-        fputc ('\'', out);             //  '' stands for ' in a single-quoted string
-    fputc (c, out);
-}
-
-static void
 s_html (FILE *out, const char *ptr, size_t len)
 {
     ds_text_write (out, ptr, len, s_html_ascii);
@@ -149,15 +142,6 @@ static void
 s_csv_str (FILE *out, msgpack_object_str s)
 {
     ds_text_csv (out, s.ptr, s.size);
-}
-
-//  gnuplot single-quoted string, valid UTF-8 (it goes into the SVG as is).
-static void
-s_gp_str (FILE *out, msgpack_object_str s)
-{
-    fputc ('\'', out);
-    ds_text_write (out, s.ptr, s.size, s_gp_ascii);
-    fputc ('\'', out);
 }
 
 
@@ -198,15 +182,7 @@ s_gp_begin (s_report_t *self, s_fig_id_t id, int width, int height)
     fig->has_data = true;
     fig->width = width;
     fig->height = height;
-    fprintf (self->gp,
-        "\n#  %s\n"
-        "reset\n"
-        "set terminal svg size %d,%d font 'Helvetica,13' noenhanced background rgb 'white'\n"
-        "set output 'fig-%s.svg'\n"
-        "set datafile separator comma\n"
-        "set border lw 1.2\n"
-        "set grid lc rgb '#dddddd' lw 1\n",
-        s_figures [id].title, width, height, s_figures [id].name);
+    ds_rplot_begin (self->gp, s_figures [id].name, s_figures [id].title, width, height);
 }
 
 //  Removes a file of an earlier report in dir that this one does not write.
@@ -552,13 +528,9 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
     if (!grid)
         s_unlink_stale (self, name, "raster");
     if (grid) {
-        char raw [64];
-        snprintf (raw, sizeof raw, "fig-%s.raster", name);
-        FILE *out = ds_rdir_open (self->rdir, raw, "wb");
-        if (out)
-            fwrite (grid, 1, (size_t) grid_w * grid_h, out);
+        int rc = ds_rplot_raster_write (self->rdir, name, grid, grid_w, grid_h);
         free (grid);
-        if (ds_rdir_close (self->rdir, out, raw))
+        if (rc)
             return -1;
     }
     if (n == 0) {
@@ -606,26 +578,15 @@ s_prep_pattern (s_report_t *self, s_fig_id_t id)
         x0 - pad, x1 + pad, n_sources - 0.5, ds_tz_name (), small ? "" : "Source (token)");
     if (small) {
         fputs ("set ytics (", self->gp);
-        for (uint32_t i = 0; i < n_sources; i++) {
-            const msgpack_object *ip = &sources->via.array.ptr [i];
-            fprintf (self->gp, "%s", i ? ", " : "");
-            s_gp_str (self->gp, ip->via.str);
-            fprintf (self->gp, " %u", i);
-        }
+        ds_rplot_tics (self->gp, sources);
         fputs (") font 'Helvetica,10'\n", self->gp);
     }
     const char *color = *class_name ? "#c0392b" : "#1f4e9a";
     const char *light = *class_name ? "#eeb4ad" : "#9db6e3";     //  raster cells with one point
     if (raster) {
         double dx = (double) (x1 - x0) / grid_w, dy = (double) n_sources / grid_h;
-        fprintf (self->gp,
-            "unset colorbox\n"
-            "set grid front\n"
-            "set cbrange [0:%d]\n"
-            "set palette defined (0 'white', 0.5 'white', 0.51 '%s', %d '%s')\n"
-            "plot 'fig-%s.raster' binary array=(%d,%d) format='%%uint8' origin=(%.3f,%.6f) dx=%.6f dy=%.6f "
-            "with image\n",
-            S_RASTER_DARK, light, S_RASTER_DARK, color, name, grid_w, grid_h, x0 + dx / 2, -0.5 + dy / 2, dx, dy);
+        ds_rplot_raster_plot (self->gp, name, grid_w, grid_h, (double) x0, -0.5, dx, dy,
+                              S_RASTER_DARK, light, color);
     }
     else
         fprintf (self->gp,
@@ -708,19 +669,9 @@ s_prep_heatmap (s_report_t *self, s_fig_id_t id)
         "set ylabel 'Service'\n",
         nc - 0.5, ns - 0.5);
     fputs ("set xtics rotate by 45 right (", self->gp);
-    for (uint32_t j = 0; j < nc; j++) {
-        const msgpack_object *c = &classes->via.array.ptr [j];
-        fprintf (self->gp, "%s", j ? ", " : "");
-        s_gp_str (self->gp, c->via.str);
-        fprintf (self->gp, " %u", j);
-    }
+    ds_rplot_tics (self->gp, classes);
     fputs (")\nset ytics (", self->gp);
-    for (uint32_t i = 0; i < ns; i++) {
-        const msgpack_object *s = &services->via.array.ptr [i];
-        fprintf (self->gp, "%s", i ? ", " : "");
-        s_gp_str (self->gp, s->via.str);
-        fprintf (self->gp, " %u", i);
-    }
+    ds_rplot_tics (self->gp, services);
     fprintf (self->gp,
         ")\n"
         "plot 'fig-%s.csv' skip 1 using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 border lc rgb 'white' lc palette, \\\n"
@@ -736,57 +687,12 @@ s_prep_heatmap (s_report_t *self, s_fig_id_t id)
 static int
 s_gnuplot_run (s_report_t *self)
 {
-    const char *prog = getenv ("DARKSCOPE_GNUPLOT");
-    if (!prog || !*prog)
-        prog = "gnuplot";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init (&actions);
-    posix_spawn_file_actions_addchdir_np (&actions, self->dir);
-    posix_spawn_file_actions_addopen (&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen (&actions, 1, "report.gp.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2 (&actions, 1, 2);
-    char *argv [] = { (char *) prog, (char *) "-d", (char *) "report.gp", NULL };
-    pid_t pid;
-    int rc = posix_spawnp (&pid, prog, &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy (&actions);
-    if (rc != 0)
-        return ds_rdata_fail (self->data, "cannot run %s to draw the figures: %s%s", prog, strerror (rc),
-                       rc == ENOENT ? " (install gnuplot, Debian package gnuplot-nox, or set DARKSCOPE_GNUPLOT)" : "");
-    int status = 0;
-    while (waitpid (pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            status = 0;                 //  SIGCHLD ignored: judge by the files below
-            break;
-        }
-    char log_path [PATH_MAX];
-    snprintf (log_path, sizeof log_path, "%s/report.gp.log", self->dir);
-    if (WIFEXITED (status) && WEXITSTATUS (status) == 0) {
-        unlink (log_path);
-        for (int id = 0; id < S_FIG_COUNT; id++) {
-            char path [PATH_MAX];
-            struct stat st;
-            snprintf (path, sizeof path, "%s/fig-%s.svg", self->dir, s_figures [id].name);
-            if (self->figs [id].has_data && (stat (path, &st) != 0 || st.st_size == 0))
-                return ds_rdata_fail (self->data, "%s did not write %s", prog, path);
-        }
-        return 0;
-    }
-    //  Quote gnuplot's first error line; the full log stays for the user.
-    char line [512] = "", first [512] = "";
-    FILE *log = fopen (log_path, "r");
-    while (log && fgets (line, sizeof line, log)) {
-        line [strcspn (line, "\n")] = 0;
-        if (!*first && (strstr (line, "error") || strstr (line, "rror")))
-            snprintf (first, sizeof first, "%s", line);
-    }
-    if (log)
-        fclose (log);
-    if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
-        return ds_rdata_fail (self->data, "cannot run %s to draw the figures (exit 127: not found?)", prog);
-    return ds_rdata_fail (self->data, "%s failed drawing the figures (%s %d)%s%s; see %s",
-                   prog, WIFEXITED (status) ? "exit" : "signal",
-                   WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status),
-                   *first ? ": " : "", *first ? first : line, log_path);
+    const char *names [S_FIG_COUNT];
+    size_t count = 0;
+    for (int id = 0; id < S_FIG_COUNT; id++)
+        if (self->figs [id].has_data)
+            names [count++] = s_figures [id].name;
+    return ds_rplot_run (self->rdir, self->data, names, count);
 }
 
 

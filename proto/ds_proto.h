@@ -28,8 +28,15 @@ typedef enum {
     DS_MSG_BATCH    = 1,            //  packet batch (ingest -> labeler)
     DS_MSG_LABELLED = 2,            //  labelled batch (labeler -> aggregator)
     DS_MSG_EOS      = 3,            //  end of one (sensor, shard) stream
-    DS_MSG_HELLO    = 4             //  publisher announces itself (optional)
+    DS_MSG_HELLO    = 4,            //  publisher announces itself (optional)
+    //  5, 6: reserved for the pattern request and partial (pattern codec)
+    DS_MSG_PART_REQ      = 7,       //  partial request (query -> shard), partial_codec.h
+    DS_MSG_PART_RANGE    = 8,       //  partials (shard -> query), inside a reply
+    DS_MSG_PART_OVERVIEW = 9,
+    DS_MSG_PART_PPSRC    = 10,
+    DS_MSG_PART_STATUS   = 11
 } ds_msg_type_t;
+#define DS_MSG_TYPE_LAST    DS_MSG_PART_STATUS
 
 //  Decoder results: 0 is success, each failure distinct.
 typedef enum {
@@ -39,11 +46,15 @@ typedef enum {
     DS_ERR_VERSION    = -3,         //  unknown protocol version
     DS_ERR_TYPE       = -4,         //  unknown or unexpected message type
     DS_ERR_TOO_BIG    = -5,         //  frame or count above a ceiling
-    DS_ERR_NOMEM      = -6
+    DS_ERR_NOMEM      = -6,
+    DS_ERR_TRUNCATED  = -7          //  the bytes end inside the message
 } ds_result_t;
 
 //  Human-readable name of a ds_result_t.
 const char *ds_result_str (int result);
+
+//  Packs a NUL-terminated string as a msgpack str.
+void ds_pack_str (msgpack_packer *pk, const char *text);
 
 //  Writes the topic of a shard ("pkt.0003" for prefix "pkt") into buf (>= 9).
 void ds_topic_format (char *buf, const char *prefix, uint32_t shard);

@@ -17,7 +17,8 @@ static const char *s_result_names [] = {
     "unknown protocol version",
     "unknown or unexpected message type",
     "frame or count above a ceiling",
-    "out of memory"
+    "out of memory",
+    "truncated message (the bytes end inside it)"
 };
 
 const char *
@@ -27,6 +28,14 @@ ds_result_str (int result)
     if (index < 0 || index >= (int) (sizeof s_result_names / sizeof *s_result_names))
         return "unknown result";
     return s_result_names [index];
+}
+
+void
+ds_pack_str (msgpack_packer *pk, const char *text)
+{
+    size_t n = strlen (text);
+    msgpack_pack_str (pk, n);
+    msgpack_pack_str_body (pk, text, n);
 }
 
 void
@@ -62,7 +71,7 @@ ds_msg_header (ds_mpread_t *reader, uint32_t *fields, int *type)
         return DS_ERR_VERSION;
     if (ds_mpread_int (reader, &msg_type))
         return DS_ERR_MALFORMED;
-    if (msg_type < DS_MSG_BATCH || msg_type > DS_MSG_HELLO)
+    if (msg_type < DS_MSG_BATCH || msg_type > DS_MSG_TYPE_LAST)
         return DS_ERR_TYPE;
     *type = (int) msg_type;
     return DS_OK;

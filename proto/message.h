@@ -11,7 +11,7 @@
 #include "mpread.h"
 
 //  Reads the array header and [magic, version, type]; *fields is the
-//  array's element count (>= 3), *type the message type (1..DS_MSG_HELLO).
+//  array's element count (>= 3), *type the message type (1..DS_MSG_TYPE_LAST).
 //  Returns DS_ERR_TOO_BIG for a frame above DS_FRAME_MAX, DS_ERR_MAGIC,
 //  DS_ERR_VERSION, DS_ERR_TYPE, or DS_ERR_MALFORMED when the bytes end first.
 int ds_msg_header (ds_mpread_t *reader, uint32_t *fields, int *type);

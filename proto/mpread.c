@@ -364,6 +364,56 @@ ds_mpread_skip (ds_mpread_t *self, int max_depth)
 }
 
 bool
+ds_mpread_truncated (const ds_mpread_t *self)
+{
+    const uint8_t *p = self->pos;
+    size_t left = (size_t) (self->end - p);
+    if (left == 0)
+        return true;
+    uint8_t b = p [0];
+    uint64_t need;                  //  bytes the object needs at the least
+    if (b <= 0x7f || b >= 0xe0)
+        return false;
+    if (b <= 0x8f)
+        need = 1 + 2 * (uint64_t) (b - 0x80);           //  fixmap
+    else
+    if (b <= 0x9f)
+        need = 1 + (uint64_t) (b - 0x90);               //  fixarray
+    else
+    if (b <= 0xbf)
+        need = 1 + (uint64_t) (b - 0xa0);               //  fixstr
+    else
+    if (s_fixed_c0 [b - 0xc0] == -2)
+        return false;                                   //  0xc1: a wrong byte
+    else
+    if (s_fixed_c0 [b - 0xc0] >= 0)
+        need = 1 + (uint64_t) s_fixed_c0 [b - 0xc0];
+    else {
+        //  A length or count follows the lead byte.
+        int width;
+        uint64_t per = 1, extra = 0;
+        if (b <= 0xc6)
+            width = 1 << (b - 0xc4);                    //  bin 8/16/32
+        else
+        if (b <= 0xc9) {
+            width = 1 << (b - 0xc7);                    //  ext 8/16/32 + type
+            extra = 1;
+        }
+        else
+        if (b <= 0xdb)
+            width = 1 << (b - 0xd9);                    //  str 8/16/32
+        else {
+            width = b & 1 ? 4 : 2;                      //  array/map 16/32
+            per = b >= 0xde ? 2 : 1;
+        }
+        if (left < 1 + (size_t) width)
+            return true;
+        need = 1 + (uint64_t) width + extra + per * s_be (p + 1, width);
+    }
+    return need > left;
+}
+
+bool
 ds_mpread_str_eq (const char *str, uint32_t len, const char *text)
 {
     size_t n = strlen (text);

@@ -70,6 +70,12 @@ int ds_mpread_float (ds_mpread_t *self, double *value);
 //  nesting is deeper, DS_ERR_MALFORMED when it does not fit.
 int ds_mpread_skip (ds_mpread_t *self, int max_depth);
 
+//  True if the next object does not fit in the bytes that remain: no byte
+//  is left, its header or its str/bin/ext body is cut, or an array or map
+//  declares more entries than bytes remain.  After a failed read it tells
+//  a truncated input (true) from a wrong byte (false).
+bool ds_mpread_truncated (const ds_mpread_t *self);
+
 //  True if a string read by ds_mpread_str equals the NUL-terminated text.
 bool ds_mpread_str_eq (const char *str, uint32_t len, const char *text);
 

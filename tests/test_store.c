@@ -1407,6 +1407,67 @@ test_checkpoint (void **state)
     ds_tz_set ("UTC");
 }
 
+//  Retention keeps memory flat: 90 days of the same daily traffic (a
+//  recurring population plus sources new each day) through a store that
+//  keeps 30 days: after day 90 the store holds about what it held after
+//  day 30 (within 10 %), 30 days, and counts the late records it refused.
+static void
+test_retention_memory (void **state)
+{
+    (void) state;
+    ds_store_t *store = ds_store_new (0, 1);
+    assert_non_null (store);
+    ds_store_set_retention (store, 30);
+    ds_batch_t *b = ds_batch_new (4096);
+    assert_non_null (b);
+    const char *classes [] = { "unknown" };
+    const char *services [] = { "telnet" };
+    uint64_t seq = 0;
+    size_t mem30 = 0;
+    int64_t day0 = 1609459200LL * 1000000;          //  2021-01-01 UTC
+    for (int day = 0; day < 90; day++) {
+        for (int part = 0; part < 4; part++) {
+            ds_batch_reset (b);
+            for (int i = 0; i < 1000; i++) {
+                int k = part * 1000 + i;
+                //  Half recur every day, half are new each day.
+                uint32_t id = k < 2000 ? (uint32_t) k : (uint32_t) (100000 + day * 2000 + k);
+                uint8_t v4 [4] = { 10, (uint8_t) (id >> 16), (uint8_t) (id >> 8), (uint8_t) id };
+                ds_record_t rec = { day0 + (int64_t) day * 86400000000LL + (int64_t) k * 20000000LL,
+                                    { { 0 } }, 23 + k % 50, DS_PROTO_TCP, 0 };
+                ds_addr_from_v4 (&rec.src, v4);
+                assert_true (ds_batch_add (b, &rec));
+            }
+            assert_int_equal (ds_batch_set_dicts (b, classes, 1, services, 1), 0);
+            b->sensor = 0;
+            b->shard = 0;
+            b->seq = seq++;
+            assert_int_equal (ds_store_apply (store, b), 1);
+        }
+        if (day == 30)                              //  day 31 in: 30 days kept
+            mem30 = ds_store_memory (store);
+    }
+    size_t mem90 = ds_store_memory (store);
+    assert_true (mem90 * 10 <= mem30 * 11 && mem30 * 10 <= mem90 * 11);
+    int32_t first, last;
+    assert_true (ds_store_days (store, &first, &last));
+    assert_int_equal (last - first + 1, 30);
+    assert_int_equal (ds_store_sources (store), 2000 + 30 * 2000);
+    //  A late record of an evicted day is counted, not added.
+    ds_batch_reset (b);
+    uint8_t v4 [4] = { 10, 9, 9, 9 };
+    ds_record_t old = { day0, { { 0 } }, 80, DS_PROTO_TCP, 0 };
+    ds_addr_from_v4 (&old.src, v4);
+    assert_true (ds_batch_add (b, &old));
+    assert_int_equal (ds_batch_set_dicts (b, classes, 1, services, 1), 0);
+    b->seq = seq++;
+    uint64_t sources = ds_store_sources (store);
+    assert_int_equal (ds_store_apply (store, b), 1);
+    assert_int_equal (ds_store_sources (store), sources);
+    ds_batch_destroy (&b);
+    ds_store_destroy (&store);
+}
+
 int
 main (void)
 {
@@ -1420,6 +1481,7 @@ main (void)
         cmocka_unit_test (test_replay_fills_gaps),
         cmocka_unit_test (test_empty_store),
         cmocka_unit_test (test_checkpoint),
+        cmocka_unit_test (test_retention_memory),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -364,6 +364,8 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
     }
     else
         self.store = ds_store_new (config->shard, config->shards);
+    if (self.store)
+        ds_store_set_retention (self.store, config->retain_days);
     self.batch = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);
     if (!self.store || !self.batch) {
         ds_log_error ("shard %u: cannot start: out of memory", config->shard);

@@ -37,6 +37,7 @@ typedef struct {
     const char *tz;                 //  must equal ds_tz_name () (NULL: any)
     const char *checkpoint;         //  file path, NULL = no checkpoints
     int64_t checkpoint_interval_ms; //  0 = only on EOS and stop
+    uint32_t retain_days;           //  keep the newest N days; 0 = every day
 } ds_aggregator_config_t;
 
 //  Fills a config with the defaults (shard 0 of 1, default endpoints,

@@ -70,6 +70,13 @@ s_index_build (s_day_t *self, uint32_t want)
     return 0;
 }
 
+int
+store_day_reindex (s_day_t *self)
+{
+    self->index_cap = 0;
+    return s_index_build (self, self->n + 1);
+}
+
 static int
 s_columns_grow (s_day_t *self)
 {

@@ -17,7 +17,7 @@ static const char *s_usage =
 "SYNOPSIS\n"
 "    darkscope-aggregator [--shard K] [--shards N] [--input ENDPOINT]... [--endpoint ENDPOINT]\n"
 "                         [--sensors S] [--tz TZ] [--checkpoint FILE]\n"
-"                         [--checkpoint-interval SECONDS] [--quiet]\n"
+"                         [--checkpoint-interval SECONDS] [--retain-days N] [--quiet]\n"
 "\n"
 "DESCRIPTION\n"
 "    Subscribes to shard K's labelled batches (topic lab.KKKK) on the labeler's XPUB and\n"
@@ -41,6 +41,13 @@ static const char *s_usage =
 "    beyond that a gap stays counted for good. An end-of-stream message closes a sensor's\n"
 "    stream; once every expected sensor (--sensors) has ended, the aggregator writes a\n"
 "    checkpoint and logs it. It keeps answering queries until stopped.\n"
+"\n"
+"RETENTION\n"
+"    With --retain-days N only the newest N local days are kept: when a record of a newer\n"
+"    day arrives, older days are evicted from every table, with the sources no retained\n"
+"    day holds and their pattern bins, so memory and checkpoints stop growing once N days\n"
+"    are full. Records older than the retained days are counted as expired (status) and not\n"
+"    added. The default window of every query is the retained days.\n"
 "\n"
 "CHECKPOINTS\n"
 "    With --checkpoint FILE the state is written to FILE.tmp, fsynced and renamed over FILE\n"
@@ -82,7 +89,7 @@ main (int argc, char **argv)
 {
     ds_aggregator_config_t config;
     ds_aggregator_config_init (&config);
-    int64_t shard = 0, shards = 1, sensors = 1, interval = 60;
+    int64_t shard = 0, shards = 1, sensors = 1, interval = 60, retain = 0;
     const char *tz = "UTC";
     bool quiet = false;
     const ds_opt_t opts [] = {
@@ -97,6 +104,8 @@ main (int argc, char **argv)
         { "checkpoint", DS_OPT_STRING, &config.checkpoint, "FILE", "checkpoint file (default none)" },
         { "checkpoint-interval", DS_OPT_INT, &interval, "SECONDS",
           "checkpoint period when changed; 0 = only at end of stream and stop (default 60)" },
+        { "retain-days", DS_OPT_INT, &retain, "N",
+          "keep only the newest N days (older ones are evicted); default 0 = every day" },
         { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
         { NULL, DS_OPT_STRING, NULL, NULL, NULL }
     };
@@ -107,8 +116,8 @@ main (int argc, char **argv)
         fprintf (stderr, "error: need 0 <= --shard < --shards <= 9999\n");
         return 2;
     }
-    if (sensors < 1 || sensors > 65535 || interval < 0) {
-        fprintf (stderr, "error: --sensors must be 1..65535 and --checkpoint-interval >= 0\n");
+    if (sensors < 1 || sensors > 65535 || interval < 0 || retain < 0 || retain > 36600) {
+        fprintf (stderr, "error: --sensors must be 1..65535, --checkpoint-interval >= 0, --retain-days 0..36600\n");
         return 2;
     }
     if (ds_tz_set (tz)) {
@@ -122,6 +131,7 @@ main (int argc, char **argv)
     config.sensors = (uint32_t) sensors;
     config.tz = tz;
     config.checkpoint_interval_ms = interval * 1000;
+    config.retain_days = (uint32_t) retain;
     ds_log_init ("aggregator");
     ds_log_set_quiet (quiet);
 

@@ -670,7 +670,7 @@ void
 ds_store_pack_status (ds_store_t *self, msgpack_packer *pk, uint32_t sensors_expected)
 {
     char day [11];
-    msgpack_pack_map (pk, 11);
+    msgpack_pack_map (pk, 14);
     s_pack_str (pk, "shard");
     msgpack_pack_uint32 (pk, self->shard);
     s_pack_str (pk, "shards");
@@ -694,6 +694,12 @@ ds_store_pack_status (ds_store_t *self, msgpack_packer *pk, uint32_t sensors_exp
     else msgpack_pack_nil (pk);
     s_pack_str (pk, "memory_bytes");
     msgpack_pack_uint64 (pk, ds_store_memory (self));
+    s_pack_str (pk, "retain_days");
+    msgpack_pack_uint32 (pk, self->retain_days);
+    s_pack_str (pk, "expired_records");
+    msgpack_pack_uint64 (pk, self->expired);
+    s_pack_str (pk, "evicted_days");
+    msgpack_pack_uint64 (pk, self->evicted_days);
     s_pack_str (pk, "sensors");
     msgpack_pack_array (pk, self->n_streams);
     for (uint32_t i = 0; i < self->n_streams; i++) {

@@ -33,6 +33,12 @@ typedef struct _ds_store_t ds_store_t;
 //  Creates an empty store for shard `shard` of `shards`.  Caller destroys.
 ds_store_t *ds_store_new (uint32_t shard, uint32_t shards);
 
+//  Keeps only the newest `days` days (0: every day, the default): when a
+//  newer day arrives, older days are evicted from every table with the
+//  sources no retained day holds, and records older than the retained
+//  days are counted as expired, not added.
+void ds_store_set_retention (ds_store_t *self, uint32_t days);
+
 //  Destroys a store; NULL-safe; nulls the caller's pointer.
 void ds_store_destroy (ds_store_t **self_p);
 

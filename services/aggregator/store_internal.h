@@ -246,6 +246,9 @@ void store_day_destroy (s_day_t **self_p);
 //  memory ran out.  The day must be open.
 uint32_t store_day_local (s_day_t *self, uint32_t src);
 
+//  Rebuilds an open day's src -> local hash (sources renumbered); 0 or -1.
+int store_day_reindex (s_day_t *self);
+
 //  Turns an open day into its sorted columnar form (frees the hashes);
 //  0, or -1 if memory ran out (the day stays open and usable).
 int store_day_seal (s_day_t *self);
@@ -374,6 +377,9 @@ struct _ds_store_t {
     bool any;                       //  a record was seen
     int32_t min_day, max_day;
     uint64_t records;
+    uint32_t retain_days;           //  0 = keep every day (not saved: config)
+    uint64_t expired;               //  records older than the retained days
+    uint64_t evicted_days;          //  days dropped by retention
     uint64_t generation;            //  bumped by every change (not saved)
 };
 

@@ -66,6 +66,7 @@ s_cmd_run (int argc, char **argv)
         { "endpoint",    DS_OPT_STRING, &cfg.endpoint, "E",       "also serve queries on this endpoint (e.g. tcp://127.0.0.1:5570)" },
         { "serve",       DS_OPT_BOOL,   &cfg.serve,    NULL,      "keep serving queries on --endpoint after the run, until Ctrl-C" },
         { "checkpoint-dir", DS_OPT_STRING, &cfg.checkpoint_dir, "DIR", "aggregator checkpoints (shard-N.ckpt); default none" },
+        { "retain-days", DS_OPT_INT,   &cfg.retain_days, "N",    "keep only the newest N days; default 0 = every day" },
         { "gen-packets", DS_OPT_INT,    &cfg.gen_packets, "N",    "size of the synthetic month used when no input is given; default 2000000" },
         { "seed",        DS_OPT_INT,    &cfg.seed,     "S",       "seed of the synthetic month; default 1" },
         { "quiet",       DS_OPT_BOOL,   &cfg.quiet,    NULL,      "no progress or info lines" },
@@ -81,7 +82,7 @@ s_cmd_run (int argc, char **argv)
         "Usage: darkscope run [--pcap F|GLOB]... [--darkvec-log F|GLOB]... [--iface IF [--bpf E]]\n"
         "                     [--gt F]... [--gt-list CLASS=F]... [--services F] [--tz TZ]\n"
         "                     [--shards N] [--first-day D] [--last-day D] [--min-packets N]\n"
-        "                     [--json FILE] [--report DIR] [--embed [--model-out F]]\n"
+        "                     [--json FILE] [--report DIR] [--retain-days N] [--embed [--model-out F]]\n"
         "\n"
         "Starts ingest, labeler, N aggregator shards and the query service in one\n"
         "process (over inproc://), reads every input to its end with back-pressure\n"
@@ -100,6 +101,10 @@ s_cmd_run (int argc, char **argv)
     int rc = ds_opts_parse (argc, argv, 2, opts, usage, NULL);
     if (rc)
         return rc > 0 ? 0 : 2;
+    if (cfg.retain_days < 0 || cfg.retain_days > 36600) {
+        fprintf (stderr, "error: --retain-days must be 0..36600\n");
+        return 2;
+    }
     return ds_run (&cfg);
 }
 

@@ -274,6 +274,7 @@ ds_run (const ds_run_config_t *cfg)
         agg_cfg [k].endpoint = agg_ep [k];
         agg_cfg [k].sensors = 1;
         agg_cfg [k].tz = cfg->tz;
+        agg_cfg [k].retain_days = (uint32_t) cfg->retain_days;
         if (cfg->checkpoint_dir) {
             zsys_dir_create ("%s", cfg->checkpoint_dir);
             snprintf (ckpt [k], sizeof ckpt [k], "%s/shard-%u.ckpt", cfg->checkpoint_dir, k);

@@ -31,6 +31,7 @@ typedef struct {
     const char *report;             //  report directory
     const char *endpoint;           //  also serve queries here (tcp), or NULL
     const char *checkpoint_dir;     //  aggregator checkpoints, or NULL
+    int64_t retain_days;            //  aggregators keep the newest N days; 0 = all
     int64_t gen_packets;            //  size of the default synthetic month
     int64_t seed;
     bool quiet;

@@ -890,7 +890,8 @@ ds_gen_run (const ds_gen_config_t *cfg, ds_gen_summary_t *summary)
     if (s_population (&g) || s_write_gt (&g))
         goto done;
 
-    g.out = fopen (cfg->out_path, "wb");
+    g.out = strcmp (cfg->out_path, "-") == 0 ? fdopen (dup (STDOUT_FILENO), "wb")
+                                             : fopen (cfg->out_path, "wb");
     g.buf = malloc (S_BUF_SIZE);
     if (!g.out || !g.buf) {
         ds_log_error ("gen: %s: %s", cfg->out_path, strerror (errno));

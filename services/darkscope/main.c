@@ -48,7 +48,7 @@ s_cmd_run (int argc, char **argv)
     ds_run_config_t cfg = { .tz = "UTC", .shards = 2, .min_packets = 10,
                             .gen_packets = 2000000, .seed = 1 };
     const ds_opt_t opts [] = {
-        { "pcap",        DS_OPT_LIST,   &cfg.pcaps,    "F|GLOB",  "pcap/pcapng file(s), .gz too; repeatable; globs read in name order" },
+        { "pcap",        DS_OPT_LIST,   &cfg.pcaps,    "F|GLOB",  "pcap/pcapng file(s), .gz too, - = stdin; repeatable; globs in name order" },
         { "darkvec-log", DS_OPT_LIST,   &cfg.logs,     "F|GLOB",  "DarkVec text log(s) (packets.log(.gz) or 17-column CSV); repeatable" },
         { "iface",       DS_OPT_STRING, &cfg.iface,    "IF",      "capture live from an interface (stop with Ctrl-C)" },
         { "bpf",         DS_OPT_STRING, &cfg.bpf,      "EXPR",    "BPF filter for --iface" },
@@ -118,7 +118,7 @@ s_cmd_gen (int argc, char **argv)
     int64_t days = 30, packets = 2000000, seed = 1;
     bool quiet = false;
     const ds_opt_t opts [] = {
-        { "out",     DS_OPT_STRING, &out,     "F.pcap", "pcap file to write (required)" },
+        { "out",     DS_OPT_STRING, &out,     "F.pcap", "pcap file to write, - = standard output (required)" },
         { "gt-out",  DS_OPT_STRING, &gt_out,  "F.csv",  "ground-truth CSV to write (ip,class)" },
         { "days",    DS_OPT_INT,    &days,    "N",      "days of traffic; default 30" },
         { "packets", DS_OPT_INT,    &packets, "N",      "packets in all (about); default 2000000 (DarkVec month: 63500000)" },

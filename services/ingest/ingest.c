@@ -494,6 +494,8 @@ s_new (const ds_ingest_config_t *cfg)
     for (size_t i = 0; i < self->n_files + self->n_logs; i++) {
         bool is_log = i >= self->n_files;
         const char *path = is_log ? self->logs [i - self->n_files] : self->files [i];
+        if (!is_log && strcmp (path, "-") == 0)
+            continue;               //  standard input can be opened once only
         ds_source_t *source = is_log ? ds_source_open_darkvec (path, err, sizeof err)
                                      : ds_source_open_file (path, err, sizeof err);
         if (!source) {

@@ -81,7 +81,7 @@ main (int argc, char **argv)
     int64_t shards = 1, sensor = 0, wait_s = 30, batch = DS_BATCH_DEFAULT_CAPACITY;
     bool csv_extra = false, quiet = false;
     const ds_opt_t opts [] = {
-        { "pcap",        DS_OPT_LIST,   &pcaps,     "F|GLOB", "pcap/pcapng file or glob pattern, .gz too (repeatable)" },
+        { "pcap",        DS_OPT_LIST,   &pcaps,     "F|GLOB", "pcap/pcapng file or glob pattern, .gz too, - = standard input (repeatable)" },
         { "darkvec-log", DS_OPT_LIST,   &logs,      "F|GLOB", "DarkVec packets.log or 17-column CSV, .gz too (repeatable)" },
         { "iface",       DS_OPT_STRING, &iface,     "IF",     "capture live on this interface (after any files)" },
         { "bpf",         DS_OPT_STRING, &bpf,       "EXPR",   "BPF filter for --iface, e.g. 'not port 22'" },

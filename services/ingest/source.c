@@ -221,6 +221,56 @@ s_fast_next (ds_source_t *self, struct pcap_pkthdr *hdr, const uint8_t **data)
     return 1;
 }
 
+//  A stream whose first bytes were read already: they are served again,
+//  then the rest of the underlying FILE.
+typedef struct {
+    FILE *under;
+    uint8_t head [4];
+    size_t n, pos;
+} s_peeked_t;
+
+static ssize_t
+s_peeked_read (void *cookie, char *buf, size_t size)
+{
+    s_peeked_t *p = cookie;
+    if (p->pos < p->n) {
+        size_t k = p->n - p->pos < size ? p->n - p->pos : size;
+        memcpy (buf, p->head + p->pos, k);
+        p->pos += k;
+        return (ssize_t) k;
+    }
+    size_t got = fread (buf, 1, size, p->under);
+    return got == 0 && ferror (p->under) ? -1 : (ssize_t) got;
+}
+
+static int
+s_peeked_close (void *cookie)
+{
+    s_peeked_t *p = cookie;
+    int rc = fclose (p->under);
+    free (p);
+    return rc;
+}
+
+//  Wraps under (owned) so that head [0, n) is read first; NULL (under
+//  closed) if memory ran out.
+static FILE *
+s_peeked_open (FILE *under, const uint8_t *head, size_t n)
+{
+    s_peeked_t *p = calloc (1, sizeof *p);
+    cookie_io_functions_t io = { .read = s_peeked_read, .close = s_peeked_close };
+    FILE *file = p ? fopencookie (p, "rb", io) : NULL;
+    if (!file) {
+        free (p);
+        fclose (under);
+        return NULL;
+    }
+    p->under = under;
+    memcpy (p->head, head, n);
+    p->n = n;
+    return file;
+}
+
 ds_source_t *
 ds_source_open_file (const char *path, char *err, size_t err_size)
 {
@@ -232,7 +282,10 @@ ds_source_open_file (const char *path, char *err, size_t err_size)
     self->kind = S_FILE;
     self->fast_fd = -1;
     self->path = strdup (path);
-    FILE *file = fopen (path, "rb");
+    //  "-" is standard input: a pcap or pcapng stream (a pipe from
+    //  `darkscope gen --out -` or tcpdump -w -), read by libpcap.
+    bool is_stdin = strcmp (path, "-") == 0;
+    FILE *file = is_stdin ? fdopen (dup (STDIN_FILENO), "rb") : fopen (path, "rb");
     if (!file) {
         snprintf (err, err_size, "%s: cannot open: %s", path, strerror (errno));
         ds_source_destroy (&self);
@@ -246,6 +299,16 @@ ds_source_open_file (const char *path, char *err, size_t err_size)
         setvbuf (file, self->iobuf, _IOFBF, S_IOBUF_SIZE);
     uint8_t magic [4] = { 0, 0, 0, 0 };
     size_t got = fread (magic, 1, 4, file);
+    if (is_stdin) {
+        //  No rewind on a pipe: the peeked magic is served again first.
+        file = s_peeked_open (file, magic, got);
+        if (!file) {
+            snprintf (err, err_size, "%s: out of memory", path);
+            ds_source_destroy (&self);
+            return NULL;
+        }
+    }
+    else
     if (got >= 2 && magic [0] == 0x1f && magic [1] == 0x8b) {
         fclose (file);
         self->gz = gzopen (path, "rb");
@@ -499,7 +562,8 @@ ds_paths_expand (const char *const *patterns, size_t n, char ***paths,
     size_t cap = 0;
     for (size_t i = 0; i < n; i++) {
         glob_t g;
-        int rc = glob (patterns [i], 0, NULL, &g);
+        //  "-" (standard input) stands for itself, even with no file "-".
+        int rc = glob (patterns [i], strcmp (patterns [i], "-") == 0 ? GLOB_NOCHECK : 0, NULL, &g);
         if (rc != 0) {
             snprintf (err, err_size, "%s: %s", patterns [i],
                       rc == GLOB_NOMATCH ? "no such file (or no file matches the pattern)"

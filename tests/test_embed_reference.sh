@@ -2,7 +2,8 @@
 #  reference (tests/reference/embed_reference.py): the corpus line for line,
 #  every sender's class, the model read by gensim, the 7-NN evaluation
 #  recomputed with numpy; in UTC and in Europe/Rome across the DST change
-#  of 2021-03-28 (an hour that does not exist locally).
+#  of 2021-03-28 (an hour that does not exist locally); and one training
+#  thread gives the same model through 1 and 3 shards.
 source "$(dirname "$0")/lib.sh"
 "$DS_BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" \
     --seed 5 --packets 60000 --days 30
@@ -19,4 +20,13 @@ for tz in UTC Europe/Rome; do
         --json "$d/run.json" || fail "$tz: darkscope and the reference disagree (above)"
     cases=$((cases + 1))
 done
+#  One training thread: the same model, byte for byte, whatever the shard
+#  count (the corpus is sorted, the vocabulary ordered, the seed fixed).
+for shards in 1 3; do
+    "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --shards "$shards" \
+        --embed-threads 1 --embed-epochs 2 --model-out "$WORK/model-$shards.txt" \
+        || fail "run --shards $shards failed"
+done
+cmp "$WORK/model-1.txt" "$WORK/model-3.txt" || fail "one thread, 1 vs 3 shards: the models differ"
+cases=$((cases + 1))
 echo "$cases passed, 0 failed"

@@ -121,7 +121,10 @@ static const uint16_t s_udp_ports [] = {
 
 static const uint16_t s_mirai_other [] = { 80, 8080, 37215, 52869, 5555, 81 };
 
-typedef enum { S_UNIFORM, S_BURST, S_SCHEDULE, S_ATTACK } s_rhythm_t;
+//  S_CAMPAIGN: the organisation's coordinated hours (s_time_of), so its
+//  sources hit the same services in the same hours: the groups DarkVec's
+//  embedding recovers (DESIGN §14).
+typedef enum { S_UNIFORM, S_BURST, S_SCHEDULE, S_ATTACK, S_CAMPAIGN } s_rhythm_t;
 typedef enum { S_SYN, S_SYNACK, S_UDP, S_ICMP } s_ptype_t;
 
 typedef struct {
@@ -158,16 +161,16 @@ typedef struct {
 } s_org_t;
 
 static const s_org_t s_orgs [] = {
-    { "censys",          0.004, 4, 1, S_UNIFORM,  10, 400 },
-    { "shodan",          0.002, 3, 0, S_UNIFORM,  20, 250 },
+    { "censys",          0.004, 4, 1, S_CAMPAIGN,  10, 400 },
+    { "shodan",          0.002, 3, 0, S_CAMPAIGN,  20, 250 },
     { "stretchoid",      0.003, 6, 0, S_BURST,     0, 40 },
     { "engin-umich",     0,     4, 0, S_SCHEDULE, 100, 1 },
-    { "binaryedge",      0.002, 3, 0, S_UNIFORM,   5, 150 },
-    { "internet-census", 0.002, 3, 0, S_UNIFORM,   0, 60 },
-    { "shadowserver",    0.002, 3, 1, S_UNIFORM,  40, 80 },
-    { "rapid7",          0.001, 2, 0, S_UNIFORM,  10, 30 },
-    { "netscout",        0,     2, 0, S_UNIFORM,   0, 20 },     //  aliased to unknown
-    { "quadmetrics",     0,     2, 0, S_UNIFORM,   0, 20 },     //  aliased to unknown
+    { "binaryedge",      0.002, 3, 0, S_CAMPAIGN,   5, 150 },
+    { "internet-census", 0.002, 3, 0, S_CAMPAIGN,   0, 60 },
+    { "shadowserver",    0.002, 3, 1, S_CAMPAIGN,  40, 80 },
+    { "rapid7",          0.001, 2, 0, S_CAMPAIGN,  10, 30 },
+    { "netscout",        0,     2, 0, S_CAMPAIGN,   0, 20 },     //  aliased to unknown
+    { "quadmetrics",     0,     2, 0, S_CAMPAIGN,   0, 20 },     //  aliased to unknown
 };
 #define S_NORGS (sizeof (s_orgs) / sizeof (s_orgs [0]))
 
@@ -207,6 +210,7 @@ typedef struct {
     uint32_t tele_base;         //  telescope prefix, host order
     uint32_t tele_mask;         //  host bits
     int64_t day0_s;             //  epoch seconds of the first day
+    int day;                    //  the day being drawn (campaign hours)
     FILE *out;
     uint8_t *buf;
     size_t buf_len;
@@ -506,10 +510,12 @@ s_time_of (s_gen_t *g, const s_source_t *s)
     s_rng_t *r = &g->rng;
     switch (s->rhythm) {
         case S_BURST: {
-            //  every 2, 3, 4 or 6 hours a two-minute burst, phase per source
+            //  every 2, 3, 4 or 6 hours a two-minute burst, the period and
+            //  phase the organisation's, each source up to 10 minutes off
             static const uint64_t periods [] = { 7200, 10800, 14400, 21600 };
-            uint64_t period = periods [s->key % 4];
-            uint64_t phase = (s->key >> 8) % (period - 120);
+            uint64_t org = s_mix (s->org + 0x5eed);
+            uint64_t period = periods [org % 4];
+            uint64_t phase = (org >> 8) % (period - 720) + (s->key >> 8) % 600;
             uint64_t k = s_below (r, 86400 / period);
             return (phase + k * period) * 1000000 + s_below (r, 120000000);
         }
@@ -518,6 +524,14 @@ s_time_of (s_gen_t *g, const s_source_t *s)
             static const uint64_t hours [] = { 1, 9, 17 };
             uint64_t off = (s->key >> 8) % 1800;
             return (hours [s_below (r, 3)] * 3600 + off) * 1000000 + s_below (r, 300000000);
+        }
+        case S_CAMPAIGN: {
+            //  3 to 5 hours a day picked by (organisation, day); every
+            //  packet of the day in one of them
+            uint64_t org = s_mix (((uint64_t) s->org << 32) ^ (uint64_t) g->day ^ 0xca3ba16eULL);
+            uint64_t n = 3 + org % 3, k = s_below (r, n);
+            uint64_t hour = s_mix (org + k) % 24;
+            return hour * 3600000000ULL + s_below (r, 3600000000ULL);
         }
         case S_ATTACK:
             //  backscatter of one attack: within an hour
@@ -937,6 +951,7 @@ ds_gen_run (const ds_gen_config_t *cfg, ds_gen_summary_t *summary)
                 continue;
             uint64_t m = (uint64_t) s->packets * (j + 1) / s->ndays
                        - (uint64_t) s->packets * j / s->ndays;
+            g.day = d;
             for (uint64_t x = 0; x < m; x++) {
                 s_draw (&g, s, &day [k]);
                 day [k++].src = (uint32_t) i;

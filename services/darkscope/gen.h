@@ -12,6 +12,12 @@
     (`ip,class`) naming the research scanners, including two classes that
     DarkVec aliases to unknown (netscout, quadmetrics).
 
+    The research organisations are coordinated groups, as DarkVec found
+    them: most scan in a few hours per day chosen per (organisation, day),
+    stretchoid's bursts share one period and phase (each source up to 10
+    minutes off), engin-umich keeps its schedule.  So a source's class is
+    recoverable from whom it is active with (the embedding, DESIGN §14).
+
     Deterministic per (config, seed): same bytes every run, on any host.
     Memory is bounded by the source table plus one day of packets.
     Days are UTC days starting at start_day.

@@ -135,7 +135,9 @@ s_cmd_gen (int argc, char **argv)
         "sources on 23/2323 TCP with the Mirai fingerprint, research scanners with\n"
         "their own rhythms (censys, shodan, stretchoid, engin-umich, ...), worms on\n"
         "445 and 5555 TCP, UDP probes, ICMP, backscatter and a long tail of sources\n"
-        "sending one or two packets.  Deterministic per seed.\n"
+        "sending one or two packets.  Research scanners of one organisation work as\n"
+        "a coordinated group (the same hours, or a shared burst period), so the\n"
+        "embedding of `run --embed` has classes to recover.  Deterministic per seed.\n"
         "\n"
         "Example:\n"
         "  darkscope gen --out month.pcap --gt-out gt.csv --packets 63500000\n";

@@ -8,8 +8,9 @@ source "$(dirname "$0")/lib.sh"
 "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --json "$WORK/file.json" \
     || fail "run on the file failed"
 "$DS_BIN/darkscope" gen --quiet --out - --gt-out "$WORK/gt2.csv" --seed 3 --packets 200000 --days 7 \
-    | "$DS_BIN/darkscope" run --quiet --pcap - --gt "$WORK/gt2.csv" --json "$WORK/pipe.json" \
+    | "$DS_BIN/darkscope" run --quiet --pcap - --gt "$WORK/gt.csv" --json "$WORK/pipe.json" \
     || fail "gen --out - | run --pcap - failed"
+#  (the piped run used the first ground truth: the same seed writes the same)
 cmp "$WORK/gt.csv" "$WORK/gt2.csv" || fail "gen wrote a different ground truth with --out -"
 cmp "$WORK/file.json" "$WORK/pipe.json" || fail "the piped run differs from the file run"
 echo "ok: gen --out - | run --pcap - == run on the file"

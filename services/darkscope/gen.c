@@ -464,9 +464,16 @@ s_write_gt (s_gen_t *g)
 {
     if (!g->cfg->gt_path)
         return 0;
-    FILE *f = fopen (g->cfg->gt_path, "w");
+    //  Written whole under a temporary name, then renamed: a consumer
+    //  started beside `gen --out -` (a pipe) waits for the file to appear.
+    char tmp [4096];
+    if (snprintf (tmp, sizeof tmp, "%s.tmp", g->cfg->gt_path) >= (int) sizeof tmp) {
+        ds_log_error ("gen: %s: path too long", g->cfg->gt_path);
+        return -1;
+    }
+    FILE *f = fopen (tmp, "w");
     if (!f) {
-        ds_log_error ("gen: %s: %s", g->cfg->gt_path, strerror (errno));
+        ds_log_error ("gen: %s: %s", tmp, strerror (errno));
         return -1;
     }
     fputs ("ip,class\n", f);
@@ -484,8 +491,9 @@ s_write_gt (s_gen_t *g)
         fprintf (f, "%s,%s\n", text, s_orgs [s->org].class_name);
         g->sum.gt_entries++;
     }
-    if (fclose (f) != 0) {
+    if (fclose (f) != 0 || rename (tmp, g->cfg->gt_path) != 0) {
         ds_log_error ("gen: %s: %s", g->cfg->gt_path, strerror (errno));
+        unlink (tmp);
         return -1;
     }
     return 0;

@@ -1,0 +1,86 @@
+/*  query_latency.c - p50/p99 latency and reply size of every query, from a
+    C client (no interpreter in the measurement).  Not a ctest.
+
+    Usage: query_latency ENDPOINT [N]
+    For each query it sends N requests.  "fresh" requests change
+    min_packets every time (1..N+1, never 10), so no cached answer is
+    reused anywhere; "cached" repeats the default request.  Prints a
+    Markdown table: p50/p99 ms fresh, p50/p99 ms cached, reply bytes.
+*/
+#include <czmq.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "ds_proto.h"
+
+static int
+s_cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+//  One request; returns the reply size, or -1 (printed) on failure.
+static long
+s_ask (zsock_t *req, const char *name, int64_t min_packets, double *ms)
+{
+    ds_query_t q;
+    ds_query_init (&q);
+    snprintf (q.name, sizeof q.name, "%s", name);
+    if (min_packets >= 0)
+        q.min_packets = min_packets;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    ds_query_encode (&q, &sb);
+    int64_t t0 = zclock_usecs ();
+    zframe_t *frame = zframe_new (sb.data, sb.size);
+    msgpack_sbuffer_destroy (&sb);
+    zframe_send (&frame, req, 0);
+    zframe_t *reply = zframe_recv (req);
+    *ms = (double) (zclock_usecs () - t0) / 1000.0;
+    if (!reply) {
+        fprintf (stderr, "%s: no reply\n", name);
+        return -1;
+    }
+    long size = (long) zframe_size (reply);
+    zframe_destroy (&reply);
+    return size;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf (stderr, "usage: query_latency ENDPOINT [N]\n");
+        return 2;
+    }
+    int n = argc > 2 ? atoi (argv [2]) : 50;
+    zsock_t *req = zsock_new_req (argv [1]);
+    if (!req)
+        return 1;
+    zsock_set_rcvtimeo (req, 120000);
+    const char *names [] = { "overview", "ports", "ecdf", "daily", "classes", "heatmap", "status" };
+    double *fresh = calloc ((size_t) n, sizeof *fresh), *cached = calloc ((size_t) n, sizeof *cached);
+    printf ("| query | fresh p50 ms | fresh p99 ms | cached p50 ms | cached p99 ms | reply bytes |\n");
+    printf ("|---|---:|---:|---:|---:|---:|\n");
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        long size = 0;
+        for (int i = 0; i < n; i++) {
+            int64_t mp = i + 1 >= 10 ? i + 2 : i + 1;
+            if ((size = s_ask (req, names [k], mp, &fresh [i])) < 0)
+                return 1;
+        }
+        for (int i = 0; i < n; i++)
+            if ((size = s_ask (req, names [k], -1, &cached [i])) < 0)
+                return 1;
+        qsort (fresh, (size_t) n, sizeof *fresh, s_cmp_double);
+        qsort (cached, (size_t) n, sizeof *cached, s_cmp_double);
+        int p99 = (n * 99 + 99) / 100 - 1;
+        printf ("| %s | %.2f | %.2f | %.2f | %.2f | %ld |\n", names [k], fresh [n / 2], fresh [p99],
+                cached [n / 2], cached [p99], size);
+    }
+    free (fresh);
+    free (cached);
+    zsock_destroy (&req);
+    return 0;
+}

@@ -3,6 +3,7 @@
     its first row, so every query prints through the same few functions. */
 #include "client.h"
 #include "json.h"
+#include "text.h"
 #include <czmq.h>
 #include <math.h>
 #include <string.h>
@@ -206,22 +207,6 @@ s_cell (const s_printer_t *p, const msgpack_object *o, char *buf, size_t size)
         snprintf (buf, size, "-");
 }
 
-static void
-s_csv_field (FILE *out, const char *text)
-{
-    if (strpbrk (text, ",\"\n")) {
-        fputc ('"', out);
-        for (const char *c = text; *c; c++) {
-            if (*c == '"')
-                fputc ('"', out);
-            fputc (*c, out);
-        }
-        fputc ('"', out);
-    }
-    else
-        fputs (text, out);
-}
-
 //  A list of maps as a table (columns from the first row's keys).
 static int
 s_print_rows (const s_printer_t *p, const msgpack_object *rows)
@@ -259,7 +244,7 @@ s_print_rows (const s_printer_t *p, const msgpack_object *rows)
         s_str (&first->via.map.ptr [c].key, key, sizeof key);
         if (p->format == DS_FORMAT_CSV) {
             fprintf (p->out, "%s", c ? "," : "");
-            s_csv_field (p->out, key);
+            ds_text_csv (p->out, key, strlen (key));
         }
         else
             fprintf (p->out, "%s%*s", c ? "  " : "", c + 1 < ncols ? -width [c] : 0, key);
@@ -273,7 +258,7 @@ s_print_rows (const s_printer_t *p, const msgpack_object *rows)
             s_cell (p, &row->via.map.ptr [c].val, cell, sizeof cell);
             if (p->format == DS_FORMAT_CSV) {
                 fprintf (p->out, "%s", c ? "," : "");
-                s_csv_field (p->out, cell);
+                ds_text_csv (p->out, cell, strlen (cell));
             }
             else {
                 bool right = s_is_number (&row->via.map.ptr [c].val);

@@ -347,7 +347,7 @@ ds_source_open_file (const char *path, char *err, size_t err_size)
     }
     uint32_t m;
     memcpy (&m, magic, 4);
-    if (s_fast_enabled && !self->gz && got == 4 && (m == S_PCAP_USEC || m == S_PCAP_NSEC)
+    if (s_fast_enabled && !is_stdin && !self->gz && got == 4 && (m == S_PCAP_USEC || m == S_PCAP_NSEC)
     &&  pcap_major_version (self->pcap) == 2 && pcap_minor_version (self->pcap) == 4
     &&  !pcap_is_swapped (self->pcap) && pcap_snapshot (self->pcap) > 0)
         s_fast_open (self, path, m == S_PCAP_NSEC);

@@ -29,7 +29,8 @@ typedef enum {
     DS_MSG_LABELLED = 2,            //  labelled batch (labeler -> aggregator)
     DS_MSG_EOS      = 3,            //  end of one (sensor, shard) stream
     DS_MSG_HELLO    = 4,            //  publisher announces itself (optional)
-    //  5, 6: reserved for the pattern request and partial (pattern codec)
+    DS_MSG_PATTERN_REQ   = 5,       //  pattern round (query -> shard), pattern_codec.h
+    DS_MSG_PATTERN_PART  = 6,       //  its partial (shard -> query), inside a reply
     DS_MSG_PART_REQ      = 7,       //  partial request (query -> shard), partial_codec.h
     DS_MSG_PART_RANGE    = 8,       //  partials (shard -> query), inside a reply
     DS_MSG_PART_OVERVIEW = 9,

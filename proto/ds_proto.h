@@ -103,6 +103,9 @@ typedef struct {
     int64_t from_us;                //  pattern time range, INT64_MIN = open
     int64_t to_us;                  //  INT64_MAX = open
     int64_t bin_s;                  //  pattern bin width, default 60
+    int64_t width, height;          //  pattern raster, default 640 x 360 (1..4096)
+    int64_t limit;                  //  pattern sample points, default 100000
+    int64_t offset;                 //  pattern sample page start, default 0
     char ip [64];                   //  lookup argument
     char part [32];                 //  fan-out: which partial ("overview", ...)
     int64_t k;                      //  knn/classify: neighbours, 0 = the service default
@@ -118,7 +121,7 @@ int ds_query_encode (const ds_query_t *query, msgpack_sbuffer *out);
 //  Decodes a request (absent args keep their defaults); on failure writes a
 //  reason naming the offending key into err: unknown keys, wrong types,
 //  strings longer than their field, duplicates, days not YYYY-MM-DD,
-//  min_packets < 0 and bin_s < 1 are refused.  DS_ERR_VERSION for v != 1.
+//  integers outside their range (PROTOCOL.md) are refused.  DS_ERR_VERSION for v != 1.
 int ds_query_decode (const uint8_t *data, size_t size, ds_query_t *query,
                      char *err, size_t err_size);
 

@@ -463,12 +463,16 @@ ds_pattern_cells_deflate (const void *cells, size_t n, uint32_t cell_bytes, int 
     int rc = 0, flush;
     do {
         size_t k = n - done < per ? n - done : per;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy (in, (const uint8_t *) cells + done * cell_bytes, k * cell_bytes);
+#else
         for (size_t i = 0; i < k; i++) {
             uint64_t v = cell_bytes == 4 ? ((const uint32_t *) cells) [done + i]
                                          : ((const uint64_t *) cells) [done + i];
             for (uint32_t b = 0; b < cell_bytes; b++, v >>= 8)
                 in [i * cell_bytes + b] = (uint8_t) v;
         }
+#endif
         done += k;
         flush = done == n ? Z_FINISH : Z_NO_FLUSH;
         z.next_in = in;
@@ -519,9 +523,16 @@ ds_pattern_cells_add (const uint8_t *zdata, size_t z_size, size_t n, uint32_t ce
             break;
         }
         for (size_t i = 0; i < whole; i++, cell++) {
-            uint64_t v = 0;
-            for (int b = (int) cell_bytes - 1; b >= 0; b--)
-                v = (v << 8) | buf [i * cell_bytes + (size_t) b];
+            uint64_t v;
+            if (cell_bytes == 4) {
+                uint32_t v32 = (uint32_t) buf [i * 4] | (uint32_t) buf [i * 4 + 1] << 8
+                             | (uint32_t) buf [i * 4 + 2] << 16 | (uint32_t) buf [i * 4 + 3] << 24;
+                if (v32 == 0)
+                    continue;               //  most cells of a raster are empty
+                v = v32;
+            }
+            else
+                v = s_le64 (buf + i * 8);
             if (acc_bytes == 8)
                 ((uint64_t *) acc) [cell] += v;
             else {

@@ -7,6 +7,7 @@
     wrong type, string too long, duplicate key) with a message naming it.
 */
 #include "message.h"
+#include "pattern_codec.h"
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,20 +21,25 @@ typedef struct {
     size_t offset;                  //  of the field in ds_query_t
     size_t size;                    //  strings: field size incl. NUL
     int64_t min;                    //  integers: smallest accepted value
+    int64_t max;                    //  integers: largest (0: INT64_MAX)
 } s_arg_t;
 
 #define S_FIELD(f) offsetof (ds_query_t, f), sizeof ((ds_query_t *) 0)->f
 static const s_arg_t s_args [] = {
-    { "first_day",   S_DAY, S_FIELD (first_day),   0 },
-    { "last_day",    S_DAY, S_FIELD (last_day),    0 },
-    { "min_packets", S_INT, S_FIELD (min_packets), 0 },
-    { "class",       S_STR, S_FIELD (class_name),  0 },
-    { "from_us",     S_INT, S_FIELD (from_us),     INT64_MIN },
-    { "to_us",       S_INT, S_FIELD (to_us),       INT64_MIN },
-    { "bin_s",       S_INT, S_FIELD (bin_s),       1 },
-    { "ip",          S_STR, S_FIELD (ip),          0 },
-    { "part",        S_STR, S_FIELD (part),        0 },
-    { "k",           S_INT, S_FIELD (k),           1 },
+    { "first_day",   S_DAY, S_FIELD (first_day),   0, 0 },
+    { "last_day",    S_DAY, S_FIELD (last_day),    0, 0 },
+    { "min_packets", S_INT, S_FIELD (min_packets), 0, 0 },
+    { "class",       S_STR, S_FIELD (class_name),  0, 0 },
+    { "from_us",     S_INT, S_FIELD (from_us),     INT64_MIN, 0 },
+    { "to_us",       S_INT, S_FIELD (to_us),       INT64_MIN, 0 },
+    { "bin_s",       S_INT, S_FIELD (bin_s),       1, 0 },
+    { "width",       S_INT, S_FIELD (width),       1, DS_PATTERN_SIDE_MAX },
+    { "height",      S_INT, S_FIELD (height),      1, DS_PATTERN_SIDE_MAX },
+    { "limit",       S_INT, S_FIELD (limit),       0, DS_PATTERN_LIMIT_MAX },
+    { "offset",      S_INT, S_FIELD (offset),      0, 0 },
+    { "ip",          S_STR, S_FIELD (ip),          0, 0 },
+    { "part",        S_STR, S_FIELD (part),        0, 0 },
+    { "k",           S_INT, S_FIELD (k),           1, 0 },
 };
 #define S_NARGS (sizeof s_args / sizeof *s_args)
 
@@ -45,6 +51,9 @@ ds_query_init (ds_query_t *query)
     query->from_us = INT64_MIN;
     query->to_us = INT64_MAX;
     query->bin_s = 60;
+    query->width = DS_PATTERN_WIDTH_DEFAULT;
+    query->height = DS_PATTERN_HEIGHT_DEFAULT;
+    query->limit = DS_PATTERN_LIMIT_DEFAULT;
 }
 
 static bool
@@ -62,8 +71,8 @@ s_is_default (const ds_query_t *query, const ds_query_t *defaults, const s_arg_t
 //
 //  with only the arguments that differ from their defaults (see PROTOCOL.md
 //  for the table): strings for first_day/last_day ("YYYY-MM-DD"), class,
-//  ip and part; integers for min_packets, from_us, to_us, bin_s, k.  `out` is
-//  emptied first.
+//  ip and part; integers for min_packets, from_us, to_us, bin_s, width,
+//  height, limit, offset, k.  `out` is emptied first.
 int
 ds_query_encode (const ds_query_t *query, msgpack_sbuffer *out)
 {
@@ -168,6 +177,10 @@ s_read_arg (ds_mpread_t *reader, const s_arg_t *arg, ds_query_t *query,
         if (value < arg->min) {
             snprintf (err, err_size, "arg \"%s\" must be >= %lld", arg->key, (long long) arg->min);
             return DS_ERR_MALFORMED;
+        }
+        if (arg->max && value > arg->max) {
+            snprintf (err, err_size, "arg \"%s\" must be <= %lld", arg->key, (long long) arg->max);
+            return DS_ERR_TOO_BIG;
         }
         memcpy (field, &value, sizeof value);
         return DS_OK;

@@ -2,7 +2,8 @@
 /*  test_pattern_codec.c - the activity-pattern messages (pattern_codec.h):
     every op of both messages round-trips, every truncation and every
     hostile count is refused without reading past the input, key order and
-    hash are fixed, deflated cells add up exactly and bombs are refused. */
+    hash are fixed, deflated cells add up exactly and bombs are refused,
+    and the query arguments width/height/limit/offset keep their bounds. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -416,6 +417,52 @@ test_cells (void **state)
     free (a); free (b); free (acc); free (acc32);
 }
 
+//  The query arguments of a pattern: defaults, bounds, round trip.
+static void
+test_query_args (void **state)
+{
+    (void) state;
+    ds_query_t q, back;
+    ds_query_init (&q);
+    assert_int_equal (q.width, 640);
+    assert_int_equal (q.height, 360);
+    assert_int_equal (q.limit, 100000);
+    assert_int_equal (q.offset, 0);
+    strcpy (q.name, "pattern");
+    q.width = 4096;
+    q.height = 1;
+    q.limit = 0;
+    q.offset = 123456789012LL;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    char err [256];
+    assert_int_equal (ds_query_encode (&q, &buf), DS_OK);
+    assert_int_equal (ds_query_decode ((const uint8_t *) buf.data, buf.size, &back, err, sizeof err), DS_OK);
+    assert_memory_equal (&q, &back, sizeof q);
+    struct { const char *key; int64_t value; } bad [] = {
+        { "width", 0 }, { "width", 4097 }, { "height", 0 }, { "height", 4097 },
+        { "limit", -1 }, { "limit", DS_PATTERN_LIMIT_MAX + 1 }, { "offset", -1 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        msgpack_packer pk;
+        msgpack_sbuffer_clear (&buf);
+        msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 3);
+        msgpack_pack_str_with_body (&pk, "v", 1);
+        msgpack_pack_int (&pk, 1);
+        msgpack_pack_str_with_body (&pk, "q", 1);
+        msgpack_pack_str_with_body (&pk, "pattern", 7);
+        msgpack_pack_str_with_body (&pk, "args", 4);
+        msgpack_pack_map (&pk, 1);
+        msgpack_pack_str_with_body (&pk, bad [i].key, strlen (bad [i].key));
+        msgpack_pack_int64 (&pk, bad [i].value);
+        err [0] = 0;
+        assert_int_not_equal (ds_query_decode ((const uint8_t *) buf.data, buf.size, &back, err, sizeof err), DS_OK);
+        assert_non_null (strstr (err, bad [i].key));
+    }
+    msgpack_sbuffer_destroy (&buf);
+}
+
 int
 main (void)
 {
@@ -425,6 +472,7 @@ main (void)
         cmocka_unit_test (test_partial_roundtrip),
         cmocka_unit_test (test_keys),
         cmocka_unit_test (test_cells),
+        cmocka_unit_test (test_query_args),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

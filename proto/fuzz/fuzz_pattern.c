@@ -1,9 +1,13 @@
 /*  libs: ds_proto ds_common */
 /*  fuzz_pattern.c - libFuzzer target: pattern request and partial decoders
-    (pattern_codec.h).  Every refusal carries a reason; what decodes must
+    (pattern_codec.h) and the client's reader of a pattern result
+    (pattern_reply.h).  Every refusal carries a reason; what decodes must
     re-encode and decode to the same fields; a decoded raster's cells are
-    inflated (bounded by its width x height) without reading out of bounds. */
+    inflated (bounded by its width x height) without reading out of bounds;
+    a result that reads has tokens below its sources and a raster that adds
+    up to its points. */
 #include "pattern_codec.h"
+#include "pattern_reply.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,10 +67,38 @@ s_check_part (const uint8_t *data, size_t size)
     }
 }
 
+static void
+s_check_reply (const uint8_t *data, size_t size)
+{
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 4096);
+    msgpack_object obj;
+    if (ds_mp_unpack (data, size, &zone, &obj) == DS_OK) {
+        ds_pattern_reply_t r;
+        char err [256] = "";
+        if (ds_pattern_reply_read (&obj, &r, err, sizeof err) == 0) {
+            uint64_t total = 0;
+            for (size_t i = 0; i < (size_t) r.width * r.height; i++)
+                total += r.cells [i];
+            if ((r.width * r.height && r.exact && total != r.points) || r.n_sample > DS_PATTERN_LIMIT_MAX)
+                abort ();
+            for (uint32_t i = 0; i < r.n_sample; i++)
+                if (r.sample_token [i] >= r.sources || !ds_pattern_reply_ip (&r, r.sample_token [i]))
+                    abort ();
+        }
+        else
+        if (err [0] == 0)
+            abort ();
+        ds_pattern_reply_free (&r);
+    }
+    msgpack_zone_destroy (&zone);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     s_check_req (data, size);
     s_check_part (data, size);
+    s_check_reply (data, size);
     return 0;
 }

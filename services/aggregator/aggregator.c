@@ -269,8 +269,19 @@ s_on_rep (s_agg_t *self)
     char err [256] = "";
     int rc = -1;
     msgpack_sbuffer_clear (&self->reply);
+    int type;
     if (zmsg_size (msg) != 1 || !frame)
         snprintf (err, sizeof err, "request must be one frame");
+    else
+    if (ds_msg_peek (zframe_data (frame), zframe_size (frame), &type) == DS_OK
+    &&  type == DS_MSG_PATTERN_REQ) {
+        //  A round of the pattern query (pattern_codec.h): its partial is
+        //  not cached here (the store keeps the selection's view).
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &self->reply, msgpack_sbuffer_write);
+        ds_reply_ok_begin (&pk);
+        rc = ds_store_pattern (self->store, zframe_data (frame), zframe_size (frame), &pk, err, sizeof err);
+    }
     else
     if (ds_query_decode (zframe_data (frame), zframe_size (frame), &q, err, sizeof err) == DS_OK) {
         msgpack_packer pk;

@@ -4,9 +4,10 @@
     on the labeler XPUB(s), applies each (sensor, shard, seq) at most once
     into a ds_store_t (replays are ignored, missing seqs counted as gaps),
     and answers partial queries from the query service on a REP socket:
-      {"v":1,"q":"partial","args":{"part":"range"|"overview"|"pattern"|
+      {"v":1,"q":"partial","args":{"part":"range"|"overview"|
                                        "pps:PORT.PROTO,...",...}}  (merge.h)
       {"v":1,"q":"status"}   (also part "status")
+      ["DSK",1,5,...]        a round of a pattern query (pattern_codec.h)
     It checkpoints its store to disk (atomically: PATH.tmp, fsync, rename)
     on end-of-stream, every checkpoint_interval_ms and on stop, and restores
     it at start; a checkpoint that is corrupt, of another shard or another

@@ -63,7 +63,7 @@ static const char *s_usage =
 "    The --endpoint REP socket speaks msgpack {\"v\":1,\"q\":NAME,\"args\":{...}}:\n"
 "      partial {\"part\":\"range\"}                     days seen and time zone\n"
 "      partial {\"part\":\"overview\", first_day, last_day, min_packets}\n"
-"      partial {\"part\":\"pattern\", first_day, last_day, class, from_us, to_us, bin_s}\n"
+"      a DSK pattern request (proto/PROTOCOL.md)      one round of a pattern query\n"
 "      status                                       streams, gaps, replays, EOS, memory\n"
 "    Clients normally ask darkscope-query, which merges all shards.\n"
 "\n"

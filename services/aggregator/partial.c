@@ -1,7 +1,7 @@
 /*  partial.c - the partial answers of one store (see merge.h for their
-    layout): "range", "overview", "pps:..." (window sources of the top pps)
-    and "pattern" (pattern.c), dispatched by ds_store_partial(), and the
-    shard's status map.  They read the tables of store_internal.h.
+    layout): "range", "overview" and "pps:..." (window sources of the top
+    pps), dispatched by ds_store_partial(), and the shard's status map
+    (patterns: pattern.c).  They read the tables of store_internal.h.
 */
 #include "store_internal.h"
 #include "tzday.h"
@@ -650,7 +650,6 @@ static const struct {
 } s_parts [] = {
     { "range",    s_part_range },
     { "overview", s_part_overview },
-    { "pattern",  store_part_pattern },
 };
 
 int

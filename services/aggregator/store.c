@@ -316,6 +316,7 @@ ds_store_destroy (ds_store_t **self_p)
     if (!self_p || !*self_p)
         return;
     ds_store_t *self = *self_p;
+    store_pattern_free (self);
     for (uint32_t i = 0; i < self->n_names; i++)
         free (self->names [i]);
     free (self->names);

@@ -19,7 +19,8 @@
     end-of-stream and the sensor's ingest counters) and the missing seq
     ranges (up to 4096 per shard) that a replay of the input may still
     fill, so one checkpoint file restores everything.  ds_store_partial() packs the partial answers the
-    query service merges (services/query/merge.h).
+    query service merges (services/query/merge.h), ds_store_pattern() the
+    activity-pattern rounds (services/query/pattern.h).
 */
 #ifndef DS_STORE_H
 #define DS_STORE_H
@@ -64,10 +65,17 @@ void ds_store_eos (ds_store_t *self, const ds_eos_t *eos);
 //  Number of distinct sensors whose end-of-stream arrived.
 uint32_t ds_store_eos_count (ds_store_t *self);
 
-//  Packs the partial answer for q->part ("range", "overview", "pattern",
-//  or "pps:PORT.PROTO,..." for the window sources of up to 3 pps)
+//  Packs the partial answer for q->part ("range", "overview", or
+//  "pps:PORT.PROTO,..." for the window sources of up to 3 pps)
 //  as one msgpack object.  Returns 0, or -1 with a reason in err.
 int ds_store_partial (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk,
+                      char *err, size_t err_size);
+
+//  Answers one activity-pattern round: request is a DSK pattern request
+//  (pattern_codec.h); packs its pattern partial as one msgpack bin object.
+//  Returns 0, or -1 with a reason in err (bad request, selection the store
+//  cannot answer, partial over its limit, out of memory).
+int ds_store_pattern (ds_store_t *self, const uint8_t *request, size_t size, msgpack_packer *pk,
                       char *err, size_t err_size);
 
 //  Packs the shard's status map (sensors, gaps, counts, days seen).

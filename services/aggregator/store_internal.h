@@ -4,7 +4,7 @@
       store.c        the tables and adding records, streams and gaps
       day.c          one day's tables: open (hashed) and sealed (columnar)
       partial.c      the partial answers of the overview family and status
-      pattern.c      the activity-pattern partial
+      pattern.c      the activity-pattern rounds
       checkpoint.c   saving and loading the whole store
     This header holds what they share.  Only those files include it.
 
@@ -351,6 +351,8 @@ typedef struct {
 
 #define S_DAYCACHE 64                //  recent local days, by day & 63
 
+typedef struct _store_pattern_t store_pattern_t;    //  pattern.c's view
+
 struct _ds_store_t {
     uint32_t shard, shards;
     ds_daycache_t daycache [S_DAYCACHE];
@@ -381,6 +383,8 @@ struct _ds_store_t {
     uint64_t expired;               //  records older than the retained days
     uint64_t evicted_days;          //  days dropped by retention
     uint64_t generation;            //  bumped by every change (not saved)
+    store_pattern_t *pattern;       //  the last pattern selection's view
+                                    //  (pattern.c; NULL: none yet)
 };
 
 //  Floor division (a / b rounded towards minus infinity), b > 0.
@@ -422,8 +426,7 @@ int store_classes (ds_store_t *self, int32_t first, int32_t last, uint16_t *cls)
 //  Writes a formatted reason into err (if any).
 void store_err (char *err, size_t size, const char *fmt, const char *arg);
 
-//  The pattern partial (pattern.c).
-int store_part_pattern (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk,
-                        char *err, size_t err_size);
+//  Frees the pattern view (pattern.c); NULL-safe.
+void store_pattern_free (ds_store_t *self);
 
 #endif

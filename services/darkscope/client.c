@@ -2,6 +2,7 @@
     them generically: a list of maps is a table whose columns are the keys of
     its first row, so every query prints through the same few functions. */
 #include "client.h"
+#include "pattern_print.h"
 #include "json.h"
 #include "text.h"
 #include <czmq.h>
@@ -393,34 +394,13 @@ static const s_view_t s_views [] = {
     { NULL, NULL, 0 }
 };
 
-static int
-s_print_pattern (const s_printer_t *p, const msgpack_object *o)
-{
-    const msgpack_object *points = ds_mp_get (o, "points");
-    const msgpack_object *sources = ds_mp_get (o, "sources");
-    if (!points || !sources || points->type != MSGPACK_OBJECT_ARRAY || sources->type != MSGPACK_OBJECT_ARRAY)
-        return -1;
-    fprintf (p->out, p->format == DS_FORMAT_CSV ? "bin_start_us,token,ip\n" : "%-20s %8s  %s\n",
-             "bin_start_us", "token", "ip");
-    for (uint32_t i = 0; i < points->via.array.size; i++) {
-        const msgpack_object *pt = &points->via.array.ptr [i];
-        if (pt->type != MSGPACK_OBJECT_ARRAY || pt->via.array.size != 2)
-            return -1;
-        double t = s_number (&pt->via.array.ptr [0]);
-        double tok = s_number (&pt->via.array.ptr [1]);
-        char ip [64] = "?";
-        if (tok >= 0 && tok < sources->via.array.size)
-            s_str (&sources->via.array.ptr [(uint32_t) tok], ip, sizeof ip);
-        fprintf (p->out, p->format == DS_FORMAT_CSV ? "%.0f,%.0f,%s\n" : "%-20.0f %8.0f  %s\n", t, tok, ip);
-    }
-    return 0;
-}
-
 int
 ds_client_print (FILE *out, const char *name, const msgpack_object *result, ds_format_t format)
 {
     s_printer_t p = { out, format, 2 };
     int rc = 1;                     //  1: no table form for this query
+    if (strcmp (name, "pattern") == 0)
+        return ds_pattern_print (out, result, format);     //  its raster has no plain JSON form
     if (format != DS_FORMAT_JSON) {
         if (strcmp (name, "overview") == 0 && format == DS_FORMAT_TABLE)
             rc = s_print_overview (&p, result);
@@ -429,9 +409,6 @@ ds_client_print (FILE *out, const char *name, const msgpack_object *result, ds_f
             const msgpack_object *heat = ds_mp_get (result, "heatmap");
             rc = s_print_heatmap (&p, heat ? heat : result);
         }
-        else
-        if (strcmp (name, "pattern") == 0)
-            rc = s_print_pattern (&p, result);
         else
             for (const s_view_t *v = s_views; v->query; v++)
                 if (strcmp (v->query, name) == 0) {

@@ -183,6 +183,7 @@ s_cmd_query (int argc, char **argv)
 {
     const char *endpoint = DEFAULT_QUERY_ENDPOINT, *first = NULL, *last = NULL, *klass = NULL;
     int64_t min_packets = -1, from = INT64_MIN, to = INT64_MAX, bin = 0, timeout = 10000, k = 0;
+    int64_t width = -1, height = -1, limit = -1, offset = 0;
     bool json = false, csv = false;
     ds_strlist_t words = { 0 };
     const ds_opt_t opts [] = {
@@ -194,6 +195,10 @@ s_cmd_query (int argc, char **argv)
         { "from-us",     DS_OPT_INT,    &from,        "T",   "pattern: from this time (microseconds since the epoch)" },
         { "to-us",       DS_OPT_INT,    &to,          "T",   "pattern: up to (excluding) this time" },
         { "bin",         DS_OPT_INT,    &bin,         "S",   "pattern: bin width in seconds, a multiple of 60; default 60" },
+        { "width",       DS_OPT_INT,    &width,       "N",   "pattern: raster columns, 1..4096 (at most one per bin); default 640" },
+        { "height",      DS_OPT_INT,    &height,      "N",   "pattern: raster rows, 1..4096 (at most one per source); default 360" },
+        { "limit",       DS_OPT_INT,    &limit,       "N",   "pattern: sample points, 0..200000; default 100000" },
+        { "offset",      DS_OPT_INT,    &offset,      "N",   "pattern: first sample point (paging: the previous page's next_offset)" },
         { "k",           DS_OPT_INT,    &k,           "N",   "knn: neighbours (default 10); classify: voters (default the service's, 7)" },
         { "timeout-ms",  DS_OPT_INT,    &timeout,     "MS",  "give up after this long; default 10000" },
         { "json",        DS_OPT_BOOL,   &json,        NULL,  "print JSON" },
@@ -210,7 +215,8 @@ s_cmd_query (int argc, char **argv)
         "  daily      distinct sources per day, filtered and cumulative\n"
         "  classes    last-day ground-truth classes of the kept sources\n"
         "  heatmap    fraction of each class's packets per service\n"
-        "  pattern    activity pattern points (time bin, source token)\n"
+        "  pattern    activity pattern: exact raster of (source, time bin) points, sources\n"
+        "             in order of first activity, and a page of sample points\n"
         "  lookup IP  the ground-truth class of an address and the rule that matched\n"
         "  status     the state of every service and shard\n"
         "  knn IP     the senders most like IP in the embedding (cosine), with classes\n"
@@ -223,6 +229,7 @@ s_cmd_query (int argc, char **argv)
         "Examples:\n"
         "  darkscope query classes --last-day 2021-03-31\n"
         "  darkscope query pattern --class stretchoid --csv > stretchoid.csv\n"
+        "  darkscope query pattern --width 1 --height 1 --offset 100000 --csv   # next page\n"
         "  darkscope query lookup 198.51.100.7\n"
         "  darkscope query knn 198.51.100.7 --k 5\n";
     int rc = ds_opts_parse (argc, argv, 2, opts, usage, &words);
@@ -259,6 +266,13 @@ s_cmd_query (int argc, char **argv)
     q.to_us = to;
     if (bin > 0)
         q.bin_s = bin;
+    if (width >= 0)
+        q.width = width;
+    if (height >= 0)
+        q.height = height;
+    if (limit >= 0)
+        q.limit = limit;
+    q.offset = offset;
     if (k < 0 || k > 1000) {
         fprintf (stderr, "darkscope query: --k must be 1..1000\n");
         return 2;

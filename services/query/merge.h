@@ -20,8 +20,8 @@
                                 malformed, dropped]...]]}
       ppsrc    {"s": [[port, proto, sources]...]}  window sources of the top
                pps, asked with part "pps:PORT.PROTO,..." (see ds_merge_top_pps)
-      pattern  {"s": [addr16, first_ts, ...], "p": [bin_us, index, ...]}
     A partial that does not have this shape is an error, never a crash.
+    (Patterns are answered in rounds of their own: pattern.h.)
 */
 #ifndef DS_MERGE_H
 #define DS_MERGE_H
@@ -50,11 +50,6 @@ int ds_merge_top_pps (const msgpack_object *parts, size_t n, char *part, size_t 
 int ds_merge_overview (const msgpack_object *parts, size_t n, const msgpack_object *ppsrc,
                        size_t n_ppsrc, const ds_query_t *q, const char *tz,
                        msgpack_packer *pk, char *err, size_t err_size);
-
-//  Merges "pattern" partials: tokens number sources by (first ts, address
-//  bytes); points sorted by (bin, token).  Returns 0 or -1 with err.
-int ds_merge_pattern (const msgpack_object *parts, size_t n, const ds_query_t *q,
-                      msgpack_packer *pk, char *err, size_t err_size);
 
 //  True if name is a query answered from the overview partials.
 int ds_merge_is_overview_query (const char *name);

@@ -7,6 +7,7 @@
 */
 #include "query.h"
 #include "merge.h"
+#include "pattern.h"
 #include "ds_proto.h"
 #include "transport.h"
 #include "log.h"
@@ -197,6 +198,22 @@ s_fan_out (s_query_t *self, s_round_t *rd, bool *stopped)
     return failed;
 }
 
+//  Fans out self->req; on any failure writes the first shard error into
+//  err and returns -1.
+static int
+s_fan_out_checked (s_query_t *self, s_round_t *rd, char *err, size_t err_size)
+{
+    bool stopped = false;
+    if (s_fan_out (self, rd, &stopped) == 0)
+        return 0;
+    for (size_t i = 0; i < self->n_shards; i++)
+        if (rd->errors [i][0]) {
+            snprintf (err, err_size, "%s", rd->errors [i]);
+            break;
+        }
+    return -1;
+}
+
 //  Fans out `q` as a partial named `part`; on any failure writes the first
 //  shard error into err and returns -1.
 static int
@@ -210,15 +227,7 @@ s_partials (s_query_t *self, s_round_t *rd, const ds_query_t *q, const char *par
         snprintf (err, err_size, "cannot encode the shard request");
         return -1;
     }
-    bool stopped = false;
-    if (s_fan_out (self, rd, &stopped) == 0)
-        return 0;
-    for (size_t i = 0; i < self->n_shards; i++)
-        if (rd->errors [i][0]) {
-            snprintf (err, err_size, "%s", rd->errors [i]);
-            break;
-        }
-    return -1;
+    return s_fan_out_checked (self, rd, err, err_size);
 }
 
 //  After the "range" round: builds self->key and answers from the cache if
@@ -291,32 +300,38 @@ s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, si
     return rc;
 }
 
+//  One round of the pattern query (services/query/pattern.h): the request
+//  to every shard, their result objects back.
+static int
+s_pattern_round (void *ctx, const msgpack_sbuffer *request, const msgpack_object **results,
+                 char *err, size_t err_size)
+{
+    s_query_t *self = ctx;
+    s_round_t *rd = &self->rounds [1];
+    msgpack_sbuffer_clear (&self->req);
+    msgpack_sbuffer_write (&self->req, request->data, request->size);
+    if (s_fan_out_checked (self, rd, err, err_size))
+        return -1;
+    *results = rd->results;
+    return 0;
+}
+
 static int
 s_do_pattern (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
-    if (q->bin_s <= 0 || q->bin_s % 60 || q->bin_s > 366LL * 86400) {
-        snprintf (err, err_size, "bin_s must be a positive multiple of 60 (at most 366 days)");
-        return -1;
-    }
-    if ((q->from_us != INT64_MIN && q->from_us % 60000000LL)
-    ||  (q->to_us != INT64_MAX && q->to_us % 60000000LL)) {
-        snprintf (err, err_size, "from_us and to_us must be multiples of 60 s (60000000 us)");
-        return -1;
-    }
     char tz [128];
     s_round_t *r0 = &self->rounds [0];
-    if (s_partials (self, r0, q, "range", err, err_size)
+    if (ds_qpattern_check (q, err, err_size)
+    ||  s_partials (self, r0, q, "range", err, err_size)
     ||  ds_merge_window (r0->results, self->n_shards, q, tz, sizeof tz, err, err_size))
         return -1;
     if (s_cache_lookup (self))
         return 0;
-    if (s_partials (self, r0, q, "pattern", err, err_size))
-        return -1;
     msgpack_sbuffer body;
     msgpack_sbuffer_init (&body);
     msgpack_packer bp;
     msgpack_packer_init (&bp, &body, msgpack_sbuffer_write);
-    int rc = ds_merge_pattern (r0->results, self->n_shards, q, &bp, err, err_size);
+    int rc = ds_qpattern_answer (q, self->n_shards, s_pattern_round, self, &bp, err, err_size);
     if (rc == 0) {
         ds_reply_ok_begin (pk);
         msgpack_sbuffer_write (&self->out, body.data, body.size);

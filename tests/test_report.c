@@ -8,7 +8,7 @@
     caller's zone, exactly as the real client does with a reply.  Then the
     report directory is checked file by file: every figure referenced and
     present, each SVG well formed with plot elements in it, CSV row counts,
-    escaping, "no data" notes, downsampling and the error paths.
+    escaping, "no data" notes, raster and sample, and the error paths.
 
     Set DS_REPORT_DEMO_DIR to keep the full report of test_report_full there
     (deploy/report-screenshot.sh renders it with headless Chromium).
@@ -28,6 +28,7 @@
 #include "report.h"
 #include "ds_proto.h"
 #include "tzday.h"
+#include "pattern_fixture.h"
 
 #define HOSTILE     "<script>alert('x&y')</script>"
 #define N_PORTS     40
@@ -215,34 +216,38 @@ pack_overview (msgpack_packer *pk, const scenario_t *sc)
     pk_kv_int (pk, "gaps", 0);
 }
 
-//  {"bin_s", "class", "sources", "points"}: points spread over the window,
-//  sorted by (bin, token) like the query service sends them.
+static int
+s_cmp_pt (const void *x, const void *y)
+{
+    const int64_t *a = x, *b = y;
+    if (a [0] != b [0])
+        return a [0] < b [0] ? -1 : 1;
+    return a [1] < b [1] ? -1 : a [1] > b [1];
+}
+
+//  A pattern result (tests/pattern_fixture.h) of `points` points spread
+//  over the window's week, as query asks it (raster size, sample limit).
 static void
-pack_pattern (msgpack_packer *pk, const char *class_name, uint32_t points, int64_t bin_s)
+pack_pattern (msgpack_packer *pk, const ds_query_t *query, uint32_t points)
 {
     uint32_t sources = points == 0 ? 0 : points < 10 ? points : points < 1000 ? 9
                      : points < 100000 ? 300 : 5000;
     int64_t start = 1614643200LL * 1000000;      //  2021-03-02 00:00 UTC
-    int64_t bin_us = bin_s * 1000000;
+    int64_t bin_us = query->bin_s * 1000000;
     uint32_t rounds = sources ? (points + sources - 1) / sources : 1;
-    int64_t step = (7LL * 86400 / bin_s / rounds) * bin_us;   //  rounds spread over the week
-    msgpack_pack_map (pk, 4);
-    pk_kv_int (pk, "bin_s", bin_s);
-    pk_kv_str (pk, "class", class_name);
-    pk_str (pk, "sources");
-    msgpack_pack_array (pk, sources);
-    for (uint32_t i = 0; i < sources; i++) {
-        char ip [32];
-        snprintf (ip, sizeof ip, "192.0.%u.%u", (i >> 8) & 0xff, i & 0xff);
-        pk_str (pk, ip);
-    }
-    pk_str (pk, "points");
-    msgpack_pack_array (pk, points);
+    int64_t step = (7LL * 86400 / query->bin_s / rounds) * bin_us;   //  rounds spread over the week
+    int64_t (*pts) [2] = calloc ((size_t) points + 1, sizeof *pts);
+    assert_non_null (pts);
     for (uint32_t i = 0; i < points; i++) {
-        msgpack_pack_array (pk, 2);
-        msgpack_pack_int64 (pk, start + (int64_t) (i / sources) * step);
-        msgpack_pack_uint32 (pk, i % sources);
+        pts [i][0] = i % sources;
+        pts [i][1] = start + (int64_t) (i / sources) * step;
     }
+    qsort (pts, points, sizeof *pts, s_cmp_pt);
+    fx_pattern_t f = { query->class_name, query->bin_s, start, start + 7 * 86400LL * 1000000,
+                       sources, (uint32_t) query->width, (uint32_t) query->height,
+                       (uint32_t) query->limit, false };
+    fx_pack_pattern (pk, &f, pts, points);
+    free (pts);
 }
 
 static int
@@ -270,7 +275,7 @@ s_fetch (void *ctx, const ds_query_t *query, msgpack_zone *zone, msgpack_object 
         uint32_t n = strcmp (query->class_name, "stretchoid") == 0 ? sc->stretchoid_points
                    : strcmp (query->class_name, "engin-umich") == 0 ? sc->engin_points
                    : sc->all_points;
-        pack_pattern (&pk, query->class_name, n, query->bin_s);
+        pack_pattern (&pk, query, n);
     }
     else {
         snprintf (err, err_size, "unknown query %s", query->name);
@@ -554,7 +559,8 @@ test_report_no_data (void **state)
     free_dir (dir);
 }
 
-//  More points than DS_REPORT_POINTS_MAX: every k-th drawn, and said so.
+//  More points than the sample holds (DS_REPORT_POINTS_MAX): the figure is
+//  the exact raster, the CSV the sample, and the caption says so.
 static void
 test_report_downsample (void **state)
 {
@@ -571,10 +577,10 @@ test_report_downsample (void **state)
     char err [512];
     if (ds_report_write (dir, s_fetch, &sc, err, sizeof err) != 0)
         fail_msg ("ds_report_write: %s", err);
-    //  stride 3 keeps indexes 0, 3, 6, ...: ceil(n / 3) of them
-    assert_int_equal (csv_rows (dir, "fig-pattern.csv"), (n + 2) / 3);
+    assert_int_equal (csv_rows (dir, "fig-pattern.csv"), DS_REPORT_POINTS_MAX);
     char *html = slurp (dir, "index.html");
-    assert_non_null (strstr (html, "Downsampled: 1 point in every 3 is drawn (133,334 of 400,001 points)"));
+    assert_non_null (strstr (html, "5,000 sources, 200,001 points"));
+    assert_non_null (strstr (html, "fig-pattern.csv holds a deterministic sample of 100,000 points"));
     //  A 7-day window asks for 3-minute bins (about 4320 per window).
     assert_int_equal (sc.seen [1].bin_s, 180);
     ds_query_t defaults;

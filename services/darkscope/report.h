@@ -30,9 +30,9 @@
 #include <msgpack.h>
 #include "ds_proto.h"
 
-//  Most pattern points drawn in one figure; above it every k-th point is
-//  kept (deterministic, like the notebook's modulo-3 downsampling).
-#define DS_REPORT_POINTS_MAX    200000
+//  Sample points a pattern figure asks for (its CSV); the figure itself is
+//  the query's exact raster (or its dots, when they are all in the sample).
+#define DS_REPORT_POINTS_MAX    100000
 
 //  Answers one query: on success sets *result to an object allocated in
 //  zone (the "result" of the reply) and returns 0; on failure writes the

@@ -1,15 +1,25 @@
 /*  report_pattern.c - the activity-pattern figures; see report_pattern.h.
 
+    The pattern query answers an exact raster of the (source, bin) points
+    and a page of a deterministic sample (proto/PROTOCOL.md, "The pattern
+    query").  The figure asks for a raster of about one cell per pixel of
+    its plot area and draws it as an image (gnuplot embeds it in the SVG as
+    a PNG): darker cells hold more points, on a log scale of the fullest
+    cell.  When every point fits in the sample and they are few enough for
+    SVG dots, it draws the dots instead, with the sources' IPs as y tics
+    when they are few (a class like engin-umich).
+
     x is local wall-clock time in the process zone (the overview's, which
     report.c switched to; a day more on each side when it could not):
-    gnuplot's time axis has no zone, so times are written as local
-    seconds.  Up to S_VECTOR_MAX drawn points are SVG dots; more become an
-    occupancy raster (about one cell per screen pixel, embedded by gnuplot
-    as a PNG), since 200k SVG elements make a 20 MB figure that browsers
-    crawl through.  Above DS_REPORT_POINTS_MAX points every k-th is drawn,
-    deterministically, as the notebook's modulo-3 downsampling.
+    gnuplot's time axis has no zone, so times are written as local seconds.
+
+    Files: fig-<name>.csv the sample points (bin_start_us, token,
+    local_time), fig-<name>-sources.csv their sources (token, ip),
+    fig-<name>-raster.csv the raster's non-empty cells with the tokens and
+    times each covers, fig-<name>.raster the image.
 */
 #include <inttypes.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,26 +28,30 @@
 #include "report.h"
 #include "report_pattern.h"
 #include "report_plot.h"
+#include "pattern_reply.h"
 #include "civil.h"
 #include "text.h"
 #include "tzday.h"
 
 #define S_TICS_NAMED    24              //  label y tics with IPs up to this many sources
-#define S_VECTOR_MAX    20000           //  more drawn points become a raster
+#define S_VECTOR_MAX    20000           //  more points are drawn as the raster
 #define S_RASTER_MARGIN 160             //  figure width/height minus this ~ plot area in pixels
-#define S_RASTER_DARK   4               //  points in a raster cell for the darkest colour
+#define S_PLOT_HEIGHT   520             //  figure height with many sources
+#define S_RASTER_DARK   6               //  colour steps of a raster cell
 
 typedef struct {
     int64_t bin_s;
-    const msgpack_object *sources;      //  array of IP strings, by token
-    uint32_t n_sources;
-    uint32_t points;                    //  in the reply
-    uint32_t stride;                    //  every stride-th point is drawn
-    uint32_t drawn;
-    bool raster;                        //  drawn as fig-<name>.raster, not as dots
+    uint64_t sources, points;
+    uint32_t n_sample;                  //  points in the sample (the CSV)
+    uint32_t n_sample_sources;
+    bool dots;                          //  every point drawn as a dot, not the raster
     bool small;                         //  few sources: their IPs are the y tics
-    int grid_w, grid_h;                 //  raster cells
+    bool exact;
+    uint32_t width, height;             //  raster cells
     int64_t x0, x1;                     //  x range, local wall-clock seconds
+    double rx0, rdx, rdy;               //  raster origin and cell size (seconds, tokens)
+    uint64_t max_cell;
+    const msgpack_object *tics;         //  the result's sample_sources (alive while drawn)
 } s_pattern_t;
 DS_RFIG_FACTS_FIT (s_pattern_t);
 
@@ -54,6 +68,10 @@ ds_rpattern_query (const ds_rfig_row_t *row, const ds_rwindow_t *window, ds_quer
         int64_t days = (int64_t) window->last_dn - window->first_dn + 1;
         query->bin_s = 60 * ((days + 2) / 3);
     }
+    //  About a cell per pixel of the plot area; the sample feeds the CSV.
+    query->width = row->width - S_RASTER_MARGIN;
+    query->height = S_PLOT_HEIGHT - S_RASTER_MARGIN;
+    query->limit = DS_REPORT_POINTS_MAX;
 }
 
 //  Local wall-clock seconds of ts (the process zone), for gnuplot's
@@ -71,86 +89,69 @@ s_local_s (int64_t ts_us, int64_t *hour, int64_t *offset)
     return t + *offset;
 }
 
-//  fig-<name>-sources.csv: token,ip.
+//  fig-<name>.csv (the sample points) and fig-<name>-sources.csv.
 static int
-s_write_sources (ds_rfig_t *fig, const s_pattern_t *f, const char *where)
+s_write_sample (ds_rfig_t *fig, const ds_pattern_reply_t *r, FILE *csv)
 {
-    ds_rdata_t *data = ds_rfig_data (fig);
+    for (uint32_t i = 0; i < r->n_sample; i++) {
+        char text [40];
+        ds_ts_format (r->sample_bin [i], text);
+        text [19] = 0;                  //  bins start on whole seconds
+        fprintf (csv, "%" PRId64 ",%" PRIu64 ",%s\n", r->sample_bin [i], r->sample_token [i], text);
+    }
     FILE *src = ds_rfig_sources_open (fig);
     if (!src)
         return -1;
-    for (uint32_t i = 0; i < f->n_sources; i++) {
-        const msgpack_object *ip = &f->sources->via.array.ptr [i];
-        if (ip->type != MSGPACK_OBJECT_STR) {
-            ds_rdata_fail (data, "unexpected result shape: %s.sources[%u] is not a string", where, i);
-            break;
-        }
-        fprintf (src, "%u,", i);
-        ds_text_csv (src, ip->via.str.ptr, ip->via.str.size);
+    for (uint32_t i = 0; i < r->n_sample_sources; i++) {
+        fprintf (src, "%" PRIu64 ",", r->source_token [i]);
+        ds_text_csv (src, r->source_ip [i], strlen (r->source_ip [i]));
         fputc ('\n', src);
     }
-    if (ds_rfig_sources_close (fig, src) || ds_rdata_failed (data))
-        return -1;
-    return 0;
+    return ds_rfig_sources_close (fig, src);
 }
 
-//  The x range, the figure's size and, for a raster, its cells: about one
-//  per pixel of the plot area.
-static void
-s_geometry (ds_rfig_t *fig, s_pattern_t *f)
-{
-    const ds_rwindow_t *win = ds_rfig_window (fig);
-    f->x0 = (int64_t) win->first_dn * 86400;
-    f->x1 = ((int64_t) win->last_dn + 1) * 86400;
-    if (!win->tz_matches) {
-        f->x0 -= 86400;
-        f->x1 += 86400;
-    }
-    f->raster = f->drawn > S_VECTOR_MAX;
-    f->small = f->n_sources <= S_TICS_NAMED;
-    int width = ds_rfig_row (fig)->width;
-    int height = f->small ? 200 + 22 * (int) f->n_sources : 520;
-    height = height < 300 ? 300 : height;
-    ds_rfig_size (fig, width, height);
-    f->grid_w = width - S_RASTER_MARGIN;
-    f->grid_h = height - S_RASTER_MARGIN;
-    f->grid_h = (int) f->n_sources < f->grid_h ? (int) f->n_sources : f->grid_h;
-}
-
-//  Checks every point, writes the drawn ones as CSV rows and counts them
-//  into grid (when not NULL).
+//  fig-<name>-raster.csv: each non-empty cell with the tokens and the time
+//  it covers, and fig-<name>.raster, its colour steps for the image.
 static int
-s_write_points (ds_rfig_t *fig, const s_pattern_t *f, const msgpack_object *points,
-                FILE *csv, uint8_t *grid, const char *where)
+s_write_raster (ds_rfig_t *fig, const ds_pattern_reply_t *r, s_pattern_t *f)
 {
-    ds_rdata_t *data = ds_rfig_data (fig);
-    int64_t hour = INT64_MIN, offset = 0;
-    for (uint32_t i = 0; i < f->points; i++) {
-        const msgpack_object *p = &points->via.array.ptr [i];
-        if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 2
-        ||  !ds_rdata_is_int (&p->via.array.ptr [0]) || !ds_rdata_is_int (&p->via.array.ptr [1]))
-            return ds_rdata_fail (data, "unexpected result shape: %s.points[%u] is not [bin_start_us, token]",
-                                  where, i);
-        int64_t ts = ds_rdata_as_int (&p->via.array.ptr [0]);
-        int64_t token = ds_rdata_as_int (&p->via.array.ptr [1]);
-        if (token < 0 || token >= (int64_t) f->n_sources)
-            return ds_rdata_fail (data, "%s.points[%u]: token %" PRId64 " is not one of the %u sources",
-                                  where, i, token, f->n_sources);
-        if (i % f->stride)
-            continue;
-        char text [40];
-        ds_ts_format (ts, text);
-        text [19] = 0;                  //  bins start on whole seconds
-        fprintf (csv, "%" PRId64 ",%" PRId64 ",%s\n", ts, token, text);
-        int64_t x = s_local_s (ts, &hour, &offset);
-        if (grid && x >= f->x0 && x < f->x1) {
-            size_t col = (size_t) ((x - f->x0) * f->grid_w / (f->x1 - f->x0));
-            size_t row = (size_t) (token * f->grid_h / f->n_sources);
-            uint8_t *cell = &grid [row * f->grid_w + col];
-            *cell += *cell < S_RASTER_DARK;     //  clamped here: a gnuplot `using` per pixel is slow
+    const char *name = ds_rfig_row (fig)->name;
+    char file [96];
+    snprintf (file, sizeof file, "fig-%s-raster.csv", name);
+    FILE *csv = ds_rdir_open (ds_rfig_dir (fig), file, "w");
+    if (!csv)
+        return -1;
+    fputs ("row,col,first_token,last_token,from_us,to_us,points\n", csv);
+    int64_t bin_us = r->bin_s * 1000000;
+    for (uint32_t y = 0; y < r->height; y++) {
+        //  row y holds tokens ceil(y S / h) .. ceil((y + 1) S / h) - 1
+        uint64_t t0 = (uint64_t) (((unsigned __int128) y * r->sources + r->height - 1) / r->height);
+        uint64_t t1 = (uint64_t) (((unsigned __int128) (y + 1) * r->sources + r->height - 1) / r->height);
+        for (uint32_t x = 0; x < r->width; x++) {
+            uint64_t c = r->cells [(size_t) y * r->width + x];
+            if (!c)
+                continue;
+            uint64_t b0 = (uint64_t) (((unsigned __int128) x * r->bins + r->width - 1) / r->width);
+            uint64_t b1 = (uint64_t) (((unsigned __int128) (x + 1) * r->bins + r->width - 1) / r->width);
+            fprintf (csv, "%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 "\n", y, x, t0, t1 - 1,
+                     r->x0_us + (int64_t) b0 * bin_us, r->x0_us + (int64_t) b1 * bin_us, c);
         }
     }
-    return 0;
+    if (ds_rdir_close (ds_rfig_dir (fig), csv, file))
+        return -1;
+    size_t n = (size_t) r->width * r->height;
+    uint8_t *steps = malloc (n ? n : 1);
+    if (!steps)
+        return ds_rdata_fail (ds_rfig_data (fig), "out of memory");
+    double top = log ((double) (f->max_cell > 1 ? f->max_cell : 2));
+    for (size_t i = 0; i < n; i++) {
+        uint64_t c = r->cells [i];
+        int k = c == 0 ? 0 : 1 + (int) ((S_RASTER_DARK - 1) * log ((double) c) / top);
+        steps [i] = (uint8_t) (k > S_RASTER_DARK ? S_RASTER_DARK : k);
+    }
+    int rc = ds_rplot_raster_write (ds_rfig_dir (fig), name, steps, (int) r->width, (int) r->height);
+    free (steps);
+    return rc;
 }
 
 int
@@ -158,40 +159,56 @@ ds_rpattern_prepare (ds_rfig_t *fig, const msgpack_object *pattern, FILE *csv)
 {
     ds_rdata_t *data = ds_rfig_data (fig);
     s_pattern_t *f = ds_rfig_facts (fig);
-    const char *name = ds_rfig_row (fig)->name;
-    const char *class_name = ds_rfig_row (fig)->class_name;
-    char where [64];
-    snprintf (where, sizeof where, "pattern(%s)", *class_name ? class_name : "all");
-    f->bin_s = ds_rdata_int (data, pattern, "bin_s", where);
-    f->sources = ds_rdata_arr (data, pattern, "sources", where);
-    const msgpack_object *points = ds_rdata_arr (data, pattern, "points", where);
-    if (ds_rdata_failed (data))
-        return -1;
-    f->n_sources = f->sources->via.array.size;
-    f->points = points->via.array.size;
-    f->stride = f->points > DS_REPORT_POINTS_MAX
-              ? (f->points + DS_REPORT_POINTS_MAX - 1) / DS_REPORT_POINTS_MAX : 1;
-    f->drawn = (f->points + f->stride - 1) / f->stride;
-    if (s_write_sources (fig, f, where) != 0)
-        return -1;
-    s_geometry (fig, f);
-    uint8_t *grid = f->raster ? calloc ((size_t) f->grid_w * f->grid_h, 1) : NULL;
-    if (f->raster && !grid)
-        return ds_rdata_fail (data, "out of memory");
-    int rc = s_write_points (fig, f, points, csv, grid, where);
-    if (rc == 0 && grid)
-        rc = ds_rplot_raster_write (ds_rfig_dir (fig), name, grid, f->grid_w, f->grid_h);
-    free (grid);
-    if (rc != 0)
-        return -1;
-    if (!f->raster) {
-        char raster [80];
-        snprintf (raster, sizeof raster, "fig-%s.raster", name);
-        ds_rdir_unlink (ds_rfig_dir (fig), raster);
+    const ds_rfig_row_t *row = ds_rfig_row (fig);
+    const ds_rwindow_t *win = ds_rfig_window (fig);
+    ds_pattern_reply_t r;
+    char why [256];
+    if (ds_pattern_reply_read (pattern, &r, why, sizeof why)) {
+        ds_pattern_reply_free (&r);
+        return ds_rdata_fail (data, "unexpected result shape: pattern(%s): %s",
+                              *row->class_name ? row->class_name : "all", why);
     }
+    f->bin_s = r.bin_s;
+    f->sources = r.sources;
+    f->points = r.points;
+    f->n_sample = r.n_sample;
+    f->n_sample_sources = r.n_sample_sources;
+    f->exact = r.exact;
+    f->width = r.width;
+    f->height = r.height;
+    for (size_t i = 0; i < (size_t) r.width * r.height; i++)
+        f->max_cell = r.cells [i] > f->max_cell ? r.cells [i] : f->max_cell;
+    f->dots = r.offset == 0 && !r.has_next && r.n_sample == r.points && r.points <= S_VECTOR_MAX;
+    f->small = f->dots && r.sources <= S_TICS_NAMED;
+    f->tics = ds_mp_get (pattern, "sample_sources");
+    f->x0 = (int64_t) win->first_dn * 86400;
+    f->x1 = ((int64_t) win->last_dn + 1) * 86400;
+    if (!win->tz_matches) {
+        f->x0 -= 86400;
+        f->x1 += 86400;
+    }
+    int64_t hour = INT64_MIN, offset = 0;
+    f->rx0 = (double) s_local_s (r.x0_us, &hour, &offset);
+    f->rdx = r.width ? (double) r.bins * (double) r.bin_s / r.width : 1;
+    f->rdy = r.height ? (double) r.sources / r.height : 1;
+    int height = f->small ? 200 + 22 * (int) r.sources : S_PLOT_HEIGHT;
+    ds_rfig_size (fig, row->width, height < 300 ? 300 : height);
+    int rc = s_write_sample (fig, &r, csv);
+    if (rc == 0 && !f->dots)
+        rc = s_write_raster (fig, &r, f);
+    if (rc == 0 && f->dots) {
+        char stale [96];
+        snprintf (stale, sizeof stale, "fig-%s.raster", row->name);
+        ds_rdir_unlink (ds_rfig_dir (fig), stale);
+        snprintf (stale, sizeof stale, "fig-%s-raster.csv", row->name);
+        ds_rdir_unlink (ds_rfig_dir (fig), stale);
+    }
+    ds_pattern_reply_free (&r);
+    if (rc != 0 || ds_rdata_failed (data))
+        return -1;
     if (f->points == 0) {
-        if (*class_name)
-            ds_rfig_nodata (fig, "No data: no source of class \"%s\" sent packets in the window.", class_name);
+        if (*row->class_name)
+            ds_rfig_nodata (fig, "No data: no source of class \"%s\" sent packets in the window.", row->class_name);
         else
             ds_rfig_nodata (fig, "No data: no packets in the window.");
     }
@@ -204,27 +221,45 @@ ds_rpattern_caption (ds_rfig_t *fig, char *buf, size_t size)
     const s_pattern_t *f = ds_rfig_facts (fig);
     const ds_rwindow_t *win = ds_rfig_window (fig);
     const char *class_name = ds_rfig_row (fig)->class_name;
-    char t1 [32], t2 [32], t3 [32], bin [48], sample [320];
+    const char *name = ds_rfig_row (fig)->name;
+    char t1 [32], t2 [32], t3 [32], bin [48], how [480];
     if (f->bin_s % 60 == 0)
         snprintf (bin, sizeof bin, "%" PRId64 "-minute", f->bin_s / 60);
     else
         snprintf (bin, sizeof bin, "%" PRId64 "-second", f->bin_s);
-    int len = f->stride > 1
-        ? snprintf (sample, sizeof sample,
-            "Downsampled: 1 point in every %u is drawn (%s of %s points), deterministically, as "
-            "the notebook did with modulo 3.", f->stride, ds_text_group (f->drawn, t2, sizeof t2),
-            ds_text_group (f->points, t1, sizeof t1))
-        : snprintf (sample, sizeof sample, "All %s points are drawn.", ds_text_group (f->points, t1, sizeof t1));
-    if (f->raster && len > 0 && (size_t) len < sizeof sample)
-        snprintf (sample + len, sizeof sample - (size_t) len,
-            " Drawn as a %dx%d raster: darker cells hold more points.", f->grid_w, f->grid_h);
+    if (f->dots)
+        snprintf (how, sizeof how, "All %s points are drawn.", ds_text_group ((int64_t) f->points, t1, sizeof t1));
+    else
+        snprintf (how, sizeof how,
+            "Drawn as a %ux%u raster of exact counts (a row per %.4g sources, a column per %.4g bins): "
+            "darker cells hold more points, up to %s. fig-%s.csv holds a deterministic sample of %s "
+            "points (whole sources chosen by address hash), fig-%s-raster.csv the counts.",
+            f->width, f->height, f->rdy, f->rdx / (double) f->bin_s,
+            ds_text_group ((int64_t) f->max_cell, t1, sizeof t1), name,
+            ds_text_group (f->n_sample, t2, sizeof t2), name);
     snprintf (buf, size,
         "Activity pattern of %s%s%s: a dot per source and %s bin in which it sent at least one "
         "packet, %s to %s (times in %s%s). Sources on the y axis are numbered by their first "
-        "packet (%s sources). %s",
+        "packet (%s sources, %s points%s). %s",
         *class_name ? "the sources of class \"" : "all sources", class_name, *class_name ? "\"" : "",
         bin, win->first_day, win->last_day, ds_tz_name (),
-        win->tz_matches ? "" : ", not the overview's zone", ds_text_group (f->n_sources, t3, sizeof t3), sample);
+        win->tz_matches ? "" : ", not the overview's zone", ds_text_group ((int64_t) f->sources, t3, sizeof t3),
+        ds_text_group ((int64_t) f->points, t1, sizeof t1),
+        f->exact ? "" : "; approximate: the data changed while it was drawn", how);
+}
+
+//  "set ytics ('ip' token, ...)" from the result's sample_sources.
+static void
+s_tics (FILE *gp, const msgpack_object *sources)
+{
+    fputs ("set ytics (", gp);
+    for (uint32_t i = 0; sources && i < sources->via.array.size; i++) {
+        const msgpack_object *e = &sources->via.array.ptr [i];
+        fputs (i ? ", " : "", gp);
+        ds_rplot_str (gp, e->via.array.ptr [1].via.str.ptr, e->via.array.ptr [1].via.str.size);
+        fprintf (gp, " %" PRIu64, e->via.array.ptr [0].via.u64);
+    }
+    fputs (") font 'Helvetica,10'\n", gp);
 }
 
 void
@@ -246,22 +281,17 @@ ds_rpattern_plot (ds_rfig_t *fig, FILE *gp)
         "set ylabel '%s'\n"
         "set key off\n",
         win->last_dn - win->first_dn >= 3 ? "%m-%d" : "%m-%d %H:%M",
-        f->x0 - pad, f->x1 + pad, f->n_sources - 0.5, ds_tz_name (), f->small ? "" : "Source (token)");
-    if (f->small) {
-        fputs ("set ytics (", gp);
-        ds_rplot_tics (gp, f->sources);
-        fputs (") font 'Helvetica,10'\n", gp);
-    }
+        f->x0 - pad, f->x1 + pad, (double) f->sources - 0.5, ds_tz_name (), f->small ? "" : "Source (token)");
+    if (f->small)
+        s_tics (gp, f->tics);
     const char *color = of_class ? "#c0392b" : "#1f4e9a";
-    const char *light = of_class ? "#eeb4ad" : "#9db6e3";       //  raster cells with one point
-    if (f->raster) {
-        double dx = (double) (f->x1 - f->x0) / f->grid_w, dy = (double) f->n_sources / f->grid_h;
-        ds_rplot_raster_plot (gp, name, f->grid_w, f->grid_h, (double) f->x0, -0.5, dx, dy,
+    const char *light = of_class ? "#eeb4ad" : "#9db6e3";       //  raster cells with the fewest points
+    if (!f->dots)
+        ds_rplot_raster_plot (gp, name, (int) f->width, (int) f->height, f->rx0, -0.5, f->rdx, f->rdy,
                               S_RASTER_DARK, light, color);
-    }
     else
         fprintf (gp,
             "plot 'fig-%s.csv' skip 1 using (timecolumn(3, '%%Y-%%m-%%d %%H:%%M:%%S')):2 "
             "with points pt 7 ps %s lc rgb '%s'\n",
-            name, f->drawn > 2000 ? "0.15" : "0.4", color);
+            name, f->points > 2000 ? "0.15" : "0.4", color);
 }

@@ -124,6 +124,14 @@ s_fail (char *err, size_t err_size, int rc, const char *fmt, ...)
     return rc;
 }
 
+//  A failed read at the cursor: DS_ERR_TRUNCATED when the bytes end inside
+//  the message (a proper prefix of one), else rc.
+static int
+s_cut (const ds_mpread_t *rd, int rc)
+{
+    return rc == DS_ERR_MALFORMED && ds_mpread_truncated (rd) ? DS_ERR_TRUNCATED : rc;
+}
+
 //  Checks what each op requires of a request; 0 or a reason in err.
 static int
 s_req_check (const ds_pattern_req_t *r, char *err, size_t err_size)
@@ -240,12 +248,14 @@ s_read_u32 (ds_mpread_t *rd, uint32_t max, uint32_t *value)
 static int
 s_read_list (ds_mpread_t *rd, size_t width, uint32_t max, const uint8_t **ptr, uint32_t *n)
 {
+    ds_mpread_t at = *rd;           //  the cursor moves only on success
     uint32_t len;
-    if (ds_mpread_bin (rd, ptr, &len) || len % width)
+    if (ds_mpread_bin (&at, ptr, &len) || len % width)
         return DS_ERR_MALFORMED;
     if (len / width > max)
         return DS_ERR_TOO_BIG;
     *n = (uint32_t) (len / width);
+    *rd = at;
     return DS_OK;
 }
 
@@ -257,7 +267,7 @@ ds_pattern_req_decode (const uint8_t *data, size_t size, ds_pattern_req_t *req,
     ds_mpread_init (&rd, data, size);
     uint32_t fields;
     int type;
-    int rc = ds_msg_header (&rd, &fields, &type);
+    int rc = s_cut (&rd, ds_msg_header (&rd, &fields, &type));
     if (rc)
         return s_fail (err, err_size, rc, "pattern request: %s", ds_result_str (rc));
     if (type != DS_MSG_PATTERN_REQ)
@@ -282,12 +292,16 @@ ds_pattern_req_decode (const uint8_t *data, size_t size, ds_pattern_req_t *req,
     ||  s_read_u32 (&rd, DS_PATTERN_SELECT_KEYS_MAX, &req->per)
     ||  s_read_u32 (&rd, DS_PATTERN_SIDE_MAX, &req->width)
     ||  s_read_u32 (&rd, DS_PATTERN_SIDE_MAX, &req->height)
-    ||  s_read_u32 (&rd, DS_PATTERN_LIMIT_MAX, &req->limit))
-        return s_fail (err, err_size, DS_ERR_MALFORMED, "pattern request: a field is malformed or out of range");
-    rc = s_read_list (&rd, DS_PATTERN_KEY_SIZE, 2 * DS_PATTERN_BRACKETS_MAX > DS_PATTERN_RANK_MAX
-                      ? 2 * DS_PATTERN_BRACKETS_MAX : DS_PATTERN_RANK_MAX, &req->keys, &req->n_keys);
+    ||  s_read_u32 (&rd, DS_PATTERN_LIMIT_MAX, &req->limit)) {
+        rc = s_cut (&rd, DS_ERR_MALFORMED);
+        return s_fail (err, err_size, rc, "pattern request: %s", rc == DS_ERR_TRUNCATED
+                       ? "the bytes end inside it" : "a field is malformed or out of range");
+    }
+    rc = s_cut (&rd, s_read_list (&rd, DS_PATTERN_KEY_SIZE, 2 * DS_PATTERN_BRACKETS_MAX > DS_PATTERN_RANK_MAX
+                                  ? 2 * DS_PATTERN_BRACKETS_MAX : DS_PATTERN_RANK_MAX, &req->keys, &req->n_keys));
     if (rc)
-        return s_fail (err, err_size, rc, "pattern request: keys are not a bin of 32-byte keys within the ceiling");
+        return s_fail (err, err_size, rc, "pattern request: keys are %s", rc == DS_ERR_TRUNCATED
+                       ? "cut short" : "not a bin of 32-byte keys within the ceiling");
     if (ds_mpread_left (&rd))
         return s_fail (err, err_size, DS_ERR_MALFORMED, "pattern request: trailing bytes");
     req->op = (int) op;
@@ -404,7 +418,7 @@ ds_pattern_part_decode (const uint8_t *data, size_t size, ds_pattern_part_t *par
     ds_mpread_init (&rd, data, size);
     uint32_t fields;
     int type;
-    int rc = ds_msg_header (&rd, &fields, &type);
+    int rc = s_cut (&rd, ds_msg_header (&rd, &fields, &type));
     if (rc)
         return s_fail (err, err_size, rc, "pattern partial: %s", ds_result_str (rc));
     if (type != DS_MSG_PATTERN_PART)
@@ -420,8 +434,11 @@ ds_pattern_part_decode (const uint8_t *data, size_t size, ds_pattern_part_t *par
     ||  ds_mpread_uint (&rd, &part->points)
     ||  s_read_u32 (&rd, DS_PATTERN_SIDE_MAX, &part->width)
     ||  s_read_u32 (&rd, DS_PATTERN_SIDE_MAX, &part->height)
-    ||  s_read_u32 (&rd, 8, &part->cell_bytes))
-        return s_fail (err, err_size, DS_ERR_MALFORMED, "pattern partial: a field is malformed or out of range");
+    ||  s_read_u32 (&rd, 8, &part->cell_bytes)) {
+        rc = s_cut (&rd, DS_ERR_MALFORMED);
+        return s_fail (err, err_size, rc, "pattern partial: %s", rc == DS_ERR_TRUNCATED
+                       ? "the bytes end inside it" : "a field is malformed or out of range");
+    }
     uint32_t counts_max = 2 * DS_PATTERN_BRACKETS_MAX;
     if (counts_max < DS_PATTERN_RANK_MAX)
         counts_max = DS_PATTERN_RANK_MAX;
@@ -432,8 +449,11 @@ ds_pattern_part_decode (const uint8_t *data, size_t size, ds_pattern_part_t *par
     uint32_t data_len;
     if ((rc = s_read_list (&rd, 8, counts_max, &part->counts, &part->n_counts))
     ||  (rc = s_read_list (&rd, DS_PATTERN_KEY_SIZE, keys_max, &part->keys, &part->n_keys))
-    ||  (rc = ds_mpread_bin (&rd, &part->data, &data_len)))
-        return s_fail (err, err_size, rc, "pattern partial: a list is malformed or above its ceiling");
+    ||  (rc = ds_mpread_bin (&rd, &part->data, &data_len))) {
+        rc = s_cut (&rd, rc);
+        return s_fail (err, err_size, rc, "pattern partial: a list is %s", rc == DS_ERR_TRUNCATED
+                       ? "cut short" : "malformed or above its ceiling");
+    }
     if (ds_mpread_left (&rd))
         return s_fail (err, err_size, DS_ERR_MALFORMED, "pattern partial: trailing bytes");
     part->data_size = data_len;

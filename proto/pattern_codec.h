@@ -132,14 +132,15 @@ uint64_t ds_pattern_count (const ds_pattern_part_t *part, uint32_t i);
 int ds_pattern_req_encode (const ds_pattern_req_t *req, msgpack_sbuffer *out);
 
 //  Decodes a request; on failure *req is unspecified.  err (may be NULL)
-//  says what was wrong.
+//  says what was wrong; DS_ERR_TRUNCATED when the bytes end inside it.
 int ds_pattern_req_decode (const uint8_t *data, size_t size, ds_pattern_req_t *req,
                            char *err, size_t err_size);
 
 //  Encodes a partial into out (emptied first).
 int ds_pattern_part_encode (const ds_pattern_part_t *part, msgpack_sbuffer *out);
 
-//  Decodes a partial; on failure *part is unspecified.
+//  Decodes a partial; on failure *part is unspecified (DS_ERR_TRUNCATED
+//  when the bytes end inside it).
 int ds_pattern_part_decode (const uint8_t *data, size_t size, ds_pattern_part_t *part,
                             char *err, size_t err_size);
 

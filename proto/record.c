@@ -78,13 +78,17 @@ ds_addr_parse (ds_addr_t *addr, const char *text)
     return -1;
 }
 
+#define S_FNV_OFFSET    0xcbf29ce484222325ULL
+#define S_FNV_PRIME     0x100000001b3ULL
+#define S_FNV_V4_PREFIX 0x540b81da1cc1b60bULL   //  state after ::ffff: (test_common checks)
+
+//  FNV-1a of data, continuing from the state hash.
 static uint64_t
-s_fnv1a (const uint8_t *data, size_t len)
+s_fnv1a (uint64_t hash, const uint8_t *data, size_t len)
 {
-    uint64_t hash = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < len; i++) {
         hash ^= data [i];
-        hash *= 0x100000001b3ULL;
+        hash *= S_FNV_PRIME;
     }
     return hash;
 }
@@ -95,7 +99,7 @@ ds_addr_from_token (ds_addr_t *addr, const char *token, size_t len)
     //  100::/64, RFC 6666 discard-only prefix: 0100:0000:0000:0000::/64
     memset (addr->b, 0, 16);
     addr->b [0] = 0x01;
-    uint64_t hash = s_fnv1a ((const uint8_t *) token, len);
+    uint64_t hash = s_fnv1a (S_FNV_OFFSET, (const uint8_t *) token, len);
     for (int i = 0; i < 8; i++)
         addr->b [8 + i] = (uint8_t) (hash >> (56 - 8 * i));
 }
@@ -105,11 +109,18 @@ ds_addr_shard (const ds_addr_t *addr, uint32_t shards)
 {
     if (shards <= 1)
         return 0;
-    //  FNV-1a then a final mix so that low bits depend on every byte.
-    uint64_t h = s_fnv1a (addr->b, 16);
+    //  FNV-1a of the 16 bytes, then a final mix so that the low bits depend
+    //  on every byte.  This runs once per packet in ingest: an IPv4-mapped
+    //  source starts from the state after its constant prefix (4 steps, not
+    //  16), and a power-of-two shard count is a mask, not a 64-bit division
+    //  (same results: test_common compares with the plain definition).
+    uint64_t h = ds_addr_is_v4 (addr) ? s_fnv1a (S_FNV_V4_PREFIX, addr->b + 12, 4)
+                                      : s_fnv1a (S_FNV_OFFSET, addr->b, 16);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
+    if ((shards & (shards - 1)) == 0)
+        return (uint32_t) (h & (shards - 1));
     return (uint32_t) (h % shards);
 }
 

@@ -98,6 +98,60 @@ test_shard_stable (void **state)
     assert_int_equal (ds_addr_shard (&a, 1), 0);
 }
 
+//  The definition of the shard hash, written plainly: FNV-1a over the 16
+//  bytes, a final mix, modulo the count.  ds_addr_shard's shortcuts (IPv4
+//  prefix state, mask for powers of two) must give the same, bit for bit.
+static uint32_t
+plain_shard (const ds_addr_t *addr, uint32_t shards)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; i < 16; i++) {
+        h ^= addr->b [i];
+        h *= 0x100000001b3ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return (uint32_t) (h % shards);
+}
+
+static void
+test_shard_definition (void **state)
+{
+    (void) state;
+    //  Pinned values: a source's shard is part of every checkpoint and
+    //  deployment, it must never move (computed independently in Python).
+    static const struct { const char *ip; uint32_t shard [6]; } pinned [] = {
+        { "198.51.100.7", { 1, 2, 3, 5, 51, 5402 } },
+        { "10.0.0.1", { 0, 1, 0, 4, 160, 8632 } },
+        { "2001:db8::1", { 1, 0, 3, 1, 227, 1656 } },
+        { "100::1234:5678:9abc:def0", { 1, 1, 3, 0, 19, 5491 } },
+    };
+    static const uint32_t counts [6] = { 2, 3, 4, 7, 256, 9999 };
+    for (size_t i = 0; i < sizeof pinned / sizeof pinned [0]; i++) {
+        ds_addr_t a;
+        assert_int_equal (ds_addr_parse (&a, pinned [i].ip), 0);
+        for (int k = 0; k < 6; k++)
+            assert_int_equal (ds_addr_shard (&a, counts [k]), pinned [i].shard [k]);
+    }
+    //  Many addresses of both families, many counts, against the definition.
+    uint64_t x = 88172645463325252ULL;
+    for (int n = 0; n < 200000; n++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        ds_addr_t a;
+        uint8_t bytes [16];
+        for (int i = 0; i < 16; i++)
+            bytes [i] = (uint8_t) (x >> (8 * (i % 8))) ^ (uint8_t) i;
+        if (n % 3)
+            ds_addr_from_v4 (&a, bytes);
+        else
+            ds_addr_from_v6 (&a, bytes);
+        uint32_t shards = 2 + (uint32_t) (x >> 40) % 300;
+        assert_int_equal (ds_addr_shard (&a, shards), plain_shard (&a, shards));
+        assert_int_equal (ds_addr_shard (&a, 64), plain_shard (&a, 64));
+    }
+}
+
 static void
 test_batch (void **state)
 {
@@ -125,6 +179,7 @@ main (void)
         cmocka_unit_test (test_pp_and_proto),
         cmocka_unit_test (test_days_in_zones),
         cmocka_unit_test (test_shard_stable),
+        cmocka_unit_test (test_shard_definition),
         cmocka_unit_test (test_batch),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1,9 +1,9 @@
 /*  ingest.h - the ingest service: inputs -> records -> sharded batches.
 
-    Reads capture files, DarkVec logs and/or a live interface in that order,
-    parses each frame (parse.h) and either publishes the records as batches
-    on an XPUB socket, one stream per (sensor, shard), or writes them as
-    DarkVec's intermediate CSV.  Files are read losslessly: the first batch
+    Reads capture files, DarkVec logs and/or a live interface in that order
+    (source.h), parses each frame (parse.h) and either publishes the records
+    as batches on an XPUB socket, one stream per (sensor, shard)
+    (publish.h), or writes them as DarkVec's intermediate CSV (csvout.h).  Files are read losslessly: the first batch
     waits until every shard topic has a subscriber and sends wait at the
     high-water mark (ZMQ_XPUB_NODROP + retry on ZMQ_POLLOUT).  A live capture
     never blocks on a slow subscriber: a batch that cannot be queued is

@@ -16,10 +16,11 @@
 
 #include <msgpack.h>
 #include "batch.h"
+#include "ds_limits.h"
 
 #define DS_PROTO_MAGIC      "DSK"
 #define DS_PROTO_VERSION    1
-#define DS_FRAME_MAX        (64u * 1024 * 1024)     //  bytes, any frame
+#define DS_FRAME_MAX        DS_FRAME_DATA_MAX       //  bytes, any frame (ds_limits.h)
 #define DS_TOPIC_LEN        8                       //  "pkt.0003"
 #define DS_SHARDS_MAX       9999
 
@@ -121,7 +122,9 @@ int ds_query_encode (const ds_query_t *query, msgpack_sbuffer *out);
 //  Decodes a request (absent args keep their defaults); on failure writes a
 //  reason naming the offending key into err: unknown keys, wrong types,
 //  strings longer than their field, duplicates, days not YYYY-MM-DD,
-//  integers outside their range (PROTOCOL.md) are refused.  DS_ERR_VERSION for v != 1.
+//  integers outside their range (PROTOCOL.md) are refused.  DS_ERR_VERSION
+//  for v != 1; DS_ERR_TOO_BIG above DS_FRAME_CONTROL_MAX ("request of N
+//  bytes exceeds the 1 MiB limit").
 int ds_query_decode (const uint8_t *data, size_t size, ds_query_t *query,
                      char *err, size_t err_size);
 

@@ -241,8 +241,9 @@ ds_query_decode (const uint8_t *data, size_t size, ds_query_t *query,
     }
     err [0] = 0;
     ds_query_init (query);
-    if (size > DS_FRAME_MAX) {
-        snprintf (err, err_size, "request too big (%zu bytes)", size);
+    if (size > DS_FRAME_CONTROL_MAX) {
+        snprintf (err, err_size, "request of %zu bytes exceeds the %u MiB limit",
+                  size, DS_FRAME_CONTROL_MAX / DS_MIB);
         return DS_ERR_TOO_BIG;
     }
     ds_mpread_t reader;

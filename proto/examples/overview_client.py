@@ -17,6 +17,7 @@ def query(endpoint, name, timeout_ms=30000, **args):
     sock = ctx.socket(zmq.REQ)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    sock.setsockopt(zmq.MAXMSGSIZE, 17 << 20)  # no legal reply is larger (PROTOCOL.md, Limits)
     sock.connect(endpoint)
     try:
         sock.send(msgpack.packb({"v": 1, "q": name, "args": args}))

@@ -46,6 +46,7 @@ typedef struct {
     int64_t next_checkpoint;        //  zclock_mono ms
     uint64_t rejected;              //  messages that failed to decode
     uint64_t foreign;               //  batches of another shard
+    uint64_t too_big;               //  requests above DS_FRAME_CONTROL_MAX
 } s_agg_t;
 
 static int
@@ -204,13 +205,15 @@ s_pack_str (msgpack_packer *pk, const char *s)
 static void
 s_pack_status (s_agg_t *self, msgpack_packer *pk)
 {
-    msgpack_pack_map (pk, 4);
+    msgpack_pack_map (pk, 5);
     s_pack_str (pk, "store");
     ds_store_pack_status (self->store, pk, self->config->sensors);
     s_pack_str (pk, "rejected");
     msgpack_pack_uint64 (pk, self->rejected);
     s_pack_str (pk, "foreign");
     msgpack_pack_uint64 (pk, self->foreign);
+    s_pack_str (pk, "requests_too_big");
+    msgpack_pack_uint64 (pk, self->too_big);
     s_pack_str (pk, "checkpoint");
     if (self->config->checkpoint)
         s_pack_str (pk, self->config->checkpoint);
@@ -297,12 +300,24 @@ s_on_rep (s_agg_t *self)
         if (strcmp (q.name, "partial") == 0) {
             ds_reply_ok_begin (&pk);
             rc = ds_store_partial (self->store, &q, &pk, err, sizeof err);
+            if (rc == 0 && self->reply.size > DS_PARTIAL_MAX) {
+                //  Never more than the query service takes (its REQ would
+                //  drop the connection and wait out its timeout).
+                snprintf (err, sizeof err, "shard %u: partial '%s' of %zu bytes exceeds the "
+                          "%u MiB limit; narrow the query (fewer days, a class, a wider bin)",
+                          self->config->shard, q.part, self->reply.size, DS_PARTIAL_MAX / DS_MIB);
+                ds_log_warn ("%s", err);
+                rc = -1;
+            }
             cacheable = rc == 0 && strcmp (q.part, "range") != 0;
         }
         else
             snprintf (err, sizeof err, "shard %u answers only 'partial' and 'status', not '%s'",
                       self->config->shard, q.name);
     }
+    if (rc != 0 && frame && zframe_size (frame) > DS_FRAME_CONTROL_MAX
+    &&  (++self->too_big <= 5 || self->too_big % 1000 == 0))
+        ds_log_warn ("shard %u: %s (%" PRIu64 " so far)", self->config->shard, err, self->too_big);
     if (rc != 0)
         ds_reply_error (&self->reply, err);
     else

@@ -1,6 +1,7 @@
 /*  transport.h - the ZeroMQ helpers every darkscope service uses.
 
-    Rules of DESIGN.md §1 in one place: linger 0 on every socket; file input
+    Rules of DESIGN.md §1 and §10 in one place: linger 0 and a transport
+    cap (ZMQ_MAXMSGSIZE, proto/ds_limits.h) on every socket; file input
     publishes through an XPUB with ZMQ_XPUB_NODROP and never drops — when a
     send meets the high-water mark (libzmq 4.3.4 answers EAGAIN even to a
     blocking send) ds_send2 waits for the socket to make room and retries;
@@ -13,12 +14,22 @@
 
 #include <czmq.h>
 #include <stdint.h>
+#include "../../proto/ds_limits.h"
 
 #define DS_SOCK_HWM 64              //  messages (batches) queued per pipe and direction
 
-//  Sets linger 0 and send/receive high-water marks of DS_SOCK_HWM.  Call
-//  before bind/connect (HWMs apply to pipes created afterwards).
+//  Sets linger 0, send/receive high-water marks of DS_SOCK_HWM and the
+//  transport cap (ZMQ_MAXMSGSIZE) of the socket's role, by its type: SUB
+//  DS_FRAME_DATA_MAX (batches), REP DS_FRAME_CONTROL_WIRE_MAX (requests),
+//  XPUB DS_FRAME_CONTROL_MAX (subscriptions), REQ DS_REPLY_WIRE_MAX (a
+//  client's replies; the query service's REQs to shards lower it to
+//  DS_PARTIAL_WIRE_MAX).  Call before bind/connect (HWMs and the cap
+//  apply to connections made afterwards).
 void ds_sock_defaults (zsock_t *sock);
+
+//  The transport cap ds_sock_defaults gives a socket of this ZMQ type
+//  (-1: none, the socket receives nothing from peers).
+int64_t ds_sock_cap (int type);
 
 //  Creates an XPUB with ZMQ_XPUB_NODROP and the defaults, bound to endpoint
 //  (tcp://127.0.0.1:* picks a port: see zsock_endpoint).  NULL, with an

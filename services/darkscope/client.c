@@ -5,6 +5,7 @@
 #include "pattern_print.h"
 #include "json.h"
 #include "text.h"
+#include "transport.h"
 #include <czmq.h>
 #include <math.h>
 #include <string.h>
@@ -21,7 +22,7 @@ s_connect (const char *endpoint, int timeout_ms)
     zsock_t *sock = zsock_new (ZMQ_REQ);
     if (!sock)
         return NULL;
-    zsock_set_linger (sock, 0);
+    ds_sock_defaults (sock);                    //  linger 0, cap DS_REPLY_WIRE_MAX
     zsock_set_rcvtimeo (sock, timeout_ms);
     zsock_set_sndtimeo (sock, timeout_ms);
     if (zsock_connect (sock, "%s", endpoint) != 0) {
@@ -69,6 +70,11 @@ ds_client_request (ds_client_t *self, const ds_query_t *query, msgpack_zone *zon
         snprintf (err, err_size, "cannot encode query '%s'", query->name);
         goto done;
     }
+    if (buf.size > DS_FRAME_CONTROL_MAX) {      //  the services' limit, refused here
+        snprintf (err, err_size, "request of %zu bytes exceeds the %u MiB limit",
+                  buf.size, DS_FRAME_CONTROL_MAX / DS_MIB);
+        goto done;
+    }
     if (zmq_send (zsock_resolve (self->sock), buf.data, buf.size, 0) < 0) {
         snprintf (err, err_size, "cannot send to %s: %s", self->endpoint, zmq_strerror (errno));
         goto reset;
@@ -80,6 +86,11 @@ ds_client_request (ds_client_t *self, const ds_query_t *query, msgpack_zone *zon
         goto reset;
     }
     zframe_t *frame = zmsg_first (reply);
+    if (frame && zframe_size (frame) > DS_REPLY_MAX) {
+        snprintf (err, err_size, "reply of %zu bytes from %s exceeds the %u MiB limit",
+                  zframe_size (frame), self->endpoint, DS_REPLY_MAX / DS_MIB);
+        goto done;
+    }
     msgpack_object root;
     //  The result points into the bytes it was unpacked from: keep them in
     //  the caller's zone, which outlives the frame.

@@ -55,6 +55,7 @@ typedef struct {
     s_stream_t *streams;
     size_t n_streams;
     uint64_t batches, records, eos, rejected, reloads, reload_errors;
+    uint64_t too_big;               //  control requests above DS_FRAME_CONTROL_MAX
     char last_reload_error [256];
 } s_labeler_t;
 
@@ -472,7 +473,7 @@ s_pack_status (s_labeler_t *self, msgpack_packer *pk)
     uint64_t gaps = 0;
     for (size_t i = 0; i < self->n_streams; i++)
         gaps += self->streams [i].gaps;
-    msgpack_pack_map (pk, 12);
+    msgpack_pack_map (pk, 13);
     s_pack_str (pk, "service");
     s_pack_str (pk, "labeler");
     s_pack_str (pk, "ready");
@@ -487,6 +488,7 @@ s_pack_status (s_labeler_t *self, msgpack_packer *pk)
     s_pack_uint (pk, "rejected", self->rejected);
     s_pack_uint (pk, "reloads", self->reloads);
     s_pack_uint (pk, "reload_errors", self->reload_errors);
+    s_pack_uint (pk, "requests_too_big", self->too_big);
     s_pack_str (pk, "gt");
     msgpack_pack_map (pk, 4);
     s_pack_uint (pk, "classes", ds_gt_class_count (self->gt));
@@ -533,8 +535,12 @@ s_handle_control (s_labeler_t *self)
     if (zmsg_size (request) != 1 || !frame)
         ds_reply_error (&reply, "a request is one frame: {\"v\":1,\"q\":NAME,\"args\":{...}}");
     else
-    if (ds_query_decode (zframe_data (frame), zframe_size (frame), &query, err, sizeof err))
+    if (ds_query_decode (zframe_data (frame), zframe_size (frame), &query, err, sizeof err)) {
+        if (zframe_size (frame) > DS_FRAME_CONTROL_MAX
+        &&  (++self->too_big <= 5 || self->too_big % 1000 == 0))
+            ds_log_warn ("control: %s (%" PRIu64 " so far)", err, self->too_big);
         ds_reply_error (&reply, err [0] ? err : "malformed request");
+    }
     else
     if (strcmp (query.name, "lookup") == 0) {
         ds_addr_t addr;

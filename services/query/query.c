@@ -11,9 +11,8 @@
 #include "ds_proto.h"
 #include "transport.h"
 #include "log.h"
+#include <inttypes.h>
 #include <string.h>
-
-#define S_FRONT_MAX (1024 * 1024)   //  a request is small: larger ones are cut off
 
 void
 ds_query_config_init (ds_query_config_t *config)
@@ -72,16 +71,22 @@ typedef struct {
     s_round_t rounds [2];
     msgpack_zone zone;
     uint64_t requests, failures;
+    uint64_t requests_too_big;      //  above DS_FRAME_CONTROL_MAX, answered with an error
+    uint64_t replies_too_big;       //  answers above DS_REPLY_MAX, replaced by an error
 } s_query_t;
 
+//  A REQ to a shard (cap DS_PARTIAL_WIRE_MAX) or a relayed peer, the
+//  labeler or the embed service (cap 0: the default, DS_REPLY_WIRE_MAX:
+//  its reply is relayed as is).
 static zsock_t *
-s_req_new (const char *endpoint)
+s_req_new (const char *endpoint, int64_t cap)
 {
     zsock_t *sock = zsock_new (ZMQ_REQ);
     if (!sock)
         return NULL;
     ds_sock_defaults (sock);
-    zsock_set_maxmsgsize (sock, DS_FRAME_MAX);
+    if (cap > 0)
+        zsock_set_maxmsgsize (sock, (int) cap);
     if (zsock_connect (sock, "%s", endpoint) == -1) {
         ds_log_error ("cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);
@@ -119,7 +124,7 @@ s_fan_out (s_query_t *self, s_round_t *rd, bool *stopped)
     size_t pending = 0, failed = 0;
     for (size_t i = 0; i < self->n_shards; i++) {
         if (!self->shards [i])
-            self->shards [i] = s_req_new (self->config->shard_endpoints.items [i]);
+            self->shards [i] = s_req_new (self->config->shard_endpoints.items [i], DS_PARTIAL_WIRE_MAX);
         if (!self->shards [i]
         ||  zmq_send (zsock_resolve (self->shards [i]), self->req.data, self->req.size, ZMQ_DONTWAIT) == -1) {
             snprintf (rd->errors [i], sizeof rd->errors [i], "shard %zu (%s): cannot send: %s",
@@ -258,8 +263,8 @@ s_cache_lookup (s_query_t *self)
 static void
 s_cache_put (s_query_t *self)
 {
-    if (!self->key)
-        return;
+    if (!self->key || self->out.size > DS_REPLY_MAX)
+        return;                     //  s_on_front answers an error instead
     s_cached_t *c = &self->cache [self->cache_next];
     self->cache_next = (self->cache_next + 1) % S_CACHE_SIZE;
     zchunk_destroy (&c->key);
@@ -361,7 +366,7 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
     s_fan_out (self, rd, &stopped);
     bool eos_all = true;
     ds_reply_ok_begin (pk);
-    msgpack_pack_map (pk, 6);
+    msgpack_pack_map (pk, 8);
     s_pack_str (pk, "shards");
     msgpack_pack_array (pk, self->n_shards);
     size_t n_eos = 0;
@@ -404,6 +409,10 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
     msgpack_pack_uint64 (pk, self->requests);
     s_pack_str (pk, "failures");
     msgpack_pack_uint64 (pk, self->failures);
+    s_pack_str (pk, "requests_too_big");
+    msgpack_pack_uint64 (pk, self->requests_too_big);
+    s_pack_str (pk, "replies_too_big");
+    msgpack_pack_uint64 (pk, self->replies_too_big);
     return 0;
 }
 
@@ -419,7 +428,7 @@ s_relay (s_query_t *self, zsock_t **sockp, const char *ep, const char *peer, con
         return -1;
     }
     if (!*sockp)
-        *sockp = s_req_new (ep);
+        *sockp = s_req_new (ep, 0);
     if (!*sockp
     ||  zmq_send (zsock_resolve (*sockp), data, size, ZMQ_DONTWAIT) == -1) {
         snprintf (err, err_size, "%s: cannot send to the %s (%s)", q, peer, ep);
@@ -521,9 +530,23 @@ s_on_front (s_query_t *self)
             zchunk_destroy (&self->key);
         }
     }
-    else
-    if (!err [0])
-        snprintf (err, sizeof err, "malformed request");
+    else {
+        if (!err [0])
+            snprintf (err, sizeof err, "malformed request");
+        if (zframe_size (frame) > DS_FRAME_CONTROL_MAX
+        &&  (++self->requests_too_big <= 5 || self->requests_too_big % 1000 == 0))
+            ds_log_warn ("%s (%" PRIu64 " so far)", err, self->requests_too_big);
+    }
+    if (rc == 0 && self->out.size > DS_REPLY_MAX) {
+        //  Never more than a client takes (its REQ would drop the
+        //  connection and wait out its timeout).
+        self->replies_too_big++;
+        snprintf (err, sizeof err, "the answer to '%s' is %zu bytes and exceeds the %u MiB reply "
+                  "limit; narrow the query (fewer days; for a pattern a class, a time range "
+                  "or a wider bin_s)", q.name, self->out.size, DS_REPLY_MAX / DS_MIB);
+        ds_log_warn ("%s", err);
+        rc = -1;
+    }
     if (rc != 0) {
         self->failures++;
         ds_reply_error (&self->out, err);
@@ -548,15 +571,13 @@ ds_query_actor (zsock_t *pipe, void *args)
     if (!ok)
         ds_log_error ("cannot start: no shard endpoints (--shard-endpoint or --shards)");
     for (size_t i = 0; ok && i < self.n_shards; i++) {
-        self.shards [i] = s_req_new (config->shard_endpoints.items [i]);
+        self.shards [i] = s_req_new (config->shard_endpoints.items [i], DS_PARTIAL_WIRE_MAX);
         ok = self.shards [i] != NULL;
     }
     if (ok) {
         self.front = zsock_new (ZMQ_REP);
-        if (self.front) {
-            ds_sock_defaults (self.front);
-            zsock_set_maxmsgsize (self.front, S_FRONT_MAX);
-        }
+        if (self.front)
+            ds_sock_defaults (self.front);      //  cap DS_FRAME_CONTROL_WIRE_MAX
         if (!self.front || zsock_bind (self.front, "%s", endpoint) == -1) {
             ds_log_error ("cannot bind the front door %s: %s", endpoint, zmq_strerror (zmq_errno ()));
             ok = false;

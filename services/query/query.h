@@ -10,7 +10,9 @@
     answer within the timeout turns the reply into an error naming that
     shard's endpoint (never a silently partial answer; status lists it as
     unreachable instead).  Bad requests get {"ok":false,"error":...}; nothing
-    a client sends can crash the service.
+    a client sends can crash the service.  Sizes are bounded (ds_limits.h):
+    a request above DS_FRAME_CONTROL_MAX and an answer above DS_REPLY_MAX
+    get an error reply naming the limit.
 
     Pipe commands: "$TERM" stops; "ENDPOINT" replies with the bound front
     endpoint ("" if the service could not start).

@@ -1,16 +1,19 @@
 /*  query.c - the query service actor; see query.h.
 
     One request at a time: the REP front door reads a request, fans out to
-    the shards (one REQ per shard, all sent before any reply is awaited),
-    merges and replies.  A REQ whose shard timed out is recreated, so a late
-    answer can never be taken for the next request's.
+    the shards (shards.h: one REQ per shard, all sent before any reply is
+    awaited), merges and replies.  A shard that timed out is marked down
+    and probed in the background; while it is down requests that need it
+    fail at once, naming it.
 */
 #include "query.h"
 #include "merge.h"
 #include "pattern.h"
+#include "shards.h"
 #include "ds_proto.h"
 #include "transport.h"
 #include "log.h"
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -39,7 +42,7 @@ ds_query_default_shards (ds_query_config_t *config, uint32_t n, char (*storage) 
 typedef struct {
     zframe_t *frames [DS_STRLIST_MAX];
     msgpack_object results [DS_STRLIST_MAX];
-    char errors [DS_STRLIST_MAX][256];
+    char errors [DS_STRLIST_MAX][DS_SHARDS_ERR_MAX];
 } s_round_t;
 
 //  Merged answers, reused while no shard changed (same request bytes and
@@ -59,7 +62,7 @@ typedef struct {
     const uint8_t *request;         //  this request's bytes
     size_t request_size;
     zsock_t *pipe, *front;
-    zsock_t *shards [DS_STRLIST_MAX];
+    ds_shards_t *shards;
     size_t n_shards;
     zsock_t *labeler;
     zsock_t *embed;                 //  the embed service's REP, made on first use
@@ -75,18 +78,15 @@ typedef struct {
     uint64_t replies_too_big;       //  answers above DS_REPLY_MAX, replaced by an error
 } s_query_t;
 
-//  A REQ to a shard (cap DS_PARTIAL_WIRE_MAX) or a relayed peer, the
-//  labeler or the embed service (cap 0: the default, DS_REPLY_WIRE_MAX:
-//  its reply is relayed as is).
+//  A REQ to a relayed peer, the labeler or the embed service (cap
+//  DS_REPLY_WIRE_MAX: its reply is relayed as is).
 static zsock_t *
-s_req_new (const char *endpoint, int64_t cap)
+s_req_new (const char *endpoint)
 {
     zsock_t *sock = zsock_new (ZMQ_REQ);
     if (!sock)
         return NULL;
     ds_sock_defaults (sock);
-    if (cap > 0)
-        zsock_set_maxmsgsize (sock, (int) cap);
     if (zsock_connect (sock, "%s", endpoint) == -1) {
         ds_log_error ("cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);
@@ -113,103 +113,45 @@ s_request_reset (s_query_t *self)
     msgpack_zone_clear (&self->zone);
 }
 
-//  Sends self->req to every shard and collects the replies' result objects
-//  into rd->results.  Per-shard failures go to rd->errors.  Returns the
-//  number of shards that failed; *stopped is set if $TERM is pending.
+//  Sends self->req to the shards (need_all: to none if one is down) and
+//  collects the replies' result objects into rd->results.  Per-shard
+//  failures go to rd->errors.  Returns the number of shards that failed;
+//  *stopped is set if $TERM is pending.
 static size_t
-s_fan_out (s_query_t *self, s_round_t *rd, bool *stopped)
+s_fan_out (s_query_t *self, s_round_t *rd, bool need_all, bool *stopped)
 {
     s_round_reset (self, rd);
-    bool waiting [DS_STRLIST_MAX] = { false };
-    size_t pending = 0, failed = 0;
+    size_t failed = ds_shards_ask (self->shards, self->req.data, self->req.size, need_all,
+                                   self->pipe, rd->frames, rd->errors, stopped);
     for (size_t i = 0; i < self->n_shards; i++) {
-        if (!self->shards [i])
-            self->shards [i] = s_req_new (self->config->shard_endpoints.items [i], DS_PARTIAL_WIRE_MAX);
-        if (!self->shards [i]
-        ||  zmq_send (zsock_resolve (self->shards [i]), self->req.data, self->req.size, ZMQ_DONTWAIT) == -1) {
-            snprintf (rd->errors [i], sizeof rd->errors [i], "shard %zu (%s): cannot send: %s",
-                      i, self->config->shard_endpoints.items [i], zmq_strerror (zmq_errno ()));
-            zsock_destroy (&self->shards [i]);
-            failed++;
+        if (!rd->frames [i])
             continue;
-        }
-        waiting [i] = true;
-        pending++;
-    }
-    int64_t deadline = zclock_mono () + self->timeout;
-    while (pending > 0) {
-        zmq_pollitem_t items [DS_STRLIST_MAX + 1];
-        size_t index [DS_STRLIST_MAX + 1];
-        int n = 0;
-        items [n] = (zmq_pollitem_t) { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
-        index [n++] = SIZE_MAX;
-        for (size_t i = 0; i < self->n_shards; i++)
-            if (waiting [i]) {
-                items [n] = (zmq_pollitem_t) { zsock_resolve (self->shards [i]), 0, ZMQ_POLLIN, 0 };
-                index [n++] = i;
-            }
-        int64_t left = deadline - zclock_mono ();
-        if (left <= 0)
-            break;
-        if (zmq_poll (items, n, (long) left) == -1)
-            break;
-        if (items [0].revents & ZMQ_POLLIN) {
-            *stopped = true;
-            break;
-        }
-        for (int k = 1; k < n; k++) {
-            if (!(items [k].revents & ZMQ_POLLIN))
-                continue;
-            size_t i = index [k];
-            waiting [i] = false;
-            pending--;
-            zmsg_t *msg = zmsg_recv (self->shards [i]);
-            const char *ep = self->config->shard_endpoints.items [i];
-            char why [200] = "";
-            if (!msg || zmsg_size (msg) != 1)
-                snprintf (why, sizeof why, "reply is not one frame");
-            else {
-                rd->frames [i] = zmsg_pop (msg);
-                msgpack_object reply;
-                const msgpack_object *result;
-                int rc = ds_mp_unpack (zframe_data (rd->frames [i]), zframe_size (rd->frames [i]),
-                                       &self->zone, &reply);
-                if (rc != DS_OK)
-                    snprintf (why, sizeof why, "bad reply (%s)", ds_result_str (rc));
-                else
-                if (ds_reply_parse (&reply, &result, why, sizeof why) == DS_OK)
-                    rd->results [i] = *result;
-            }
-            zmsg_destroy (&msg);
-            if (why [0]) {
-                snprintf (rd->errors [i], sizeof rd->errors [i], "shard %zu (%s): %s", i, ep, why);
-                failed++;
-            }
-        }
-    }
-    //  Shards that did not answer: recreate their REQ (its state machine
-    //  waits for a reply that may still come).
-    for (size_t i = 0; i < self->n_shards; i++)
-        if (waiting [i]) {
-            if (!*stopped)
-                snprintf (rd->errors [i], sizeof rd->errors [i],
-                          "shard %zu (%s) did not answer within %d ms", i,
-                          self->config->shard_endpoints.items [i], self->timeout);
-            else
-                snprintf (rd->errors [i], sizeof rd->errors [i], "stopping");
-            zsock_destroy (&self->shards [i]);
+        char why [200] = "";
+        msgpack_object reply;
+        const msgpack_object *result;
+        int rc = ds_mp_unpack (zframe_data (rd->frames [i]), zframe_size (rd->frames [i]),
+                               &self->zone, &reply);
+        if (rc != DS_OK)
+            snprintf (why, sizeof why, "bad reply (%s)", ds_result_str (rc));
+        else
+        if (ds_reply_parse (&reply, &result, why, sizeof why) == DS_OK)
+            rd->results [i] = *result;
+        if (why [0]) {
+            snprintf (rd->errors [i], sizeof rd->errors [i], "shard %zu (%s): %s", i,
+                      ds_shards_endpoint (self->shards, i), why);
             failed++;
         }
+    }
     return failed;
 }
 
-//  Fans out self->req; on any failure writes the first shard error into
-//  err and returns -1.
+//  Fans out self->req to every shard (to none if one is down); on any
+//  failure writes the first shard error into err and returns -1.
 static int
 s_fan_out_checked (s_query_t *self, s_round_t *rd, char *err, size_t err_size)
 {
     bool stopped = false;
-    if (s_fan_out (self, rd, &stopped) == 0)
+    if (s_fan_out (self, rd, true, &stopped) == 0)
         return 0;
     for (size_t i = 0; i < self->n_shards; i++)
         if (rd->errors [i][0]) {
@@ -363,7 +305,7 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
     }
     bool stopped = false;
     s_round_t *rd = &self->rounds [0];
-    s_fan_out (self, rd, &stopped);
+    s_fan_out (self, rd, false, &stopped);
     bool eos_all = true;
     ds_reply_ok_begin (pk);
     msgpack_pack_map (pk, 8);
@@ -380,7 +322,7 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
         s_pack_str (pk, "shard");
         msgpack_pack_uint64 (pk, i);
         s_pack_str (pk, "endpoint");
-        s_pack_str (pk, self->config->shard_endpoints.items [i]);
+        s_pack_str (pk, ds_shards_endpoint (self->shards, i));
         s_pack_str (pk, "ok");
         if (rd->errors [i][0]) {
             msgpack_pack_false (pk);
@@ -428,7 +370,7 @@ s_relay (s_query_t *self, zsock_t **sockp, const char *ep, const char *peer, con
         return -1;
     }
     if (!*sockp)
-        *sockp = s_req_new (ep, 0);
+        *sockp = s_req_new (ep);
     if (!*sockp
     ||  zmq_send (zsock_resolve (*sockp), data, size, ZMQ_DONTWAIT) == -1) {
         snprintf (err, err_size, "%s: cannot send to the %s (%s)", q, peer, ep);
@@ -570,9 +512,10 @@ ds_query_actor (zsock_t *pipe, void *args)
     bool ok = self.n_shards > 0;
     if (!ok)
         ds_log_error ("cannot start: no shard endpoints (--shard-endpoint or --shards)");
-    for (size_t i = 0; ok && i < self.n_shards; i++) {
-        self.shards [i] = s_req_new (config->shard_endpoints.items [i], DS_PARTIAL_WIRE_MAX);
-        ok = self.shards [i] != NULL;
+    if (ok) {
+        self.shards = ds_shards_new (&config->shard_endpoints, self.timeout);
+        ok = self.shards != NULL;
+        self.n_shards = ok ? ds_shards_count (self.shards) : 0;
     }
     if (ok) {
         self.front = zsock_new (ZMQ_REP);
@@ -599,10 +542,21 @@ ds_query_actor (zsock_t *pipe, void *args)
         zsock_signal (pipe, 0);
         ds_log_info ("answering on %s, %zu shard(s), timeout %d ms", zsock_endpoint (self.front),
                      self.n_shards, self.timeout);
-        zpoller_t *poller = zpoller_new (pipe, self.front, NULL);
         while (true) {
-            zsock_t *which = zpoller_wait (poller, -1);
-            if (which == pipe) {
+            //  The pipe, the front door, and the probes of down shards
+            //  (ds_shards_tick reads their answers and renews them).
+            int timeout = ds_shards_tick (self.shards);
+            zmq_pollitem_t items [2 + DS_STRLIST_MAX] = {
+                { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
+                { zsock_resolve (self.front), 0, ZMQ_POLLIN, 0 },
+            };
+            int n = 2 + ds_shards_poll_items (self.shards, items + 2, DS_STRLIST_MAX);
+            if (zmq_poll (items, n, timeout) == -1) {
+                if (errno == EINTR && !zsys_interrupted)
+                    continue;
+                break;
+            }
+            if (items [0].revents & ZMQ_POLLIN) {
                 char *command = zstr_recv (pipe);
                 bool term = !command || streq (command, "$TERM");
                 if (command && streq (command, "ENDPOINT"))
@@ -611,22 +565,16 @@ ds_query_actor (zsock_t *pipe, void *args)
                 if (term)
                     break;
             }
-            else
-            if (which == self.front)
+            if (items [1].revents & ZMQ_POLLIN)
                 s_on_front (&self);
-            else
-            if (zpoller_terminated (poller))
-                break;
         }
-        zpoller_destroy (&poller);
     }
     s_request_reset (&self);
     for (size_t i = 0; i < S_CACHE_SIZE; i++) {
         zchunk_destroy (&self.cache [i].key);
         zchunk_destroy (&self.cache [i].reply);
     }
-    for (size_t i = 0; i < self.n_shards; i++)
-        zsock_destroy (&self.shards [i]);
+    ds_shards_destroy (&self.shards);
     zsock_destroy (&self.labeler);
     zsock_destroy (&self.embed);
     zsock_destroy (&self.front);

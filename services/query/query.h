@@ -9,7 +9,9 @@
     service (darkscope-embed); status collects every shard's status.  A shard that does not
     answer within the timeout turns the reply into an error naming that
     shard's endpoint (never a silently partial answer; status lists it as
-    unreachable instead).  Bad requests get {"ok":false,"error":...}; nothing
+    unreachable instead); the shard is then marked down and later requests
+    that need it fail at once, naming it, until it answers a background
+    probe (shards.h).  Bad requests get {"ok":false,"error":...}; nothing
     a client sends can crash the service.  Sizes are bounded (ds_limits.h):
     a request above DS_FRAME_CONTROL_MAX and an answer above DS_REPLY_MAX
     get an error reply naming the limit.

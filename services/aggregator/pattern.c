@@ -21,12 +21,13 @@
 */
 #include "store_internal.h"
 #include "pattern_codec.h"
+#include "ds_limits.h"
 #include "tzday.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_PARTIAL_MAX   (32u * 1024 * 1024)    //  a shard's partial, bytes
+#define S_PARTIAL_MAX   DS_PARTIAL_MAX         //  a shard's partial, bytes
 
 typedef struct {
     int64_t first;                  //  first microsecond in the range

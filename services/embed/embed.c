@@ -384,10 +384,8 @@ ds_embed_actor (zsock_t *pipe, void *args)
     }
     const char *endpoint = config->endpoint ? config->endpoint : DS_EMBED_ENDPOINT_DEFAULT;
     self.rep = zsock_new (ZMQ_REP);
-    if (self.rep) {
-        ds_sock_defaults (self.rep);
-        zsock_set_maxmsgsize (self.rep, 1024 * 1024);
-    }
+    if (self.rep)
+        ds_sock_defaults (self.rep);            //  cap DS_FRAME_CONTROL_WIRE_MAX
     if (!self.rep || zsock_bind (self.rep, "%s", endpoint) == -1) {
         ds_log_error ("embed: cannot bind REP %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         goto refuse;

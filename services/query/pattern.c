@@ -23,13 +23,14 @@
 */
 #include "pattern.h"
 #include "pattern_codec.h"
+#include "ds_limits.h"
 #include "record.h"
 #include "tzday.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_REPLY_MAX     (16u * 1024 * 1024)     //  a reply of the query service
+#define S_REPLY_MAX     DS_REPLY_MAX            //  a reply of the query service
 #define S_SELECT_BUDGET 65536                   //  most spaced keys a select round asks, all shards
 #define S_ROUNDS_MAX    64                      //  select rounds before giving up on exactness
 

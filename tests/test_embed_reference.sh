@@ -12,7 +12,22 @@ for tz in UTC Europe/Rome; do
     d="$WORK/$(echo "$tz" | tr / _)"; mkdir -p "$d"
     "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --tz "$tz" \
         --embed --embed-epochs 2 --corpus-out "$d/corpus.txt" --model-out "$d/model.txt" \
-        --classes-out "$d/classes.csv" --json "$d/run.json" || fail "$tz: darkscope run --embed failed"
+        --classes-out "$d/classes.csv" --json "$d/run.json" --report "$d/report" \
+        || fail "$tz: darkscope run --embed failed"
+    #  The report has the section (its accuracy is the JSON's) and the figure.
+    $PY - "$d/run.json" "$d/report" <<'PYEOF' || fail "$tz: the report's embedding section"
+import json, sys
+e = json.load(open(sys.argv[1]))['embedding']
+page = open(sys.argv[2] + '/index.html').read()
+section = page[page.index('<section id="embedding"'):]
+section = section[:section.index('</section>')]
+assert f"accuracy <b>{e['accuracy']:.3f}".rstrip('0') in section or f"{e['accuracy']:.3f}" in section, 'accuracy'
+for row in e['per_class']:
+    assert f"<td>{row['class']}</td>" in section, row['class']
+assert '<img src="fig-embedding.svg"' in section, 'figure'
+assert json.load(open(sys.argv[2] + '/overview.json'))['embedding']['accuracy'] == e['accuracy']
+PYEOF
+    [ -s "$d/report/fig-embedding.svg" ] || fail "$tz: no embedding figure"
     "$DS_BIN/darkscope-ingest" --quiet --pcap "$WORK/m.pcap" --tz "$tz" --output csv --csv-extra \
         --out "$d/records.csv" || fail "$tz: ingest --output csv failed"
     $PY "$REF/embed_reference.py" "$d/records.csv" --tz "$tz" --gt "$WORK/gt.csv" \

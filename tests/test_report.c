@@ -45,6 +45,7 @@ typedef struct {
     bool bad_schema;
     bool empty;                     //  an overview of a window without packets
     const char *tz;                 //  the overview's zone, NULL = "UTC"
+    bool no_embed;                  //  no embed service: projection / embedding fail
     int calls;
     ds_query_t seen [8];            //  queries asked, in order
 } scenario_t;
@@ -277,6 +278,81 @@ s_fetch (void *ctx, const ds_query_t *query, msgpack_zone *zone, msgpack_object 
                    : sc->all_points;
         pack_pattern (&pk, query, n);
     }
+    else
+    if (strcmp (query->name, "projection") == 0 && !sc->no_embed) {
+        //  three senders: censys, a hostile class name, one unlabelled
+        msgpack_pack_map (&pk, 4);
+        pk_str (&pk, "method");
+        pk_str (&pk, "pca");
+        pk_str (&pk, "classes");
+        msgpack_pack_array (&pk, 3);
+        pk_str (&pk, "censys");
+        pk_str (&pk, HOSTILE);
+        pk_str (&pk, "unknown");
+        pk_str (&pk, "senders");
+        msgpack_pack_uint32 (&pk, 3);
+        pk_str (&pk, "points");
+        msgpack_pack_array (&pk, 3);
+        for (int i = 0; i < 3; i++) {
+            msgpack_pack_array (&pk, 4);
+            msgpack_pack_double (&pk, 0.5 * i - 0.25);
+            msgpack_pack_double (&pk, i == 1 ? 0.3 : -0.1);
+            msgpack_pack_uint32 (&pk, (uint32_t) i);
+            msgpack_pack_uint32 (&pk, i == 2 ? 0 : (uint32_t) i);
+        }
+    }
+    else
+    if (strcmp (query->name, "embedding") == 0 && !sc->no_embed) {
+        msgpack_pack_map (&pk, 10);
+        pk_str (&pk, "accuracy");
+        msgpack_pack_double (&pk, 0.9375);
+        pk_str (&pk, "macro_f1");
+        msgpack_pack_double (&pk, 0.5);
+        pk_str (&pk, "weighted_f1");
+        msgpack_pack_double (&pk, 0.75);
+        pk_str (&pk, "labelled");
+        msgpack_pack_uint32 (&pk, 16);
+        pk_str (&pk, "unlabelled");
+        msgpack_pack_uint32 (&pk, 1);
+        pk_str (&pk, "unlabelled_predicted");
+        msgpack_pack_array (&pk, 1);
+        msgpack_pack_map (&pk, 2);
+        pk_str (&pk, "class");
+        pk_str (&pk, "censys");
+        pk_str (&pk, "senders");
+        msgpack_pack_uint32 (&pk, 1);
+        pk_str (&pk, "per_class");
+        msgpack_pack_array (&pk, 1);
+        msgpack_pack_map (&pk, 5);
+        pk_str (&pk, "class");
+        pk_str (&pk, HOSTILE);
+        pk_str (&pk, "support");
+        msgpack_pack_uint32 (&pk, 16);
+        pk_str (&pk, "precision");
+        msgpack_pack_double (&pk, 1.0);
+        pk_str (&pk, "recall");
+        msgpack_pack_double (&pk, 0.9375);
+        pk_str (&pk, "f1");
+        msgpack_pack_double (&pk, 0.967741935483871);
+        pk_str (&pk, "parameters");
+        msgpack_pack_map (&pk, 4);
+        pk_str (&pk, "k");
+        msgpack_pack_uint32 (&pk, 7);
+        pk_str (&pk, "vector_size");
+        msgpack_pack_uint32 (&pk, 50);
+        pk_str (&pk, "window");
+        msgpack_pack_uint32 (&pk, 25);
+        pk_str (&pk, "epochs");
+        msgpack_pack_uint32 (&pk, 20);
+        pk_str (&pk, "corpus");
+        msgpack_pack_map (&pk, 2);
+        pk_str (&pk, "words");
+        msgpack_pack_uint32 (&pk, 12345);
+        pk_str (&pk, "sentences");
+        msgpack_pack_uint32 (&pk, 67);
+        pk_str (&pk, "training_seconds");
+        msgpack_pack_double (&pk, 1.25);
+    }
     else {
         snprintf (err, err_size, "unknown query %s", query->name);
         msgpack_sbuffer_destroy (&buf);
@@ -417,8 +493,12 @@ test_report_full (void **state)
         fail_msg ("ds_report_write: %s", err);
     assert_string_equal (err, "");
 
-    //  The queries: the overview, then the patterns over its window.
-    assert_int_equal (sc.calls, 4);
+    //  The queries: the overview, then the patterns over its window, then
+    //  the embed service's projection and evaluation (optional: this stub
+    //  has none, so the page says "not computed").
+    assert_int_equal (sc.calls, 6);
+    assert_string_equal (sc.seen [4].name, "projection");
+    assert_string_equal (sc.seen [5].name, "embedding");
     assert_string_equal (sc.seen [0].name, "overview");
     const char *classes [] = { "", "stretchoid", "engin-umich" };
     for (int i = 1; i < 4; i++) {
@@ -439,15 +519,20 @@ test_report_full (void **state)
     assert_null (strstr (html, "https://"));
     assert_null (strstr (html, "<link"));
     //  Every figure is there, each a real SVG.
-    const char *figs [] = { "port-rank", "pattern", "sender-ecdf", "daily", "stretchoid", "engin-umich", "heatmap" };
+    const char *figs [] = { "port-rank", "pattern", "sender-ecdf", "daily", "stretchoid", "engin-umich", "heatmap",
+                            "embedding" };
     for (size_t i = 0; i < sizeof figs / sizeof *figs; i++) {
         char ref [64];
         snprintf (ref, sizeof ref, "<img src=\"fig-%s.svg\"", figs [i]);
         if (!strstr (html, ref))
             fail_msg ("index.html does not show fig-%s.svg", figs [i]);
     }
-    assert_int_equal (check_figures (out, html), 7);
+    assert_int_equal (check_figures (out, html), 8);
     assert_null (strstr (html, "class=\"nodata\""));
+    //  The embedding section: the evaluation, escaped class names.
+    assert_non_null (strstr (html, "16 labelled senders: 93.8% are classified correctly"));
+    assert_non_null (strstr (html, "accuracy <b>0.938</b>"));
+    assert_null (strstr (html, "<td>" HOSTILE));
 
     //  The tables, rounded as the notebook printed them.
     assert_non_null (strstr (html, "23/TCP (41.67%), 2323/TCP (40.0%), 445/TCP (12.5%)"));
@@ -529,7 +614,7 @@ test_report_no_data (void **state)
     assert_non_null (fig);
     const char *note = "<div class=\"nodata\">No data: no source of class &quot;stretchoid&quot;";
     assert_true (strncmp (strstr (fig, "<div"), note, strlen (note)) == 0);
-    assert_int_equal (check_figures (dir, html), 6);
+    assert_int_equal (check_figures (dir, html), 7);      //  the embedding's too
     assert_int_equal (csv_rows (dir, "fig-stretchoid.csv"), 0);
     assert_int_equal (csv_rows (dir, "fig-engin-umich.csv"), 3);
     free (html);
@@ -541,7 +626,7 @@ test_report_no_data (void **state)
     if (ds_report_write (dir, s_fetch, &full, err, sizeof err) != 0)
         fail_msg ("ds_report_write: %s", err);
     assert_true (file_exists (dir, "fig-stretchoid.svg"));
-    scenario_t empty = { .empty = true };
+    scenario_t empty = { .empty = true, .no_embed = true };
     if (ds_report_write (dir, s_fetch, &empty, err, sizeof err) != 0)
         fail_msg ("ds_report_write: %s", err);
     html = slurp (dir, "index.html");
@@ -551,6 +636,7 @@ test_report_no_data (void **state)
     for (const char *p = strstr (html, "<div class=\"nodata\">No data"); p; p = strstr (p + 1, "<div class=\"nodata\">No data"))
         notes++;
     assert_int_equal (notes, 7 + 1);            //  every figure, and the classes table
+    assert_non_null (strstr (html, "<div class=\"nodata\">Not computed"));     //  no embedding
     assert_int_equal (csv_rows (dir, "fig-port-rank.csv"), 0);
     assert_false (file_exists (dir, "fig-stretchoid.svg"));
     assert_false (file_exists (dir, "fig-heatmap.svg"));
@@ -573,7 +659,7 @@ test_report_downsample (void **state)
         dir = strdup (demo);
     }
     uint32_t n = 2 * DS_REPORT_POINTS_MAX + 1;
-    scenario_t sc = { .all_points = n, .stretchoid_points = 20, .engin_points = 3 };
+    scenario_t sc = { .all_points = n, .stretchoid_points = 20, .engin_points = 3, .no_embed = true };
     char err [512];
     if (ds_report_write (dir, s_fetch, &sc, err, sizeof err) != 0)
         fail_msg ("ds_report_write: %s", err);
@@ -581,6 +667,9 @@ test_report_downsample (void **state)
     char *html = slurp (dir, "index.html");
     assert_non_null (strstr (html, "5,000 sources, 200,001 points"));
     assert_non_null (strstr (html, "fig-pattern.csv holds a deterministic sample of 100,000 points"));
+    //  No embed service: the section and the figure say so, the rest is there.
+    assert_non_null (strstr (html, "Not computed: run <code>darkscope run --embed</code>"));
+    assert_null (strstr (html, "<img src=\"fig-embedding.svg\""));
     //  A 7-day window asks for 3-minute bins (about 4320 per window).
     assert_int_equal (sc.seen [1].bin_s, 180);
     ds_query_t defaults;

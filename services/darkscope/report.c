@@ -28,6 +28,7 @@
 #include "report_curves.h"
 #include "report_data.h"
 #include "report_dir.h"
+#include "report_embed.h"
 #include "report_fig.h"
 #include "report_heatmap.h"
 #include "report_html.h"
@@ -67,6 +68,10 @@ static const ds_rfig_row_t s_figures [] = {
         "heatmap", "Classes and services (last day)", NULL, NULL,
         "class_index,service_index,fraction,class,service", 0, 0,
         ds_rheatmap_prepare, ds_rheatmap_caption, ds_rheatmap_plot },
+    {   //  senders' word2vec vectors on two principal axes, by class (optional: embed service)
+        "embedding", "Embedding of senders (PCA)", ds_rembed_query, "",
+        "x,y,class_index,predicted_index,class", 820, 620,
+        ds_rembed_prepare, ds_rembed_caption, ds_rembed_plot },
 };
 #define S_FIGURES   (sizeof s_figures / sizeof *s_figures)
 
@@ -124,8 +129,20 @@ s_fetch_all (s_report_t *self, ds_report_fetch_fn fetch, void *ctx)
             continue;
         }
         s_figures [i].query (&s_figures [i], &self->win, &query);
+        if (s_figures [i].prepare == ds_rembed_prepare) {
+            //  Optional: without an embed service the figure says so.
+            char reason [256];
+            if (fetch (ctx, &query, self->zone, &self->results [i], reason, sizeof reason) != 0)
+                self->results [i] = (msgpack_object) { .type = MSGPACK_OBJECT_NIL };
+            continue;
+        }
         s_fetch (self, fetch, ctx, &query, &self->results [i]);
     }
+    //  The embed service's evaluation, if there is one (else the page
+    //  says "not computed").
+    char reason [256];
+    if (!ds_rdata_failed (self->data))
+        ds_rembed_attach (fetch, ctx, self->zone, &self->overview, reason, sizeof reason);
     return ds_rdata_failed (self->data) ? -1 : 0;
 }
 

@@ -23,7 +23,7 @@ typedef struct {
 
 typedef void (s_table_fn) (s_page_t *self, FILE *out);
 typedef void (s_intro_fn) (const ds_rwindow_t *win, char *buf, size_t size);
-static s_table_fn s_html_dataset, s_html_filter, s_html_classes, s_html_ingest;
+static s_table_fn s_html_dataset, s_html_filter, s_html_classes, s_html_ingest, s_html_embedding;
 static s_intro_fn s_intro_filter, s_intro_lastday;
 
 //  The sections in page order.  Intros are HTML as they stand.
@@ -60,6 +60,12 @@ static const struct {
     { "heatmap", "Services", "Ground truth / services incidence",
       "Which services each class targets on the last day.",
       NULL, NULL, NULL, { "heatmap" } },
+    { "embedding", "Embedding", "Who is this unknown sender like? (DarkVec embedding)",
+      "Senders as words, the sequence of senders that hit one service within one hour as a "
+      "sentence: word2vec gives each sender a vector, and each sender is classified by the "
+      "majority class of its 7 nearest labelled senders (cosine). The table is that "
+      "classification evaluated on the labelled senders, leaving each one out.",
+      NULL, s_html_embedding, "embedding", { "embedding" } },
     { "ingest", "Ingest", "Ingest",
       "What the sensors read and what was skipped; non-zero losses are shown in red.",
       NULL, s_html_ingest, "ingest", { NULL } },
@@ -255,6 +261,72 @@ s_html_ingest (s_page_t *self, FILE *out)
         int64_t v = ds_rdata_int (self->data, ingest, rows [r].key, "overview.ingest");
         fprintf (out, "<tr><td>%s</td><td class=\"num%s\">%s</td></tr>\n", rows [r].label,
                  rows [r].bad && v > 0 ? " warn" : "", ds_text_group (v, buf, sizeof buf));
+    }
+    fputs ("</tbody></table>\n", out);
+}
+
+//  The embed service's evaluation (overview "embedding", attached by the
+//  report when there is one) and the predicted classes of unlabelled senders.
+static void
+s_html_embedding (s_page_t *self, FILE *out)
+{
+    const msgpack_object *e = ds_mp_get (self->overview, "embedding");
+    if (!e) {
+        fputs ("<div class=\"nodata\">Not computed: run <code>darkscope run --embed</code>, or start "
+               "<code>darkscope-embed</code> next to the query service.</div>\n", out);
+        return;
+    }
+    const char *where = "overview.embedding";
+    ds_rdata_t *data = self->data;
+    const msgpack_object *params = ds_rdata_map (data, e, "parameters", where);
+    const msgpack_object *corpus = ds_rdata_map (data, e, "corpus", where);
+    char n [40], pct [40], acc [40], mac [40], wei [40], sec [40], words [40], sents [40];
+    fprintf (out, "<p>%s labelled senders: %s%% are classified correctly by the majority of their %" PRId64
+                  " nearest labelled neighbours (accuracy <b>%s</b>, macro F1 %s, weighted F1 %s). "
+                  "Vectors of %" PRId64 " dimensions, window %" PRId64 ", %" PRId64 " epochs, "
+                  "trained in %s s on %s words in %s sentences.</p>\n",
+             ds_text_group (ds_rdata_int (data, e, "labelled", where), n, sizeof n),
+             ds_text_round (100.0 * ds_rdata_num (data, e, "accuracy", where), 1, pct, sizeof pct),
+             ds_rdata_int (data, params, "k", where),
+             ds_text_round (ds_rdata_num (data, e, "accuracy", where), 3, acc, sizeof acc),
+             ds_text_round (ds_rdata_num (data, e, "macro_f1", where), 3, mac, sizeof mac),
+             ds_text_round (ds_rdata_num (data, e, "weighted_f1", where), 3, wei, sizeof wei),
+             ds_rdata_int (data, params, "vector_size", where), ds_rdata_int (data, params, "window", where),
+             ds_rdata_int (data, params, "epochs", where),
+             ds_text_round (ds_rdata_num (data, e, "training_seconds", where), 1, sec, sizeof sec),
+             ds_text_group (ds_rdata_int (data, corpus, "words", where), words, sizeof words),
+             ds_text_group (ds_rdata_int (data, corpus, "sentences", where), sents, sizeof sents));
+    char a [40], b [40], c [40], d [40];
+    const msgpack_object *rows = ds_rdata_arr (data, e, "per_class", where);
+    fputs ("<table>\n<thead><tr><th>Class</th><th class=\"num\">Senders</th><th class=\"num\">Precision</th>"
+           "<th class=\"num\">Recall</th><th class=\"num\">F1</th></tr></thead>\n<tbody>\n", out);
+    for (uint32_t i = 0; i < rows->via.array.size && !ds_rdata_failed (data); i++) {
+        const msgpack_object *row = &rows->via.array.ptr [i];
+        const char *w = "overview.embedding.per_class[]";
+        fputs ("<tr><td>", out);
+        s_html_str (out, ds_rdata_str (data, row, "class", w));
+        fprintf (out, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+                      "<td class=\"num\">%s</td></tr>\n",
+                 ds_text_group (ds_rdata_int (data, row, "support", w), a, sizeof a),
+                 ds_text_round (ds_rdata_num (data, row, "precision", w), 2, b, sizeof b),
+                 ds_text_round (ds_rdata_num (data, row, "recall", w), 2, c, sizeof c),
+                 ds_text_round (ds_rdata_num (data, row, "f1", w), 2, d, sizeof d));
+    }
+    fputs ("</tbody></table>\n", out);
+    const msgpack_object *unl = ds_mp_get (e, "unlabelled_predicted");
+    if (!unl || unl->type != MSGPACK_OBJECT_ARRAY || unl->via.array.size == 0)
+        return;
+    fprintf (out, "<p>The %s unlabelled senders, by the class of their nearest labelled senders "
+                  "(every one with its confidence: <code>darkscope query classify</code>):</p>\n"
+                  "<table>\n<thead><tr><th>Predicted class</th><th class=\"num\">Senders</th></tr></thead>\n<tbody>\n",
+             ds_text_group (ds_rdata_int (data, e, "unlabelled", where), a, sizeof a));
+    for (uint32_t i = 0; i < unl->via.array.size && !ds_rdata_failed (data); i++) {
+        const msgpack_object *row = &unl->via.array.ptr [i];
+        const char *w = "overview.embedding.unlabelled_predicted[]";
+        fputs ("<tr><td>", out);
+        s_html_str (out, ds_rdata_str (data, row, "class", w));
+        fprintf (out, "</td><td class=\"num\">%s</td></tr>\n",
+                 ds_text_group (ds_rdata_int (data, row, "senders", w), a, sizeof a));
     }
     fputs ("</tbody></table>\n", out);
 }

@@ -13,6 +13,7 @@
 #include "client.h"
 #include "gen.h"
 #include "report.h"
+#include "report_embed.h"
 #include "json.h"
 #include "log.h"
 #include "signals.h"
@@ -186,34 +187,6 @@ s_embed_wait (zactor_t *embed)
         ds_log_error ("the embedding did not complete (%s)", msg ? "training failed" : "interrupted");
     free (msg);
     return rc;
-}
-
-//  Adds the embed service's evaluation to the overview as "embedding".
-static int
-s_embed_add (ds_client_t *client, msgpack_zone *zone, msgpack_object *overview)
-{
-    ds_query_t q;
-    ds_query_init (&q);
-    snprintf (q.name, sizeof q.name, "embedding");
-    msgpack_object result;
-    char err [512];
-    if (ds_client_request (client, &q, zone, &result, err, sizeof err) != 0) {
-        ds_log_error ("embedding query failed: %s", err);
-        return -1;
-    }
-    if (overview->type != MSGPACK_OBJECT_MAP)
-        return -1;
-    uint32_t n = overview->via.map.size;
-    msgpack_object_kv *kv = msgpack_zone_malloc (zone, (n + 1) * sizeof *kv);
-    if (!kv)
-        return -1;
-    memcpy (kv, overview->via.map.ptr, n * sizeof *kv);
-    kv [n].key = (msgpack_object) { .type = MSGPACK_OBJECT_STR,
-                                    .via.str = { .size = 9, .ptr = "embedding" } };
-    kv [n].val = result;
-    overview->via.map.ptr = kv;
-    overview->via.map.size = n + 1;
-    return 0;
 }
 
 int
@@ -413,8 +386,10 @@ ds_run (const ds_run_config_t *cfg)
             rc = 1;
         }
         else
-        if (embed && s_embed_add (client, &zone, &overview) != 0)
+        if (embed && ds_rembed_attach (ds_client_fetch, client, &zone, &overview, err, sizeof err) != 0) {
+            ds_log_error ("embedding query failed: %s", err);
             rc = 1;
+        }
         else {
             if (cfg->json && s_write_json (cfg->json, &overview) != 0)
                 rc = 1;

@@ -466,7 +466,7 @@ ds_model_pack_embedding (const ds_model_t *self, msgpack_packer *pk)
 {
     ds_w2v_corpus_t view;
     ds_corpus_view (self->corpus, &view);
-    msgpack_pack_map (pk, 11);
+    msgpack_pack_map (pk, 12);
     s_str (pk, "accuracy");
     msgpack_pack_double (pk, self->eval.accuracy);
     s_str (pk, "macro_f1");
@@ -503,10 +503,39 @@ ds_model_pack_embedding (const ds_model_t *self, msgpack_packer *pk)
     }
     free (order);
     uint32_t unlabelled = 0;
+    uint64_t *per = calloc ((size_t) self->n_classes + 1, sizeof *per);
     for (uint32_t i = 0; i < self->n; i++)
-        unlabelled += self->labels [i] < 0;
+        if (self->labels [i] < 0) {
+            unlabelled++;
+            if (per && self->votes [i].klass >= 0)
+                per [self->votes [i].klass]++;
+        }
     s_str (pk, "unlabelled");
     msgpack_pack_uint32 (pk, unlabelled);
+    //  The unlabelled senders by predicted class, most first.
+    s_str (pk, "unlabelled_predicted");
+    uint32_t *by = malloc (((size_t) self->n_classes + 1) * sizeof *by);
+    uint32_t nby = 0;
+    for (uint32_t c = 0; per && by && c < self->n_classes; c++)
+        if (per [c])
+            by [nby++] = c;
+    for (uint32_t i = 1; i < nby; i++)          //  insertion sort: few classes
+        for (uint32_t j = i; j > 0 && (per [by [j]] > per [by [j - 1]]
+             || (per [by [j]] == per [by [j - 1]] && strcmp (self->classes [by [j]], self->classes [by [j - 1]]) < 0)); j--) {
+            uint32_t x = by [j];
+            by [j] = by [j - 1];
+            by [j - 1] = x;
+        }
+    msgpack_pack_array (pk, nby);
+    for (uint32_t i = 0; i < nby; i++) {
+        msgpack_pack_map (pk, 2);
+        s_str (pk, "class");
+        s_str (pk, self->classes [by [i]]);
+        s_str (pk, "senders");
+        msgpack_pack_uint64 (pk, per [by [i]]);
+    }
+    free (per);
+    free (by);
     s_str (pk, "parameters");
     s_pack_params (self, pk);
     s_str (pk, "corpus");

@@ -48,7 +48,7 @@ t_plot (ds_rfig_t *fig, FILE *gp)
 #define ROW(name) { name, "Title " name, NULL, NULL, "x", 800, 400, t_prepare, t_caption, t_plot }
 static const ds_rfig_row_t s_rows [] = {
     ROW ("port-rank"), ROW ("pattern"), ROW ("sender-ecdf"), ROW ("daily"),
-    ROW ("stretchoid"), ROW ("engin-umich"), ROW ("heatmap") };
+    ROW ("stretchoid"), ROW ("engin-umich"), ROW ("embedding"), ROW ("heatmap") };
 #define N_ROWS  (sizeof s_rows / sizeof *s_rows)
 
 static void
@@ -180,7 +180,7 @@ test_page (void **state)
                 "<a href=\"#dataset\">Dataset statistics</a><a href=\"#filter\">Filter</a>"
                 "<a href=\"#daily\">Distinct IPs</a><a href=\"#lastday\">Last day</a>"
                 "<a href=\"#gtpattern\">GT patterns</a><a href=\"#heatmap\">Services</a>"
-                "<a href=\"#ingest\">Ingest</a></nav>");
+                "<a href=\"#embedding\">Embedding</a><a href=\"#ingest\">Ingest</a></nav>");
     //  Figures numbered in page order; a section's table, its data link, its figure.
     size_t filter = s_at (html, "<section id=\"filter\">\n<h2>Filter definition</h2>\n<p class=\"intro\">"
                                 "Senders of only a few packets in the whole window are noise for this "

@@ -23,7 +23,8 @@
 //            sources: u32 n, n x s_src_t;  pps: u32 n, n x s_pp_t
 //            days: u32 n, then per day (ascending, sealed form):
 //              i32 day, u32 n, n x u32 src, n x u64 packets, n x u8 flags,
-//              u32 n_sorted, n_sorted x s_dsp_t (by pp),
+//              u32 n_sorted, n_sorted x u32 local, n_sorted x u32 packets
+//              (low 32 bits; entries grouped by pp, in the directory's runs),
 //              u32 n_dir, n_dir x s_ppdir_t, u64 n_carry, n_carry x s_carry_t
 //            bins: per source, u32 n, n x u64
 //            streams: u32 n, n x s_stream_t
@@ -71,22 +72,23 @@ s_put (s_io_t *io, const void *data, size_t size)
 
 //  Writing a day's entries in pp order, collecting its directory.
 typedef struct {
-    s_io_t *io;
     const s_day_t *day;
+    uint32_t *locals, *packets;     //  the columns, grouped by pp
     s_ppdir_t *dir;
     uint32_t n_dir, start;
 } s_put_runs_t;
 
 static int
-s_put_run (void *arg, uint32_t pp, const s_dsp_t *const *entries, uint32_t n)
+s_put_run (void *arg, uint32_t pp, const uint32_t *locals, const uint32_t *packets, uint32_t n)
 {
     s_put_runs_t *pr = arg;
-    uint64_t packets = 0;
+    uint64_t total = 0;
     for (uint32_t i = 0; i < n; i++) {
-        s_put (pr->io, entries [i], sizeof (s_dsp_t));
-        packets += store_day_entry_packets (pr->day, entries [i]);
+        pr->locals [pr->start + i] = locals [i];
+        pr->packets [pr->start + i] = packets [i];
+        total += store_day_packets (pr->day, locals [i], pp, packets [i]);
     }
-    pr->dir [pr->n_dir++] = (s_ppdir_t) { pp, pr->start, packets };
+    pr->dir [pr->n_dir++] = (s_ppdir_t) { pp, pr->start, total };
     pr->start += n;
     return 0;
 }
@@ -98,18 +100,23 @@ static int
 s_put_day (s_io_t *io, const s_day_t *d)
 {
     uint32_t n_sorted = d->sealed ? d->n_sorted : (uint32_t) d->dsp.count;
-    s_put_runs_t pr = { io, d, malloc ((n_sorted ? n_sorted : 1) * sizeof (s_ppdir_t)), 0, 0 };
-    if (!pr.dir)
-        return -1;
+    size_t n = n_sorted ? n_sorted : 1;
+    s_put_runs_t pr = { d, malloc (n * 4), malloc (n * 4), malloc (n * sizeof (s_ppdir_t)), 0, 0 };
+    int rc = pr.locals && pr.packets && pr.dir ? store_day_pp_runs (d, s_put_run, &pr) : -1;
     s_put (io, &d->day, 4);
     s_put (io, &d->n, 4);
     s_put (io, d->src, (size_t) d->n * sizeof *d->src);
     s_put (io, d->packets, (size_t) d->n * sizeof *d->packets);
     s_put (io, d->flags, d->n);
     s_put (io, &n_sorted, 4);
-    int rc = store_day_pp_runs (d, s_put_run, &pr);
-    s_put (io, &pr.n_dir, 4);
-    s_put (io, pr.dir, (size_t) pr.n_dir * sizeof *pr.dir);
+    if (rc == 0) {
+        s_put (io, pr.locals, (size_t) n_sorted * 4);
+        s_put (io, pr.packets, (size_t) n_sorted * 4);
+        s_put (io, &pr.n_dir, 4);
+        s_put (io, pr.dir, (size_t) pr.n_dir * sizeof *pr.dir);
+    }
+    free (pr.locals);
+    free (pr.packets);
     free (pr.dir);
     uint64_t n_carry = d->carry.count;
     s_put (io, &n_carry, 8);
@@ -250,10 +257,13 @@ s_get_day (ds_store_t *self, s_io_t *io, uint32_t *stamp)
             goto bad;
         stamp [d->src [l]] = (uint32_t) dayno + 1u;
     }
-    if (!s_get (io, &d->n_sorted, 4) || d->n_sorted > io->len / sizeof (s_dsp_t))
+    if (!s_get (io, &d->n_sorted, 4) || d->n_sorted > io->len / 8)
         goto bad;
-    d->sorted = malloc ((d->n_sorted ? d->n_sorted : 1) * sizeof *d->sorted);
-    if (!d->sorted || !s_get (io, d->sorted, (size_t) d->n_sorted * sizeof *d->sorted))
+    d->run_local = malloc ((d->n_sorted ? d->n_sorted : 1) * sizeof *d->run_local);
+    d->run_packets = malloc ((d->n_sorted ? d->n_sorted : 1) * sizeof *d->run_packets);
+    if (!d->run_local || !d->run_packets
+    ||  !s_get (io, d->run_local, (size_t) d->n_sorted * 4)
+    ||  !s_get (io, d->run_packets, (size_t) d->n_sorted * 4))
         goto bad;
     if (!s_get (io, &d->n_dir, 4) || d->n_dir > io->len / sizeof (s_ppdir_t) || d->n_dir > d->n_sorted)
         goto bad;
@@ -287,15 +297,15 @@ s_get_day (ds_store_t *self, s_io_t *io, uint32_t *stamp)
             goto bad;
         uint64_t total = 0;
         for (uint32_t e = d->dir [k].start; e < end; e++) {
-            const s_dsp_t *p = &d->sorted [e];
-            if (p->pp != d->dir [k].pp || p->local >= n || mark [p->local] == k + 1)
-                goto bad;           //  out of its run, or (local, pp) twice
-            mark [p->local] = k + 1;
-            uint64_t packets = store_day_entry_packets (d, p);
+            uint32_t local = d->run_local [e];
+            if (local >= n || mark [local] == k + 1)
+                goto bad;           //  out of range, or (local, pp) twice
+            mark [local] = k + 1;
+            uint64_t packets = store_day_packets (d, local, d->dir [k].pp, d->run_packets [e]);
             if (packets == 0)
                 goto bad;
             total += packets;
-            sums [p->local] += packets;
+            sums [local] += packets;
         }
         if (total != d->dir [k].packets)
             goto bad;

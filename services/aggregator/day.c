@@ -40,7 +40,8 @@ store_day_destroy (s_day_t **self_p)
     s_tab_free (&self->dsp);
     free (self->pp_packets);
     free (self->pp_sources);
-    free (self->sorted);
+    free (self->run_local);
+    free (self->run_packets);
     free (self->dir);
     s_tab_free (&self->carry);
     free (self);
@@ -169,11 +170,12 @@ store_day_seal (s_day_t *self)
     for (uint32_t pp = 0; pp < self->pp_cap; pp++)
         n_dir += self->pp_sources [pp] ? 1 : 0;
     uint32_t n = (uint32_t) self->dsp.count;
-    s_dsp_t *sorted = malloc ((n ? n : 1) * sizeof *sorted);
+    uint32_t *locals = malloc ((n ? n : 1) * sizeof *locals);
+    uint32_t *packets = malloc ((n ? n : 1) * sizeof *packets);
     s_ppdir_t *dir = malloc ((n_dir ? n_dir : 1) * sizeof *dir);
     uint32_t *slot = self->pp_cap ? malloc ((size_t) self->pp_cap * sizeof *slot) : NULL;
-    if (!sorted || !dir || (self->pp_cap && !slot)) {
-        free (sorted); free (dir); free (slot);
+    if (!locals || !packets || !dir || (self->pp_cap && !slot)) {
+        free (locals); free (packets); free (dir); free (slot);
         return -1;
     }
     uint32_t k = 0, start = 0;
@@ -184,8 +186,11 @@ store_day_seal (s_day_t *self)
         slot [pp] = start;
         start += self->pp_sources [pp];
     }
-    S_TAB_EACH (&self->dsp, s_dsp_t, e)
-        sorted [slot [e->pp]++] = *e;
+    S_TAB_EACH (&self->dsp, s_dsp_t, e) {
+        uint32_t at = slot [e->pp]++;
+        locals [at] = e->local;
+        packets [at] = e->packets;
+    }
     free (slot);
     s_tab_free (&self->dsp);
     free (self->pp_packets);
@@ -196,7 +201,8 @@ store_day_seal (s_day_t *self)
     self->pp_cap = 0;
     self->index = NULL;
     self->index_cap = 0;
-    self->sorted = sorted;
+    self->run_local = locals;
+    self->run_packets = packets;
     self->n_sorted = n;
     self->dir = dir;
     self->n_dir = n_dir;
@@ -221,11 +227,14 @@ store_day_unseal (s_day_t *self)
         s_tab_free (&dsp);
         return -1;
     }
-    for (uint32_t i = 0; i < self->n_sorted; i++) {
-        bool created;
-        s_dsp_t *e = s_tab_upsert_h (&dsp, &self->sorted [i],
-                                     s_key_hash ((const uint8_t *) &self->sorted [i], 8), &created);
-        e->packets = self->sorted [i].packets;      //  no growth: reserved above
+    for (uint32_t k = 0; k < self->n_dir; k++) {
+        uint32_t end = k + 1 < self->n_dir ? self->dir [k + 1].start : self->n_sorted;
+        for (uint32_t i = self->dir [k].start; i < end; i++) {
+            s_dsp_t key = { self->run_local [i], self->dir [k].pp, 0 };
+            bool created;
+            s_dsp_t *e = s_tab_upsert_h (&dsp, &key, s_key_hash ((const uint8_t *) &key, 8), &created);
+            e->packets = self->run_packets [i];     //  no growth: reserved above
+        }
     }
     for (uint32_t k = 0; k < self->n_dir; k++) {
         uint32_t end = k + 1 < self->n_dir ? self->dir [k + 1].start : self->n_sorted;
@@ -233,9 +242,10 @@ store_day_unseal (s_day_t *self)
         self->pp_sources [self->dir [k].pp] = end - self->dir [k].start;
     }
     self->dsp = dsp;
-    free (self->sorted);
+    free (self->run_local);
+    free (self->run_packets);
     free (self->dir);
-    self->sorted = NULL;
+    self->run_local = self->run_packets = NULL;
     self->dir = NULL;
     self->n_sorted = self->n_dir = 0;
     self->sealed = false;
@@ -245,41 +255,42 @@ store_day_unseal (s_day_t *self)
 int
 store_day_pp_runs (const s_day_t *d, store_run_fn *fn, void *arg)
 {
-    uint32_t total = d->sealed ? d->n_sorted : (uint32_t) d->dsp.count;
-    const s_dsp_t **order = malloc ((total ? total : 1) * sizeof *order);
-    if (!order)
-        return -1;
     int rc = 0;
     if (d->sealed) {
-        for (uint32_t i = 0; i < total; i++)
-            order [i] = &d->sorted [i];
         for (uint32_t k = 0; k < d->n_dir && !rc; k++) {
             uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
-            rc = fn (arg, d->dir [k].pp, order + d->dir [k].start, end - d->dir [k].start);
+            rc = fn (arg, d->dir [k].pp, d->run_local + d->dir [k].start,
+                     d->run_packets + d->dir [k].start, end - d->dir [k].start);
         }
+        return rc;
     }
-    else {
-        uint32_t *at = malloc ((d->pp_cap ? d->pp_cap : 1) * sizeof *at);
-        if (!at) {
-            free (order);
-            return -1;
-        }
-        uint32_t start = 0;
-        for (uint32_t pp = 0; pp < d->pp_cap; pp++) {
-            at [pp] = start;
-            start += d->pp_sources [pp];
-        }
-        S_TAB_EACH (&d->dsp, const s_dsp_t, e)
-            order [at [e->pp]++] = e;
-        start = 0;
-        for (uint32_t pp = 0; pp < d->pp_cap && !rc; pp++) {
-            if (d->pp_sources [pp])
-                rc = fn (arg, pp, order + start, d->pp_sources [pp]);
-            start += d->pp_sources [pp];
-        }
-        free (at);
+    uint32_t total = (uint32_t) d->dsp.count;
+    uint32_t *locals = malloc ((total ? total : 1) * sizeof *locals);
+    uint32_t *packets = malloc ((total ? total : 1) * sizeof *packets);
+    uint32_t *at = malloc ((d->pp_cap ? d->pp_cap : 1) * sizeof *at);
+    if (!locals || !packets || !at) {
+        free (locals); free (packets); free (at);
+        return -1;
     }
-    free (order);
+    uint32_t start = 0;
+    for (uint32_t pp = 0; pp < d->pp_cap; pp++) {
+        at [pp] = start;
+        start += d->pp_sources [pp];
+    }
+    S_TAB_EACH (&d->dsp, const s_dsp_t, e) {
+        uint32_t i = at [e->pp]++;
+        locals [i] = e->local;
+        packets [i] = e->packets;
+    }
+    start = 0;
+    for (uint32_t pp = 0; pp < d->pp_cap && !rc; pp++) {
+        if (d->pp_sources [pp])
+            rc = fn (arg, pp, locals + start, packets + start, d->pp_sources [pp]);
+        start += d->pp_sources [pp];
+    }
+    free (locals);
+    free (packets);
+    free (at);
     return rc;
 }
 
@@ -290,5 +301,5 @@ store_day_memory (const s_day_t *self)
          + (size_t) self->index_cap * sizeof (uint32_t)
          + self->dsp.cap * self->dsp.esize + self->carry.cap * self->carry.esize
          + (size_t) self->pp_cap * (sizeof (uint64_t) + sizeof (uint32_t))
-         + (size_t) self->n_sorted * sizeof (s_dsp_t) + (size_t) self->n_dir * sizeof (s_ppdir_t);
+         + (size_t) self->n_sorted * 2 * sizeof (uint32_t) + (size_t) self->n_dir * sizeof (s_ppdir_t);
 }

@@ -305,17 +305,17 @@ typedef struct {
 } s_class_runs_t;
 
 static int
-s_class_run (void *arg, uint32_t pp, const s_dsp_t *const *entries, uint32_t n)
+s_class_run (void *arg, uint32_t pp, const uint32_t *locals, const uint32_t *packets, uint32_t n)
 {
     s_class_runs_t *cr = arg;
     uint32_t n_touched = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint16_t cls = cr->dsc [entries [i]->local];
+        uint16_t cls = cr->dsc [locals [i]];
         if (cls == S_NO_CLASS)
             continue;
         if (!cr->acc [cls])
             cr->touched [n_touched++] = cls;
-        cr->acc [cls] += store_day_entry_packets (cr->day, entries [i]);
+        cr->acc [cls] += store_day_packets (cr->day, locals [i], pp, packets [i]);
     }
     if (cr->n + n_touched > cr->cap) {
         size_t cap = (cr->n + n_touched) * 2;
@@ -578,7 +578,7 @@ s_day_ppsrc (const s_day_t *d, const uint32_t *ids, int n, uint64_t *seen, size_
                 continue;
             uint32_t end = lo + 1 < d->n_dir ? d->dir [lo + 1].start : d->n_sorted;
             for (uint32_t e = d->dir [lo].start; e < end; e++) {
-                uint32_t src = d->src [d->sorted [e].local];
+                uint32_t src = d->src [d->run_local [e]];
                 uint64_t bit = 1ULL << (src % 64);
                 counts [k] += !(bits [src / 64] & bit);
                 bits [src / 64] |= bit;

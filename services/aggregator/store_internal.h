@@ -210,7 +210,7 @@ typedef struct {
 
 typedef struct {
     uint32_t pp;
-    uint32_t start;                 //  first entry in the sorted array
+    uint32_t start;                 //  first entry of its run in the columns
     uint64_t packets;               //  of this pp that day (carries included)
 } s_ppdir_t;                        //  a sealed day's directory, by pp
 
@@ -229,8 +229,9 @@ typedef struct {
     uint64_t *pp_packets;           //  open: by pp id, packets that day
     uint32_t *pp_sources;           //  open: by pp id, distinct sources
     uint32_t pp_cap;
-    s_dsp_t *sorted;                //  sealed: entries by pp
-    uint32_t n_sorted;
+    uint32_t *run_local;            //  sealed: entries grouped by pp (runs of
+    uint32_t *run_packets;          //  the directory), local id and packets
+    uint32_t n_sorted;              //  (low 32 bits) as columns
     s_ppdir_t *dir;                 //  sealed: per pp present, by pp id
     uint32_t n_dir;
     s_tab_t carry;                  //  s_carry_t, usually empty
@@ -262,13 +263,14 @@ int store_day_pp_reserve (s_day_t *self, uint32_t pp);
 //  Adds a carry of 2^32 packets to (local, pp); 0 or -1.
 int store_day_carry (s_day_t *self, uint32_t local, uint32_t pp);
 
-//  Packets of an entry of this day, carries included.
+//  Packets of the entry (local, pp) whose low 32 bits are low, carries
+//  included.
 static inline uint64_t
-store_day_entry_packets (const s_day_t *self, const s_dsp_t *e)
+store_day_packets (const s_day_t *self, uint32_t local, uint32_t pp, uint32_t low)
 {
-    uint64_t n = e->packets;
+    uint64_t n = low;
     if (self->carry.count) {
-        s_carry_t key = { e->local, e->pp, 0 };
+        s_carry_t key = { local, pp, 0 };
         const s_carry_t *c = s_tab_find (&self->carry, &key);
         if (c)
             n += c->carry;
@@ -276,19 +278,13 @@ store_day_entry_packets (const s_day_t *self, const s_dsp_t *e)
     return n;
 }
 
-//  Calls fn for each (day, src, pp) entry of the day, open or sealed.
-#define S_DAY_EACH_DSP(d, e) \
-    for (s_dsp_t *e##_end = (d)->sealed ? (d)->sorted + (d)->n_sorted : (s_dsp_t *) (d)->dsp.slots + (d)->dsp.cap, \
-                 *e = (d)->sealed ? (d)->sorted : (s_dsp_t *) (d)->dsp.slots; \
-         e && e < e##_end; e++) \
-        if ((d)->sealed || e->local != S_EMPTY)
-
-//  Calls fn (arg, pp, entries, n) for each pp run of a day's entries, by
-//  pp: sealed days are grouped already; an open day's entries are grouped
-//  by a counting sort on its per-pp source counts (the day is not
-//  changed).  fn returns 0 or -1 (stop).  0, or -1 if fn stopped or
-//  memory ran out.
-typedef int (store_run_fn) (void *arg, uint32_t pp, const s_dsp_t *const *entries, uint32_t n);
+//  Calls fn (arg, pp, locals, packets, n) for each pp run of a day's
+//  entries, by pp (packets: low 32 bits, see store_day_packets): sealed
+//  days are grouped already; an open day's entries are grouped by a
+//  counting sort on its per-pp source counts (the day is not changed).
+//  fn returns 0 or -1 (stop).  0, or -1 if fn stopped or memory ran out.
+typedef int (store_run_fn) (void *arg, uint32_t pp, const uint32_t *locals,
+                            const uint32_t *packets, uint32_t n);
 int store_day_pp_runs (const s_day_t *self, store_run_fn *fn, void *arg);
 
 //  Bytes held by a day's tables.

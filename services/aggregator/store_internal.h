@@ -3,6 +3,7 @@
     The store (store.h) is one module in several files, one job each:
       store.c        the tables and adding records, streams and gaps
       day.c          one day's tables: open (hashed) and sealed (columnar)
+      retention.c    evicting days older than the retained ones
       partial.c      the partial answers of the overview family and status
       pattern.c      the activity-pattern rounds
       checkpoint.c   saving and loading the whole store
@@ -395,8 +396,18 @@ s_floor_div (int64_t a, int64_t b)
 //  them).  Caller destroys.
 ds_store_t *store_alloc (uint32_t shard, uint32_t shards);
 
-//  Rebuilds the source hash index from the dense array.
+//  Rebuilds the source hash index from the dense array, doubled.
 int store_src_index_grow (ds_store_t *self);
+
+//  (Re)builds the source hash index with at least cap slots (more if
+//  n_srcs needs them).
+int store_src_index_build (ds_store_t *self, size_t cap);
+
+//  Sorts every source's late pattern bins in; 0 or -1 (out of memory).
+int store_bins_normalize_all (ds_store_t *self);
+
+//  Evicts the days older than the retained ones (retention.c); 0 or -1.
+int store_evict (ds_store_t *self);
 
 //  Index of the first day >= day in self->days (n_days if none).
 uint32_t store_days_lower (const ds_store_t *self, int32_t day);
@@ -406,8 +417,6 @@ uint32_t store_days_lower (const ds_store_t *self, int32_t day);
 //  ran out (days stay open: still exact).
 int store_seal_days (ds_store_t *self, bool all);
 
-//  Sorts every source's late pattern bins in; 0 or -1 (out of memory).
-int store_bins_normalize_all (ds_store_t *self);
 
 //  Resolves q's window against this store (explicit days win; default:
 //  the days seen).  0, or -1 with a reason in err.

@@ -110,6 +110,7 @@ typedef struct {
     char ip [64];                   //  lookup argument
     char part [32];                 //  fan-out: which partial ("overview", ...)
     int64_t k;                      //  knn/classify: neighbours, 0 = the service default
+    bool force;                     //  reload: accept tables that lose entries
 } ds_query_t;
 
 //  Sets every field to its default.

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { S_DAY, S_STR, S_INT } s_arg_type_t;
+typedef enum { S_DAY, S_STR, S_INT, S_BOOL } s_arg_type_t;
 
 typedef struct {
     const char *key;                //  key in "args"
@@ -40,6 +40,7 @@ static const s_arg_t s_args [] = {
     { "ip",          S_STR, S_FIELD (ip),          0, 0 },
     { "part",        S_STR, S_FIELD (part),        0, 0 },
     { "k",           S_INT, S_FIELD (k),           1, 0 },
+    { "force",       S_BOOL, S_FIELD (force),      0, 0 },
 };
 #define S_NARGS (sizeof s_args / sizeof *s_args)
 
@@ -62,6 +63,8 @@ s_is_default (const ds_query_t *query, const ds_query_t *defaults, const s_arg_t
     const char *field = (const char *) query + arg->offset;
     if (arg->type == S_INT)
         return memcmp (field, (const char *) defaults + arg->offset, sizeof (int64_t)) == 0;
+    if (arg->type == S_BOOL)
+        return !*(const bool *) field;
     return field [0] == 0;
 }
 
@@ -72,7 +75,8 @@ s_is_default (const ds_query_t *query, const ds_query_t *defaults, const s_arg_t
 //  with only the arguments that differ from their defaults (see PROTOCOL.md
 //  for the table): strings for first_day/last_day ("YYYY-MM-DD"), class,
 //  ip and part; integers for min_packets, from_us, to_us, bin_s, width,
-//  height, limit, offset, k.  `out` is emptied first.
+//  height, limit, offset, k; the boolean force (true only: false is the
+//  default).  `out` is emptied first.
 int
 ds_query_encode (const ds_query_t *query, msgpack_sbuffer *out)
 {
@@ -103,6 +107,9 @@ ds_query_encode (const ds_query_t *query, msgpack_sbuffer *out)
             memcpy (&value, field, sizeof value);
             msgpack_pack_int64 (&pk, value);
         }
+        else
+        if (arg->type == S_BOOL)
+            msgpack_pack_true (&pk);
         else
             msgpack_pack_str_with_body (&pk, field, strnlen (field, arg->size));
     }
@@ -183,6 +190,13 @@ s_read_arg (ds_mpread_t *reader, const s_arg_t *arg, ds_query_t *query,
             return DS_ERR_TOO_BIG;
         }
         memcpy (field, &value, sizeof value);
+        return DS_OK;
+    }
+    if (arg->type == S_BOOL) {
+        if (ds_mpread_bool (reader, (bool *) field)) {
+            snprintf (err, err_size, "arg \"%s\" must be true or false", arg->key);
+            return DS_ERR_MALFORMED;
+        }
         return DS_OK;
     }
     int rc = s_read_string (reader, arg->key, field, arg->size, err, err_size);

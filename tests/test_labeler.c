@@ -457,8 +457,15 @@ test_pipeline_with_reload (void **state)
     reply = s_query (req, &zone, "lookup", "10.0.0.2");
     assert_int_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
     assert_true (s_str_is (ds_mp_get (result, "class"), "beta"));   //  old tables kept
-    //  A pipe RELOAD (what SIGHUP sends) with the bad file changes nothing either.
+    //  A pipe RELOAD (what SIGHUP sends) with the bad file changes nothing
+    //  either; the actor says how it went on the pipe once the load ended.
     zstr_send (labeler, "RELOAD");
+    assert_true (s_wait_readable (zactor_sock (labeler), TIMEOUT_MS));
+    char *answer = zstr_recv (labeler);
+    assert_non_null (answer);
+    assert_non_null (strstr (answer, "RELOAD failed: "));
+    assert_non_null (strstr (answer, s_csv));
+    zstr_free (&answer);
     reply = s_query (req, &zone, "status", NULL);
     assert_int_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
     assert_int_equal (s_uint (ds_mp_get (result, "reload_errors")), 2);

@@ -5,6 +5,7 @@
 #include "transport.h"
 #include "tzday.h"
 #include "log.h"
+#include "signals.h"
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -361,6 +362,7 @@ s_on_pipe (s_agg_t *self)
 void
 ds_aggregator_actor (zsock_t *pipe, void *args)
 {
+    ds_signals_block_thread ();
     const ds_aggregator_config_t *config = args;
     s_agg_t self = { .config = config, .pipe = pipe };
     msgpack_sbuffer_init (&self.reply);
@@ -457,7 +459,7 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
         if (which == self.rep)
             s_on_rep (&self);
         else
-        if (zpoller_terminated (poller))
+        if (ds_poller_ended (poller))
             break;
         if (config->checkpoint && interval > 0 && zclock_mono () >= self.next_checkpoint) {
             if (self.dirty)

@@ -2,6 +2,8 @@
 #include "signals.h"
 #include "log.h"
 #include <czmq.h>
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -35,6 +37,23 @@ ds_signals_install (void)
     action.sa_handler = s_on_reload;
     sigaction (SIGHUP, &action, NULL);
     signal (SIGPIPE, SIG_IGN);
+}
+
+void
+ds_signals_block_thread (void)
+{
+    sigset_t all;
+    sigfillset (&all);              //  fill, not empty (corsaro3's slip)
+    pthread_sigmask (SIG_BLOCK, &all, NULL);
+}
+
+bool
+ds_poller_ended (zpoller_t *poller)
+{
+    if (!zpoller_terminated (poller))
+        return false;               //  expired, or an event
+    //  zmq_poll returned -1: nothing ran since that could change errno.
+    return zsys_interrupted || zmq_errno () != EINTR;
 }
 
 bool

@@ -12,6 +12,7 @@
 #include "transport.h"
 #include "tzday.h"
 #include "log.h"
+#include "signals.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -361,6 +362,7 @@ s_on_pipe (s_embed_t *self)
 void
 ds_embed_actor (zsock_t *pipe, void *args)
 {
+    ds_signals_block_thread ();
     const ds_embed_config_t *config = args;
     s_embed_t self = { .config = config, .pipe = pipe };
     atomic_init (&self.worker_done, 0);
@@ -425,7 +427,7 @@ ds_embed_actor (zsock_t *pipe, void *args)
         if (which == self.rep)
             s_on_rep (&self);
         else
-        if (zpoller_terminated (poller))
+        if (ds_poller_ended (poller))
             break;
         s_check_worker (&self);
     }

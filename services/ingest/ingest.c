@@ -14,6 +14,7 @@
 #include "csvout.h"
 #include "log.h"
 #include "publish.h"
+#include "signals.h"
 #include "tzday.h"
 #include "ds_proto.h"
 #include <limits.h>
@@ -468,6 +469,7 @@ s_wait_term (zsock_t *pipe)
 void
 ds_ingest_actor (zsock_t *pipe, void *config)
 {
+    ds_signals_block_thread ();
     s_ingest_t *self = s_new ((const ds_ingest_config_t *) config, pipe);
     if (!self) {
         //  Could not start (logged): say so the way a failed run does, so a

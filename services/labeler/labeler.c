@@ -1,14 +1,18 @@
 /*  labeler.c - the labeler service; see labeler.h.
 
-    One thread (the actor) owns everything: the SUB socket to ingest, the
-    XPUB to the aggregators, the REP control socket and the tables.  A
-    reload builds complete new tables first and swaps them in between two
-    messages, so a batch is labelled by one table set, never a mix; while
-    it loads, batches wait in the SUB queue (and ingest feels back-pressure).
+    One thread (the actor) owns the SUB socket to ingest, the XPUB to the
+    aggregators, the REP control socket and the tables in use.  A reload
+    reads and builds complete new tables on a thread of its own (reload.h)
+    while batches go on being labelled with the current ones; the result is
+    checked (a reload that would lose entries is refused unless forced) and
+    swapped in between two messages, so a batch is labelled by one table
+    set, never a mix.  Reloads asked for while one runs are coalesced into
+    one more after it.
 */
-#include "labeler.h"
+#include "labeler_internal.h"
 #include "ds_proto.h"
 #include "log.h"
+#include "signals.h"
 #include "transport.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -17,47 +21,6 @@
 #include <string.h>
 
 #define S_LOG_REJECT_FIRST 20       //  log the first rejects, then every 1000th
-
-typedef struct {
-    uint32_t sensor;
-    uint32_t shard;
-    uint64_t next_seq;              //  seq expected next
-    uint64_t gaps;                  //  batches missing (seq jumps, EOS tail)
-    uint64_t out_of_order;          //  batches with seq < next_seq
-    uint64_t batches;
-    uint64_t records;
-    bool eos;
-} s_stream_t;
-
-typedef struct {
-    const ds_labeler_config_t *config;
-    zsock_t *pipe;
-    zsock_t *sub;                   //  from ingest
-    zsock_t *xpub;                  //  to aggregators
-    zsock_t *rep;                   //  control, may be NULL
-    char data_endpoint [256];
-    char control_endpoint [256];
-    ds_gt_t *gt;
-    ds_services_t *services;
-    ds_batch_t *batch;              //  reused for every message
-    uint8_t *matched;               //  scratch, DS_BATCH_MAX_CAPACITY
-    msgpack_sbuffer out;            //  reused encode buffer
-    bool *handled;                  //  [shards]: shards this labeler serves
-    uint32_t shards;
-    char **subscriptions;           //  active XPUB subscriptions (raw bytes)
-    size_t *subscription_len;
-    size_t n_subscriptions;
-    bool ready;                     //  subscribers present (or wait over)
-    int64_t wait_deadline;          //  zclock_mono ms; INT64_MAX = forever
-    bool terminated;
-    bool sending;                   //  inside s_send2 (a batch is in flight)
-    bool reload_pending;            //  "RELOAD" arrived during a blocked send
-    s_stream_t *streams;
-    size_t n_streams;
-    uint64_t batches, records, eos, rejected, reloads, reload_errors;
-    uint64_t too_big;               //  control requests above DS_FRAME_CONTROL_MAX
-    char last_reload_error [256];
-} s_labeler_t;
 
 void
 ds_labeler_config_init (ds_labeler_config_t *config)
@@ -124,42 +87,11 @@ ds_labeler_label (ds_batch_t *batch, const ds_gt_t *gt,
     return 0;
 }
 
-static void
-s_log_tables (s_labeler_t *self, const char *what)
-{
-    ds_log_info ("%s: %u classes, %zu exact entries, %zu prefixes (%zu warnings); "
-                 "%u services from %zu table entries", what,
-                 ds_gt_class_count (self->gt), ds_gt_exact_count (self->gt),
-                 ds_gt_prefix_count (self->gt), ds_gt_warning_count (self->gt),
-                 ds_services_count (self->services), ds_services_entries (self->services));
-}
-
-//  Loads new tables and swaps them in; on error keeps the old ones.
-static int
-s_reload (s_labeler_t *self, char *err, size_t err_size)
-{
-    ds_gt_t *gt;
-    ds_services_t *services;
-    if (ds_labeler_load_tables (self->config, &gt, &services, err, err_size)) {
-        self->reload_errors++;
-        snprintf (self->last_reload_error, sizeof self->last_reload_error, "%s", err);
-        ds_log_error ("reload failed, keeping the old tables: %s", err);
-        return -1;
-    }
-    ds_gt_destroy (&self->gt);
-    ds_services_destroy (&self->services);
-    self->gt = gt;
-    self->services = services;
-    self->reloads++;
-    s_log_tables (self, "reloaded");
-    return 0;
-}
-
 //  --------------------------------------------------------------------------
 //  Subscriptions on the XPUB: which shards have a subscriber
 
 static bool
-s_covered (const s_labeler_t *self, const char *topic)
+s_covered (const labeler_t *self, const char *topic)
 {
     size_t len = strlen (topic);
     for (size_t i = 0; i < self->n_subscriptions; i++)
@@ -170,7 +102,7 @@ s_covered (const s_labeler_t *self, const char *topic)
 }
 
 static void
-s_check_ready (s_labeler_t *self)
+s_check_ready (labeler_t *self)
 {
     if (self->ready)
         return;
@@ -190,7 +122,7 @@ s_check_ready (s_labeler_t *self)
 }
 
 static void
-s_handle_subscription (s_labeler_t *self)
+s_handle_subscription (labeler_t *self)
 {
     zmq_msg_t msg;
     zmq_msg_init (&msg);
@@ -239,28 +171,26 @@ s_handle_subscription (s_labeler_t *self)
 //  --------------------------------------------------------------------------
 //  Sending with back-pressure
 
-static void s_handle_pipe (s_labeler_t *self);
+static void s_handle_pipe (labeler_t *self);
 
-static void s_handle_control (s_labeler_t *self);
 
-//  While a send waits for room: serve the actor pipe (a RELOAD there waits
-//  for the batch in flight; $TERM gives the send up), subscription changes
-//  and control requests, so a lookup, status or reload never waits behind
-//  a back-pressured stream.  (A reload here swaps the tables at once: the
-//  batch in flight was labelled and encoded already, so it still carries
-//  one table set.)
+//  While a send waits for room: serve the actor pipe ($TERM gives the send
+//  up), subscription changes, control requests and a finished reload, so a
+//  lookup, status or reload never waits behind a back-pressured stream.
+//  (A reload that ends here swaps the tables at once: the batch in flight
+//  was labelled and encoded already, so it still carries one table set.)
 static int
 s_on_wait (void *arg)
 {
-    s_labeler_t *self = arg;
-    self->sending = true;
+    labeler_t *self = arg;
     while (!self->terminated && (zsock_events (self->pipe) & ZMQ_POLLIN))
         s_handle_pipe (self);
-    self->sending = false;
     while (!self->terminated && (zsock_events (self->xpub) & ZMQ_POLLIN))
         s_handle_subscription (self);
-    while (!self->terminated && self->rep && (zsock_events (self->rep) & ZMQ_POLLIN))
-        s_handle_control (self);
+    labeler_reload_poll (self);
+    while (!self->terminated && self->rep && !labeler_control_busy (self)
+        && (zsock_events (self->rep) & ZMQ_POLLIN))
+        labeler_control_handle (self);
     return self->terminated ? -1 : 0;
 }
 
@@ -271,7 +201,7 @@ s_on_wait (void *arg)
 //  copy; it is freed either way.  Returns 0, or -1 if told to terminate
 //  meanwhile (or on a real error, logged).
 static int
-s_send2 (s_labeler_t *self, const char *topic, void *data, size_t size)
+s_send2 (labeler_t *self, const char *topic, void *data, size_t size)
 {
     zmq_msg_t parts [2];
     size_t tlen = strlen (topic);
@@ -285,24 +215,25 @@ s_send2 (s_labeler_t *self, const char *topic, void *data, size_t size)
         zmq_msg_close (&parts [0]);
         return -1;
     }
-    zsock_t *watch [] = { self->pipe, self->rep, NULL };
+    zsock_t *watch [] = { self->pipe, self->rep,
+                          self->loader ? ds_reload_sock (self->loader) : NULL, NULL };
     return ds_send_msg2 (self->xpub, &parts [0], &parts [1], watch, s_on_wait, self);
 }
 
 //  --------------------------------------------------------------------------
 //  Data path
 
-static s_stream_t *
-s_stream (s_labeler_t *self, uint32_t sensor, uint32_t shard)
+static labeler_stream_t *
+s_stream (labeler_t *self, uint32_t sensor, uint32_t shard)
 {
     for (size_t i = 0; i < self->n_streams; i++)
         if (self->streams [i].sensor == sensor && self->streams [i].shard == shard)
             return &self->streams [i];
-    s_stream_t *bigger = realloc (self->streams, (self->n_streams + 1) * sizeof *bigger);
+    labeler_stream_t *bigger = realloc (self->streams, (self->n_streams + 1) * sizeof *bigger);
     if (!bigger)
         return NULL;
     self->streams = bigger;
-    s_stream_t *stream = &bigger [self->n_streams++];
+    labeler_stream_t *stream = &bigger [self->n_streams++];
     memset (stream, 0, sizeof *stream);
     stream->sensor = sensor;
     stream->shard = shard;
@@ -310,7 +241,7 @@ s_stream (s_labeler_t *self, uint32_t sensor, uint32_t shard)
 }
 
 static void
-s_reject (s_labeler_t *self, const char *topic, const char *why)
+s_reject (labeler_t *self, const char *topic, const char *why)
 {
     self->rejected++;
     if (self->rejected <= S_LOG_REJECT_FIRST || self->rejected % 1000 == 0)
@@ -328,7 +259,7 @@ s_topic_matches (const char *topic, size_t topic_size, uint32_t shard)
 }
 
 static void
-s_handle_data (s_labeler_t *self)
+s_handle_data (labeler_t *self)
 {
     void *handle = zsock_resolve (self->sub);
     zmq_msg_t topic_msg, body_msg;
@@ -377,7 +308,7 @@ s_handle_data (s_labeler_t *self)
             s_reject (self, topic, "topic does not match the batch's shard");
             goto done;
         }
-        s_stream_t *stream = s_stream (self, batch->sensor, batch->shard);
+        labeler_stream_t *stream = s_stream (self, batch->sensor, batch->shard);
         if (stream) {
             if (batch->seq > stream->next_seq)
                 stream->gaps += batch->seq - stream->next_seq;
@@ -419,7 +350,7 @@ s_handle_data (s_labeler_t *self)
             s_reject (self, topic, "topic does not match the EOS's shard");
             goto done;
         }
-        s_stream_t *stream = s_stream (self, eos.sensor, eos.shard);
+        labeler_stream_t *stream = s_stream (self, eos.sensor, eos.shard);
         if (stream) {
             if (eos.batches > stream->next_seq) {
                 stream->gaps += eos.batches - stream->next_seq;
@@ -449,157 +380,8 @@ done:
     zmq_msg_close (&body_msg);
 }
 
-//  --------------------------------------------------------------------------
-//  Control
-
 static void
-s_pack_str (msgpack_packer *pk, const char *text)
-{
-    size_t len = strlen (text);
-    msgpack_pack_str (pk, len);
-    msgpack_pack_str_body (pk, text, len);
-}
-
-static void
-s_pack_uint (msgpack_packer *pk, const char *key, uint64_t value)
-{
-    s_pack_str (pk, key);
-    msgpack_pack_uint64 (pk, value);
-}
-
-static void
-s_pack_status (s_labeler_t *self, msgpack_packer *pk)
-{
-    uint64_t gaps = 0;
-    for (size_t i = 0; i < self->n_streams; i++)
-        gaps += self->streams [i].gaps;
-    msgpack_pack_map (pk, 13);
-    s_pack_str (pk, "service");
-    s_pack_str (pk, "labeler");
-    s_pack_str (pk, "ready");
-    if (self->ready)
-        msgpack_pack_true (pk);
-    else
-        msgpack_pack_false (pk);
-    s_pack_uint (pk, "batches", self->batches);
-    s_pack_uint (pk, "records", self->records);
-    s_pack_uint (pk, "eos", self->eos);
-    s_pack_uint (pk, "gaps", gaps);
-    s_pack_uint (pk, "rejected", self->rejected);
-    s_pack_uint (pk, "reloads", self->reloads);
-    s_pack_uint (pk, "reload_errors", self->reload_errors);
-    s_pack_uint (pk, "requests_too_big", self->too_big);
-    s_pack_str (pk, "gt");
-    msgpack_pack_map (pk, 4);
-    s_pack_uint (pk, "classes", ds_gt_class_count (self->gt));
-    s_pack_uint (pk, "exact", ds_gt_exact_count (self->gt));
-    s_pack_uint (pk, "prefixes", ds_gt_prefix_count (self->gt));
-    s_pack_uint (pk, "warnings", ds_gt_warning_count (self->gt));
-    s_pack_str (pk, "services");
-    msgpack_pack_map (pk, 2);
-    s_pack_uint (pk, "entries", ds_services_entries (self->services));
-    s_pack_uint (pk, "names", ds_services_count (self->services));
-    s_pack_str (pk, "streams");
-    msgpack_pack_array (pk, self->n_streams);
-    for (size_t i = 0; i < self->n_streams; i++) {
-        const s_stream_t *s = &self->streams [i];
-        msgpack_pack_map (pk, 8);
-        s_pack_uint (pk, "sensor", s->sensor);
-        s_pack_uint (pk, "shard", s->shard);
-        s_pack_uint (pk, "batches", s->batches);
-        s_pack_uint (pk, "records", s->records);
-        s_pack_uint (pk, "next_seq", s->next_seq);
-        s_pack_uint (pk, "gaps", s->gaps);
-        s_pack_uint (pk, "out_of_order", s->out_of_order);
-        s_pack_str (pk, "eos");
-        if (s->eos)
-            msgpack_pack_true (pk);
-        else
-            msgpack_pack_false (pk);
-    }
-}
-
-static void
-s_handle_control (s_labeler_t *self)
-{
-    zmsg_t *request = zmsg_recv (self->rep);
-    if (!request)
-        return;
-    msgpack_sbuffer reply;
-    msgpack_sbuffer_init (&reply);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &reply, msgpack_sbuffer_write);
-    ds_query_t query;
-    char err [512] = "";
-    zframe_t *frame = zmsg_first (request);
-    if (zmsg_size (request) != 1 || !frame)
-        ds_reply_error (&reply, "a request is one frame: {\"v\":1,\"q\":NAME,\"args\":{...}}");
-    else
-    if (ds_query_decode (zframe_data (frame), zframe_size (frame), &query, err, sizeof err)) {
-        if (zframe_size (frame) > DS_FRAME_CONTROL_MAX
-        &&  (++self->too_big <= 5 || self->too_big % 1000 == 0))
-            ds_log_warn ("control: %s (%" PRIu64 " so far)", err, self->too_big);
-        ds_reply_error (&reply, err [0] ? err : "malformed request");
-    }
-    else
-    if (strcmp (query.name, "lookup") == 0) {
-        ds_addr_t addr;
-        if (ds_addr_parse (&addr, query.ip)) {
-            snprintf (err, sizeof err, "lookup: '%.64s' is not an IPv4 or IPv6 address", query.ip);
-            ds_reply_error (&reply, err);
-        }
-        else {
-            char rule [512], text [64];
-            bool matched;
-            uint16_t id = ds_gt_explain (self->gt, &addr, &matched, rule, sizeof rule);
-            ds_reply_ok_begin (&pk);
-            msgpack_pack_map (&pk, 4);
-            s_pack_str (&pk, "ip");
-            s_pack_str (&pk, ds_addr_format (&addr, text, sizeof text));
-            s_pack_str (&pk, "class");
-            s_pack_str (&pk, ds_gt_class_names (self->gt) [id]);
-            s_pack_str (&pk, "matched");
-            if (matched)
-                msgpack_pack_true (&pk);
-            else
-                msgpack_pack_false (&pk);
-            s_pack_str (&pk, "rule");
-            s_pack_str (&pk, rule);
-        }
-    }
-    else
-    if (strcmp (query.name, "reload") == 0) {
-        if (s_reload (self, err, sizeof err)) {
-            char message [600];
-            snprintf (message, sizeof message, "reload failed, old tables kept: %s", err);
-            ds_reply_error (&reply, message);
-        }
-        else {
-            ds_reply_ok_begin (&pk);
-            msgpack_pack_map (&pk, 4);
-            s_pack_uint (&pk, "classes", ds_gt_class_count (self->gt));
-            s_pack_uint (&pk, "exact", ds_gt_exact_count (self->gt));
-            s_pack_uint (&pk, "prefixes", ds_gt_prefix_count (self->gt));
-            s_pack_uint (&pk, "services", ds_services_count (self->services));
-        }
-    }
-    else
-    if (strcmp (query.name, "status") == 0) {
-        ds_reply_ok_begin (&pk);
-        s_pack_status (self, &pk);
-    }
-    else {
-        snprintf (err, sizeof err, "unknown query '%.32s' (the labeler answers lookup, reload, status)",
-                  query.name);
-        ds_reply_error (&reply, err);
-    }
-    zmsg_destroy (&request);
-    zmq_send (zsock_resolve (self->rep), reply.data, reply.size, 0);
-    msgpack_sbuffer_destroy (&reply);
-}
-
-static void
-s_handle_pipe (s_labeler_t *self)
+s_handle_pipe (labeler_t *self)
 {
     char *command = zstr_recv (self->pipe);
     if (!command) {
@@ -609,13 +391,11 @@ s_handle_pipe (s_labeler_t *self)
     if (strcmp (command, "$TERM") == 0)
         self->terminated = true;
     else
-    if (strcmp (command, "RELOAD") == 0) {
-        char err [512];
-        if (self->sending)
-            self->reload_pending = true;        //  after the batch in flight
-        else
-            s_reload (self, err, sizeof err);
-    }
+    if (strcmp (command, "RELOAD") == 0)
+        labeler_reload_start (self, (labeler_request_t) { .pipe = true });
+    else
+    if (strcmp (command, "RELOAD FORCE") == 0)
+        labeler_reload_start (self, (labeler_request_t) { .pipe = true, .force = true });
     else
     if (strcmp (command, "ENDPOINTS") == 0)
         zstr_sendx (self->pipe, self->data_endpoint, self->control_endpoint, NULL);
@@ -673,7 +453,7 @@ s_last_endpoint (zsock_t *sock, char *buf, size_t size)
 }
 
 static int
-s_start (s_labeler_t *self)
+s_start (labeler_t *self)
 {
     const ds_labeler_config_t *config = self->config;
     char err [512];
@@ -692,7 +472,9 @@ s_start (s_labeler_t *self)
         ds_log_error ("cannot load the tables: %s", err);
         return -1;
     }
-    s_log_tables (self, "tables");
+    labeler_log_tables (self, "tables");
+    self->generation = 1;
+    self->loaded_at = labeler_wall_us ();
     self->batch = ds_batch_new (DS_BATCH_MAX_CAPACITY);
     self->matched = malloc (DS_BATCH_MAX_CAPACITY);
     if (!self->batch || !self->matched) {
@@ -754,8 +536,9 @@ s_start (s_labeler_t *self)
 }
 
 static void
-s_stop (s_labeler_t *self)
+s_stop (labeler_t *self)
 {
+    ds_reload_destroy (&self->loader);
     zsock_destroy (&self->sub);
     zsock_destroy (&self->xpub);
     zsock_destroy (&self->rep);
@@ -775,8 +558,9 @@ s_stop (s_labeler_t *self)
 void
 ds_labeler_actor (zsock_t *pipe, void *args)
 {
-    s_labeler_t self_s = { .config = args, .pipe = pipe };
-    s_labeler_t *self = &self_s;
+    ds_signals_block_thread ();
+    labeler_t self_s = { .config = args, .pipe = pipe };
+    labeler_t *self = &self_s;
     msgpack_sbuffer_init (&self->out);
     if (s_start (self)) {
         //  Could not start (logged): say so, then stay until $TERM so the
@@ -796,14 +580,20 @@ ds_labeler_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         s_check_ready (self);
-        zmq_pollitem_t items [4];
+        zmq_pollitem_t items [5];
         int n = 0;
         items [n++] = (zmq_pollitem_t) { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 };
         items [n++] = (zmq_pollitem_t) { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 };
         int rep_at = -1, sub_at = -1;
-        if (self->rep) {
+        if (self->rep && !labeler_control_busy (self)) {
             rep_at = n;
             items [n++] = (zmq_pollitem_t) { zsock_resolve (self->rep), 0, ZMQ_POLLIN, 0 };
+        }
+        int load_at = -1;
+        if (self->loader) {
+            load_at = n;
+            items [n++] = (zmq_pollitem_t) { zsock_resolve (ds_reload_sock (self->loader)),
+                                             0, ZMQ_POLLIN, 0 };
         }
         if (self->ready) {                      //  not before subscribers are there
             sub_at = n;
@@ -824,21 +614,19 @@ ds_labeler_actor (zsock_t *pipe, void *args)
             s_handle_pipe (self);
         if (items [1].revents & ZMQ_POLLIN)
             s_handle_subscription (self);
-        if (rep_at >= 0 && (items [rep_at].revents & ZMQ_POLLIN))
-            s_handle_control (self);
+        if (load_at >= 0 && (items [load_at].revents & ZMQ_POLLIN))
+            labeler_reload_finish (self);
+        if (rep_at >= 0 && !labeler_control_busy (self) && (items [rep_at].revents & ZMQ_POLLIN))
+            labeler_control_handle (self);
         //  A bounded burst of data, then look at the other sockets again.
         //  Control requests are served between any two batches of a burst,
         //  so a reload or lookup never waits behind a back-pressured stream.
         if (sub_at >= 0 && (items [sub_at].revents & ZMQ_POLLIN))
             for (int burst = 0; burst < 64 && !self->terminated; burst++) {
                 s_handle_data (self);
-                if (self->reload_pending) {
-                    char err [512];
-                    self->reload_pending = false;
-                    s_reload (self, err, sizeof err);
-                }
-                if (self->rep && (zsock_events (self->rep) & ZMQ_POLLIN))
-                    s_handle_control (self);
+                labeler_reload_poll (self);
+                if (self->rep && !labeler_control_busy (self) && (zsock_events (self->rep) & ZMQ_POLLIN))
+                    labeler_control_handle (self);
                 if (!(zsock_events (self->sub) & ZMQ_POLLIN))
                     break;
             }

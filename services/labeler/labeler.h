@@ -10,15 +10,21 @@
     It counts gaps per (sensor, shard) and rejected messages.
 
     A REP control socket answers DESIGN §6 queries: "lookup" {ip} ->
-    {"ip","class","matched","rule"}, "reload" (re-reads every table; on
-    error the old tables stay and the reply says why), "status".  The
+    {"ip","class","matched","rule"}, "reload" {force} (re-reads every
+    table; answered once the new tables are in use, or with why they are
+    not: a load error, or -- unless forced -- tables that would lose
+    entries: empty, only bad lines, fewer than half the entries), "status"
+    (with the table generation, entries, last reload and its error).  The
     string "RELOAD" on the actor pipe reloads too (main sends it on
-    SIGHUP).  Reloads happen between two batches, never within one.
+    SIGHUP).  Tables load on a thread of their own while batches flow;
+    they are swapped in between two batches, never within one.
 
-    Pipe commands: "$TERM"; "RELOAD"; "ENDPOINTS" -> two string frames, the
-    bound data and control endpoints (resolved, "" if none).  If it cannot
-    start, the actor logs why, signals -1 and then only waits for $TERM
-    (answering "ENDPOINTS" with two empty strings).
+    Pipe commands: "$TERM"; "RELOAD", "RELOAD FORCE" (answered on the pipe,
+    once done, with "RELOAD ok", "RELOAD failed: WHY" or "RELOAD refused:
+    WHY"); "ENDPOINTS" -> two string frames, the bound data and control
+    endpoints (resolved, "" if none).  If it cannot start, the actor logs
+    why, signals -1 and then only waits for $TERM (answering "ENDPOINTS"
+    with two empty strings).
 */
 #ifndef DS_LABELER_H
 #define DS_LABELER_H
@@ -47,6 +53,7 @@ typedef struct {
     const char *shard_list;         //  "0,2-3": only these; NULL or "" = all
     int64_t wait_ms;                //  subscriber wait before the first batch;
                                     //  < 0 forever (default), 0 no wait
+    bool force_reload;              //  accept every reload, even one losing entries
 } ds_labeler_config_t;
 
 //  Sets the defaults.

@@ -16,7 +16,7 @@ static const char *s_usage =
 "    darkscope-labeler [--gt FILE]... [--gt-list CLASS=FILE|FILE|DIR]... [--alias FROM=TO]...\n"
 "                      [--services FILE] [--input ENDPOINT]... [--endpoint ENDPOINT]\n"
 "                      [--control ENDPOINT] [--shards N] [--shard-list LIST] [--wait SECONDS]\n"
-"                      [--quiet]\n"
+"                      [--force-reload] [--quiet]\n"
 "\n"
 "DESCRIPTION\n"
 "    Subscribes to the packet batches of darkscope-ingest (topics pkt.NNNN), gives every\n"
@@ -46,10 +46,17 @@ static const char *s_usage =
 "CONTROL\n"
 "    The --control REP socket speaks msgpack {\"v\":1,\"q\":NAME,\"args\":{...}}:\n"
 "      lookup {\"ip\": ADDR}  -> {\"ip\",\"class\",\"matched\",\"rule\"}\n"
-"      reload               -> re-reads every file; on error the old tables stay\n"
-"      status               -> counters, gaps per stream, table sizes\n"
-"    SIGHUP reloads too. Reloads happen between batches: a batch is labelled entirely\n"
-"    by the old tables or entirely by the new ones.\n"
+"      reload [{\"force\": true}] -> re-reads every file; answered once the new tables\n"
+"                             are in use, or with why the old ones stay\n"
+"      status               -> counters, gaps per stream, table sizes, generation and the\n"
+"                             last reload (time, result, error)\n"
+"    SIGHUP reloads too. Tables load on a thread of their own while batches keep being\n"
+"    labelled; they are swapped in between batches: a batch is labelled entirely by the\n"
+"    old tables or entirely by the new ones. A reload that fails keeps the old tables; so\n"
+"    does one that would lose entries -- a table that had entries left empty, holding\n"
+"    only lines that could not be read, or with fewer than half its entries -- unless\n"
+"    forced ({\"force\": true}, or --force-reload for every reload). The reason is logged\n"
+"    and shown in status (tables.last_reload.error).\n"
 "\n"
 "ENVIRONMENT\n"
 "    Every option can be set as DARKSCOPE_<OPTION> (upper case, '-' -> '_'), e.g.\n"
@@ -88,6 +95,8 @@ main (int argc, char **argv)
         { "shard-list", DS_OPT_STRING, &config.shard_list, "LIST", "handle only these shards, e.g. 0,2-3 (default all)" },
         { "wait", DS_OPT_INT, &wait_s, "SECONDS",
           "wait for subscribers before the first batch; -1 forever (default), 0 not at all" },
+        { "force-reload", DS_OPT_BOOL, &config.force_reload, NULL,
+          "accept every reload, also one that loses entries (default: refuse it)" },
         { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
         { NULL }
     };

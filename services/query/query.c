@@ -15,6 +15,7 @@
 #include "log.h"
 #include <errno.h>
 #include <inttypes.h>
+#include "signals.h"
 #include <string.h>
 
 void
@@ -501,6 +502,7 @@ s_on_front (s_query_t *self)
 void
 ds_query_actor (zsock_t *pipe, void *args)
 {
+    ds_signals_block_thread ();
     const ds_query_config_t *config = args;
     s_query_t self = { .config = config, .pipe = pipe };
     msgpack_sbuffer_init (&self.out);

@@ -1,0 +1,96 @@
+/*  labeler_internal.h - the labeler's state, shared by its files (not an API).
+
+    The labeler (labeler.h) is one module in two files, one job each:
+      labeler.c   the actor: sockets, subscriptions, the data path, the pipe
+      control.c   the control socket (lookup, reload, status) and reloads
+    This header holds what they share.  Only those files include it.
+*/
+#ifndef DS_LABELER_INTERNAL_H
+#define DS_LABELER_INTERNAL_H
+
+#include "labeler.h"
+#include "reload.h"
+#include "ds_proto.h"
+
+typedef struct {
+    uint32_t sensor;
+    uint32_t shard;
+    uint64_t next_seq;              //  seq expected next
+    uint64_t gaps;                  //  batches missing (seq jumps, EOS tail)
+    uint64_t out_of_order;          //  batches with seq < next_seq
+    uint64_t batches;
+    uint64_t records;
+    bool eos;
+} labeler_stream_t;
+
+//  Who asked for a reload, and how.
+typedef struct {
+    bool asked;
+    bool force;                     //  accept tables that lose entries
+    bool reply;                     //  the control socket waits for the result
+    bool pipe;                      //  tell the pipe the result (RELOAD from main)
+} labeler_request_t;
+
+typedef struct {
+    const ds_labeler_config_t *config;
+    zsock_t *pipe;
+    zsock_t *sub;                   //  from ingest
+    zsock_t *xpub;                  //  to aggregators
+    zsock_t *rep;                   //  control, may be NULL
+    char data_endpoint [256];
+    char control_endpoint [256];
+    ds_gt_t *gt;
+    ds_services_t *services;
+    ds_batch_t *batch;              //  reused for every message
+    uint8_t *matched;               //  scratch, DS_BATCH_MAX_CAPACITY
+    msgpack_sbuffer out;            //  reused encode buffer
+    bool *handled;                  //  [shards]: shards this labeler serves
+    uint32_t shards;
+    char **subscriptions;           //  active XPUB subscriptions (raw bytes)
+    size_t *subscription_len;
+    size_t n_subscriptions;
+    bool ready;                     //  subscribers present (or wait over)
+    int64_t wait_deadline;          //  zclock_mono ms; INT64_MAX = forever
+    bool terminated;
+    labeler_stream_t *streams;
+    size_t n_streams;
+    uint64_t batches, records, eos, rejected;
+    uint64_t too_big;               //  control requests above DS_FRAME_CONTROL_MAX
+    //  Reloads (reload.h)
+    ds_reload_t *loader;            //  a load in flight, or NULL
+    labeler_request_t load;               //  ... who asked for it
+    labeler_request_t again;              //  asked for while it ran: one more after it
+    uint64_t generation;            //  table sets swapped in; 1 = those of the start
+    int64_t loaded_at;              //  wall clock (us) the tables in use were swapped in
+    uint64_t reloads, reload_errors, reload_refusals;
+    int64_t last_reload_at;         //  wall clock (us) of the last reload's end, 0: none
+    char last_reload_result [16];   //  "ok", "failed", "refused"
+    bool last_reload_forced;
+    char last_reload_error [512];   //  why the last reload failed or was refused, "" if it did not
+} labeler_t;
+
+//  Serves one request of the control socket (a "reload" is answered when
+//  its load ends).
+void labeler_control_handle (labeler_t *self);
+
+//  True while the control socket owes the answer of a reload: it takes no
+//  other request until then (REQ/REP).
+bool labeler_control_busy (const labeler_t *self);
+
+//  Starts a reload, or (one is running) asks for one more after it.
+void labeler_reload_start (labeler_t *self, labeler_request_t request);
+
+//  Takes the result of the load in flight (it has ended): checks it,
+//  swaps it in or keeps the tables in use, answers whoever asked.
+void labeler_reload_finish (labeler_t *self);
+
+//  labeler_reload_finish if the load in flight has ended.
+void labeler_reload_poll (labeler_t *self);
+
+//  Logs the sizes of the tables in use, one line.
+void labeler_log_tables (labeler_t *self, const char *what);
+
+//  Wall clock, microseconds since the Unix epoch.
+int64_t labeler_wall_us (void);
+
+#endif

@@ -9,7 +9,9 @@
     (below the transport cap) gets an error reply saying so and is counted.
     A frame above 64 MiB on the data path is refused and the stream goes
     on.  An answer above the 16 MiB reply limit becomes an error reply
-    naming the limit, at the query service and at the client.
+    naming the limit, at the query service and at the client.  A peer
+    that pipelines 64 requests just under the 4 MiB cap parks at most a
+    few of them in the service (REP receive high-water mark).
 
     The big frames are zero-copy messages over untouched anonymous memory
     (the kernel's zero page): sending them costs the test no RSS, so the
@@ -39,6 +41,17 @@
 #define WAIT_MS     20000
 
 static void *s_zero;                //  BIG bytes of never-written memory
+
+#if defined (__SANITIZE_ADDRESS__)
+//  Peak RSS measures what the services hold at once: AddressSanitizer's
+//  quarantine would keep every freed request resident as well.
+const char *__asan_default_options (void);
+const char *
+__asan_default_options (void)
+{
+    return "quarantine_size_mb=0";
+}
+#endif
 
 static void
 s_no_free (void *data, void *hint)
@@ -250,6 +263,20 @@ s_status_u64 (const char *endpoint, const char *key1, const char *key2)
     return value;
 }
 
+//  Sends a status request on req (the reply is read by the caller).
+static void
+s_send_status (zsock_t *req)
+{
+    ds_query_t q;
+    ds_query_init (&q);
+    snprintf (q.name, sizeof q.name, "status");
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    assert_int_equal (ds_query_encode (&q, &buf), DS_OK);
+    assert_int_equal (zmq_send (zsock_resolve (req), buf.data, buf.size, 0), (int) buf.size);
+    msgpack_sbuffer_destroy (&buf);
+}
+
 static void
 test_caps (void **state)
 {
@@ -439,6 +466,77 @@ test_query (void **state)
     zactor_destroy (&labeler);
 }
 
+//  A pipelining peer parks at most DS_REP_HWM requests in a REP: while
+//  the query service waits for a hung shard, one DEALER sends 64 requests
+//  just under the 4 MiB transport cap.  Each is answered, in turn, with
+//  the size error; the peak RSS stays near DS_REP_HWM of them (64 would be
+//  256 MiB).
+static void
+test_pipelined (void **state)
+{
+    (void) state;
+    zsock_t *hung = zsock_new (ZMQ_REP);        //  reads nothing, answers nothing
+    ds_sock_defaults (hung);
+    assert_true (zsock_bind (hung, "tcp://127.0.0.1:*") > 0);
+    ds_query_config_t cfg;
+    ds_query_config_init (&cfg);
+    cfg.endpoint = "tcp://127.0.0.1:*";
+    cfg.shard_endpoints.items [0] = zsock_endpoint (hung);
+    cfg.shard_endpoints.count = 1;
+    cfg.labeler = "";
+    cfg.timeout_ms = 1500;
+    zactor_t *query = zactor_new (ds_query_actor, &cfg);
+    char ep [256];
+    assert_int_equal (ds_query_endpoint (query, ep, sizeof ep), 0);
+
+    long before = s_rss_kb ();
+    s_peak_reset ();
+    zsock_t *first = zsock_new_req (ep);        //  keeps the service busy 1.5 s
+    s_send_status (first);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (dealer, 0);
+    assert_int_equal (zsock_connect (dealer, "%s", ep), 0);
+    const int n = 64;
+    const size_t size = DS_FRAME_CONTROL_WIRE_MAX - 4096;
+    for (int i = 0; i < n; i++) {
+        zmq_msg_t empty, big;
+        zmq_msg_init (&empty);
+        assert_int_equal (zmq_msg_init_data (&big, s_zero, size, s_no_free, NULL), 0);
+        assert_true (zmq_msg_send (&empty, zsock_resolve (dealer), ZMQ_SNDMORE) >= 0);
+        assert_true (zmq_msg_send (&big, zsock_resolve (dealer), 0) >= 0);
+    }
+    zframe_t *reply = zframe_recv (first);
+    assert_non_null (reply);
+    zframe_destroy (&reply);
+    char want [128];
+    snprintf (want, sizeof want, "request of %zu bytes exceeds the 1 MiB limit", size);
+    zpoller_t *poller = zpoller_new (dealer, NULL);
+    for (int i = 0; i < n; i++) {
+        assert_non_null (zpoller_wait (poller, WAIT_MS));
+        zmsg_t *msg = zmsg_recv (dealer);
+        assert_int_equal (zmsg_size (msg), 2);
+        zframe_t *body = zmsg_last (msg);
+        msgpack_zone zone;
+        msgpack_zone_init (&zone, 1024);
+        msgpack_object obj;
+        const msgpack_object *res;
+        char err [256];
+        assert_int_equal (ds_mp_unpack (zframe_data (body), zframe_size (body), &zone, &obj), DS_OK);
+        assert_int_not_equal (ds_reply_parse (&obj, &res, err, sizeof err), DS_OK);
+        assert_string_equal (err, want);
+        msgpack_zone_destroy (&zone);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    long grown = s_peak_kb () - before;
+    fprintf (stderr, "%d pipelined %zu-byte requests: peak RSS %+ld KiB\n", n, size, grown);
+    assert_true (grown < 48 * 1024);
+    zsock_destroy (&dealer);
+    zsock_destroy (&first);
+    zactor_destroy (&query);
+    zsock_destroy (&hung);
+}
+
 int
 main (void)
 {
@@ -452,6 +550,7 @@ main (void)
         cmocka_unit_test (test_aggregator),
         cmocka_unit_test (test_labeler),
         cmocka_unit_test (test_query),
+        cmocka_unit_test (test_pipelined),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     munmap (s_zero, BIG);

@@ -45,37 +45,48 @@ ds_thread_cpu_seconds (void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-//  What a socket of each type receives from its peers, and its cap.
+//  What a socket of each type receives from its peers: its cap, and how
+//  many messages each peer may have queued (0: DS_SOCK_HWM).  A REP takes
+//  one request per REQ peer at a time, so a short queue loses nothing and
+//  bounds what one pipelining peer can park in memory (4 x the cap).
 static const struct {
     int type;
     int64_t cap;
-} s_caps [] = {
-    { ZMQ_SUB,    DS_FRAME_DATA_MAX },          //  batches + EOS
-    { ZMQ_PULL,   DS_FRAME_DATA_MAX },
-    { ZMQ_REP,    DS_FRAME_CONTROL_WIRE_MAX },  //  requests
-    { ZMQ_ROUTER, DS_FRAME_CONTROL_WIRE_MAX },
-    { ZMQ_XPUB,   DS_FRAME_CONTROL_MAX },       //  subscriptions
-    { ZMQ_PUB,    DS_FRAME_CONTROL_MAX },
-    { ZMQ_REQ,    DS_REPLY_WIRE_MAX },          //  replies
-    { ZMQ_DEALER, DS_REPLY_WIRE_MAX },
+    int rcvhwm;
+} s_roles [] = {
+    { ZMQ_SUB,    DS_FRAME_DATA_MAX, 0 },               //  batches + EOS
+    { ZMQ_PULL,   DS_FRAME_DATA_MAX, 0 },
+    { ZMQ_REP,    DS_FRAME_CONTROL_WIRE_MAX, DS_REP_HWM },  //  requests
+    { ZMQ_ROUTER, DS_FRAME_CONTROL_WIRE_MAX, DS_REP_HWM },
+    { ZMQ_XPUB,   DS_FRAME_CONTROL_MAX, 0 },            //  subscriptions
+    { ZMQ_PUB,    DS_FRAME_CONTROL_MAX, 0 },
+    { ZMQ_REQ,    DS_REPLY_WIRE_MAX, 0 },               //  replies
+    { ZMQ_DEALER, DS_REPLY_WIRE_MAX, 0 },
 };
 
 int64_t
 ds_sock_cap (int type)
 {
-    for (size_t i = 0; i < sizeof s_caps / sizeof *s_caps; i++)
-        if (s_caps [i].type == type)
-            return s_caps [i].cap;
+    for (size_t i = 0; i < sizeof s_roles / sizeof *s_roles; i++)
+        if (s_roles [i].type == type)
+            return s_roles [i].cap;
     return -1;
 }
 
 void
 ds_sock_defaults (zsock_t *sock)
 {
+    int type = zsock_type (sock);
+    int rcvhwm = DS_SOCK_HWM;
+    int64_t cap = -1;
+    for (size_t i = 0; i < sizeof s_roles / sizeof *s_roles; i++)
+        if (s_roles [i].type == type) {
+            cap = s_roles [i].cap;
+            rcvhwm = s_roles [i].rcvhwm ? s_roles [i].rcvhwm : DS_SOCK_HWM;
+        }
     zsock_set_linger (sock, 0);
     zsock_set_sndhwm (sock, DS_SOCK_HWM);
-    zsock_set_rcvhwm (sock, DS_SOCK_HWM);
-    int64_t cap = ds_sock_cap (zsock_type (sock));
+    zsock_set_rcvhwm (sock, rcvhwm);
     if (cap > 0)
         zsock_set_maxmsgsize (sock, (int) cap);
 }

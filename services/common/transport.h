@@ -17,9 +17,11 @@
 #include "../../proto/ds_limits.h"
 
 #define DS_SOCK_HWM 64              //  messages (batches) queued per pipe and direction
+#define DS_REP_HWM  4               //  requests queued per peer of a REP
 
-//  Sets linger 0, send/receive high-water marks of DS_SOCK_HWM and the
-//  transport cap (ZMQ_MAXMSGSIZE) of the socket's role, by its type: SUB
+//  Sets linger 0, send/receive high-water marks of DS_SOCK_HWM (a REP
+//  receives DS_REP_HWM per peer) and the transport cap (ZMQ_MAXMSGSIZE)
+//  of the socket's role, by its type: SUB
 //  DS_FRAME_DATA_MAX (batches), REP DS_FRAME_CONTROL_WIRE_MAX (requests),
 //  XPUB DS_FRAME_CONTROL_MAX (subscriptions), REQ DS_REPLY_WIRE_MAX (a
 //  client's replies; the query service's REQs to shards lower it to

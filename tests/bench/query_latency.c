@@ -70,6 +70,9 @@ main (int argc, char **argv)
             if ((size = s_ask (req, names [k], mp, &fresh [i])) < 0)
                 return 1;
         }
+        double warm;                //  the first default request fills the caches
+        if (s_ask (req, names [k], -1, &warm) < 0)
+            return 1;
         for (int i = 0; i < n; i++)
             if ((size = s_ask (req, names [k], -1, &cached [i])) < 0)
                 return 1;

@@ -8,6 +8,7 @@
     values, checked to be exactly count x width.
 */
 #include "pattern_codec.h"
+#include "mix.h"
 #include "message.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,23 +71,12 @@ ds_pattern_key_put (uint8_t *wire, const ds_pattern_key_t *key)
     s_put_le64 (wire + 24, (uint64_t) key->minor);
 }
 
-static inline uint64_t
-s_fmix (uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 //  fmix64 (MurmurHash3's finaliser) over the two little-endian halves.
 int64_t
 ds_pattern_addr_hash (const uint8_t addr [16])
 {
-    uint64_t h = s_fmix (s_le64 (addr) ^ 0x9e3779b97f4a7c15ULL);
-    h = s_fmix (h ^ s_le64 (addr + 8));
+    uint64_t h = ds_mix64 (s_le64 (addr) ^ 0x9e3779b97f4a7c15ULL);
+    h = ds_mix64 (h ^ s_le64 (addr + 8));
     return (int64_t) (h >> 1);
 }
 

@@ -12,7 +12,7 @@
 static inline uint64_t
 s_src_hash (uint32_t src)
 {
-    return s_mix ((uint64_t) src * 0x9e3779b97f4a7c15ULL + 1);
+    return ds_mix64 ((uint64_t) src * 0x9e3779b97f4a7c15ULL + 1);
 }
 
 s_day_t *

@@ -24,37 +24,35 @@ store_err (char *err, size_t size, const char *fmt, const char *arg)
         snprintf (err, size, fmt, arg);
 }
 
+//  One end of a window: the day given as text (YYYY-MM-DD), else the
+//  store's own (if it has seen a record).  0, or -1 with a reason.
+static int
+s_day_arg (ds_store_t *self, const char *text, const char *name, int32_t seen, int32_t *day,
+           char *err, size_t err_size)
+{
+    if (text [0]) {
+        if (ds_day_parse (text, day) == 0)
+            return 0;
+        if (err && err_size)
+            snprintf (err, err_size, "bad %s '%s' (want YYYY-MM-DD)", name, text);
+        return -1;
+    }
+    if (self->any) {
+        *day = seen;
+        return 0;
+    }
+    store_err (err, err_size, "%s", "no data: give first_day and last_day");
+    return -1;
+}
+
 //  Resolves q's window against this store (explicit days win).
 int
 store_window (ds_store_t *self, const ds_query_t *q, int32_t *first, int32_t *last,
           char *err, size_t err_size)
 {
-    if (q->first_day [0]) {
-        if (ds_day_parse (q->first_day, first)) {
-            store_err (err, err_size, "bad first_day '%s' (want YYYY-MM-DD)", q->first_day);
-            return -1;
-        }
-    }
-    else
-    if (self->any)
-        *first = self->min_day;
-    else {
-        store_err (err, err_size, "%s", "no data: give first_day and last_day");
+    if (s_day_arg (self, q->first_day, "first_day", self->min_day, first, err, err_size)
+    ||  s_day_arg (self, q->last_day, "last_day", self->max_day, last, err, err_size))
         return -1;
-    }
-    if (q->last_day [0]) {
-        if (ds_day_parse (q->last_day, last)) {
-            store_err (err, err_size, "bad last_day '%s' (want YYYY-MM-DD)", q->last_day);
-            return -1;
-        }
-    }
-    else
-    if (self->any)
-        *last = self->max_day;
-    else {
-        store_err (err, err_size, "%s", "no data: give first_day and last_day");
-        return -1;
-    }
     if (*first > *last) {
         store_err (err, err_size, "%s", "first_day is after last_day");
         return -1;

@@ -62,7 +62,7 @@ s_addr_hash (const ds_addr_t *a)
     uint64_t x, y;
     memcpy (&x, a->b, 8);
     memcpy (&y, a->b + 8, 8);
-    return s_mix (x ^ s_mix (y));
+    return ds_mix64 (x ^ ds_mix64 (y));
 }
 
 
@@ -278,7 +278,7 @@ store_alloc (uint32_t shard, uint32_t shards)
     //  restarted aggregator never repeats an old (shard, generation) pair.
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
-    self->generation = s_mix (((uint64_t) now.tv_sec * 1000000000ULL + (uint64_t) now.tv_nsec)
+    self->generation = ds_mix64 (((uint64_t) now.tv_sec * 1000000000ULL + (uint64_t) now.tv_nsec)
                               ^ ((uint64_t) getpid () << 40) ^ (uint64_t) (uintptr_t) self) >> 8;
     for (int i = 0; i < S_DAYCACHE; i++)
         ds_daycache_init (&self->daycache [i]);

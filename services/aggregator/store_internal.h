@@ -36,6 +36,7 @@
 
 #include "store.h"
 #include "tzday.h"
+#include "mix.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,26 +61,15 @@ typedef struct {
 } s_tab_t;
 
 static inline uint64_t
-s_mix (uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static inline uint64_t
 s_key_hash (const uint8_t *key, size_t ksize)
 {
     uint64_t a;
     memcpy (&a, key, 8);
     if (ksize <= 8)
-        return s_mix (a);
+        return ds_mix64 (a);
     uint32_t b;
     memcpy (&b, key + 8, 4);
-    return s_mix (a ^ s_mix (b + 0x9e3779b97f4a7c15ULL));
+    return ds_mix64 (a ^ ds_mix64 (b + 0x9e3779b97f4a7c15ULL));
 }
 
 static inline uint32_t

@@ -1,5 +1,6 @@
 /*  corpus.c - DarkVec's per-service hourly sentences; see corpus.h. */
 #include "corpus.h"
+#include "mix.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,24 +62,13 @@ struct ds_corpus_s {
     uint64_t n_packets;             //  packets added (kept after finish)
 };
 
-static inline uint64_t
-s_mix (uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static uint64_t
 s_addr_hash (const ds_addr_t *a)
 {
     uint64_t x, y;
     memcpy (&x, a->b, 8);
     memcpy (&y, a->b + 8, 8);
-    return s_mix (x ^ s_mix (y));
+    return ds_mix64 (x ^ ds_mix64 (y));
 }
 
 static int
@@ -167,7 +157,7 @@ s_src_key (const ds_corpus_t *self, uint32_t i)
 static uint64_t
 s_bucket_key (const ds_corpus_t *self, uint32_t i)
 {
-    return s_mix ((uint64_t) self->buckets [i].start_us ^ ((uint64_t) self->buckets [i].service << 52));
+    return ds_mix64 ((uint64_t) self->buckets [i].start_us ^ ((uint64_t) self->buckets [i].service << 52));
 }
 
 //  Index of a source, created if new; -1 when out of memory.
@@ -204,7 +194,7 @@ s_source (ds_corpus_t *self, const ds_addr_t *addr)
 static int64_t
 s_bucket (ds_corpus_t *self, uint16_t service, int64_t start_us)
 {
-    uint64_t s = s_mix ((uint64_t) start_us ^ ((uint64_t) service << 52)) & self->bucket_hash.mask;
+    uint64_t s = ds_mix64 ((uint64_t) start_us ^ ((uint64_t) service << 52)) & self->bucket_hash.mask;
     uint32_t v;
     while ((v = self->bucket_hash.slots [s])) {
         const s_bucket_t *b = &self->buckets [v - 1];

@@ -6,12 +6,12 @@
 #  thread gives the same model through 1 and 3 shards.
 source "$(dirname "$0")/lib.sh"
 "$DS_BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" \
-    --seed 5 --packets 60000 --days 30
+    --seed 5 --packets 40000 --days 30
 cases=0
 for tz in UTC Europe/Rome; do
     d="$WORK/$(echo "$tz" | tr / _)"; mkdir -p "$d"
     "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --tz "$tz" \
-        --embed --embed-epochs 2 --corpus-out "$d/corpus.txt" --model-out "$d/model.txt" \
+        --embed --embed-epochs 1 --corpus-out "$d/corpus.txt" --model-out "$d/model.txt" \
         --classes-out "$d/classes.csv" --json "$d/run.json" --report "$d/report" \
         || fail "$tz: darkscope run --embed failed"
     #  The report has the section (its accuracy is the JSON's) and the figure.
@@ -39,7 +39,7 @@ done
 #  count (the corpus is sorted, the vocabulary ordered, the seed fixed).
 for shards in 1 3; do
     "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --shards "$shards" \
-        --embed-threads 1 --embed-epochs 2 --model-out "$WORK/model-$shards.txt" \
+        --embed-threads 1 --embed-epochs 1 --model-out "$WORK/model-$shards.txt" \
         || fail "run --shards $shards failed"
 done
 cmp "$WORK/model-1.txt" "$WORK/model-3.txt" || fail "one thread, 1 vs 3 shards: the models differ"

@@ -6,7 +6,7 @@
 #  (tests/reference/embed_gensim.py), 1 and 2 threads, 20 epochs, and
 #  evaluates both the same way (7-NN, leave-one-out).  Writes a markdown
 #  table to tests/bench/embed-results.md.  Not a ctest.
-#  Usage: tests/bench/bench_embed.sh [BUILD_DIR] [PACKETS] [PCAP GT]
+#  Usage: [THREADS="1 2"] tests/bench/bench_embed.sh [BUILD_DIR] [PACKETS] [PCAP GT]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build}
@@ -32,7 +32,7 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 run_s=$(echo "$t1 - $t0" | bc)
 results="$out/results.jsonl"
-for threads in 1 2; do
+for threads in ${THREADS:-1 2}; do
     "$out/bench_embed" "$out/corpus.txt" "$out/classes.csv" "$threads" 20 >> "$results"
     /usr/bin/python3 "$src/tests/reference/embed_gensim.py" "$out/corpus.txt" "$out/classes.csv" \
         --workers "$threads" >> "$results"

@@ -31,13 +31,11 @@
 
 typedef struct {
     int64_t first;                  //  first microsecond in the range
-    int64_t hash;                   //  ds_pattern_addr_hash (addr)
-    uint8_t addr [16];
-    uint32_t src;                   //  store src id
+    int64_t hash;                   //  ds_pattern_addr_hash of its address
+    uint32_t src;                   //  store src id (its address: srcs [src])
     uint32_t from, to;              //  its bins in the range: v [from, to)
     uint32_t points;                //  distinct bins of bin_us among them
-    uint32_t pad;
-} s_vsrc_t;
+} s_vsrc_t;                         //  32 bytes
 
 struct _store_pattern_t {
     bool valid;
@@ -112,23 +110,61 @@ s_bin_of (uint64_t v, int64_t bin_us)
     return s_floor_div (start, bin_us) * bin_us;
 }
 
-static int
-s_cmp_token (const void *x, const void *y)
+static inline const uint8_t *
+s_addr (const ds_store_t *self, const s_vsrc_t *e)
 {
-    const s_vsrc_t *a = x, *b = y;
-    if (a->first != b->first)
-        return a->first < b->first ? -1 : 1;
-    return memcmp (a->addr, b->addr, 16);
+    return self->srcs [e->src].addr.b;
+}
+
+typedef struct {
+    const ds_store_t *self;
+    const s_vsrc_t *v;
+} s_sort_t;
+
+//  Orders indexes into v by (first, address): token order.
+//  Walks the points of one source: its bins of kmin minutes with a packet,
+//  one division per point, not per 60 s bin.
+typedef struct {
+    const uint64_t *v;
+    uint32_t k, to;                 //  next 60 s bin, end
+    int64_t kmin;                   //  minutes per bin
+} s_walk_t;
+
+//  The next point's bin start in minutes; false after the last.
+static inline bool
+s_walk_next (s_walk_t *p, int64_t *minute)
+{
+    if (p->k >= p->to)
+        return false;
+    int64_t m = S_BIN_MINUTE (p->v [p->k]);
+    int64_t b = p->kmin == 1 ? m : s_floor_div (m, p->kmin) * p->kmin;
+    int64_t end = b + p->kmin;
+    p->k++;
+    while (p->k < p->to && S_BIN_MINUTE (p->v [p->k]) < end)
+        p->k++;
+    *minute = b;
+    return true;
 }
 
 static int
+s_cmp_token (const void *x, const void *y, void *ctx)
+{
+    const s_sort_t *c = ctx;
+    const s_vsrc_t *a = &c->v [*(const uint32_t *) x], *b = &c->v [*(const uint32_t *) y];
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
+    return memcmp (s_addr (c->self, a), s_addr (c->self, b), 16);
+}
+
+//  Orders indexes into v by (hash, address): the points space.
+static int
 s_cmp_hash (const void *x, const void *y, void *ctx)
 {
-    const s_vsrc_t *v = ctx;
-    const s_vsrc_t *a = &v [*(const uint32_t *) x], *b = &v [*(const uint32_t *) y];
+    const s_sort_t *c = ctx;
+    const s_vsrc_t *a = &c->v [*(const uint32_t *) x], *b = &c->v [*(const uint32_t *) y];
     if (a->hash != b->hash)
         return a->hash < b->hash ? -1 : 1;
-    return memcmp (a->addr, b->addr, 16);
+    return memcmp (s_addr (c->self, a), s_addr (c->self, b), 16);
 }
 
 //  The time range of a selection, checked against what the store keeps.
@@ -158,6 +194,102 @@ s_range (const ds_pattern_sel_t *sel, int64_t *lo, int64_t *hi, char *err, size_
     return 0;
 }
 
+//  The bins of b in minutes [mlo, mhi): v [*from, *to).
+static void
+s_bins_range (const s_bins_t *b, int64_t mlo, int64_t mhi, uint32_t *from, uint32_t *to)
+{
+    //  Most sources lie wholly inside a window: two loads, no search.
+    *from = b->n == 0 || S_BIN_MINUTE (b->v [0]) >= mlo ? 0 : s_bins_lower (b, mlo);
+    *to = b->n == 0 || S_BIN_MINUTE (b->v [b->n - 1]) < mhi ? b->n : s_bins_lower (b, mhi);
+}
+
+//  Fills w->v with the selected sources (in store order) and their
+//  points.  0, or -1 if memory ran out.
+static int
+s_view_fill (ds_store_t *self, store_pattern_t *w, const ds_pattern_sel_t *sel, int64_t lo, int64_t hi)
+{
+    uint8_t *ok = malloc (self->n_srcs ? self->n_srcs : 1);
+    if (!ok || s_class_select (self, sel->class_name, sel->first_day, sel->last_day, ok)) {
+        free (ok);
+        return -1;
+    }
+    int64_t bin_us = sel->bin_s * 1000000, mlo = lo / S_MINUTE_US, mhi = hi / S_MINUTE_US;
+    uint32_t cap = 0;
+    for (uint32_t s = 0; s < self->n_srcs && lo < hi; s++) {
+        const s_bins_t *b = &self->bins [s];
+        uint32_t from, to;
+        if (!ok [s])
+            continue;
+        s_bins_range (b, mlo, mhi, &from, &to);
+        if (from >= to)
+            continue;
+        if (w->n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            s_vsrc_t *grown = realloc (w->v, cap * sizeof *grown);
+            if (!grown) {
+                free (ok);
+                return -1;
+            }
+            w->v = grown;
+        }
+        s_vsrc_t *e = &w->v [w->n++];
+        *e = (s_vsrc_t) { .src = s, .from = from, .to = to };
+        e->first = (int64_t) S_BIN_MINUTE (b->v [from]) * S_MINUTE_US + (int64_t) (b->v [from] & S_BIN_US_MASK);
+        e->hash = ds_pattern_addr_hash (self->srcs [s].addr.b);
+        if (bin_us == S_MINUTE_US)
+            e->points = to - from;              //  distinct minutes
+        else {
+            s_walk_t walk = { b->v, from, to, bin_us / S_MINUTE_US };
+            int64_t minute;
+            while (s_walk_next (&walk, &minute))
+                e->points++;
+        }
+        w->points += e->points;
+    }
+    free (ok);
+    return 0;
+}
+
+//  Puts w->v in token order and builds the hash order and its running
+//  sums of points.  0, or -1 if memory ran out.
+static int
+s_view_order (ds_store_t *self, store_pattern_t *w)
+{
+    uint32_t n = w->n;
+    w->hord = malloc ((n ? n : 1) * sizeof *w->hord);
+    w->cum = malloc ((n + 1) * sizeof *w->cum);
+    if (!w->hord || !w->cum)
+        return -1;
+    //  Token order: sort indexes (a small merge buffer, not one of v's
+    //  size), then permute v in place along the cycles.
+    s_sort_t ctx = { self, w->v };
+    uint32_t *ord = w->hord;
+    for (uint32_t i = 0; i < n; i++)
+        ord [i] = i;
+    qsort_r (ord, n, sizeof *ord, s_cmp_token, &ctx);
+    for (uint32_t i = 0; i < n; i++) {
+        if (ord [i] == i)
+            continue;
+        s_vsrc_t keep = w->v [i];
+        uint32_t j = i;
+        while (ord [j] != i) {
+            uint32_t next = ord [j];
+            w->v [j] = w->v [next];
+            ord [j] = j;
+            j = next;
+        }
+        w->v [j] = keep;
+        ord [j] = j;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        w->hord [i] = i;
+    qsort_r (w->hord, n, sizeof *w->hord, s_cmp_hash, &ctx);
+    w->cum [0] = 0;
+    for (uint32_t i = 0; i < n; i++)
+        w->cum [i + 1] = w->cum [i] + w->v [w->hord [i]].points;
+    return 0;
+}
+
 //  The view of sel, rebuilt unless the cached one still holds.  NULL with
 //  a reason in err.
 static store_pattern_t *
@@ -183,61 +315,14 @@ s_view (ds_store_t *self, const ds_pattern_sel_t *sel, char *err, size_t err_siz
     w->cum = NULL;
     w->n = 0;
     w->points = 0;
-    uint8_t *ok = malloc (self->n_srcs ? self->n_srcs : 1);
-    if (!ok || store_bins_normalize_all (self)
-    ||  s_class_select (self, sel->class_name, sel->first_day, sel->last_day, ok)) {
-        free (ok);
+    if (store_bins_normalize_all (self) || s_view_fill (self, w, sel, lo, hi) || s_view_order (self, w)) {
         store_err (err, err_size, "%s", "out of memory");
         return NULL;
     }
-    int64_t bin_us = sel->bin_s * 1000000, mlo = lo / S_MINUTE_US, mhi = hi / S_MINUTE_US;
-    uint32_t n = 0;
-    for (uint32_t s = 0; s < self->n_srcs; s++)
-        if (ok [s] && lo < hi && s_bins_lower (&self->bins [s], mlo) < s_bins_lower (&self->bins [s], mhi))
-            n++;
-        else
-            ok [s] = 0;
-    w->v = malloc ((n ? n : 1) * sizeof *w->v);
-    w->hord = malloc ((n ? n : 1) * sizeof *w->hord);
-    w->cum = malloc ((n + 1) * sizeof *w->cum);
-    if (!w->v || !w->hord || !w->cum) {
-        free (ok);
-        store_err (err, err_size, "%s", "out of memory");
-        return NULL;
-    }
-    for (uint32_t s = 0; s < self->n_srcs; s++) {
-        if (!ok [s])
-            continue;
-        const s_bins_t *b = &self->bins [s];
-        s_vsrc_t *e = &w->v [w->n++];
-        memset (e, 0, sizeof *e);
-        e->src = s;
-        e->from = s_bins_lower (b, mlo);
-        e->to = s_bins_lower (b, mhi);
-        e->first = (int64_t) S_BIN_MINUTE (b->v [e->from]) * S_MINUTE_US
-                 + (int64_t) (b->v [e->from] & S_BIN_US_MASK);
-        memcpy (e->addr, self->srcs [s].addr.b, 16);
-        e->hash = ds_pattern_addr_hash (e->addr);
-        int64_t prev = INT64_MIN;
-        for (uint32_t k = e->from; k < e->to; k++) {
-            int64_t bin = s_bin_of (b->v [k], bin_us);
-            e->points += bin != prev;
-            prev = bin;
-        }
-        w->points += e->points;
-    }
-    free (ok);
-    qsort (w->v, w->n, sizeof *w->v, s_cmp_token);
-    for (uint32_t i = 0; i < w->n; i++)
-        w->hord [i] = i;
-    qsort_r (w->hord, w->n, sizeof *w->hord, s_cmp_hash, w->v);
-    w->cum [0] = 0;
-    for (uint32_t i = 0; i < w->n; i++)
-        w->cum [i + 1] = w->cum [i] + w->v [w->hord [i]].points;
     w->sel = *sel;
     w->lo = lo;
     w->hi = hi;
-    w->bin_us = bin_us;
+    w->bin_us = sel->bin_s * 1000000;
     w->generation = self->generation;
     w->valid = true;
     return w;
@@ -247,22 +332,22 @@ s_view (ds_store_t *self, const ds_pattern_sel_t *sel, char *err, size_t err_siz
 //  Keys of the two spaces
 
 static void
-s_src_key (const s_vsrc_t *e, ds_pattern_key_t *key)
+s_src_key (const ds_store_t *self, const s_vsrc_t *e, ds_pattern_key_t *key)
 {
     key->major = e->first;
-    memcpy (key->addr, e->addr, 16);
+    memcpy (key->addr, s_addr (self, e), 16);
     key->minor = 0;
 }
 
 //  Sources with a key below k (sources space).
 static uint32_t
-s_src_below (const store_pattern_t *w, const ds_pattern_key_t *k)
+s_src_below (const ds_store_t *self, const store_pattern_t *w, const ds_pattern_key_t *k)
 {
     uint32_t lo = 0, hi = w->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         ds_pattern_key_t m;
-        s_src_key (&w->v [mid], &m);
+        s_src_key (self, &w->v [mid], &m);
         if (ds_pattern_key_cmp (&m, k) < 0)
             lo = mid + 1;
         else
@@ -273,11 +358,11 @@ s_src_below (const store_pattern_t *w, const ds_pattern_key_t *k)
 
 //  Compares source e's (hash, address) with k's (major, address).
 static int
-s_cmp_hash_key (const s_vsrc_t *e, const ds_pattern_key_t *k)
+s_cmp_hash_key (const ds_store_t *self, const s_vsrc_t *e, const ds_pattern_key_t *k)
 {
     if (e->hash != k->major)
         return e->hash < k->major ? -1 : 1;
-    return memcmp (e->addr, k->addr, 16);
+    return memcmp (s_addr (self, e), k->addr, 16);
 }
 
 //  Points with a key below k (points space).
@@ -287,13 +372,13 @@ s_point_below (ds_store_t *self, const store_pattern_t *w, const ds_pattern_key_
     uint32_t lo = 0, hi = w->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (s_cmp_hash_key (&w->v [w->hord [mid]], k) < 0)
+        if (s_cmp_hash_key (self, &w->v [w->hord [mid]], k) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     uint64_t below = w->cum [lo];
-    if (lo < w->n && s_cmp_hash_key (&w->v [w->hord [lo]], k) == 0) {
+    if (lo < w->n && s_cmp_hash_key (self, &w->v [w->hord [lo]], k) == 0) {
         const s_vsrc_t *e = &w->v [w->hord [lo]];
         const uint64_t *v = self->bins [e->src].v;
         int64_t prev = INT64_MIN;
@@ -350,7 +435,7 @@ s_point_key (ds_store_t *self, const store_pattern_t *w, s_cursor_t *c, uint64_t
         c->bin = bin;
     }
     key->major = e->hash;
-    memcpy (key->addr, e->addr, 16);
+    memcpy (key->addr, s_addr (self, e), 16);
     key->minor = c->bin;
 }
 
@@ -378,8 +463,8 @@ s_op_select (ds_store_t *self, store_pattern_t *w, const ds_pattern_req_t *req, 
         ds_pattern_key_get (req->keys + (size_t) (2 * b) * DS_PATTERN_KEY_SIZE, &lo);
         ds_pattern_key_get (req->keys + (size_t) (2 * b + 1) * DS_PATTERN_KEY_SIZE, &hi);
         bool points = req->space == DS_PATTERN_SPACE_POINTS;
-        uint64_t below = points ? s_point_below (self, w, &lo) : s_src_below (w, &lo);
-        uint64_t upto = points ? s_point_below (self, w, &hi) : s_src_below (w, &hi);
+        uint64_t below = points ? s_point_below (self, w, &lo) : s_src_below (self, w, &lo);
+        uint64_t upto = points ? s_point_below (self, w, &hi) : s_src_below (self, w, &hi);
         uint64_t inside = upto > below ? upto - below : 0;
         for (int i = 0; i < 8; i++) {
             a->counts [b * 16 + (uint32_t) i] = (uint8_t) (below >> (8 * i));
@@ -391,7 +476,7 @@ s_op_select (ds_store_t *self, store_pattern_t *w, const ds_pattern_req_t *req, 
             if (points)
                 s_point_key (self, w, &cursor, r, &key);
             else
-                s_src_key (&w->v [r], &key);
+                s_src_key (self, &w->v [r], &key);
             ds_pattern_key_put (a->keys + (size_t) nk++ * DS_PATTERN_KEY_SIZE, &key);
         }
     }
@@ -403,7 +488,7 @@ s_op_select (ds_store_t *self, store_pattern_t *w, const ds_pattern_req_t *req, 
 }
 
 static int
-s_op_rank (store_pattern_t *w, const ds_pattern_req_t *req, s_answer_t *a)
+s_op_rank (ds_store_t *self, store_pattern_t *w, const ds_pattern_req_t *req, s_answer_t *a)
 {
     a->counts = malloc ((size_t) (req->n_keys ? req->n_keys : 1) * 8);
     if (!a->counts)
@@ -411,7 +496,7 @@ s_op_rank (store_pattern_t *w, const ds_pattern_req_t *req, s_answer_t *a)
     for (uint32_t i = 0; i < req->n_keys; i++) {
         ds_pattern_key_t k;
         ds_pattern_key_get (req->keys + (size_t) i * DS_PATTERN_KEY_SIZE, &k);
-        uint64_t below = s_src_below (w, &k);
+        uint64_t below = s_src_below (self, w, &k);
         for (int b = 0; b < 8; b++)
             a->counts [i * 8 + (uint32_t) b] = (uint8_t) (below >> (8 * b));
     }
@@ -435,35 +520,34 @@ s_op_raster (ds_store_t *self, store_pattern_t *w, const ds_pattern_req_t *req, 
         goto done;
     for (uint32_t i = 0; i < req->n_keys; i++)
         ds_pattern_key_get (req->keys + (size_t) i * DS_PATTERN_KEY_SIZE, &bounds [i]);
+    int64_t kmin = w->bin_us / S_MINUTE_US;
     int64_t b0 = s_floor_div (w->lo, w->bin_us);
     uint64_t nb = w->lo < w->hi ? (uint64_t) (s_floor_div (w->hi - 1, w->bin_us) - b0 + 1) : 1;
+    //  Column of each bin index, when there are not too many bins.
+    uint16_t *col_of = nb <= (1u << 20) ? malloc (nb * sizeof *col_of) : NULL;
+    for (uint64_t x = 0; col_of && x < nb; x++)
+        col_of [x] = (uint16_t) (x * req->width / nb);
+    uint32_t row = 0;
     for (uint32_t i = 0; i < w->n; i++) {
         const s_vsrc_t *e = &w->v [i];
         ds_pattern_key_t key;
-        s_src_key (e, &key);
-        uint32_t lo = 0, hi = req->n_keys;     //  boundaries <= key
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (ds_pattern_key_cmp (&bounds [mid], &key) <= 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        size_t row = (size_t) lo * req->width;
-        const uint64_t *v = self->bins [e->src].v;
-        int64_t prev = INT64_MIN;
-        for (uint32_t k = e->from; k < e->to; k++) {
-            int64_t bin = s_bin_of (v [k], w->bin_us);
-            if (bin == prev)
-                continue;
-            prev = bin;
-            uint64_t col = (uint64_t) (bin / w->bin_us - b0) * req->width / nb;
+        s_src_key (self, e, &key);
+        //  Sources come in token order, boundaries sorted: rows only grow.
+        while (row < req->n_keys && ds_pattern_key_cmp (&bounds [row], &key) <= 0)
+            row++;
+        size_t base = (size_t) row * req->width;
+        s_walk_t walk = { self->bins [e->src].v, e->from, e->to, kmin };
+        int64_t minute;
+        while (s_walk_next (&walk, &minute)) {
+            uint64_t x = (uint64_t) (minute / kmin - b0);
+            uint64_t col = col_of ? col_of [x] : x * req->width / nb;
             if (cell_bytes == 4)
-                ((uint32_t *) grid) [row + col]++;
+                ((uint32_t *) grid) [base + col]++;
             else
-                ((uint64_t *) grid) [row + col]++;
+                ((uint64_t *) grid) [base + col]++;
         }
     }
+    free (col_of);
     if (ds_pattern_cells_deflate (grid, cells, cell_bytes, 1, &a->data))
         goto done;
     a->part.width = req->width;
@@ -505,7 +589,7 @@ s_op_sample (ds_store_t *self, store_pattern_t *w, const ds_pattern_req_t *req, 
                 for (int b = 0; b < 8; b++)
                     a->counts [(ns - 1) * 8 + (uint32_t) b] = (uint8_t) (in_src >> (8 * b));
             ds_pattern_key_t sk;
-            s_src_key (&w->v [w->hord [cursor.p]], &sk);
+            s_src_key (self, &w->v [w->hord [cursor.p]], &sk);
             ds_pattern_key_put (a->keys + (size_t) ns++ * DS_PATTERN_KEY_SIZE, &sk);
             last_p = cursor.p;
             in_src = 0;
@@ -557,7 +641,7 @@ ds_store_pattern (ds_store_t *self, const uint8_t *data, size_t size, msgpack_pa
             a.part.counts = range;
             break;
         case DS_PATTERN_SELECT: rc = s_op_select (self, w, &req, &a); break;
-        case DS_PATTERN_RANK:   rc = s_op_rank (w, &req, &a); break;
+        case DS_PATTERN_RANK:   rc = s_op_rank (self, w, &req, &a); break;
         case DS_PATTERN_RASTER: rc = s_op_raster (self, w, &req, &a); break;
         case DS_PATTERN_SAMPLE: rc = s_op_sample (self, w, &req, &a); break;
         default:                rc = -1; break;

@@ -49,6 +49,13 @@
 #define DS_PATTERN_RANK_MAX         16384       //  keys in one RANK (512 KiB)
 #define DS_PATTERN_BIN_S_MAX        (366LL * 86400)
 
+//  Every request fits the 1 MiB limit of a control socket (ds_limits.h),
+//  with room for its 16 fields.
+_Static_assert ((uint64_t) DS_PATTERN_RANK_MAX * DS_PATTERN_KEY_SIZE + 4096 <= DS_FRAME_CONTROL_MAX,
+                "a rank request must fit a control frame");
+_Static_assert ((uint64_t) 2 * DS_PATTERN_BRACKETS_MAX * DS_PATTERN_KEY_SIZE + 4096 <= DS_FRAME_CONTROL_MAX,
+                "a select request must fit a control frame");
+
 typedef enum {
     DS_PATTERN_SUMMARY = 1,
     DS_PATTERN_SELECT  = 2,

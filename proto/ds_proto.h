@@ -96,7 +96,7 @@ int ds_eos_decode (const uint8_t *data, size_t size, ds_eos_t *eos);
 //  A query (client request, and the query service's fan-out to shards).
 //  Unset fields keep the defaults that ds_query_init() gives.
 typedef struct {
-    char name [32];                 //  "overview", "ports", "partial", ...
+    char name [32];                 //  "overview", "ports", "status", ...
     char first_day [11];            //  "YYYY-MM-DD" or "" (all days)
     char last_day [11];             //  "YYYY-MM-DD" or "" (last day seen)
     int64_t min_packets;            //  default 10
@@ -108,7 +108,6 @@ typedef struct {
     int64_t limit;                  //  pattern sample points, default 100000
     int64_t offset;                 //  pattern sample page start, default 0
     char ip [64];                   //  lookup argument
-    char part [32];                 //  fan-out: which partial ("overview", ...)
     int64_t k;                      //  knn/classify: neighbours, 0 = the service default
     bool force;                     //  reload: accept tables that lose entries
 } ds_query_t;

@@ -16,7 +16,7 @@
 //  Fields of each message, header included.
 enum {
     S_REQ_FIELDS = 8, S_RANGE_FIELDS = 8, S_OVERVIEW_FIELDS = 15,
-    S_PPSRC_FIELDS = 6, S_STATUS_FIELDS = 17
+    S_PPSRC_FIELDS = 6, S_STATUS_FIELDS = 21
 };
 
 //  Least bytes a class / a (service, packets) pair takes on the wire:
@@ -456,7 +456,7 @@ s_day_text (const char *text)
 }
 
 //  Byte layout of a STATUS partial (DS_MSG_PART_STATUS = 11): one msgpack
-//  array of 17:
+//  array of 21:
 //
 //    [0-2] "DSK", 1, 11
 //    [3]  uint shard              this shard, < 9999
@@ -469,10 +469,14 @@ s_day_text (const char *text)
 //    [10] str|nil first_day       "YYYY-MM-DD", nil before the first record
 //    [11] str|nil last_day
 //    [12] uint memory_bytes       held by the shard's tables
-//    [13] uint rejected           messages that failed to decode
-//    [14] uint foreign            batches of another shard
-//    [15] str|nil checkpoint      the checkpoint file, nil if none
-//    [16] bin  streams            rows of 77, one per sensor: sensor uint32,
+//    [13] uint retain_days        days kept (0: every day)
+//    [14] uint expired_records    records older than the retained days
+//    [15] uint evicted_days       days dropped by retention
+//    [16] uint rejected           messages that failed to decode
+//    [17] uint foreign            batches of another shard
+//    [18] uint requests_too_big   requests above the control cap, refused
+//    [19] str|nil checkpoint      the checkpoint file, nil if none
+//    [20] bin  streams            rows of 77, one per sensor: sensor uint32,
 //                                 eos uint8 (0/1), packets_read, non_ip,
 //                                 malformed, dropped, next_seq, batches,
 //                                 records, gaps, replays, each uint64
@@ -495,8 +499,12 @@ ds_part_status_encode (const ds_part_status_t *part, msgpack_sbuffer *out)
     ds_mpf_pack_text (&o, part->first_day, sizeof part->first_day, true, true);
     ds_mpf_pack_text (&o, part->last_day, sizeof part->last_day, true, true);
     msgpack_pack_uint64 (&o.pk, part->memory_bytes);
+    msgpack_pack_uint32 (&o.pk, part->retain_days);
+    msgpack_pack_uint64 (&o.pk, part->expired_records);
+    msgpack_pack_uint64 (&o.pk, part->evicted_days);
     msgpack_pack_uint64 (&o.pk, part->rejected);
     msgpack_pack_uint64 (&o.pk, part->foreign);
+    msgpack_pack_uint64 (&o.pk, part->requests_too_big);
     ds_mpf_pack_text (&o, part->checkpoint, sizeof part->checkpoint, true, true);
     ds_mpf_pack_table (&o, &s_streams, part->streams, part->n_streams);
     return ds_mpf_out_end (&o);
@@ -520,8 +528,12 @@ ds_part_status_decode (const uint8_t *data, size_t size, ds_part_status_t *part,
     &&  ds_mpf_text (&in, "first_day", p->first_day, sizeof p->first_day, false, true)
     &&  ds_mpf_text (&in, "last_day", p->last_day, sizeof p->last_day, false, true)
     &&  ds_mpf_uint (&in, "memory_bytes", UINT64_MAX, &p->memory_bytes)
+    &&  ds_mpf_u32 (&in, "retain_days", &p->retain_days)
+    &&  ds_mpf_uint (&in, "expired_records", UINT64_MAX, &p->expired_records)
+    &&  ds_mpf_uint (&in, "evicted_days", UINT64_MAX, &p->evicted_days)
     &&  ds_mpf_uint (&in, "rejected", UINT64_MAX, &p->rejected)
     &&  ds_mpf_uint (&in, "foreign", UINT64_MAX, &p->foreign)
+    &&  ds_mpf_uint (&in, "requests_too_big", UINT64_MAX, &p->requests_too_big)
     &&  ds_mpf_text (&in, "checkpoint", p->checkpoint, sizeof p->checkpoint, false, true)
     &&  ds_mpf_table (&in, &s_streams, NULL, (void **) &p->streams, &p->n_streams)
     &&  ds_mpf_in_end (&in, "status partial")) {
@@ -565,9 +577,9 @@ s_map_bool (msgpack_packer *pk, const char *key, bool value)
 void
 ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
 {
-    msgpack_pack_map (pk, 4);
+    msgpack_pack_map (pk, 5);
     ds_pack_str (pk, "store");
-    msgpack_pack_map (pk, 11);
+    msgpack_pack_map (pk, 14);
     s_map_uint (pk, "shard", part->shard);
     s_map_uint (pk, "shards", part->shards);
     s_map_text (pk, "tz", part->tz);
@@ -578,6 +590,9 @@ ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
     s_map_text (pk, "first_day", part->first_day);
     s_map_text (pk, "last_day", part->last_day);
     s_map_uint (pk, "memory_bytes", part->memory_bytes);
+    s_map_uint (pk, "retain_days", part->retain_days);
+    s_map_uint (pk, "expired_records", part->expired_records);
+    s_map_uint (pk, "evicted_days", part->evicted_days);
     ds_pack_str (pk, "sensors");
     msgpack_pack_array (pk, part->n_streams);
     for (uint32_t i = 0; i < part->n_streams; i++) {
@@ -597,6 +612,7 @@ ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
     }
     s_map_uint (pk, "rejected", part->rejected);
     s_map_uint (pk, "foreign", part->foreign);
+    s_map_uint (pk, "requests_too_big", part->requests_too_big);
     s_map_text (pk, "checkpoint", part->checkpoint);
 }
 

@@ -168,8 +168,12 @@ typedef struct {
     char first_day [DS_PART_DAY_TEXT];      //  "YYYY-MM-DD", "" if none
     char last_day [DS_PART_DAY_TEXT];
     uint64_t memory_bytes;
+    uint32_t retain_days;           //  days kept (0: every day)
+    uint64_t expired_records;       //  records older than the retained days
+    uint64_t evicted_days;          //  days dropped by retention
     uint64_t rejected;              //  messages that failed to decode
     uint64_t foreign;               //  batches of another shard
+    uint64_t requests_too_big;      //  requests above the control cap, refused
     char checkpoint [DS_PART_PATH_MAX];     //  "" if none
     uint32_t n_streams;
     ds_part_stream_t *streams;
@@ -222,7 +226,7 @@ int ds_part_status_decode (const uint8_t *data, size_t size, ds_part_status_t *p
 void ds_part_status_clear (ds_part_status_t *part);
 
 //  Packs a shard's status as the map clients read (PROTOCOL.md, `status`):
-//  {"store": {...}, "rejected", "foreign", "checkpoint"}.
+//  {"store": {...}, "rejected", "foreign", "requests_too_big", "checkpoint"}.
 void ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk);
 
 //  The bytes of a reply's result that is a bin (how partials travel);

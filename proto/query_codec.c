@@ -38,7 +38,6 @@ static const s_arg_t s_args [] = {
     { "limit",       S_INT, S_FIELD (limit),       0, DS_PATTERN_LIMIT_MAX },
     { "offset",      S_INT, S_FIELD (offset),      0, 0 },
     { "ip",          S_STR, S_FIELD (ip),          0, 0 },
-    { "part",        S_STR, S_FIELD (part),        0, 0 },
     { "k",           S_INT, S_FIELD (k),           1, 0 },
     { "force",       S_BOOL, S_FIELD (force),      0, 0 },
 };

@@ -119,8 +119,12 @@ s_status (ds_part_status_t *s)
     snprintf (s->first_day, sizeof s->first_day, "2021-03-02");
     snprintf (s->last_day, sizeof s->last_day, "2021-03-31");
     s->memory_bytes = 1ull << 31;
+    s->retain_days = 30;
+    s->expired_records = 1ull << 33;
+    s->evicted_days = 60;
     s->rejected = 1;
     s->foreign = 2;
+    s->requests_too_big = 3;
     snprintf (s->checkpoint, sizeof s->checkpoint, "/var/lib/darkscope/shard-3.ckpt");
     s->n_streams = 2;
     s->streams = calloc (2, sizeof *s->streams);
@@ -193,7 +197,10 @@ s_assert_status_equal (const ds_part_status_t *a, const ds_part_status_t *b)
     assert_string_equal (a->first_day, b->first_day);
     assert_string_equal (a->last_day, b->last_day);
     assert_true (a->memory_bytes == b->memory_bytes);
+    assert_int_equal (a->retain_days, b->retain_days);
+    assert_true (a->expired_records == b->expired_records && a->evicted_days == b->evicted_days);
     assert_true (a->rejected == b->rejected && a->foreign == b->foreign);
+    assert_true (a->requests_too_big == b->requests_too_big);
     assert_string_equal (a->checkpoint, b->checkpoint);
     assert_int_equal (a->n_streams, b->n_streams);
     for (uint32_t i = 0; i < a->n_streams; i++) {
@@ -407,21 +414,23 @@ test_status_map (void **state)
     msgpack_object obj;
     assert_int_equal (ds_mp_unpack ((const uint8_t *) buf.data, buf.size, &zone, &obj), DS_OK);
     assert_int_equal (obj.type, MSGPACK_OBJECT_MAP);
-    const char *top [] = { "store", "rejected", "foreign", "checkpoint" };
-    assert_int_equal (obj.via.map.size, 4);
-    for (int i = 0; i < 4; i++)
+    const char *top [] = { "store", "rejected", "foreign", "requests_too_big", "checkpoint" };
+    assert_int_equal (obj.via.map.size, 5);
+    for (int i = 0; i < 5; i++)
         assert_true (obj.via.map.ptr [i].key.via.str.size == strlen (top [i])
                      && memcmp (obj.via.map.ptr [i].key.via.str.ptr, top [i], strlen (top [i])) == 0);
     const msgpack_object *store = ds_mp_get (&obj, "store");
     const char *keys [] = { "shard", "shards", "tz", "sensors_expected", "eos_all", "records",
-                            "sources", "first_day", "last_day", "memory_bytes", "sensors" };
-    assert_int_equal (store->via.map.size, 11);
-    for (int i = 0; i < 11; i++)
+                            "sources", "first_day", "last_day", "memory_bytes", "retain_days",
+                            "expired_records", "evicted_days", "sensors" };
+    assert_int_equal (store->via.map.size, 14);
+    for (int i = 0; i < 14; i++)
         assert_true (store->via.map.ptr [i].key.via.str.size == strlen (keys [i])
                      && memcmp (store->via.map.ptr [i].key.via.str.ptr, keys [i], strlen (keys [i])) == 0);
     assert_int_equal (ds_mp_get (store, "last_day")->type, MSGPACK_OBJECT_NIL);
     assert_int_equal (ds_mp_get (store, "first_day")->via.str.size, 10);
     assert_true (ds_mp_get (store, "records")->via.u64 == 1ull << 40);
+    assert_true (ds_mp_get (store, "expired_records")->via.u64 == 1ull << 33);
     const msgpack_object *sensors = ds_mp_get (store, "sensors");
     assert_int_equal (sensors->via.array.size, 2);
     assert_true (ds_mp_get (&sensors->via.array.ptr [1], "next_seq")->via.u64 == UINT64_MAX);

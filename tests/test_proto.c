@@ -371,14 +371,13 @@ test_query_roundtrip (void **state)
     q.to_us = -5;
     q.bin_s = 3600;
     strcpy (q.ip, "2001:db8::1");
-    strcpy (q.part, "overview");
     q.force = true;
     assert_int_equal (ds_query_encode (&q, &buf), DS_OK);
     assert_int_equal (ds_query_decode ((const uint8_t *) buf.data, buf.size, &back, err, sizeof err), DS_OK);
     assert_memory_equal (&q, &back, sizeof q);
     assert_int_equal (ds_mp_unpack ((const uint8_t *) buf.data, buf.size, &zone, &obj), DS_OK);
     args = ds_mp_get (&obj, "args");
-    assert_int_equal (args->via.map.size, 10);
+    assert_int_equal (args->via.map.size, 9);
     assert_int_equal (ds_mp_get (args, "force")->type, MSGPACK_OBJECT_BOOLEAN);
     const msgpack_object *bin = ds_mp_get (args, "bin_s");
     assert_non_null (bin);
@@ -694,9 +693,9 @@ test_query_errors (void **state)
     msgpack_pack_str_with_body (&pk, "force", 5);
     msgpack_pack_false (&pk);
     assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_OK);
-    const char *str_keys [] = { "first_day", "last_day", "class", "ip", "part" };
-    size_t str_sizes [] = { 11, 11, DS_NAME_MAX, 64, 32 };
-    for (size_t i = 0; i < 5; i++) {
+    const char *str_keys [] = { "first_day", "last_day", "class", "ip" };
+    size_t str_sizes [] = { 11, 11, DS_NAME_MAX, 64 };
+    for (size_t i = 0; i < 4; i++) {
         s_query_begin (&pk, &buf, 1);
         msgpack_pack_str_with_body (&pk, str_keys [i], strlen (str_keys [i]));
         msgpack_pack_int (&pk, 5);

@@ -194,16 +194,14 @@ s_ask_raw (zsock_t *req, const void *data, size_t size)
     return msg;
 }
 
-//  Asks q; on success packs the result into *result (caller destroys) and
-//  returns 0; else copies the error into err and returns -1.
+//  Sends request bytes; on success packs the reply's result into *result
+//  (caller destroys) and returns 0; else copies the error into err and
+//  returns -1.
 static int
-s_ask (zsock_t *req, const ds_query_t *q, msgpack_sbuffer *result, char *err, size_t err_size)
+s_ask_bytes (zsock_t *req, const void *data, size_t size, msgpack_sbuffer *result,
+             char *err, size_t err_size)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    assert_int_equal (ds_query_encode (q, &buf), DS_OK);
-    zmsg_t *msg = s_ask_raw (req, buf.data, buf.size);
-    msgpack_sbuffer_destroy (&buf);
+    zmsg_t *msg = s_ask_raw (req, data, size);
     zframe_t *frame = zmsg_first (msg);
     msgpack_zone zone;
     msgpack_zone_init (&zone, 4096);
@@ -222,17 +220,52 @@ s_ask (zsock_t *req, const ds_query_t *q, msgpack_sbuffer *result, char *err, si
     return rc;
 }
 
+//  Asks q (see s_ask_bytes).
+static int
+s_ask (zsock_t *req, const ds_query_t *q, msgpack_sbuffer *result, char *err, size_t err_size)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    assert_int_equal (ds_query_encode (q, &buf), DS_OK);
+    int rc = s_ask_bytes (req, buf.data, buf.size, result, err, err_size);
+    msgpack_sbuffer_destroy (&buf);
+    return rc;
+}
+
+//  The stores as the merge's shards (merge.h), asked in-process.
+typedef struct {
+    ds_store_t **stores;
+    size_t n;
+    msgpack_sbuffer bufs [NSHARDS];
+    msgpack_object results [NSHARDS];
+} t_shards_t;
+
+//  A round of the merge: decodes the request as a shard does, and asks
+//  every store for its partial.
+static int
+s_store_round (void *ctx, const msgpack_sbuffer *request, const msgpack_object **results,
+               char *err, size_t err_size)
+{
+    t_shards_t *sh = ctx;
+    ds_part_req_t req;
+    assert_int_equal (ds_part_req_decode ((const uint8_t *) request->data, request->size, &req,
+                                          err, err_size), DS_OK);
+    for (size_t i = 0; i < sh->n; i++) {
+        assert_int_equal (ds_store_partial (sh->stores [i], &req, &sh->bufs [i], err, err_size), 0);
+        sh->results [i] = (msgpack_object) { .type = MSGPACK_OBJECT_BIN,
+            .via.bin = { (uint32_t) sh->bufs [i].size, sh->bufs [i].data } };
+    }
+    *results = sh->results;
+    return 0;
+}
+
 //  The in-process answer: stores fed the decoded batches, merged.
 static void
 s_local (const ds_query_t *query, uint32_t shards, msgpack_sbuffer *out)
 {
     ds_store_t *stores [NSHARDS];
-    msgpack_sbuffer bufs [NSHARDS];
-    msgpack_zone zone;
-    msgpack_zone_init (&zone, 4096);
-    msgpack_object objs [NSHARDS];
     ds_query_t q = *query;
-    char tz [64], err [256];
+    char tz [DS_PART_TZ_MAX], err [256];
     for (uint32_t k = 0; k < shards; k++) {
         stores [k] = ds_store_new (k, shards);
         for (size_t i = 0; i < s_nbatches [k]; i++)
@@ -246,40 +279,19 @@ s_local (const ds_query_t *query, uint32_t shards, msgpack_sbuffer *out)
         for (uint32_t j = 1; j < NSHARDS; j++)
             for (size_t i = 0; i < s_nbatches [j]; i++)
                 assert_int_equal (ds_store_add_batch (stores [0], s_decoded [j][i]), 0);
-    msgpack_object ppsrc [NSHARDS];
-    msgpack_sbuffer pbufs [NSHARDS];
-    char part [32];
-    for (int round = 0; round < 3; round++) {
-        snprintf (q.part, sizeof q.part, "%s", round == 2 ? part : round ? "overview" : "range");
-        for (uint32_t k = 0; k < shards; k++) {
-            msgpack_sbuffer *buf = round == 2 ? &pbufs [k] : &bufs [k];
-            msgpack_object *obj = round == 2 ? &ppsrc [k] : &objs [k];
-            msgpack_sbuffer_init (buf);
-            msgpack_packer pk;
-            msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-            assert_int_equal (ds_store_partial (stores [k], &q, &pk, err, sizeof err), 0);
-            assert_int_equal (ds_mp_unpack ((const uint8_t *) buf->data, buf->size, &zone, obj), DS_OK);
-        }
-        if (round == 0) {
-            assert_int_equal (ds_merge_window (objs, shards, &q, tz, sizeof tz, err, sizeof err), 0);
-            for (uint32_t k = 0; k < shards; k++)
-                msgpack_sbuffer_destroy (&bufs [k]);
-        }
-        else
-        if (round == 1)
-            assert_int_equal (ds_merge_top_pps (objs, shards, part, sizeof part, err, sizeof err), 0);
-    }
+    t_shards_t sh = { .stores = stores, .n = shards };
+    for (uint32_t k = 0; k < shards; k++)
+        msgpack_sbuffer_init (&sh.bufs [k]);
     msgpack_sbuffer_init (out);
     msgpack_packer pk;
     msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
-    assert_int_equal (ds_merge_overview (objs, shards, ppsrc, shards, &q, tz, &pk, err, sizeof err), 0);
+    assert_int_equal (ds_merge_range (shards, s_store_round, &sh, &q, tz, sizeof tz, NULL,
+                                      err, sizeof err), 0);
+    assert_int_equal (ds_merge_answer (shards, s_store_round, &sh, &q, tz, &pk, err, sizeof err), 0);
     for (uint32_t k = 0; k < shards; k++) {
-        msgpack_sbuffer_destroy (&bufs [k]);
-        msgpack_sbuffer_destroy (&pbufs [k]);
-    }
-    for (uint32_t k = 0; k < shards; k++)
+        msgpack_sbuffer_destroy (&sh.bufs [k]);
         ds_store_destroy (&stores [k]);
-    msgpack_zone_destroy (&zone);
+    }
 }
 
 static void
@@ -475,20 +487,21 @@ test_services (void **state)
 }
 
 //  Asks an aggregator's REP directly for the overview partial (explicit
-//  window), packed as returned.
+//  window), as returned: the bin of its encoding.
 static void
 s_agg_overview (const char *endpoint, msgpack_sbuffer *out)
 {
     zsock_t *req = zsock_new_req (endpoint);
-    ds_query_t q;
-    ds_query_init (&q);
-    snprintf (q.name, sizeof q.name, "partial");
-    snprintf (q.part, sizeof q.part, "overview");
-    snprintf (q.first_day, sizeof q.first_day, "2021-03-01");
-    snprintf (q.last_day, sizeof q.last_day, "2021-03-06");
+    ds_part_req_t r = { .kind = DS_PART_OVERVIEW, .min_packets = 10 };
+    assert_int_equal (ds_day_parse ("2021-03-01", &r.first_day), 0);
+    assert_int_equal (ds_day_parse ("2021-03-06", &r.last_day), 0);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    assert_int_equal (ds_part_req_encode (&r, &buf), DS_OK);
     char err [256];
-    if (s_ask (req, &q, out, err, sizeof err))
+    if (s_ask_bytes (req, buf.data, buf.size, out, err, sizeof err))
         fail_msg ("%s", err);
+    msgpack_sbuffer_destroy (&buf);
     zsock_destroy (&req);
 }
 
@@ -644,6 +657,14 @@ test_hostile_input (void **state)
     snprintf (q.name, sizeof q.name, "overview");
     assert_int_equal (s_ask (req, &q, &got, err, sizeof err), -1);
     assert_non_null (strstr (err, "partial"));
+    //  A partial request cut short: an error reply that says so.
+    ds_part_req_t pr = { .kind = DS_PART_OVERVIEW, .first_day = 1, .last_day = 2, .min_packets = 10 };
+    msgpack_sbuffer pbuf;
+    msgpack_sbuffer_init (&pbuf);
+    assert_int_equal (ds_part_req_encode (&pr, &pbuf), DS_OK);
+    assert_int_equal (s_ask_bytes (req, pbuf.data, pbuf.size - 1, &got, err, sizeof err), -1);
+    assert_non_null (strstr (err, "truncated"));
+    msgpack_sbuffer_destroy (&pbuf);
     snprintf (q.name, sizeof q.name, "status");
     assert_int_equal (s_ask (req, &q, &got, err, sizeof err), 0);
     msgpack_sbuffer_destroy (&got);

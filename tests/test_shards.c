@@ -25,6 +25,7 @@
 #include "transport.h"
 #include "tzday.h"
 #include "ds_proto.h"
+#include "partial_codec.h"
 
 #define NSHARDS     2
 #define CLIENTS     5
@@ -263,12 +264,19 @@ s_hung_actor (zsock_t *pipe, void *args)
     zsock_t *rep = zsock_new (ZMQ_REP);
     ds_sock_defaults (rep);
     assert_true (zsock_bind (rep, "tcp://127.0.0.1:*") > 0);
-    msgpack_sbuffer ok;
+    //  Once awake it answers every request with a shard's status: the
+    //  STATUS partial of an empty shard 0 of 1, as the reply's bin result.
+    ds_part_status_t status = { .shard = 0, .shards = 1, .tz = "UTC", .sensors_expected = 1 };
+    msgpack_sbuffer part, ok;
+    msgpack_sbuffer_init (&part);
     msgpack_sbuffer_init (&ok);
+    assert_int_equal (ds_part_status_encode (&status, &part), DS_OK);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &ok, msgpack_sbuffer_write);
     ds_reply_ok_begin (&pk);
-    msgpack_pack_map (&pk, 0);
+    msgpack_pack_bin (&pk, part.size);
+    msgpack_pack_bin_body (&pk, part.data, part.size);
+    msgpack_sbuffer_destroy (&part);
     zsock_signal (pipe, 0);
     zstr_send (pipe, zsock_endpoint (rep));
     bool awake = false, holding = false;

@@ -184,48 +184,32 @@ s_query_init (ds_query_t *q, const char *name)
     snprintf (q->name, sizeof q->name, "%s", name);
 }
 
+//  The stores as the merge's shards (merge.h), asked in-process.
 typedef struct {
-    msgpack_sbuffer bufs [8];
-    msgpack_unpacked parts [8];
-    msgpack_object objs [8];
+    ds_store_t **stores;
     size_t n;
-} t_round_t;
+    msgpack_sbuffer bufs [8];
+    msgpack_object results [8];
+} t_shards_t;
 
-//  Asks every store for partial `part` of q; false (err set) if one fails.
-static bool
-s_round (t_round_t *r, ds_store_t **stores, size_t n, const ds_query_t *query, const char *part,
-         char *err, size_t err_size)
+//  A round of the merge: decodes the request as a shard does, and asks
+//  every store for its partial.
+static int
+s_store_round (void *ctx, const msgpack_sbuffer *request, const msgpack_object **results,
+               char *err, size_t err_size)
 {
-    ds_query_t q = *query;
-    snprintf (q.part, sizeof q.part, "%s", part);
-    bool ok = true;
-    r->n = n;
-    for (size_t i = 0; i < n; i++) {
-        msgpack_sbuffer_init (&r->bufs [i]);
-        msgpack_unpacked_init (&r->parts [i]);
-        msgpack_packer pk;
-        msgpack_packer_init (&pk, &r->bufs [i], msgpack_sbuffer_write);
-        if (ds_store_partial (stores [i], &q, &pk, err, err_size) == 0) {
-            size_t off = 0;
-            assert_int_equal (msgpack_unpack_next (&r->parts [i], r->bufs [i].data, r->bufs [i].size, &off),
-                              MSGPACK_UNPACK_SUCCESS);
-            assert_int_equal (off, r->bufs [i].size);
-            r->objs [i] = r->parts [i].data;
-        }
-        else
-            ok = false;
+    t_shards_t *sh = ctx;
+    ds_part_req_t req;
+    assert_int_equal (ds_part_req_decode ((const uint8_t *) request->data, request->size, &req,
+                                          err, err_size), DS_OK);
+    for (size_t i = 0; i < sh->n; i++) {
+        if (ds_store_partial (sh->stores [i], &req, &sh->bufs [i], err, err_size))
+            return -1;
+        sh->results [i] = (msgpack_object) { .type = MSGPACK_OBJECT_BIN,
+            .via.bin = { (uint32_t) sh->bufs [i].size, sh->bufs [i].data } };
     }
-    return ok;
-}
-
-static void
-s_round_free (t_round_t *r)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        msgpack_unpacked_destroy (&r->parts [i]);
-        msgpack_sbuffer_destroy (&r->bufs [i]);
-    }
-    r->n = 0;
+    *results = sh->results;
+    return 0;
 }
 
 //  Pattern rounds in-process (services/query/pattern.h).
@@ -278,32 +262,24 @@ s_pattern (ds_store_t **stores, size_t n, const ds_query_t *q, msgpack_packer *p
 static msgpack_sbuffer *
 s_run (ds_store_t **stores, size_t n, const ds_query_t *query, char *err, size_t err_size)
 {
+    assert_true (n <= 8);
     ds_query_t q = *query;
-    char tz [128], part [32];
-    t_round_t r0 = { .n = 0 }, r1 = { .n = 0 };
-    msgpack_sbuffer *out = NULL;
-    bool pattern = strcmp (q.name, "pattern") == 0;
-    if (!s_round (&r0, stores, n, &q, "range", err, err_size)
-    ||  ds_merge_window (r0.objs, n, &q, tz, sizeof tz, err, err_size))
-        goto done;
-    s_round_free (&r0);
-    if (!pattern && !s_round (&r0, stores, n, &q, "overview", err, err_size))
-        goto done;
-    out = msgpack_sbuffer_new ();
+    char tz [DS_PART_TZ_MAX];
+    t_shards_t sh = { .stores = stores, .n = n };
+    for (size_t i = 0; i < n; i++)
+        msgpack_sbuffer_init (&sh.bufs [i]);
+    msgpack_sbuffer *out = msgpack_sbuffer_new ();
     msgpack_packer pk;
     msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
     int rc = -1;
-    if (pattern)
-        rc = s_pattern (stores, n, &q, &pk, err, err_size);
-    else
-    if (ds_merge_top_pps (r0.objs, n, part, sizeof part, err, err_size) == 0
-    &&  s_round (&r1, stores, n, &q, part, err, err_size))
-        rc = ds_merge_overview (r0.objs, n, r1.objs, n, &q, tz, &pk, err, err_size);
+    if (ds_merge_range (n, s_store_round, &sh, &q, tz, sizeof tz, NULL, err, err_size) == 0)
+        rc = strcmp (q.name, "pattern") == 0
+           ? s_pattern (stores, n, &q, &pk, err, err_size)
+           : ds_merge_answer (n, s_store_round, &sh, &q, tz, &pk, err, err_size);
     if (rc)
         msgpack_sbuffer_free (out), out = NULL;
-done:
-    s_round_free (&r0);
-    s_round_free (&r1);
+    for (size_t i = 0; i < n; i++)
+        msgpack_sbuffer_destroy (&sh.bufs [i]);
     return out;
 }
 

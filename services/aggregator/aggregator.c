@@ -42,6 +42,7 @@ typedef struct {
     zsock_t *pipe, *sub, *rep;
     ds_batch_t *batch;              //  decode buffer, reused
     msgpack_sbuffer reply;          //  reply buffer, reused
+    msgpack_sbuffer partial;        //  a partial being encoded, reused
     bool eos_sent;                  //  "EOS" went out on the pipe
     bool dirty;                     //  changed since the last checkpoint
     int64_t next_checkpoint;        //  zclock_mono ms
@@ -70,36 +71,28 @@ s_checkpoint (s_agg_t *self)
 
 static void s_cache_put (s_agg_t *self, zframe_t *request);
 
+static int s_answer_partial (s_agg_t *self, const ds_part_req_t *req, char *err, size_t err_size);
+
 //  Computes the default overview partial (every day this shard saw,
 //  min_packets 10) exactly as the query service will ask for it, so the
 //  first overview after the end of stream comes from the cache.
 static void
 s_warm_cache (s_agg_t *self)
 {
-    int32_t first, last;
-    if (!ds_store_days (self->store, &first, &last))
+    ds_query_t defaults;
+    ds_query_init (&defaults);
+    ds_part_req_t req = { .kind = DS_PART_OVERVIEW, .min_packets = (uint64_t) defaults.min_packets };
+    if (!ds_store_days (self->store, &req.first_day, &req.last_day))
         return;
-    ds_query_t q;
-    ds_query_init (&q);
-    snprintf (q.name, sizeof q.name, "partial");
-    snprintf (q.part, sizeof q.part, "overview");
-    ds_day_format (first, q.first_day);
-    ds_day_format (last, q.last_day);
-    msgpack_sbuffer req;
-    msgpack_sbuffer_init (&req);
+    msgpack_sbuffer bytes;
+    msgpack_sbuffer_init (&bytes);
     char err [256];
-    if (ds_query_encode (&q, &req) == DS_OK) {
-        msgpack_sbuffer_clear (&self->reply);
-        msgpack_packer pk;
-        msgpack_packer_init (&pk, &self->reply, msgpack_sbuffer_write);
-        ds_reply_ok_begin (&pk);
-        if (ds_store_partial (self->store, &q, &pk, err, sizeof err) == 0) {
-            zframe_t *frame = zframe_new (req.data, req.size);
-            s_cache_put (self, frame);
-            zframe_destroy (&frame);
-        }
+    if (ds_part_req_encode (&req, &bytes) == DS_OK && s_answer_partial (self, &req, err, sizeof err) == 0) {
+        zframe_t *frame = zframe_new (bytes.data, bytes.size);
+        s_cache_put (self, frame);
+        zframe_destroy (&frame);
     }
-    msgpack_sbuffer_destroy (&req);
+    msgpack_sbuffer_destroy (&bytes);
 }
 
 static void
@@ -197,29 +190,55 @@ s_on_sub (s_agg_t *self)
     return true;
 }
 
-static void
-s_pack_str (msgpack_packer *pk, const char *s)
+//  The shard's status: the store's, and this service's counters.
+static int
+s_status (s_agg_t *self, ds_part_status_t *status)
 {
-    msgpack_pack_str_with_body (pk, s, strlen (s));
+    if (ds_store_status (self->store, self->config->sensors, status))
+        return -1;
+    status->rejected = self->rejected;
+    status->foreign = self->foreign;
+    status->requests_too_big = self->too_big;
+    snprintf (status->checkpoint, sizeof status->checkpoint, "%s",
+              self->config->checkpoint ? self->config->checkpoint : "");
+    return 0;
 }
 
-static void
-s_pack_status (s_agg_t *self, msgpack_packer *pk)
+//  Answers a partial request into self->reply: {"v":1,"ok":true,"result":
+//  BIN} with the partial's bytes in BIN.  0, or -1 with a reason in err.
+static int
+s_answer_partial (s_agg_t *self, const ds_part_req_t *req, char *err, size_t err_size)
 {
-    msgpack_pack_map (pk, 5);
-    s_pack_str (pk, "store");
-    ds_store_pack_status (self->store, pk, self->config->sensors);
-    s_pack_str (pk, "rejected");
-    msgpack_pack_uint64 (pk, self->rejected);
-    s_pack_str (pk, "foreign");
-    msgpack_pack_uint64 (pk, self->foreign);
-    s_pack_str (pk, "requests_too_big");
-    msgpack_pack_uint64 (pk, self->too_big);
-    s_pack_str (pk, "checkpoint");
-    if (self->config->checkpoint)
-        s_pack_str (pk, self->config->checkpoint);
+    int rc;
+    if (req->kind == DS_PART_STATUS) {
+        ds_part_status_t status;
+        rc = s_status (self, &status) == 0 && ds_part_status_encode (&status, &self->partial) == DS_OK
+           ? 0 : -1;
+        if (rc)
+            snprintf (err, err_size, "shard %u: cannot encode its status", self->config->shard);
+        ds_part_status_clear (&status);
+    }
     else
-        msgpack_pack_nil (pk);
+        rc = ds_store_partial (self->store, req, &self->partial, err, err_size);
+    if (rc == 0 && self->partial.size > DS_PARTIAL_MAX) {
+        //  Never more than the query service takes (its REQ would drop the
+        //  connection and wait out its timeout).
+        static const char *const kinds [] = { "", "range", "overview", "ppsrc", "status" };
+        snprintf (err, err_size, "shard %u: %s partial of %zu bytes exceeds the %u MiB limit; "
+                  "narrow the query (fewer days)", self->config->shard, kinds [req->kind],
+                  self->partial.size, DS_PARTIAL_MAX / DS_MIB);
+        ds_log_warn ("%s", err);
+        rc = -1;
+    }
+    if (rc == 0) {
+        msgpack_sbuffer_clear (&self->reply);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &self->reply, msgpack_sbuffer_write);
+        ds_reply_ok_begin (&pk);
+        msgpack_pack_bin (&pk, self->partial.size);
+        msgpack_pack_bin_body (&pk, self->partial.data, self->partial.size);
+    }
+    return rc;
 }
 
 static s_cached_t *
@@ -270,15 +289,15 @@ s_on_rep (s_agg_t *self)
     }
     bool cacheable = false;
     ds_query_t q;
+    ds_part_req_t req;
     char err [256] = "";
-    int rc = -1;
+    int rc = -1, type = 0;
+    bool dsk = frame && ds_msg_peek (zframe_data (frame), zframe_size (frame), &type) == DS_OK;
     msgpack_sbuffer_clear (&self->reply);
-    int type;
     if (zmsg_size (msg) != 1 || !frame)
         snprintf (err, sizeof err, "request must be one frame");
     else
-    if (ds_msg_peek (zframe_data (frame), zframe_size (frame), &type) == DS_OK
-    &&  type == DS_MSG_PATTERN_REQ) {
+    if (dsk && type == DS_MSG_PATTERN_REQ) {
         //  A round of the pattern query (pattern_codec.h): its partial is
         //  not cached here (the store keeps the selection's view).
         msgpack_packer pk;
@@ -287,34 +306,36 @@ s_on_rep (s_agg_t *self)
         rc = ds_store_pattern (self->store, zframe_data (frame), zframe_size (frame), &pk, err, sizeof err);
     }
     else
+    if (dsk) {
+        //  Any other DSK message: a partial request of the query service.
+        char why [200];
+        int drc = ds_part_req_decode (zframe_data (frame), zframe_size (frame), &req, why, sizeof why);
+        if (drc != DS_OK)
+            snprintf (err, sizeof err, "shard %u: bad partial request: %s: %s", self->config->shard,
+                      ds_result_str (drc), why);
+        else {
+            rc = s_answer_partial (self, &req, err, sizeof err);
+            cacheable = rc == 0 && (req.kind == DS_PART_OVERVIEW || req.kind == DS_PART_PPSRC);
+        }
+    }
+    else
     if (ds_query_decode (zframe_data (frame), zframe_size (frame), &q, err, sizeof err) == DS_OK) {
         msgpack_packer pk;
         msgpack_packer_init (&pk, &self->reply, msgpack_sbuffer_write);
-        bool status = strcmp (q.name, "status") == 0
-                   || (strcmp (q.name, "partial") == 0 && strcmp (q.part, "status") == 0);
-        if (status) {
-            ds_reply_ok_begin (&pk);
-            s_pack_status (self, &pk);
-            rc = 0;
-        }
-        else
-        if (strcmp (q.name, "partial") == 0) {
-            ds_reply_ok_begin (&pk);
-            rc = ds_store_partial (self->store, &q, &pk, err, sizeof err);
-            if (rc == 0 && self->reply.size > DS_PARTIAL_MAX) {
-                //  Never more than the query service takes (its REQ would
-                //  drop the connection and wait out its timeout).
-                snprintf (err, sizeof err, "shard %u: partial '%s' of %zu bytes exceeds the "
-                          "%u MiB limit; narrow the query (fewer days, a class, a wider bin)",
-                          self->config->shard, q.part, self->reply.size, DS_PARTIAL_MAX / DS_MIB);
-                ds_log_warn ("%s", err);
-                rc = -1;
+        ds_part_status_t status;
+        if (strcmp (q.name, "status") == 0) {
+            rc = s_status (self, &status);
+            if (rc == 0) {
+                ds_reply_ok_begin (&pk);
+                ds_part_status_pack_map (&status, &pk);
             }
-            cacheable = rc == 0 && strcmp (q.part, "range") != 0;
+            else
+                snprintf (err, sizeof err, "shard %u: out of memory", self->config->shard);
+            ds_part_status_clear (&status);
         }
         else
-            snprintf (err, sizeof err, "shard %u answers only 'partial' and 'status', not '%s'",
-                      self->config->shard, q.name);
+            snprintf (err, sizeof err, "shard %u answers only 'status' and the query service's "
+                      "partial and pattern requests (DSK), not '%s'", self->config->shard, q.name);
     }
     if (rc != 0 && frame && zframe_size (frame) > DS_FRAME_CONTROL_MAX
     &&  (++self->too_big <= 5 || self->too_big % 1000 == 0))
@@ -366,6 +387,7 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
     const ds_aggregator_config_t *config = args;
     s_agg_t self = { .config = config, .pipe = pipe };
     msgpack_sbuffer_init (&self.reply);
+    msgpack_sbuffer_init (&self.partial);
     char endpoint [256], topic [DS_TOPIC_LEN + 1];
     const char *why = NULL;
 
@@ -493,6 +515,7 @@ cleanup:
     ds_batch_destroy (&self.batch);
     ds_store_destroy (&self.store);
     msgpack_sbuffer_destroy (&self.reply);
+    msgpack_sbuffer_destroy (&self.partial);
     s_cache_free (&self);
 }
 

@@ -3,11 +3,12 @@
     The actor subscribes to its own shard's labelled batches ("lab.%04u")
     on the labeler XPUB(s), applies each (sensor, shard, seq) at most once
     into a ds_store_t (replays are ignored, missing seqs counted as gaps),
-    and answers partial queries from the query service on a REP socket:
-      {"v":1,"q":"partial","args":{"part":"range"|"overview"|
-                                       "pps:PORT.PROTO,...",...}}  (merge.h)
-      {"v":1,"q":"status"}   (also part "status")
-      ["DSK",1,5,...]        a round of a pattern query (pattern_codec.h)
+    and answers the query service on a REP socket:
+      ["DSK",1,7,...]  a partial request (range, overview, ppsrc, status),
+                       answered with the typed partial as the reply's bin
+                       result (proto/partial_codec.h)
+      ["DSK",1,5,...]  a round of a pattern query (pattern_codec.h)
+      {"v":1,"q":"status"}   the status map, for any client
     It checkpoints its store to disk (atomically: PATH.tmp, fsync, rename)
     on end-of-stream, every checkpoint_interval_ms and on stop, and restores
     it at start; a checkpoint that is corrupt, of another shard or another

@@ -1,7 +1,8 @@
-/*  partial.c - the partial answers of one store (see merge.h for their
-    layout): "range", "overview" and "pps:..." (window sources of the top
-    pps), dispatched by ds_store_partial(), and the shard's status map
-    (patterns: pattern.c).  They read the tables of store_internal.h.
+/*  partial.c - the partial answers of one store: RANGE, OVERVIEW, PPSRC
+    (window sources of the top pps) and STATUS, the typed partials of
+    proto/partial_codec.h, dispatched by ds_store_partial() (patterns:
+    pattern.c).  Each computes the shard's result from the tables of
+    store_internal.h into the partial's struct, then encodes it.
 */
 #include "store_internal.h"
 #include "tzday.h"
@@ -9,59 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-s_pack_str (msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen (s);
-    msgpack_pack_str (pk, n);
-    msgpack_pack_str_body (pk, s, n);
-}
-
 void
 store_err (char *err, size_t size, const char *fmt, const char *arg)
 {
     if (err && size)
         snprintf (err, size, fmt, arg);
-}
-
-//  One end of a window: the day given as text (YYYY-MM-DD), else the
-//  store's own (if it has seen a record).  0, or -1 with a reason.
-static int
-s_day_arg (ds_store_t *self, const char *text, const char *name, int32_t seen, int32_t *day,
-           char *err, size_t err_size)
-{
-    if (text [0]) {
-        if (ds_day_parse (text, day) == 0)
-            return 0;
-        if (err && err_size)
-            snprintf (err, err_size, "bad %s '%s' (want YYYY-MM-DD)", name, text);
-        return -1;
-    }
-    if (self->any) {
-        *day = seen;
-        return 0;
-    }
-    store_err (err, err_size, "%s", "no data: give first_day and last_day");
-    return -1;
-}
-
-//  Resolves q's window against this store (explicit days win).
-int
-store_window (ds_store_t *self, const ds_query_t *q, int32_t *first, int32_t *last,
-          char *err, size_t err_size)
-{
-    if (s_day_arg (self, q->first_day, "first_day", self->min_day, first, err, err_size)
-    ||  s_day_arg (self, q->last_day, "last_day", self->max_day, last, err, err_size))
-        return -1;
-    if (*first > *last) {
-        store_err (err, err_size, "%s", "first_day is after last_day");
-        return -1;
-    }
-    if ((int64_t) *last - *first >= S_MAX_DAYS) {
-        store_err (err, err_size, "%s", "window longer than 36600 days");
-        return -1;
-    }
-    return 0;
 }
 
 static int
@@ -103,45 +56,37 @@ s_triples_combine (s_triple_t *t, size_t n)
     return out + 1;
 }
 
-static void
-s_pack_ingest (ds_store_t *self, msgpack_packer *pk)
+//  The gaps of every stream and each sensor's ingest counters.
+static int
+s_ingest (ds_store_t *self, ds_part_overview_t *part)
 {
-    uint64_t gaps = 0;
-    for (uint32_t i = 0; i < self->n_streams; i++)
-        gaps += self->streams [i].gaps;
-    msgpack_pack_array (pk, 2);
-    msgpack_pack_uint64 (pk, gaps);
-    msgpack_pack_array (pk, self->n_streams);
+    part->sensors = calloc (self->n_streams ? self->n_streams : 1, sizeof *part->sensors);
+    if (!part->sensors)
+        return -1;
+    part->n_sensors = self->n_streams;
     for (uint32_t i = 0; i < self->n_streams; i++) {
         const s_stream_t *s = &self->streams [i];
-        msgpack_pack_array (pk, 6);
-        msgpack_pack_uint32 (pk, s->sensor);
-        msgpack_pack_uint32 (pk, s->eos);
-        msgpack_pack_uint64 (pk, s->packets_read);
-        msgpack_pack_uint64 (pk, s->non_ip);
-        msgpack_pack_uint64 (pk, s->malformed);
-        msgpack_pack_uint64 (pk, s->dropped);
+        part->gaps += s->gaps;
+        part->sensors [i] = (ds_part_sensor_t) {
+            s->sensor, s->eos != 0, s->packets_read, s->non_ip, s->malformed, s->dropped
+        };
     }
+    return 0;
 }
 
-//  {"tz", "gen", "any", "first", "last"}: the days this shard has seen, and
-//  its generation (the query service caches merged answers per generation).
+//  RANGE: the days this shard has seen, and its generation (the query
+//  service caches merged answers per generation).
 static int
-s_part_range (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+s_part_range (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *out,
+              char *err, size_t err_size)
 {
-    (void) q; (void) err; (void) err_size;
-    msgpack_pack_map (pk, 5);
-    s_pack_str (pk, "tz");
-    s_pack_str (pk, ds_tz_name ());
-    s_pack_str (pk, "gen");
-    msgpack_pack_uint64 (pk, self->generation);
-    s_pack_str (pk, "any");
-    if (self->any) msgpack_pack_true (pk); else msgpack_pack_false (pk);
-    s_pack_str (pk, "first");
-    msgpack_pack_int32 (pk, self->any ? self->min_day : 0);
-    s_pack_str (pk, "last");
-    msgpack_pack_int32 (pk, self->any ? self->max_day : 0);
-    return 0;
+    (void) req; (void) err; (void) err_size;
+    ds_part_range_t part = {
+        .generation = self->generation, .any = self->any,
+        .first_day = self->any ? self->min_day : 0, .last_day = self->any ? self->max_day : 0
+    };
+    snprintf (part.tz, sizeof part.tz, "%s", ds_tz_name ());
+    return ds_part_range_encode (&part, out) == DS_OK ? 0 : -1;
 }
 
 int
@@ -164,7 +109,7 @@ store_classes (ds_store_t *self, int32_t first, int32_t last, uint16_t *cls)
 }
 
 //  The shard's side of an overview: per-source sums over the window, then
-//  everything the merge needs, packed (see merge.h for the layout).
+//  what goes into its partial (s_overview_result).
 typedef struct {
     int32_t first, last;            //  the window
     int32_t clip;                   //  first day of the classes' 30-day clip
@@ -336,10 +281,10 @@ s_class_run (void *arg, uint32_t pp, const uint32_t *locals, const uint32_t *pac
     return 0;
 }
 
-//  Packs the last day's (class, pp) and (class, service) packets of the
-//  counted sources, per class, after its senders and packets.
+//  The last day's classes: senders and packets of the counted sources, and
+//  their packets per pp and per service.
 static int
-s_pack_classes (ds_store_t *self, s_overview_t *ov, msgpack_packer *pk)
+s_classes (ds_store_t *self, s_overview_t *ov, ds_part_overview_t *part)
 {
     uint32_t hi = store_days_lower (self, ov->last + 1);
     const s_day_t *d = hi > 0 && self->days [hi - 1]->day == ov->last ? self->days [hi - 1] : NULL;
@@ -356,37 +301,40 @@ s_pack_classes (ds_store_t *self, s_overview_t *ov, msgpack_packer *pk)
     uint32_t nclasses = 0;
     for (uint32_t c = 0; c < self->n_names; c++)
         nclasses += ov->csend [c] ? 1 : 0;
-    msgpack_pack_array (pk, nclasses);
+    part->classes = calloc (nclasses ? nclasses : 1, sizeof *part->classes);
+    if (!part->classes)
+        goto done;
     size_t ip = 0, is = 0;
     for (uint32_t c = 0; c < self->n_names; c++) {
         if (!ov->csend [c])
             continue;
-        msgpack_pack_array (pk, 5);
-        s_pack_str (pk, self->names [c]);
-        msgpack_pack_uint64 (pk, ov->csend [c]);
-        msgpack_pack_uint64 (pk, ov->cpk [c]);
+        ds_part_class_t *pc = &part->classes [part->n_classes++];
+        snprintf (pc->name, sizeof pc->name, "%s", self->names [c]);
+        pc->senders = ov->csend [c];
+        pc->packets = ov->cpk [c];
         while (ip < ncpp && cpp [ip].a < c)
             ip++;
         size_t jp = ip;
         while (jp < ncpp && cpp [jp].a == c)
             jp++;
-        msgpack_pack_array (pk, jp - ip);
-        for (; ip < jp; ip++) {
-            msgpack_pack_array (pk, 3);
-            msgpack_pack_int32 (pk, self->pps [cpp [ip].b].port);
-            msgpack_pack_uint32 (pk, self->pps [cpp [ip].b].proto);
-            msgpack_pack_uint64 (pk, cpp [ip].v);
-        }
         while (is < ncsv && csv [is].a < c)
             is++;
         size_t js = is;
         while (js < ncsv && csv [js].a == c)
             js++;
-        msgpack_pack_array (pk, js - is);
+        pc->pps = calloc (jp - ip ? jp - ip : 1, sizeof *pc->pps);
+        pc->services = calloc (js - is ? js - is : 1, sizeof *pc->services);
+        if (!pc->pps || !pc->services)
+            goto done;
+        for (; ip < jp; ip++) {
+            const s_pp_t *pp = &self->pps [cpp [ip].b];
+            pc->pps [pc->n_pps++] = (ds_part_pp_t) { .port = pp->port, .proto = (uint8_t) pp->proto,
+                                                     .packets = cpp [ip].v };
+        }
         for (; is < js; is++) {
-            msgpack_pack_array (pk, 2);
-            s_pack_str (pk, self->names [csv [is].b]);
-            msgpack_pack_uint64 (pk, csv [is].v);
+            ds_part_service_t *sv = &pc->services [pc->n_services++];
+            snprintf (sv->name, sizeof sv->name, "%s", self->names [csv [is].b]);
+            sv->packets = csv [is].v;
         }
     }
     rc = 0;
@@ -398,10 +346,10 @@ done:
     return rc;
 }
 
-//  Packs the histogram of packets per source: [x, sources] by x.  Small
+//  The histogram of packets per source over the window, by packets.  Small
 //  values are counted in a direct array, the few large ones sorted.
 static int
-s_pack_histogram (ds_store_t *self, const s_overview_t *ov, msgpack_packer *pk)
+s_histogram (ds_store_t *self, const s_overview_t *ov, ds_part_overview_t *part)
 {
     enum { SMALL = 65536 };
     uint32_t *small = calloc (SMALL, sizeof *small);
@@ -426,37 +374,79 @@ s_pack_histogram (ds_store_t *self, const s_overview_t *ov, msgpack_packer *pk)
         distinct += small [x] ? 1 : 0;
     for (size_t i = 0; i < n_large; i++)
         distinct += (i == 0 || large [i] != large [i - 1]) ? 1 : 0;
-    msgpack_pack_array (pk, distinct);
-    for (uint32_t x = 1; x < SMALL; x++)
-        if (small [x]) {
-            msgpack_pack_array (pk, 2);
-            msgpack_pack_uint64 (pk, x);
-            msgpack_pack_uint64 (pk, small [x]);
+    part->hist = calloc (distinct ? distinct : 1, sizeof *part->hist);
+    if (part->hist) {
+        for (uint32_t x = 1; x < SMALL; x++)
+            if (small [x])
+                part->hist [part->n_hist++] = (ds_part_hist_t) { x, small [x] };
+        for (size_t i = 0; i < n_large; ) {
+            size_t j = i;
+            while (j < n_large && large [j] == large [i])
+                j++;
+            part->hist [part->n_hist++] = (ds_part_hist_t) { large [i], j - i };
+            i = j;
         }
-    for (size_t i = 0; i < n_large; ) {
-        size_t j = i;
-        while (j < n_large && large [j] == large [i])
-            j++;
-        msgpack_pack_array (pk, 2);
-        msgpack_pack_uint64 (pk, large [i]);
-        msgpack_pack_uint64 (pk, j - i);
-        i = j;
     }
     free (small);
     free (large);
+    return part->hist ? 0 : -1;
+}
+
+//  The pps with packets (pkts, by pp id), and their sources (src) if given.
+static int
+s_pps (ds_store_t *self, const uint64_t *pkts, const uint64_t *src, ds_part_pp_t **out, uint32_t *n)
+{
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < self->n_pps; i++)
+        count += pkts [i] ? 1 : 0;
+    *out = calloc (count ? count : 1, sizeof **out);
+    if (!*out)
+        return -1;
+    *n = 0;
+    for (uint32_t i = 0; i < self->n_pps; i++)
+        if (pkts [i])
+            (*out) [(*n)++] = (ds_part_pp_t) { self->pps [i].port, (uint8_t) self->pps [i].proto,
+                                               pkts [i], src ? src [i] : 0 };
     return 0;
 }
 
-//  The overview partial (see merge.h for the layout).
+//  The overview's result, computed (ov) into its partial.  The window's
+//  distinct sources per pp are asked for the top pps only, in a PPSRC
+//  round, since only the merge knows which they are.
 static int
-s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+s_overview_result (ds_store_t *self, s_overview_t *ov, ds_part_overview_t *part)
+{
+    snprintf (part->tz, sizeof part->tz, "%s", ds_tz_name ());
+    part->first_day = ov->first;
+    part->last_day = ov->last;
+    part->window_sources = ov->window_sources;
+    part->last_sources = ov->last_sources;
+    part->days = calloc (ov->ndays, sizeof *part->days);
+    if (!part->days)
+        return -1;
+    part->n_days = ov->ndays;
+    for (uint32_t i = 0; i < ov->ndays; i++) {
+        const uint64_t *d = ov->daily + (size_t) i * 4;
+        part->days [i] = (ds_part_day_t) { d [0], d [1], d [2], d [3] };
+    }
+    if (s_pps (self, ov->wpk, NULL, &part->window, &part->n_window)
+    ||  s_pps (self, ov->lpk, ov->lsrc, &part->last, &part->n_last)
+    ||  s_histogram (self, ov, part) || s_classes (self, ov, part) || s_ingest (self, part))
+        return -1;
+    return 0;
+}
+
+//  OVERVIEW: the shard's sums over the request's window.
+static int
+s_part_overview (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *out,
+                 char *err, size_t err_size)
 {
     s_overview_t ov;
     memset (&ov, 0, sizeof ov);
-    if (store_window (self, q, &ov.first, &ov.last, err, err_size))
-        return -1;
+    ov.first = req->first_day;
+    ov.last = req->last_day;
     ov.clip = ov.last - 29 > ov.first ? ov.last - 29 : ov.first;
-    ov.min_packets = q->min_packets > 0 ? (uint64_t) q->min_packets : 0;
+    ov.min_packets = req->min_packets;
     ov.ndays = (uint32_t) (ov.last - ov.first + 1);
     size_t n = self->n_srcs ? self->n_srcs : 1;
     size_t npp = self->n_pps ? self->n_pps : 1;
@@ -471,7 +461,9 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
     ov.lsrc = calloc (npp, sizeof *ov.lsrc);
     ov.csend = calloc (self->n_names, sizeof *ov.csend);
     ov.cpk = calloc (self->n_names, sizeof *ov.cpk);
-    int rv = -1;
+    ds_part_overview_t part;
+    memset (&part, 0, sizeof part);
+    int rc = DS_ERR_NOMEM;
     if (!ov.pw || !ov.pc || !ov.fday || !ov.cls || !ov.dsc || !ov.daily || !ov.wpk || !ov.lpk
     ||  !ov.lsrc || !ov.csend || !ov.cpk)
         goto done;
@@ -484,74 +476,14 @@ s_part_overview (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char
         s_day_pp_totals (self->days [i], self->n_pps, ov.wpk, NULL);
     if (hi > lo && self->days [hi - 1]->day == ov.last)
         s_day_pp_totals (self->days [hi - 1], self->n_pps, ov.lpk, ov.lsrc);
-
-    msgpack_pack_map (pk, 9);
-    s_pack_str (pk, "tz");
-    s_pack_str (pk, ds_tz_name ());
-    s_pack_str (pk, "ws");
-    msgpack_pack_uint64 (pk, ov.window_sources);
-    s_pack_str (pk, "ls");
-    msgpack_pack_uint64 (pk, ov.last_sources);
-    for (int pass = 0; pass < 2; pass++) {
-        const uint64_t *pkts = pass ? ov.lpk : ov.wpk;
-        uint32_t count = 0;
-        for (uint32_t i = 0; i < self->n_pps; i++)
-            count += pkts [i] ? 1 : 0;
-        s_pack_str (pk, pass ? "l" : "w");
-        msgpack_pack_array (pk, count);
-        for (uint32_t i = 0; i < self->n_pps; i++)
-            if (pkts [i]) {
-                msgpack_pack_array (pk, 4);
-                msgpack_pack_int32 (pk, self->pps [i].port);
-                msgpack_pack_uint32 (pk, self->pps [i].proto);
-                msgpack_pack_uint64 (pk, pkts [i]);
-                msgpack_pack_uint64 (pk, pass ? ov.lsrc [i] : 0);  //  window: see "ppsrc"
-            }
-    }
-    s_pack_str (pk, "h");
-    if (s_pack_histogram (self, &ov, pk))
-        goto done;
-    s_pack_str (pk, "d");
-    msgpack_pack_array (pk, ov.ndays);
-    for (uint32_t i = 0; i < ov.ndays; i++) {
-        msgpack_pack_array (pk, 4);
-        for (int k = 0; k < 4; k++)
-            msgpack_pack_uint64 (pk, ov.daily [(size_t) i * 4 + (size_t) k]);
-    }
-    s_pack_str (pk, "c");
-    if (s_pack_classes (self, &ov, pk))
-        goto done;
-    s_pack_str (pk, "ing");
-    s_pack_ingest (self, pk);
-    rv = 0;
+    if (s_overview_result (self, &ov, &part) == 0)
+        rc = ds_part_overview_encode (&part, out);
 done:
-    if (rv)
-        store_err (err, err_size, "%s", "out of memory");
+    if (rc != DS_OK)
+        snprintf (err, err_size, "overview partial: %s", ds_result_str (rc));
     s_overview_free (&ov);
-    return rv;
-}
-
-//  Parses q->part "pps:PORT.PROTO,..." (at most 3 pps; port -1 is "-").
-static int
-s_parse_pps (const char *part, int32_t *ports, uint32_t *protos, int *n)
-{
-    *n = 0;
-    const char *p = part + 4;
-    while (*p) {
-        char *end;
-        long port = strtol (p, &end, 10);
-        if (end == p || *end != '.' || port < -1 || port > 65535 || *n == 3)
-            return -1;
-        p = end + 1;
-        long proto = strtol (p, &end, 10);
-        if (end == p || proto < 0 || proto >= DS_PROTO_COUNT || (*end && *end != ','))
-            return -1;
-        ports [*n] = (int32_t) port;
-        protos [*n] = (uint32_t) proto;
-        (*n)++;
-        p = *end ? end + 1 : end;
-    }
-    return 0;
+    ds_part_overview_clear (&part);
+    return rc == DS_OK ? 0 : -1;
 }
 
 //  Marks, in seen (one bitmap of sources per asked pp), the sources of a
@@ -597,23 +529,18 @@ s_day_ppsrc (const s_day_t *d, const uint32_t *ids, int n, uint64_t *seen, size_
     }
 }
 
-//  The "ppsrc" partial: distinct sources over the window of at most 3 pps
-//  named in q->part ("pps:23.0,445.0,-1.2"):
-//  {"s": [[port, proto, sources]...]}.  Sealed days find a pp's sources
-//  through their directory; open days (the newest) are scanned.
+//  PPSRC: distinct sources over the window of the request's pps (at most
+//  3).  Sealed days find a pp's sources through their directory; open days
+//  (the newest) are scanned.
 static int
-s_part_ppsrc (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
+s_part_ppsrc (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *out,
+              char *err, size_t err_size)
 {
-    int32_t first, last, ports [3];
-    uint32_t protos [3], ids [3];
-    int n;
-    if (store_window (self, q, &first, &last, err, err_size))
-        return -1;
-    if (s_parse_pps (q->part, ports, protos, &n)) {
-        store_err (err, err_size, "bad pp list '%s' (want pps:PORT.PROTO,...)", q->part);
-        return -1;
-    }
-    uint64_t counts [3] = { 0, 0, 0 };
+    ds_part_ppsrc_t part = { .first_day = req->first_day, .last_day = req->last_day,
+                             .n_pps = req->n_pps };
+    int n = (int) req->n_pps;
+    uint32_t ids [DS_PART_TOP_PPS];
+    uint64_t counts [DS_PART_TOP_PPS] = { 0, 0, 0 };
     size_t words = ((size_t) self->n_srcs + 63) / 64;
     uint64_t *seen = calloc ((size_t) (n ? n : 1) * (words ? words : 1), sizeof *seen);
     if (!seen) {
@@ -621,97 +548,70 @@ s_part_ppsrc (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk, char *e
         return -1;
     }
     for (int k = 0; k < n; k++) {
-        uint32_t id1 = self->pp_direct [S_PP_SLOT (ports [k], protos [k])];
+        uint32_t id1 = self->pp_direct [S_PP_SLOT (req->pps [k].port, req->pps [k].proto)];
         ids [k] = id1 ? id1 - 1 : S_EMPTY;
     }
     uint32_t lo, hi;
-    s_window_days (self, first, last, &lo, &hi);
+    s_window_days (self, req->first_day, req->last_day, &lo, &hi);
     for (uint32_t i = lo; i < hi; i++)
         s_day_ppsrc (self->days [i], ids, n, seen, words, counts);
     free (seen);
-    msgpack_pack_map (pk, 1);
-    s_pack_str (pk, "s");
-    msgpack_pack_array (pk, (size_t) n);
-    for (int k = 0; k < n; k++) {
-        msgpack_pack_array (pk, 3);
-        msgpack_pack_int32 (pk, ports [k]);
-        msgpack_pack_uint32 (pk, protos [k]);
-        msgpack_pack_uint64 (pk, counts [k]);
-    }
-    return 0;
+    for (int k = 0; k < n; k++)
+        part.pps [k] = (ds_part_pp_t) { .port = req->pps [k].port, .proto = req->pps [k].proto,
+                                        .sources = counts [k] };
+    return ds_part_ppsrc_encode (&part, out) == DS_OK ? 0 : -1;
 }
 
-typedef int (s_part_fn) (ds_store_t *, const ds_query_t *, msgpack_packer *, char *, size_t);
-static const struct {
-    const char *name;
-    s_part_fn *fn;
-} s_parts [] = {
-    { "range",    s_part_range },
-    { "overview", s_part_overview },
+//  The partials by kind (STATUS needs the aggregator's counters too:
+//  aggregator.c answers it with ds_store_status).
+typedef int (s_part_fn) (ds_store_t *, const ds_part_req_t *, msgpack_sbuffer *, char *, size_t);
+static s_part_fn *const s_parts [] = {
+    [DS_PART_RANGE]    = s_part_range,
+    [DS_PART_OVERVIEW] = s_part_overview,
+    [DS_PART_PPSRC]    = s_part_ppsrc,
 };
 
 int
-ds_store_partial (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk,
+ds_store_partial (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *out,
                   char *err, size_t err_size)
 {
-    for (size_t i = 0; i < sizeof s_parts / sizeof *s_parts; i++)
-        if (strcmp (q->part, s_parts [i].name) == 0)
-            return s_parts [i].fn (self, q, pk, err, err_size);
-    if (strncmp (q->part, "pps:", 4) == 0)
-        return s_part_ppsrc (self, q, pk, err, err_size);
-    store_err (err, err_size, "unknown partial '%s'", q->part);
-    return -1;
+    size_t kind = (size_t) req->kind;
+    if (kind >= sizeof s_parts / sizeof *s_parts || !s_parts [kind]) {
+        snprintf (err, err_size, "no partial of kind %d here", req->kind);
+        return -1;
+    }
+    return s_parts [kind] (self, req, out, err, err_size);
 }
 
-void
-ds_store_pack_status (ds_store_t *self, msgpack_packer *pk, uint32_t sensors_expected)
+int
+ds_store_status (ds_store_t *self, uint32_t sensors_expected, ds_part_status_t *status)
 {
-    char day [11];
-    msgpack_pack_map (pk, 14);
-    s_pack_str (pk, "shard");
-    msgpack_pack_uint32 (pk, self->shard);
-    s_pack_str (pk, "shards");
-    msgpack_pack_uint32 (pk, self->shards);
-    s_pack_str (pk, "tz");
-    s_pack_str (pk, ds_tz_name ());
-    s_pack_str (pk, "sensors_expected");
-    msgpack_pack_uint32 (pk, sensors_expected);
-    s_pack_str (pk, "eos_all");
-    if (ds_store_eos_count (self) >= sensors_expected) msgpack_pack_true (pk);
-    else msgpack_pack_false (pk);
-    s_pack_str (pk, "records");
-    msgpack_pack_uint64 (pk, self->records);
-    s_pack_str (pk, "sources");
-    msgpack_pack_uint64 (pk, self->n_srcs);
-    s_pack_str (pk, "first_day");
-    if (self->any) { ds_day_format (self->min_day, day); s_pack_str (pk, day); }
-    else msgpack_pack_nil (pk);
-    s_pack_str (pk, "last_day");
-    if (self->any) { ds_day_format (self->max_day, day); s_pack_str (pk, day); }
-    else msgpack_pack_nil (pk);
-    s_pack_str (pk, "memory_bytes");
-    msgpack_pack_uint64 (pk, ds_store_memory (self));
-    s_pack_str (pk, "retain_days");
-    msgpack_pack_uint32 (pk, self->retain_days);
-    s_pack_str (pk, "expired_records");
-    msgpack_pack_uint64 (pk, self->expired);
-    s_pack_str (pk, "evicted_days");
-    msgpack_pack_uint64 (pk, self->evicted_days);
-    s_pack_str (pk, "sensors");
-    msgpack_pack_array (pk, self->n_streams);
+    memset (status, 0, sizeof *status);
+    status->shard = self->shard;
+    status->shards = self->shards;
+    snprintf (status->tz, sizeof status->tz, "%s", ds_tz_name ());
+    status->sensors_expected = sensors_expected;
+    status->eos_all = ds_store_eos_count (self) >= sensors_expected;
+    status->records = self->records;
+    status->sources = self->n_srcs;
+    if (self->any) {
+        ds_day_format (self->min_day, status->first_day);
+        ds_day_format (self->max_day, status->last_day);
+    }
+    status->memory_bytes = ds_store_memory (self);
+    status->retain_days = self->retain_days;
+    status->expired_records = self->expired;
+    status->evicted_days = self->evicted_days;
+    status->streams = calloc (self->n_streams ? self->n_streams : 1, sizeof *status->streams);
+    if (!status->streams)
+        return -1;
+    status->n_streams = self->n_streams;
     for (uint32_t i = 0; i < self->n_streams; i++) {
         const s_stream_t *s = &self->streams [i];
-        msgpack_pack_map (pk, 11);
-        s_pack_str (pk, "sensor");        msgpack_pack_uint32 (pk, s->sensor);
-        s_pack_str (pk, "eos");           if (s->eos) msgpack_pack_true (pk); else msgpack_pack_false (pk);
-        s_pack_str (pk, "next_seq");      msgpack_pack_uint64 (pk, s->next_seq);
-        s_pack_str (pk, "batches");       msgpack_pack_uint64 (pk, s->batches);
-        s_pack_str (pk, "records");       msgpack_pack_uint64 (pk, s->records);
-        s_pack_str (pk, "gaps");          msgpack_pack_uint64 (pk, s->gaps);
-        s_pack_str (pk, "replays");       msgpack_pack_uint64 (pk, s->replays);
-        s_pack_str (pk, "packets_read");  msgpack_pack_uint64 (pk, s->packets_read);
-        s_pack_str (pk, "non_ip");        msgpack_pack_uint64 (pk, s->non_ip);
-        s_pack_str (pk, "malformed");     msgpack_pack_uint64 (pk, s->malformed);
-        s_pack_str (pk, "dropped");       msgpack_pack_uint64 (pk, s->dropped);
+        status->streams [i] = (ds_part_stream_t) {
+            { s->sensor, s->eos != 0, s->packets_read, s->non_ip, s->malformed, s->dropped },
+            s->next_seq, s->batches, s->records, s->gaps, s->replays
+        };
     }
+    return 0;
 }

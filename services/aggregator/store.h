@@ -18,8 +18,9 @@
     It also keeps, per sensor, the stream state (next expected seq, gaps,
     end-of-stream and the sensor's ingest counters) and the missing seq
     ranges (up to 4096 per shard) that a replay of the input may still
-    fill, so one checkpoint file restores everything.  ds_store_partial() packs the partial answers the
-    query service merges (services/query/merge.h), ds_store_pattern() the
+    fill, so one checkpoint file restores everything.  ds_store_partial()
+    computes the partial answers the query service merges
+    (proto/partial_codec.h, services/query/merge.h), ds_store_pattern() the
     activity-pattern rounds (services/query/pattern.h).
 */
 #ifndef DS_STORE_H
@@ -28,6 +29,7 @@
 #include <msgpack.h>
 #include "batch.h"
 #include "ds_proto.h"
+#include "partial_codec.h"
 
 typedef struct _ds_store_t ds_store_t;
 
@@ -65,10 +67,10 @@ void ds_store_eos (ds_store_t *self, const ds_eos_t *eos);
 //  Number of distinct sensors whose end-of-stream arrived.
 uint32_t ds_store_eos_count (ds_store_t *self);
 
-//  Packs the partial answer for q->part ("range", "overview", or
-//  "pps:PORT.PROTO,..." for the window sources of up to 3 pps)
-//  as one msgpack object.  Returns 0, or -1 with a reason in err.
-int ds_store_partial (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk,
+//  Answers a RANGE, OVERVIEW or PPSRC request (partial_codec.h): computes
+//  the shard's partial and encodes it into out (emptied first).  Returns
+//  0, or -1 with a reason in err.
+int ds_store_partial (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *out,
                       char *err, size_t err_size);
 
 //  Answers one activity-pattern round: request is a DSK pattern request
@@ -78,8 +80,10 @@ int ds_store_partial (ds_store_t *self, const ds_query_t *q, msgpack_packer *pk,
 int ds_store_pattern (ds_store_t *self, const uint8_t *request, size_t size, msgpack_packer *pk,
                       char *err, size_t err_size);
 
-//  Packs the shard's status map (sensors, gaps, counts, days seen).
-void ds_store_pack_status (ds_store_t *self, msgpack_packer *pk, uint32_t sensors_expected);
+//  Fills the store's part of a STATUS (sensors, gaps, counts, days seen;
+//  the caller adds rejected, foreign and checkpoint).  Its streams are
+//  then owned by status (ds_part_status_clear).  0, or -1 out of memory.
+int ds_store_status (ds_store_t *self, uint32_t sensors_expected, ds_part_status_t *status);
 
 //  Writes the store to path atomically (path.tmp, fsync, rename) with a
 //  header (magic, version, shard, shards, tz) and a CRC32 of the body.

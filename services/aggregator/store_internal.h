@@ -408,11 +408,6 @@ uint32_t store_days_lower (const ds_store_t *self, int32_t day);
 int store_seal_days (ds_store_t *self, bool all);
 
 
-//  Resolves q's window against this store (explicit days win; default:
-//  the days seen).  0, or -1 with a reason in err.
-int store_window (ds_store_t *self, const ds_query_t *q, int32_t *first, int32_t *last,
-                  char *err, size_t err_size);
-
 //  The class of every source over [first, last] into cls (n_srcs): its
 //  GT class, else mirai if a record of the window has the Mirai
 //  fingerprint, else unknown.  0, or -1 if memory ran out.

@@ -3,55 +3,63 @@
     Shards partition sources, so every per-source quantity is disjoint
     across shards: counts add, sets of sources are disjoint unions, and the
     only true unions (pp, ports, classes, services, days) are merged by key.
-    These are pure functions on msgpack objects (no sockets), so tests can
-    merge partials packed in-process by ds_store_partial().
 
-    Partials (packed by services/aggregator/store.c):
-      range    {"tz", "gen", "any", "first", "last"}    days as day numbers,
-                                                gen changes with the store
-      overview {"tz", "ws", "ls",
-                "w": [[port, proto, packets, 0]...]         window, per pp
-                "l": [[port, proto, packets, sources]...]   last day, per pp
-                "h": [[x, sources]...]          packets-per-source histogram
-                "d": [[sources, filtered, first_seen, first_seen_filtered]...]
-                "c": [[class, senders, packets, [[port, proto, packets]...],
-                       [[service, packets]...]]...]      filtered last day
-                "ing": [gaps, [[sensor, eos, packets_read, non_ip,
-                                malformed, dropped]...]]}
-      ppsrc    {"s": [[port, proto, sources]...]}  window sources of the top
-               pps, asked with part "pps:PORT.PROTO,..." (see ds_merge_top_pps)
-    A partial that does not have this shape is an error, never a crash.
-    (Patterns are answered in rounds of their own: pattern.h.)
+    The overview family is answered in rounds of typed partials
+    (proto/partial_codec.h): RANGE resolves the default window, OVERVIEW
+    brings each shard's sums, PPSRC the window's distinct sources of the top
+    3 pps, which only the merged OVERVIEW can name.  The rounds run through
+    a callback, so the same code serves the query service's sockets and
+    tests that ask stores in-process; the merges themselves are pure
+    functions on decoded partials.  A partial that does not decode, or
+    answers another window or zone, is an error naming the shard, never a
+    crash.  (Patterns are answered in rounds of their own: pattern.h; they
+    start with ds_merge_range too.)
 */
 #ifndef DS_MERGE_H
 #define DS_MERGE_H
 
 #include <msgpack.h>
 #include "ds_proto.h"
+#include "partial_codec.h"
 
-//  Resolves q's default window (first/last day seen over all shards) from
-//  the "range" partials; writes the shards' common time zone into tz.
-//  Returns 0, or -1 with a reason in err (no data, zones differ, shape).
-int ds_merge_window (const msgpack_object *parts, size_t n, ds_query_t *q,
+//  Sends request (a DSK partial request) to every one of the n shards and
+//  points *results at their n result objects, each a bin holding a partial,
+//  valid until the next call.  Returns 0, or -1 with a reason naming the
+//  shard in err.
+typedef int (ds_merge_round_fn) (void *ctx, const msgpack_sbuffer *request,
+                                 const msgpack_object **results, char *err, size_t err_size);
+
+//  Resolves q's default window (first/last day seen over all shards) by a
+//  RANGE round: writes the days into q, the shards' common time zone into
+//  tz and, if generations is not NULL, each shard's store generation into
+//  generations [0..n).  Returns 0, or -1 with a reason in err.
+int ds_merge_range (size_t n, ds_merge_round_fn *round, void *ctx, ds_query_t *q,
+                    char *tz, size_t tz_size, uint64_t *generations, char *err, size_t err_size);
+
+//  Answers q (an overview-family query, days resolved) by an OVERVIEW and
+//  a PPSRC round over n shards and packs the result object of q->name
+//  into pk.  Returns 0, or -1 with a reason in err (nothing packed).
+int ds_merge_answer (size_t n, ds_merge_round_fn *round, void *ctx, const ds_query_t *q,
+                     const char *tz, msgpack_packer *pk, char *err, size_t err_size);
+
+//  Resolves q's default window from n RANGE partials (see ds_merge_range).
+int ds_merge_window (const ds_part_range_t *parts, size_t n, ds_query_t *q,
                      char *tz, size_t tz_size, char *err, size_t err_size);
 
-//  From the "overview" partials, writes the part name of the second round
-//  ("pps:PORT.PROTO,..." with the window's top 3 pps) into part (>= 32).
-//  Distinct sources per pp over a window need a set of (source, pp); only
-//  the top 3 are reported, so shards count them for those 3 only.
-int ds_merge_top_pps (const msgpack_object *parts, size_t n, char *part, size_t size,
+//  Writes into req the PPSRC request for the window of n OVERVIEW partials:
+//  their merged top 3 pps by packets (distinct sources per pp need a set of
+//  (source, pp); only the top 3 are reported, so shards count just those).
+int ds_merge_top_pps (const ds_part_overview_t *parts, size_t n, ds_part_req_t *req,
                       char *err, size_t err_size);
 
-//  Merges "overview" partials and the "ppsrc" partials of the part that
-//  ds_merge_top_pps named, and packs the result of q->name: "overview"
-//  (the DESIGN §5 object, keys in its order), "ports", "ecdf", "daily",
-//  "classes" or "heatmap".  q's days must be resolved.  Returns 0, or -1
-//  with a reason in err (nothing packed).
-int ds_merge_overview (const msgpack_object *parts, size_t n, const msgpack_object *ppsrc,
+//  Merges n OVERVIEW partials and the PPSRC partials of the request that
+//  ds_merge_top_pps wrote, and packs the result of q->name (overview.h:
+//  "overview", "ports", "ecdf", "daily", "classes" or "heatmap").  q's
+//  days must be resolved.  Returns 0, or -1 with a reason in err (nothing
+//  packed).
+int ds_merge_overview (const ds_part_overview_t *parts, size_t n, const ds_part_ppsrc_t *ppsrc,
                        size_t n_ppsrc, const ds_query_t *q, const char *tz,
                        msgpack_packer *pk, char *err, size_t err_size);
 
-//  True if name is a query answered from the overview partials.
-int ds_merge_is_overview_query (const char *name);
 
 #endif

@@ -70,9 +70,10 @@ typedef struct {
     int timeout;
     msgpack_sbuffer out;            //  the reply being built
     msgpack_sbuffer req;            //  the fan-out request
-    //  Per request: two rounds of the shards' replies and their result
-    //  objects (results point into frames and zone).
-    s_round_t rounds [2];
+    //  Per request: the current round of the shards' replies and their
+    //  result objects (results point into frames and zone; the merges
+    //  decode what they keep before the next round).
+    s_round_t round;
     msgpack_zone zone;
     uint64_t requests, failures;
     uint64_t requests_too_big;      //  above DS_FRAME_CONTROL_MAX, answered with an error
@@ -105,12 +106,11 @@ s_round_reset (s_query_t *self, s_round_t *rd)
     }
 }
 
-//  Forgets both rounds of a request.
+//  Forgets the round of a request.
 static void
 s_request_reset (s_query_t *self)
 {
-    s_round_reset (self, &self->rounds [0]);
-    s_round_reset (self, &self->rounds [1]);
+    s_round_reset (self, &self->round);
     msgpack_zone_clear (&self->zone);
 }
 
@@ -162,34 +162,31 @@ s_fan_out_checked (s_query_t *self, s_round_t *rd, char *err, size_t err_size)
     return -1;
 }
 
-//  Fans out `q` as a partial named `part`; on any failure writes the first
-//  shard error into err and returns -1.
+//  One round of the merge (merge.h) or of a pattern query (pattern.h):
+//  the request to every shard, their result objects back.
 static int
-s_partials (s_query_t *self, s_round_t *rd, const ds_query_t *q, const char *part,
-            char *err, size_t err_size)
+s_shard_round (void *ctx, const msgpack_sbuffer *request, const msgpack_object **results,
+               char *err, size_t err_size)
 {
-    ds_query_t p = *q;
-    snprintf (p.name, sizeof p.name, "partial");
-    snprintf (p.part, sizeof p.part, "%s", part);
-    if (ds_query_encode (&p, &self->req) != DS_OK) {
-        snprintf (err, err_size, "cannot encode the shard request");
+    s_query_t *self = ctx;
+    s_round_t *rd = &self->round;
+    msgpack_sbuffer_clear (&self->req);
+    msgpack_sbuffer_write (&self->req, request->data, request->size);
+    if (s_fan_out_checked (self, rd, err, err_size))
         return -1;
-    }
-    return s_fan_out_checked (self, rd, err, err_size);
+    *results = rd->results;
+    return 0;
 }
 
-//  After the "range" round: builds self->key and answers from the cache if
-//  it can (returns true).
+//  After the "range" round: builds self->key from the request and every
+//  shard's generation, and answers from the cache if it can (returns true).
 static bool
-s_cache_lookup (s_query_t *self)
+s_cache_lookup (s_query_t *self, const uint64_t *generations)
 {
     zchunk_destroy (&self->key);
     self->key = zchunk_new (self->request, self->request_size);
-    for (size_t i = 0; i < self->n_shards; i++) {
-        const msgpack_object *gen = ds_mp_get (&self->rounds [0].results [i], "gen");
-        uint64_t g = gen && gen->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? gen->via.u64 : UINT64_MAX;
-        zchunk_extend (self->key, &g, sizeof g);
-    }
+    for (size_t i = 0; i < self->n_shards; i++)
+        zchunk_extend (self->key, &generations [i], sizeof generations [i]);
     for (size_t i = 0; i < S_CACHE_SIZE; i++) {
         s_cached_t *c = &self->cache [i];
         if (c->key && zchunk_size (c->key) == zchunk_size (self->key)
@@ -220,25 +217,20 @@ s_cache_put (s_query_t *self)
 static int
 s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
-    char tz [128], part [32];
-    s_round_t *r0 = &self->rounds [0], *r1 = &self->rounds [1];
-    if (s_partials (self, r0, q, "range", err, err_size)
-    ||  ds_merge_window (r0->results, self->n_shards, q, tz, sizeof tz, err, err_size))
+    char tz [DS_PART_TZ_MAX];
+    uint64_t generations [DS_STRLIST_MAX];
+    if (ds_merge_range (self->n_shards, s_shard_round, self, q, tz, sizeof tz, generations,
+                        err, err_size))
         return -1;
-    if (s_cache_lookup (self))
+    if (s_cache_lookup (self, generations))
         return 0;
-    if (s_partials (self, r0, q, "overview", err, err_size)
-    ||  ds_merge_top_pps (r0->results, self->n_shards, part, sizeof part, err, err_size)
-    ||  s_partials (self, r1, q, part, err, err_size))
-        return -1;
     //  Merge into a scratch buffer first: an error must not leave half a
     //  reply behind.
     msgpack_sbuffer body;
     msgpack_sbuffer_init (&body);
     msgpack_packer bp;
     msgpack_packer_init (&bp, &body, msgpack_sbuffer_write);
-    int rc = ds_merge_overview (r0->results, self->n_shards, r1->results, self->n_shards,
-                                q, tz, &bp, err, err_size);
+    int rc = ds_merge_answer (self->n_shards, s_shard_round, self, q, tz, &bp, err, err_size);
     if (rc == 0) {
         ds_reply_ok_begin (pk);
         msgpack_sbuffer_write (&self->out, body.data, body.size);
@@ -246,40 +238,24 @@ s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, si
     }
     msgpack_sbuffer_destroy (&body);
     return rc;
-}
-
-//  One round of the pattern query (services/query/pattern.h): the request
-//  to every shard, their result objects back.
-static int
-s_pattern_round (void *ctx, const msgpack_sbuffer *request, const msgpack_object **results,
-                 char *err, size_t err_size)
-{
-    s_query_t *self = ctx;
-    s_round_t *rd = &self->rounds [1];
-    msgpack_sbuffer_clear (&self->req);
-    msgpack_sbuffer_write (&self->req, request->data, request->size);
-    if (s_fan_out_checked (self, rd, err, err_size))
-        return -1;
-    *results = rd->results;
-    return 0;
 }
 
 static int
 s_do_pattern (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
-    char tz [128];
-    s_round_t *r0 = &self->rounds [0];
+    char tz [DS_PART_TZ_MAX];
+    uint64_t generations [DS_STRLIST_MAX];
     if (ds_qpattern_check (q, err, err_size)
-    ||  s_partials (self, r0, q, "range", err, err_size)
-    ||  ds_merge_window (r0->results, self->n_shards, q, tz, sizeof tz, err, err_size))
+    ||  ds_merge_range (self->n_shards, s_shard_round, self, q, tz, sizeof tz, generations,
+                        err, err_size))
         return -1;
-    if (s_cache_lookup (self))
+    if (s_cache_lookup (self, generations))
         return 0;
     msgpack_sbuffer body;
     msgpack_sbuffer_init (&body);
     msgpack_packer bp;
     msgpack_packer_init (&bp, &body, msgpack_sbuffer_write);
-    int rc = ds_qpattern_answer (q, self->n_shards, s_pattern_round, self, &bp, err, err_size);
+    int rc = ds_qpattern_answer (q, self->n_shards, s_shard_round, self, &bp, err, err_size);
     if (rc == 0) {
         ds_reply_ok_begin (pk);
         msgpack_sbuffer_write (&self->out, body.data, body.size);
@@ -289,72 +265,80 @@ s_do_pattern (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, siz
     return rc;
 }
 
-static void
-s_pack_str (msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str_with_body (pk, s, strlen (s));
-}
-
+//  Every shard's status (a STATUS partial, shown as the map clients read)
+//  and whether the input is complete.
 static int
 s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
-    ds_query_t p = *q;
-    snprintf (p.name, sizeof p.name, "status");
-    if (ds_query_encode (&p, &self->req) != DS_OK) {
+    (void) q;
+    ds_part_req_t req = { .kind = DS_PART_STATUS };
+    if (ds_part_req_encode (&req, &self->req) != DS_OK) {
         snprintf (err, err_size, "cannot encode the shard request");
         return -1;
     }
     bool stopped = false;
-    s_round_t *rd = &self->rounds [0];
+    s_round_t *rd = &self->round;
     s_fan_out (self, rd, false, &stopped);
+    bool eos [DS_STRLIST_MAX];
     bool eos_all = true;
+    size_t n_eos = 0;
     ds_reply_ok_begin (pk);
     msgpack_pack_map (pk, 8);
-    s_pack_str (pk, "shards");
+    ds_pack_str (pk, "shards");
     msgpack_pack_array (pk, self->n_shards);
-    size_t n_eos = 0;
     for (size_t i = 0; i < self->n_shards; i++) {
-        const msgpack_object *store = ds_mp_get (&rd->results [i], "store");
-        const msgpack_object *e = ds_mp_get (store, "eos_all");
-        bool eos = e && e->type == MSGPACK_OBJECT_BOOLEAN && e->via.boolean;
-        eos_all &= eos;
-        n_eos += eos;
+        const char *ep = ds_shards_endpoint (self->shards, i);
+        ds_part_status_t status;
+        memset (&status, 0, sizeof status);
+        const uint8_t *data;
+        size_t size;
+        char why [200] = "";
+        if (!rd->errors [i][0]) {
+            int rc = ds_part_result_bytes (&rd->results [i], &data, &size);
+            if (rc == DS_OK)
+                rc = ds_part_status_decode (data, size, &status, why, sizeof why);
+            if (rc != DS_OK)
+                snprintf (rd->errors [i], sizeof rd->errors [i], "shard %zu (%s): bad status "
+                          "partial: %s%s%s", i, ep, ds_result_str (rc), why [0] ? ": " : "", why);
+        }
+        eos [i] = !rd->errors [i][0] && status.eos_all;
+        eos_all &= eos [i];
+        n_eos += eos [i];
         msgpack_pack_map (pk, 4);
-        s_pack_str (pk, "shard");
+        ds_pack_str (pk, "shard");
         msgpack_pack_uint64 (pk, i);
-        s_pack_str (pk, "endpoint");
-        s_pack_str (pk, ds_shards_endpoint (self->shards, i));
-        s_pack_str (pk, "ok");
+        ds_pack_str (pk, "endpoint");
+        ds_pack_str (pk, ep);
+        ds_pack_str (pk, "ok");
         if (rd->errors [i][0]) {
             msgpack_pack_false (pk);
-            s_pack_str (pk, "error");
-            s_pack_str (pk, rd->errors [i]);
+            ds_pack_str (pk, "error");
+            ds_pack_str (pk, rd->errors [i]);
         }
         else {
             msgpack_pack_true (pk);
-            s_pack_str (pk, "status");
-            msgpack_pack_object (pk, rd->results [i]);
+            ds_pack_str (pk, "status");
+            ds_part_status_pack_map (&status, pk);
         }
+        ds_part_status_clear (&status);
     }
-    s_pack_str (pk, "eos_shards");
+    ds_pack_str (pk, "eos_shards");
     msgpack_pack_array (pk, n_eos);
-    for (size_t i = 0; i < self->n_shards; i++) {
-        const msgpack_object *e = ds_mp_get (ds_mp_get (&rd->results [i], "store"), "eos_all");
-        if (e && e->type == MSGPACK_OBJECT_BOOLEAN && e->via.boolean)
+    for (size_t i = 0; i < self->n_shards; i++)
+        if (eos [i])
             msgpack_pack_uint64 (pk, i);
-    }
     //  complete: every shard answered and saw every expected sensor's EOS.
-    s_pack_str (pk, "eos_all");
+    ds_pack_str (pk, "eos_all");
     if (eos_all) msgpack_pack_true (pk); else msgpack_pack_false (pk);
-    s_pack_str (pk, "complete");
+    ds_pack_str (pk, "complete");
     if (eos_all) msgpack_pack_true (pk); else msgpack_pack_false (pk);
-    s_pack_str (pk, "requests");
+    ds_pack_str (pk, "requests");
     msgpack_pack_uint64 (pk, self->requests);
-    s_pack_str (pk, "failures");
+    ds_pack_str (pk, "failures");
     msgpack_pack_uint64 (pk, self->failures);
-    s_pack_str (pk, "requests_too_big");
+    ds_pack_str (pk, "requests_too_big");
     msgpack_pack_uint64 (pk, self->requests_too_big);
-    s_pack_str (pk, "replies_too_big");
+    ds_pack_str (pk, "replies_too_big");
     msgpack_pack_uint64 (pk, self->replies_too_big);
     return 0;
 }

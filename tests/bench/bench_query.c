@@ -188,21 +188,20 @@ main (int argc, char **argv)
     //  overview partial and its second round, on the loaded store.
     double c_overview = 0, c_ppsrc = 0;
     enum { PART_RUNS = 5 };
+    int32_t first = 0, last = 0;
+    ds_store_days (store, &first, &last);
     for (int run = 0; run < PART_RUNS; run++) {
-        ds_query_t q;
-        memset (&q, 0, sizeof q);
-        q.min_packets = 5 + run;
+        ds_part_req_t req = { .kind = DS_PART_OVERVIEW, .first_day = first, .last_day = last,
+                              .min_packets = 5 + (uint64_t) run };
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
-        msgpack_packer pk;
-        msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
-        snprintf (q.part, sizeof q.part, "overview");
         double c = s_cpu ();
-        ds_store_partial (store, &q, &pk, err, sizeof err);
+        ds_store_partial (store, &req, &sb, err, sizeof err);
         c_overview += s_cpu () - c;
-        snprintf (q.part, sizeof q.part, "pps:23.0,445.0,80.0");
+        req = (ds_part_req_t) { .kind = DS_PART_PPSRC, .first_day = first, .last_day = last, .n_pps = 3,
+                                .pps = { { .port = 23 }, { .port = 445 }, { .port = 80 } } };
         c = s_cpu ();
-        ds_store_partial (store, &q, &pk, err, sizeof err);
+        ds_store_partial (store, &req, &sb, err, sizeof err);
         c_ppsrc += s_cpu () - c;
         msgpack_sbuffer_destroy (&sb);
     }

@@ -228,37 +228,31 @@ s_on_sub (s_embed_t *self)
 }
 
 static void
-s_str (msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str_with_body (pk, s, strlen (s));
-}
-
-static void
 s_pack_status (s_embed_t *self, msgpack_packer *pk)
 {
     msgpack_pack_map (pk, 11);
-    s_str (pk, "state");
-    s_str (pk, s_state_names [self->state]);
-    s_str (pk, "packets");
+    ds_pack_str (pk, "state");
+    ds_pack_str (pk, s_state_names [self->state]);
+    ds_pack_str (pk, "packets");
     msgpack_pack_uint64 (pk, self->corpus ? ds_corpus_packets (self->corpus) : 0);
-    s_str (pk, "sources");
+    ds_pack_str (pk, "sources");
     msgpack_pack_uint32 (pk, self->corpus ? ds_corpus_sources (self->corpus) : 0);
-    s_str (pk, "streams_expected");
+    ds_pack_str (pk, "streams_expected");
     msgpack_pack_uint64 (pk, (uint64_t) self->config->shards * self->config->sensors);
-    s_str (pk, "streams_ended");
+    ds_pack_str (pk, "streams_ended");
     msgpack_pack_uint32 (pk, self->ended);
-    s_str (pk, "batches");
+    ds_pack_str (pk, "batches");
     msgpack_pack_uint64 (pk, self->batches);
-    s_str (pk, "gaps");
+    ds_pack_str (pk, "gaps");
     msgpack_pack_uint64 (pk, self->gaps);
-    s_str (pk, "rejected");
+    ds_pack_str (pk, "rejected");
     msgpack_pack_uint64 (pk, self->rejected);
-    s_str (pk, "late");
+    ds_pack_str (pk, "late");
     msgpack_pack_uint64 (pk, self->late);
-    s_str (pk, "progress");
+    ds_pack_str (pk, "progress");
     msgpack_pack_double (pk, self->state == S_READY ? 1.0 : self->state == S_TRAINING ? self->progress : 0.0);
-    s_str (pk, "error");
-    s_str (pk, self->error);
+    ds_pack_str (pk, "error");
+    ds_pack_str (pk, self->error);
 }
 
 //  Why the model cannot answer yet, into err.

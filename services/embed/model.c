@@ -2,6 +2,7 @@
 #include "model.h"
 #include "knn.h"
 #include "log.h"
+#include "ds_proto.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,12 +261,6 @@ fail:
 //  --------------------------------------------------------------------------
 //  replies
 
-static void
-s_str (msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str_with_body (pk, s, strlen (s));
-}
-
 //  A float as the double of its shortest text (7 digits), so JSON shows
 //  0.8571429, not 0.8571428656578064.
 static double
@@ -310,27 +305,27 @@ ds_model_pack_knn (const ds_model_t *self, const char *ip, uint32_t k,
     uint32_t found = ds_knn_nearest (self->knn, (uint32_t) w, k, ids, sims);
     char buf [64];
     msgpack_pack_map (pk, 6);
-    s_str (pk, "ip");
-    s_str (pk, ds_addr_format (&addr, buf, sizeof buf));
-    s_str (pk, "class");
-    s_str (pk, ds_corpus_word_class (self->corpus, (uint32_t) w));
-    s_str (pk, "predicted");
-    s_str (pk, s_class_of (self, self->votes [w].klass));
-    s_str (pk, "packets");
+    ds_pack_str (pk, "ip");
+    ds_pack_str (pk, ds_addr_format (&addr, buf, sizeof buf));
+    ds_pack_str (pk, "class");
+    ds_pack_str (pk, ds_corpus_word_class (self->corpus, (uint32_t) w));
+    ds_pack_str (pk, "predicted");
+    ds_pack_str (pk, s_class_of (self, self->votes [w].klass));
+    ds_pack_str (pk, "packets");
     msgpack_pack_uint64 (pk, ds_corpus_word_count (self->corpus, (uint32_t) w));
-    s_str (pk, "k");
+    ds_pack_str (pk, "k");
     msgpack_pack_uint32 (pk, k);
-    s_str (pk, "neighbours");
+    ds_pack_str (pk, "neighbours");
     msgpack_pack_array (pk, found);
     for (uint32_t i = 0; i < found; i++) {
         msgpack_pack_map (pk, 4);
-        s_str (pk, "ip");
-        s_str (pk, ds_addr_format (ds_corpus_word_addr (self->corpus, ids [i]), buf, sizeof buf));
-        s_str (pk, "class");
-        s_str (pk, ds_corpus_word_class (self->corpus, ids [i]));
-        s_str (pk, "similarity");
+        ds_pack_str (pk, "ip");
+        ds_pack_str (pk, ds_addr_format (ds_corpus_word_addr (self->corpus, ids [i]), buf, sizeof buf));
+        ds_pack_str (pk, "class");
+        ds_pack_str (pk, ds_corpus_word_class (self->corpus, ids [i]));
+        ds_pack_str (pk, "similarity");
         msgpack_pack_double (pk, s_f2d (sims [i]));
-        s_str (pk, "packets");
+        ds_pack_str (pk, "packets");
         msgpack_pack_uint64 (pk, ds_corpus_word_count (self->corpus, ids [i]));
     }
     free (ids);
@@ -387,13 +382,13 @@ ds_model_pack_classify (const ds_model_t *self, uint32_t k, msgpack_packer *pk,
     uint32_t shown = m < S_ROWS_MAX ? m : S_ROWS_MAX;
     char buf [64];
     msgpack_pack_map (pk, 5);
-    s_str (pk, "k");
+    ds_pack_str (pk, "k");
     msgpack_pack_uint32 (pk, k);
-    s_str (pk, "senders");
+    ds_pack_str (pk, "senders");
     msgpack_pack_uint32 (pk, m);
-    s_str (pk, "truncated");
+    ds_pack_str (pk, "truncated");
     msgpack_pack_uint32 (pk, m - shown);
-    s_str (pk, "by_class");
+    ds_pack_str (pk, "by_class");
     uint32_t classes = 0;
     for (uint32_t c = 0; c < self->n_classes; c++)
         classes += per [c] > 0;
@@ -401,23 +396,23 @@ ds_model_pack_classify (const ds_model_t *self, uint32_t k, msgpack_packer *pk,
     for (uint32_t c = 0; c < self->n_classes; c++)
         if (per [c]) {
             msgpack_pack_map (pk, 2);
-            s_str (pk, "class");
-            s_str (pk, self->classes [c]);
-            s_str (pk, "senders");
+            ds_pack_str (pk, "class");
+            ds_pack_str (pk, self->classes [c]);
+            ds_pack_str (pk, "senders");
             msgpack_pack_uint64 (pk, per [c]);
         }
-    s_str (pk, "rows");
+    ds_pack_str (pk, "rows");
     msgpack_pack_array (pk, shown);
     for (uint32_t r = 0; r < shown; r++) {
         uint32_t i = rows [r];
         msgpack_pack_map (pk, 4);
-        s_str (pk, "ip");
-        s_str (pk, ds_addr_format (ds_corpus_word_addr (self->corpus, i), buf, sizeof buf));
-        s_str (pk, "class");
-        s_str (pk, self->classes [votes [i].klass]);
-        s_str (pk, "confidence");
+        ds_pack_str (pk, "ip");
+        ds_pack_str (pk, ds_addr_format (ds_corpus_word_addr (self->corpus, i), buf, sizeof buf));
+        ds_pack_str (pk, "class");
+        ds_pack_str (pk, self->classes [votes [i].klass]);
+        ds_pack_str (pk, "confidence");
         msgpack_pack_double (pk, votes [i].confidence);
-        s_str (pk, "packets");
+        ds_pack_str (pk, "packets");
         msgpack_pack_uint64 (pk, ds_corpus_word_count (self->corpus, i));
     }
     free (rows);
@@ -453,7 +448,7 @@ s_pack_params (const ds_model_t *self, msgpack_packer *pk)
     size_t n = sizeof rows / sizeof *rows;
     msgpack_pack_map (pk, (uint32_t) n);
     for (size_t i = 0; i < n; i++) {
-        s_str (pk, rows [i].key);
+        ds_pack_str (pk, rows [i].key);
         if (rows [i].integer)
             msgpack_pack_uint64 (pk, (uint64_t) rows [i].value);
         else
@@ -467,15 +462,15 @@ ds_model_pack_embedding (const ds_model_t *self, msgpack_packer *pk)
     ds_w2v_corpus_t view;
     ds_corpus_view (self->corpus, &view);
     msgpack_pack_map (pk, 12);
-    s_str (pk, "accuracy");
+    ds_pack_str (pk, "accuracy");
     msgpack_pack_double (pk, self->eval.accuracy);
-    s_str (pk, "macro_f1");
+    ds_pack_str (pk, "macro_f1");
     msgpack_pack_double (pk, self->eval.macro_f1);
-    s_str (pk, "weighted_f1");
+    ds_pack_str (pk, "weighted_f1");
     msgpack_pack_double (pk, self->eval.weighted_f1);
-    s_str (pk, "labelled");
+    ds_pack_str (pk, "labelled");
     msgpack_pack_uint64 (pk, self->eval.n);
-    s_str (pk, "per_class");
+    ds_pack_str (pk, "per_class");
     uint32_t *order = malloc (((size_t) self->n_classes + 1) * sizeof *order);
     uint32_t rows = 0;
     for (uint32_t c = 0; order && c < self->n_classes; c++)
@@ -488,17 +483,17 @@ ds_model_pack_embedding (const ds_model_t *self, msgpack_packer *pk)
     for (uint32_t r = 0; r < rows; r++) {
         const ds_knn_class_t *m = &self->per_class [order [r]];
         msgpack_pack_map (pk, 6);
-        s_str (pk, "class");
-        s_str (pk, self->classes [order [r]]);
-        s_str (pk, "support");
+        ds_pack_str (pk, "class");
+        ds_pack_str (pk, self->classes [order [r]]);
+        ds_pack_str (pk, "support");
         msgpack_pack_uint64 (pk, m->support);
-        s_str (pk, "predicted");
+        ds_pack_str (pk, "predicted");
         msgpack_pack_uint64 (pk, m->predicted);
-        s_str (pk, "precision");
+        ds_pack_str (pk, "precision");
         msgpack_pack_double (pk, m->precision);
-        s_str (pk, "recall");
+        ds_pack_str (pk, "recall");
         msgpack_pack_double (pk, m->recall);
-        s_str (pk, "f1");
+        ds_pack_str (pk, "f1");
         msgpack_pack_double (pk, m->f1);
     }
     free (order);
@@ -510,10 +505,10 @@ ds_model_pack_embedding (const ds_model_t *self, msgpack_packer *pk)
             if (per && self->votes [i].klass >= 0)
                 per [self->votes [i].klass]++;
         }
-    s_str (pk, "unlabelled");
+    ds_pack_str (pk, "unlabelled");
     msgpack_pack_uint32 (pk, unlabelled);
     //  The unlabelled senders by predicted class, most first.
-    s_str (pk, "unlabelled_predicted");
+    ds_pack_str (pk, "unlabelled_predicted");
     uint32_t *by = malloc (((size_t) self->n_classes + 1) * sizeof *by);
     uint32_t nby = 0;
     for (uint32_t c = 0; per && by && c < self->n_classes; c++)
@@ -529,34 +524,34 @@ ds_model_pack_embedding (const ds_model_t *self, msgpack_packer *pk)
     msgpack_pack_array (pk, nby);
     for (uint32_t i = 0; i < nby; i++) {
         msgpack_pack_map (pk, 2);
-        s_str (pk, "class");
-        s_str (pk, self->classes [by [i]]);
-        s_str (pk, "senders");
+        ds_pack_str (pk, "class");
+        ds_pack_str (pk, self->classes [by [i]]);
+        ds_pack_str (pk, "senders");
         msgpack_pack_uint64 (pk, per [by [i]]);
     }
     free (per);
     free (by);
-    s_str (pk, "parameters");
+    ds_pack_str (pk, "parameters");
     s_pack_params (self, pk);
-    s_str (pk, "corpus");
+    ds_pack_str (pk, "corpus");
     msgpack_pack_map (pk, 6);
-    s_str (pk, "packets");
+    ds_pack_str (pk, "packets");
     msgpack_pack_uint64 (pk, self->packets);
-    s_str (pk, "sources");
+    ds_pack_str (pk, "sources");
     msgpack_pack_uint64 (pk, self->sources);
-    s_str (pk, "hours");
+    ds_pack_str (pk, "hours");
     msgpack_pack_uint64 (pk, ds_corpus_hours (self->corpus));
-    s_str (pk, "sentences");
+    ds_pack_str (pk, "sentences");
     msgpack_pack_uint64 (pk, view.n_sentences);
-    s_str (pk, "words");
+    ds_pack_str (pk, "words");
     msgpack_pack_uint64 (pk, view.starts [view.n_sentences]);
-    s_str (pk, "vocabulary");
+    ds_pack_str (pk, "vocabulary");
     msgpack_pack_uint32 (pk, self->n);
-    s_str (pk, "training_seconds");
+    ds_pack_str (pk, "training_seconds");
     msgpack_pack_double (pk, self->t_train);
-    s_str (pk, "corpus_seconds");
+    ds_pack_str (pk, "corpus_seconds");
     msgpack_pack_double (pk, self->t_corpus);
-    s_str (pk, "classify_seconds");
+    ds_pack_str (pk, "classify_seconds");
     msgpack_pack_double (pk, self->t_classify);
 }
 
@@ -564,17 +559,17 @@ void
 ds_model_pack_projection (const ds_model_t *self, msgpack_packer *pk)
 {
     msgpack_pack_map (pk, 4);
-    s_str (pk, "method");
-    s_str (pk, "pca");
-    s_str (pk, "classes");
+    ds_pack_str (pk, "method");
+    ds_pack_str (pk, "pca");
+    ds_pack_str (pk, "classes");
     msgpack_pack_array (pk, self->n_classes + 1);
     for (uint32_t c = 0; c < self->n_classes; c++)
-        s_str (pk, self->classes [c]);
-    s_str (pk, "unknown");
-    s_str (pk, "senders");
+        ds_pack_str (pk, self->classes [c]);
+    ds_pack_str (pk, "unknown");
+    ds_pack_str (pk, "senders");
     msgpack_pack_uint32 (pk, self->n);
     //  [x, y, class index (n_classes = unknown), predicted class index]
-    s_str (pk, "points");
+    ds_pack_str (pk, "points");
     msgpack_pack_array (pk, self->n_proj);
     for (uint32_t p = 0; p < self->n_proj; p++) {
         uint32_t i = self->proj_ids [p];

@@ -13,17 +13,9 @@
 #include <time.h>
 
 static void
-s_pack_str (msgpack_packer *pk, const char *text)
-{
-    size_t len = strlen (text);
-    msgpack_pack_str (pk, len);
-    msgpack_pack_str_body (pk, text, len);
-}
-
-static void
 s_pack_uint (msgpack_packer *pk, const char *key, uint64_t value)
 {
-    s_pack_str (pk, key);
+    ds_pack_str (pk, key);
     msgpack_pack_uint64 (pk, value);
 }
 
@@ -61,7 +53,7 @@ s_reload_reply (labeler_t *self, bool ok, const char *why)
         s_pack_uint (&pk, "prefixes", ds_gt_prefix_count (self->gt));
         s_pack_uint (&pk, "services", ds_services_count (self->services));
         s_pack_uint (&pk, "generation", self->generation);
-        s_pack_str (&pk, "forced");
+        ds_pack_str (&pk, "forced");
         if (self->load.force)
             msgpack_pack_true (&pk);
         else
@@ -189,7 +181,7 @@ s_pack_time (msgpack_packer *pk, int64_t us)
     struct tm tm;
     char text [32];
     if (gmtime_r (&t, &tm) && strftime (text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        s_pack_str (pk, text);
+        ds_pack_str (pk, text);
     else
         msgpack_pack_nil (pk);
 }
@@ -202,39 +194,39 @@ s_pack_tables (labeler_t *self, msgpack_packer *pk)
     ds_reload_counts_t counts = ds_reload_counts (self->gt, self->services);
     msgpack_pack_map (pk, 8);
     s_pack_uint (pk, "generation", self->generation);
-    s_pack_str (pk, "loaded_at");
+    ds_pack_str (pk, "loaded_at");
     s_pack_time (pk, self->loaded_at);
     s_pack_uint (pk, "gt_entries", counts.gt_entries);
     s_pack_uint (pk, "services_entries", counts.services);
-    s_pack_str (pk, "reloading");
+    ds_pack_str (pk, "reloading");
     if (self->loader)
         msgpack_pack_true (pk);
     else
         msgpack_pack_false (pk);
     s_pack_uint (pk, "reload_refusals", self->reload_refusals);
-    s_pack_str (pk, "force_reload");
+    ds_pack_str (pk, "force_reload");
     if (self->config->force_reload)
         msgpack_pack_true (pk);
     else
         msgpack_pack_false (pk);
-    s_pack_str (pk, "last_reload");
+    ds_pack_str (pk, "last_reload");
     if (!self->last_reload_at) {
         msgpack_pack_nil (pk);
         return;
     }
     msgpack_pack_map (pk, 4);
-    s_pack_str (pk, "at");
+    ds_pack_str (pk, "at");
     s_pack_time (pk, self->last_reload_at);
-    s_pack_str (pk, "result");
-    s_pack_str (pk, self->last_reload_result);
-    s_pack_str (pk, "forced");
+    ds_pack_str (pk, "result");
+    ds_pack_str (pk, self->last_reload_result);
+    ds_pack_str (pk, "forced");
     if (self->last_reload_forced)
         msgpack_pack_true (pk);
     else
         msgpack_pack_false (pk);
-    s_pack_str (pk, "error");
+    ds_pack_str (pk, "error");
     if (self->last_reload_error [0])
-        s_pack_str (pk, self->last_reload_error);
+        ds_pack_str (pk, self->last_reload_error);
     else
         msgpack_pack_nil (pk);
 }
@@ -246,9 +238,9 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     for (size_t i = 0; i < self->n_streams; i++)
         gaps += self->streams [i].gaps;
     msgpack_pack_map (pk, 14);
-    s_pack_str (pk, "service");
-    s_pack_str (pk, "labeler");
-    s_pack_str (pk, "ready");
+    ds_pack_str (pk, "service");
+    ds_pack_str (pk, "labeler");
+    ds_pack_str (pk, "ready");
     if (self->ready)
         msgpack_pack_true (pk);
     else
@@ -261,19 +253,19 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     s_pack_uint (pk, "reloads", self->reloads);
     s_pack_uint (pk, "reload_errors", self->reload_errors);
     s_pack_uint (pk, "requests_too_big", self->too_big);
-    s_pack_str (pk, "tables");
+    ds_pack_str (pk, "tables");
     s_pack_tables (self, pk);
-    s_pack_str (pk, "gt");
+    ds_pack_str (pk, "gt");
     msgpack_pack_map (pk, 4);
     s_pack_uint (pk, "classes", ds_gt_class_count (self->gt));
     s_pack_uint (pk, "exact", ds_gt_exact_count (self->gt));
     s_pack_uint (pk, "prefixes", ds_gt_prefix_count (self->gt));
     s_pack_uint (pk, "warnings", ds_gt_warning_count (self->gt));
-    s_pack_str (pk, "services");
+    ds_pack_str (pk, "services");
     msgpack_pack_map (pk, 2);
     s_pack_uint (pk, "entries", ds_services_entries (self->services));
     s_pack_uint (pk, "names", ds_services_count (self->services));
-    s_pack_str (pk, "streams");
+    ds_pack_str (pk, "streams");
     msgpack_pack_array (pk, self->n_streams);
     for (size_t i = 0; i < self->n_streams; i++) {
         const labeler_stream_t *s = &self->streams [i];
@@ -285,7 +277,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
         s_pack_uint (pk, "next_seq", s->next_seq);
         s_pack_uint (pk, "gaps", s->gaps);
         s_pack_uint (pk, "out_of_order", s->out_of_order);
-        s_pack_str (pk, "eos");
+        ds_pack_str (pk, "eos");
         if (s->eos)
             msgpack_pack_true (pk);
         else
@@ -328,17 +320,17 @@ labeler_control_handle (labeler_t *self)
             uint16_t id = ds_gt_explain (self->gt, &addr, &matched, rule, sizeof rule);
             ds_reply_ok_begin (&pk);
             msgpack_pack_map (&pk, 4);
-            s_pack_str (&pk, "ip");
-            s_pack_str (&pk, ds_addr_format (&addr, text, sizeof text));
-            s_pack_str (&pk, "class");
-            s_pack_str (&pk, ds_gt_class_names (self->gt) [id]);
-            s_pack_str (&pk, "matched");
+            ds_pack_str (&pk, "ip");
+            ds_pack_str (&pk, ds_addr_format (&addr, text, sizeof text));
+            ds_pack_str (&pk, "class");
+            ds_pack_str (&pk, ds_gt_class_names (self->gt) [id]);
+            ds_pack_str (&pk, "matched");
             if (matched)
                 msgpack_pack_true (&pk);
             else
                 msgpack_pack_false (&pk);
-            s_pack_str (&pk, "rule");
-            s_pack_str (&pk, rule);
+            ds_pack_str (&pk, "rule");
+            ds_pack_str (&pk, rule);
         }
     }
     else

@@ -570,51 +570,45 @@ done:
 }
 
 static void
-s_pack_str (msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str_with_body (pk, s, strlen (s));
-}
-
-static void
 s_pack_answer (msgpack_packer *pk, const ds_query_t *q, const s_answer_t *a, bool exact)
 {
     msgpack_pack_map (pk, 18);
-    s_pack_str (pk, "bin_s");       msgpack_pack_int64 (pk, q->bin_s);
-    s_pack_str (pk, "class");       s_pack_str (pk, q->class_name);
-    s_pack_str (pk, "from_us");     msgpack_pack_int64 (pk, a->lo);
-    s_pack_str (pk, "to_us");       msgpack_pack_int64 (pk, a->hi);
-    s_pack_str (pk, "x0_us");       msgpack_pack_int64 (pk, a->x0);
-    s_pack_str (pk, "bins");        msgpack_pack_uint64 (pk, a->bins);
-    s_pack_str (pk, "sources");     msgpack_pack_uint64 (pk, a->sources);
-    s_pack_str (pk, "points");      msgpack_pack_uint64 (pk, a->points);
-    s_pack_str (pk, "width");       msgpack_pack_uint32 (pk, a->width);
-    s_pack_str (pk, "height");      msgpack_pack_uint32 (pk, a->height);
-    s_pack_str (pk, "cell_bytes");  msgpack_pack_uint32 (pk, a->cell_bytes);
-    s_pack_str (pk, "raster");
+    ds_pack_str (pk, "bin_s");       msgpack_pack_int64 (pk, q->bin_s);
+    ds_pack_str (pk, "class");       ds_pack_str (pk, q->class_name);
+    ds_pack_str (pk, "from_us");     msgpack_pack_int64 (pk, a->lo);
+    ds_pack_str (pk, "to_us");       msgpack_pack_int64 (pk, a->hi);
+    ds_pack_str (pk, "x0_us");       msgpack_pack_int64 (pk, a->x0);
+    ds_pack_str (pk, "bins");        msgpack_pack_uint64 (pk, a->bins);
+    ds_pack_str (pk, "sources");     msgpack_pack_uint64 (pk, a->sources);
+    ds_pack_str (pk, "points");      msgpack_pack_uint64 (pk, a->points);
+    ds_pack_str (pk, "width");       msgpack_pack_uint32 (pk, a->width);
+    ds_pack_str (pk, "height");      msgpack_pack_uint32 (pk, a->height);
+    ds_pack_str (pk, "cell_bytes");  msgpack_pack_uint32 (pk, a->cell_bytes);
+    ds_pack_str (pk, "raster");
     msgpack_pack_bin_with_body (pk, a->raster.size ? a->raster.data : "", a->raster.size);
-    s_pack_str (pk, "offset");      msgpack_pack_uint64 (pk, a->offset);
-    s_pack_str (pk, "limit");       msgpack_pack_int64 (pk, q->limit);
-    s_pack_str (pk, "next_offset");
+    ds_pack_str (pk, "offset");      msgpack_pack_uint64 (pk, a->offset);
+    ds_pack_str (pk, "limit");       msgpack_pack_int64 (pk, q->limit);
+    ds_pack_str (pk, "next_offset");
     if (a->has_next)
         msgpack_pack_uint64 (pk, a->next);
     else
         msgpack_pack_nil (pk);
-    s_pack_str (pk, "sample");
+    ds_pack_str (pk, "sample");
     msgpack_pack_array (pk, a->n_sample);
     for (uint32_t i = 0; i < a->n_sample; i++) {
         msgpack_pack_array (pk, 2);
         msgpack_pack_int64 (pk, a->sample_bin [i]);
         msgpack_pack_uint64 (pk, a->sample_token [i]);
     }
-    s_pack_str (pk, "sample_sources");
+    ds_pack_str (pk, "sample_sources");
     msgpack_pack_array (pk, a->n_ssrc);
     for (uint32_t i = 0; i < a->n_ssrc; i++) {
         char text [64];
         msgpack_pack_array (pk, 2);
         msgpack_pack_uint64 (pk, a->ssrc_token [i]);
-        s_pack_str (pk, ds_addr_format (&a->ssrc_addr [i], text, sizeof text));
+        ds_pack_str (pk, ds_addr_format (&a->ssrc_addr [i], text, sizeof text));
     }
-    s_pack_str (pk, "exact");
+    ds_pack_str (pk, "exact");
     if (exact)
         msgpack_pack_true (pk);
     else

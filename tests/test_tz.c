@@ -530,8 +530,12 @@ test_utc_and_rome (void **state)
     assert_int_equal (ds_tz_next_change (utc, 0), INT64_MAX);
     ds_tz_destroy (&apia);
     ds_tz_destroy (&rome);
+    assert_ptr_equal (utc, ds_tz_utc ());       //  one built-in UTC; destroy leaves it
     ds_tz_destroy (&utc);
+    assert_null (utc);
     ds_tz_destroy (&utc);
+    assert_string_equal (ds_tz_zone_name (ds_tz_utc ()), "UTC");
+    assert_int_equal (ds_tz_offset (ds_tz_utc (), ts), 0);
 }
 
 static void

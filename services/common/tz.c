@@ -425,13 +425,13 @@ fail:
 //  ---------------------------------------------------------------------
 //  Loading and destroying
 
-static ds_tz_t *
-s_utc (void)
+//  The built-in UTC: no transitions, no rule; shared, never freed.
+static const ds_tz_t s_utc = { .name = "UTC", .footer_from = INT64_MIN };
+
+const ds_tz_t *
+ds_tz_utc (void)
 {
-    ds_tz_t *self = calloc (1, sizeof *self);
-    if (self)
-        snprintf (self->name, sizeof self->name, "%s", "UTC");
-    return self;
+    return &s_utc;
 }
 
 static bool
@@ -455,12 +455,8 @@ ds_tz_load (const char *name, char *err, size_t err_size)
                DS_TZ_NAME_MAX, name ? name : "");
         return NULL;
     }
-    if (strcmp (name, "UTC") == 0) {
-        ds_tz_t *self = s_utc ();
-        if (!self)
-            s_err (err, err_size, "%s", "out of memory");
-        return self;
-    }
+    if (strcmp (name, "UTC") == 0)
+        return (ds_tz_t *) &s_utc;      //  immutable like any zone; destroy skips it
     const char *dir = getenv ("TZDIR");
     char path [4096];
     snprintf (path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
@@ -502,10 +498,12 @@ ds_tz_destroy (ds_tz_t **self_p)
     if (!self_p || !*self_p)
         return;
     ds_tz_t *self = *self_p;
+    *self_p = NULL;
+    if (self == &s_utc)
+        return;
     free (self->at);
     free (self->off);
     free (self);
-    *self_p = NULL;
 }
 
 //  ---------------------------------------------------------------------

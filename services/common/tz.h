@@ -36,8 +36,13 @@ ds_tz_t *ds_tz_load (const char *name, char *err, size_t err_size);
 ds_tz_t *ds_tz_parse (const char *name, const uint8_t *data, size_t size,
                       char *err, size_t err_size);
 
-//  Destroys the zone and nulls the pointer; NULL-safe.
+//  Destroys the zone and nulls the pointer; NULL-safe (the built-in UTC
+//  is left alone).
 void ds_tz_destroy (ds_tz_t **self_p);
+
+//  The built-in UTC zone (what ds_tz_load ("UTC") returns too): for
+//  configurations that leave the zone unset.  Lives as long as the process.
+const ds_tz_t *ds_tz_utc (void);
 
 //  The name the zone was loaded as ("UTC", "Europe/Rome").
 const char *ds_tz_zone_name (const ds_tz_t *self);

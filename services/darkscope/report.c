@@ -35,7 +35,7 @@
 #include "report_pattern.h"
 #include "report_plot.h"
 #include "json.h"
-#include "tzday.h"
+#include "tz.h"
 
 //  The figures, in the order of report.gp (the page places them by name).
 //  Figures follow the DarkVec notebook (seed/darknet-overview.md).
@@ -82,6 +82,7 @@ typedef struct {
     msgpack_object overview;
     msgpack_object results [S_FIGURES];     //  what each figure draws from
     ds_rwindow_t win;
+    ds_tz_t *tz;                    //  win.zone, owned
     ds_rfig_t *figs [S_FIGURES];
 } s_report_t;
 
@@ -105,12 +106,14 @@ s_window (s_report_t *self)
 {
     if (ds_rdata_window (self->data, &self->overview, &self->win) != 0)
         return -1;
-    //  Pattern times are local times of the overview's zone: switch the
-    //  process zone to it when it differs (a client's; `darkscope run` has
-    //  set it already).  An unknown zone keeps ours, and the page says so.
-    if (strcmp (self->win.tz, ds_tz_name ()) != 0)
-        ds_tz_set (self->win.tz);
-    self->win.tz_matches = strcmp (self->win.tz, ds_tz_name ()) == 0;
+    //  Pattern times are local times of the overview's zone, read here by
+    //  name (the process zone is not touched).  A zone this host does not
+    //  know: UTC, and the page says so.
+    self->tz = ds_tz_load (self->win.tz, NULL, 0);
+    self->win.tz_matches = self->tz != NULL;
+    if (!self->tz)
+        self->tz = ds_tz_load ("UTC", NULL, 0);     //  built in: never fails
+    self->win.zone = self->tz;
     return 0;
 }
 
@@ -210,6 +213,7 @@ ds_report_write (const char *dir, ds_report_fetch_fn fetch, void *ctx, char *err
     ds_rdir_destroy (&self.dir);
     if (self.zone)
         msgpack_zone_free (self.zone);
+    ds_tz_destroy (&self.tz);
     ds_rdata_destroy (&self.data);
     return rc;
 }

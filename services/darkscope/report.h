@@ -16,10 +16,9 @@
     The caller supplies the transport: `darkscope report` fetches over a REQ
     socket, `darkscope run --report` from its embedded query service, tests
     from objects they build.  Pattern times are shown in the overview's
-    time zone: when the process zone (ds_tz_name()) differs, ds_report_write
-    switches it with ds_tz_set() (setenv TZ: call it where no other thread
-    formats local times, or set the zone at process start as `darkscope run`
-    does).  If that zone is unknown here the page says which zone it used.
+    time zone, read here by name (tz.h; the process zone is not touched);
+    if that zone is unknown on this host, times are in UTC and the page
+    says so.
 
     gnuplot is found on PATH, or at $DARKSCOPE_GNUPLOT if set.
 */

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <msgpack.h>
+#include "tz.h"
 
 typedef struct _ds_rdata_t ds_rdata_t;
 
@@ -28,7 +29,9 @@ typedef struct {
     int64_t days;                   //  as the overview counts them
     int64_t min_packets;            //  the filter threshold
     int32_t first_dn, last_dn;      //  the window as day numbers
-    bool tz_matches;                //  process zone == overview zone (set by report.c)
+    const ds_tz_t *zone;            //  zone of local times: the overview's, or UTC if this
+                                    //  host does not know it (set by report.c; NULL: UTC)
+    bool tz_matches;                //  zone is the overview's (set by report.c)
 } ds_rwindow_t;
 
 //  Creates the reader; the first failure is written into err (err_size

@@ -9,9 +9,10 @@
     SVG dots, it draws the dots instead, with the sources' IPs as y tics
     when they are few (a class like engin-umich).
 
-    x is local wall-clock time in the process zone (the overview's, which
-    report.c switched to; a day more on each side when it could not):
-    gnuplot's time axis has no zone, so times are written as local seconds.
+    x is local wall-clock time in the window's zone (the overview's, or
+    UTC when this host does not know it, then with a day more on each
+    side): gnuplot's time axis has no zone, so times are written as local
+    seconds.
 
     Files: fig-<name>.csv the sample points (bin_start_us, token,
     local_time), fig-<name>-sources.csv their sources (token, ip),
@@ -23,7 +24,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "report.h"
 #include "report_pattern.h"
@@ -31,7 +31,7 @@
 #include "pattern_reply.h"
 #include "civil.h"
 #include "text.h"
-#include "tzday.h"
+#include "tz.h"
 
 #define S_TICS_NAMED    24              //  label y tics with IPs up to this many sources
 #define S_VECTOR_MAX    20000           //  more points are drawn as the raster
@@ -74,28 +74,28 @@ ds_rpattern_query (const ds_rfig_row_t *row, const ds_rwindow_t *window, ds_quer
     query->limit = DS_REPORT_POINTS_MAX;
 }
 
-//  Local wall-clock seconds of ts (the process zone), for gnuplot's
-//  zone-less time axis; one localtime_r per hour of data.
-static int64_t
-s_local_s (int64_t ts_us, int64_t *hour, int64_t *offset)
+//  The zone of the window's local times.
+static const ds_tz_t *
+s_zone (const ds_rwindow_t *win)
 {
-    int64_t t = ds_civil_floor_div (ts_us, DS_US_PER_S);
-    if (t / 3600 != *hour) {
-        struct tm tm;
-        time_t tt = (time_t) t;
-        *hour = t / 3600;
-        *offset = localtime_r (&tt, &tm) ? tm.tm_gmtoff : 0;
-    }
-    return t + *offset;
+    return win->zone ? win->zone : ds_tz_utc ();
+}
+
+//  Local wall-clock seconds of ts, for gnuplot's zone-less time axis.
+static int64_t
+s_local_s (const ds_rwindow_t *win, int64_t ts_us)
+{
+    return ds_civil_floor_div (ts_us, DS_US_PER_S) + ds_tz_offset (s_zone (win), ts_us);
 }
 
 //  fig-<name>.csv (the sample points) and fig-<name>-sources.csv.
 static int
 s_write_sample (ds_rfig_t *fig, const ds_pattern_reply_t *r, FILE *csv)
 {
+    const ds_tz_t *zone = s_zone (ds_rfig_window (fig));
     for (uint32_t i = 0; i < r->n_sample; i++) {
         char text [40];
-        ds_ts_format (r->sample_bin [i], text);
+        ds_tz_format (zone, r->sample_bin [i], text);
         text [19] = 0;                  //  bins start on whole seconds
         fprintf (csv, "%" PRId64 ",%" PRIu64 ",%s\n", r->sample_bin [i], r->sample_token [i], text);
     }
@@ -187,8 +187,7 @@ ds_rpattern_prepare (ds_rfig_t *fig, const msgpack_object *pattern, FILE *csv)
         f->x0 -= 86400;
         f->x1 += 86400;
     }
-    int64_t hour = INT64_MIN, offset = 0;
-    f->rx0 = (double) s_local_s (r.x0_us, &hour, &offset);
+    f->rx0 = (double) s_local_s (win, r.x0_us);
     f->rdx = r.width ? (double) r.bins * (double) r.bin_s / r.width : 1;
     f->rdy = r.height ? (double) r.sources / r.height : 1;
     int height = f->small ? 200 + 22 * (int) r.sources : S_PLOT_HEIGHT;
@@ -242,7 +241,7 @@ ds_rpattern_caption (ds_rfig_t *fig, char *buf, size_t size)
         "packet, %s to %s (times in %s%s). Sources on the y axis are numbered by their first "
         "packet (%s sources, %s points%s). %s",
         *class_name ? "the sources of class \"" : "all sources", class_name, *class_name ? "\"" : "",
-        bin, win->first_day, win->last_day, ds_tz_name (),
+        bin, win->first_day, win->last_day, ds_tz_zone_name (s_zone (win)),
         win->tz_matches ? "" : ", not the overview's zone", ds_text_group ((int64_t) f->sources, t3, sizeof t3),
         ds_text_group ((int64_t) f->points, t1, sizeof t1),
         f->exact ? "" : "; approximate: the data changed while it was drawn", how);
@@ -281,7 +280,8 @@ ds_rpattern_plot (ds_rfig_t *fig, FILE *gp)
         "set ylabel '%s'\n"
         "set key off\n",
         win->last_dn - win->first_dn >= 3 ? "%m-%d" : "%m-%d %H:%M",
-        f->x0 - pad, f->x1 + pad, (double) f->sources - 0.5, ds_tz_name (), f->small ? "" : "Source (token)");
+        f->x0 - pad, f->x1 + pad, (double) f->sources - 0.5, ds_tz_zone_name (s_zone (win)),
+        f->small ? "" : "Source (token)");
     if (f->small)
         s_tics (gp, f->tics);
     const char *color = of_class ? "#c0392b" : "#1f4e9a";

@@ -14,7 +14,6 @@
 #include <cmocka.h>
 #include "csvout.h"
 #include "log.h"
-#include "tzday.h"
 
 static char s_dir [64];
 
@@ -26,7 +25,6 @@ setup (void **state)
     assert_non_null (mkdtemp (s_dir));
     ds_log_init ("test_csvout");
     ds_log_set_quiet (true);
-    ds_tz_set ("UTC");
     return 0;
 }
 
@@ -86,7 +84,7 @@ test_text (void **state)
     (void) state;
     char path [128];
     snprintf (path, sizeof path, "%s/plain.csv", s_dir);
-    ds_csvout_t *csv = ds_csvout_new (path, false);
+    ds_csvout_t *csv = ds_csvout_new (path, false, NULL);
     assert_non_null (csv);
     assert_int_equal (write_records (csv), 0);
     assert_int_equal (ds_csvout_records (csv), 6);
@@ -111,7 +109,7 @@ test_extra_columns (void **state)
     (void) state;
     char path [128];
     snprintf (path, sizeof path, "%s/extra.csv", s_dir);
-    ds_csvout_t *csv = ds_csvout_new (path, true);
+    ds_csvout_t *csv = ds_csvout_new (path, true, NULL);
     assert_non_null (csv);
     assert_int_equal (write_records (csv), 0);
     assert_int_equal (ds_csvout_flush (csv), 0);
@@ -132,10 +130,10 @@ test_errors (void **state)
     (void) state;
     char path [128];
     snprintf (path, sizeof path, "%s/no/such/dir/x.csv", s_dir);
-    assert_null (ds_csvout_new (path, false));
+    assert_null (ds_csvout_new (path, false, NULL));
     //  A full disk: the lines sit in the buffer, so close reports it.
     assert_int_equal (access ("/dev/full", W_OK), 0);
-    ds_csvout_t *csv = ds_csvout_new ("/dev/full", false);
+    ds_csvout_t *csv = ds_csvout_new ("/dev/full", false, NULL);
     assert_non_null (csv);
     assert_int_equal (write_records (csv), 0);
     assert_int_equal (ds_csvout_close (csv), -1);

@@ -20,9 +20,10 @@
 #include "darkvec.h"
 #include "ds_proto.h"
 #include "log.h"
-#include "tzday.h"
+#include "tz.h"
 
 static char s_dir [256];
+static const ds_tz_t *s_zone;       //  of CSV timestamps (NULL: UTC)
 
 static int
 setup (void **state)
@@ -32,7 +33,6 @@ setup (void **state)
     assert_non_null (mkdtemp (s_dir));
     ds_log_init ("test_ingest");
     ds_log_set_quiet (true);
-    ds_tz_set ("UTC");
     return 0;
 }
 
@@ -82,6 +82,7 @@ run_csv (const char *input, bool is_log, const char *out, bool extra, ds_ingest_
     cfg.out = out;
     cfg.csv_extra = extra;
     cfg.progress = false;
+    cfg.tz = s_zone;
     return ds_ingest_run (&cfg, stats, NULL);
 }
 
@@ -179,10 +180,13 @@ test_darkvec_csv_log (void **state)
         "2021-05-01 00:00:00.1,1619827200.160742,2048,src_ipaddr0,57340,dst_ipaddr0,23,6,60,2,1,1,243,-,-,-,-,-\n"
         "2021-05-01 00:00:00.2,1619827200.2047381,2048,src_ipaddr1,57026,dst_ipaddr1,3702,17,60,-,-,-,235,-,-,-,-,-\n"
         "2021-05-01 00:00:00.3,1619827200.3,2048,src_ipaddr1,57026,dst_ipaddr1,23,6,60,2,7,1,235,-,-,-,-,-\n", false);
-    ds_tz_set ("Europe/Rome");
+    ds_tz_t *rome = ds_tz_load ("Europe/Rome", NULL, 0);
+    assert_non_null (rome);
+    s_zone = rome;
     ds_ingest_stats_t stats;
     assert_int_equal (run_csv (log, true, out, true, &stats), 0);
-    ds_tz_set ("UTC");
+    s_zone = NULL;
+    ds_tz_destroy (&rome);
     char *csv = slurp (out);
     assert_non_null (strstr (csv, "2021-05-01 02:00:00.160742,"));
     assert_non_null (strstr (csv, ",23,TCP,23/TCP,1,1619827200160742\n"));

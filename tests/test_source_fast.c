@@ -17,7 +17,6 @@
 #include <cmocka.h>
 #include "source.h"
 #include "log.h"
-#include "tzday.h"
 
 static char s_dir [256];
 
@@ -29,7 +28,6 @@ setup (void **state)
     assert_non_null (mkdtemp (s_dir));
     ds_log_init ("test_source_fast");
     ds_log_set_quiet (true);
-    ds_tz_set ("UTC");
     return 0;
 }
 

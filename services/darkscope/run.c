@@ -304,7 +304,6 @@ ds_run (const ds_run_config_t *cfg)
     ing_cfg.n_logs = cfg->logs.count;
     ing_cfg.iface = cfg->iface;
     ing_cfg.bpf = cfg->bpf;
-    ing_cfg.tz = cfg->tz;
     ing_cfg.shards = shards;
     ing_cfg.sensor = 0;
     ing_cfg.endpoint = EP_PKT;

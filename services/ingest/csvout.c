@@ -2,7 +2,6 @@
 #include "csvout.h"
 #include "civil.h"
 #include "log.h"
-#include "tzday.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@ struct ds_csvout_t {
     const char *name;               //  for messages
     char *buffer;                   //  stdio buffer, S_BUFFER_SIZE
     bool extra;                     //  mirai,ts_us columns
+    const ds_tz_t *tz;              //  zone of the timestamps
     bool failed;                    //  a write failed (and was logged)
     int64_t sec;                    //  second whose text is cached in ts
     char ts [32];
@@ -23,7 +23,7 @@ struct ds_csvout_t {
 };
 
 ds_csvout_t *
-ds_csvout_new (const char *path, bool extra)
+ds_csvout_new (const char *path, bool extra, const ds_tz_t *tz)
 {
     ds_csvout_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -40,6 +40,7 @@ ds_csvout_new (const char *path, bool extra)
     if (self->buffer)
         setvbuf (self->file, self->buffer, _IOFBF, S_BUFFER_SIZE);
     self->extra = extra;
+    self->tz = tz ? tz : ds_tz_utc ();
     self->sec = INT64_MIN;
     fprintf (self->file, "ts,ip,port,proto,pp%s\n", extra ? ",mirai,ts_us" : "");
     return self;
@@ -98,7 +99,7 @@ ds_csvout_write (ds_csvout_t *self, const ds_record_t *rec)
 {
     int64_t sec = ds_civil_floor_div (rec->ts, DS_US_PER_S);
     if (sec != self->sec) {
-        ds_ts_format (sec * DS_US_PER_S, self->ts);
+        ds_tz_format (self->tz, sec * DS_US_PER_S, self->ts);
         self->ts [19] = 0;                      //  "YYYY-MM-DD HH:MM:SS"
         self->sec = sec;
     }

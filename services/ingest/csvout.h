@@ -1,7 +1,7 @@
 /*  csvout.h - records as DarkVec's intermediate CSV (--output csv).
 
     One line per record, `ts,ip,port,proto,pp`, ts as "YYYY-MM-DD
-    HH:MM:SS.ffffff" in the process time zone (tzday.h); with `extra` also
+    HH:MM:SS.ffffff" in the writer's time zone (tz.h); with `extra` also
     `mirai,ts_us`.  This is the converter that lets pandas users reuse
     DarkVec's notebooks (DESIGN §3), and for it the per-packet path: the
     timestamp text is cached per second and the file has a 1 MiB buffer.
@@ -13,13 +13,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "record.h"
+#include "tz.h"
 
 typedef struct ds_csvout_t ds_csvout_t;
 
-//  Creates path (NULL or "-": standard output) and writes the header line.
-//  NULL, with the error logged, if the file cannot be created.  Caller
-//  destroys.
-ds_csvout_t *ds_csvout_new (const char *path, bool extra);
+//  Creates path (NULL or "-": standard output) and writes the header line;
+//  timestamps are local times of tz (NULL: UTC; borrowed: it must outlive
+//  the writer).  NULL, with the error logged, if the file cannot be
+//  created.  Caller destroys.
+ds_csvout_t *ds_csvout_new (const char *path, bool extra, const ds_tz_t *tz);
 
 //  Closes the file if ds_csvout_close did not (silently), frees; NULL-safe;
 //  nulls the caller's pointer.

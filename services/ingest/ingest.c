@@ -15,7 +15,6 @@
 #include "log.h"
 #include "publish.h"
 #include "signals.h"
-#include "tzday.h"
 #include "ds_proto.h"
 #include <limits.h>
 #include <stdio.h>
@@ -311,12 +310,6 @@ s_new (const ds_ingest_config_t *cfg, zsock_t *pipe)
         ds_log_error ("no input: give --pcap, --darkvec-log or --iface (see --help)");
         goto fail;
     }
-    if (self->cfg.tz && strcmp (self->cfg.tz, ds_tz_name ()) != 0
-    &&  ds_tz_set (self->cfg.tz) != 0) {
-        ds_log_error ("unknown time zone '%s' (a TZ database name, e.g. UTC, Europe/Rome)",
-                      self->cfg.tz);
-        goto fail;
-    }
     char err [512];
     if (ds_paths_expand (cfg->pcaps, cfg->n_pcaps, &self->files, &self->n_files, err, sizeof err)
     ||  ds_paths_expand (cfg->logs, cfg->n_logs, &self->logs, &self->n_logs, err, sizeof err)) {
@@ -340,7 +333,7 @@ s_new (const ds_ingest_config_t *cfg, zsock_t *pipe)
     s_count_bytes (self, self->logs, self->n_logs);
 
     if (self->cfg.output == DS_INGEST_CSV) {
-        self->csv = ds_csvout_new (self->cfg.out, self->cfg.csv_extra);
+        self->csv = ds_csvout_new (self->cfg.out, self->cfg.csv_extra, self->cfg.tz);
         if (!self->csv)
             goto fail;
         return self;

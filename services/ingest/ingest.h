@@ -14,6 +14,7 @@
 
 #include <czmq.h>
 #include "source.h"
+#include "tz.h"
 
 #define DS_INGEST_ENDPOINT "tcp://127.0.0.1:5550"
 
@@ -29,9 +30,8 @@ typedef struct {
     size_t n_logs;
     const char *iface;              //  live capture interface, or NULL
     const char *bpf;                //  live capture filter, or NULL
-    const char *tz;                 //  zone for CSV timestamps; NULL: the process
-                                    //  zone; else set (ds_tz_set) if it differs, so
-                                    //  give it before other threads start
+    const ds_tz_t *tz;              //  zone of CSV timestamps (NULL: UTC); borrowed,
+                                    //  must outlive the run
     uint32_t shards;                //  >= 1
     uint32_t sensor;                //  this sensor's id
     const char *endpoint;           //  XPUB bind endpoint (NULL: default)

@@ -6,7 +6,7 @@
 #include "ds_proto.h"
 #include "log.h"
 #include "opts.h"
-#include "tzday.h"
+#include "tz.h"
 #include "transport.h"
 #include <signal.h>
 #include <stdio.h>
@@ -125,8 +125,10 @@ main (int argc, char **argv)
         fprintf (stderr, "error: --bpf needs --iface\n");
         return 2;
     }
-    if (ds_tz_set (tz) != 0) {
-        fprintf (stderr, "error: unknown time zone '%s' (a TZ database name, e.g. UTC, Europe/Rome)\n", tz);
+    char err [512];
+    ds_tz_t *zone = ds_tz_load (tz, err, sizeof err);
+    if (!zone) {
+        fprintf (stderr, "error: %s\n", err);
         return 2;
     }
     cfg.pcaps = pcaps.items;
@@ -135,7 +137,7 @@ main (int argc, char **argv)
     cfg.n_logs = logs.count;
     cfg.iface = iface;
     cfg.bpf = bpf;
-    cfg.tz = tz;
+    cfg.tz = zone;
     cfg.shards = (uint32_t) shards;
     cfg.sensor = (uint32_t) sensor;
     cfg.endpoint = endpoint;
@@ -157,5 +159,6 @@ main (int argc, char **argv)
 
     rc = ds_ingest_run (&cfg, NULL, &s_stop);
     zsys_shutdown ();
+    ds_tz_destroy (&zone);
     return rc == 0 ? 0 : 1;
 }

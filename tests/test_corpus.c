@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "corpus.h"
-#include "tzday.h"
+#include "tz.h"
 
 #define H 3600000000LL
 #define T0 1614643200000000LL       //  2021-03-02 00:00:00 UTC
@@ -38,8 +38,7 @@ static void
 test_sentences (void **state)
 {
     (void) state;
-    assert_int_equal (ds_tz_set ("UTC"), 0);
-    ds_corpus_t *c = ds_corpus_new ();
+    ds_corpus_t *c = ds_corpus_new (NULL);
     //  Out of order, two services, two hours, ties in time broken by address.
     s_add (c, T0 + 10, "10.0.0.2", "telnet", "unknown", 0);
     s_add (c, T0 + H + 5, "10.0.0.1", "telnet", "unknown", 0);
@@ -88,8 +87,13 @@ test_local_hours (void **state)
 {
     (void) state;
     //  +05:30: local hours start at hh:30 UTC.
-    assert_int_equal (ds_tz_set ("Asia/Kolkata"), 0);
-    ds_corpus_t *c = ds_corpus_new ();
+    ds_tz_t *kolkata = ds_tz_load ("Asia/Kolkata", NULL, 0);
+    ds_tz_t *rome = ds_tz_load ("Europe/Rome", NULL, 0);
+    ds_tz_t *lord_howe = ds_tz_load ("Australia/Lord_Howe", NULL, 0);
+    assert_non_null (kolkata);
+    assert_non_null (rome);
+    assert_non_null (lord_howe);
+    ds_corpus_t *c = ds_corpus_new (kolkata);
     s_add (c, T0 + H / 2 - 1, "10.0.0.1", "ssh", "unknown", 0);
     s_add (c, T0 + H / 2, "10.0.0.2", "ssh", "unknown", 0);
     s_add (c, T0 + H, "10.0.0.3", "ssh", "unknown", 0);
@@ -98,8 +102,7 @@ test_local_hours (void **state)
     free (text);
     ds_corpus_destroy (&c);
     //  Europe/Rome, 2021-10-31: 02:00-03:00 local happens twice (two sentences).
-    assert_int_equal (ds_tz_set ("Europe/Rome"), 0);
-    c = ds_corpus_new ();
+    c = ds_corpus_new (rome);
     int64_t fall = 1635642000000000LL;      //  2021-10-31 01:00 UTC = 02:00 CET, after the change
     s_add (c, fall - H / 2, "10.0.0.1", "ssh", "unknown", 0);     //  02:30 CEST
     s_add (c, fall + H / 2, "10.0.0.2", "ssh", "unknown", 0);     //  02:30 CET
@@ -107,7 +110,20 @@ test_local_hours (void **state)
     assert_string_equal (text, "10.0.0.1\n10.0.0.2\n");
     free (text);
     ds_corpus_destroy (&c);
-    assert_int_equal (ds_tz_set ("UTC"), 0);
+    //  Lord Howe, 2021-04-04: 02:00 +11 becomes 01:30 +10:30 at 15:00 UTC, so
+    //  01:40 happens in two local hours (from 14:00 and from 14:30 UTC).  The
+    //  later packet comes first: its hour must not claim the earlier one.
+    c = ds_corpus_new (lord_howe);
+    int64_t change = 1617462000000000LL;
+    s_add (c, change + H / 6, "10.0.0.1", "ssh", "unknown", 0);    //  01:40 +10:30
+    s_add (c, change - H / 3, "10.0.0.2", "ssh", "unknown", 0);    //  01:40 +11
+    text = s_finish (c, 1);
+    assert_string_equal (text, "10.0.0.2\n10.0.0.1\n");
+    free (text);
+    ds_corpus_destroy (&c);
+    ds_tz_destroy (&kolkata);
+    ds_tz_destroy (&rome);
+    ds_tz_destroy (&lord_howe);
 }
 
 static void
@@ -116,7 +132,7 @@ test_chunks (void **state)
     (void) state;
     //  One hour of 10005 packets: gensim's LineSentence reads two
     //  sentences (10000 + 5); a rare word is dropped after the cut.
-    ds_corpus_t *c = ds_corpus_new ();
+    ds_corpus_t *c = ds_corpus_new (NULL);
     s_add (c, T0, "192.0.2.9", "dns", "unknown", 0);
     for (int i = 1; i < 10005; i++)
         s_add (c, T0 + i, i % 2 ? "192.0.2.1" : "192.0.2.2", "dns", "unknown", 0);
@@ -134,7 +150,7 @@ test_batches (void **state)
 {
     (void) state;
     //  Two batches whose dictionaries number services and classes differently.
-    ds_corpus_t *c = ds_corpus_new ();
+    ds_corpus_t *c = ds_corpus_new (NULL);
     ds_batch_t *b = ds_batch_new (4);
     const char *cls1 [] = { "unknown", "censys" }, *svc1 [] = { "telnet", "http" };
     const char *cls2 [] = { "unknown", "shodan", "censys" }, *svc2 [] = { "http", "telnet" };

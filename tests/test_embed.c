@@ -15,7 +15,6 @@
 #include "client.h"
 #include "ds_proto.h"
 #include "transport.h"
-#include "tzday.h"
 #include "w2v.h"
 
 #define SHARDS      2
@@ -165,7 +164,6 @@ static void
 test_service (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
     char dir [] = "/tmp/ds-embed-XXXXXX";
     assert_non_null (mkdtemp (dir));
     char model_path [64], corpus_path [64], classes_path [64];
@@ -181,7 +179,7 @@ test_service (void **state)
     ec.inputs.count = 1;
     ec.endpoint = "tcp://127.0.0.1:*";
     ec.shards = SHARDS;
-    ec.tz = "UTC";
+    ec.tz = NULL;                    //  UTC
     ec.w2v.dim = 16;
     ec.w2v.window = 10;
     ec.w2v.epochs = 10;

@@ -12,7 +12,6 @@
 #include <cmocka.h>
 #include "knn.h"
 #include "corpus.h"
-#include "tzday.h"
 
 //  Points on the unit circle at the given angles (degrees).
 static float *
@@ -132,12 +131,11 @@ static void
 test_planted (void **state)
 {
     (void) state;
-    assert_int_equal (ds_tz_set ("UTC"), 0);
     const char *classes [S_GROUPS] = { "censys", "shodan", "stretchoid", "mirai" };
     //  Groups 0, 1 and 3 share telnet and group 2 is on http, each group
     //  active in its own hours: only time together tells them apart.
     const char *service [S_GROUPS] = { "telnet", "telnet", "http", "telnet" };
-    ds_corpus_t *c = ds_corpus_new ();
+    ds_corpus_t *c = ds_corpus_new (NULL);
     const int64_t t0 = 1614643200000000LL, hour = 3600000000LL;
     for (int h = 0; h < S_HOURS; h++) {
         int g = h % S_GROUPS;

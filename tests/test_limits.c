@@ -33,7 +33,6 @@
 #include "query.h"
 #include "client.h"
 #include "transport.h"
-#include "tzday.h"
 #include "ds_proto.h"
 
 #define FLOODERS    8
@@ -305,7 +304,6 @@ static void
 test_aggregator (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
     zsock_t *xpub = ds_xpub_new ("tcp://127.0.0.1:*");
     assert_non_null (xpub);
     ds_aggregator_config_t cfg;

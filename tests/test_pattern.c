@@ -20,7 +20,7 @@
 #include "pattern.h"
 #include "pattern_codec.h"
 #include "pattern_reply.h"
-#include "tzday.h"
+#include "zone_fixture.h"
 #include "record.h"
 
 //  ---------------------------------------------------------------------
@@ -81,9 +81,9 @@ s_generate (uint64_t seed, uint32_t nsrc, size_t recs, int days)
     for (size_t i = 0; i < recs; i++) {
         uint32_t src = i < nsrc ? (uint32_t) i : s_rand (4) == 0 ? s_rand (nsrc) : s_rand (nsrc / 8 + 1);
         int day = (int) s_rand ((uint32_t) days);
-        int64_t ts = ds_day_start_us (s_day0 + day) + (int64_t) s_rand (86400) * 1000000 + s_rand (1000000);
+        int64_t ts = ds_tz_day_start (fx_tz, s_day0 + day) + (int64_t) s_rand (86400) * 1000000 + s_rand (1000000);
         if (s_rand (16) == 0)                       //  equal timestamps across sources
-            ts = ds_day_start_us (s_day0 + day) + 7200 * 1000000LL;
+            ts = ds_tz_day_start (fx_tz, s_day0 + day) + 7200 * 1000000LL;
         uint8_t flags = src % 5 == 1 && day % 2 == 0 ? DS_FLAG_MIRAI : 0;
         s_rec [i] = (t_rec_t) { ts, src, flags };
     }
@@ -163,7 +163,7 @@ s_fan_init (t_fan_t *f, size_t n, size_t upto)
     f->n = n;
     msgpack_zone_init (&f->zone, 65536);
     for (size_t k = 0; k < n; k++) {
-        f->stores [k] = ds_store_new ((uint32_t) k, (uint32_t) n);
+        f->stores [k] = ds_store_new ((uint32_t) k, (uint32_t) n, fx_tz);
         s_feed (f->stores [k], (uint32_t) k, (uint32_t) n, 0, upto);
         msgpack_sbuffer_init (&f->out [k]);
     }
@@ -231,7 +231,7 @@ s_resolved (uint32_t s, int32_t first, int32_t last)
         if (s_rec [i].src == s && (s_rec [i].flags & DS_FLAG_MIRAI)) {
             ds_daycache_t cache;
             ds_daycache_init (&cache);
-            int32_t d = ds_day_of (&cache, s_rec [i].ts);
+            int32_t d = ds_tz_day (fx_tz, &cache, s_rec [i].ts);
             if (d >= first && d <= last)
                 return "mirai";
         }
@@ -273,7 +273,7 @@ s_brute (t_brute_t *bf, const ds_query_t *q)
     int32_t first, last;
     assert_int_equal (ds_day_parse (q->first_day, &first), 0);
     assert_int_equal (ds_day_parse (q->last_day, &last), 0);
-    int64_t dlo = ds_day_start_us (first), dhi = ds_day_start_us (last + 1);
+    int64_t dlo = ds_tz_day_start (fx_tz, first), dhi = ds_tz_day_start (fx_tz, last + 1);
     bf->lo = q->from_us > dlo ? q->from_us : dlo;
     bf->hi = q->to_us < dhi ? q->to_us : dhi;
     bf->bin_us = q->bin_s * 1000000;
@@ -418,7 +418,7 @@ static void
 test_raster_exact (void **state)
 {
     (void) state;
-    ds_tz_set ("Europe/Rome");
+    fx_zone ("Europe/Rome");
     s_generate (7, 700, 9000, 6);
     struct { int f, l; const char *cls; int from_h, to_h; int64_t bin, width, height; } cases [] = {
         { 0, 5, "", -1, -1, 600, 640, 360 },            //  h < sources
@@ -446,8 +446,8 @@ test_raster_exact (void **state)
             q.width = cases [c].width;
             q.height = cases [c].height;
             if (cases [c].from_h >= 0) {
-                q.from_us = ds_day_start_us (s_day0 + cases [c].f) + cases [c].from_h * 3600 * 1000000LL;
-                q.to_us = ds_day_start_us (s_day0 + cases [c].f) + cases [c].to_h * 3600 * 1000000LL;
+                q.from_us = ds_tz_day_start (fx_tz, s_day0 + cases [c].f) + cases [c].from_h * 3600 * 1000000LL;
+                q.to_us = ds_tz_day_start (fx_tz, s_day0 + cases [c].f) + cases [c].to_h * 3600 * 1000000LL;
             }
             char err [256] = "";
             msgpack_sbuffer *buf = s_ask (&f, &q, err, sizeof err);
@@ -479,14 +479,14 @@ test_raster_exact (void **state)
     }
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
         msgpack_sbuffer_free (first [c]);
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
 }
 
 static void
 test_paging (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
     s_generate (11, 300, 4000, 4);
     for (size_t shards = 1; shards <= 4; shards *= 2) {
         t_fan_t f;
@@ -535,7 +535,7 @@ static void
 test_many_sources (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
     s_generate (3, 60000, 150000, 3);
     ds_query_t q;
     ds_query_init (&q);
@@ -586,7 +586,7 @@ static void
 test_moving_store (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
     s_generate (5, 400, 6000, 3);
     for (size_t move_at = 2; move_at <= 6; move_at++) {
         t_fan_t f;
@@ -627,7 +627,7 @@ static void
 test_refusals (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
     s_generate (9, 50, 500, 2);
     t_fan_t f;
     s_fan_init (&f, 2, s_nrec);
@@ -667,7 +667,7 @@ main (void)
         cmocka_unit_test (test_moving_store),
         cmocka_unit_test (test_refusals),
     };
-    int rc = cmocka_run_group_tests (tests, NULL, NULL);
+    int rc = cmocka_run_group_tests (tests, fx_zones_setup, fx_zones_free);
     free (s_src);
     free (s_rec);
     return rc;

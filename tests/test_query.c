@@ -23,7 +23,7 @@
 #include "store.h"
 #include "merge.h"
 #include "transport.h"
-#include "tzday.h"
+#include "tz.h"
 #include "ds_proto.h"
 
 #define NSHARDS 2
@@ -72,7 +72,7 @@ s_make_batches (uint32_t shards)
             src = (int) (rng % 7 == 0 ? rng % NSRC : rng % 9);
             port = (int) ((rng >> 8) % 6);
             int day = (int) ((rng >> 16) % 6);
-            rec.ts = ds_day_start_us (day0 + day) + (int64_t) ((rng >> 24) % 86400000000ULL);
+            rec.ts = ds_tz_day_start (ds_tz_utc (), day0 + day) + (int64_t) ((rng >> 24) % 86400000000ULL);
             rec.src = addr [src];
             rec.port = s_ports [port].port;
             rec.proto = s_ports [port].proto;
@@ -267,7 +267,7 @@ s_local (const ds_query_t *query, uint32_t shards, msgpack_sbuffer *out)
     ds_query_t q = *query;
     char tz [DS_PART_TZ_MAX], err [256];
     for (uint32_t k = 0; k < shards; k++) {
-        stores [k] = ds_store_new (k, shards);
+        stores [k] = ds_store_new (k, shards, NULL);
         for (size_t i = 0; i < s_nbatches [k]; i++)
             assert_int_equal (ds_store_apply (stores [k], s_decoded [k][i]), 1);
         ds_eos_t e = s_eos (k);
@@ -319,7 +319,6 @@ static void
 test_services (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
     s_make_batches (NSHARDS);
     zsock_t *xpub = ds_xpub_new ("tcp://127.0.0.1:*");
     assert_non_null (xpub);
@@ -509,7 +508,6 @@ static void
 test_restart (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
     s_make_batches (1);
     char ckpt [128];
     snprintf (ckpt, sizeof ckpt, "%s/agg.ckpt", s_dir);
@@ -613,7 +611,6 @@ static void
 test_hostile_input (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
     s_make_batches (NSHARDS);
     zsock_t *xpub = ds_xpub_new ("tcp://127.0.0.1:*");
     ds_aggregator_config_t cfg;

@@ -23,7 +23,7 @@
 #include "aggregator.h"
 #include "query.h"
 #include "transport.h"
-#include "tzday.h"
+#include "tz.h"
 #include "ds_proto.h"
 #include "partial_codec.h"
 
@@ -53,7 +53,7 @@ s_publish (zsock_t *xpub, uint32_t k)
         if (ds_addr_shard (&rec.src, NSHARDS) != k)
             continue;
         for (int j = 0; j < 1 + s % 13; j++, added++) {
-            rec.ts = ds_day_start_us (day0 + j % 2) + (int64_t) s * 1000000;
+            rec.ts = ds_tz_day_start (ds_tz_utc (), day0 + j % 2) + (int64_t) s * 1000000;
             rec.port = 23;
             rec.proto = DS_PROTO_TCP;
             assert_true (ds_batch_add (batch, &rec));
@@ -183,7 +183,6 @@ static void
 test_dead_shard (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
     zsock_t *xpub = ds_xpub_new ("tcp://127.0.0.1:*");
     assert_non_null (xpub);
     zsock_set_xpub_verbose (xpub, 1);

@@ -23,7 +23,7 @@
 #include "merge.h"
 #include "pattern.h"
 #include "pattern_reply.h"
-#include "tzday.h"
+#include "zone_fixture.h"
 #include "record.h"
 
 //  ---------------------------------------------------------------------
@@ -104,11 +104,11 @@ s_generate (uint64_t seed)
             day = src - 30;
         if (src == 20)
             src = 21;               //  20 gets fixed traffic below
-        int64_t ts = ds_day_start_us (s_day0 + day) + (int64_t) s_rand (86400) * 1000000
+        int64_t ts = ds_tz_day_start (fx_tz, s_day0 + day) + (int64_t) s_rand (86400) * 1000000
                    + s_rand (1000000);
         //  Equal timestamps across sources happen (ties on first ts).
         if (s_rand (20) == 0)
-            ts = ds_day_start_us (s_day0 + day) + 3600 * 1000000LL;
+            ts = ds_tz_day_start (fx_tz, s_day0 + day) + 3600 * 1000000LL;
         int port = src == 2 ? 0 : (int) s_rand (NPORTS);          //  a telnet-only source
         int flags = 0;
         //  Mirai fingerprints: sources 9..15 on even days only, on telnet.
@@ -118,17 +118,17 @@ s_generate (uint64_t seed)
             flags |= DS_FLAG_ZMAP;
         ds_daycache_t cache;
         ds_daycache_init (&cache);
-        s_recday [s_nrec] = ds_day_of (&cache, ts);
+        s_recday [s_nrec] = ds_tz_day (fx_tz, &cache, ts);
         s_recs [s_nrec++] = (t_rec_t) { ts, src, port, flags };
     }
     //  Source 20 tests the 30-day clip: 4 packets on day 9, 3 on day 10,
     //  2 on day 39; over [10, 39] it has 5 packets, over [9, 39] 9.
     static const int days [] = { 9, 9, 9, 9, 10, 10, 10, 39, 39 };
     for (size_t k = 0; k < sizeof days / sizeof *days; k++) {
-        int64_t ts = ds_day_start_us (s_day0 + days [k]) + (int64_t) (k + 1) * 1000000;
+        int64_t ts = ds_tz_day_start (fx_tz, s_day0 + days [k]) + (int64_t) (k + 1) * 1000000;
         ds_daycache_t cache;
         ds_daycache_init (&cache);
-        s_recday [s_nrec] = ds_day_of (&cache, ts);
+        s_recday [s_nrec] = ds_tz_day (fx_tz, &cache, ts);
         s_recs [s_nrec++] = (t_rec_t) { ts, 20, 2, 0 };
     }
 }
@@ -435,7 +435,7 @@ s_brute_overview (msgpack_packer *pk, int32_t first, int32_t last, int64_t minp,
     if (all) {
         msgpack_pack_map (pk, 12);
         s_str (pk, "schema"); s_str (pk, "darkscope.overview/1");
-        s_str (pk, "tz"); s_str (pk, ds_tz_name ());
+        s_str (pk, "tz"); s_str (pk, ds_tz_name (fx_tz));
         s_str (pk, "min_packets"); msgpack_pack_int64 (pk, minp);
         s_str (pk, "window");
         msgpack_pack_map (pk, 3);
@@ -677,7 +677,7 @@ static void
 s_stores (ds_store_t **stores, uint32_t n)
 {
     for (uint32_t k = 0; k < n; k++) {
-        stores [k] = ds_store_new (k, n);
+        stores [k] = ds_store_new (k, n, fx_tz);
         assert_non_null (stores [k]);
         uint64_t seq = 0;
         s_feed (stores [k], k, n, 7, &seq, 0, s_nrec);
@@ -767,7 +767,7 @@ test_overview_brute_force (void **state)
     (void) state;
     const char *zones [] = { "UTC", "Europe/Rome", "America/New_York" };
     for (uint64_t seed = 1; seed <= 3; seed++) {
-        assert_int_equal (ds_tz_set (zones [seed - 1]), 0);
+        fx_zone (zones [seed - 1]);
         s_generate (seed);
         ds_store_t *stores [2];
         s_stores (stores, 2);
@@ -775,14 +775,14 @@ test_overview_brute_force (void **state)
         ds_store_destroy (&stores [0]);
         ds_store_destroy (&stores [1]);
     }
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
 }
 
 static void
 test_shards_identical (void **state)
 {
     (void) state;
-    ds_tz_set ("Europe/Rome");
+    fx_zone ("Europe/Rome");
     s_generate (11);
     msgpack_sbuffer *first [3] = { NULL };
     uint32_t counts [] = { 1, 2, 4 };
@@ -803,7 +803,7 @@ test_shards_identical (void **state)
     }
     for (int c = 0; c < 3; c++)
         msgpack_sbuffer_free (first [c]);
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
 }
 
 //  Pattern bins do not depend on arrival order: the same packets of two
@@ -844,13 +844,13 @@ static void
 test_pattern_order (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
     enum { N = 3000 };
     static ds_record_t recs [N];
     static int order [3][N];
     int32_t day0;
     assert_int_equal (ds_day_parse ("2021-03-01", &day0), 0);
-    int64_t t0 = ds_day_start_us (day0);
+    int64_t t0 = ds_tz_day_start (fx_tz, day0);
     s_rng = 12345;
     for (int i = 0; i < N; i++) {
         //  Bursts inside few minutes, plus jumps of hours and days.
@@ -883,7 +883,7 @@ test_pattern_order (void **state)
     };
     msgpack_sbuffer *want [4] = { NULL };
     for (int o = 0; o < 3; o++) {
-        ds_store_t *store = ds_store_new (0, 1);
+        ds_store_t *store = ds_store_new (0, 1, fx_tz);
         uint64_t seq = 0;
         //  Half, a pattern query (merges the late bins), the rest.
         s_order_feed (store, recs, order [o], 0, N / 2, &seq);
@@ -898,7 +898,7 @@ test_pattern_order (void **state)
             char err [256];
             assert_int_equal (ds_store_save (store, path, err, sizeof err), 0);
             ds_store_destroy (&store);
-            store = ds_store_load (path, 0, 1, err, sizeof err);
+            store = ds_store_load (path, 0, 1, fx_tz, err, sizeof err);
             assert_non_null (store);
             unlink (path);
         }
@@ -949,11 +949,11 @@ static void
 test_long_span (void **state)
 {
     (void) state;
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
     int32_t d0, d1 = 0;
     assert_int_equal (ds_day_parse ("1990-01-01", &d0), 0);
     d1 = d0 + 9000;
-    ds_store_t *both = ds_store_new (0, 1), *late = ds_store_new (0, 1);
+    ds_store_t *both = ds_store_new (0, 1, fx_tz), *late = ds_store_new (0, 1, fx_tz);
     ds_batch_t *b = ds_batch_new (512);
     uint64_t seq_both = 0, seq_late = 0;
     s_rng = 99;
@@ -962,7 +962,7 @@ test_long_span (void **state)
         ds_batch_reset (b);
         for (int i = 0; i < 500; i++) {
             ds_record_t rec;
-            rec.ts = ds_day_start_us (is_late ? d1 : d0) + (int64_t) s_rand (86400) * 1000000;
+            rec.ts = ds_tz_day_start (fx_tz, is_late ? d1 : d0) + (int64_t) s_rand (86400) * 1000000;
             char text [32];
             snprintf (text, sizeof text, "10.0.%u.%u", s_rand (3), s_rand (20));
             ds_addr_parse (&rec.src, text);
@@ -1001,7 +1001,7 @@ test_replay_and_gaps (void **state)
 {
     (void) state;
     s_generate (3);
-    ds_store_t *a = ds_store_new (0, 1), *b = ds_store_new (0, 1);
+    ds_store_t *a = ds_store_new (0, 1, fx_tz), *b = ds_store_new (0, 1, fx_tz);
     uint64_t seq = 0;
     s_feed (a, 0, 1, 1, &seq, 0, s_nrec);
     //  b gets the same batches twice: replays change nothing.
@@ -1094,7 +1094,7 @@ test_replay_fills_gaps (void **state)
     s_generate (5);
     const uint64_t nb = (uint64_t) s_nrec / 100;
     assert_true (nb > 10);
-    ds_store_t *a = ds_store_new (0, 1), *b = ds_store_new (0, 1);
+    ds_store_t *a = ds_store_new (0, 1, fx_tz), *b = ds_store_new (0, 1, fx_tz);
     for (uint64_t j = 0; j < nb; j++)
         s_feed_seq (a, j);
     ds_eos_t eos = { 4, 0, nb, 0, 77, 1, 2, 0 };
@@ -1111,7 +1111,7 @@ test_replay_fills_gaps (void **state)
     snprintf (path, sizeof path, "%s/s.ckpt", dir);
     assert_int_equal (ds_store_save (b, path, err, sizeof err), 0);
     ds_store_destroy (&b);
-    b = ds_store_load (path, 0, 1, err, sizeof err);
+    b = ds_store_load (path, 0, 1, fx_tz, err, sizeof err);
     if (!b)
         fprintf (stderr, "%s\n", err);
     assert_non_null (b);
@@ -1169,7 +1169,7 @@ test_replay_fills_gaps (void **state)
     //  The bound: seqs 0, 2, 4, ... leave 4100 one-seq holes; 4096 are
     //  remembered and filled, the last 4 stay gaps (their batches are
     //  ignored, not applied twice).
-    ds_store_t *c = ds_store_new (0, 1);
+    ds_store_t *c = ds_store_new (0, 1, fx_tz);
     batch->sensor = 9;
     for (uint64_t j = 0; j <= 8200; j += 2) {
         batch->seq = j;
@@ -1190,7 +1190,7 @@ static void
 test_empty_store (void **state)
 {
     (void) state;
-    ds_store_t *s = ds_store_new (0, 1);
+    ds_store_t *s = ds_store_new (0, 1, fx_tz);
     ds_query_t q;
     s_query_init (&q, "overview");
     char err [256] = "";
@@ -1221,7 +1221,7 @@ static void
 test_checkpoint (void **state)
 {
     (void) state;
-    ds_tz_set ("Europe/Rome");
+    fx_zone ("Europe/Rome");
     s_generate (8);
     ds_store_t *stores [2];
     s_stores (stores, 2);
@@ -1231,7 +1231,7 @@ test_checkpoint (void **state)
     snprintf (path, sizeof path, "%s/shard1.ckpt", dir);
     snprintf (bad, sizeof bad, "%s/bad.ckpt", dir);
     assert_int_equal (ds_store_save (stores [1], path, err, sizeof err), 0);
-    ds_store_t *loaded = ds_store_load (path, 1, 2, err, sizeof err);
+    ds_store_t *loaded = ds_store_load (path, 1, 2, fx_tz, err, sizeof err);
     if (!loaded)
         fprintf (stderr, "%s\n", err);
     assert_non_null (loaded);
@@ -1258,14 +1258,14 @@ test_checkpoint (void **state)
     ds_store_destroy (&loaded);
 
     //  Refusals: another shard, another shard count, another zone.
-    assert_null (ds_store_load (path, 0, 2, err, sizeof err));
+    assert_null (ds_store_load (path, 0, 2, fx_tz, err, sizeof err));
     assert_non_null (strstr (err, path));
     assert_non_null (strstr (err, "shard 1 of 2"));
-    assert_null (ds_store_load (path, 1, 4, err, sizeof err));
-    ds_tz_set ("UTC");
-    assert_null (ds_store_load (path, 1, 2, err, sizeof err));
+    assert_null (ds_store_load (path, 1, 4, fx_tz, err, sizeof err));
+    fx_zone ("UTC");
+    assert_null (ds_store_load (path, 1, 2, fx_tz, err, sizeof err));
     assert_non_null (strstr (err, "time zone"));
-    ds_tz_set ("Europe/Rome");
+    fx_zone ("Europe/Rome");
     //  A flipped byte anywhere, a truncated file, garbage, missing file.
     //  And an older version (2: no missing seq ranges), named as such.
     FILE *f = fopen (path, "rb");
@@ -1280,7 +1280,7 @@ test_checkpoint (void **state)
         data [offsets [i]] ^= 0x40;
         s_write_file (bad, data, size);
         data [offsets [i]] ^= 0x40;
-        assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+        assert_null (ds_store_load (bad, 1, 2, fx_tz, err, sizeof err));
         assert_non_null (strstr (err, bad));
     }
     uint32_t version, old_version = 2;
@@ -1289,25 +1289,25 @@ test_checkpoint (void **state)
     memcpy (data + 8, &old_version, 4);
     s_write_file (bad, data, size);
     memcpy (data + 8, &version, 4);
-    assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+    assert_null (ds_store_load (bad, 1, 2, fx_tz, err, sizeof err));
     assert_non_null (strstr (err, bad));
     assert_non_null (strstr (err, "version 2 (want 4)"));
     s_write_file (bad, data, size - 7);
-    assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+    assert_null (ds_store_load (bad, 1, 2, fx_tz, err, sizeof err));
     assert_non_null (strstr (err, "truncated"));
     s_write_file (bad, data, 40);
-    assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+    assert_null (ds_store_load (bad, 1, 2, fx_tz, err, sizeof err));
     s_write_file (bad, "hello world, not a checkpoint at all", 36);
-    assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+    assert_null (ds_store_load (bad, 1, 2, fx_tz, err, sizeof err));
     unlink (bad);
-    assert_null (ds_store_load (bad, 1, 2, err, sizeof err));
+    assert_null (ds_store_load (bad, 1, 2, fx_tz, err, sizeof err));
     assert_non_null (strstr (err, "cannot open"));
     free (data);
     unlink (path);
     rmdir (dir);
     ds_store_destroy (&stores [0]);
     ds_store_destroy (&stores [1]);
-    ds_tz_set ("UTC");
+    fx_zone ("UTC");
 }
 
 //  Retention keeps memory flat: 90 days of the same daily traffic (a
@@ -1318,7 +1318,7 @@ static void
 test_retention_memory (void **state)
 {
     (void) state;
-    ds_store_t *store = ds_store_new (0, 1);
+    ds_store_t *store = ds_store_new (0, 1, fx_tz);
     assert_non_null (store);
     ds_store_set_retention (store, 30);
     ds_batch_t *b = ds_batch_new (4096);
@@ -1371,6 +1371,38 @@ test_retention_memory (void **state)
     ds_store_destroy (&store);
 }
 
+//  Two stores in two zones at once, in one process: each counts days in
+//  its own zone (there is no process-wide zone left for them to share).
+static void
+test_zones_side_by_side (void **state)
+{
+    (void) state;
+    fx_zone ("Europe/Rome");
+    const ds_tz_t *rome = fx_tz;
+    fx_zone ("UTC");
+    ds_store_t *in_utc = ds_store_new (0, 1, fx_tz), *in_rome = ds_store_new (0, 1, rome);
+    ds_batch_t *batch = ds_batch_new (10);
+    const char *cn [] = { "unknown" }, *sn [] = { "telnet" };
+    ds_batch_set_dicts (batch, cn, 1, sn, 1);
+    //  2021-03-30 23:30 UTC is 2021-03-31 01:30 in Rome.
+    ds_record_t rec = { .ts = 1617147000LL * 1000000, .port = 23, .proto = DS_PROTO_TCP };
+    assert_int_equal (ds_addr_parse (&rec.src, "192.0.2.1"), 0);
+    assert_true (ds_batch_add (batch, &rec));
+    assert_int_equal (ds_store_add_batch (in_utc, batch), 0);
+    assert_int_equal (ds_store_add_batch (in_rome, batch), 0);
+    int32_t first, last;
+    char day [16];
+    assert_true (ds_store_days (in_utc, &first, &last));
+    ds_day_format (first, day);
+    assert_string_equal (day, "2021-03-30");
+    assert_true (ds_store_days (in_rome, &first, &last));
+    ds_day_format (first, day);
+    assert_string_equal (day, "2021-03-31");
+    ds_batch_destroy (&batch);
+    ds_store_destroy (&in_utc);
+    ds_store_destroy (&in_rome);
+}
+
 int
 main (void)
 {
@@ -1384,6 +1416,7 @@ main (void)
         cmocka_unit_test (test_empty_store),
         cmocka_unit_test (test_checkpoint),
         cmocka_unit_test (test_retention_memory),
+        cmocka_unit_test (test_zones_side_by_side),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, fx_zones_setup, fx_zones_free);
 }

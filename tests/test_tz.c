@@ -121,10 +121,16 @@ s_check (const ds_tz_t *tz, int64_t ts)
     ds_daycache_init (&cache);
     char text [32];
     ds_tz_format (tz, ts, text);
-    if (ds_tz_offset (tz, ts) != r.off || ds_tz_day (tz, &cache, ts) != r.day
+    int64_t lo, hi;                     //  the span shares the offset, ends and all
+    int32_t off = ds_tz_offset_span (tz, ts, &lo, &hi);
+    if (lo > ts || hi <= ts || (lo != INT64_MIN && ds_tz_offset (tz, lo) != off)
+    ||  (hi != INT64_MAX && ds_tz_offset (tz, hi - 1) != off))
+        fail_msg ("%s at %lld us: span %lld..%lld of offset %d", ds_tz_name (tz), (long long) ts,
+                  (long long) lo, (long long) hi, off);
+    if (off != r.off || ds_tz_day (tz, &cache, ts) != r.day
     ||  strcmp (text, r.text) != 0)
         fail_msg ("%s at %lld us: offset %d day %d '%s', glibc %d %d '%s'",
-                  ds_tz_zone_name (tz), (long long) ts, ds_tz_offset (tz, ts),
+                  ds_tz_name (tz), (long long) ts, ds_tz_offset (tz, ts),
                   ds_tz_day (tz, &cache, ts), text, r.off, r.day, r.text);
 }
 
@@ -140,7 +146,7 @@ s_check_day_start (const ds_tz_t *tz, int32_t d)
     s_ref (start - 1, &before);
     if (at.day < d || before.day >= d)
         fail_msg ("%s day %d: start %lld has day %d, the us before day %d",
-                  ds_tz_zone_name (tz), d, (long long) start, at.day, before.day);
+                  ds_tz_name (tz), d, (long long) start, at.day, before.day);
     time_t t = (time_t) d * 86400;
     struct tm tm;
     gmtime_r (&t, &tm);
@@ -150,7 +156,7 @@ s_check_day_start (const ds_tz_t *tz, int32_t d)
     s_ref (m, &mr);
     s_ref (m - 1, &mb);
     if (mr.day == d && strcmp (mr.text + 11, "00:00:00.000000") == 0 && mb.day < d && m != start)
-        fail_msg ("%s day %d: start %lld, mktime %lld", ds_tz_zone_name (tz), d,
+        fail_msg ("%s day %d: start %lld, mktime %lld", ds_tz_name (tz), d,
                   (long long) start, (long long) m);
 }
 
@@ -180,7 +186,7 @@ s_glibc_transitions (const ds_tz_t *tz, list_t *l, int64_t step)
         s_add_around (l, hi * US);
         if (ds_tz_next_change (tz, hi * US - 1) != hi * US)
             fail_msg ("%s: glibc's offset changes at %lld s, next change after it is %lld us",
-                      ds_tz_zone_name (tz), (long long) hi, (long long) ds_tz_next_change (tz, hi * US - 1));
+                      ds_tz_name (tz), (long long) hi, (long long) ds_tz_next_change (tz, hi * US - 1));
         s_ref (s * US, &r);
         prev_off = r.off;
     }
@@ -204,7 +210,7 @@ s_own_transitions (const ds_tz_t *tz, list_t *l)
 static void
 s_differential (const ds_tz_t *tz, int randoms)
 {
-    const char *name = ds_tz_zone_name (tz);
+    const char *name = ds_tz_name (tz);
     s_use_glibc_zone (name);
     list_t l = { 0 };
     s_own_transitions (tz, &l);
@@ -263,7 +269,7 @@ test_zones_against_glibc (void **state)
         ds_tz_t *tz = ds_tz_load (zones [i], err, sizeof err);
         if (!tz)
             fail_msg ("%s", err);
-        assert_string_equal (ds_tz_zone_name (tz), zones [i]);
+        assert_string_equal (ds_tz_name (tz), zones [i]);
         s_differential (tz, 10000);
         ds_tz_destroy (&tz);
         assert_null (tz);
@@ -534,7 +540,7 @@ test_utc_and_rome (void **state)
     ds_tz_destroy (&utc);
     assert_null (utc);
     ds_tz_destroy (&utc);
-    assert_string_equal (ds_tz_zone_name (ds_tz_utc ()), "UTC");
+    assert_string_equal (ds_tz_name (ds_tz_utc ()), "UTC");
     assert_int_equal (ds_tz_offset (ds_tz_utc (), ts), 0);
 }
 
@@ -586,7 +592,7 @@ test_names (void **state)
     assert_non_null (tz);
     assert_non_null (utc);
     assert_int_equal (ds_tz_offset (tz, 1617147000LL * US), 5 * 3600 + 45 * 60);
-    assert_string_equal (ds_tz_zone_name (tz), "Test/Zone");
+    assert_string_equal (ds_tz_name (tz), "Test/Zone");
     ds_tz_destroy (&tz);
     ds_tz_destroy (&utc);
     unlink (file);

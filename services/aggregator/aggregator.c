@@ -3,7 +3,7 @@
 #include "store.h"
 #include "ds_proto.h"
 #include "transport.h"
-#include "tzday.h"
+#include "tz.h"
 #include "log.h"
 #include "signals.h"
 #include <errno.h>
@@ -393,9 +393,6 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
 
     if (config->shards == 0 || config->shards > DS_SHARDS_MAX || config->shard >= config->shards)
         why = "shard must be below shards (and shards 1..9999)";
-    else
-    if (config->tz && strcmp (config->tz, ds_tz_name ()) != 0)
-        why = "time zone differs from the process time zone (call ds_tz_set first)";
     if (why) {
         ds_log_error ("shard %u: cannot start: %s", config->shard, why);
         goto refuse;
@@ -403,7 +400,8 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
     //  Restore the checkpoint if there is one; refuse a bad one.
     if (config->checkpoint && access (config->checkpoint, F_OK) == 0) {
         char err [512];
-        self.store = ds_store_load (config->checkpoint, config->shard, config->shards, err, sizeof err);
+        self.store = ds_store_load (config->checkpoint, config->shard, config->shards, config->tz,
+                                    err, sizeof err);
         if (!self.store) {
             ds_log_error ("shard %u: cannot start: %s", config->shard, err);
             goto refuse;
@@ -413,7 +411,7 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
                      ds_store_sources (self.store));
     }
     else
-        self.store = ds_store_new (config->shard, config->shards);
+        self.store = ds_store_new (config->shard, config->shards, config->tz);
     if (self.store)
         ds_store_set_retention (self.store, config->retain_days);
     self.batch = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "opts.h"
+#include "tz.h"
 
 #define DS_AGGREGATOR_INPUT_DEFAULT "tcp://127.0.0.1:5551"
 #define DS_AGGREGATOR_PORT_BASE     5560
@@ -36,7 +37,7 @@ typedef struct {
     ds_strlist_t inputs;            //  labeler XPUB endpoints (default one)
     const char *endpoint;           //  REP for partial queries; NULL = default
     uint32_t sensors;               //  sensors expected (EOS count), default 1
-    const char *tz;                 //  must equal ds_tz_name () (NULL: any)
+    const ds_tz_t *tz;              //  zone of the days (NULL: UTC); must outlive the actor
     const char *checkpoint;         //  file path, NULL = no checkpoints
     int64_t checkpoint_interval_ms; //  0 = only on EOS and stop
     uint32_t retain_days;           //  keep the newest N days; 0 = every day

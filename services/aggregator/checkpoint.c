@@ -2,7 +2,7 @@
     (ds_store_save, ds_store_load; the format is described below).
 */
 #include "store_internal.h"
-#include "tzday.h"
+#include "tz.h"
 #include "log.h"
 #include <errno.h>
 #include <stdio.h>
@@ -148,7 +148,7 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
     header.version = S_CKPT_VERSION;
     header.shard = self->shard;
     header.shards = self->shards;
-    snprintf (header.tz, sizeof header.tz, "%s", ds_tz_name ());
+    snprintf (header.tz, sizeof header.tz, "%s", ds_tz_name (self->tz));
     bool failed = fwrite (&header, sizeof header, 1, file) != 1;
 
     s_io_t io = { file, crc32 (0, Z_NULL, 0), 0, failed };
@@ -381,7 +381,8 @@ s_get_holes (ds_store_t *self, s_io_t *io)
 }
 
 ds_store_t *
-ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, size_t err_size)
+ds_store_load (const char *path, uint32_t shard, uint32_t shards, const ds_tz_t *tz,
+               char *err, size_t err_size)
 {
     FILE *file = fopen (path, "rb");
     if (!file) {
@@ -416,9 +417,11 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, siz
         reason = why;
         goto fail;
     }
-    if (strcmp (header.tz, ds_tz_name ()) != 0) {
+    if (!tz)
+        tz = ds_tz_utc ();
+    if (strcmp (header.tz, ds_tz_name (tz)) != 0) {
         snprintf (why, sizeof why, "written with time zone %.64s, this run uses %.64s",
-                  header.tz, ds_tz_name ());
+                  header.tz, ds_tz_name (tz));
         reason = why;
         goto fail;
     }
@@ -452,7 +455,7 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, char *err, siz
     //  Pass 2: parse, checking every count against the bytes that remain
     //  and every id against its table.
     fseek (file, (long) sizeof header, SEEK_SET);
-    self = store_alloc (shard, shards);
+    self = store_alloc (shard, shards, tz);
     if (!self) {
         reason = "out of memory";
         goto fail;

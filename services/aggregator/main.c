@@ -5,7 +5,7 @@
 #include "signals.h"
 #include "transport.h"
 #include "opts.h"
-#include "tzday.h"
+#include "tz.h"
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,7 +82,7 @@ static const char *s_usage =
 "\n"
 "EXIT STATUS\n"
 "    0 after SIGINT/SIGTERM (a checkpoint is written first), 1 if it could not start (busy\n"
-"    port, refused checkpoint, unknown time zone), 2 bad usage.\n";
+"    port, refused checkpoint), 2 bad usage (also an unknown time zone).\n";
 
 int
 main (int argc, char **argv)
@@ -120,8 +120,10 @@ main (int argc, char **argv)
         fprintf (stderr, "error: --sensors must be 1..65535, --checkpoint-interval >= 0, --retain-days 0..36600\n");
         return 2;
     }
-    if (ds_tz_set (tz)) {
-        fprintf (stderr, "error: unknown time zone '%s' (want a TZ database name, e.g. Europe/Rome)\n", tz);
+    char err [512];
+    ds_tz_t *zone = ds_tz_load (tz, err, sizeof err);
+    if (!zone) {
+        fprintf (stderr, "error: %s\n", err);
         return 2;
     }
     if (config.checkpoint && !*config.checkpoint)
@@ -129,7 +131,7 @@ main (int argc, char **argv)
     config.shard = (uint32_t) shard;
     config.shards = (uint32_t) shards;
     config.sensors = (uint32_t) sensors;
-    config.tz = tz;
+    config.tz = zone;
     config.checkpoint_interval_ms = interval * 1000;
     config.retain_days = (uint32_t) retain;
     ds_log_init ("aggregator");
@@ -144,10 +146,12 @@ main (int argc, char **argv)
     if (!actor || ds_aggregator_endpoint (actor, endpoint, sizeof endpoint, &eos)) {
         ds_log_error ("could not start (see above)");
         zactor_destroy (&actor);
+        ds_tz_destroy (&zone);
         return 1;
     }
     ds_signals_wait (actor, false);
     ds_log_info ("stopping (checkpoint first)");
     zactor_destroy (&actor);
+    ds_tz_destroy (&zone);
     return 0;
 }

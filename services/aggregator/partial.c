@@ -5,7 +5,7 @@
     store_internal.h into the partial's struct, then encodes it.
 */
 #include "store_internal.h"
-#include "tzday.h"
+#include "tz.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +85,7 @@ s_part_range (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *out,
         .generation = self->generation, .any = self->any,
         .first_day = self->any ? self->min_day : 0, .last_day = self->any ? self->max_day : 0
     };
-    snprintf (part.tz, sizeof part.tz, "%s", ds_tz_name ());
+    snprintf (part.tz, sizeof part.tz, "%s", ds_tz_name (self->tz));
     return ds_part_range_encode (&part, out) == DS_OK ? 0 : -1;
 }
 
@@ -416,7 +416,7 @@ s_pps (ds_store_t *self, const uint64_t *pkts, const uint64_t *src, ds_part_pp_t
 static int
 s_overview_result (ds_store_t *self, s_overview_t *ov, ds_part_overview_t *part)
 {
-    snprintf (part->tz, sizeof part->tz, "%s", ds_tz_name ());
+    snprintf (part->tz, sizeof part->tz, "%s", ds_tz_name (self->tz));
     part->first_day = ov->first;
     part->last_day = ov->last;
     part->window_sources = ov->window_sources;
@@ -589,7 +589,7 @@ ds_store_status (ds_store_t *self, uint32_t sensors_expected, ds_part_status_t *
     memset (status, 0, sizeof *status);
     status->shard = self->shard;
     status->shards = self->shards;
-    snprintf (status->tz, sizeof status->tz, "%s", ds_tz_name ());
+    snprintf (status->tz, sizeof status->tz, "%s", ds_tz_name (self->tz));
     status->sensors_expected = sensors_expected;
     status->eos_all = ds_store_eos_count (self) >= sensors_expected;
     status->records = self->records;

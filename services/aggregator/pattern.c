@@ -22,7 +22,7 @@
 #include "store_internal.h"
 #include "pattern_codec.h"
 #include "ds_limits.h"
-#include "tzday.h"
+#include "tz.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,9 +167,11 @@ s_cmp_hash (const void *x, const void *y, void *ctx)
     return memcmp (s_addr (c->self, a), s_addr (c->self, b), 16);
 }
 
-//  The time range of a selection, checked against what the store keeps.
+//  The time range of a selection (days of zone tz), checked against what
+//  the store keeps.
 static int
-s_range (const ds_pattern_sel_t *sel, int64_t *lo, int64_t *hi, char *err, size_t err_size)
+s_range (const ds_tz_t *tz, const ds_pattern_sel_t *sel, int64_t *lo, int64_t *hi,
+         char *err, size_t err_size)
 {
     if (sel->bin_s % 60) {
         store_err (err, err_size, "%s", "bin_s must be a positive multiple of 60 (at most 366 days)");
@@ -184,7 +186,7 @@ s_range (const ds_pattern_sel_t *sel, int64_t *lo, int64_t *hi, char *err, size_
         store_err (err, err_size, "%s", "the window is longer than 36600 days");
         return -1;
     }
-    int64_t dlo = ds_day_start_us (sel->first_day), dhi = ds_day_start_us (sel->last_day + 1);
+    int64_t dlo = ds_tz_day_start (tz, sel->first_day), dhi = ds_tz_day_start (tz, sel->last_day + 1);
     if (dlo % S_MINUTE_US || dhi % S_MINUTE_US) {
         store_err (err, err_size, "%s", "this time zone's midnight is not on a minute boundary");
         return -1;
@@ -296,7 +298,7 @@ static store_pattern_t *
 s_view (ds_store_t *self, const ds_pattern_sel_t *sel, char *err, size_t err_size)
 {
     int64_t lo, hi;
-    if (s_range (sel, &lo, &hi, err, err_size))
+    if (s_range (self->tz, sel, &lo, &hi, err, err_size))
         return NULL;
     store_pattern_t *w = self->pattern;
     if (w && w->valid && w->generation == self->generation

@@ -98,7 +98,7 @@ store_evict (ds_store_t *self)
     self->evicted_days += n;
     if (self->n_days)
         self->min_day = self->days [0]->day;
-    int64_t start = ds_day_start_us (cutoff);
+    int64_t start = ds_tz_day_start (self->tz, cutoff);
     int rc = s_compact_sources (self);
     if (s_trim_bins (self, s_floor_div (start, S_MINUTE_US)))
         rc = -1;

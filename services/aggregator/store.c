@@ -18,7 +18,7 @@
     amortised O(log n).  8 bytes per (source, minute).
 */
 #include "store_internal.h"
-#include "tzday.h"
+#include "tz.h"
 #include "log.h"
 #include <errno.h>
 #include <stdio.h>
@@ -267,13 +267,14 @@ s_stream (ds_store_t *self, uint32_t sensor)
 //  Life cycle
 
 ds_store_t *
-store_alloc (uint32_t shard, uint32_t shards)
+store_alloc (uint32_t shard, uint32_t shards, const ds_tz_t *tz)
 {
     ds_store_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->shard = shard;
     self->shards = shards;
+    self->tz = tz ? tz : ds_tz_utc ();
     //  Generations start at a value unique to this store instance, so a
     //  restarted aggregator never repeats an old (shard, generation) pair.
     struct timespec now;
@@ -291,9 +292,9 @@ store_alloc (uint32_t shard, uint32_t shards)
 }
 
 ds_store_t *
-ds_store_new (uint32_t shard, uint32_t shards)
+ds_store_new (uint32_t shard, uint32_t shards, const ds_tz_t *tz)
 {
-    ds_store_t *self = store_alloc (shard, shards);
+    ds_store_t *self = store_alloc (shard, shards, tz);
     if (!self)
         return NULL;
     int unknown = s_name_id (self, "unknown");
@@ -342,7 +343,7 @@ ds_store_destroy (ds_store_t **self_p)
 //  Local day of ts.  Records of many days interleave (several sensors,
 //  reordered captures), so recent days are cached by day number: a ts of
 //  UTC day u lies in local day u-1, u or u+1, and each cached entry's
-//  bounds are checked, so the answer is always ds_day_of's.
+//  bounds are checked, so the answer is always ds_tz_day's.
 static inline int32_t
 s_day_of (ds_store_t *self, int64_t ts)
 {
@@ -357,7 +358,7 @@ s_day_of (ds_store_t *self, int64_t ts)
         return c->day;
     ds_daycache_t fresh;
     ds_daycache_init (&fresh);
-    int32_t day = ds_day_of (&fresh, ts);
+    int32_t day = ds_tz_day (self->tz, &fresh, ts);
     self->daycache [(uint32_t) day & (S_DAYCACHE - 1)] = fresh;
     return day;
 }

@@ -30,11 +30,14 @@
 #include "batch.h"
 #include "ds_proto.h"
 #include "partial_codec.h"
+#include "tz.h"
 
 typedef struct _ds_store_t ds_store_t;
 
-//  Creates an empty store for shard `shard` of `shards`.  Caller destroys.
-ds_store_t *ds_store_new (uint32_t shard, uint32_t shards);
+//  Creates an empty store for shard `shard` of `shards` whose days are
+//  local days of tz (NULL: UTC; borrowed: it must outlive the store).
+//  Caller destroys.
+ds_store_t *ds_store_new (uint32_t shard, uint32_t shards, const ds_tz_t *tz);
 
 //  Keeps only the newest `days` days (0: every day, the default): when a
 //  newer day arrives, older days are evicted from every table with the
@@ -91,10 +94,11 @@ int ds_store_status (ds_store_t *self, uint32_t sensors_expected, ds_part_status
 int ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size);
 
 //  Loads a checkpoint written by ds_store_save for this shard/shards and
-//  the current time zone.  Returns a new store (caller destroys), or NULL
-//  with a reason in err (the file is refused as a whole, never half-loaded).
+//  a zone of the same name as tz (NULL: UTC; kept as in ds_store_new).
+//  Returns a new store (caller destroys), or NULL with a reason in err (the
+//  file is refused as a whole, never half-loaded).
 ds_store_t *ds_store_load (const char *path, uint32_t shard, uint32_t shards,
-                           char *err, size_t err_size);
+                           const ds_tz_t *tz, char *err, size_t err_size);
 
 //  The first and last day seen; false if no record yet.
 bool ds_store_days (ds_store_t *self, int32_t *first, int32_t *last);

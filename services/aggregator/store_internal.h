@@ -35,7 +35,7 @@
 #define DS_STORE_INTERNAL_H
 
 #include "store.h"
-#include "tzday.h"
+#include "tz.h"
 #include "mix.h"
 #include <stdbool.h>
 #include <stdlib.h>
@@ -342,6 +342,7 @@ typedef struct _store_pattern_t store_pattern_t;    //  pattern.c's view
 
 struct _ds_store_t {
     uint32_t shard, shards;
+    const ds_tz_t *tz;              //  days are local days of this zone (borrowed)
     ds_daycache_t daycache [S_DAYCACHE];
     char **names;                   //  class and service names, store-wide
     uint32_t n_names, names_cap;
@@ -384,7 +385,7 @@ s_floor_div (int64_t a, int64_t b)
 
 //  Creates a store with no names or indexes yet (checkpoint loading fills
 //  them).  Caller destroys.
-ds_store_t *store_alloc (uint32_t shard, uint32_t shards);
+ds_store_t *store_alloc (uint32_t shard, uint32_t shards, const ds_tz_t *tz);
 
 //  Rebuilds the source hash index from the dense array, doubled.
 int store_src_index_grow (ds_store_t *self);

@@ -4,7 +4,7 @@
     from dates and back, after H. Hinnant's days_from_civil and
     civil_from_days, and the floor division that turns a microsecond
     timestamp into its second or day even before 1970 (C's `/` truncates
-    toward zero).  tzday.h adds the zone; gen, ingest's CSV and the report
+    toward zero).  tz.h adds the zone; gen, ingest's CSV and the report
     use these directly.  One definition each, here.
 */
 #ifndef DS_CIVIL_H

@@ -510,7 +510,7 @@ ds_tz_destroy (ds_tz_t **self_p)
 //  Questions
 
 const char *
-ds_tz_zone_name (const ds_tz_t *self)
+ds_tz_name (const ds_tz_t *self)
 {
     return self->name;
 }
@@ -522,12 +522,30 @@ ds_tz_offset (const ds_tz_t *self, int64_t ts_us)
     return s_piece (self, ds_civil_floor_div (ts_us, S_US), &lo, &hi);
 }
 
+int32_t
+ds_tz_offset_span (const ds_tz_t *self, int64_t ts_us, int64_t *lo_us, int64_t *hi_us)
+{
+    int64_t lo, hi;
+    int32_t off = s_piece (self, ds_civil_floor_div (ts_us, S_US), &lo, &hi);
+    *lo_us = s_us (lo);
+    *hi_us = s_us (hi);
+    return off;
+}
+
 int64_t
 ds_tz_next_change (const ds_tz_t *self, int64_t ts_us)
 {
     int64_t lo, hi;
     s_piece (self, ds_civil_floor_div (ts_us, S_US), &lo, &hi);
     return s_us (hi);
+}
+
+void
+ds_daycache_init (ds_daycache_t *cache)
+{
+    cache->lo = 1;
+    cache->hi = 0;                  //  empty: lo > hi
+    cache->day = 0;
 }
 
 int32_t

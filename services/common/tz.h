@@ -22,6 +22,13 @@
 
 typedef struct _ds_tz_t ds_tz_t;
 
+//  The bounds of the last day ds_tz_day answered (one per caller and zone).
+typedef struct {
+    int64_t lo;                     //  first microsecond known to be in `day`
+    int64_t hi;                     //  first microsecond after them
+    int32_t day;
+} ds_daycache_t;
+
 //  Longest zone name accepted (bytes, without the terminating zero).
 #define DS_TZ_NAME_MAX 127
 
@@ -45,14 +52,21 @@ void ds_tz_destroy (ds_tz_t **self_p);
 const ds_tz_t *ds_tz_utc (void);
 
 //  The name the zone was loaded as ("UTC", "Europe/Rome").
-const char *ds_tz_zone_name (const ds_tz_t *self);
+const char *ds_tz_name (const ds_tz_t *self);
 
 //  UTC offset in seconds east of Greenwich at ts (microseconds since the epoch).
 int32_t ds_tz_offset (const ds_tz_t *self, int64_t ts_us);
 
+//  UTC offset at ts_us, and the microseconds [*lo_us, *hi_us) around it
+//  that share it: a caller's cache for per-record offsets.
+int32_t ds_tz_offset_span (const ds_tz_t *self, int64_t ts_us, int64_t *lo_us, int64_t *hi_us);
+
 //  First microsecond after ts_us at which the UTC offset may change;
 //  INT64_MAX if it never does.
 int64_t ds_tz_next_change (const ds_tz_t *self, int64_t ts_us);
+
+//  Initialises an empty day cache.
+void ds_daycache_init (ds_daycache_t *cache);
 
 //  Local day of ts_us.  The cache (ds_daycache_init, one per caller, used
 //  with this zone only) keeps the bounds of the last answer, so a stream of

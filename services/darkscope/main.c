@@ -6,7 +6,6 @@
 #include <string.h>
 #include "opts.h"
 #include "log.h"
-#include "tzday.h"
 #include "json.h"
 #include "client.h"
 #include "gen.h"

@@ -3,7 +3,7 @@
 #include "pattern_reply.h"
 #include "json.h"
 #include "text.h"
-#include "tzday.h"
+#include "tz.h"
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -48,13 +48,14 @@ s_print_map (FILE *out, const ds_pattern_reply_t *r)
 static int
 s_print_table (FILE *out, const ds_pattern_reply_t *r)
 {
+    //  In UTC: the reply does not name the shards' zone.
     char a [40], b [40], t0 [40], t1 [40];
-    ds_ts_format (r->from_us, t0);
-    ds_ts_format (r->to_us, t1);
+    ds_tz_format (ds_tz_utc (), r->from_us, t0);
+    ds_tz_format (ds_tz_utc (), r->to_us, t1);
     t0 [16] = t1 [16] = 0;                          //  to the minute
     fprintf (out, "Activity pattern of %s%s%s, %s to %s (%s), %" PRId64 " s bins\n",
              r->class_name [0] ? "class \"" : "all sources", r->class_name, r->class_name [0] ? "\"" : "",
-             t0, t1, ds_tz_name (), r->bin_s);
+             t0, t1, ds_tz_name (ds_tz_utc ()), r->bin_s);
     fprintf (out, "  %s sources, %s (source, bin) points%s\n", ds_text_group ((int64_t) r->sources, a, sizeof a),
              ds_text_group ((int64_t) r->points, b, sizeof b),
              r->exact ? "" : " (approximate: the shards changed during the query)");

@@ -241,7 +241,7 @@ ds_rpattern_caption (ds_rfig_t *fig, char *buf, size_t size)
         "packet, %s to %s (times in %s%s). Sources on the y axis are numbered by their first "
         "packet (%s sources, %s points%s). %s",
         *class_name ? "the sources of class \"" : "all sources", class_name, *class_name ? "\"" : "",
-        bin, win->first_day, win->last_day, ds_tz_zone_name (s_zone (win)),
+        bin, win->first_day, win->last_day, ds_tz_name (s_zone (win)),
         win->tz_matches ? "" : ", not the overview's zone", ds_text_group ((int64_t) f->sources, t3, sizeof t3),
         ds_text_group ((int64_t) f->points, t1, sizeof t1),
         f->exact ? "" : "; approximate: the data changed while it was drawn", how);
@@ -280,7 +280,7 @@ ds_rpattern_plot (ds_rfig_t *fig, FILE *gp)
         "set ylabel '%s'\n"
         "set key off\n",
         win->last_dn - win->first_dn >= 3 ? "%m-%d" : "%m-%d %H:%M",
-        f->x0 - pad, f->x1 + pad, (double) f->sources - 0.5, ds_tz_zone_name (s_zone (win)),
+        f->x0 - pad, f->x1 + pad, (double) f->sources - 0.5, ds_tz_name (s_zone (win)),
         f->small ? "" : "Source (token)");
     if (f->small)
         s_tics (gp, f->tics);

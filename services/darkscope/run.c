@@ -17,7 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "signals.h"
-#include "tzday.h"
+#include "tz.h"
 #include "ingest.h"
 #include "labeler.h"
 #include "aggregator.h"
@@ -149,14 +149,14 @@ s_summary (const msgpack_object *overview, double seconds)
 //  Starts the embed service on the labelled stream (before the labeler
 //  publishes).  Returns the actor, or NULL after logging why.
 static zactor_t *
-s_embed_start (const ds_run_config_t *cfg, ds_embed_config_t *ec, uint32_t shards)
+s_embed_start (const ds_run_config_t *cfg, const ds_tz_t *tz, ds_embed_config_t *ec, uint32_t shards)
 {
     ds_embed_config_init (ec);
     ec->inputs.items [0] = EP_LAB;
     ec->inputs.count = 1;
     ec->endpoint = EP_EMBED;
     ec->shards = shards;
-    ec->tz = cfg->tz;
+    ec->tz = tz;
     ec->model_out = cfg->model_out;
     ec->corpus_out = cfg->corpus_out;
     ec->classes_out = cfg->classes_out;
@@ -189,15 +189,10 @@ s_embed_wait (zactor_t *embed)
     return rc;
 }
 
-int
-ds_run (const ds_run_config_t *cfg)
+//  The run in zone tz (see ds_run).
+static int
+s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
 {
-    ds_log_set_quiet (cfg->quiet);
-    ds_malloc_tune ();
-    if (ds_tz_set (cfg->tz) != 0) {
-        fprintf (stderr, "darkscope run: unknown time zone '%s'\n", cfg->tz);
-        return 2;
-    }
     if (cfg->shards < 1 || cfg->shards > SHARDS_MAX) {
         fprintf (stderr, "darkscope run: --shards must be 1..%d\n", SHARDS_MAX);
         return 2;
@@ -246,7 +241,7 @@ ds_run (const ds_run_config_t *cfg)
         agg_cfg [k].inputs.count = 1;
         agg_cfg [k].endpoint = agg_ep [k];
         agg_cfg [k].sensors = 1;
-        agg_cfg [k].tz = cfg->tz;
+        agg_cfg [k].tz = tz;
         agg_cfg [k].retain_days = (uint32_t) cfg->retain_days;
         if (cfg->checkpoint_dir) {
             zsys_dir_create ("%s", cfg->checkpoint_dir);
@@ -262,7 +257,7 @@ ds_run (const ds_run_config_t *cfg)
             goto stop;
         }
     }
-    if (with_embed && !(embed = s_embed_start (cfg, &embed_cfg, shards)))
+    if (with_embed && !(embed = s_embed_start (cfg, tz, &embed_cfg, shards)))
         goto stop;
     ds_query_config_t query_cfg;
     ds_query_config_init (&query_cfg);
@@ -418,5 +413,21 @@ stop:
     zactor_destroy (&query);
     for (uint32_t k = 0; k < shards; k++)
         zactor_destroy (&aggs [k]);
+    return rc;
+}
+
+int
+ds_run (const ds_run_config_t *cfg)
+{
+    ds_log_set_quiet (cfg->quiet);
+    ds_malloc_tune ();
+    char err [512];
+    ds_tz_t *tz = ds_tz_load (cfg->tz, err, sizeof err);
+    if (!tz) {
+        fprintf (stderr, "darkscope run: %s\n", err);
+        return 2;
+    }
+    int rc = s_run (cfg, tz);
+    ds_tz_destroy (&tz);
     return rc;
 }

@@ -1,9 +1,9 @@
 /*  corpus.c - DarkVec's per-service hourly sentences; see corpus.h. */
 #include "corpus.h"
 #include "mix.h"
+#include "civil.h"
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <errno.h>
 
 #define S_HOUR_US   3600000000LL
@@ -48,7 +48,9 @@ struct ds_corpus_s {
     uint32_t n_services;
     char *classes [S_NAMES_MAX];    //  classes [0] = "unknown", [1] = "mirai"
     uint32_t n_classes;
-    int64_t hour_lo, hour_hi;       //  cache: the local hour last seen
+    const ds_tz_t *tz;              //  zone of the local hours
+    int64_t hour_start;             //  cache: the local hour last seen starts here,
+    int64_t hour_lo, hour_hi;       //  and holds [hour_lo, hour_hi) at one offset
     //  After finish:
     bool finished;
     uint32_t n_words;
@@ -80,13 +82,14 @@ s_hash_init (s_hash_t *h, uint64_t slots)
 }
 
 ds_corpus_t *
-ds_corpus_new (void)
+ds_corpus_new (const ds_tz_t *tz)
 {
     ds_corpus_t *self = calloc (1, sizeof *self);
     if (!self || s_hash_init (&self->src_hash, 1024) || s_hash_init (&self->bucket_hash, 1024)) {
         ds_corpus_destroy (&self);
         return NULL;
     }
+    self->tz = tz ? tz : ds_tz_utc ();
     self->classes [0] = strdup ("unknown");
     self->classes [1] = strdup ("mirai");
     self->n_classes = 2;
@@ -219,28 +222,20 @@ s_bucket (ds_corpus_t *self, uint16_t service, int64_t start_us)
     return i;
 }
 
-static int64_t
-s_floor_div (int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-//  UTC microsecond at which the local hour holding ts starts.
+//  UTC microsecond at which the local hour holding ts starts.  The cache
+//  keeps the part of that hour at the same offset (a change within the
+//  hour, as at Lord Howe's half-hour DST, starts another local hour).
 static int64_t
 s_hour_start (ds_corpus_t *self, int64_t ts)
 {
     if (ts >= self->hour_lo && ts < self->hour_hi)
-        return self->hour_lo;
-    time_t t = (time_t) s_floor_div (ts, 1000000);
-    struct tm tm;
-    int64_t off = 0;
-    if (localtime_r (&t, &tm))
-        off = (int64_t) tm.tm_gmtoff * 1000000;
-    int64_t local = ts + off;
-    int64_t start = s_floor_div (local, S_HOUR_US) * S_HOUR_US - off;
-    self->hour_lo = start;
-    self->hour_hi = start + S_HOUR_US;
+        return self->hour_start;
+    int64_t lo, hi;
+    int64_t off = (int64_t) ds_tz_offset_span (self->tz, ts, &lo, &hi) * DS_US_PER_S;
+    int64_t start = ds_civil_floor_div (ts + off, S_HOUR_US) * S_HOUR_US - off;
+    self->hour_start = start;
+    self->hour_lo = start > lo ? start : lo;
+    self->hour_hi = start + S_HOUR_US < hi ? start + S_HOUR_US : hi;
     return start;
 }
 

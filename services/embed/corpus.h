@@ -10,8 +10,8 @@
     into chunks of DS_CORPUS_CHUNK raw words before dropping the rare ones,
     exactly as gensim's LineSentence reads the exported text.
 
-    The local hour is the hour of the wall clock in the process time zone
-    (ds_tz_set); an hour that repeats at a DST change is two sentences.
+    The local hour is the hour of the wall clock in the corpus's zone (a
+    tz.h value); an hour that repeats at a DST change is two sentences.
     Memory: 12 bytes per packet until finish, 4 per kept word after.
 
     Each word's class: the labeller's class if a GT entry named the source,
@@ -25,13 +25,15 @@
 #include <stdint.h>
 #include "batch.h"
 #include "w2v.h"
+#include "tz.h"
 
 #define DS_CORPUS_CHUNK 10000       //  gensim's max_sentence_length
 
 typedef struct ds_corpus_s ds_corpus_t;
 
-//  Creates an empty corpus.  Caller destroys.
-ds_corpus_t *ds_corpus_new (void);
+//  Creates an empty corpus whose hours are local hours of tz (NULL: UTC;
+//  borrowed: it must outlive the corpus).  Caller destroys.
+ds_corpus_t *ds_corpus_new (const ds_tz_t *tz);
 
 //  Destroys a corpus; NULL-safe; nulls the caller's pointer.
 void ds_corpus_destroy (ds_corpus_t **self_p);

@@ -10,7 +10,6 @@
 #include "model.h"
 #include "ds_proto.h"
 #include "transport.h"
-#include "tzday.h"
 #include "log.h"
 #include "signals.h"
 #include <pthread.h>
@@ -366,13 +365,11 @@ ds_embed_actor (zsock_t *pipe, void *args)
         why = "shards must be 1..9999 and sensors >= 1";
     if (!why && (config->k < 1 || config->k > 1000))
         why = "k must be 1..1000";
-    if (!why && config->tz && strcmp (config->tz, ds_tz_name ()) != 0)
-        why = "time zone differs from the process time zone (call ds_tz_set first)";
     if (why) {
         ds_log_error ("embed: cannot start: %s", why);
         goto refuse;
     }
-    self.corpus = ds_corpus_new ();
+    self.corpus = ds_corpus_new (config->tz);
     self.batch = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);
     if (!self.corpus || !self.batch) {
         ds_log_error ("embed: cannot start: out of memory");

@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include "opts.h"
 #include "w2v.h"
+#include "tz.h"
 
 #define DS_EMBED_INPUT_DEFAULT      "tcp://127.0.0.1:5551"
 #define DS_EMBED_ENDPOINT_DEFAULT   "tcp://127.0.0.1:5580"
@@ -45,7 +46,7 @@ typedef struct {
     const char *endpoint;           //  REP for queries (default DS_EMBED_ENDPOINT_DEFAULT)
     uint32_t shards;                //  shards of the labelled stream (default 1)
     uint32_t sensors;               //  sensors expected (default 1)
-    const char *tz;                 //  must equal ds_tz_name () (NULL: any)
+    const ds_tz_t *tz;              //  zone of the hours (NULL: UTC); must outlive the actor
     ds_w2v_params_t w2v;            //  DarkVec's defaults
     uint32_t min_count;             //  vocabulary: >= this many packets (default 10)
     uint32_t k;                     //  neighbours for classify/evaluation (default 7)

@@ -5,7 +5,7 @@
 #include "signals.h"
 #include "transport.h"
 #include "opts.h"
-#include "tzday.h"
+#include "tz.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -118,11 +118,13 @@ main (int argc, char **argv)
         fprintf (stderr, "error: %s\n", why);
         return 2;
     }
-    if (ds_tz_set (tz)) {
-        fprintf (stderr, "error: unknown time zone '%s' (want a TZ database name, e.g. Europe/Rome)\n", tz);
+    char err [512];
+    ds_tz_t *zone = ds_tz_load (tz, err, sizeof err);
+    if (!zone) {
+        fprintf (stderr, "error: %s\n", err);
         return 2;
     }
-    config.tz = tz;
+    config.tz = zone;
     ds_log_init ("embed");
     ds_log_set_quiet (quiet);
     ds_signals_install ();
@@ -133,9 +135,11 @@ main (int argc, char **argv)
     if (!actor || ds_embed_endpoint (actor, endpoint, sizeof endpoint)) {
         ds_log_error ("could not start (see above)");
         zactor_destroy (&actor);
+        ds_tz_destroy (&zone);
         return 1;
     }
     ds_signals_wait (actor, false);
     zactor_destroy (&actor);
+    ds_tz_destroy (&zone);
     return 0;
 }

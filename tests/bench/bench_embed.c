@@ -16,7 +16,6 @@
 #include <time.h>
 #include "corpus.h"
 #include "knn.h"
-#include "tzday.h"
 
 static double
 s_clock (clockid_t id)
@@ -44,7 +43,6 @@ main (int argc, char **argv)
         fprintf (stderr, "usage: bench_embed CORPUS CLASSES.csv THREADS EPOCHS [MODEL_OUT]\n");
         return 2;
     }
-    ds_tz_set ("UTC");
     FILE *in = fopen (argv [1], "r");
     FILE *cls = fopen (argv [2], "r");
     if (!in || !cls) {
@@ -70,7 +68,7 @@ main (int argc, char **argv)
     qsort (labels, n_labels, sizeof *labels, s_cmp_label);
 
     //  Each line is one (service, hour): line i at hour i, words 1 µs apart.
-    ds_corpus_t *corpus = ds_corpus_new ();
+    ds_corpus_t *corpus = ds_corpus_new (NULL);     //  UTC
     char *buf = NULL;
     size_t size = 0;
     int64_t hour = 0;

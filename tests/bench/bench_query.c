@@ -25,7 +25,7 @@
 #include "query.h"
 #include "store.h"
 #include "transport.h"
-#include "tzday.h"
+#include "tz.h"
 #include "ds_proto.h"
 
 static const char *s_classes [] = { "unknown", "censys", "shodan", "stretchoid", "engin-umich",
@@ -94,10 +94,9 @@ main (int argc, char **argv)
     bool in_time_order = argc > 5 && strcmp (argv [5], "time") == 0;
     zsys_init ();
     zsys_set_logstream (NULL);
-    ds_tz_set ("UTC");
     int32_t day0;
     ds_day_parse ("2021-03-02", &day0);
-    int64_t t0_us = ds_day_start_us (day0);
+    int64_t t0_us = ds_tz_day_start (ds_tz_utc (), day0);
 
     //  1. Generate the month as encoded batches.
     double t = s_now ();
@@ -161,7 +160,7 @@ main (int argc, char **argv)
     double t_gen = s_now () - t;
 
     //  2. In-process aggregation rate.
-    ds_store_t *store = ds_store_new (0, 1);
+    ds_store_t *store = ds_store_new (0, 1, NULL);
     double t_apply = 0, c_apply = 0;
     for (size_t i = 0; i < nb; i++) {
         ds_batch_decode ((const uint8_t *) enc [i].data, enc [i].size, b);
@@ -182,7 +181,7 @@ main (int argc, char **argv)
     double t_save = s_now () - t;
     ds_store_destroy (&store);
     t = s_now ();
-    store = ds_store_load (ckpt, 0, 1, err, sizeof err);
+    store = ds_store_load (ckpt, 0, 1, NULL, err, sizeof err);
     double t_load = s_now () - t;
     //  The shard's own work per query (CPU, no sockets, no merge): the
     //  overview partial and its second round, on the loaded store.

@@ -83,7 +83,7 @@ run_csv (const char *input, bool is_log, const char *out, bool extra, ds_ingest_
     cfg.csv_extra = extra;
     cfg.progress = false;
     cfg.tz = s_zone;
-    return ds_ingest_run (&cfg, stats, NULL);
+    return ds_ingest_run (&cfg, stats);
 }
 
 static char *

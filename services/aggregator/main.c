@@ -1,14 +1,10 @@
-/*  darkscope-aggregator - one shard's exact aggregates (thin main: flags,
-    start, wait, stop). */
+/*  darkscope-aggregator - one shard's exact aggregates (thin main: options
+    and the service skeleton, service.h, over the aggregator actor). */
 #include "aggregator.h"
-#include "log.h"
-#include "signals.h"
-#include "transport.h"
 #include "opts.h"
+#include "service.h"
 #include "tz.h"
-#include <signal.h>
 #include <stdio.h>
-#include <string.h>
 
 static const char *s_usage =
 "NAME\n"
@@ -84,74 +80,77 @@ static const char *s_usage =
 "    0 after SIGINT/SIGTERM (a checkpoint is written first), 1 if it could not start (busy\n"
 "    port, refused checkpoint), 2 bad usage (also an unknown time zone).\n";
 
+static ds_aggregator_config_t s_config;
+static int64_t s_shard = 0, s_shards = 1, s_sensors = 1, s_interval = 60, s_retain = 0;
+static const char *s_tz = "UTC";
+static ds_tz_t *s_zone;              //  loaded by s_configure, freed after the service ends
+static bool s_quiet;
+
+static int
+s_configure (void *config)
+{
+    ds_aggregator_config_t *cfg = (ds_aggregator_config_t *) config;
+    if (s_shards < 1 || s_shards > 9999 || s_shard < 0 || s_shard >= s_shards) {
+        fprintf (stderr, "error: need 0 <= --shard < --shards <= 9999\n");
+        return -1;
+    }
+    if (s_sensors < 1 || s_sensors > 65535 || s_interval < 0 || s_retain < 0 || s_retain > 36600) {
+        fprintf (stderr, "error: --sensors must be 1..65535, --checkpoint-interval >= 0, --retain-days 0..36600\n");
+        return -1;
+    }
+    char err [512];
+    s_zone = ds_tz_load (s_tz, err, sizeof err);
+    if (!s_zone) {
+        fprintf (stderr, "error: %s\n", err);
+        return -1;
+    }
+    if (cfg->checkpoint && !*cfg->checkpoint)
+        cfg->checkpoint = NULL;
+    cfg->shard = (uint32_t) s_shard;
+    cfg->shards = (uint32_t) s_shards;
+    cfg->sensors = (uint32_t) s_sensors;
+    cfg->tz = s_zone;
+    cfg->checkpoint_interval_ms = s_interval * 1000;
+    cfg->retain_days = (uint32_t) s_retain;
+    return 0;
+}
+
+static int
+s_started (zactor_t *actor)
+{
+    char endpoint [256];
+    bool eos = false;
+    return ds_aggregator_endpoint (actor, endpoint, sizeof endpoint, &eos);
+}
+
 int
 main (int argc, char **argv)
 {
-    ds_aggregator_config_t config;
-    ds_aggregator_config_init (&config);
-    int64_t shard = 0, shards = 1, sensors = 1, interval = 60, retain = 0;
-    const char *tz = "UTC";
-    bool quiet = false;
+    ds_aggregator_config_init (&s_config);
+    ds_aggregator_config_t *config = &s_config;
     const ds_opt_t opts [] = {
-        { "shard", DS_OPT_INT, &shard, "K", "this shard's index, 0..N-1 (default 0)" },
-        { "shards", DS_OPT_INT, &shards, "N", "how many shards exist (default 1)" },
-        { "input", DS_OPT_LIST, &config.inputs, "ENDPOINT",
+        { "shard", DS_OPT_INT, &s_shard, "K", "this shard's index, 0..N-1 (default 0)" },
+        { "shards", DS_OPT_INT, &s_shards, "N", "how many shards exist (default 1)" },
+        { "input", DS_OPT_LIST, &config->inputs, "ENDPOINT",
           "labeler XPUB to subscribe to (repeatable; default " DS_AGGREGATOR_INPUT_DEFAULT ")" },
-        { "endpoint", DS_OPT_STRING, &config.endpoint, "ENDPOINT",
+        { "endpoint", DS_OPT_STRING, &config->endpoint, "ENDPOINT",
           "REP for partial queries (default tcp://127.0.0.1:(5560+K))" },
-        { "sensors", DS_OPT_INT, &sensors, "S", "sensors whose end of stream to expect (default 1)" },
-        { "tz", DS_OPT_STRING, &tz, "TZ", "time zone of calendar days, a TZ database name (default UTC)" },
-        { "checkpoint", DS_OPT_STRING, &config.checkpoint, "FILE", "checkpoint file (default none)" },
-        { "checkpoint-interval", DS_OPT_INT, &interval, "SECONDS",
+        { "sensors", DS_OPT_INT, &s_sensors, "S", "sensors whose end of stream to expect (default 1)" },
+        { "tz", DS_OPT_STRING, &s_tz, "TZ", "time zone of calendar days, a TZ database name (default UTC)" },
+        { "checkpoint", DS_OPT_STRING, &config->checkpoint, "FILE", "checkpoint file (default none)" },
+        { "checkpoint-interval", DS_OPT_INT, &s_interval, "SECONDS",
           "checkpoint period when changed; 0 = only at end of stream and stop (default 60)" },
-        { "retain-days", DS_OPT_INT, &retain, "N",
+        { "retain-days", DS_OPT_INT, &s_retain, "N",
           "keep only the newest N days (older ones are evicted); default 0 = every day" },
-        { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
+        { "quiet", DS_OPT_BOOL, &s_quiet, NULL, "only warnings and errors on stderr" },
         { NULL, DS_OPT_STRING, NULL, NULL, NULL }
     };
-    int rc = ds_opts_parse (argc, argv, 1, opts, s_usage, NULL);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (shards < 1 || shards > 9999 || shard < 0 || shard >= shards) {
-        fprintf (stderr, "error: need 0 <= --shard < --shards <= 9999\n");
-        return 2;
-    }
-    if (sensors < 1 || sensors > 65535 || interval < 0 || retain < 0 || retain > 36600) {
-        fprintf (stderr, "error: --sensors must be 1..65535, --checkpoint-interval >= 0, --retain-days 0..36600\n");
-        return 2;
-    }
-    char err [512];
-    ds_tz_t *zone = ds_tz_load (tz, err, sizeof err);
-    if (!zone) {
-        fprintf (stderr, "error: %s\n", err);
-        return 2;
-    }
-    if (config.checkpoint && !*config.checkpoint)
-        config.checkpoint = NULL;
-    config.shard = (uint32_t) shard;
-    config.shards = (uint32_t) shards;
-    config.sensors = (uint32_t) sensors;
-    config.tz = zone;
-    config.checkpoint_interval_ms = interval * 1000;
-    config.retain_days = (uint32_t) retain;
-    ds_log_init ("aggregator");
-    ds_log_set_quiet (quiet);
-
-    ds_signals_install ();
-    ds_malloc_tune ();
-
-    zactor_t *actor = zactor_new (ds_aggregator_actor, &config);
-    char endpoint [256];
-    bool eos = false;
-    if (!actor || ds_aggregator_endpoint (actor, endpoint, sizeof endpoint, &eos)) {
-        ds_log_error ("could not start (see above)");
-        zactor_destroy (&actor);
-        ds_tz_destroy (&zone);
-        return 1;
-    }
-    ds_signals_wait (actor, false);
-    ds_log_info ("stopping (checkpoint first)");
-    zactor_destroy (&actor);
-    ds_tz_destroy (&zone);
-    return 0;
+    ds_service_t service = {
+        .name = "aggregator", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
+        .configure = s_configure, .actor = ds_aggregator_actor, .config = &s_config,
+        .started = s_started, .stopping = "stopping (checkpoint first)"
+    };
+    int rc = ds_service_main (argc, argv, &service);
+    ds_tz_destroy (&s_zone);
+    return rc;
 }

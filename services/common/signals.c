@@ -1,6 +1,5 @@
 /*  signals.c - see signals.h. */
 #include "signals.h"
-#include "log.h"
 #include <czmq.h>
 #include <errno.h>
 #include <pthread.h>
@@ -75,23 +74,4 @@ void
 ds_signals_clear_stop (void)
 {
     s_stop = 0;
-}
-
-void
-ds_signals_wait (zactor_t *actor, bool reload)
-{
-    zpoller_t *poller = zpoller_new (actor, NULL);
-    while (!s_stop) {
-        if (reload && ds_signals_reload ()) {
-            ds_log_info ("SIGHUP: reloading");
-            zstr_send (actor, "RELOAD");
-        }
-        if (!zpoller_wait (poller, 200))
-            continue;
-        char *message = zstr_recv (actor);
-        if (!message)
-            break;
-        zstr_free (&message);
-    }
-    zpoller_destroy (&poller);
 }

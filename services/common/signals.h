@@ -2,8 +2,9 @@
 
     SIGINT and SIGTERM ask the process to stop, SIGHUP asks for a reload,
     SIGPIPE is ignored.  The handlers only set flags (STYLE: nothing else is
-    async-signal-safe); the main loop polls them.  czmq's own SIGINT handler
-    is switched off so there is one owner of the signals.  Actor threads
+    async-signal-safe); the main loop polls them (service.h's wait, or
+    darkscope run's).  czmq's own SIGINT handler is switched off so there
+    is one owner of the signals.  Actor threads
     block every signal (ds_signals_block_thread) so a signal sent to the
     process reaches the main thread only, and no actor's wait ends in EINTR;
     loops still treat an interrupted wait as a wait to repeat
@@ -36,11 +37,5 @@ bool ds_signals_reload (void);
 
 //  Forgets a stop request (a caller that turned it into a graceful end).
 void ds_signals_clear_stop (void);
-
-//  The main loop of a service executable: waits until SIGINT/SIGTERM,
-//  forwarding SIGHUP to the actor as "RELOAD" if reload is true, and
-//  draining what the actor sends on its pipe (its events are logged by the
-//  actor itself).  Returns when a stop was asked or the actor went away.
-void ds_signals_wait (zactor_t *actor, bool reload);
 
 #endif

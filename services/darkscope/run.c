@@ -248,7 +248,7 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
             snprintf (ckpt [k], sizeof ckpt [k], "%s/shard-%u.ckpt", cfg->checkpoint_dir, k);
             agg_cfg [k].checkpoint = ckpt [k];
         }
-        //  zactor_new returns an actor even when it failed to start: ask it.
+        //  An actor is returned even when it failed to start: ask it.
         char bound [256];
         bool early_eos = false;
         aggs [k] = zactor_new (ds_aggregator_actor, &agg_cfg [k]);
@@ -328,10 +328,10 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
             char *msg = s_wait_string (poller, watch, shards + 1, &which);
             if (!msg) {
                 if (ds_signals_stop () && !stop_sent && watch [0]) {
+                    ds_signals_clear_stop ();    //  first: a second Ctrl-C is never lost
                     ds_log_info ("interrupted: ending the input, finishing the run");
                     zstr_send (ingest, "STOP");
                     stop_sent = true;
-                    ds_signals_clear_stop ();
                     continue;
                 }
                 break;

@@ -1,13 +1,11 @@
-/*  darkscope-embed - DarkVec's embeddings of senders (thin main: flags,
-    start, wait, stop). */
+/*  darkscope-embed - DarkVec's embeddings of senders (thin main: options
+    and the service skeleton, service.h, over the embed actor). */
 #include "embed.h"
-#include "log.h"
-#include "signals.h"
-#include "transport.h"
 #include "opts.h"
+#include "service.h"
 #include "tz.h"
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 
 static const char *s_usage =
 "NAME\n"
@@ -57,89 +55,101 @@ static const char *s_usage =
 "EXIT STATUS\n"
 "    0 after SIGINT/SIGTERM, 1 if it could not start (busy port, bad parameters), 2 bad usage.\n";
 
+static ds_embed_config_t s_config;
+static int64_t s_shards = 1, s_sensors = 1, s_dim, s_window, s_epochs, s_min_count,
+               s_negative, s_threads, s_seed, s_k;
+static const char *s_tz = "UTC", *s_sample = "0";
+static ds_tz_t *s_zone;              //  loaded by s_configure, freed after the service ends
+static bool s_quiet;
+
+static int
+s_configure (void *config)
+{
+    ds_embed_config_t *cfg = (ds_embed_config_t *) config;
+    char *end;
+    cfg->w2v.sample = strtod (s_sample, &end);
+    if (s_shards < 1 || s_shards > 9999 || s_sensors < 1 || s_sensors > 65535 || *end
+    ||  s_min_count < 1 || s_min_count > UINT32_MAX || s_k < 1 || s_k > 1000 || s_dim < 1 || s_dim > 1024
+    ||  s_window < 1 || s_window > 1000 || s_epochs < 1 || s_epochs > 10000 || s_negative < 1
+    ||  s_negative > 100 || s_threads < 1 || s_threads > 64 || s_seed < 0) {
+        fprintf (stderr, "error: a parameter is out of range (see --help)\n");
+        return -1;
+    }
+    cfg->shards = (uint32_t) s_shards;
+    cfg->sensors = (uint32_t) s_sensors;
+    cfg->w2v.dim = (int) s_dim;
+    cfg->w2v.window = (int) s_window;
+    cfg->w2v.epochs = (int) s_epochs;
+    cfg->w2v.negative = (int) s_negative;
+    cfg->w2v.threads = (int) s_threads;
+    cfg->w2v.seed = (uint64_t) s_seed;
+    cfg->min_count = (uint32_t) s_min_count;
+    cfg->k = (uint32_t) s_k;
+    const char *why = ds_w2v_params_check (&cfg->w2v);
+    if (why) {
+        fprintf (stderr, "error: %s\n", why);
+        return -1;
+    }
+    char err [512];
+    s_zone = ds_tz_load (s_tz, err, sizeof err);
+    if (!s_zone) {
+        fprintf (stderr, "error: %s\n", err);
+        return -1;
+    }
+    cfg->tz = s_zone;
+    return 0;
+}
+
+static int
+s_started (zactor_t *actor)
+{
+    char endpoint [256];
+    return ds_embed_endpoint (actor, endpoint, sizeof endpoint);
+}
+
 int
 main (int argc, char **argv)
 {
-    ds_embed_config_t config;
-    ds_embed_config_init (&config);
-    int64_t shards = 1, sensors = 1, dim = config.w2v.dim, window = config.w2v.window,
-            epochs = config.w2v.epochs, min_count = config.min_count, negative = config.w2v.negative,
-            threads = config.w2v.threads, seed = (int64_t) config.w2v.seed, k = config.k;
-    const char *tz = "UTC", *sample = "0";
-    bool quiet = false;
+    ds_embed_config_init (&s_config);
+    ds_embed_config_t *config = &s_config;
+    s_dim = config->w2v.dim;
+    s_window = config->w2v.window;
+    s_epochs = config->w2v.epochs;
+    s_min_count = config->min_count;
+    s_negative = config->w2v.negative;
+    s_threads = config->w2v.threads;
+    s_seed = (int64_t) config->w2v.seed;
+    s_k = config->k;
     const ds_opt_t opts [] = {
-        { "input", DS_OPT_LIST, &config.inputs, "ENDPOINT",
+        { "input", DS_OPT_LIST, &config->inputs, "ENDPOINT",
           "labeler XPUB to subscribe to (repeatable; default " DS_EMBED_INPUT_DEFAULT ")" },
-        { "endpoint", DS_OPT_STRING, &config.endpoint, "ENDPOINT",
+        { "endpoint", DS_OPT_STRING, &config->endpoint, "ENDPOINT",
           "REP for queries (default " DS_EMBED_ENDPOINT_DEFAULT ")" },
-        { "shards", DS_OPT_INT, &shards, "N", "shards of the labelled stream (default 1)" },
-        { "sensors", DS_OPT_INT, &sensors, "S", "sensors whose end of stream to expect (default 1)" },
-        { "tz", DS_OPT_STRING, &tz, "TZ", "time zone of the hours, a TZ database name (default UTC)" },
-        { "vector-size", DS_OPT_INT, &dim, "V", "vector size (default 50)" },
-        { "window", DS_OPT_INT, &window, "C", "context window (default 25)" },
-        { "epochs", DS_OPT_INT, &epochs, "E", "training epochs (default 20)" },
-        { "min-count", DS_OPT_INT, &min_count, "M", "embed senders with >= M packets (default 10)" },
-        { "negative", DS_OPT_INT, &negative, "N", "negative samples (default 5)" },
-        { "sample", DS_OPT_STRING, &sample, "S", "downsampling threshold (default 0: off, as DarkVec)" },
-        { "threads", DS_OPT_INT, &threads, "T", "training and classification threads (default 2)" },
-        { "seed", DS_OPT_INT, &seed, "S", "random seed (default 1)" },
-        { "k", DS_OPT_INT, &k, "K", "neighbours that vote in classify and the evaluation (default 7)" },
-        { "corpus-out", DS_OPT_STRING, &config.corpus_out, "FILE", "write the corpus (gensim LineSentence)" },
-        { "model-out", DS_OPT_STRING, &config.model_out, "FILE", "write the vectors (word2vec text format)" },
-        { "classes-out", DS_OPT_STRING, &config.classes_out, "FILE",
+        { "shards", DS_OPT_INT, &s_shards, "N", "shards of the labelled stream (default 1)" },
+        { "sensors", DS_OPT_INT, &s_sensors, "S", "sensors whose end of stream to expect (default 1)" },
+        { "tz", DS_OPT_STRING, &s_tz, "TZ", "time zone of the hours, a TZ database name (default UTC)" },
+        { "vector-size", DS_OPT_INT, &s_dim, "V", "vector size (default 50)" },
+        { "window", DS_OPT_INT, &s_window, "C", "context window (default 25)" },
+        { "epochs", DS_OPT_INT, &s_epochs, "E", "training epochs (default 20)" },
+        { "min-count", DS_OPT_INT, &s_min_count, "M", "embed senders with >= M packets (default 10)" },
+        { "negative", DS_OPT_INT, &s_negative, "N", "negative samples (default 5)" },
+        { "sample", DS_OPT_STRING, &s_sample, "S", "downsampling threshold (default 0: off, as DarkVec)" },
+        { "threads", DS_OPT_INT, &s_threads, "T", "training and classification threads (default 2)" },
+        { "seed", DS_OPT_INT, &s_seed, "S", "random seed (default 1)" },
+        { "k", DS_OPT_INT, &s_k, "K", "neighbours that vote in classify and the evaluation (default 7)" },
+        { "corpus-out", DS_OPT_STRING, &config->corpus_out, "FILE", "write the corpus (gensim LineSentence)" },
+        { "model-out", DS_OPT_STRING, &config->model_out, "FILE", "write the vectors (word2vec text format)" },
+        { "classes-out", DS_OPT_STRING, &config->classes_out, "FILE",
           "write every sender's class and k-NN class (CSV ip,class,packets,predicted,confidence)" },
-        { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
+        { "quiet", DS_OPT_BOOL, &s_quiet, NULL, "only warnings and errors on stderr" },
         { NULL, DS_OPT_STRING, NULL, NULL, NULL }
     };
-    int rc = ds_opts_parse (argc, argv, 1, opts, s_usage, NULL);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    char *end;
-    config.w2v.sample = strtod (sample, &end);
-    if (shards < 1 || shards > 9999 || sensors < 1 || sensors > 65535 || *end
-    ||  min_count < 1 || min_count > UINT32_MAX || k < 1 || k > 1000 || dim < 1 || dim > 1024
-    ||  window < 1 || window > 1000 || epochs < 1 || epochs > 10000 || negative < 1 || negative > 100
-    ||  threads < 1 || threads > 64 || seed < 0) {
-        fprintf (stderr, "error: a parameter is out of range (see --help)\n");
-        return 2;
-    }
-    config.shards = (uint32_t) shards;
-    config.sensors = (uint32_t) sensors;
-    config.w2v.dim = (int) dim;
-    config.w2v.window = (int) window;
-    config.w2v.epochs = (int) epochs;
-    config.w2v.negative = (int) negative;
-    config.w2v.threads = (int) threads;
-    config.w2v.seed = (uint64_t) seed;
-    config.min_count = (uint32_t) min_count;
-    config.k = (uint32_t) k;
-    const char *why = ds_w2v_params_check (&config.w2v);
-    if (why) {
-        fprintf (stderr, "error: %s\n", why);
-        return 2;
-    }
-    char err [512];
-    ds_tz_t *zone = ds_tz_load (tz, err, sizeof err);
-    if (!zone) {
-        fprintf (stderr, "error: %s\n", err);
-        return 2;
-    }
-    config.tz = zone;
-    ds_log_init ("embed");
-    ds_log_set_quiet (quiet);
-    ds_signals_install ();
-    ds_malloc_tune ();
-
-    zactor_t *actor = zactor_new (ds_embed_actor, &config);
-    char endpoint [256];
-    if (!actor || ds_embed_endpoint (actor, endpoint, sizeof endpoint)) {
-        ds_log_error ("could not start (see above)");
-        zactor_destroy (&actor);
-        ds_tz_destroy (&zone);
-        return 1;
-    }
-    ds_signals_wait (actor, false);
-    zactor_destroy (&actor);
-    ds_tz_destroy (&zone);
-    return 0;
+    ds_service_t service = {
+        .name = "embed", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
+        .configure = s_configure, .actor = ds_embed_actor, .config = &s_config,
+        .started = s_started
+    };
+    int rc = ds_service_main (argc, argv, &service);
+    ds_tz_destroy (&s_zone);
+    return rc;
 }

@@ -6,8 +6,8 @@
     publisher (publish.h) or the CSV writer (csvout.h) -- then pulls records
     from one source at a time into it.  For live capture the output is
     flushed every 100 ms.  This file owns the order of things and stopping:
-    the actor pipe ("STOP", "$TERM"), the stop flag of ds_ingest_run, and
-    the deadline that bounds the last sends after a stop.
+    the actor pipe ("STOP", "$TERM") and the deadline that bounds the last
+    sends after a stop.
 */
 #include "ingest.h"
 #include "batch.h"
@@ -39,7 +39,6 @@ typedef struct {
     ds_publish_t *pub;              //  the output: batches,
     ds_csvout_t *csv;               //  or CSV lines
     //  Stopping
-    volatile int *stop;
     zsock_t *pipe;                  //  actor pipe, or NULL
     bool terminated;                //  $TERM received
     bool stop_requested;            //  STOP received: end the input
@@ -85,7 +84,7 @@ s_check_pipe (s_ingest_t *self)
 static bool
 s_stopping (s_ingest_t *self)
 {
-    if (self->terminated || self->stop_requested || (self->stop && *self->stop)) {
+    if (self->terminated || self->stop_requested) {
         if (!self->stop_deadline)
             self->stop_deadline = zclock_usecs () + S_FINAL_SEND_US;
         return true;
@@ -432,12 +431,11 @@ ds_ingest_stats_log (const ds_ingest_stats_t *stats, double seconds)
 }
 
 int
-ds_ingest_run (const ds_ingest_config_t *cfg, ds_ingest_stats_t *stats, volatile int *stop)
+ds_ingest_run (const ds_ingest_config_t *cfg, ds_ingest_stats_t *stats)
 {
     s_ingest_t *self = s_new (cfg, NULL);
     if (!self)
         return -1;
-    self->stop = stop;
     int rc = s_execute (self);
     ds_ingest_stats_log (&self->stats, (double) (zclock_usecs () - self->started) / 1e6);
     if (stats)

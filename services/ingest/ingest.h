@@ -48,11 +48,9 @@ typedef struct {
 //  Sets every field of cfg to its default.
 void ds_ingest_config_init (ds_ingest_config_t *cfg);
 
-//  Runs an ingest to the end of its inputs (or until *stop becomes
-//  non-zero: the batches read so far and the EOS are still sent).  Fills
+//  Runs an ingest in the calling thread to the end of its inputs.  Fills
 //  stats (may be NULL).  Returns 0, or -1 after logging what failed.
-int ds_ingest_run (const ds_ingest_config_t *cfg, ds_ingest_stats_t *stats,
-                   volatile int *stop);
+int ds_ingest_run (const ds_ingest_config_t *cfg, ds_ingest_stats_t *stats);
 
 //  czmq actor over the same logic; config is a ds_ingest_config_t that must
 //  outlive the actor.  Binds, signals 0 (or -1 after logging why it could

@@ -1,12 +1,9 @@
-/*  darkscope-labeler - the labeler service (thin main: flags, start, wait, stop). */
+/*  darkscope-labeler - the labeler service (thin main: options and the
+    service skeleton, service.h, over the labeler actor). */
 #include "labeler.h"
-#include "log.h"
-#include "signals.h"
 #include "opts.h"
-#include "transport.h"
-#include <signal.h>
+#include "service.h"
 #include <stdio.h>
-#include <string.h>
 
 static const char *s_usage =
 "NAME\n"
@@ -72,57 +69,60 @@ static const char *s_usage =
 "EXIT STATUS\n"
 "    0 after SIGINT/SIGTERM, 1 if it could not start (bad table, busy port), 2 bad usage.\n";
 
+static ds_labeler_config_t s_config;
+static int64_t s_shards = 1, s_wait_s = -1;
+static bool s_quiet;
+
+static int
+s_configure (void *config)
+{
+    ds_labeler_config_t *cfg = (ds_labeler_config_t *) config;
+    if (s_shards < 1 || s_shards > 9999) {
+        fprintf (stderr, "error: --shards must be 1..9999\n");
+        return -1;
+    }
+    cfg->shards = (uint32_t) s_shards;
+    cfg->wait_ms = s_wait_s < 0 ? -1 : s_wait_s * 1000;
+    return 0;
+}
+
+static int
+s_started (zactor_t *actor)
+{
+    char data [256], control [256];
+    return ds_labeler_endpoints (actor, data, sizeof data, control, sizeof control);
+}
+
 int
 main (int argc, char **argv)
 {
-    ds_labeler_config_t config;
-    ds_labeler_config_init (&config);
-    int64_t shards = 1, wait_s = -1;
-    bool quiet = false;
+    ds_labeler_config_init (&s_config);
+    ds_labeler_config_t *config = &s_config;
     const ds_opt_t opts [] = {
-        { "gt", DS_OPT_LIST, &config.gt, "FILE", "ground-truth CSV (repeatable)" },
-        { "gt-list", DS_OPT_LIST, &config.gt_lists, "CLASS=FILE|FILE|DIR",
+        { "gt", DS_OPT_LIST, &config->gt, "FILE", "ground-truth CSV (repeatable)" },
+        { "gt-list", DS_OPT_LIST, &config->gt_lists, "CLASS=FILE|FILE|DIR",
           "CIDR list; class from CLASS= or <class>_v4.txt (repeatable)" },
-        { "alias", DS_OPT_LIST, &config.aliases, "FROM=TO", "class alias, on top of the defaults (repeatable)" },
-        { "services", DS_OPT_STRING, &config.services, "FILE", "services.json (default: built in)" },
-        { "input", DS_OPT_LIST, &config.inputs, "ENDPOINT",
+        { "alias", DS_OPT_LIST, &config->aliases, "FROM=TO", "class alias, on top of the defaults (repeatable)" },
+        { "services", DS_OPT_STRING, &config->services, "FILE", "services.json (default: built in)" },
+        { "input", DS_OPT_LIST, &config->inputs, "ENDPOINT",
           "ingest endpoint to subscribe to (repeatable; default " DS_LABELER_INPUT ")" },
-        { "endpoint", DS_OPT_STRING, &config.endpoint, "ENDPOINT",
+        { "endpoint", DS_OPT_STRING, &config->endpoint, "ENDPOINT",
           "XPUB for labelled batches (default " DS_LABELER_ENDPOINT ")" },
-        { "control", DS_OPT_STRING, &config.control, "ENDPOINT",
+        { "control", DS_OPT_STRING, &config->control, "ENDPOINT",
           "REP for lookup/reload/status, '' for none (default " DS_LABELER_CONTROL ")" },
-        { "shards", DS_OPT_INT, &shards, "N", "how many shards exist (default 1)" },
-        { "shard-list", DS_OPT_STRING, &config.shard_list, "LIST", "handle only these shards, e.g. 0,2-3 (default all)" },
-        { "wait", DS_OPT_INT, &wait_s, "SECONDS",
+        { "shards", DS_OPT_INT, &s_shards, "N", "how many shards exist (default 1)" },
+        { "shard-list", DS_OPT_STRING, &config->shard_list, "LIST", "handle only these shards, e.g. 0,2-3 (default all)" },
+        { "wait", DS_OPT_INT, &s_wait_s, "SECONDS",
           "wait for subscribers before the first batch; -1 forever (default), 0 not at all" },
-        { "force-reload", DS_OPT_BOOL, &config.force_reload, NULL,
+        { "force-reload", DS_OPT_BOOL, &config->force_reload, NULL,
           "accept every reload, also one that loses entries (default: refuse it)" },
-        { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
+        { "quiet", DS_OPT_BOOL, &s_quiet, NULL, "only warnings and errors on stderr" },
         { NULL }
     };
-    int rc = ds_opts_parse (argc, argv, 1, opts, s_usage, NULL);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (shards < 1 || shards > 9999) {
-        fprintf (stderr, "error: --shards must be 1..9999\n");
-        return 2;
-    }
-    config.shards = (uint32_t) shards;
-    config.wait_ms = wait_s < 0 ? -1 : wait_s * 1000;
-    ds_log_init ("labeler");
-    ds_malloc_tune ();
-    ds_log_set_quiet (quiet);
-
-    ds_signals_install ();
-
-    zactor_t *actor = zactor_new (ds_labeler_actor, &config);
-    char data [256], control [256];
-    if (!actor || ds_labeler_endpoints (actor, data, sizeof data, control, sizeof control)) {
-        ds_log_error ("could not start");
-        zactor_destroy (&actor);
-        return 1;
-    }
-    ds_signals_wait (actor, true);       //  SIGHUP -> "RELOAD"
-    zactor_destroy (&actor);
-    return 0;
+    ds_service_t service = {
+        .name = "labeler", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
+        .configure = s_configure, .actor = ds_labeler_actor, .config = &s_config,
+        .started = s_started, .reloads = true
+    };
+    return ds_service_main (argc, argv, &service);
 }

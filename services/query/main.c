@@ -1,12 +1,9 @@
-/*  darkscope-query - the query front door (thin main: flags, start, wait, stop). */
+/*  darkscope-query - the query front door (thin main: options and the
+    service skeleton, service.h, over the query actor). */
 #include "query.h"
-#include "log.h"
-#include "signals.h"
-#include "transport.h"
 #include "opts.h"
-#include <signal.h>
+#include "service.h"
 #include <stdio.h>
-#include <string.h>
 
 static const char *s_usage =
 "NAME\n"
@@ -62,57 +59,60 @@ static const char *s_usage =
 "EXIT STATUS\n"
 "    0 after SIGINT/SIGTERM, 1 if it could not start (busy port, bad endpoint), 2 bad usage.\n";
 
+static ds_query_config_t s_config;
+static int64_t s_shards = 0, s_timeout = DS_QUERY_TIMEOUT_DEFAULT;
+static bool s_quiet;
+
+static int
+s_configure (void *config)
+{
+    ds_query_config_t *cfg = (ds_query_config_t *) config;
+    if (s_shards && cfg->shard_endpoints.count) {
+        fprintf (stderr, "error: give --shards or --shard-endpoint, not both\n");
+        return -1;
+    }
+    if (s_shards < 0 || s_shards > DS_STRLIST_MAX || s_timeout < 1 || s_timeout > 3600000) {
+        fprintf (stderr, "error: --shards must be 1..%d and --timeout-ms 1..3600000\n", DS_STRLIST_MAX);
+        return -1;
+    }
+    static char storage [DS_STRLIST_MAX][64];
+    if (!cfg->shard_endpoints.count)
+        ds_query_default_shards (cfg, s_shards ? (uint32_t) s_shards : 1, storage);
+    cfg->timeout_ms = (int) s_timeout;
+    return 0;
+}
+
+static int
+s_started (zactor_t *actor)
+{
+    char endpoint [256];
+    return ds_query_endpoint (actor, endpoint, sizeof endpoint);
+}
+
 int
 main (int argc, char **argv)
 {
-    ds_query_config_t config;
-    ds_query_config_init (&config);
-    int64_t shards = 0, timeout = DS_QUERY_TIMEOUT_DEFAULT;
-    bool quiet = false;
+    ds_query_config_init (&s_config);
+    ds_query_config_t *config = &s_config;
     const ds_opt_t opts [] = {
-        { "endpoint", DS_OPT_STRING, &config.endpoint, "ENDPOINT",
+        { "endpoint", DS_OPT_STRING, &config->endpoint, "ENDPOINT",
           "front door REP (default " DS_QUERY_ENDPOINT_DEFAULT ")" },
-        { "shard-endpoint", DS_OPT_LIST, &config.shard_endpoints, "ENDPOINT",
+        { "shard-endpoint", DS_OPT_LIST, &config->shard_endpoints, "ENDPOINT",
           "an aggregator shard's REP, in shard order (repeatable)" },
-        { "shards", DS_OPT_INT, &shards, "N",
+        { "shards", DS_OPT_INT, &s_shards, "N",
           "N shards at their default endpoints tcp://127.0.0.1:5560+K (default 1)" },
-        { "labeler", DS_OPT_STRING, &config.labeler, "ENDPOINT",
+        { "labeler", DS_OPT_STRING, &config->labeler, "ENDPOINT",
           "labeler control REP for lookup (default " DS_QUERY_LABELER_DEFAULT ")" },
-        { "embed-endpoint", DS_OPT_STRING, &config.embed, "ENDPOINT",
+        { "embed-endpoint", DS_OPT_STRING, &config->embed, "ENDPOINT",
           "embed service REP for knn, classify, embedding, projection (default " DS_QUERY_EMBED_DEFAULT ")" },
-        { "timeout-ms", DS_OPT_INT, &timeout, "MS", "how long to wait for every shard (default 5000)" },
-        { "quiet", DS_OPT_BOOL, &quiet, NULL, "only warnings and errors on stderr" },
+        { "timeout-ms", DS_OPT_INT, &s_timeout, "MS", "how long to wait for every shard (default 5000)" },
+        { "quiet", DS_OPT_BOOL, &s_quiet, NULL, "only warnings and errors on stderr" },
         { NULL, DS_OPT_STRING, NULL, NULL, NULL }
     };
-    int rc = ds_opts_parse (argc, argv, 1, opts, s_usage, NULL);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (shards && config.shard_endpoints.count) {
-        fprintf (stderr, "error: give --shards or --shard-endpoint, not both\n");
-        return 2;
-    }
-    if (shards < 0 || shards > DS_STRLIST_MAX || timeout < 1 || timeout > 3600000) {
-        fprintf (stderr, "error: --shards must be 1..%d and --timeout-ms 1..3600000\n", DS_STRLIST_MAX);
-        return 2;
-    }
-    static char storage [DS_STRLIST_MAX][64];
-    if (!config.shard_endpoints.count)
-        ds_query_default_shards (&config, shards ? (uint32_t) shards : 1, storage);
-    config.timeout_ms = (int) timeout;
-    ds_log_init ("query");
-    ds_log_set_quiet (quiet);
-
-    ds_signals_install ();
-    ds_malloc_tune ();
-
-    zactor_t *actor = zactor_new (ds_query_actor, &config);
-    char endpoint [256];
-    if (!actor || ds_query_endpoint (actor, endpoint, sizeof endpoint)) {
-        ds_log_error ("could not start (see above)");
-        zactor_destroy (&actor);
-        return 1;
-    }
-    ds_signals_wait (actor, false);
-    zactor_destroy (&actor);
-    return 0;
+    ds_service_t service = {
+        .name = "query", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
+        .configure = s_configure, .actor = ds_query_actor, .config = &s_config,
+        .started = s_started
+    };
+    return ds_service_main (argc, argv, &service);
 }

@@ -1,0 +1,90 @@
+/*  service.c - see service.h. */
+#include "service.h"
+#include "log.h"
+#include "signals.h"
+#include "transport.h"
+
+#define S_WAIT_SLICE_MS 200         //  how often the wait looks at the signal flags
+
+//  Waits for the end: a stop signal, or (a service that ends) its report.
+//  Returns the exit status.
+static int
+s_wait (zactor_t *actor, const ds_service_t *service)
+{
+    zpoller_t *poller = zpoller_new (actor, NULL);
+    bool stop_sent = false;
+    int rc = 0;
+    while (true) {
+        if (ds_signals_reload ()) {
+            if (service->reloads) {
+                ds_log_info ("SIGHUP: reloading");
+                zstr_send (actor, "RELOAD");
+            }
+            else
+                ds_log_info ("SIGHUP: the %s has nothing to reload; going on", service->name);
+        }
+        if (ds_signals_stop ()) {
+            if (service->ends && !stop_sent) {
+                //  Cleared before the request, so that a second signal,
+                //  however soon, is not lost.
+                ds_signals_clear_stop ();
+                ds_log_info ("stopping: ending the input, sending what was read (again to abandon)");
+                zstr_send (actor, "STOP");
+                stop_sent = true;
+            }
+            else {
+                if (service->stopping)
+                    ds_log_info ("%s", service->stopping);
+                rc = service->ends ? 1 : 0;
+                break;
+            }
+        }
+        if (!zpoller_wait (poller, S_WAIT_SLICE_MS)) {
+            if (ds_poller_ended (poller)) {
+                rc = service->ends ? 1 : 0;
+                break;
+            }
+            continue;                   //  time-out, or a signal (EINTR)
+        }
+        char *message = zstr_recv (actor);
+        if (!message) {
+            rc = service->ends ? 1 : 0;
+            break;
+        }
+        bool done = service->ends && (streq (message, "DONE") || streq (message, "FAILED"));
+        if (done)
+            rc = streq (message, "DONE") ? 0 : 1;
+        zstr_free (&message);
+        if (done)
+            break;
+    }
+    zpoller_destroy (&poller);
+    return rc;
+}
+
+int
+ds_service_main (int argc, char **argv, const ds_service_t *service)
+{
+    int rc = ds_opts_parse (argc, argv, 1, service->opts, service->usage, NULL);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    if (service->configure && service->configure (service->config) != 0)
+        return 2;
+    ds_log_init (service->name);
+    ds_log_set_quiet (service->quiet && *service->quiet);
+    ds_malloc_tune ();
+    ds_signals_install ();
+    zactor_t *actor = zactor_new (service->actor, service->config);
+    if (!actor || (service->started && service->started (actor) != 0)) {
+        ds_log_error ("could not start (see above)");
+        zactor_destroy (&actor);
+        zsys_shutdown ();
+        return 1;
+    }
+    rc = s_wait (actor, service);
+    zactor_destroy (&actor);
+    //  Sockets that linger (a finished stream's tail for slow subscribers)
+    //  are delivered here, within their linger time.
+    zsys_shutdown ();
+    return rc;
+}

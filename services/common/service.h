@@ -1,0 +1,52 @@
+/*  service.h - the one skeleton every darkscope service executable runs.
+
+    A service's main() describes the service -- name, usage, option rows,
+    a configure step, its actor -- and ds_service_main runs the same steps
+    for every one of them, in this order:
+
+      parse      flags over DARKSCOPE_* variables over defaults (opts.h)
+      validate   the service's configure step turns the parsed values into
+                 its config; a bad value is a usage error (exit status 2)
+      log        ds_log_init (name), --quiet, the allocator tuning
+      signals    SIGINT/SIGTERM ask to stop, SIGHUP to reload, SIGPIPE is
+                 ignored (signals.h); actors block signals themselves
+      actor      started, then asked whether it is up (exit status 1 if not)
+      wait       until a stop signal; SIGHUP is forwarded as "RELOAD" to a
+                 service that reloads, logged and ignored by the others
+
+    A service that ends by itself (ingest: its inputs end) reports "DONE"
+    or "FAILED" on its pipe and exits 0 or 1 accordingly.  The first stop
+    signal asks it to "STOP" (it sends what it has read, then its end of
+    stream); a second one abandons it (exit status 1).  Any other service
+    runs until a stop signal and exits 0.  Stopping destroys the actor
+    ($TERM), which does its own last work (an aggregator's checkpoint).
+*/
+#ifndef DS_SERVICE_H
+#define DS_SERVICE_H
+
+#include <stdbool.h>
+#include <czmq.h>
+#include "opts.h"
+
+typedef struct {
+    const char *name;               //  for the log: "ingest", "labeler", ...
+    const char *usage;              //  --help text above the option rows
+    const ds_opt_t *opts;           //  the option rows, {NULL}-terminated
+    bool *quiet;                    //  the target of the --quiet row
+    //  After parsing: checks the parsed values and completes config.
+    //  Returns 0, or -1 after printing what is wrong (exit status 2).
+    int (*configure) (void *config);
+    zactor_fn *actor;               //  the service's actor
+    void *config;                   //  the actor's argument; outlives it
+    //  Once the actor runs: 0 if it is up (NULL: nothing to ask).
+    int (*started) (zactor_t *actor);
+    bool reloads;                   //  SIGHUP is forwarded as "RELOAD"
+    bool ends;                      //  the actor ends itself: "DONE"/"FAILED"
+    const char *stopping;           //  logged when a stop signal ends it, or NULL
+} ds_service_t;
+
+//  Runs the service to its end; returns the process exit status: 0, 1 if
+//  it could not start or (a service that ends) failed, 2 on bad usage.
+int ds_service_main (int argc, char **argv, const ds_service_t *service);
+
+#endif

@@ -36,9 +36,10 @@ typedef enum {
     DS_MSG_PART_RANGE    = 8,       //  partials (shard -> query), inside a reply
     DS_MSG_PART_OVERVIEW = 9,
     DS_MSG_PART_PPSRC    = 10,
-    DS_MSG_PART_STATUS   = 11
+    DS_MSG_PART_STATUS   = 11,
+    DS_MSG_STATS    = 12            //  a sensor's periodic counters (ingest -> aggregator)
 } ds_msg_type_t;
-#define DS_MSG_TYPE_LAST    DS_MSG_PART_STATUS
+#define DS_MSG_TYPE_LAST    DS_MSG_STATS
 
 //  Decoder results: 0 is success, each failure distinct.
 typedef enum {
@@ -85,6 +86,8 @@ typedef struct {
     uint64_t non_ip;                //  frames skipped: not IP
     uint64_t malformed;             //  frames / lines skipped: malformed
     uint64_t dropped;               //  live capture drops (libpcap + own)
+    uint64_t bad_time;              //  records skipped: impossible timestamps
+    uint64_t epoch;                 //  the sensor's epoch (see ds_stats_t)
 } ds_eos_t;
 
 //  Encodes an EOS into out (emptied first).
@@ -92,6 +95,35 @@ int ds_eos_encode (const ds_eos_t *eos, msgpack_sbuffer *out);
 
 //  Decodes an EOS; *eos is written only on success.
 int ds_eos_decode (const uint8_t *data, size_t size, ds_eos_t *eos);
+
+//  A sensor's counters, sent on each of its (sensor, shard) streams before
+//  the first batch and then every --stats-interval, so receivers are
+//  current before the end of stream.  The epoch tells a restarted ingest
+//  from a replay: 0 for file input (a replay of the same files repeats its
+//  seqs and is recognised as a replay), the start time in microseconds for
+//  a live capture or a pipe (a restarted capture starts a new, larger
+//  epoch: its seqs start again at 0 without being taken for replays).
+typedef struct {
+    uint32_t sensor;
+    uint32_t shard;
+    uint64_t epoch;
+    int64_t sent_us;                //  sender's wall clock, us since the Unix epoch
+    uint64_t batches;               //  batches sent on this stream so far (next seq)
+    uint64_t records;               //  records in them
+    //  The sensor's totals so far (the same on every shard's stream).
+    uint64_t packets_read;
+    uint64_t non_ip;
+    uint64_t malformed;
+    uint64_t bad_time;
+    uint64_t dropped;               //  libpcap's and own
+    uint64_t pcap_dropped;          //  libpcap's part of dropped
+} ds_stats_t;
+
+//  Encodes a STATS message into out (emptied first).
+int ds_stats_encode (const ds_stats_t *stats, msgpack_sbuffer *out);
+
+//  Decodes a STATS message; *stats is written only on success.
+int ds_stats_decode (const uint8_t *data, size_t size, ds_stats_t *stats);
 
 //  A query (client request, and the query service's fan-out to shards).
 //  Unset fields keep the defaults that ds_query_init() gives.

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t s_col_width [] = { 4, 8, 4, 1, 1 };
+static const uint8_t s_col_width [] = { 4, 8, 4, 1, 1, 8 };
 
 static size_t
 s_row_width (const ds_mpf_table_t *t)
@@ -50,7 +50,8 @@ s_col_get (const ds_mpf_col_t *c, const void *row, uint64_t *v)
     const char *field = (const char *) row + c->offset;
     switch (c->kind) {
         case DS_MPF_U32: { uint32_t x; memcpy (&x, field, 4); *v = x; return true; }
-        case DS_MPF_U64: memcpy (v, field, 8); return true;
+        case DS_MPF_U64:
+        case DS_MPF_I64: memcpy (v, field, 8); return true;     //  two's complement
         case DS_MPF_PORT: {
             int32_t x;
             memcpy (&x, field, 4);
@@ -69,7 +70,8 @@ s_col_set (const ds_mpf_col_t *c, void *row, uint64_t v)
     char *field = (char *) row + c->offset;
     switch (c->kind) {
         case DS_MPF_U32: { uint32_t x = (uint32_t) v; memcpy (field, &x, 4); return true; }
-        case DS_MPF_U64: memcpy (field, &v, 8); return true;
+        case DS_MPF_U64:
+        case DS_MPF_I64: memcpy (field, &v, 8); return true;
         case DS_MPF_PORT: {
             int32_t x = (int32_t) (uint32_t) v;
             memcpy (field, &x, 4);
@@ -261,6 +263,16 @@ ds_mpf_int32 (ds_mpf_in_t *in, const char *field, int32_t *value)
     if (v < INT32_MIN || v > INT32_MAX)
         return ds_mpf_fail (in, DS_ERR_MALFORMED, "%s: %lld is not an int32", field, (long long) v);
     *value = (int32_t) v;
+    return true;
+}
+
+bool
+ds_mpf_int64 (ds_mpf_in_t *in, const char *field, int64_t *value)
+{
+    if (in->rc)
+        return false;
+    if (ds_mpread_int (&in->r, value))
+        return s_bad (in, field, "an integer");
     return true;
 }
 

@@ -29,7 +29,8 @@ typedef enum {
     DS_MPF_U64,                     //  uint64_t, 8 bytes
     DS_MPF_PORT,                    //  int32_t -1..65535, 4 bytes
     DS_MPF_PROTO,                   //  uint8_t < DS_PROTO_COUNT, 1 byte
-    DS_MPF_BOOL                     //  bool, 1 byte 0 or 1
+    DS_MPF_BOOL,                    //  bool, 1 byte 0 or 1
+    DS_MPF_I64                      //  int64_t, 8 bytes
 } ds_mpf_kind_t;
 
 //  One column: where its value sits in the row's struct, and its kind.
@@ -44,7 +45,7 @@ typedef struct {
     size_t size;                    //  sizeof the row's struct
     uint32_t max;                   //  rows ceiling
     uint8_t n_cols;
-    ds_mpf_col_t cols [11];
+    ds_mpf_col_t cols [20];
 } ds_mpf_table_t;
 
 //  Writing: a packer that keeps its first refusal.
@@ -101,6 +102,9 @@ bool ds_mpf_u32 (ds_mpf_in_t *in, const char *field, uint32_t *value);
 
 //  Reads an integer that fits an int32 (day numbers).
 bool ds_mpf_int32 (ds_mpf_in_t *in, const char *field, int32_t *value);
+
+//  Reads an integer that fits an int64 (wall clock times).
+bool ds_mpf_int64 (ds_mpf_in_t *in, const char *field, int64_t *value);
 
 //  Reads a boolean.
 bool ds_mpf_bool (ds_mpf_in_t *in, const char *field, bool *value);

@@ -10,13 +10,15 @@
 #include "partial_codec.h"
 #include "mpfield.h"
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 //  Fields of each message, header included.
 enum {
     S_REQ_FIELDS = 8, S_RANGE_FIELDS = 8, S_OVERVIEW_FIELDS = 15,
-    S_PPSRC_FIELDS = 6, S_STATUS_FIELDS = 21
+    S_PPSRC_FIELDS = 6, S_STATUS_FIELDS = 31
 };
 
 //  Least bytes a class / a (service, packets) pair takes on the wire:
@@ -57,16 +59,20 @@ static const ds_mpf_table_t s_days = {
 #define S_SENSOR_COLS(type, s) \
     { offsetof (type, s sensor), DS_MPF_U32 }, { offsetof (type, s eos), DS_MPF_BOOL }, \
     { offsetof (type, s packets_read), DS_MPF_U64 }, { offsetof (type, s non_ip), DS_MPF_U64 }, \
-    { offsetof (type, s malformed), DS_MPF_U64 }, { offsetof (type, s dropped), DS_MPF_U64 }
+    { offsetof (type, s malformed), DS_MPF_U64 }, { offsetof (type, s dropped), DS_MPF_U64 }, \
+    { offsetof (type, s bad_time), DS_MPF_U64 }
 static const ds_mpf_table_t s_sensors = {
-    "sensors", sizeof (ds_part_sensor_t), DS_PART_SENSORS_MAX, 6,
+    "sensors", sizeof (ds_part_sensor_t), DS_PART_SENSORS_MAX, 7,
     { S_SENSOR_COLS (ds_part_sensor_t, ) }
 };
 #define S_STREAM_COL(f) { offsetof (ds_part_stream_t, f), DS_MPF_U64 }
+#define S_STREAM_TIME(f) { offsetof (ds_part_stream_t, f), DS_MPF_I64 }
 static const ds_mpf_table_t s_streams = {
-    "streams", sizeof (ds_part_stream_t), DS_PART_SENSORS_MAX, 11,
+    "streams", sizeof (ds_part_stream_t), DS_PART_SENSORS_MAX, 20,
     { S_SENSOR_COLS (ds_part_stream_t, s.), S_STREAM_COL (next_seq), S_STREAM_COL (batches),
-      S_STREAM_COL (records), S_STREAM_COL (gaps), S_STREAM_COL (replays) }
+      S_STREAM_COL (records), S_STREAM_COL (gaps), S_STREAM_COL (replays), S_STREAM_COL (epoch),
+      S_STREAM_COL (epochs), S_STREAM_COL (stale), S_STREAM_COL (stats), S_STREAM_COL (pcap_dropped),
+      S_STREAM_TIME (last_batch_us), S_STREAM_TIME (last_stats_us), S_STREAM_TIME (lag_us) }
 };
 
 //  Reads a window of days: first <= last, at most DS_PART_DAYS_MAX days.
@@ -256,8 +262,9 @@ ds_part_overview_clear (ds_part_overview_t *part)
 //           [4] array services       of [str name, uint packets]
 //                                    (<= 2^20 services in all classes)
 //    [13] uint gaps            batches missed, all streams of the shard
-//    [14] bin  sensors         rows of 37: sensor uint32, eos uint8 (0/1),
-//                              packets_read, non_ip, malformed, dropped uint64
+//    [14] bin  sensors         rows of 45: sensor uint32, eos uint8 (0/1),
+//                              packets_read, non_ip, malformed, dropped,
+//                              bad_time uint64 (the sensor's over every epoch)
 //
 //  Ports are 0..65535 or -1 ("-"), protos 0..4 (record.h).  `out` is
 //  emptied first.
@@ -267,7 +274,7 @@ ds_part_overview_encode (const ds_part_overview_t *part, msgpack_sbuffer *out)
     ds_mpf_out_t o;
     size_t reserve = 256 + (size_t) part->n_window * 13 + (size_t) part->n_last * 21
                    + (size_t) part->n_hist * 16 + (size_t) part->n_days * 32
-                   + (size_t) part->n_classes * 96 + (size_t) part->n_sensors * 37;
+                   + (size_t) part->n_classes * 96 + (size_t) part->n_sensors * 45;
     ds_mpf_out_begin (&o, out, reserve, S_OVERVIEW_FIELDS, DS_MSG_PART_OVERVIEW);
     if (part->first_day > part->last_day
     ||  (int64_t) part->last_day - part->first_day + 1 != part->n_days)
@@ -456,7 +463,7 @@ s_day_text (const char *text)
 }
 
 //  Byte layout of a STATUS partial (DS_MSG_PART_STATUS = 11): one msgpack
-//  array of 21:
+//  array of 31:
 //
 //    [0-2] "DSK", 1, 11
 //    [3]  uint shard              this shard, < 9999
@@ -476,17 +483,30 @@ s_day_text (const char *text)
 //    [17] uint foreign            batches of another shard
 //    [18] uint requests_too_big   requests above the control cap, refused
 //    [19] str|nil checkpoint      the checkpoint file, nil if none
-//    [20] bin  streams            rows of 77, one per sensor: sensor uint32,
+//    [20] bool ckpt_running       a checkpoint is being written
+//    [21] bool ckpt_last_failed   the latest attempt failed
+//    [22] uint ckpt_written       checkpoints written
+//    [23] uint ckpt_failed        checkpoints that failed
+//    [24] int  ckpt_last_ok_us    wall clock of the last one written, 0: none
+//    [25] uint ckpt_last_pause_us the data path's pause for the latest one
+//    [26] uint ckpt_max_pause_us  the longest such pause
+//    [27] uint ckpt_last_duration_us  the latest one, start to end
+//    [28] str|nil ckpt_error      why the latest failed, nil if it did not
+//    [29] int  now_us             the shard's wall clock (us) at this status
+//    [30] bin  streams            rows of 133, one per sensor: sensor uint32,
 //                                 eos uint8 (0/1), packets_read, non_ip,
-//                                 malformed, dropped, next_seq, batches,
-//                                 records, gaps, replays, each uint64
+//                                 malformed, dropped, bad_time (over every
+//                                 epoch), next_seq, batches, records, gaps,
+//                                 replays, epoch, epochs, stale, stats,
+//                                 pcap_dropped, each uint64, last_batch_us,
+//                                 last_stats_us, lag_us, each int64
 //
 //  `out` is emptied first.
 int
 ds_part_status_encode (const ds_part_status_t *part, msgpack_sbuffer *out)
 {
     ds_mpf_out_t o;
-    ds_mpf_out_begin (&o, out, 256 + (size_t) part->n_streams * 77, S_STATUS_FIELDS, DS_MSG_PART_STATUS);
+    ds_mpf_out_begin (&o, out, 1024 + (size_t) part->n_streams * 133, S_STATUS_FIELDS, DS_MSG_PART_STATUS);
     if (part->shard >= DS_SHARDS_MAX || !s_day_text (part->first_day) || !s_day_text (part->last_day))
         ds_mpf_out_refuse (&o, DS_ERR_MALFORMED);
     msgpack_pack_uint32 (&o.pk, part->shard);
@@ -506,6 +526,17 @@ ds_part_status_encode (const ds_part_status_t *part, msgpack_sbuffer *out)
     msgpack_pack_uint64 (&o.pk, part->foreign);
     msgpack_pack_uint64 (&o.pk, part->requests_too_big);
     ds_mpf_pack_text (&o, part->checkpoint, sizeof part->checkpoint, true, true);
+    const ds_part_ckpt_t *c = &part->ckpt;
+    ds_mpf_pack_bool (&o, c->running);
+    ds_mpf_pack_bool (&o, c->last_failed);
+    msgpack_pack_uint64 (&o.pk, c->written);
+    msgpack_pack_uint64 (&o.pk, c->failed);
+    msgpack_pack_int64 (&o.pk, c->last_ok_us);
+    msgpack_pack_uint64 (&o.pk, c->last_pause_us);
+    msgpack_pack_uint64 (&o.pk, c->max_pause_us);
+    msgpack_pack_uint64 (&o.pk, c->last_duration_us);
+    ds_mpf_pack_text (&o, c->error, sizeof c->error, true, true);
+    msgpack_pack_int64 (&o.pk, part->now_us);
     ds_mpf_pack_table (&o, &s_streams, part->streams, part->n_streams);
     return ds_mpf_out_end (&o);
 }
@@ -535,6 +566,16 @@ ds_part_status_decode (const uint8_t *data, size_t size, ds_part_status_t *part,
     &&  ds_mpf_uint (&in, "foreign", UINT64_MAX, &p->foreign)
     &&  ds_mpf_uint (&in, "requests_too_big", UINT64_MAX, &p->requests_too_big)
     &&  ds_mpf_text (&in, "checkpoint", p->checkpoint, sizeof p->checkpoint, false, true)
+    &&  ds_mpf_bool (&in, "ckpt_running", &p->ckpt.running)
+    &&  ds_mpf_bool (&in, "ckpt_last_failed", &p->ckpt.last_failed)
+    &&  ds_mpf_uint (&in, "ckpt_written", UINT64_MAX, &p->ckpt.written)
+    &&  ds_mpf_uint (&in, "ckpt_failed", UINT64_MAX, &p->ckpt.failed)
+    &&  ds_mpf_int64 (&in, "ckpt_last_ok_us", &p->ckpt.last_ok_us)
+    &&  ds_mpf_uint (&in, "ckpt_last_pause_us", UINT64_MAX, &p->ckpt.last_pause_us)
+    &&  ds_mpf_uint (&in, "ckpt_max_pause_us", UINT64_MAX, &p->ckpt.max_pause_us)
+    &&  ds_mpf_uint (&in, "ckpt_last_duration_us", UINT64_MAX, &p->ckpt.last_duration_us)
+    &&  ds_mpf_text (&in, "ckpt_error", p->ckpt.error, sizeof p->ckpt.error, false, true)
+    &&  ds_mpf_int64 (&in, "now_us", &p->now_us)
     &&  ds_mpf_table (&in, &s_streams, NULL, (void **) &p->streams, &p->n_streams)
     &&  ds_mpf_in_end (&in, "status partial")) {
         if (p->shard >= DS_SHARDS_MAX || !s_day_text (p->first_day) || !s_day_text (p->last_day))
@@ -573,11 +614,39 @@ s_map_bool (msgpack_packer *pk, const char *key, bool value)
         msgpack_pack_false (pk);
 }
 
-//  Keys in the order clients have always read them.
+//  A wall clock time (us) as "YYYY-MM-DDTHH:MM:SS.mmmZ", nil for 0.
+static void
+s_map_time (msgpack_packer *pk, const char *key, int64_t us)
+{
+    ds_pack_str (pk, key);
+    int64_t sec = us / 1000000, rem = us % 1000000;     //  floor, without overflow
+    if (rem < 0) {
+        sec--;
+        rem += 1000000;
+    }
+    time_t t = (time_t) sec;
+    struct tm tm;
+    char text [40];
+    if (us == 0 || !gmtime_r (&t, &tm) || !strftime (text, 24, "%Y-%m-%dT%H:%M:%S", &tm)) {
+        msgpack_pack_nil (pk);
+        return;
+    }
+    snprintf (text + strlen (text), sizeof text - strlen (text), ".%03dZ", (int) (rem / 1000));
+    ds_pack_str (pk, text);
+}
+
+static void
+s_map_ms (msgpack_packer *pk, const char *key, double us)
+{
+    ds_pack_str (pk, key);
+    msgpack_pack_double (pk, us / 1000);
+}
+
+//  Keys in the order clients have always read them, new ones after.
 void
 ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
 {
-    msgpack_pack_map (pk, 5);
+    msgpack_pack_map (pk, 7);
     ds_pack_str (pk, "store");
     msgpack_pack_map (pk, 14);
     s_map_uint (pk, "shard", part->shard);
@@ -597,7 +666,7 @@ ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
     msgpack_pack_array (pk, part->n_streams);
     for (uint32_t i = 0; i < part->n_streams; i++) {
         const ds_part_stream_t *s = &part->streams [i];
-        msgpack_pack_map (pk, 11);
+        msgpack_pack_map (pk, 20);
         s_map_uint (pk, "sensor", s->s.sensor);
         s_map_bool (pk, "eos", s->s.eos);
         s_map_uint (pk, "next_seq", s->next_seq);
@@ -609,11 +678,36 @@ ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
         s_map_uint (pk, "non_ip", s->s.non_ip);
         s_map_uint (pk, "malformed", s->s.malformed);
         s_map_uint (pk, "dropped", s->s.dropped);
+        s_map_uint (pk, "bad_time", s->s.bad_time);
+        s_map_uint (pk, "pcap_dropped", s->pcap_dropped);
+        s_map_uint (pk, "epoch", s->epoch);
+        s_map_uint (pk, "epochs", s->epochs);
+        s_map_uint (pk, "stale", s->stale);
+        s_map_uint (pk, "stats", s->stats);
+        s_map_time (pk, "last_batch", s->last_batch_us);
+        s_map_time (pk, "last_stats", s->last_stats_us);
+        ds_pack_str (pk, "lag_ms");
+        if (s->last_stats_us)
+            msgpack_pack_double (pk, (double) s->lag_us / 1000);
+        else
+            msgpack_pack_nil (pk);
     }
     s_map_uint (pk, "rejected", part->rejected);
     s_map_uint (pk, "foreign", part->foreign);
     s_map_uint (pk, "requests_too_big", part->requests_too_big);
     s_map_text (pk, "checkpoint", part->checkpoint);
+    const ds_part_ckpt_t *c = &part->ckpt;
+    ds_pack_str (pk, "checkpoints");
+    msgpack_pack_map (pk, 8);
+    s_map_bool (pk, "running", c->running);
+    s_map_uint (pk, "written", c->written);
+    s_map_uint (pk, "failed", c->failed);
+    s_map_time (pk, "last_ok", c->last_ok_us);
+    s_map_text (pk, "last_error", c->error);
+    s_map_ms (pk, "last_pause_ms", (double) c->last_pause_us);
+    s_map_ms (pk, "max_pause_ms", (double) c->max_pause_us);
+    s_map_ms (pk, "last_duration_ms", (double) c->last_duration_us);
+    s_map_time (pk, "now", part->now_us);
 }
 
 int

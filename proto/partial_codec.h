@@ -121,6 +121,7 @@ typedef struct {
     uint32_t sensor;
     bool eos;                       //  its end of stream arrived
     uint64_t packets_read, non_ip, malformed, dropped;
+    uint64_t bad_time;              //  records skipped: impossible timestamps
 } ds_part_sensor_t;
 
 //  OVERVIEW: one shard's sums over a window.
@@ -153,10 +154,31 @@ typedef struct {
 } ds_part_ppsrc_t;
 
 //  A stream's state in the shard.
+//  (The counters in s are the sensor's over every epoch; the live fields
+//  below tell how current they are.)
 typedef struct {
     ds_part_sensor_t s;
     uint64_t next_seq, batches, records, gaps, replays;
+    uint64_t epoch;                 //  the sensor's current epoch (0: files)
+    uint64_t epochs;                //  epochs seen: > 1 after an ingest restarted
+    uint64_t stale;                 //  messages of an older epoch, ignored
+    uint64_t stats;                 //  counter messages (STATS) received
+    uint64_t pcap_dropped;          //  libpcap's part of dropped (this epoch)
+    int64_t last_batch_us;          //  wall clock of the last batch applied, 0: none
+    int64_t last_stats_us;          //  wall clock the last STATS arrived, 0: none
+    int64_t lag_us;                 //  that STATS's arrival minus its sending
 } ds_part_stream_t;
+
+//  The shard's checkpoints (written by a forked child: the pauses are the
+//  data path's).
+typedef struct {
+    bool running;                   //  one is being written
+    bool last_failed;               //  the latest attempt failed
+    uint64_t written, failed;
+    int64_t last_ok_us;             //  wall clock of the last one written, 0: none
+    uint64_t last_pause_us, max_pause_us, last_duration_us;
+    char error [512];               //  why the latest failed, "" if it did not
+} ds_part_ckpt_t;
 
 //  STATUS: the shard's state.
 typedef struct {
@@ -175,6 +197,8 @@ typedef struct {
     uint64_t foreign;               //  batches of another shard
     uint64_t requests_too_big;      //  requests above the control cap, refused
     char checkpoint [DS_PART_PATH_MAX];     //  "" if none
+    ds_part_ckpt_t ckpt;                    //  its checkpoints (all 0 if none)
+    int64_t now_us;                         //  the shard's wall clock at this status
     uint32_t n_streams;
     ds_part_stream_t *streams;
 } ds_part_status_t;
@@ -226,7 +250,8 @@ int ds_part_status_decode (const uint8_t *data, size_t size, ds_part_status_t *p
 void ds_part_status_clear (ds_part_status_t *part);
 
 //  Packs a shard's status as the map clients read (PROTOCOL.md, `status`):
-//  {"store": {...}, "rejected", "foreign", "requests_too_big", "checkpoint"}.
+//  {"store": {...}, "rejected", "foreign", "requests_too_big", "checkpoint",
+//  "checkpoints": {...}, "now"}.
 void ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk);
 
 //  The bytes of a reply's result that is a bin (how partials travel);

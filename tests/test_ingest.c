@@ -356,7 +356,7 @@ test_actor (void **state)
     assert_non_null (sub);
     zsock_set_rcvtimeo (sub, 10000);
     uint64_t records = 0;
-    int eos = 0;
+    int eos = 0, stats [2] = { 0, 0 };
     ds_batch_t *batch = ds_batch_new (16);
     while (eos < 2) {
         zmsg_t *msg = zmsg_recv (sub);
@@ -371,18 +371,34 @@ test_actor (void **state)
             assert_int_equal (ds_eos_decode (zframe_data (body), zframe_size (body), &e), 0);
             assert_int_equal (e.sensor, 7);
             assert_int_equal (e.packets_read, 10);
+            assert_int_equal (e.epoch, 0);              //  files
             eos++;
+        }
+        else
+        if (type == DS_MSG_STATS) {
+            //  The counters come first on each stream, before any batch.
+            ds_stats_t st;
+            assert_int_equal (ds_stats_decode (zframe_data (body), zframe_size (body), &st), 0);
+            assert_int_equal (st.sensor, 7);
+            assert_int_equal (st.epoch, 0);
+            assert_true (st.shard < 2);
+            if (!stats [st.shard])
+                assert_int_equal (st.batches, 0);
+            assert_true (st.sent_us > 1600000000000000LL);
+            stats [st.shard]++;
         }
         else {
             assert_int_equal (ds_batch_decode (zframe_data (body), zframe_size (body), batch), 0);
             char want [16];
             ds_topic_format (want, "pkt", batch->shard);
             assert_memory_equal (zframe_data (topic), want, 8);
+            assert_true (stats [batch->shard] > 0);
             records += batch->count;
         }
         zmsg_destroy (&msg);
     }
     assert_int_equal (records, 10);
+    assert_true (stats [0] >= 1 && stats [1] >= 1);
     zsock_set_rcvtimeo (actor, 10000);
     char *done = zstr_recv (actor);
     assert_non_null (done);
@@ -422,6 +438,24 @@ test_actor (void **state)
     zactor_destroy (&actor);
 }
 
+//  libpcap's drop counters are 32-bit and wrap: the totals stay right
+//  across a wrap of either.
+static void
+test_pcap_drops_wrap (void **state)
+{
+    (void) state;
+    uint32_t last [2] = { 0, 0 };
+    uint64_t total = ds_source_drops_add (0, last, 100, 7);
+    assert_int_equal (total, 107);
+    total = ds_source_drops_add (total, last, UINT32_MAX - 5, 7);     //  +2^32-106
+    assert_true (total == 107 + (uint64_t) UINT32_MAX - 5 - 100);
+    total = ds_source_drops_add (total, last, 10, 9);                 //  wrapped: +16, +2
+    assert_true (total == 107 + (uint64_t) UINT32_MAX - 5 - 100 + 16 + 2);
+    assert_true (total > UINT32_MAX);
+    total = ds_source_drops_add (total, last, 10, 9);                 //  unchanged
+    assert_true (total == 107 + (uint64_t) UINT32_MAX - 5 - 100 + 16 + 2);
+}
+
 int
 main (void)
 {
@@ -433,6 +467,7 @@ main (void)
         cmocka_unit_test (test_unsupported_link_and_bad_files),
         cmocka_unit_test (test_csv_write_error),
         cmocka_unit_test (test_actor),
+        cmocka_unit_test (test_pcap_drops_wrap),
     };
     int rc = cmocka_run_group_tests (tests, setup, teardown);
     zsys_shutdown ();

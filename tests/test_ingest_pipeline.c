@@ -125,7 +125,7 @@ test_lossless_slow_subscriber (void **state)
         last_ts [s] = INT64_MIN;
     ds_batch_t *batch = ds_batch_new (256);
     int eos_count = 0;
-    uint64_t duplicates = 0, disorder = 0, wrong_shard = 0, gaps = 0, batches = 0;
+    uint64_t duplicates = 0, disorder = 0, wrong_shard = 0, gaps = 0, batches = 0, n_stats = 0;
     volatile uint64_t sink = 0;
     zpoller_t *poller = zpoller_new (sub, NULL);
     while (eos_count < N_SHARDS) {
@@ -146,6 +146,19 @@ test_lossless_slow_subscriber (void **state)
             eos_seen [e.shard] = true;
             eos [e.shard] = e;
             eos_count++;
+            zmsg_destroy (&msg);
+            continue;
+        }
+        if (type == DS_MSG_STATS) {
+            //  In the stream, after the batches sent before it: its count
+            //  of batches is the count received so far (nothing is lost).
+            ds_stats_t st;
+            assert_int_equal (ds_stats_decode (zframe_data (body), zframe_size (body), &st), 0);
+            assert_true (st.shard < N_SHARDS);
+            assert_false (eos_seen [st.shard]);
+            assert_int_equal (st.batches, next_seq [st.shard]);
+            assert_int_equal (st.records, got [st.shard]);
+            n_stats++;
             zmsg_destroy (&msg);
             continue;
         }
@@ -183,6 +196,7 @@ test_lossless_slow_subscriber (void **state)
         got [s] += batch->count;
         zmsg_destroy (&msg);
     }
+    assert_true (n_stats >= N_SHARDS);          //  one per stream before its first batch
     zsock_set_rcvtimeo (actor, 20000);
     char *done = zstr_recv (actor);
     assert_non_null (done);

@@ -370,7 +370,7 @@ test_pipeline_with_reload (void **state)
         for (uint32_t shard = 0; shard < SHARDS; shard++)
             s_publish_batch (pub, SENSOR, shard, seq, shard);
     for (uint32_t shard = 0; shard < SHARDS; shard++) {
-        ds_eos_t eos = { SENSOR, shard, PER_SHARD, PER_SHARD * RECORDS, 12345, 1, 2, 3 };
+        ds_eos_t eos = { SENSOR, shard, PER_SHARD, PER_SHARD * RECORDS, 12345, 1, 2, 3, 4, 0 };
         msgpack_sbuffer buf;
         msgpack_sbuffer_init (&buf);
         assert_int_equal (ds_eos_encode (&eos, &buf), DS_OK);

@@ -92,8 +92,8 @@ s_overview (ds_part_overview_t *o)
     o->gaps = 1ull << 63;
     o->n_sensors = 2;
     o->sensors = calloc (2, sizeof *o->sensors);
-    o->sensors [0] = (ds_part_sensor_t) { 0, true, UINT64_MAX, 1, 2, 3 };
-    o->sensors [1] = (ds_part_sensor_t) { UINT32_MAX, false, 0, 0, 0, 0 };
+    o->sensors [0] = (ds_part_sensor_t) { 0, true, UINT64_MAX, 1, 2, 3, 4 };
+    o->sensors [1] = (ds_part_sensor_t) { UINT32_MAX, false, 0, 0, 0, 0, UINT64_MAX };
 }
 
 static ds_part_ppsrc_t
@@ -128,8 +128,13 @@ s_status (ds_part_status_t *s)
     snprintf (s->checkpoint, sizeof s->checkpoint, "/var/lib/darkscope/shard-3.ckpt");
     s->n_streams = 2;
     s->streams = calloc (2, sizeof *s->streams);
-    s->streams [0] = (ds_part_stream_t) { { 0, true, 63500000, 1, 2, 3 }, 100, 100, 51200, 0, 4 };
-    s->streams [1] = (ds_part_stream_t) { { 9, false, 0, 0, 0, 0 }, UINT64_MAX, 1, 2, 3, 5 };
+    s->streams [0] = (ds_part_stream_t) { { 0, true, 63500000, 1, 2, 3, 7 }, 100, 100, 51200, 0, 4,
+                                          0, 1, 0, 12, 0, 1614556800123456LL, 1614556801000000LL, 1500 };
+    s->streams [1] = (ds_part_stream_t) { { 9, false, 0, 0, 0, 0, 0 }, UINT64_MAX, 1, 2, 3, 5,
+                                          1614556800000000ULL, 2, 3, 4, 1ull << 33, 0, 0, -250000 };
+    s->ckpt = (ds_part_ckpt_t) { true, true, 10, 2, 1614556800000000LL, 41000, 68000, 1862000, "" };
+    snprintf (s->ckpt.error, sizeof s->ckpt.error, "cannot write checkpoint x.tmp: No space left on device");
+    s->now_us = 1614556802000000LL;
 }
 
 //  ---------------------------------------------------------------------
@@ -182,6 +187,7 @@ s_assert_overview_equal (const ds_part_overview_t *a, const ds_part_overview_t *
         assert_true (x->sensor == y->sensor && x->eos == y->eos);
         assert_true (x->packets_read == y->packets_read && x->non_ip == y->non_ip);
         assert_true (x->malformed == y->malformed && x->dropped == y->dropped);
+        assert_true (x->bad_time == y->bad_time);
     }
 }
 
@@ -210,7 +216,14 @@ s_assert_status_equal (const ds_part_status_t *a, const ds_part_status_t *b)
         assert_true (x->s.malformed == y->s.malformed && x->s.dropped == y->s.dropped);
         assert_true (x->next_seq == y->next_seq && x->batches == y->batches);
         assert_true (x->records == y->records && x->gaps == y->gaps && x->replays == y->replays);
+        assert_true (x->s.bad_time == y->s.bad_time && x->epoch == y->epoch && x->epochs == y->epochs);
+        assert_true (x->stale == y->stale && x->stats == y->stats && x->pcap_dropped == y->pcap_dropped);
+        assert_true (x->last_batch_us == y->last_batch_us && x->last_stats_us == y->last_stats_us);
+        assert_true (x->lag_us == y->lag_us);
     }
+    assert_memory_equal (&a->ckpt, &b->ckpt, offsetof (ds_part_ckpt_t, error));
+    assert_string_equal (a->ckpt.error, b->ckpt.error);
+    assert_true (a->now_us == b->now_us);
 }
 
 //  ---------------------------------------------------------------------
@@ -414,9 +427,10 @@ test_status_map (void **state)
     msgpack_object obj;
     assert_int_equal (ds_mp_unpack ((const uint8_t *) buf.data, buf.size, &zone, &obj), DS_OK);
     assert_int_equal (obj.type, MSGPACK_OBJECT_MAP);
-    const char *top [] = { "store", "rejected", "foreign", "requests_too_big", "checkpoint" };
-    assert_int_equal (obj.via.map.size, 5);
-    for (int i = 0; i < 5; i++)
+    const char *top [] = { "store", "rejected", "foreign", "requests_too_big", "checkpoint",
+                           "checkpoints", "now" };
+    assert_int_equal (obj.via.map.size, 7);
+    for (int i = 0; i < 7; i++)
         assert_true (obj.via.map.ptr [i].key.via.str.size == strlen (top [i])
                      && memcmp (obj.via.map.ptr [i].key.via.str.ptr, top [i], strlen (top [i])) == 0);
     const msgpack_object *store = ds_mp_get (&obj, "store");
@@ -437,9 +451,58 @@ test_status_map (void **state)
     assert_int_equal (ds_mp_get (&sensors->via.array.ptr [0], "eos")->via.boolean, true);
     assert_int_equal (ds_mp_get (&sensors->via.array.ptr [0], "dropped")->via.u64, 3);
     assert_int_equal (ds_mp_get (&obj, "checkpoint")->type, MSGPACK_OBJECT_STR);
+    //  The live fields: times as text, lag in ms, nil before any STATS.
+    const msgpack_object *s0 = &sensors->via.array.ptr [0], *s1 = &sensors->via.array.ptr [1];
+    const msgpack_object *t = ds_mp_get (s0, "last_batch");
+    assert_true (t->type == MSGPACK_OBJECT_STR && t->via.str.size == 24
+                 && memcmp (t->via.str.ptr, "2021-03-01T00:00:00.123Z", 24) == 0);
+    assert_true (ds_mp_get (s0, "lag_ms")->via.f64 == 1.5);
+    assert_int_equal (ds_mp_get (s0, "bad_time")->via.u64, 7);
+    assert_int_equal (ds_mp_get (s1, "last_batch")->type, MSGPACK_OBJECT_NIL);
+    assert_int_equal (ds_mp_get (s1, "lag_ms")->type, MSGPACK_OBJECT_NIL);
+    assert_true (ds_mp_get (s1, "epoch")->via.u64 == 1614556800000000ULL);
+    assert_int_equal (ds_mp_get (s1, "epochs")->via.u64, 2);
+    const msgpack_object *ck = ds_mp_get (&obj, "checkpoints");
+    assert_int_equal (ds_mp_get (ck, "failed")->via.u64, 2);
+    assert_true (ds_mp_get (ck, "running")->via.boolean);
+    assert_true (ds_mp_get (ck, "max_pause_ms")->via.f64 == 68.0);
+    const msgpack_object *why = ds_mp_get (ck, "last_error");
+    assert_true (why->type == MSGPACK_OBJECT_STR
+                 && memmem (why->via.str.ptr, why->via.str.size, "No space left", 13));
     msgpack_zone_destroy (&zone);
     msgpack_sbuffer_destroy (&buf);
     ds_part_status_clear (&s);
+}
+
+//  DS_WRITE_SEEDS=DIR: the fuzz seeds of the partials that change with
+//  the layout (tests/fuzz-corpus/fuzz_partial/overview.bin, status.bin).
+static void
+test_seeds (void **state)
+{
+    (void) state;
+    const char *dir = getenv ("DS_WRITE_SEEDS");
+    if (!dir)
+        return;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    ds_part_overview_t o;
+    s_overview (&o);
+    ds_part_status_t s;
+    s_status (&s);
+    const char *names [] = { "overview.bin", "status.bin" };
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (i == 0 ? ds_part_overview_encode (&o, &buf)
+                                 : ds_part_status_encode (&s, &buf), DS_OK);
+        char path [512];
+        snprintf (path, sizeof path, "%s/%s", dir, names [i]);
+        FILE *f = fopen (path, "wb");
+        assert_non_null (f);
+        fwrite (buf.data, 1, buf.size, f);
+        fclose (f);
+    }
+    ds_part_overview_clear (&o);
+    ds_part_status_clear (&s);
+    msgpack_sbuffer_destroy (&buf);
 }
 
 //  ---------------------------------------------------------------------
@@ -520,7 +583,7 @@ s_build (msgpack_sbuffer *buf, const s_knobs_t *k)
         msgpack_pack_uint8 (&pk, 1);
     }
     msgpack_pack_uint8 (&pk, 0);                            //  gaps
-    uint8_t sensor [37] = { 0 };
+    uint8_t sensor [45] = { 0 };
     sensor [4] = k->eos;
     msgpack_pack_bin_with_body (&pk, sensor, sizeof sensor);
 }
@@ -765,6 +828,7 @@ main (void)
         cmocka_unit_test (test_overview_roundtrip),
         cmocka_unit_test (test_status_roundtrip),
         cmocka_unit_test (test_status_map),
+        cmocka_unit_test (test_seeds),
         cmocka_unit_test (test_overview_hostile),
         cmocka_unit_test (test_wrong_types),
         cmocka_unit_test (test_req_errors),

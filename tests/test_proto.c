@@ -312,9 +312,10 @@ test_eos_roundtrip (void **state)
 {
     (void) state;
     ds_eos_t cases [] = {
-        { 0, 0, 0, 0, 0, 0, 0, 0 },
-        { 1, 2, 3, 4, 5, 6, 7, 8 },
-        { UINT32_MAX, DS_SHARDS_MAX - 1, UINT64_MAX, UINT64_MAX - 1, 1ull << 40, 255, 65536, UINT64_MAX }
+        { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+        { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 },
+        { UINT32_MAX, DS_SHARDS_MAX - 1, UINT64_MAX, UINT64_MAX - 1, 1ull << 40, 255, 65536, UINT64_MAX,
+          UINT64_MAX, UINT64_MAX }
     };
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
@@ -452,7 +453,7 @@ test_truncated (void **state)
     s_assert_truncations (&buf, 0);
     ds_batch_destroy (&batch);
 
-    ds_eos_t eos = { 1, 2, 300, 40000, 5000000000ull, 6, 7, 8 };
+    ds_eos_t eos = { 1, 2, 300, 40000, 5000000000ull, 6, 7, 8, 9, 10 };
     assert_int_equal (ds_eos_encode (&eos, &buf), DS_OK);
     s_assert_truncations (&buf, 1);
 
@@ -991,7 +992,7 @@ test_random_inputs (void **state)
     batch = s_make_batch (4, false);
     assert_int_equal (ds_batch_encode (batch, &seeds [1]), DS_OK);
     ds_batch_destroy (&batch);
-    ds_eos_t eos = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    ds_eos_t eos = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
     assert_int_equal (ds_eos_encode (&eos, &seeds [2]), DS_OK);
     ds_query_t q;
     ds_query_init (&q);

@@ -124,7 +124,7 @@ s_free_batches (uint32_t shards)
 static ds_eos_t
 s_eos (uint32_t shard)
 {
-    ds_eos_t eos = { 3, shard, s_nbatches [shard], 0, 5000, 4, 1, 0 };
+    ds_eos_t eos = { 3, shard, s_nbatches [shard], 0, 5000, 4, 1, 0, 0, 0 };
     return eos;
 }
 

@@ -209,10 +209,11 @@ pack_overview (msgpack_packer *pk, const scenario_t *sc)
             msgpack_pack_double (pk, s == c % N_SERVICES ? 0.6 : 0.1);
     }
     pk_str (pk, "ingest");
-    msgpack_pack_map (pk, 5);
+    msgpack_pack_map (pk, 6);
     pk_kv_int (pk, "packets_read", 12010);
     pk_kv_int (pk, "non_ip", 4);
     pk_kv_int (pk, "malformed", 6);
+    pk_kv_int (pk, "bad_time", 1);
     pk_kv_int (pk, "dropped", 0);
     pk_kv_int (pk, "gaps", 0);
 }

@@ -107,10 +107,11 @@ s_overview (fx_packer_t *p, int classes)
         pk_top (pk, "23/TCP", 200.0 / 3, 0);
     }
     fx_str (pk, "ingest");
-    msgpack_pack_map (pk, 5);
+    msgpack_pack_map (pk, 6);
     pk_kv_int (pk, "packets_read", 1200010);
     pk_kv_int (pk, "non_ip", 4);
     pk_kv_int (pk, "malformed", 6);
+    pk_kv_int (pk, "bad_time", 1);
     pk_kv_int (pk, "dropped", 0);
     pk_kv_int (pk, "gaps", 0);
     return fx_object (p);

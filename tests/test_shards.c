@@ -65,7 +65,7 @@ s_publish (zsock_t *xpub, uint32_t k)
     msgpack_sbuffer_init (&buf);
     assert_int_equal (ds_batch_encode (batch, &buf), DS_OK);
     assert_int_equal (ds_send2 (xpub, topic, DS_TOPIC_LEN, buf.data, buf.size, NULL), 0);
-    ds_eos_t eos = { 0, k, 1, batch->count, batch->count, 0, 0, 0 };
+    ds_eos_t eos = { 0, k, 1, batch->count, batch->count, 0, 0, 0, 0, 0 };
     assert_int_equal (ds_eos_encode (&eos, &buf), DS_OK);
     assert_int_equal (ds_send2 (xpub, topic, DS_TOPIC_LEN, buf.data, buf.size, NULL), 0);
     msgpack_sbuffer_destroy (&buf);

@@ -661,10 +661,11 @@ s_brute_overview (msgpack_packer *pk, int32_t first, int32_t last, int64_t minp,
     }
     if (all) {
         s_str (pk, "ingest");
-        msgpack_pack_map (pk, 5);
+        msgpack_pack_map (pk, 6);
         s_str (pk, "packets_read"); msgpack_pack_uint64 (pk, 7000);   //  from the EOS we send
         s_str (pk, "non_ip"); msgpack_pack_uint64 (pk, 3);
         s_str (pk, "malformed"); msgpack_pack_uint64 (pk, 2);
+        s_str (pk, "bad_time"); msgpack_pack_uint64 (pk, 0);
         s_str (pk, "dropped"); msgpack_pack_uint64 (pk, 0);
         s_str (pk, "gaps"); msgpack_pack_uint64 (pk, 0);
     }
@@ -681,7 +682,7 @@ s_stores (ds_store_t **stores, uint32_t n)
         assert_non_null (stores [k]);
         uint64_t seq = 0;
         s_feed (stores [k], k, n, 7, &seq, 0, s_nrec);
-        ds_eos_t eos = { 7, k, seq, 0, 7000, 3, 2, 0 };
+        ds_eos_t eos = { 7, k, seq, 0, 7000, 3, 2, 0, 0, 0 };
         ds_store_eos (stores [k], &eos);
     }
 }
@@ -1027,7 +1028,7 @@ test_replay_and_gaps (void **state)
     //  A jump of 5 seqs is 5 gaps; an EOS announcing 3 more batches adds 3.
     batch->seq = seq + 5;
     assert_int_equal (ds_store_apply (b, batch), 1);
-    ds_eos_t eos = { 1, 0, seq + 9, 0, 1, 0, 0, 0 };
+    ds_eos_t eos = { 1, 0, seq + 9, 0, 1, 0, 0, 0, 0, 0 };
     ds_store_eos (b, &eos);
     assert_int_equal (ds_store_eos_count (b), 1);
     msgpack_sbuffer *rc = s_run (&b, 1, &q, err, sizeof err);
@@ -1041,7 +1042,7 @@ test_replay_and_gaps (void **state)
         &&  memcmp (u.data.via.map.ptr [i].key.via.str.ptr, "ingest", 6) == 0)
             ing = &u.data.via.map.ptr [i].val;
     assert_non_null (ing);
-    assert_int_equal (ing->via.map.ptr [4].val.via.u64, 8);     //  gaps
+    assert_int_equal (ing->via.map.ptr [5].val.via.u64, 8);     //  gaps
     assert_int_equal (ing->via.map.ptr [0].val.via.u64, 1);     //  packets_read
     msgpack_unpacked_destroy (&u);
     msgpack_sbuffer_free (ra);
@@ -1069,7 +1070,7 @@ s_gaps (ds_store_t *store)
     for (uint32_t i = 0; i < u.data.via.map.size; i++)
         if (u.data.via.map.ptr [i].key.via.str.size == 6
         &&  memcmp (u.data.via.map.ptr [i].key.via.str.ptr, "ingest", 6) == 0)
-            gaps = u.data.via.map.ptr [i].val.via.map.ptr [4].val.via.u64;
+            gaps = u.data.via.map.ptr [i].val.via.map.ptr [5].val.via.u64;
     msgpack_unpacked_destroy (&u);
     msgpack_sbuffer_free (r);
     return gaps;
@@ -1097,7 +1098,7 @@ test_replay_fills_gaps (void **state)
     ds_store_t *a = ds_store_new (0, 1, fx_tz), *b = ds_store_new (0, 1, fx_tz);
     for (uint64_t j = 0; j < nb; j++)
         s_feed_seq (a, j);
-    ds_eos_t eos = { 4, 0, nb, 0, 77, 1, 2, 0 };
+    ds_eos_t eos = { 4, 0, nb, 0, 77, 1, 2, 0, 0, 0 };
     ds_store_eos (a, &eos);
     //  b misses seqs 1-2, 4-6 and, from its EOS, 8..nb-1.
     s_feed_seq (b, 0);
@@ -1285,13 +1286,13 @@ test_checkpoint (void **state)
     }
     uint32_t version, old_version = 2;
     memcpy (&version, data + 8, 4);                     //  after the magic
-    assert_int_equal (version, 4);
+    assert_int_equal (version, 5);
     memcpy (data + 8, &old_version, 4);
     s_write_file (bad, data, size);
     memcpy (data + 8, &version, 4);
     assert_null (ds_store_load (bad, 1, 2, fx_tz, err, sizeof err));
     assert_non_null (strstr (err, bad));
-    assert_non_null (strstr (err, "version 2 (want 4)"));
+    assert_non_null (strstr (err, "version 2 (want 5)"));
     s_write_file (bad, data, size - 7);
     assert_null (ds_store_load (bad, 1, 2, fx_tz, err, sizeof err));
     assert_non_null (strstr (err, "truncated"));

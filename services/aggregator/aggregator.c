@@ -1,6 +1,7 @@
 /*  aggregator.c - the aggregator service actor; see aggregator.h. */
 #include "aggregator.h"
 #include "store.h"
+#include "snapshot.h"
 #include "ds_proto.h"
 #include "transport.h"
 #include "tz.h"
@@ -8,6 +9,7 @@
 #include "signals.h"
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void
@@ -34,6 +36,18 @@ typedef struct {
     msgpack_sbuffer reply;
 } s_cached_t;
 
+//  Checkpoints (snapshot.h): written by a forked child while the data
+//  path goes on; what status shows of them.
+typedef struct {
+    ds_snapshot_t *running;         //  being written, or NULL
+    bool final;                     //  the final one was written (FINAL)
+    uint64_t written, failed;
+    int64_t last_ok;                //  wall clock us of the last one written, 0: none
+    bool last_failed;               //  the latest attempt failed
+    char error [512];               //  its reason ("" if it did not fail)
+    int64_t last_pause_us, max_pause_us, last_duration_us;
+} s_ckpt_t;
+
 typedef struct {
     const ds_aggregator_config_t *config;
     s_cached_t cache [S_CACHE_SIZE];
@@ -44,29 +58,100 @@ typedef struct {
     msgpack_sbuffer reply;          //  reply buffer, reused
     msgpack_sbuffer partial;        //  a partial being encoded, reused
     bool eos_sent;                  //  "EOS" went out on the pipe
-    bool dirty;                     //  changed since the last checkpoint
+    bool dirty;                     //  changed since the last checkpoint began
     int64_t next_checkpoint;        //  zclock_mono ms
+    s_ckpt_t ckpt;                  //  checkpoints: the one being written, results
     uint64_t rejected;              //  messages that failed to decode
     uint64_t foreign;               //  batches of another shard
     uint64_t too_big;               //  requests above DS_FRAME_CONTROL_MAX
 } s_agg_t;
 
+//  Wall clock, microseconds since the Unix epoch.
+static int64_t
+s_wall_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+//  Records how a checkpoint ended (DS_SNAPSHOT_DONE or FAILED, why).
+static void
+s_checkpoint_ended (s_agg_t *self, int result, const char *why, int64_t pause_us,
+                    int64_t duration_us)
+{
+    s_ckpt_t *c = &self->ckpt;
+    c->last_pause_us = pause_us;
+    c->max_pause_us = pause_us > c->max_pause_us ? pause_us : c->max_pause_us;
+    c->last_duration_us = duration_us;
+    c->last_failed = result != DS_SNAPSHOT_DONE;
+    snprintf (c->error, sizeof c->error, "%s", c->last_failed ? why : "");
+    if (c->last_failed) {
+        c->failed++;
+        self->dirty = true;         //  try again at the next occasion
+        ds_log_error ("shard %u: checkpoint failed: %s", self->config->shard, why);
+        return;
+    }
+    c->written++;
+    c->last_ok = s_wall_us ();
+    ds_log_info ("shard %u: checkpoint %s written (%" PRIu64 " records, %.1f ms, data path "
+                 "paused %.2f ms)", self->config->shard, self->config->checkpoint,
+                 ds_store_records (self->store), (double) duration_us / 1000,
+                 (double) pause_us / 1000);
+}
+
+//  Takes the result of the checkpoint being written, if it has ended
+//  (waiting for it with wait).  True if none is being written now.
+static bool
+s_checkpoint_poll (s_agg_t *self, bool wait)
+{
+    ds_snapshot_t *running = self->ckpt.running;
+    if (!running)
+        return true;
+    int rc = ds_snapshot_poll (running, wait);
+    if (rc == DS_SNAPSHOT_RUNNING)
+        return false;
+    s_checkpoint_ended (self, rc, ds_snapshot_error (running), ds_snapshot_pause_us (running),
+                        ds_snapshot_duration_us (running));
+    ds_snapshot_destroy (&self->ckpt.running);
+    return true;
+}
+
+//  Starts writing a checkpoint in a child process (one at a time: while
+//  one is written, the next waits for the next occasion).  With wait,
+//  waits for it and returns its result: 0 written, -1 failed.
 static int
-s_checkpoint (s_agg_t *self)
+s_checkpoint (s_agg_t *self, bool wait)
 {
     if (!self->config->checkpoint)
         return 0;
+    if (!s_checkpoint_poll (self, wait))
+        return 0;
     char err [512];
-    int64_t t0 = zclock_mono ();
-    if (ds_store_save (self->store, self->config->checkpoint, err, sizeof err)) {
-        ds_log_error ("shard %u: %s", self->config->shard, err);
+    self->ckpt.running = ds_snapshot_start (self->store, self->config->checkpoint, err, sizeof err);
+    if (!self->ckpt.running) {
+        s_checkpoint_ended (self, DS_SNAPSHOT_FAILED, err, 0, 0);
         return -1;
     }
-    self->dirty = false;
-    ds_log_info ("shard %u: checkpoint %s written (%" PRIu64 " records, %" PRId64 " ms)",
-                 self->config->shard, self->config->checkpoint,
-                 ds_store_records (self->store), zclock_mono () - t0);
-    return 0;
+    self->dirty = false;            //  changes from now on are the next one's
+    if (!wait)
+        return 0;
+    s_checkpoint_poll (self, true);
+    return self->ckpt.last_failed ? -1 : 0;
+}
+
+//  The final checkpoint (FINAL, or $TERM without one): waits for the one
+//  being written, then writes what changed since (or what failed).
+//  0, or -1 if the state on disk is not the current one.
+static int
+s_checkpoint_final (s_agg_t *self)
+{
+    if (!self->config->checkpoint || self->ckpt.final)
+        return self->ckpt.final && self->ckpt.last_failed ? -1 : 0;
+    s_checkpoint_poll (self, true);
+    int rc = self->dirty ? s_checkpoint (self, true) : self->ckpt.last_failed ? -1 : 0;
+    self->ckpt.final = true;
+    return rc;
 }
 
 static void s_cache_put (s_agg_t *self, zframe_t *request);
@@ -100,7 +185,7 @@ s_check_eos (s_agg_t *self)
 {
     if (self->eos_sent || ds_store_eos_count (self->store) < self->config->sensors)
         return;
-    s_checkpoint (self);
+    s_checkpoint (self, false);
     ds_log_info ("shard %u: end of stream from all %u sensor(s), %" PRIu64 " records "
                  "(cpu %.2f s)", self->config->shard, self->config->sensors,
                  ds_store_records (self->store), ds_thread_cpu_seconds ());
@@ -184,6 +269,21 @@ s_on_sub (s_agg_t *self)
         }
     }
     else
+    if (rc == DS_OK && type == DS_MSG_STATS) {
+        ds_stats_t stats;
+        rc = ds_stats_decode (data, size, &stats);
+        if (rc != DS_OK)
+            s_reject (self, "sensor counters", rc);
+        else
+        if (stats.shard != self->config->shard)
+            s_reject (self, "sensor counters of another shard", DS_ERR_MALFORMED);
+        else
+        if (ds_store_stats (self->store, &stats, s_wall_us ()) < 0)
+            s_reject (self, "sensor counters (too many sensors)", DS_ERR_NOMEM);
+        else
+            self->dirty = true;
+    }
+    else
         s_reject (self, rc == DS_OK ? "message of unexpected type" : "message", rc ? rc : DS_ERR_TYPE);
     zmq_msg_close (&topic);
     zmq_msg_close (&body);
@@ -201,6 +301,14 @@ s_status (s_agg_t *self, ds_part_status_t *status)
     status->requests_too_big = self->too_big;
     snprintf (status->checkpoint, sizeof status->checkpoint, "%s",
               self->config->checkpoint ? self->config->checkpoint : "");
+    const s_ckpt_t *c = &self->ckpt;
+    status->ckpt = (ds_part_ckpt_t) {
+        .running = c->running != NULL, .last_failed = c->last_failed, .written = c->written,
+        .failed = c->failed, .last_ok_us = c->last_ok, .last_pause_us = (uint64_t) c->last_pause_us,
+        .max_pause_us = (uint64_t) c->max_pause_us, .last_duration_us = (uint64_t) c->last_duration_us
+    };
+    snprintf (status->ckpt.error, sizeof status->ckpt.error, "%s", c->error);
+    status->now_us = s_wall_us ();
     return 0;
 }
 
@@ -364,16 +472,16 @@ s_on_pipe (s_agg_t *self)
         zstr_send (self->pipe, zsock_endpoint (self->rep));
     else
     if (streq (command, "CHECKPOINT")) {
-        char err [512] = "OK";
         if (!self->config->checkpoint)
-            snprintf (err, sizeof err, "no checkpoint path configured");
-        else
-        if (ds_store_save (self->store, self->config->checkpoint, err, sizeof err) == 0) {
-            snprintf (err, sizeof err, "OK");
-            self->dirty = false;
+            zstr_send (self->pipe, "no checkpoint path configured");
+        else {
+            s_checkpoint_poll (self, true);
+            zstr_send (self->pipe, s_checkpoint (self, true) == 0 ? "OK" : self->ckpt.error);
         }
-        zstr_send (self->pipe, err);
     }
+    else
+    if (streq (command, "FINAL"))
+        zstr_send (self->pipe, s_checkpoint_final (self) == 0 ? "OK" : self->ckpt.error);
     else
         ds_log_warn ("shard %u: unknown pipe command '%s'", self->config->shard, command);
     zstr_free (&command);
@@ -461,6 +569,8 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
             int64_t left = self.next_checkpoint - zclock_mono ();
             timeout = left < 0 ? 0 : left > 1000 ? 1000 : (int) left;
         }
+        if (self.ckpt.running && (timeout < 0 || timeout > 50))
+            timeout = 50;               //  look for the writer's end
         zsock_t *which = zpoller_wait (poller, timeout);
         if (which == pipe) {
             if (!s_on_pipe (&self))
@@ -481,15 +591,15 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
         else
         if (ds_poller_ended (poller))
             break;
+        s_checkpoint_poll (&self, false);
         if (config->checkpoint && interval > 0 && zclock_mono () >= self.next_checkpoint) {
             if (self.dirty)
-                s_checkpoint (&self);
+                s_checkpoint (&self, false);
             self.next_checkpoint = zclock_mono () + interval;
         }
     }
     zpoller_destroy (&poller);
-    if (self.dirty)
-        s_checkpoint (&self);
+    s_checkpoint_final (&self);
     goto cleanup;
 
 refuse:
@@ -501,13 +611,14 @@ refuse:
         if (command && streq (command, "ENDPOINT"))
             zstr_send (pipe, "");
         else
-        if (command && streq (command, "CHECKPOINT"))
+        if (command && (streq (command, "CHECKPOINT") || streq (command, "FINAL")))
             zstr_send (pipe, "the aggregator did not start");
         zstr_free (&command);
         if (term)
             break;
     }
 cleanup:
+    ds_snapshot_destroy (&self.ckpt.running);
     zsock_destroy (&self.sub);
     zsock_destroy (&self.rep);
     ds_batch_destroy (&self.batch);
@@ -515,6 +626,37 @@ cleanup:
     msgpack_sbuffer_destroy (&self.reply);
     msgpack_sbuffer_destroy (&self.partial);
     s_cache_free (&self);
+}
+
+int
+ds_aggregator_final (zactor_t *actor, char *err, size_t err_size)
+{
+    snprintf (err, err_size, "the aggregator does not answer");
+    if (!actor || zstr_send (actor, "FINAL"))
+        return -1;
+    zpoller_t *poller = zpoller_new (actor, NULL);
+    int rc = -1;
+    while (poller) {
+        //  No time limit: a big store takes its time; a signal is no answer.
+        if (!zpoller_wait (poller, 1000)) {
+            if (ds_poller_ended (poller))
+                break;
+            continue;
+        }
+        char *reply = zstr_recv (actor);
+        if (!reply)
+            break;
+        bool answer = !streq (reply, "EOS");    //  an earlier event, not the answer
+        if (answer) {
+            rc = streq (reply, "OK") ? 0 : -1;
+            snprintf (err, err_size, "%s", rc == 0 ? "" : reply);
+        }
+        zstr_free (&reply);
+        if (answer)
+            break;
+    }
+    zpoller_destroy (&poller);
+    return rc;
 }
 
 int

@@ -10,14 +10,20 @@
       ["DSK",1,5,...]  a round of a pattern query (pattern_codec.h)
       {"v":1,"q":"status"}   the status map, for any client
     It checkpoints its store to disk (atomically: PATH.tmp, fsync, rename)
-    on end-of-stream, every checkpoint_interval_ms and on stop, and restores
-    it at start; a checkpoint that is corrupt, of another shard or another
-    time zone stops the start with an error naming the file and the reason.
+    on end-of-stream, every checkpoint_interval_ms when it changed and on
+    stop, and restores it at start; a checkpoint that is corrupt, of
+    another shard or another time zone stops the start with an error naming
+    the file and the reason.  Checkpoints are written by a forked child
+    (snapshot.h) while batches and queries go on; a failed one is logged,
+    shown in status and tried again at the next occasion.
 
-    Pipe commands: "$TERM" stops; "ENDPOINT" replies with the REP endpoint
-    actually bound (for tcp://127.0.0.1:*); "CHECKPOINT" writes one now and
-    replies "OK" or the error text.  The actor sends "EOS" on its pipe once
-    every expected sensor's end-of-stream for its shard arrived.
+    Pipe commands: "$TERM" stops (after a final checkpoint if FINAL did not
+    write one); "ENDPOINT" replies with the REP endpoint actually bound (for
+    tcp://127.0.0.1:*); "CHECKPOINT" writes one now and replies "OK" or the
+    error text; "FINAL" waits for the checkpoint being written, writes what
+    changed since and replies "OK" or the error text (ds_aggregator_final).
+    The actor sends "EOS" on its pipe once every expected sensor's
+    end-of-stream for its shard arrived.
 */
 #ifndef DS_AGGREGATOR_H
 #define DS_AGGREGATOR_H
@@ -54,6 +60,11 @@ void ds_aggregator_default_endpoint (uint32_t shard, char *buf, size_t size);
 //  must outlive the actor).  If it cannot start it logs why, signals -1
 //  and waits for $TERM, answering "ENDPOINT" with "".
 void ds_aggregator_actor (zsock_t *pipe, void *config);
+
+//  Asks a started actor for its final checkpoint (before stopping it):
+//  0 when the state on disk is the current one (or there are no
+//  checkpoints), -1 with the reason in err when the last write failed.
+int ds_aggregator_final (zactor_t *actor, char *err, size_t err_size);
 
 //  Asks a started actor for its bound REP endpoint.  Returns 0, or -1 if
 //  the actor could not start (or does not answer within 30 s).  An "EOS"

@@ -27,12 +27,13 @@
 //              (low 32 bits; entries grouped by pp, in the directory's runs),
 //              u32 n_dir, n_dir x s_ppdir_t, u64 n_carry, n_carry x s_carry_t
 //            bins: per source, u32 n, n x u64
-//            streams: u32 n, n x s_stream_t
+//            streams: u32 n, n x s_stream_t (version 4: n x s_stream_v4_t)
 //            holes (missing seq ranges, version 3): u32 n, n x s_hole_t
 //            u8 any, i32 min_day, i32 max_day, u64 records
 
 #define S_CKPT_MAGIC    "DSKCKPT"
-#define S_CKPT_VERSION  4             //  4: per-day tables (3: one table of all days)
+#define S_CKPT_VERSION  5             //  5: streams with epochs and live counters
+                                      //  (4: per-day tables; 3: one table of all days)
 
 typedef struct {
     char magic [8];
@@ -126,6 +127,31 @@ s_put_day (s_io_t *io, const s_day_t *d)
 }
 
 int
+ds_store_prepare_save (ds_store_t *self)
+{
+    return store_bins_normalize_all (self);
+}
+
+//  Creates the temporary file of a checkpoint: O_EXCL and O_NOFOLLOW (a
+//  file or link planted under that name is never written through), mode
+//  0600.  One left behind by a writer that died is removed first (by name:
+//  a link is removed, not followed).
+static FILE *
+s_create_tmp (const char *tmp, char *err, size_t err_size)
+{
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST && unlink (tmp) == 0)
+        fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    FILE *file = fd >= 0 ? fdopen (fd, "wb") : NULL;
+    if (!file) {
+        snprintf (err, err_size, "cannot write checkpoint %s: %s", tmp, strerror (errno));
+        if (fd >= 0)
+            close (fd);
+    }
+    return file;
+}
+
+int
 ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
 {
     char tmp [4096];
@@ -137,11 +163,9 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
         store_err (err, err_size, "cannot write checkpoint %s: out of memory", path);
         return -1;
     }
-    FILE *file = fopen (tmp, "wb");
-    if (!file) {
-        snprintf (err, err_size, "cannot write checkpoint %s: %s", tmp, strerror (errno));
+    FILE *file = s_create_tmp (tmp, err, err_size);
+    if (!file)
         return -1;
-    }
     s_ckpt_header_t header;
     memset (&header, 0, sizeof header);
     memcpy (header.magic, S_CKPT_MAGIC, 8);
@@ -332,6 +356,43 @@ s_hole_cmp (const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+//  A stream as version 4 wrote it (before epochs and live counters).
+typedef struct {
+    uint32_t sensor, eos;
+    uint64_t next_seq, gaps, batches, records, replays;
+    uint64_t packets_read, non_ip, malformed, dropped;
+} s_stream_v4_t;
+
+//  Reads the streams of a checkpoint; those of version 4 become streams of
+//  their first epoch (0, the epoch of file input).
+static bool
+s_get_streams (ds_store_t *self, s_io_t *io, uint32_t version)
+{
+    size_t size = version == 4 ? sizeof (s_stream_v4_t) : sizeof (s_stream_t);
+    uint32_t n;
+    if (!s_get (io, &n, 4) || n > io->len / size)
+        return false;
+    self->streams_cap = n ? n : 1;
+    self->streams = calloc (self->streams_cap, sizeof (s_stream_t));
+    if (!self->streams)
+        return false;
+    self->n_streams = n;
+    if (version != 4)
+        return s_get (io, self->streams, n * sizeof (s_stream_t));
+    for (uint32_t i = 0; i < n; i++) {
+        s_stream_v4_t old;
+        if (!s_get (io, &old, sizeof old))
+            return false;
+        self->streams [i] = (s_stream_t) {
+            .sensor = old.sensor, .eos = old.eos, .next_seq = old.next_seq, .gaps = old.gaps,
+            .batches = old.batches, .records = old.records, .replays = old.replays,
+            .packets_read = old.packets_read, .non_ip = old.non_ip, .malformed = old.malformed,
+            .dropped = old.dropped, .epochs = 1
+        };
+    }
+    return true;
+}
+
 //  Reads and checks the holes of a checkpoint (after its streams): each
 //  non-empty, of a known sensor, below its next expected seq, no two of a
 //  sensor overlapping (a seq would be applied twice), and no more missing
@@ -401,7 +462,7 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, const ds_tz_t 
         reason = "not a darkscope checkpoint (bad magic)";
         goto fail;
     }
-    if (header.version != S_CKPT_VERSION) {
+    if (header.version != S_CKPT_VERSION && header.version != 4) {
         //  Version 2 lacks the missing seq ranges: its gaps could never be
         //  filled, so it is refused rather than guessed at.
         snprintf (why, sizeof why, "unsupported version %u (want %u)%s", header.version, S_CKPT_VERSION,
@@ -556,14 +617,8 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, const ds_tz_t 
             ||  (k > 0 && (b->v [k] >> S_BIN_US_BITS) <= (b->v [k - 1] >> S_BIN_US_BITS)))
                 goto malformed;
     }
-    uint32_t n_streams;
-    if (!s_get (&io, &n_streams, 4) || n_streams > io.len / sizeof (s_stream_t))
+    if (!s_get_streams (self, &io, header.version))
         goto malformed;
-    self->streams_cap = n_streams ? n_streams : 1;
-    self->streams = malloc (self->streams_cap * sizeof (s_stream_t));
-    if (!self->streams || !s_get (&io, self->streams, n_streams * sizeof (s_stream_t)))
-        goto malformed;
-    self->n_streams = n_streams;
     if (!s_get_holes (self, &io))
         goto malformed;
     uint8_t any;

@@ -1,6 +1,7 @@
 /*  darkscope-aggregator - one shard's exact aggregates (thin main: options
     and the service skeleton, service.h, over the aggregator actor). */
 #include "aggregator.h"
+#include "log.h"
 #include "opts.h"
 #include "service.h"
 #include "tz.h"
@@ -46,9 +47,12 @@ static const char *s_usage =
 "    added. The default window of every query is the retained days.\n"
 "\n"
 "CHECKPOINTS\n"
-"    With --checkpoint FILE the state is written to FILE.tmp, fsynced and renamed over FILE\n"
-"    (atomic) at end of stream, every --checkpoint-interval seconds when something changed\n"
-"    (default 60; 0 = only at end of stream and stop) and on SIGINT/SIGTERM. The file has\n"
+"    With --checkpoint FILE the state is written to FILE.tmp (created anew, mode 0600, never\n"
+"    through a link), fsynced and renamed over FILE (atomic) at end of stream, every\n"
+"    --checkpoint-interval seconds when something changed (default 60; 0 = only at end of\n"
+"    stream and stop) and on SIGINT/SIGTERM. A forked child writes it while batches and\n"
+"    queries go on (the data path pauses only for the fork: status shows the pauses); a\n"
+"    failed one (a full disk) is logged, shown in status and tried again. The file has\n"
 "    a header (magic, version, shard, shard count, time zone) and a CRC32 of its body. At\n"
 "    start an existing FILE is restored; a corrupt, truncated or foreign file (another\n"
 "    shard, shard count or time zone) is refused with an error naming the file and the\n"
@@ -60,7 +64,8 @@ static const char *s_usage =
 "    (proto/PROTOCOL.md): partial requests (range, overview, ppsrc, status) and\n"
 "    pattern requests (one round of a pattern query); and msgpack\n"
 "    {\"v\":1,\"q\":NAME,\"args\":{...}}:\n"
-"      status                                       streams, gaps, replays, EOS, memory\n"
+"      status                                       streams (gaps, replays, EOS, epochs, live\n"
+"                                                   counters, last batch, lag), memory, checkpoints\n"
 "    Clients normally ask darkscope-query, which merges all shards.\n"
 "\n"
 "ENVIRONMENT\n"
@@ -78,7 +83,8 @@ static const char *s_usage =
 "\n"
 "EXIT STATUS\n"
 "    0 after SIGINT/SIGTERM (a checkpoint is written first), 1 if it could not start (busy\n"
-"    port, refused checkpoint), 2 bad usage (also an unknown time zone).\n";
+"    port, refused checkpoint) or its final checkpoint failed, 2 bad usage (also an unknown\n"
+"    time zone).\n";
 
 static ds_aggregator_config_t s_config;
 static int64_t s_shard = 0, s_shards = 1, s_sensors = 1, s_interval = 60, s_retain = 0;
@@ -116,6 +122,16 @@ s_configure (void *config)
 }
 
 static int
+s_finish (zactor_t *actor)
+{
+    char err [512];
+    int rc = ds_aggregator_final (actor, err, sizeof err);
+    if (rc != 0)
+        ds_log_error ("the final checkpoint failed: %s", err);
+    return rc;
+}
+
+static int
 s_started (zactor_t *actor)
 {
     char endpoint [256];
@@ -148,7 +164,8 @@ main (int argc, char **argv)
     ds_service_t service = {
         .name = "aggregator", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
         .configure = s_configure, .actor = ds_aggregator_actor, .config = &s_config,
-        .started = s_started, .stopping = "stopping (checkpoint first)"
+        .started = s_started, .stopping = "stopping (checkpoint first)",
+        .finish = s_finish
     };
     int rc = ds_service_main (argc, argv, &service);
     ds_tz_destroy (&s_zone);

@@ -56,6 +56,15 @@ s_triples_combine (s_triple_t *t, size_t n)
     return out + 1;
 }
 
+//  A stream's sensor row: its counters over every epoch.
+static ds_part_sensor_t
+s_sensor (const s_stream_t *s)
+{
+    uint64_t t [STORE_COUNTERS];
+    store_stream_totals (s, t);
+    return (ds_part_sensor_t) { s->sensor, s->eos != 0, t [0], t [1], t [2], t [3], t [4] };
+}
+
 //  The gaps of every stream and each sensor's ingest counters.
 static int
 s_ingest (ds_store_t *self, ds_part_overview_t *part)
@@ -65,11 +74,8 @@ s_ingest (ds_store_t *self, ds_part_overview_t *part)
         return -1;
     part->n_sensors = self->n_streams;
     for (uint32_t i = 0; i < self->n_streams; i++) {
-        const s_stream_t *s = &self->streams [i];
-        part->gaps += s->gaps;
-        part->sensors [i] = (ds_part_sensor_t) {
-            s->sensor, s->eos != 0, s->packets_read, s->non_ip, s->malformed, s->dropped
-        };
+        part->gaps += self->streams [i].gaps;
+        part->sensors [i] = s_sensor (&self->streams [i]);
     }
     return 0;
 }
@@ -609,8 +615,9 @@ ds_store_status (ds_store_t *self, uint32_t sensors_expected, ds_part_status_t *
     for (uint32_t i = 0; i < self->n_streams; i++) {
         const s_stream_t *s = &self->streams [i];
         status->streams [i] = (ds_part_stream_t) {
-            { s->sensor, s->eos != 0, s->packets_read, s->non_ip, s->malformed, s->dropped },
-            s->next_seq, s->batches, s->records, s->gaps, s->replays
+            s_sensor (s), s->next_seq, s->batches, s->records, s->gaps, s->replays,
+            s->epoch, s->epochs, s->stale, s->stats, s->pcap_dropped,
+            s->last_batch_us, s->last_stats_us, s->lag_us
         };
     }
     return 0;

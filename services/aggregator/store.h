@@ -65,7 +65,16 @@ int ds_store_apply (ds_store_t *self, const ds_batch_t *labelled);
 
 //  Records one end-of-stream message of a sensor for this shard; batches
 //  announced but never received count as gaps (a replay may fill them).
+//  One of an older epoch than the stream's is ignored (counted as stale).
 void ds_store_eos (ds_store_t *self, const ds_eos_t *eos);
+
+//  Records a sensor's counters (STATS) for this shard, received at now_us
+//  (wall clock): batches it announced but that never arrived count as
+//  gaps at once.  A larger epoch than the stream's starts the stream over
+//  (a restarted live ingest: seqs from 0 again, not replays; the earlier
+//  epochs' counters are kept and added to).  Returns 1 if taken, 0 if
+//  ignored (an older epoch: counted as stale), -1 for too many sensors.
+int ds_store_stats (ds_store_t *self, const ds_stats_t *stats, int64_t now_us);
 
 //  Number of distinct sensors whose end-of-stream arrived.
 uint32_t ds_store_eos_count (ds_store_t *self);
@@ -88,10 +97,16 @@ int ds_store_pattern (ds_store_t *self, const uint8_t *request, size_t size, msg
 //  then owned by status (ds_part_status_clear).  0, or -1 out of memory.
 int ds_store_status (ds_store_t *self, uint32_t sensors_expected, ds_part_status_t *status);
 
-//  Writes the store to path atomically (path.tmp, fsync, rename) with a
-//  header (magic, version, shard, shards, tz) and a CRC32 of the body.
-//  Returns 0, or -1 with a reason in err.
+//  Writes the store to path atomically (path.tmp, created O_EXCL |
+//  O_NOFOLLOW, mode 0600; fsync, rename) with a header (magic, version,
+//  shard, shards, tz) and a CRC32 of the body.  Returns 0, or -1 with a
+//  reason in err.
 int ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size);
+
+//  Brings the store into the order a checkpoint writes it in (the pattern
+//  bins).  ds_store_save does it too; a caller that forks to save calls it
+//  before the fork, so the child changes nothing.  -1 if memory ran out.
+int ds_store_prepare_save (ds_store_t *self);
 
 //  Loads a checkpoint written by ds_store_save for this shard/shards and
 //  a zone of the same name as tz (NULL: UTC; kept as in ds_store_new).

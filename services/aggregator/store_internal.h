@@ -317,16 +317,34 @@ typedef struct {
     uint32_t hint_slot;             //  and its slot in the day's hash
 } s_src_t;                          //  36 bytes
 
+//  A sensor's stream into the shard (streams.c).  Saved as it is in
+//  checkpoints (version 5).
+#define STORE_COUNTERS 5            //  packets_read, non_ip, malformed, dropped, bad_time
 typedef struct {
     uint32_t sensor;
-    uint32_t eos;                   //  1 once its end-of-stream arrived
+    uint32_t eos;                   //  1 once its end-of-stream arrived (this epoch)
     uint64_t next_seq;              //  next expected batch seq
     uint64_t gaps;                  //  batches never received
     uint64_t batches;               //  batches applied
     uint64_t records;               //  records applied
     uint64_t replays;               //  batches ignored as replays
-    uint64_t packets_read, non_ip, malformed, dropped;  //  from its EOS
-} s_stream_t;
+    //  The sensor's counters in this epoch (latest STATS, then its EOS)
+    uint64_t packets_read, non_ip, malformed, dropped;
+    uint64_t bad_time;              //  records skipped: impossible timestamps
+    uint64_t pcap_dropped;          //  libpcap's part of dropped
+    uint64_t epoch;                 //  the sensor's epoch (ds_stats_t)
+    uint64_t epochs;                //  epochs seen: > 1 after an ingest restarted
+    uint64_t stale;                 //  messages of an older epoch, ignored
+    uint64_t before [STORE_COUNTERS];   //  the counters of earlier epochs
+    uint64_t stats;                 //  STATS messages taken
+    int64_t last_batch_us;          //  wall clock the last batch was applied (0: none)
+    int64_t last_stats_us;          //  wall clock the last STATS arrived (0: none)
+    int64_t lag_us;                 //  its arrival minus its sending (both hosts' clocks)
+} s_stream_t;                       //  192 bytes
+
+//  A stream's counters over every epoch: packets_read, non_ip, malformed,
+//  dropped, bad_time (what the overview's ingest map sums).
+void store_stream_totals (const s_stream_t *s, uint64_t totals [STORE_COUNTERS]);
 
 //  Seqs [lo, hi) of a sensor's stream that never arrived: counted in its
 //  gaps, and applied if a replay of the input brings them after all.

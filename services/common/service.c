@@ -82,6 +82,8 @@ ds_service_main (int argc, char **argv, const ds_service_t *service)
         return 1;
     }
     rc = s_wait (actor, service);
+    if (rc == 0 && !service->ends && service->finish && service->finish (actor) != 0)
+        rc = 1;
     zactor_destroy (&actor);
     //  Sockets that linger (a finished stream's tail for slow subscribers)
     //  are delivered here, within their linger time.

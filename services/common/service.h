@@ -18,8 +18,9 @@
     or "FAILED" on its pipe and exits 0 or 1 accordingly.  The first stop
     signal asks it to "STOP" (it sends what it has read, then its end of
     stream); a second one abandons it (exit status 1).  Any other service
-    runs until a stop signal and exits 0.  Stopping destroys the actor
-    ($TERM), which does its own last work (an aggregator's checkpoint).
+    runs until a stop signal and exits 0, or 1 if its finish step (an
+    aggregator's final checkpoint) fails.  Stopping then destroys the actor
+    ($TERM).
 */
 #ifndef DS_SERVICE_H
 #define DS_SERVICE_H
@@ -43,6 +44,9 @@ typedef struct {
     bool reloads;                   //  SIGHUP is forwarded as "RELOAD"
     bool ends;                      //  the actor ends itself: "DONE"/"FAILED"
     const char *stopping;           //  logged when a stop signal ends it, or NULL
+    //  After a stop signal, before the actor is destroyed: its last work
+    //  (an aggregator's final checkpoint); non-zero makes the exit status 1.
+    int (*finish) (zactor_t *actor);
 } ds_service_t;
 
 //  Runs the service to its end; returns the process exit status: 0, 1 if

@@ -253,6 +253,7 @@ s_html_ingest (s_page_t *self, FILE *out)
         { "packets_read", "Packets (frames, log lines) read", false },
         { "non_ip",       "Skipped: not IP",                  false },
         { "malformed",    "Skipped: malformed",               true },
+        { "bad_time",     "Skipped: impossible timestamps",   true },
         { "dropped",      "Dropped by live capture",          true },
         { "gaps",         "Batches lost in transit (gaps)",   true } };
     char buf [40];

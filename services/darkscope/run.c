@@ -126,10 +126,12 @@ s_summary (const msgpack_object *overview, double seconds)
     const msgpack_object *ingest = ds_mp_get (overview, "ingest");
     const msgpack_object *dataset = ds_mp_get (overview, "dataset");
     const msgpack_object *window = dataset ? ds_mp_get (dataset, "window") : NULL;
-    uint64_t read = 0, non_ip = 0, malformed = 0, dropped = 0, gaps = 0, sources = 0, packets = 0;
+    uint64_t read = 0, non_ip = 0, malformed = 0, bad_time = 0, dropped = 0, gaps = 0, sources = 0;
+    uint64_t packets = 0;
     const struct { const msgpack_object *map; const char *key; uint64_t *into; } fields [] = {
         { ingest, "packets_read", &read }, { ingest, "non_ip", &non_ip },
-        { ingest, "malformed", &malformed }, { ingest, "dropped", &dropped },
+        { ingest, "malformed", &malformed }, { ingest, "bad_time", &bad_time },
+        { ingest, "dropped", &dropped },
         { ingest, "gaps", &gaps }, { window, "sources", &sources }, { window, "packets", &packets },
     };
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
@@ -138,11 +140,11 @@ s_summary (const msgpack_object *overview, double seconds)
             *fields [i].into = v->via.u64;
     }
     fprintf (stderr, "darkscope run: %llu packets read in %.2f s (%.2f M packets/s); "
-             "window: %llu packets from %llu sources; skipped: %llu non-IP, %llu malformed; "
-             "dropped %llu; gaps %llu\n",
+             "window: %llu packets from %llu sources; skipped: %llu non-IP, %llu malformed, "
+             "%llu impossible timestamps; dropped %llu; gaps %llu\n",
              (unsigned long long) read, seconds, seconds > 0 ? (double) read / seconds / 1e6 : 0.0,
              (unsigned long long) packets, (unsigned long long) sources,
-             (unsigned long long) non_ip, (unsigned long long) malformed,
+             (unsigned long long) non_ip, (unsigned long long) malformed, (unsigned long long) bad_time,
              (unsigned long long) dropped, (unsigned long long) gaps);
 }
 
@@ -373,6 +375,7 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
         msgpack_zone zone;
         msgpack_zone_init (&zone, 65536);
         msgpack_object overview;
+        bool empty = false;                 //  the overview of an empty window
         char err [512];
         rc = 0;
         if (ds_client_request (client, &q, &zone, &overview, err, sizeof err) != 0) {
@@ -385,12 +388,21 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
             rc = 1;
         }
         else {
+            const msgpack_object *window = ds_mp_get (&overview, "window");
+            const msgpack_object *days = window ? ds_mp_get (window, "days") : NULL;
+            empty = days && days->type == MSGPACK_OBJECT_POSITIVE_INTEGER && days->via.u64 == 0;
+            if (empty)
+                ds_log_warn ("no record to aggregate (empty input, nothing but non-IP, malformed "
+                             "or impossible timestamps): the overview is of an empty window");
             if (cfg->json && s_write_json (cfg->json, &overview) != 0)
                 rc = 1;
             if (!cfg->quiet)
                 s_summary (&overview, t_ingest);
         }
         msgpack_zone_destroy (&zone);
+        if (rc == 0 && cfg->report && empty)
+            ds_log_warn ("report not written to %s: there is no day to draw", cfg->report);
+        else
         if (rc == 0 && cfg->report) {
             if (ds_report_write (cfg->report, ds_client_fetch, client, err, sizeof err) != 0) {
                 ds_log_error ("report: %s", err);
@@ -411,8 +423,15 @@ stop:
     zactor_destroy (&labeler);
     zactor_destroy (&embed);
     zactor_destroy (&query);
-    for (uint32_t k = 0; k < shards; k++)
+    for (uint32_t k = 0; k < shards; k++) {
+        //  The final checkpoint: if it fails, the run fails (DESIGN §12).
+        char err [512];
+        if (aggs [k] && cfg->checkpoint_dir && ds_aggregator_final (aggs [k], err, sizeof err) != 0) {
+            ds_log_error ("shard %u: the final checkpoint failed: %s", k, err);
+            rc = 1;
+        }
         zactor_destroy (&aggs [k]);
+    }
     return rc;
 }
 

@@ -220,6 +220,7 @@ s_on_sub (s_embed_t *self)
             s_reject (self, "end-of-stream", rc);
     }
     else
+    if (rc != DS_OK || type != DS_MSG_STATS)    //  a sensor's counters: not for the corpus
         s_reject (self, body ? "message of unexpected type" : "message without [topic][payload]",
                   rc ? rc : DS_ERR_TYPE);
     zmsg_destroy (&msg);

@@ -4,10 +4,14 @@
     first record (a bad file name or an unsupported link type stops the run
     before anything is published), opens the output -- the sharded batch
     publisher (publish.h) or the CSV writer (csvout.h) -- then pulls records
-    from one source at a time into it.  For live capture the output is
-    flushed every 100 ms.  This file owns the order of things and stopping:
-    the actor pipe ("STOP", "$TERM") and the deadline that bounds the last
-    sends after a stop.
+    from one source at a time into it.  For live capture and streams (a
+    pipe) the output is flushed every 100 ms.  The sensor's counters go out
+    (STATS) before the first batch and every --stats-interval; records whose
+    timestamp cannot be real are counted as bad_time and not published
+    (DESIGN §12: one broken packet never stretches the default window; the
+    bound is checked against this host's clock, which ingest reads).  This
+    file owns the order of things and stopping: the actor pipe ("STOP",
+    "$TERM") and the deadline that bounds the last sends after a stop.
 */
 #include "ingest.h"
 #include "batch.h"
@@ -20,14 +24,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
-#define S_FLUSH_US        100000    //  live capture: flush batches this often
+#define S_FLUSH_US        100000    //  live capture, streams: flush batches this often
 #define S_PROGRESS_US     500000    //  progress line refresh
 #define S_FINAL_SEND_US   5000000   //  after a stop: give the last sends this long
 #define S_BLOCK           64        //  frames read before the output takes their records
 #define S_ROUNDS_CHECK    1023      //  blocks between looks at the pipe and progress
+#define S_TIME_MIN_US     788918400000000LL     //  1995-01-01T00:00:00Z
+#define S_TIME_AHEAD_US   86400000000LL         //  a day past this host's clock
 
 typedef struct {
     ds_ingest_config_t cfg;
@@ -38,6 +45,9 @@ typedef struct {
     ds_ingest_stats_t stats;
     ds_publish_t *pub;              //  the output: batches,
     ds_csvout_t *csv;               //  or CSV lines
+    uint64_t epoch;                 //  0: files; a live capture: its start (us)
+    int64_t time_max;               //  later timestamps are bad_time (us)
+    int64_t next_stats;             //  zclock_usecs of the next STATS
     //  Stopping
     zsock_t *pipe;                  //  actor pipe, or NULL
     bool terminated;                //  $TERM received
@@ -57,6 +67,30 @@ ds_ingest_config_init (ds_ingest_config_t *cfg)
     cfg->wait_s = 30;
     cfg->output = DS_INGEST_PUBLISH;
     cfg->progress = true;
+    cfg->stats_interval_ms = 5000;
+}
+
+//  Wall clock, microseconds since the Unix epoch.
+static int64_t
+s_wall_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+//  True for a timestamp that cannot be real (DESIGN §12).  The upper
+//  bound is the clock read when the last one passed it, plus a day: the
+//  clock is read again only for a timestamp past the bound.
+static inline bool
+s_bad_time (s_ingest_t *self, int64_t ts)
+{
+    if (ts >= S_TIME_MIN_US && ts <= self->time_max)
+        return false;
+    if (ts < S_TIME_MIN_US)
+        return true;
+    self->time_max = s_wall_us () + S_TIME_AHEAD_US;
+    return ts > self->time_max;
 }
 
 //  Checks the actor pipe (non-blocking): "$TERM" abandons the run at once,
@@ -130,6 +164,22 @@ s_collect (s_ingest_t *self)
         self->stats.records = ds_csvout_records (self->csv);
 }
 
+//  Sends the sensor's counters on every stream (ds_publish_stats).
+static int
+s_publish_stats (s_ingest_t *self)
+{
+    s_collect (self);
+    ds_stats_t counters = {
+        .epoch = self->epoch, .sent_us = s_wall_us (),
+        .packets_read = self->stats.packets_read, .non_ip = self->stats.non_ip,
+        .malformed = self->stats.malformed, .bad_time = self->stats.bad_time,
+        .dropped = self->stats.dropped, .pcap_dropped = self->stats.pcap_dropped
+    };
+    int interval = self->cfg.stats_interval_ms;
+    self->next_stats = interval > 0 ? zclock_usecs () + (int64_t) interval * 1000 : INT64_MAX;
+    return ds_publish_stats (self->pub, &counters);
+}
+
 //  Sends what is left and the end of stream of every shard.
 static int
 s_publish_end (s_ingest_t *self)
@@ -139,7 +189,8 @@ s_publish_end (s_ingest_t *self)
     s_collect (self);
     ds_eos_t counters = {
         .packets_read = self->stats.packets_read, .non_ip = self->stats.non_ip,
-        .malformed = self->stats.malformed, .dropped = self->stats.dropped
+        .malformed = self->stats.malformed, .dropped = self->stats.dropped,
+        .bad_time = self->stats.bad_time, .epoch = self->epoch
     };
     //  A complete stream lingers for slow subscribers, bounded by --wait.
     int wait_s = self->cfg.wait_s;
@@ -198,13 +249,17 @@ s_progress (s_ingest_t *self, ds_source_t *source, bool final)
 //  that must stop the run (output failed); a read error of the input is
 //  logged, and the run goes on with the next input (*input_failed set).
 //  The per-packet loop only fills a block of records in place; the output
-//  takes the block in one call, and stopping, live flushes and progress
-//  are looked at once per block (at most S_BLOCK frames, or an idle wait).
+//  takes the block in one call, and stopping, live flushes, counters and
+//  progress are looked at once per block (at most S_BLOCK frames, or an
+//  idle wait) for live capture and streams, every S_ROUNDS_CHECK + 1
+//  blocks for files.
 static int
 s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *input_failed)
 {
     bool live = ds_source_is_live (source);
-    bool progress = self->cfg.progress && !live && isatty (STDERR_FILENO);
+    bool streaming = live || ds_source_is_stream (source);
+    bool progress = self->cfg.progress && !streaming && isatty (STDERR_FILENO);
+    bool check_time = self->pub != NULL;        //  the CSV keeps every record
     if (self->pub)
         ds_publish_set_live (self->pub, live);
     int64_t last_flush = zclock_usecs (), last_progress = last_flush;
@@ -215,8 +270,12 @@ s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *in
         int got = DS_SOURCE_SKIP;
         for (int n = 0; n < S_BLOCK; n++) {
             got = ds_source_next (source, &block [held], &self->stats);
-            if (got == DS_SOURCE_RECORD)
-                held++;
+            if (got == DS_SOURCE_RECORD) {
+                if (check_time && s_bad_time (self, block [held].ts))
+                    self->stats.bad_time++;
+                else
+                    held++;
+            }
             else
             if (got != DS_SOURCE_SKIP)
                 break;
@@ -232,18 +291,25 @@ s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *in
             *input_failed = true;
             break;
         }
-        int64_t now = live ? zclock_usecs () : 0;
-        if (live && now - last_flush >= S_FLUSH_US) {
+        bool look = (round & S_ROUNDS_CHECK) == 0;
+        int64_t now = streaming || look ? zclock_usecs () : 0;
+        if (streaming && now - last_flush >= S_FLUSH_US) {
             last_flush = now;
             if (self->csv ? ds_csvout_flush (self->csv) : ds_publish_flush (self->pub)) {
                 rc = -1;
                 break;
             }
-            self->stats.pcap_dropped = ds_source_pcap_drops (source);
             s_check_pipe (self);
         }
-        if ((round & S_ROUNDS_CHECK) == 0) {
-            now = zclock_usecs ();
+        if ((streaming || look) && self->pub && now >= self->next_stats) {
+            if (live)
+                self->stats.pcap_dropped = ds_source_pcap_drops (source);
+            if (s_publish_stats (self)) {
+                rc = -1;
+                break;
+            }
+        }
+        if (look) {
             if (progress && now - last_progress >= S_PROGRESS_US) {
                 last_progress = now;
                 s_progress (self, source, false);
@@ -318,8 +384,9 @@ s_new (const ds_ingest_config_t *cfg, zsock_t *pipe)
     for (size_t i = 0; i < self->n_files + self->n_logs; i++) {
         bool is_log = i >= self->n_files;
         const char *path = is_log ? self->logs [i - self->n_files] : self->files [i];
-        if (!is_log && strcmp (path, "-") == 0)
-            continue;               //  standard input can be opened once only
+        struct stat st;
+        if (!is_log && (strcmp (path, "-") == 0 || (stat (path, &st) == 0 && S_ISFIFO (st.st_mode))))
+            continue;               //  a pipe can be read once only
         ds_source_t *source = is_log ? ds_source_open_darkvec (path, err, sizeof err)
                                      : ds_source_open_file (path, err, sizeof err);
         if (!source) {
@@ -355,7 +422,21 @@ static int
 s_execute (s_ingest_t *self)
 {
     self->started = zclock_usecs ();
+    //  A live capture's epoch is its start, so a restarted capture's seqs
+    //  (from 0 again) are not taken for a replay; so is a pipe's (what
+    //  comes through it cannot be replayed as it was).  Files have epoch 0:
+    //  a replay of the same files is one.
+    bool live = self->cfg.iface != NULL;
+    for (size_t i = 0; i < self->n_files && !live; i++) {
+        struct stat st;
+        live = strcmp (self->files [i], "-") == 0
+            || (stat (self->files [i], &st) == 0 && S_ISFIFO (st.st_mode));
+    }
+    self->epoch = live ? (uint64_t) s_wall_us () : 0;
+    self->time_max = s_wall_us () + S_TIME_AHEAD_US;
     if (self->pub && self->cfg.wait_s != 0 && s_wait_subscribers (self))
+        return -1;
+    if (self->pub && s_publish_stats (self))
         return -1;
     bool input_failed = false;
     int rc = 0;
@@ -420,13 +501,14 @@ ds_ingest_stats_log (const ds_ingest_stats_t *stats, double seconds)
             n += (size_t) snprintf (links + n, sizeof links - n, "%s%s %llu", n ? ", " : "",
                                     ds_link_name (i), (unsigned long long) stats->link [i]);
     ds_log_info ("%llu packets read%s%s%s in %.2f s (%.0f/s, cpu %.2f s): %llu records, "
-                 "%llu batches, non-IP %llu, malformed %llu (bad log lines %llu), dropped %llu "
-                 "(libpcap %llu)",
+                 "%llu batches, non-IP %llu, malformed %llu (bad log lines %llu), bad_time %llu, "
+                 "dropped %llu (libpcap %llu)",
                  (unsigned long long) stats->packets_read, n ? " (" : "", links, n ? ")" : "",
                  seconds, seconds > 0 ? (double) stats->packets_read / seconds : 0.0,
                  ds_thread_cpu_seconds (), (unsigned long long) stats->records, (unsigned long long) stats->batches,
                  (unsigned long long) stats->non_ip, (unsigned long long) stats->malformed,
-                 (unsigned long long) stats->bad_lines, (unsigned long long) stats->dropped,
+                 (unsigned long long) stats->bad_lines, (unsigned long long) stats->bad_time,
+                 (unsigned long long) stats->dropped,
                  (unsigned long long) stats->pcap_dropped);
 }
 

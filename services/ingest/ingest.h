@@ -7,7 +7,13 @@
     waits until every shard topic has a subscriber and sends wait at the
     high-water mark (ZMQ_XPUB_NODROP + retry on ZMQ_POLLOUT).  A live capture
     never blocks on a slow subscriber: a batch that cannot be queued is
-    dropped and counted.  Each stream ends with an EOS carrying the counters.
+    dropped and counted.  Each stream starts with the sensor's counters
+    (STATS, with its epoch: 0 for files, the start time for a live capture
+    or a pipe),
+    repeats them every stats_interval_ms and ends with an EOS carrying them.
+    A published record whose timestamp cannot be real -- before 1995-01-01
+    or more than a day past this host's clock -- is counted as bad_time and
+    not sent (the CSV output keeps every record).
 */
 #ifndef DS_INGEST_H
 #define DS_INGEST_H
@@ -41,6 +47,8 @@ typedef struct {
     const char *out;                //  CSV file; NULL or "-" = stdout
     bool csv_extra;                 //  CSV: also mirai,ts_us columns
     bool progress;                  //  progress line when stderr is a terminal
+    int stats_interval_ms;          //  counters (STATS) every this often; 0: only at
+                                    //  the start and in the EOS (default 5000)
     char *bound;                    //  if set: receives the endpoint bound
     size_t bound_size;              //  (e.g. "tcp://127.0.0.1:*" -> its port)
 } ds_ingest_config_t;

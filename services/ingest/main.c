@@ -17,6 +17,7 @@ static const char *s_usage =
 "SYNOPSIS\n"
 "    darkscope-ingest [--pcap F|GLOB]... [--darkvec-log F|GLOB]... [--iface IF [--bpf E]]\n"
 "                     [--shards N] [--sensor ID] [--endpoint E] [--wait S] [--batch N]\n"
+"                     [--stats-interval S]\n"
 "    darkscope-ingest --pcap F|GLOB... --output csv [--out FILE] [--csv-extra] [--tz TZ]\n"
 "\n"
 "DESCRIPTION\n"
@@ -34,12 +35,24 @@ static const char *s_usage =
 "    XPUB socket, topic \"pkt.NNNN\" per shard (shard = hash of the source\n"
 "    address modulo --shards).  The first batch waits until each shard topic\n"
 "    has a subscriber (--wait); files are read losslessly (the publisher waits\n"
-"    for slow subscribers).  Each shard's stream ends with an end-of-stream\n"
-"    message carrying the counters.  A live capture never waits: what it\n"
-"    cannot queue, and what libpcap dropped, is counted as dropped.\n"
+"    for slow subscribers).  Each shard's stream starts with the sensor's\n"
+"    counters (packets read, non-IP, malformed, bad_time, dropped), repeats\n"
+"    them every --stats-interval seconds so status is current while a capture\n"
+"    runs, and ends with an end-of-stream message carrying them.  A live\n"
+"    capture never waits: what it cannot queue, and what libpcap dropped, is\n"
+"    counted as dropped.  A capture from a pipe or FIFO (--pcap -) is read as\n"
+"    it arrives: batches go out at least every 100 ms while it stays open.\n"
+"    A live capture or a pipe starts a new epoch (its start time): restarted\n"
+"    with the same --sensor, its sequence numbers start again without being\n"
+"    taken for a replay; files have epoch 0, so a replay of them is one.\n"
+"\n"
+"    Timestamps that cannot be real -- before 1995-01-01 or more than one day\n"
+"    past this host's clock -- are counted as bad_time and not published, so\n"
+"    one broken packet never stretches the overview's window.\n"
 "\n"
 "    --output csv: writes DarkVec's intermediate CSV instead, header\n"
-"    ts,ip,port,proto,pp (ts as YYYY-MM-DD HH:MM:SS.ffffff in --tz).\n"
+"    ts,ip,port,proto,pp (ts as YYYY-MM-DD HH:MM:SS.ffffff in --tz), every\n"
+"    record as read (bad_time is not applied).\n"
 "\n"
 "    The counters are logged at the end; while files are read, a progress line\n"
 "    (packets, rate, % of input bytes) is shown when stderr is a terminal.\n"
@@ -65,7 +78,7 @@ static ds_ingest_config_t s_config;
 static ds_strlist_t s_pcaps, s_logs;
 static const char *s_tz = "UTC", *s_output = "publish";
 static ds_tz_t *s_zone;              //  loaded by s_configure, freed after the service ends
-static int64_t s_shards = 1, s_sensor = 0, s_wait_s = 30, s_batch = DS_BATCH_DEFAULT_CAPACITY;
+static int64_t s_shards = 1, s_sensor = 0, s_wait_s = 30, s_batch = DS_BATCH_DEFAULT_CAPACITY, s_stats_s = 5;
 static bool s_quiet;
 
 static int
@@ -82,8 +95,10 @@ s_configure (void *config)
         return -1;
     }
     if (s_shards < 1 || s_shards > DS_SHARDS_MAX || s_sensor < 0 || s_sensor > UINT32_MAX
-    ||  s_batch < 1 || s_batch > DS_BATCH_MAX_CAPACITY || s_wait_s < -1 || s_wait_s > 86400 * 365) {
-        fprintf (stderr, "error: --shards 1..%d, --sensor >= 0, --batch 1..%d, --wait >= -1\n",
+    ||  s_batch < 1 || s_batch > DS_BATCH_MAX_CAPACITY || s_wait_s < -1 || s_wait_s > 86400 * 365
+    ||  s_stats_s < 0 || s_stats_s > 86400) {
+        fprintf (stderr, "error: --shards 1..%d, --sensor >= 0, --batch 1..%d, --wait >= -1, "
+                 "--stats-interval 0..86400\n",
                  DS_SHARDS_MAX, DS_BATCH_MAX_CAPACITY);
         return -1;
     }
@@ -106,6 +121,7 @@ s_configure (void *config)
     cfg->sensor = (uint32_t) s_sensor;
     cfg->batch = (uint32_t) s_batch;
     cfg->wait_s = (int) s_wait_s;
+    cfg->stats_interval_ms = (int) s_stats_s * 1000;
     cfg->progress = !s_quiet;
     return 0;
 }
@@ -129,6 +145,7 @@ main (int argc, char **argv)
         { "csv-extra",   DS_OPT_BOOL,   &cfg->csv_extra, NULL,     "csv: append mirai (0/1) and ts_us columns" },
         { "wait",        DS_OPT_INT,    &s_wait_s,       "S",      "wait for a subscriber per shard topic (default 30; -1 forever; 0 none: batches before a subscriber are lost)" },
         { "batch",       DS_OPT_INT,    &s_batch,        "N",      "records per batch (default 4096, max 65536)" },
+        { "stats-interval", DS_OPT_INT, &s_stats_s,      "S",      "send the counters every S seconds (default 5; 0 = only at start and end)" },
         { "quiet",       DS_OPT_BOOL,   &s_quiet,        NULL,     "no info lines and no progress line" },
         { 0 }
     };

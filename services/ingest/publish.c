@@ -258,6 +258,29 @@ ds_publish_end (ds_publish_t *self, const ds_eos_t *counters, int linger_ms)
     return rc;
 }
 
+int
+ds_publish_stats (ds_publish_t *self, const ds_stats_t *counters)
+{
+    for (uint32_t shard = 0; shard < self->shards; shard++) {
+        ds_stats_t stats = *counters;
+        stats.sensor = self->sensor;
+        stats.shard = shard;
+        stats.batches = self->seq [shard];
+        stats.records = self->records [shard];
+        msgpack_sbuffer_clear (&self->sbuf);
+        int rc = ds_stats_encode (&stats, &self->sbuf);
+        if (rc != 0) {
+            ds_log_error ("cannot encode the counters: %s", ds_result_str (rc));
+            return -1;
+        }
+        //  Live: one that cannot be queued now is skipped, not counted as
+        //  a drop of records (the next one carries the totals).
+        if (s_send (self, shard) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 ds_publish_counts_t
 ds_publish_counts (const ds_publish_t *self)
 {

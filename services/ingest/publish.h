@@ -4,7 +4,8 @@
     allocated once and reused.  A full batch is encoded and handed to zmq
     without a copy as [topic "pkt.NNNN"][batch] on an XPUB with
     ZMQ_XPUB_NODROP, one stream per (sensor, shard) with its own sequence
-    numbers, ended by an EOS that carries the counters.  A file stream never
+    numbers, with the counters (STATS) before its first batch and then
+    periodically, ended by an EOS that carries them too.  A file stream never
     drops: at the high-water mark a send sleeps until the subscriber makes
     room (ds_send_msg2, transport.h), woken early by a watched socket (the
     actor pipe) and asking a callback whether to give up.  In live mode a
@@ -67,6 +68,13 @@ int ds_publish_flush (ds_publish_t *self);
 //  success the streams are complete and ds_publish_destroy lingers up to
 //  linger_ms (< 0: without limit).  Returns 0 or -1 (logged).
 int ds_publish_end (ds_publish_t *self, const ds_eos_t *counters, int linger_ms);
+
+//  Sends a STATS message (ds_stats_t) on every shard's stream: the
+//  sensor's totals and epoch from counters, sensor, shard, batches and
+//  records filled in per stream.  Waits for room like a batch, except in
+//  live mode, where one that cannot be queued at once is skipped (the next
+//  carries the totals).  Returns 0 or -1 (logged).
+int ds_publish_stats (ds_publish_t *self, const ds_stats_t *counters);
 
 //  What was sent and dropped so far.
 ds_publish_counts_t ds_publish_counts (const ds_publish_t *self);

@@ -19,6 +19,19 @@
     libpcap's exact behaviour.  Timestamps are libpcap's: signed 32-bit
     seconds and fraction, nanoseconds divided by 1000 (C truncation).
     ds_source_set_fast_path (false) turns it off (tests compare the two).
+
+    Streams.  A capture read from a pipe or a FIFO ("-" is standard input)
+    that is classic pcap in this host's byte order goes through the same
+    reader, but without blocking: when no complete record has arrived
+    within 100 ms, ds_source_next answers IDLE, so a run on a pipe that
+    stays open (tcpdump -w - | ...) still flushes its batches and sends its
+    counters.  libpcap sees only the 24-byte header (from memory) to check
+    it and name the link type; a record longer than the snapshot length is
+    cut to it, as libpcap does.  Any other stream (pcapng, other byte order)
+    is read by libpcap, whose reads block.
+
+    Drops.  libpcap's drop counters are 32-bit and wrap; the source adds
+    the difference of each reading to 64-bit totals.
 */
 #include <fcntl.h>
 #include <unistd.h>
@@ -63,6 +76,10 @@ struct ds_source_t {
     size_t fast_end;                //  bytes valid in fast_buf
     uint64_t fast_base;             //  file offset of fast_buf [0]
     uint32_t fast_snap;             //  pcap_snapshot: larger frames go to libpcap
+    bool stream;                    //  fast path over a pipe: never blocks long
+    uint8_t head [24];              //  stream: the header libpcap reads from memory
+    uint32_t drop_last [2];         //  live: libpcap's ps_drop, ps_ifdrop last read
+    uint64_t drops;                 //  live: their growth, summed without wrapping
     ds_darkvec_t *log;
     char *path;                     //  file name or interface, for messages
 };
@@ -158,6 +175,20 @@ s_fast_fill (ds_source_t *self)
     self->fast_base += self->fast_pos;
     self->fast_pos = 0;
     self->fast_end = left;
+    if (self->stream) {
+        //  One read without blocking: what the pipe holds now.
+        ssize_t n = read (self->fast_fd, self->fast_buf + self->fast_end,
+                          S_FAST_SIZE - self->fast_end);
+        if (n > 0)
+            self->fast_end += (size_t) n;
+        else
+        if (n == 0)
+            self->fast_eof = true;
+        else
+        if (errno != EAGAIN && errno != EINTR)
+            return false;
+        return true;
+    }
     while (!self->fast_eof && self->fast_end < S_FAST_SIZE) {
         ssize_t n = read (self->fast_fd, self->fast_buf + self->fast_end,
                           S_FAST_SIZE - self->fast_end);
@@ -225,7 +256,7 @@ s_fast_next (ds_source_t *self, struct pcap_pkthdr *hdr, const uint8_t **data)
 //  then the rest of the underlying FILE.
 typedef struct {
     FILE *under;
-    uint8_t head [4];
+    uint8_t head [24];
     size_t n, pos;
 } s_peeked_t;
 
@@ -271,6 +302,138 @@ s_peeked_open (FILE *under, const uint8_t *head, size_t n)
     return file;
 }
 
+//  The next frame of a stream: 1 with *hdr and *data set, 0 at its end,
+//  2 when no complete record arrived within 100 ms, -2 when it ended inside
+//  a record (cut short), -1 on a read error (logged).
+static int
+s_stream_next (ds_source_t *self, struct pcap_pkthdr *hdr, const uint8_t **data)
+{
+    uint32_t w [4];                             //  ts_sec, ts_frac, caplen, len
+    bool waited = false;
+    while (true) {
+        size_t avail = self->fast_end - self->fast_pos, need = 16;
+        if (avail >= 16) {
+            memcpy (w, self->fast_buf + self->fast_pos, sizeof w);
+            if (w [2] > 262144) {               //  libpcap's MAXIMUM_SNAPLEN
+                ds_log_error ("%s: invalid packet capture length %u", self->path, w [2]);
+                return -1;
+            }
+            need += w [2];
+        }
+        if (avail >= need)
+            break;
+        if (self->fast_eof)
+            return avail == 0 ? 0 : -2;
+        if (waited)
+            return 2;
+        bool ok = s_fast_fill (self);
+        if (ok && self->fast_end == avail && !self->fast_eof) {
+            //  Nothing new: wait for the writer, at most 100 ms.
+            struct pollfd pfd = { .fd = self->fast_fd, .events = POLLIN };
+            poll (&pfd, 1, 100);
+            ok = s_fast_fill (self);
+            waited = true;
+        }
+        if (!ok) {
+            ds_log_error ("%s: read error: %s", self->path, strerror (errno));
+            return -1;
+        }
+    }
+    int32_t sec = (int32_t) w [0], frac = (int32_t) w [1];
+    hdr->ts.tv_sec = sec;
+    hdr->ts.tv_usec = self->fast_nsec ? frac / 1000 : frac;
+    hdr->caplen = w [2] > self->fast_snap ? self->fast_snap : w [2];
+    hdr->len = w [3];
+    *data = self->fast_buf + self->fast_pos + 16;
+    self->fast_pos += 16 + (size_t) w [2];
+    return 1;
+}
+
+//  Reads up to size bytes, blocking: fewer only at the end or on an error.
+static size_t
+s_read_full (int fd, uint8_t *buf, size_t size)
+{
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read (fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t) n;
+    }
+    return got;
+}
+
+//  Opens a capture from a pipe or FIFO (see the top of this file).  The
+//  bytes read to recognise it are served again to libpcap when it reads.
+static ds_source_t *
+s_open_stream (ds_source_t *self, const char *path, bool is_stdin, char *err, size_t err_size)
+{
+    int fd = is_stdin ? fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf (err, err_size, "%s: cannot open: %s", path, strerror (errno));
+        ds_source_destroy (&self);
+        return NULL;
+    }
+    size_t got = s_read_full (fd, self->head, 4);
+    uint32_t m;
+    memcpy (&m, self->head, 4);
+    bool ours = s_fast_enabled && got == 4 && (m == S_PCAP_USEC || m == S_PCAP_NSEC);
+    if (ours)
+        got += s_read_full (fd, self->head + 4, 20);
+    ours = ours && got == 24;
+    FILE *file = ours ? fmemopen (self->head, 24, "rb") : NULL;
+    if (!file) {
+        ours = false;
+        FILE *under = fdopen (fd, "rb");
+        file = under ? s_peeked_open (under, self->head, got) : NULL;
+        if (!under)
+            close (fd);
+        if (!file) {
+            snprintf (err, err_size, "%s: cannot read: %s", path, strerror (errno));
+            ds_source_destroy (&self);
+            return NULL;
+        }
+    }
+    char pcap_err [PCAP_ERRBUF_SIZE] = "";
+    self->pcap = pcap_fopen_offline_with_tstamp_precision (file, PCAP_TSTAMP_PRECISION_MICRO,
+                                                           pcap_err);
+    if (!self->pcap) {
+        snprintf (err, err_size, "%s: not a pcap/pcapng capture: %s", path, pcap_err);
+        fclose (file);
+        if (ours)
+            close (fd);
+        ds_source_destroy (&self);
+        return NULL;
+    }
+    self->file = file;
+    if (s_check_link (self, path, err, err_size)) {
+        if (ours)
+            close (fd);
+        ds_source_destroy (&self);
+        return NULL;
+    }
+    if (!ours)
+        return self;
+    self->fast_buf = malloc (S_FAST_SIZE);
+    if (!self->fast_buf || pcap_major_version (self->pcap) != 2 || pcap_minor_version (self->pcap) != 4
+    ||  pcap_snapshot (self->pcap) <= 0 || fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK) != 0) {
+        snprintf (err, err_size, "%s: a pcap stream of version %d.%d (want 2.4)", path,
+                  pcap_major_version (self->pcap), pcap_minor_version (self->pcap));
+        close (fd);
+        ds_source_destroy (&self);
+        return NULL;
+    }
+    self->fast_fd = fd;
+    self->fast = true;
+    self->stream = true;
+    self->fast_nsec = m == S_PCAP_NSEC;
+    self->fast_base = 24;
+    self->fast_snap = (uint32_t) pcap_snapshot (self->pcap);
+    return self;
+}
+
 ds_source_t *
 ds_source_open_file (const char *path, char *err, size_t err_size)
 {
@@ -283,9 +446,12 @@ ds_source_open_file (const char *path, char *err, size_t err_size)
     self->fast_fd = -1;
     self->path = strdup (path);
     //  "-" is standard input: a pcap or pcapng stream (a pipe from
-    //  `darkscope gen --out -` or tcpdump -w -), read by libpcap.
+    //  `darkscope gen --out -` or tcpdump -w -); so is a FIFO.
     bool is_stdin = strcmp (path, "-") == 0;
-    FILE *file = is_stdin ? fdopen (dup (STDIN_FILENO), "rb") : fopen (path, "rb");
+    struct stat st;
+    if (is_stdin || (stat (path, &st) == 0 && S_ISFIFO (st.st_mode)))
+        return s_open_stream (self, path, is_stdin, err, err_size);
+    FILE *file = fopen (path, "rb");
     if (!file) {
         snprintf (err, err_size, "%s: cannot open: %s", path, strerror (errno));
         ds_source_destroy (&self);
@@ -299,16 +465,6 @@ ds_source_open_file (const char *path, char *err, size_t err_size)
         setvbuf (file, self->iobuf, _IOFBF, S_IOBUF_SIZE);
     uint8_t magic [4] = { 0, 0, 0, 0 };
     size_t got = fread (magic, 1, 4, file);
-    if (is_stdin) {
-        //  No rewind on a pipe: the peeked magic is served again first.
-        file = s_peeked_open (file, magic, got);
-        if (!file) {
-            snprintf (err, err_size, "%s: out of memory", path);
-            ds_source_destroy (&self);
-            return NULL;
-        }
-    }
-    else
     if (got >= 2 && magic [0] == 0x1f && magic [1] == 0x8b) {
         fclose (file);
         self->gz = gzopen (path, "rb");
@@ -347,7 +503,7 @@ ds_source_open_file (const char *path, char *err, size_t err_size)
     }
     uint32_t m;
     memcpy (&m, magic, 4);
-    if (s_fast_enabled && !is_stdin && !self->gz && got == 4 && (m == S_PCAP_USEC || m == S_PCAP_NSEC)
+    if (s_fast_enabled && !self->gz && got == 4 && (m == S_PCAP_USEC || m == S_PCAP_NSEC)
     &&  pcap_major_version (self->pcap) == 2 && pcap_minor_version (self->pcap) == 4
     &&  !pcap_is_swapped (self->pcap) && pcap_snapshot (self->pcap) > 0)
         s_fast_open (self, path, m == S_PCAP_NSEC);
@@ -475,6 +631,25 @@ ds_source_next (ds_source_t *self, ds_record_t *rec, ds_ingest_stats_t *stats)
     struct pcap_pkthdr *hdr, fast_hdr;
     const u_char *data;
     int rc = -1;
+    if (self->stream) {
+        rc = s_stream_next (self, &fast_hdr, &data);
+        if (rc == 0)
+            return DS_SOURCE_END;
+        if (rc == 2)
+            return DS_SOURCE_IDLE;
+        if (rc == -2) {
+            //  Cut short, as libpcap counts a truncated file: one malformed frame.
+            stats->packets_read++;
+            stats->malformed++;
+            ds_log_warn ("%s: the stream ended inside a record (counted as one malformed "
+                         "frame)", self->path);
+            return DS_SOURCE_END;
+        }
+        if (rc < 0)
+            return DS_SOURCE_ERROR;
+        hdr = &fast_hdr;
+    }
+    else
     if (self->fast) {
         rc = s_fast_next (self, &fast_hdr, &data);
         if (rc == 0)
@@ -544,13 +719,32 @@ ds_source_is_live (ds_source_t *self)
     return self->kind == S_LIVE;
 }
 
+bool
+ds_source_is_stream (ds_source_t *self)
+{
+    return self->stream;
+}
+
 uint64_t
 ds_source_pcap_drops (ds_source_t *self)
 {
     struct pcap_stat ps;
-    if (self->kind != S_LIVE || pcap_stats (self->pcap, &ps) != 0)
-        return 0;
-    return (uint64_t) ps.ps_drop + ps.ps_ifdrop;
+    if (self->kind == S_LIVE && pcap_stats (self->pcap, &ps) == 0)
+        self->drops = ds_source_drops_add (self->drops, self->drop_last,
+                                           (uint32_t) ps.ps_drop, (uint32_t) ps.ps_ifdrop);
+    return self->drops;
+}
+
+uint64_t
+ds_source_drops_add (uint64_t total, uint32_t last [2], uint32_t drop, uint32_t ifdrop)
+{
+    //  Unsigned 32-bit differences: right across one wrap of each counter
+    //  (read at least once per 2^32 drops: every 100 ms, it always is).
+    total += (uint32_t) (drop - last [0]);
+    total += (uint32_t) (ifdrop - last [1]);
+    last [0] = drop;
+    last [1] = ifdrop;
+    return total;
 }
 
 int

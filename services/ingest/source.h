@@ -22,6 +22,7 @@ typedef struct {
     uint64_t non_ip;                //  frames skipped: not IP
     uint64_t malformed;             //  frames + bad lines skipped
     uint64_t bad_lines;             //  log lines that could not be read (in malformed)
+    uint64_t bad_time;              //  records skipped: impossible timestamps (DESIGN §12)
     uint64_t batches;               //  batches published
     uint64_t records;               //  records published or written
     uint64_t dropped;               //  live: libpcap ps_drop + ps_ifdrop + own
@@ -41,7 +42,9 @@ enum {
     DS_SOURCE_ERROR  = -1           //  read error (logged)
 };
 
-//  Opens a pcap/pcapng file, gzip-compressed or not.  NULL + err on failure.
+//  Opens a pcap/pcapng file, gzip-compressed or not; "-" (standard input)
+//  or a FIFO is read as a stream (ds_source_is_stream).  NULL + err on
+//  failure.
 ds_source_t *ds_source_open_file (const char *path, char *err, size_t err_size);
 
 //  Opens a live capture on iface with an optional BPF filter (NULL = all).
@@ -63,8 +66,18 @@ uint64_t ds_source_offset (ds_source_t *self);
 //  True for a live capture.
 bool ds_source_is_live (ds_source_t *self);
 
-//  Live: libpcap's drop counters (ps_drop + ps_ifdrop) so far; 0 for files.
+//  True for a classic pcap stream from a pipe or FIFO: ds_source_next
+//  answers DS_SOURCE_IDLE when nothing arrived for 100 ms (no drops: the
+//  writer waits for the reader).
+bool ds_source_is_stream (ds_source_t *self);
+
+//  Live: libpcap's drop counters (ps_drop + ps_ifdrop) so far, 64-bit
+//  across their 32-bit wraps; 0 for files.
 uint64_t ds_source_pcap_drops (ds_source_t *self);
+
+//  Adds the growth of libpcap's 32-bit drop counters since their last
+//  reading (last, updated) to total; a counter that wrapped counts right.
+uint64_t ds_source_drops_add (uint64_t total, uint32_t last [2], uint32_t drop, uint32_t ifdrop);
 
 //  Expands file names and glob patterns, each pattern's matches in name
 //  order, the patterns in the order given.  Fills *paths (caller frees with

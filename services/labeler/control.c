@@ -237,7 +237,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     uint64_t gaps = 0;
     for (size_t i = 0; i < self->n_streams; i++)
         gaps += self->streams [i].gaps;
-    msgpack_pack_map (pk, 14);
+    msgpack_pack_map (pk, 15);
     ds_pack_str (pk, "service");
     ds_pack_str (pk, "labeler");
     ds_pack_str (pk, "ready");
@@ -248,6 +248,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     s_pack_uint (pk, "batches", self->batches);
     s_pack_uint (pk, "records", self->records);
     s_pack_uint (pk, "eos", self->eos);
+    s_pack_uint (pk, "stats", self->stats);
     s_pack_uint (pk, "gaps", gaps);
     s_pack_uint (pk, "rejected", self->rejected);
     s_pack_uint (pk, "reloads", self->reloads);
@@ -269,8 +270,9 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     msgpack_pack_array (pk, self->n_streams);
     for (size_t i = 0; i < self->n_streams; i++) {
         const labeler_stream_t *s = &self->streams [i];
-        msgpack_pack_map (pk, 8);
+        msgpack_pack_map (pk, 9);
         s_pack_uint (pk, "sensor", s->sensor);
+        s_pack_uint (pk, "epoch", s->epoch);
         s_pack_uint (pk, "shard", s->shard);
         s_pack_uint (pk, "batches", s->batches);
         s_pack_uint (pk, "records", s->records);

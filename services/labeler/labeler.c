@@ -373,6 +373,37 @@ s_handle_data (labeler_t *self)
         }
     }
     else
+    if (type == DS_MSG_STATS) {
+        ds_stats_t stats;
+        rc = ds_stats_decode (data, size, &stats);
+        if (rc != DS_OK) {
+            s_reject (self, topic, ds_result_str (rc));
+            goto done;
+        }
+        if (!s_topic_matches (zmq_msg_data (&topic_msg), topic_size, stats.shard)) {
+            s_reject (self, topic, "topic does not match the counters' shard");
+            goto done;
+        }
+        labeler_stream_t *stream = s_stream (self, stats.sensor, stats.shard);
+        if (stream && stats.epoch > stream->epoch) {
+            //  A restarted live ingest: its seqs start again from 0.
+            if (stream->batches || stream->eos)
+                ds_log_info ("sensor %u shard %u: new epoch %" PRIu64 " (was %" PRIu64 ")",
+                             stats.sensor, stats.shard, stats.epoch, stream->epoch);
+            stream->epoch = stats.epoch;
+            stream->next_seq = 0;
+            stream->eos = false;
+        }
+        char out_topic [16];
+        ds_topic_format (out_topic, "lab", stats.shard);
+        void *copy = malloc (size);             //  forwarded unchanged, as a copy
+        if (copy) {
+            memcpy (copy, data, size);
+            if (s_send2 (self, out_topic, copy, size) == 0)
+                self->stats++;
+        }
+    }
+    else
     if (type != DS_MSG_HELLO)
         s_reject (self, topic, "unexpected message type (labelled batch on a packet topic?)");
 done:

@@ -4,8 +4,9 @@
     selected ones), gives every record a class id (ground truth, gt.h) and a
     service id (services.h), sets DS_FLAG_GT where a GT entry named the
     source, and republishes the batch as DS_MSG_LABELLED on "lab.%04u"
-    (XPUB, ZMQ_XPUB_NODROP: back-pressure, never a drop).  EOS messages are
-    forwarded unchanged.  Before the first message is forwarded it waits
+    (XPUB, ZMQ_XPUB_NODROP: back-pressure, never a drop).  EOS and STATS
+    messages are forwarded unchanged (a STATS of a new epoch restarts the
+    stream's seqs).  Before the first message is forwarded it waits
     until every shard it handles has a subscriber (bounded by wait_ms).
     It counts gaps per (sensor, shard) and rejected messages.
 

@@ -20,6 +20,7 @@ typedef struct {
     uint64_t out_of_order;          //  batches with seq < next_seq
     uint64_t batches;
     uint64_t records;
+    uint64_t epoch;                 //  the sensor's epoch (ds_stats_t): a larger one restarts seqs
     bool eos;
 } labeler_stream_t;
 
@@ -54,7 +55,7 @@ typedef struct {
     bool terminated;
     labeler_stream_t *streams;
     size_t n_streams;
-    uint64_t batches, records, eos, rejected;
+    uint64_t batches, records, eos, stats, rejected;
     uint64_t too_big;               //  control requests above DS_FRAME_CONTROL_MAX
     //  Reloads (reload.h)
     ds_reload_t *loader;            //  a load in flight, or NULL

@@ -95,9 +95,13 @@ ds_merge_window (const ds_part_range_t *parts, size_t n, ds_query_t *q,
             hi = p->last_day;
         any = true;
     }
+    if (!q->first_day [0] && !q->last_day [0] && !any) {
+        snprintf (err, err_size, "no data yet: no shard has seen a record");
+        return DS_MERGE_EMPTY;
+    }
     if ((!q->first_day [0] || !q->last_day [0]) && !any) {
         snprintf (err, err_size, "no data yet: no shard has seen a record "
-                  "(give first_day and last_day for an empty window)");
+                  "(give both first_day and last_day for an empty window)");
         return -1;
     }
     if (!q->first_day [0])
@@ -127,10 +131,9 @@ ds_merge_range (size_t n, ds_merge_round_fn *round, void *ctx, ds_query_t *q,
         snprintf (err, err_size, "out of memory");
     else
     if (s_round (n, round, ctx, &req, s_decode_range, "range", parts, sizeof *parts, err, err_size) == 0
-    &&  ds_merge_window (parts, n, q, tz, tz_size, err, err_size) == 0) {
+    &&  (rc = ds_merge_window (parts, n, q, tz, tz_size, err, err_size)) >= 0) {
         for (size_t i = 0; generations && i < n; i++)
             generations [i] = parts [i].generation;
-        rc = 0;
     }
     free (parts);
     return rc;
@@ -316,9 +319,11 @@ s_merge_hist (const ds_part_overview_t *parts, size_t n, ds_overview_t *o)
 static int
 s_overview_read (const ds_part_overview_t *parts, size_t n, ds_overview_t *o, char *err, size_t err_size)
 {
-    //  Per-sensor ingest counters: each sensor's once (its EOS carries the
-    //  same counters to every shard), from the first shard that has it.
-    uint32_t sensors [1024];
+    //  Per-sensor ingest counters: each sensor's once.  Its EOS carries the
+    //  same counters to every shard; before it, each shard has the latest
+    //  STATS it got, so the most current row is the one with the most
+    //  packets read (counters only grow, over epochs too).
+    const ds_part_sensor_t *sensors [1024];
     size_t n_sensors = 0;
     for (size_t i = 0; i < n; i++) {
         const ds_part_overview_t *p = &parts [i];
@@ -338,19 +343,24 @@ s_overview_read (const ds_part_overview_t *parts, size_t n, ds_overview_t *o, ch
         o->gaps += p->gaps;
         for (uint32_t j = 0; j < p->n_sensors; j++) {
             const ds_part_sensor_t *s = &p->sensors [j];
-            if (!s->eos)
-                continue;           //  no EOS from it here: no counters yet
-            bool seen = false;
-            for (size_t m = 0; m < n_sensors; m++)
-                seen |= sensors [m] == s->sensor;
-            if (seen || n_sensors == sizeof sensors / sizeof *sensors)
-                continue;
-            sensors [n_sensors++] = s->sensor;
-            o->packets_read += s->packets_read;
-            o->non_ip += s->non_ip;
-            o->malformed += s->malformed;
-            o->dropped += s->dropped;
+            size_t m = 0;
+            while (m < n_sensors && sensors [m]->sensor != s->sensor)
+                m++;
+            if (m < n_sensors) {
+                if (s->packets_read > sensors [m]->packets_read)
+                    sensors [m] = s;
+            }
+            else
+            if (n_sensors < sizeof sensors / sizeof *sensors)
+                sensors [n_sensors++] = s;
         }
+    }
+    for (size_t m = 0; m < n_sensors; m++) {
+        o->packets_read += sensors [m]->packets_read;
+        o->non_ip += sensors [m]->non_ip;
+        o->malformed += sensors [m]->malformed;
+        o->bad_time += sensors [m]->bad_time;
+        o->dropped += sensors [m]->dropped;
     }
     if (s_merge_hist (parts, n, o) || s_gather_pps (parts, n, false, &o->window_pps, &o->n_window_pps)
     ||  s_gather_pps (parts, n, true, &o->last_pps, &o->n_last_pps) || s_merge_classes (parts, n, o)) {
@@ -410,16 +420,20 @@ ds_merge_overview (const ds_part_overview_t *parts, size_t n, const ds_part_ppsr
 {
     ds_overview_t o;
     memset (&o, 0, sizeof o);
-    if (ds_day_parse (q->first_day, &o.first_day) || ds_day_parse (q->last_day, &o.last_day)
-    ||  o.first_day > o.last_day || (int64_t) o.last_day - o.first_day >= DS_PART_DAYS_MAX) {
+    o.empty = !q->first_day [0] && !q->last_day [0];
+    if (!o.empty
+    &&  (ds_day_parse (q->first_day, &o.first_day) || ds_day_parse (q->last_day, &o.last_day)
+         || o.first_day > o.last_day || (int64_t) o.last_day - o.first_day >= DS_PART_DAYS_MAX)) {
         snprintf (err, err_size, "bad window %s .. %s", q->first_day, q->last_day);
         return -1;
     }
-    o.n_days = o.last_day - o.first_day + 1;
+    //  The empty window was asked of the shards as day 0 (for the ingest
+    //  counters): it has no day to report.
+    o.n_days = o.empty ? 0 : o.last_day - o.first_day + 1;
     o.min_packets = q->min_packets;
     o.min_kept = q->min_packets > 0 ? (uint64_t) q->min_packets : 0;
     o.tz = tz;
-    o.days = calloc ((size_t) o.n_days, sizeof *o.days);
+    o.days = calloc ((size_t) o.n_days + 1, sizeof *o.days);
     int rv = -1;
     if (!o.days)
         snprintf (err, err_size, "out of memory merging partials");
@@ -440,7 +454,11 @@ ds_merge_answer (size_t n, ds_merge_round_fn *round, void *ctx, const ds_query_t
 {
     ds_part_req_t req = { .kind = DS_PART_OVERVIEW,
                           .min_packets = q->min_packets > 0 ? (uint64_t) q->min_packets : 0 };
-    if (ds_day_parse (q->first_day, &req.first_day) || ds_day_parse (q->last_day, &req.last_day)) {
+    //  The empty window (ds_merge_range said DS_MERGE_EMPTY): the shards are
+    //  asked for day 0, where nothing is, for their ingest counters.
+    bool empty = !q->first_day [0] && !q->last_day [0];
+    if (!empty
+    &&  (ds_day_parse (q->first_day, &req.first_day) || ds_day_parse (q->last_day, &req.last_day))) {
         snprintf (err, err_size, "bad window %s .. %s", q->first_day, q->last_day);
         return -1;
     }

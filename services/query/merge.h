@@ -29,10 +29,17 @@
 typedef int (ds_merge_round_fn) (void *ctx, const msgpack_sbuffer *request,
                                  const msgpack_object **results, char *err, size_t err_size);
 
+//  What ds_merge_range and ds_merge_window return when no shard has a
+//  record and q asks for no window: q's days stay "" (the empty window,
+//  which ds_merge_answer answers with every count 0 and the ingest
+//  counters) and err says "no data yet" (for queries that need days).
+#define DS_MERGE_EMPTY 1
+
 //  Resolves q's default window (first/last day seen over all shards) by a
 //  RANGE round: writes the days into q, the shards' common time zone into
 //  tz and, if generations is not NULL, each shard's store generation into
-//  generations [0..n).  Returns 0, or -1 with a reason in err.
+//  generations [0..n).  Returns 0, DS_MERGE_EMPTY (above), or -1 with a
+//  reason in err.
 int ds_merge_range (size_t n, ds_merge_round_fn *round, void *ctx, ds_query_t *q,
                     char *tz, size_t tz_size, uint64_t *generations, char *err, size_t err_size);
 

@@ -289,12 +289,15 @@ s_pack_overview (msgpack_packer *pk, const ds_overview_t *o)
     msgpack_pack_int64 (pk, o->min_packets);
     ds_pack_str (pk, "window");
     msgpack_pack_map (pk, 3);
-    ds_pack_str (pk, "first_day");
-    ds_day_format (o->first_day, day);
-    ds_pack_str (pk, day);
-    ds_pack_str (pk, "last_day");
-    ds_day_format (o->last_day, day);
-    ds_pack_str (pk, day);
+    const int32_t ends [2] = { o->first_day, o->last_day };
+    for (int e = 0; e < 2; e++) {
+        ds_pack_str (pk, e == 0 ? "first_day" : "last_day");
+        ds_day_format (ends [e], day);
+        if (o->empty)
+            msgpack_pack_nil (pk);
+        else
+            ds_pack_str (pk, day);
+    }
     ds_pack_str (pk, "days");
     msgpack_pack_int32 (pk, o->n_days);
     ds_pack_str (pk, "dataset");
@@ -316,10 +319,10 @@ s_pack_overview (msgpack_packer *pk, const ds_overview_t *o)
     ds_pack_str (pk, "heatmap");
     s_pack_heatmap (pk, o);
     ds_pack_str (pk, "ingest");
-    msgpack_pack_map (pk, 5);
-    static const char *const keys [] = { "packets_read", "non_ip", "malformed", "dropped" };
-    const uint64_t ingest [] = { o->packets_read, o->non_ip, o->malformed, o->dropped };
-    for (int k = 0; k < 4; k++) {
+    msgpack_pack_map (pk, 6);
+    static const char *const keys [] = { "packets_read", "non_ip", "malformed", "bad_time", "dropped" };
+    const uint64_t ingest [] = { o->packets_read, o->non_ip, o->malformed, o->bad_time, o->dropped };
+    for (int k = 0; k < 5; k++) {
         ds_pack_str (pk, keys [k]);
         msgpack_pack_uint64 (pk, ingest [k]);
     }

@@ -51,6 +51,8 @@ typedef struct {
 //  The overview of a window, summed over every shard.
 typedef struct {
     int32_t first_day, last_day, n_days;
+    bool empty;                     //  the empty window: nothing seen, none asked
+                                    //  (days null, n_days 0)
     int64_t min_packets;            //  as asked
     uint64_t min_kept;              //  packets a source needs to be kept (>= 0)
     const char *tz;
@@ -66,6 +68,7 @@ typedef struct {
     size_t n_classes;
     uint64_t gaps;
     uint64_t packets_read, non_ip, malformed, dropped;  //  every sensor's once
+    uint64_t bad_time;              //  records skipped: impossible timestamps
 } ds_overview_t;
 
 //  True if name is a query answered from the overview.

@@ -219,8 +219,10 @@ s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, si
 {
     char tz [DS_PART_TZ_MAX];
     uint64_t generations [DS_STRLIST_MAX];
+    //  DS_MERGE_EMPTY (nothing seen, no window asked) is answered too: the
+    //  overview of the empty window, with the ingest counters.
     if (ds_merge_range (self->n_shards, s_shard_round, self, q, tz, sizeof tz, generations,
-                        err, err_size))
+                        err, err_size) < 0)
         return -1;
     if (s_cache_lookup (self, generations))
         return 0;

@@ -102,7 +102,7 @@ s_publisher (void *args_)
         ds_batch_encode (batch, &buf);
         ds_send2 (args->pub, "pkt.0000", 8, buf.data, buf.size, NULL);
     }
-    ds_eos_t eos = { 1, 0, args->batches, args->batches * DS_BATCH_DEFAULT_CAPACITY, 0, 0, 0, 0 };
+    ds_eos_t eos = { 1, 0, args->batches, args->batches * DS_BATCH_DEFAULT_CAPACITY, 0, 0, 0, 0, 0, 0 };
     msgpack_sbuffer_clear (&buf);
     ds_eos_encode (&eos, &buf);
     ds_send2 (args->pub, "pkt.0000", 8, buf.data, buf.size, NULL);

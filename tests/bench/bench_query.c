@@ -227,7 +227,7 @@ main (int argc, char **argv)
     t = s_now ();
     for (size_t i = 0; i < nb; i++)
         ds_send2 (xpub, topic, DS_TOPIC_LEN, enc [i].data, enc [i].size, NULL);
-    ds_eos_t eos = { 0, 0, nb, made, made, 0, 0, 0 };
+    ds_eos_t eos = { 0, 0, nb, made, made, 0, 0, 0, 0, 0 };
     msgpack_sbuffer eb;
     msgpack_sbuffer_init (&eb);
     ds_eos_encode (&eos, &eb);

@@ -29,6 +29,12 @@ Readings taken where DESIGN/contract leave a choice (the C side must match):
 - Pattern tokens: order of the first packet among the *selected* records
   (window days, [from_us, to_us), class), ties by the 16-byte address
   (IPv4 as ::ffff:a.b.c.d).
+- Timestamps that cannot be real (DESIGN §12): records before 1995-01-01
+  or more than one day after this host's clock are dropped before anything
+  else and counted as ingest.bad_time (the CSV keeps them; darkscope's
+  ingest counts and drops them before publishing).
+- No packets and no --first-day/--last-day: the overview of an empty
+  window (first_day and last_day null, 0 days, every count 0).
 """
 
 import argparse
@@ -37,6 +43,7 @@ import ipaddress
 import json
 import os
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -45,6 +52,8 @@ DEFAULT_ALIASES = {c: 'unknown' for c in
                    ('netscout', 'esrg_stanford', 'quadmetrics', 'criminalip', 'adscore')}
 HEATMAP_OTHERS = {'unk_usr': 'others', 'unk_sys': 'others',
                   'unk_eph': 'others', 'proxy': 'others'}
+TIME_MIN_US = 788918400000000        # 1995-01-01T00:00:00Z
+TIME_AHEAD_US = 86400000000          # one day past this host's clock
 GT_IP_COLS = ('ip', 's_ip', 'src_ip')
 GT_CLASS_COLS = ('class', 'gt', 'label')
 
@@ -409,8 +418,10 @@ def window_of(df, args):
     seen = df.day.unique()
     first = args.first_day or (min(seen) if len(seen) else None)
     last = args.last_day or (max(seen) if len(seen) else None)
+    if first is None and last is None:
+        return None, None                   # the empty window
     if first is None or last is None:
-        die('no packets and no --first-day/--last-day: the window is undefined')
+        die('no packets: give both --first-day and --last-day, or neither')
     first, last = norm_day(first), norm_day(last)
     if first > last:
         die(f'first day {first} after last day {last}')
@@ -426,6 +437,8 @@ def norm_day(text):
 
 
 def in_window(df, first, last):
+    if first is None:
+        return df.iloc[0:0]
     seen = df.day.unique()
     if len(seen) and min(seen) >= first and max(seen) <= last:
         return df
@@ -434,7 +447,7 @@ def in_window(df, first, last):
 
 def overview(df, args, gt, services):
     first, last = window_of(df, args)
-    days = day_range(first, last)
+    days = day_range(first, last) if first is not None else []
     darknet = in_window(df, first, last)
     df1 = darknet[darknet.day == last]
 
@@ -447,8 +460,8 @@ def overview(df, args, gt, services):
     dnet_f = darknet[darknet.ip.isin(ips_f)]
 
     # last day of traffic: sources with >= min_packets over the 30 days ending at last_day
-    clip = max(first, day_add(last, -29))
-    ips30 = (darknet if clip <= first else darknet[darknet.day >= clip]).ip.value_counts()
+    clip = max(first, day_add(last, -29)) if first is not None else None
+    ips30 = (darknet if clip is None or clip <= first else darknet[darknet.day >= clip]).ip.value_counts()
     ips30_f = set(ips30[ips30 >= args.min_packets].index)
     daily = df1[df1.ip.isin(ips30_f)]
     lookup = resolve_classes(darknet, gt)
@@ -530,15 +543,21 @@ def main(argv=None):
         die('--bin-s must be > 0')
 
     df = load_packets(args.csv)
+    bad = (df.ts_us < TIME_MIN_US) | (df.ts_us > int(time.time() * 1e6) + TIME_AHEAD_US)
+    bad_time = int(bad.sum())
+    if bad_time:
+        df = df[~bad]
     gt = build_gt(args)
     if args.pattern:
         out = pattern(df, args, gt)
     else:
         out = overview(df, args, gt, load_services(args.services))
+        out['ingest'] = {}
         if args.ingest_json:
             with open(args.ingest_json, encoding='utf-8') as f:
                 ing = json.load(f)
-            out['ingest'] = ing.get('ingest', ing)
+            out['ingest'] = dict(ing.get('ingest', ing))
+        out['ingest']['bad_time'] = bad_time
     text = json.dumps(out)
     if args.json:
         with open(args.json, 'w', encoding='utf-8') as f:

@@ -107,7 +107,8 @@ class Reference(unittest.TestCase):
     def test_full_window_min3(self):
         o = self.run_ref('--cli', '--min-packets', '3')
         self.assertEqual(list(o), ['schema', 'tz', 'min_packets', 'window', 'dataset', 'port_ranking',
-                                   'sender_ecdf', 'filter', 'daily', 'classes', 'heatmap'])
+                                   'sender_ecdf', 'filter', 'daily', 'classes', 'heatmap', 'ingest'])
+        self.assertEqual(o['ingest'], {'bad_time': 0})
         self.assertEqual(o['schema'], 'darkscope.overview/1')
         self.assertEqual(o['window'], {'first_day': '2021-03-01', 'last_day': '2021-03-04', 'days': 4})
         w = o['dataset']['window']
@@ -149,6 +150,34 @@ class Reference(unittest.TestCase):
         self.assertEqual(o['heatmap'], {'classes': ['unknown', 'mirai', 'shodan'],
                                         'services': ['http', 'telnet'],
                                         'fraction': [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]})
+
+    def test_bad_time(self):
+        #  Records before 1995 or more than a day ahead are dropped and
+        #  counted: the same overview as without them (DESIGN §12).
+        bad = os.path.join(self.tmp.name, 'bad.csv')
+        write_csv(bad, ROWS)
+        with open(bad, 'a') as f:
+            f.write(f'1970-01-01 00:00:00.000000,{A},23,TCP,23/TCP,0,0\n')
+            f.write(f'1994-12-31 23:59:59.999999,{B},23,TCP,23/TCP,0,{788918400000000 - 1}\n')
+            f.write(f'2100-01-01 00:00:00.000000,{E},80,TCP,80/TCP,0,4102444800000000\n')
+            #  the bound itself is a real time
+            f.write(f'1995-01-01 00:00:00.000000,{C},-,ICMP,-/ICMP,0,788918400000000\n')
+        with_bad = self.run_ref('--min-packets', '3', '--last-day', '2021-03-04', csv=bad)
+        self.assertEqual(with_bad['ingest'], {'bad_time': 3})
+        plain = self.run_ref('--min-packets', '3', '--first-day', '1995-01-01', '--last-day', '2021-03-04')
+        self.assertEqual(with_bad['dataset']['window']['packets'], plain['dataset']['window']['packets'] + 1)
+
+    def test_empty_window(self):
+        #  No packet and no window: an empty window, every count 0.
+        empty = os.path.join(self.tmp.name, 'empty.csv')
+        write_csv(empty, [])
+        o = self.run_ref(csv=empty)
+        self.assertEqual(o['window'], {'first_day': None, 'last_day': None, 'days': 0})
+        self.assertEqual(o['dataset']['window'], {'sources': 0, 'packets': 0, 'ports': 0, 'pp': 0,
+                                                  'top_pp': []})
+        self.assertEqual((o['daily'], o['port_ranking'], o['sender_ecdf'], o['classes']), ([], [], [], []))
+        self.assertEqual(o['filter'], {'sources_kept': 0, 'packets_kept': 0})
+        self.assertEqual(o['heatmap'], {'classes': [], 'services': [], 'fraction': []})
 
     def test_default_min_packets_keeps_nobody(self):
         o = self.run_ref('--tz', 'Europe/Rome')

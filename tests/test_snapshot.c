@@ -24,7 +24,6 @@
 #include <cmocka.h>
 #include "snapshot.h"
 #include "store.h"
-#include "tzday.h"
 
 static char s_dir [64];
 
@@ -51,7 +50,7 @@ static void
 test_snapshot_roundtrip (void **state)
 {
     (void) state;
-    ds_store_t *store = ds_store_new (0, 1);
+    ds_store_t *store = ds_store_new (0, 1, NULL);
     ds_batch_t *b = s_batch (1000, 0, 0);
     assert_int_equal (ds_store_apply (store, b), 1);
     ds_batch_destroy (&b);
@@ -76,7 +75,7 @@ test_snapshot_roundtrip (void **state)
     struct stat st;
     assert_int_equal (stat (path, &st), 0);
     assert_int_equal (st.st_mode & 0777, 0600);
-    ds_store_t *back = ds_store_load (path, 0, 1, err, sizeof err);
+    ds_store_t *back = ds_store_load (path, 0, 1, NULL, err, sizeof err);
     assert_non_null (back);
     assert_int_equal (ds_store_records (back), 1000);
     assert_int_equal (ds_store_sources (back), 1000);
@@ -94,7 +93,7 @@ static void
 test_tmp_file (void **state)
 {
     (void) state;
-    ds_store_t *store = ds_store_new (0, 1);
+    ds_store_t *store = ds_store_new (0, 1, NULL);
     ds_batch_t *b = s_batch (10, 0, 0);
     assert_int_equal (ds_store_apply (store, b), 1);
     ds_batch_destroy (&b);
@@ -121,7 +120,7 @@ test_tmp_file (void **state)
     fputs ("stale", f);
     fclose (f);
     assert_int_equal (ds_store_save (store, path, err, sizeof err), 0);
-    ds_store_t *back = ds_store_load (path, 0, 1, err, sizeof err);
+    ds_store_t *back = ds_store_load (path, 0, 1, NULL, err, sizeof err);
     assert_non_null (back);
     ds_store_destroy (&back);
     //  No such directory: the snapshot fails and says which file.
@@ -144,7 +143,6 @@ s_setup (void **state)
     (void) state;
     snprintf (s_dir, sizeof s_dir, "/tmp/test_snapshot.XXXXXX");
     assert_non_null (mkdtemp (s_dir));
-    assert_int_equal (ds_tz_set ("UTC"), 0);
     return 0;
 }
 

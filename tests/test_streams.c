@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "store.h"
-#include "tzday.h"
 
 //  Batch seq of sensor 4 with n records of distinct sources from `first`.
 static ds_batch_t *
@@ -70,7 +69,7 @@ static void
 test_epochs (void **state)
 {
     (void) state;
-    ds_store_t *store = ds_store_new (0, 1);
+    ds_store_t *store = ds_store_new (0, 1, NULL);
     //  A live ingest, epoch 100: counters before any batch.
     ds_stats_t st = s_stats (100, 0, 5);
     assert_int_equal (ds_store_stats (store, &st, 1500), 1);
@@ -121,7 +120,7 @@ test_epochs (void **state)
     assert_non_null (mkdtemp (dir));
     snprintf (path, sizeof path, "%s/s.ckpt", dir);
     assert_int_equal (ds_store_save (store, path, err, sizeof err), 0);
-    ds_store_t *back = ds_store_load (path, 0, 1, err, sizeof err);
+    ds_store_t *back = ds_store_load (path, 0, 1, NULL, err, sizeof err);
     assert_non_null (back);
     ds_part_stream_t b = s_row (back);
     assert_memory_equal (&b, &r, sizeof b);
@@ -139,7 +138,7 @@ static void
 test_file_replay (void **state)
 {
     (void) state;
-    ds_store_t *store = ds_store_new (0, 1);
+    ds_store_t *store = ds_store_new (0, 1, NULL);
     for (int run = 0; run < 2; run++) {
         ds_stats_t st = s_stats (0, 0, 0);
         assert_int_equal (ds_store_stats (store, &st, 10), 1);
@@ -161,6 +160,5 @@ main (void)
         cmocka_unit_test (test_epochs),
         cmocka_unit_test (test_file_replay),
     };
-    assert_int_equal (ds_tz_set ("UTC"), 0);
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -11,18 +11,34 @@ cd "$here"
 
 bash deploy/install-deps.sh
 
+#  No test may write into the source tree (a stray file there once came from
+#  an actor whose config went out of scope: its checkpoint path was garbage).
+#  The tree must look the same after each step as before the first.
+tree_state () { git -C "$here" status --porcelain --untracked-files=all 2>/dev/null || true; }
+tree_before=$(tree_state)
+check_tree () {
+    local now; now=$(tree_state)
+    if [ "$now" != "$tree_before" ]; then
+        echo "error: $1 changed the source tree (files written outside the build directories):" >&2
+        diff <(echo "$tree_before") <(echo "$now") >&2 || true
+        exit 1
+    fi
+}
+
 jobs=$(nproc)
 echo "== build (release)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests (release)"
 (cd build && ctest --output-on-failure -j"$jobs")
+check_tree "the release tests"
 
 echo "== build (asan+ubsan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== all tests again (asan+ubsan, the shell tests drive the sanitized binaries)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+check_tree "the sanitized tests"
 
 echo "== fuzz (libFuzzer, ${DS_FUZZ_SECONDS:-10}s per target)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDS_FUZZ=ON -DDS_TESTS=OFF -DDS_WERROR=OFF >/dev/null
@@ -34,6 +50,10 @@ for f in build-fuzz/bin/fuzz_*; do
     mkdir -p "$corpus"
     [ -d "tests/fuzz-corpus/$name" ] && cp -n tests/fuzz-corpus/"$name"/* "$corpus"/ 2>/dev/null || true
     echo "-- $name"
-    "$f" -max_total_time="${DS_FUZZ_SECONDS:-10}" -max_len=65536 "$corpus" 2>&1 | tail -2
+    #  Crash, leak and slow-unit files go beside the corpus, not into the tree.
+    mkdir -p build-fuzz/artifacts
+    "$f" -max_total_time="${DS_FUZZ_SECONDS:-10}" -max_len=65536 \
+        -artifact_prefix="build-fuzz/artifacts/$name-" "$corpus" 2>&1 | tail -2
 done
+check_tree "the fuzzers"
 echo "== all tests passed"

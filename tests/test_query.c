@@ -592,6 +592,7 @@ test_restart (void **state)
         zsock_destroy (&xpub);
     }
     //  A checkpoint of another shard count is refused: the actor does not start.
+    assert_int_equal (access (ckpt, F_OK), 0);
     {
         ds_aggregator_config_t cfg;
         char ep [256];
@@ -602,6 +603,37 @@ test_restart (void **state)
     msgpack_sbuffer_destroy (&want);
     unlink (ckpt);
     s_free_batches (1);
+}
+
+//  The actor keeps its own copy of the config: once started, the caller's
+//  config and the path it points to may go away (a test that fails an
+//  assertion leaves its frame while the actor runs on; such an actor once
+//  wrote its checkpoint under a name made of whatever the stack held).
+static void
+test_config_copied (void **state)
+{
+    (void) state;
+    char want [128];
+    snprintf (want, sizeof want, "%s/copied.ckpt", s_dir);
+    unlink (want);
+    ds_aggregator_config_t *cfg = malloc (sizeof *cfg);
+    char *path = strdup (want);
+    assert_non_null (cfg);
+    assert_non_null (path);
+    char ep [256];
+    zactor_t *agg = s_start_agg (cfg, 0, 2, "tcp://127.0.0.1:1", path, ep, sizeof ep);
+    assert_true (ep [0]);
+    memset (path, 'x', strlen (path));
+    free (path);
+    memset (cfg, 0xa5, sizeof *cfg);
+    free (cfg);
+    assert_int_equal (zstr_send (agg, "CHECKPOINT"), 0);
+    char *reply = zstr_recv (agg);
+    assert_string_equal (reply, "OK");
+    zstr_free (&reply);
+    zactor_destroy (&agg);
+    assert_int_equal (access (want, F_OK), 0);
+    unlink (want);
 }
 
 //  A hostile or confused publisher: garbage payloads, a batch of another
@@ -696,6 +728,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_services),
         cmocka_unit_test (test_restart),
+        cmocka_unit_test (test_config_copied),
         cmocka_unit_test (test_hostile_input),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

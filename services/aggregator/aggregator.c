@@ -49,7 +49,12 @@ typedef struct {
 } s_ckpt_t;
 
 typedef struct {
-    const ds_aggregator_config_t *config;
+    //  A copy of the caller's config, taken before the start handshake:
+    //  after it the caller's config (and the strings it points to) may go
+    //  away (a test that fails an assertion leaves its frame while the
+    //  actor runs on).  Only tz stays borrowed.
+    ds_aggregator_config_t config;
+    char *checkpoint;               //  owned copy of config.checkpoint, or NULL
     s_cached_t cache [S_CACHE_SIZE];
     size_t cache_next;              //  slot to replace next
     ds_store_t *store;
@@ -89,13 +94,13 @@ s_checkpoint_ended (s_agg_t *self, int result, const char *why, int64_t pause_us
     if (c->last_failed) {
         c->failed++;
         self->dirty = true;         //  try again at the next occasion
-        ds_log_error ("shard %u: checkpoint failed: %s", self->config->shard, why);
+        ds_log_error ("shard %u: checkpoint failed: %s", self->config.shard, why);
         return;
     }
     c->written++;
     c->last_ok = s_wall_us ();
     ds_log_info ("shard %u: checkpoint %s written (%" PRIu64 " records, %.1f ms, data path "
-                 "paused %.2f ms)", self->config->shard, self->config->checkpoint,
+                 "paused %.2f ms)", self->config.shard, self->config.checkpoint,
                  ds_store_records (self->store), (double) duration_us / 1000,
                  (double) pause_us / 1000);
 }
@@ -123,12 +128,12 @@ s_checkpoint_poll (s_agg_t *self, bool wait)
 static int
 s_checkpoint (s_agg_t *self, bool wait)
 {
-    if (!self->config->checkpoint)
+    if (!self->config.checkpoint)
         return 0;
     if (!s_checkpoint_poll (self, wait))
         return 0;
     char err [512];
-    self->ckpt.running = ds_snapshot_start (self->store, self->config->checkpoint, err, sizeof err);
+    self->ckpt.running = ds_snapshot_start (self->store, self->config.checkpoint, err, sizeof err);
     if (!self->ckpt.running) {
         s_checkpoint_ended (self, DS_SNAPSHOT_FAILED, err, 0, 0);
         return -1;
@@ -146,7 +151,7 @@ s_checkpoint (s_agg_t *self, bool wait)
 static int
 s_checkpoint_final (s_agg_t *self)
 {
-    if (!self->config->checkpoint || self->ckpt.final)
+    if (!self->config.checkpoint || self->ckpt.final)
         return self->ckpt.final && self->ckpt.last_failed ? -1 : 0;
     s_checkpoint_poll (self, true);
     int rc = self->dirty ? s_checkpoint (self, true) : self->ckpt.last_failed ? -1 : 0;
@@ -183,11 +188,11 @@ s_warm_cache (s_agg_t *self)
 static void
 s_check_eos (s_agg_t *self)
 {
-    if (self->eos_sent || ds_store_eos_count (self->store) < self->config->sensors)
+    if (self->eos_sent || ds_store_eos_count (self->store) < self->config.sensors)
         return;
     s_checkpoint (self, false);
     ds_log_info ("shard %u: end of stream from all %u sensor(s), %" PRIu64 " records "
-                 "(cpu %.2f s)", self->config->shard, self->config->sensors,
+                 "(cpu %.2f s)", self->config.shard, self->config.sensors,
                  ds_store_records (self->store), ds_thread_cpu_seconds ());
     zstr_send (self->pipe, "EOS");
     self->eos_sent = true;
@@ -202,7 +207,7 @@ s_reject (s_agg_t *self, const char *what, int rc)
     self->rejected++;
     if (self->rejected <= 5 || self->rejected % 1000 == 0)
         ds_log_warn ("shard %u: rejected %s (%s), %" PRIu64 " so far",
-                     self->config->shard, what, ds_result_str (rc), self->rejected);
+                     self->config.shard, what, ds_result_str (rc), self->rejected);
 }
 
 //  Receives and applies one message from the SUB socket without waiting.
@@ -242,7 +247,7 @@ s_on_sub (s_agg_t *self)
         if (rc != DS_OK)
             s_reject (self, "labelled batch", rc);
         else
-        if (self->batch->shard != self->config->shard) {
+        if (self->batch->shard != self->config.shard) {
             self->foreign++;
             s_reject (self, "batch of another shard", DS_ERR_MALFORMED);
         }
@@ -260,7 +265,7 @@ s_on_sub (s_agg_t *self)
         if (rc != DS_OK)
             s_reject (self, "end-of-stream", rc);
         else
-        if (eos.shard != self->config->shard)
+        if (eos.shard != self->config.shard)
             s_reject (self, "end-of-stream of another shard", DS_ERR_MALFORMED);
         else {
             ds_store_eos (self->store, &eos);
@@ -275,7 +280,7 @@ s_on_sub (s_agg_t *self)
         if (rc != DS_OK)
             s_reject (self, "sensor counters", rc);
         else
-        if (stats.shard != self->config->shard)
+        if (stats.shard != self->config.shard)
             s_reject (self, "sensor counters of another shard", DS_ERR_MALFORMED);
         else
         if (ds_store_stats (self->store, &stats, s_wall_us ()) < 0)
@@ -294,13 +299,13 @@ s_on_sub (s_agg_t *self)
 static int
 s_status (s_agg_t *self, ds_part_status_t *status)
 {
-    if (ds_store_status (self->store, self->config->sensors, status))
+    if (ds_store_status (self->store, self->config.sensors, status))
         return -1;
     status->rejected = self->rejected;
     status->foreign = self->foreign;
     status->requests_too_big = self->too_big;
     snprintf (status->checkpoint, sizeof status->checkpoint, "%s",
-              self->config->checkpoint ? self->config->checkpoint : "");
+              self->config.checkpoint ? self->config.checkpoint : "");
     const s_ckpt_t *c = &self->ckpt;
     status->ckpt = (ds_part_ckpt_t) {
         .running = c->running != NULL, .last_failed = c->last_failed, .written = c->written,
@@ -323,7 +328,7 @@ s_answer_partial (s_agg_t *self, const ds_part_req_t *req, char *err, size_t err
         rc = s_status (self, &status) == 0 && ds_part_status_encode (&status, &self->partial) == DS_OK
            ? 0 : -1;
         if (rc)
-            snprintf (err, err_size, "shard %u: cannot encode its status", self->config->shard);
+            snprintf (err, err_size, "shard %u: cannot encode its status", self->config.shard);
         ds_part_status_clear (&status);
     }
     else
@@ -333,7 +338,7 @@ s_answer_partial (s_agg_t *self, const ds_part_req_t *req, char *err, size_t err
         //  connection and wait out its timeout).
         static const char *const kinds [] = { "", "range", "overview", "ppsrc", "status" };
         snprintf (err, err_size, "shard %u: %s partial of %zu bytes exceeds the %u MiB limit; "
-                  "narrow the query (fewer days)", self->config->shard, kinds [req->kind],
+                  "narrow the query (fewer days)", self->config.shard, kinds [req->kind],
                   self->partial.size, DS_PARTIAL_MAX / DS_MIB);
         ds_log_warn ("%s", err);
         rc = -1;
@@ -419,7 +424,7 @@ s_on_rep (s_agg_t *self)
         char why [200];
         int drc = ds_part_req_decode (zframe_data (frame), zframe_size (frame), &req, why, sizeof why);
         if (drc != DS_OK)
-            snprintf (err, sizeof err, "shard %u: bad partial request: %s: %s", self->config->shard,
+            snprintf (err, sizeof err, "shard %u: bad partial request: %s: %s", self->config.shard,
                       ds_result_str (drc), why);
         else {
             rc = s_answer_partial (self, &req, err, sizeof err);
@@ -438,16 +443,16 @@ s_on_rep (s_agg_t *self)
                 ds_part_status_pack_map (&status, &pk);
             }
             else
-                snprintf (err, sizeof err, "shard %u: out of memory", self->config->shard);
+                snprintf (err, sizeof err, "shard %u: out of memory", self->config.shard);
             ds_part_status_clear (&status);
         }
         else
             snprintf (err, sizeof err, "shard %u answers only 'status' and the query service's "
-                      "partial and pattern requests (DSK), not '%s'", self->config->shard, q.name);
+                      "partial and pattern requests (DSK), not '%s'", self->config.shard, q.name);
     }
     if (rc != 0 && frame && zframe_size (frame) > DS_FRAME_CONTROL_MAX
     &&  (++self->too_big <= 5 || self->too_big % 1000 == 0))
-        ds_log_warn ("shard %u: %s (%" PRIu64 " so far)", self->config->shard, err, self->too_big);
+        ds_log_warn ("shard %u: %s (%" PRIu64 " so far)", self->config.shard, err, self->too_big);
     if (rc != 0)
         ds_reply_error (&self->reply, err);
     else
@@ -472,7 +477,7 @@ s_on_pipe (s_agg_t *self)
         zstr_send (self->pipe, zsock_endpoint (self->rep));
     else
     if (streq (command, "CHECKPOINT")) {
-        if (!self->config->checkpoint)
+        if (!self->config.checkpoint)
             zstr_send (self->pipe, "no checkpoint path configured");
         else {
             s_checkpoint_poll (self, true);
@@ -483,7 +488,7 @@ s_on_pipe (s_agg_t *self)
     if (streq (command, "FINAL"))
         zstr_send (self->pipe, s_checkpoint_final (self) == 0 ? "OK" : self->ckpt.error);
     else
-        ds_log_warn ("shard %u: unknown pipe command '%s'", self->config->shard, command);
+        ds_log_warn ("shard %u: unknown pipe command '%s'", self->config.shard, command);
     zstr_free (&command);
     return more;
 }
@@ -492,14 +497,17 @@ void
 ds_aggregator_actor (zsock_t *pipe, void *args)
 {
     ds_signals_block_thread ();
-    const ds_aggregator_config_t *config = args;
-    s_agg_t self = { .config = config, .pipe = pipe };
+    s_agg_t self = { .config = *(const ds_aggregator_config_t *) args, .pipe = pipe };
+    const ds_aggregator_config_t *config = &self.config;
     msgpack_sbuffer_init (&self.reply);
     msgpack_sbuffer_init (&self.partial);
     char endpoint [256], topic [DS_TOPIC_LEN + 1];
     const char *why = NULL;
 
-    if (config->shards == 0 || config->shards > DS_SHARDS_MAX || config->shard >= config->shards)
+    if (self.config.checkpoint && !(self.checkpoint = strdup (self.config.checkpoint)))
+        why = "out of memory";
+    self.config.checkpoint = self.checkpoint;
+    if (!why && (config->shards == 0 || config->shards > DS_SHARDS_MAX || config->shard >= config->shards))
         why = "shard must be below shards (and shards 1..9999)";
     if (why) {
         ds_log_error ("shard %u: cannot start: %s", config->shard, why);
@@ -555,6 +563,9 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
     if (!self.sub)
         goto refuse;                //  ds_sub_new logged why
 
+    //  From here on nothing of the caller's config is read (see s_agg_t).
+    self.config.endpoint = NULL;
+    self.config.inputs.count = 0;
     zsock_signal (pipe, 0);
     ds_log_info ("shard %u of %u: answering on %s, subscribed to %s on %s",
                  config->shard, config->shards, zsock_endpoint (self.rep), topic, inputs);
@@ -626,6 +637,7 @@ cleanup:
     msgpack_sbuffer_destroy (&self.reply);
     msgpack_sbuffer_destroy (&self.partial);
     s_cache_free (&self);
+    free (self.checkpoint);
 }
 
 int

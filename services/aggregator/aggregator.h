@@ -56,9 +56,10 @@ void ds_aggregator_config_init (ds_aggregator_config_t *config);
 //  Writes the default REP endpoint of a shard into buf.
 void ds_aggregator_default_endpoint (uint32_t shard, char *buf, size_t size);
 
-//  The service as a czmq actor (config: ds_aggregator_config_t *, which
-//  must outlive the actor).  If it cannot start it logs why, signals -1
-//  and waits for $TERM, answering "ENDPOINT" with "".
+//  The service as a czmq actor (config: ds_aggregator_config_t *, read
+//  only until zactor_new returns: the actor keeps its own copy, paths
+//  included; config->tz must outlive the actor).  If it cannot start it
+//  logs why, signals -1 and waits for $TERM, answering "ENDPOINT" with "".
 void ds_aggregator_actor (zsock_t *pipe, void *config);
 
 //  Asks a started actor for its final checkpoint (before stopping it):

@@ -41,7 +41,15 @@ void ds_gt_destroy (ds_gt_t **self_p);
 int ds_gt_add (ds_gt_t *self, const char *text, const char *class_name,
                const char *origin, uint32_t line, char *err, size_t err_size);
 
-//  Loads a CSV with a header.  Bad rows are warned about (file:line) and
+//  Whether name may be a class name: 1..DS_NAME_MAX-1 printable bytes,
+//  no space, '=' or '"'.
+bool ds_gt_class_name_ok (const char *name);
+
+//  Counts a warning a loader issued (a bad row or line skipped); part of
+//  ds_gt_warning_count.
+void ds_gt_warned (ds_gt_t *self);
+
+//  Loads a CSV with a header (gt_load.c, like the next two).  Bad rows are warned about (file:line) and
 //  skipped.  Returns 0, or -1 if the file cannot be read or has no usable
 //  header (reason in err).
 int ds_gt_load_csv (ds_gt_t *self, const char *path, char *err, size_t err_size);

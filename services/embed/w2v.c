@@ -5,6 +5,7 @@
     x86-64 also compiled for Haswell and chosen at run time).
 */
 #include "w2v.h"
+#include "mix.h"
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -87,15 +88,6 @@ static inline uint32_t
 s_range (uint64_t r, uint32_t n)
 {
     return (uint32_t) (((r >> 32) * (uint64_t) n) >> 32);
-}
-
-static inline uint64_t
-s_splitmix (uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 //  One context word (row l1 of syn0) against targets [0] (label 1) and
@@ -188,7 +180,7 @@ s_worker (void *arg)
     uint64_t s_from = c->n_sentences * (uint64_t) w->id / (uint64_t) threads;
     uint64_t s_to = c->n_sentences * (uint64_t) (w->id + 1) / (uint64_t) threads;
     uint64_t seed = p->seed * 0x2545f4914f6cdd1dULL + (uint64_t) w->id;
-    uint64_t rnd = s_splitmix (&seed) | 1;
+    uint64_t rnd = ds_splitmix64 (&seed) | 1;
     s_pair_fn *pair = s_pair_pick ();
     uint32_t n_words = c->n_words;
     uint32_t targets [DS_W2V_NEGATIVE_MAX + 1];
@@ -340,7 +332,7 @@ ds_w2v_train (const ds_w2v_corpus_t *corpus, const ds_w2v_params_t *p,
         uint64_t x = p->seed ^ (i * 0x9e3779b97f4a7c15ULL);
         float *row = t.syn0 + i * (size_t) t.stride;
         for (int j = 0; j < t.stride; j++)
-            row [j] = j < p->dim ? ((float) (s_splitmix (&x) >> 40) / 16777216.0f - 0.5f) / (float) p->dim
+            row [j] = j < p->dim ? ((float) (ds_splitmix64 (&x) >> 40) / 16777216.0f - 0.5f) / (float) p->dim
                                  : 0.0f;
     }
     for (int i = 0; i < S_EXP_SIZE; i++) {

@@ -616,6 +616,7 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, const ds_tz_t 
             ||  (b->v [k] >> S_BIN_US_BITS) > UINT32_MAX
             ||  (k > 0 && (b->v [k] >> S_BIN_US_BITS) <= (b->v [k - 1] >> S_BIN_US_BITS)))
                 goto malformed;
+        b->last = (uint32_t) (b->v [nb - 1] >> S_BIN_US_BITS);
     }
     if (!s_get_streams (self, &io, header.version))
         goto malformed;

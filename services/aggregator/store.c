@@ -7,7 +7,9 @@
     binary search of the days), the source's local id in that day (the
     source remembers it), the (local, pp) entry (the source remembers the
     slot of its latest pp), and the source's pattern bin.  Records go in
-    chunks whose hash slots are prefetched before they are updated.
+    chunks whose hash slots are prefetched before they are updated; the
+    address is hashed once, and the source index keeps the hash's high
+    half as a tag, so a probe reads no source but the one it finds.
 
     Pattern bins are, per source, a vector of u64 sorted by minute:
     (minute - INT32_MIN) << 26 | microsecond of the first packet in that
@@ -15,7 +17,10 @@
     to an unsorted tail that is sorted and merged in (keeping the earliest
     microsecond) when it outgrows half the sorted part and before any
     query or checkpoint, so out-of-order input gives the same bins at
-    amortised O(log n).  8 bytes per (source, minute).
+    amortised O(log n).  8 bytes per (source, minute).  A record's bin
+    first goes to a log of S_BLOG_CAP entries, moved into the vectors by
+    source when it is full and before anything reads bins (s_blog_flush):
+    one random access per source and flush instead of one per packet.
 */
 #include "store_internal.h"
 #include "tz.h"
@@ -72,20 +77,26 @@ store_src_index_grow (ds_store_t *self)
     return store_src_index_build (self, self->src_index_cap ? self->src_index_cap * 2 : 1024);
 }
 
+//  A source index entry: the high half of the address hash (a tag that
+//  probes compare before touching the source) and the src id.
+#define S_INDEX_FREE    UINT64_MAX
+#define S_INDEX_TAG(h)  ((h) & 0xffffffff00000000ULL)
+
 int
 store_src_index_build (ds_store_t *self, size_t cap)
 {
     while (((size_t) self->n_srcs + 1) * 4 > cap * 3)
         cap *= 2;
-    uint32_t *index = malloc (cap * sizeof *index);
+    uint64_t *index = malloc (cap * sizeof *index);
     if (!index)
         return -1;
     memset (index, 0xff, cap * sizeof *index);
     for (uint32_t id = 0; id < self->n_srcs; id++) {
-        size_t j = s_addr_hash (&self->srcs [id].addr) & (cap - 1);
-        while (index [j] != S_EMPTY)
+        uint64_t h = s_addr_hash (&self->srcs [id].addr);
+        size_t j = h & (cap - 1);
+        while (index [j] != S_INDEX_FREE)
             j = (j + 1) & (cap - 1);
-        index [j] = id;
+        index [j] = S_INDEX_TAG (h) | id;
     }
     free (self->src_index);
     self->src_index = index;
@@ -93,25 +104,31 @@ store_src_index_build (ds_store_t *self, size_t cap)
     return 0;
 }
 
-//  Src id of addr, created if new; S_EMPTY if memory ran out.
+//  Src id of addr (whose s_addr_hash is hash), created if new; S_EMPTY if
+//  memory ran out.
 static inline uint32_t
-s_src_id (ds_store_t *self, const ds_addr_t *addr)
+s_src_id (ds_store_t *self, const ds_addr_t *addr, uint64_t hash)
 {
     if (((size_t) self->n_srcs + 1) * 4 > self->src_index_cap * 3 && store_src_index_grow (self))
         return S_EMPTY;
     size_t mask = self->src_index_cap - 1;
-    size_t j = s_addr_hash (addr) & mask;
+    size_t j = hash & mask;
+    uint64_t tag = S_INDEX_TAG (hash);
+    uint64_t b0, b1;
+    memcpy (&b0, addr->b, 8);
+    memcpy (&b1, addr->b + 8, 8);
     for (;;) {
-        uint32_t id = self->src_index [j];
-        if (id == S_EMPTY)
+        uint64_t e = self->src_index [j];
+        if (e == S_INDEX_FREE)
             break;
-        uint64_t a0, a1, b0, b1;
-        memcpy (&a0, self->srcs [id].addr.b, 8);
-        memcpy (&a1, self->srcs [id].addr.b + 8, 8);
-        memcpy (&b0, addr->b, 8);
-        memcpy (&b1, addr->b + 8, 8);
-        if (a0 == b0 && a1 == b1)
-            return id;
+        if (S_INDEX_TAG (e) == tag) {
+            uint32_t id = (uint32_t) e;
+            uint64_t a0, a1;
+            memcpy (&a0, self->srcs [id].addr.b, 8);
+            memcpy (&a1, self->srcs [id].addr.b + 8, 8);
+            if (a0 == b0 && a1 == b1)
+                return id;
+        }
         j = (j + 1) & mask;
     }
     if (self->n_srcs == self->srcs_cap) {
@@ -135,7 +152,7 @@ s_src_id (ds_store_t *self, const ds_addr_t *addr)
     self->srcs [id].class_id = self->name_unknown;
     self->srcs [id].last_local = S_EMPTY;
     self->srcs [id].hint_pp = S_EMPTY;
-    self->src_index [j] = id;
+    self->src_index [j] = tag | id;
     return id;
 }
 
@@ -175,12 +192,61 @@ s_bins_normalize (ds_store_t *self, s_bins_t *b)
     }
     memcpy (b->v, out, k * sizeof *out);
     b->n = b->sorted = (uint32_t) k;
+    b->last = (uint32_t) (out [k - 1] >> S_BIN_US_BITS);
     return 0;
+}
+
+static inline int s_bins_add (ds_store_t *self, s_bins_t *b, int32_t minute, uint32_t us);
+
+//  Moves the logged bins into their sources' vectors: a stable counting
+//  sort by source, then each source's bins appended in their order of
+//  arrival (the same vectors as adding each at once), so a source's
+//  vector is touched once per flush, not once per packet.  0 or -1 (out
+//  of memory: bins not moved are lost, as when adding them fails).
+static int
+s_blog_flush (ds_store_t *self)
+{
+    uint32_t n = self->n_blog, ns = self->n_srcs;
+    if (n == 0)
+        return 0;
+    self->n_blog = 0;
+    if (self->blog_at_cap < ns + 1) {
+        uint32_t cap = self->srcs_cap + 1;
+        uint32_t *at = realloc (self->blog_at, (size_t) cap * sizeof *at);
+        if (!at)
+            return -1;
+        self->blog_at = at;
+        self->blog_at_cap = cap;
+    }
+    if (!self->blog_sorted && !(self->blog_sorted = malloc (S_BLOG_CAP * sizeof (uint64_t))))
+        return -1;
+    uint32_t *at = self->blog_at;
+    const uint32_t *src = self->blog_src;
+    memset (at, 0, ((size_t) ns + 1) * sizeof *at);
+    for (uint32_t i = 0; i < n; i++)
+        at [src [i] + 1]++;
+    for (uint32_t s = 0; s < ns; s++)
+        at [s + 1] += at [s];
+    //  at [s]: where source s's bins start; advanced to where they end
+    for (uint32_t i = 0; i < n; i++)
+        self->blog_sorted [at [src [i]]++] = self->blog_v [i];
+    uint32_t from = 0;
+    int rc = 0;
+    for (uint32_t s = 0; s < ns && rc == 0; s++) {
+        for (uint32_t k = from; k < at [s] && rc == 0; k++) {
+            uint64_t v = self->blog_sorted [k];
+            rc = s_bins_add (self, &self->bins [s], S_BIN_MINUTE (v), (uint32_t) (v & S_BIN_US_MASK));
+        }
+        from = at [s];
+    }
+    return rc;
 }
 
 int
 store_bins_normalize_all (ds_store_t *self)
 {
+    if (s_blog_flush (self))
+        return -1;
     for (uint32_t i = 0; i < self->n_srcs; i++)
         if (s_bins_normalize (self, &self->bins [i]))
             return -1;
@@ -193,15 +259,13 @@ static inline int
 s_bins_add (ds_store_t *self, s_bins_t *b, int32_t minute, uint32_t us)
 {
     uint64_t key = S_BIN_KEY (minute);
-    if (b->n) {
-        uint64_t lastkey = b->v [b->n - 1] & ~S_BIN_US_MASK;
-        if (key == lastkey) {
-            if (us < (b->v [b->n - 1] & S_BIN_US_MASK))
-                b->v [b->n - 1] = key | us;
-            return 0;
-        }
+    uint32_t k32 = (uint32_t) (key >> S_BIN_US_BITS);
+    if (b->n && k32 == b->last) {
+        if (us < (b->v [b->n - 1] & S_BIN_US_MASK))
+            b->v [b->n - 1] = key | us;
+        return 0;
     }
-    bool in_order = b->sorted == b->n && (b->n == 0 || key > (b->v [b->n - 1] & ~S_BIN_US_MASK));
+    bool in_order = b->sorted == b->n && (b->n == 0 || k32 > b->last);
     if (b->n == b->cap) {
         if (b->cap >= UINT32_MAX / 2)
             return -1;
@@ -213,6 +277,7 @@ s_bins_add (ds_store_t *self, s_bins_t *b, int32_t minute, uint32_t us)
         b->cap = cap;
     }
     b->v [b->n++] = key | us;
+    b->last = k32;
     if (in_order)
         b->sorted = b->n;
     else
@@ -262,7 +327,12 @@ store_alloc (uint32_t shard, uint32_t shards, const ds_tz_t *tz)
     for (int i = 0; i < S_DAYCACHE; i++)
         ds_daycache_init (&self->daycache [i]);
     self->pp_direct = calloc (S_PP_SLOTS, sizeof (uint32_t));
-    if (!self->pp_direct) {
+    self->blog_src = malloc (S_BLOG_CAP * sizeof *self->blog_src);
+    self->blog_v = malloc (S_BLOG_CAP * sizeof *self->blog_v);
+    if (!self->pp_direct || !self->blog_src || !self->blog_v) {
+        free (self->pp_direct);
+        free (self->blog_src);
+        free (self->blog_v);
         free (self);
         return NULL;
     }
@@ -301,6 +371,10 @@ ds_store_destroy (ds_store_t **self_p)
             free (self->bins [i].v);
     free (self->bins);
     free (self->scratch);
+    free (self->blog_src);
+    free (self->blog_v);
+    free (self->blog_sorted);
+    free (self->blog_at);
     free (self->srcs);
     free (self->src_index);
     for (uint32_t i = 0; i < self->n_days; i++)
@@ -430,7 +504,7 @@ typedef struct {
 //  First pass: the record's source, pp, day and local id (created if new)
 //  and where its (local, pp) entry is, prefetched.  0, or -1 (no memory).
 static inline int
-s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, const uint16_t *cmap,
+s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, const uint16_t *cmap,
            uint32_t n_classes, const uint16_t *smap, uint32_t n_services, s_resolved_t *r)
 {
     int64_t ts = b->ts [i];
@@ -440,7 +514,7 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, const uint16_t *cm
         r->day = NULL;
         return 0;
     }
-    uint32_t src = s_src_id (self, &b->src [i]);
+    uint32_t src = s_src_id (self, &b->src [i], hash);
     if (src == S_EMPTY)
         return -1;
     uint32_t proto = b->proto [i] < DS_PROTO_COUNT ? b->proto [i] : DS_PROTO_OTH;
@@ -493,9 +567,6 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, const uint16_t *cm
     if (minute >= INT32_MIN && minute <= INT32_MAX) {
         r->minute = (int32_t) minute;
         r->us = (uint32_t) (ts - minute * S_MINUTE_US);
-        const s_bins_t *bv = &self->bins [src];
-        if (bv->n)
-            __builtin_prefetch (bv->v + bv->n - 1, 1);
     }
     else
         r->us = UINT32_MAX;         //  no pattern bin for absurd times
@@ -536,10 +607,69 @@ s_count (ds_store_t *self, const s_resolved_t *r)
     day->pp_packets [r->key.pp]++;
     day->packets [r->key.local]++;
     day->flags [r->key.local] |= r->flags;
-    if (r->us != UINT32_MAX && s_bins_add (self, &self->bins [r->src], r->minute, r->us))
-        return -1;
+    if (r->us != UINT32_MAX) {
+        self->blog_src [self->n_blog] = r->src;
+        self->blog_v [self->n_blog] = S_BIN_KEY (r->minute) | r->us;
+        if (++self->n_blog == S_BLOG_CAP && s_blog_flush (self))
+            return -1;
+    }
     self->records++;
     return 0;
+}
+
+//  The prefetch pipeline of ds_store_add_batch, one step per function.
+//  Step 1: hash record i's address into hash [i % 64], fetch its index slot.
+static inline void
+s_ahead_hash (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t *hash)
+{
+    uint64_t h = s_addr_hash (&b->src [i]);
+    hash [i % 64] = h;
+    __builtin_prefetch (&self->src_index [h & (self->src_index_cap - 1)]);
+}
+
+//  Step 2: probe the index (its slot fetched by step 1); fetch the source
+//  and the pp slot; remember the id as a guess.
+static inline void
+s_ahead_src (ds_store_t *self, const ds_batch_t *b, uint32_t i, const uint64_t *hash,
+             uint32_t *guess)
+{
+    //  The first entry of the probe with the address's tag: the source,
+    //  but for a tag collision (a guess only: step 4 looks it up).
+    uint64_t h = hash [i % 64];
+    size_t mask = self->src_index_cap - 1;
+    uint32_t id = S_EMPTY;
+    for (size_t j = h & mask;; j = (j + 1) & mask) {
+        uint64_t e = self->src_index [j];
+        if (e == S_INDEX_FREE)
+            break;
+        if (S_INDEX_TAG (e) == S_INDEX_TAG (h)) {
+            id = (uint32_t) e;
+            break;
+        }
+    }
+    guess [i % 64] = id;
+    if (id < self->n_srcs)
+        __builtin_prefetch (&self->srcs [id]);
+    if (b->port [i] >= DS_PORT_NONE && b->port [i] <= 65535 && b->proto [i] < DS_PROTO_COUNT)
+        __builtin_prefetch (&self->pp_direct [S_PP_SLOT (b->port [i], b->proto [i])]);
+}
+
+//  Step 3: with the source (fetched by step 2), fetch its entries in the
+//  current day (its hints, if they are of that day).
+static inline void
+s_ahead_day (ds_store_t *self, uint32_t id)
+{
+    if (id >= self->n_srcs)
+        return;
+    const s_src_t *s = &self->srcs [id];
+    const s_day_t *d = self->cur;
+    if (d && !d->sealed && s->last_day == d->day && s->last_local < d->n) {
+        __builtin_prefetch (&d->src [s->last_local]);
+        __builtin_prefetch (&d->packets [s->last_local], 1);
+        __builtin_prefetch (&d->flags [s->last_local], 1);
+        if (s->hint_pp != S_EMPTY && s->hint_slot < d->dsp.cap)
+            __builtin_prefetch (d->dsp.slots + (size_t) s->hint_slot * sizeof (s_dsp_t), 1);
+    }
 }
 
 int
@@ -565,29 +695,36 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
         smap [i] = (uint16_t) id;
     }
     int32_t max_before = self->any ? self->max_day : INT32_MIN;
-    //  Records go in chunks: first each record is resolved while its
-    //  entries are prefetched, then counted, so the cache misses of a
-    //  chunk overlap instead of queueing.  The source index is prefetched
-    //  two chunks ahead, the sources and pp slots one ahead.
-    enum { CHUNK = 16 };
+    //  Records go in chunks: first each record of a chunk is resolved while
+    //  its entries are prefetched, then each is counted, so the cache misses
+    //  of a chunk overlap instead of queueing.  Ahead of that, a pipeline of
+    //  prefetches walks the chain of dependent loads one chunk per step:
+    //  three chunks ahead the address is hashed (once: the hash is kept) and
+    //  its index slot fetched; two ahead the index is probed and the source
+    //  and its pp slot fetched; one ahead the source's entries in the
+    //  current day.  Pattern bins go to a log (s_blog_flush).
+    enum { CHUNK = 16, RING = 64 };     //  RING: a power of two >= 4 * CHUNK
     s_resolved_t res [CHUNK];
-    for (uint32_t base = 0; base < b->count; base += CHUNK) {
-        uint32_t n = b->count - base < CHUNK ? b->count - base : CHUNK;
-        uint32_t pf_from = base == 0 ? 0 : base + 2 * CHUNK;
-        uint32_t pf_to = base + 3 * CHUNK < b->count ? base + 3 * CHUNK : b->count;
-        for (uint32_t i = pf_from; i < pf_to; i++)
-            __builtin_prefetch (&self->src_index [s_addr_hash (&b->src [i])
-                                                  & (self->src_index_cap - 1)]);
-        uint32_t next_to = base + 2 * CHUNK < b->count ? base + 2 * CHUNK : b->count;
-        for (uint32_t i = base + CHUNK; i < next_to; i++) {
-            uint32_t id = self->src_index [s_addr_hash (&b->src [i]) & (self->src_index_cap - 1)];
-            if (id < self->n_srcs)
-                __builtin_prefetch (&self->srcs [id]);
-            if (b->port [i] >= DS_PORT_NONE && b->port [i] <= 65535 && b->proto [i] < DS_PROTO_COUNT)
-                __builtin_prefetch (&self->pp_direct [S_PP_SLOT (b->port [i], b->proto [i])]);
-        }
+    uint64_t hash [RING];               //  s_addr_hash of record i at i % RING
+    uint32_t guess [RING];              //  its src id at the first probe (a hint)
+    const uint32_t count = b->count;
+    for (uint32_t i = 0; i < count && i < 3 * CHUNK; i++)
+        s_ahead_hash (self, b, i, hash);
+    for (uint32_t i = 0; i < count && i < 2 * CHUNK; i++)
+        s_ahead_src (self, b, i, hash, guess);
+    for (uint32_t i = 0; i < count && i < CHUNK; i++)
+        s_ahead_day (self, guess [i % RING]);
+    for (uint32_t base = 0; base < count; base += CHUNK) {
+        uint32_t n = count - base < CHUNK ? count - base : CHUNK;
+        for (uint32_t i = base + 3 * CHUNK; i < count && i < base + 4 * CHUNK; i++)
+            s_ahead_hash (self, b, i, hash);
+        for (uint32_t i = base + 2 * CHUNK; i < count && i < base + 3 * CHUNK; i++)
+            s_ahead_src (self, b, i, hash, guess);
+        for (uint32_t i = base + CHUNK; i < count && i < base + 2 * CHUNK; i++)
+            s_ahead_day (self, guess [i % RING]);
         for (uint32_t j = 0; j < n; j++)
-            if (s_resolve (self, b, base + j, cmap, n_classes, smap, n_services, &res [j]))
+            if (s_resolve (self, b, base + j, hash [(base + j) % RING], cmap, n_classes,
+                           smap, n_services, &res [j]))
                 return -1;
         for (uint32_t j = 0; j < n; j++)
             if (s_count (self, &res [j]))
@@ -597,7 +734,8 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
     //  complete; seal them (compact, and fast to read).
     if (self->any && self->max_day > max_before && max_before != INT32_MIN) {
         store_seal_days (self, false);
-        if (self->retain_days && store_evict (self))
+        //  Eviction renumbers sources: the logged bins go in first.
+        if (self->retain_days && (s_blog_flush (self) || store_evict (self)))
             return -1;
     }
     return 0;
@@ -624,8 +762,10 @@ ds_store_memory (ds_store_t *self)
     for (uint32_t i = 0; i < self->n_days; i++)
         days += store_day_memory (self->days [i]);
     return S_PP_SLOTS * sizeof (uint32_t) + bins + days
+         + S_BLOG_CAP * (sizeof (uint32_t) + sizeof (uint64_t) + (self->blog_sorted ? sizeof (uint64_t) : 0))
+         + (size_t) self->blog_at_cap * sizeof (uint32_t)
          + (size_t) self->days_cap * sizeof (s_day_t *)
          + (size_t) self->srcs_cap * (sizeof (s_src_t) + sizeof (s_bins_t))
-         + self->src_index_cap * sizeof (uint32_t)
+         + self->src_index_cap * sizeof (uint64_t)
          + (size_t) self->pps_cap * sizeof (s_pp_t);
 }

@@ -294,7 +294,10 @@ typedef struct {
     uint64_t *v;                    //  [0, sorted): strictly increasing minutes;
     uint32_t n, cap;                //  [sorted, n): an unsorted tail of late
     uint32_t sorted;                //  records (minutes may repeat), merged
-} s_bins_t;                         //  in by s_bins_normalize; per source
+    uint32_t last;                  //  in by s_bins_normalize; per source.
+} s_bins_t;                         //  last: v [n - 1] >> 26 when n > 0 (the
+                                    //  add path reads it, not v, for the
+                                    //  common case: a new minute)
 
 //  Slot of (port, proto) in the direct pp table (port DS_PORT_NONE..65535).
 #define S_PP_SLOTS          (65537 * DS_PROTO_COUNT)
@@ -367,9 +370,16 @@ struct _ds_store_t {
     uint16_t name_unknown, name_mirai;
     s_src_t *srcs;                  //  by src id
     uint32_t n_srcs, srcs_cap;
-    uint32_t *src_index;            //  hash of addr -> src id (S_EMPTY free)
+    uint64_t *src_index;            //  hash of addr -> tag << 32 | src id, the tag
+                                    //  the hash's high half (UINT64_MAX free)
     size_t src_index_cap;
     s_bins_t *bins;                 //  by src id (srcs_cap entries)
+    uint32_t *blog_src;             //  pattern bins not yet in the vectors of
+    uint64_t *blog_v;               //  their sources: src id and bin value in
+    uint32_t n_blog;                //  arrival order, S_BLOG_CAP at most;
+    uint64_t *blog_sorted;          //  store_bins_normalize_all moves them in
+    uint32_t *blog_at;              //  (scratch: by source, srcs_cap + 1)
+    uint32_t blog_at_cap;
     s_pp_t *pps;                    //  by pp id
     uint32_t n_pps, pps_cap;
     uint32_t *pp_direct;            //  by (port + 1) * 5 + proto: pp id + 1
@@ -412,7 +422,11 @@ int store_src_index_grow (ds_store_t *self);
 //  n_srcs needs them).
 int store_src_index_build (ds_store_t *self, size_t cap);
 
-//  Sorts every source's late pattern bins in; 0 or -1 (out of memory).
+#define S_BLOG_CAP      (1u << 17)      //  pattern bins logged before they go in
+
+//  Moves the logged pattern bins into their sources' vectors and sorts
+//  every source's late bins in: what every reader of bins calls first.
+//  0 or -1 (out of memory).
 int store_bins_normalize_all (ds_store_t *self);
 
 //  Evicts the days older than the retained ones (retention.c); 0 or -1.

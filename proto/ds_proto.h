@@ -22,7 +22,13 @@
 #define DS_PROTO_VERSION    1
 #define DS_FRAME_MAX        DS_FRAME_DATA_MAX       //  bytes, any frame (ds_limits.h)
 #define DS_TOPIC_LEN        8                       //  "pkt.0003"
-#define DS_SHARDS_MAX       9999
+//  Shards of a deployment: 1..DS_SHARDS_MAX, for every service, command
+//  and decoder (a shard index is below it).  The query service fans out to
+//  each (its endpoint list holds as many); topics have room for 9999.
+#define DS_SHARDS_MAX       256
+#define DS_STR_(x)          #x
+#define DS_STR(x)           DS_STR_ (x)
+#define DS_SHARDS_MAX_TEXT  DS_STR (DS_SHARDS_MAX)  //  "256", for help texts
 
 //  Message types: append only, never renumber.
 typedef enum {

@@ -466,7 +466,7 @@ s_day_text (const char *text)
 //  array of 31:
 //
 //    [0-2] "DSK", 1, 11
-//    [3]  uint shard              this shard, < 9999
+//    [3]  uint shard              this shard, < DS_SHARDS_MAX
 //    [4]  uint shards             of how many
 //    [5]  str  tz                 the shard's time zone
 //    [6]  uint sensors_expected   sensors whose EOS completes the input

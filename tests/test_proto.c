@@ -208,7 +208,11 @@ test_topic (void **state)
     ds_topic_format (buf, "pkt", 3);
     assert_string_equal (buf, "pkt.0003");
     ds_topic_format (buf, "lab", DS_SHARDS_MAX - 1);
-    assert_string_equal (buf, "lab.9998");
+    assert_string_equal (buf, "lab.0255");
+    ds_topic_format (buf, "lab", 9999);         //  what the width holds
+    assert_string_equal (buf, "lab.9999");
+    //  One limit, and the text the help of every command prints.
+    assert_int_equal (DS_SHARDS_MAX, atoi (DS_SHARDS_MAX_TEXT));
     //  fixed width: no topic is a prefix of another
     char other [DS_TOPIC_LEN + 1];
     ds_topic_format (buf, "pkt", 1);

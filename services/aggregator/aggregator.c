@@ -508,7 +508,7 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
         why = "out of memory";
     self.config.checkpoint = self.checkpoint;
     if (!why && (config->shards == 0 || config->shards > DS_SHARDS_MAX || config->shard >= config->shards))
-        why = "shard must be below shards (and shards 1..9999)";
+        why = "shard must be below shards (and shards 1.." DS_SHARDS_MAX_TEXT ")";
     if (why) {
         ds_log_error ("shard %u: cannot start: %s", config->shard, why);
         goto refuse;

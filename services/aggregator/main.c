@@ -1,5 +1,6 @@
 /*  darkscope-aggregator - one shard's exact aggregates (thin main: options
     and the service skeleton, service.h, over the aggregator actor). */
+#include "ds_proto.h"
 #include "aggregator.h"
 #include "log.h"
 #include "opts.h"
@@ -96,8 +97,8 @@ static int
 s_configure (void *config)
 {
     ds_aggregator_config_t *cfg = (ds_aggregator_config_t *) config;
-    if (s_shards < 1 || s_shards > 9999 || s_shard < 0 || s_shard >= s_shards) {
-        fprintf (stderr, "error: need 0 <= --shard < --shards <= 9999\n");
+    if (s_shards < 1 || s_shards > DS_SHARDS_MAX || s_shard < 0 || s_shard >= s_shards) {
+        fprintf (stderr, "error: need 0 <= --shard < --shards <= %d\n", DS_SHARDS_MAX);
         return -1;
     }
     if (s_sensors < 1 || s_sensors > 65535 || s_interval < 0 || s_retain < 0 || s_retain > 36600) {
@@ -146,7 +147,7 @@ main (int argc, char **argv)
     ds_aggregator_config_t *config = &s_config;
     const ds_opt_t opts [] = {
         { "shard", DS_OPT_INT, &s_shard, "K", "this shard's index, 0..N-1 (default 0)" },
-        { "shards", DS_OPT_INT, &s_shards, "N", "how many shards exist (default 1)" },
+        { "shards", DS_OPT_INT, &s_shards, "N", "how many shards exist, 1.." DS_SHARDS_MAX_TEXT " (default 1)" },
         { "input", DS_OPT_LIST, &config->inputs, "ENDPOINT",
           "labeler XPUB to subscribe to (repeatable; default " DS_AGGREGATOR_INPUT_DEFAULT ")" },
         { "endpoint", DS_OPT_STRING, &config->endpoint, "ENDPOINT",

@@ -4,6 +4,7 @@
     (flags override DARKSCOPE_* environment variables). */
 #include <czmq.h>
 #include <string.h>
+#include "ds_proto.h"
 #include "opts.h"
 #include "log.h"
 #include "json.h"
@@ -56,7 +57,7 @@ s_cmd_run (int argc, char **argv)
         { "alias",       DS_OPT_LIST,   &cfg.aliases,  "FROM=TO", "map class FROM to TO (added to the default aliases -> unknown)" },
         { "services",    DS_OPT_STRING, &cfg.services, "FILE",    "services table (DarkVec services.json format); default built in" },
         { "tz",          DS_OPT_STRING, &cfg.tz,       "TZ",      "time zone of days (TZ database name); default UTC" },
-        { "shards",      DS_OPT_INT,    &cfg.shards,   "N",       "aggregator shards (by source address); default 2" },
+        { "shards",      DS_OPT_INT,    &cfg.shards,   "N",       "aggregator shards (by source address), 1.." DS_SHARDS_MAX_TEXT "; default 2" },
         { "first-day",   DS_OPT_STRING, &cfg.first_day, "DAY",    "first day of the window (YYYY-MM-DD); default first seen" },
         { "last-day",    DS_OPT_STRING, &cfg.last_day, "DAY",     "last day of the window; default last seen" },
         { "min-packets", DS_OPT_INT,    &cfg.min_packets, "N",    "filter: keep sources with >= N packets; default 10" },

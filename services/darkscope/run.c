@@ -24,6 +24,7 @@
 #include "query.h"
 #include "embed.h"
 #include "transport.h"
+#include "ds_proto.h"
 #include <czmq.h>
 #include <sys/stat.h>
 
@@ -32,7 +33,6 @@
 #define EP_LABCTL   "inproc://ds-labctl"
 #define EP_QUERY    "inproc://ds-query"
 #define EP_EMBED    "inproc://ds-embed"
-#define SHARDS_MAX  64
 
 //  The default synthetic month, generated once per (seed, size) into the
 //  cache directory and reused after.
@@ -191,12 +191,29 @@ s_embed_wait (zactor_t *embed)
     return rc;
 }
 
-//  The run in zone tz (see ds_run).
+//  A run's services and their configs (the configs live as long as the
+//  actors that read them).  On the heap: DS_SHARDS_MAX shards' worth.
+typedef struct {
+    const ds_run_config_t *cfg;
+    const ds_tz_t *tz;
+    uint32_t shards;
+    ds_strlist_t pcaps, gt;         //  the inputs: given, or the default month
+    char month_pcap [600], month_gt [600];
+    zactor_t *aggs [DS_SHARDS_MAX];
+    char agg_ep [DS_SHARDS_MAX][64], ckpt [DS_SHARDS_MAX][600];
+    zactor_t *query, *labeler, *ingest, *embed;
+    ds_embed_config_t embed_cfg;
+    ds_query_config_t query_cfg;
+    ds_labeler_config_t lab_cfg;
+    ds_ingest_config_t ing_cfg;
+} s_run_t;
+
+//  Checks the options that need no service; 0, or 2 after saying why.
 static int
-s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
+s_check (const ds_run_config_t *cfg)
 {
-    if (cfg->shards < 1 || cfg->shards > SHARDS_MAX) {
-        fprintf (stderr, "darkscope run: --shards must be 1..%d\n", SHARDS_MAX);
+    if (cfg->shards < 1 || cfg->shards > DS_SHARDS_MAX) {
+        fprintf (stderr, "darkscope run: --shards must be 1..%d\n", DS_SHARDS_MAX);
         return 2;
     }
     if (cfg->serve && !cfg->endpoint) {
@@ -209,229 +226,306 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
         fprintf (stderr, "darkscope run: days are YYYY-MM-DD\n");
         return 2;
     }
-    //  Inputs: the given ones, or the default synthetic month and its GT.
-    ds_strlist_t pcaps = cfg->pcaps, gt = cfg->gt;
-    static char month_pcap [600], month_gt [600];
-    if (pcaps.count == 0 && cfg->logs.count == 0 && !cfg->iface) {
-        if (s_default_month (cfg, month_pcap, month_gt, sizeof month_pcap) != 0)
-            return 1;
-        pcaps.items [pcaps.count++] = month_pcap;
-        if (gt.count < DS_STRLIST_MAX)
-            gt.items [gt.count++] = month_gt;
+    return 0;
+}
+
+//  The inputs: the given ones, or the default synthetic month and its GT.
+static int
+s_inputs (s_run_t *r)
+{
+    const ds_run_config_t *cfg = r->cfg;
+    r->pcaps = cfg->pcaps;
+    r->gt = cfg->gt;
+    if (r->pcaps.count == 0 && cfg->logs.count == 0 && !cfg->iface) {
+        if (s_default_month (cfg, r->month_pcap, r->month_gt, sizeof r->month_pcap) != 0)
+            return -1;
+        r->pcaps.items [r->pcaps.count++] = r->month_pcap;
+        if (r->gt.count < DS_STRLIST_MAX)
+            r->gt.items [r->gt.count++] = r->month_gt;
     }
-    ds_signals_install ();
+    return 0;
+}
 
-    uint32_t shards = (uint32_t) cfg->shards;
-    int rc = 1;
-    int64_t t0 = zclock_usecs ();
-    zactor_t *aggs [SHARDS_MAX] = { NULL };
-    zactor_t *query = NULL, *labeler = NULL, *ingest = NULL, *embed = NULL;
-    ds_embed_config_t embed_cfg;
-    bool with_embed = cfg->embed || cfg->model_out || cfg->corpus_out || cfg->classes_out;
-    ds_aggregator_config_t agg_cfg [SHARDS_MAX];
-    char agg_ep [SHARDS_MAX][64], ckpt [SHARDS_MAX][600];
-    const char *agg_eps [SHARDS_MAX];
-
-    //  Downstream first, so every subscriber is there before data flows.
-    for (uint32_t k = 0; k < shards; k++) {
-        snprintf (agg_ep [k], sizeof agg_ep [k], "inproc://ds-agg-%u", k);
-        agg_eps [k] = agg_ep [k];
-        ds_aggregator_config_init (&agg_cfg [k]);
-        agg_cfg [k].shard = k;
-        agg_cfg [k].shards = shards;
-        agg_cfg [k].inputs.items [0] = EP_LAB;
-        agg_cfg [k].inputs.count = 1;
-        agg_cfg [k].endpoint = agg_ep [k];
-        agg_cfg [k].sensors = 1;
-        agg_cfg [k].tz = tz;
-        agg_cfg [k].retain_days = (uint32_t) cfg->retain_days;
+//  The aggregator shards, downstream first so every subscriber is there
+//  before data flows.
+static int
+s_start_aggregators (s_run_t *r)
+{
+    const ds_run_config_t *cfg = r->cfg;
+    for (uint32_t k = 0; k < r->shards; k++) {
+        ds_aggregator_config_t agg;
+        snprintf (r->agg_ep [k], sizeof r->agg_ep [k], "inproc://ds-agg-%u", k);
+        ds_aggregator_config_init (&agg);
+        agg.shard = k;
+        agg.shards = r->shards;
+        agg.inputs.items [0] = EP_LAB;
+        agg.inputs.count = 1;
+        agg.endpoint = r->agg_ep [k];
+        agg.sensors = 1;
+        agg.tz = r->tz;
+        agg.retain_days = (uint32_t) cfg->retain_days;
         if (cfg->checkpoint_dir) {
             zsys_dir_create ("%s", cfg->checkpoint_dir);
-            snprintf (ckpt [k], sizeof ckpt [k], "%s/shard-%u.ckpt", cfg->checkpoint_dir, k);
-            agg_cfg [k].checkpoint = ckpt [k];
+            snprintf (r->ckpt [k], sizeof r->ckpt [k], "%s/shard-%u.ckpt", cfg->checkpoint_dir, k);
+            agg.checkpoint = r->ckpt [k];
         }
-        //  An actor is returned even when it failed to start: ask it.
+        //  An actor is returned even when it failed to start: ask it.  It
+        //  keeps a copy of its config.
         char bound [256];
         bool early_eos = false;
-        aggs [k] = zactor_new (ds_aggregator_actor, &agg_cfg [k]);
-        if (!aggs [k] || ds_aggregator_endpoint (aggs [k], bound, sizeof bound, &early_eos) != 0) {
+        r->aggs [k] = zactor_new (ds_aggregator_actor, &agg);
+        if (!r->aggs [k] || ds_aggregator_endpoint (r->aggs [k], bound, sizeof bound, &early_eos) != 0) {
             ds_log_error ("aggregator shard %u did not start", k);
-            goto stop;
+            return -1;
         }
     }
-    if (with_embed && !(embed = s_embed_start (cfg, tz, &embed_cfg, shards)))
-        goto stop;
-    ds_query_config_t query_cfg;
-    ds_query_config_init (&query_cfg);
-    query_cfg.embed = with_embed ? EP_EMBED : NULL;
-    query_cfg.endpoint = cfg->endpoint ? cfg->endpoint : EP_QUERY;
-    for (uint32_t k = 0; k < shards; k++)
-        query_cfg.shard_endpoints.items [k] = agg_eps [k];
-    query_cfg.shard_endpoints.count = shards;
-    query_cfg.labeler = EP_LABCTL;
+    return 0;
+}
+
+//  The query service over the shards (and the embed service, if any).
+static int
+s_start_query (s_run_t *r)
+{
+    ds_query_config_t *q = &r->query_cfg;
+    ds_query_config_init (q);
+    q->embed = r->embed ? EP_EMBED : NULL;
+    q->endpoint = r->cfg->endpoint ? r->cfg->endpoint : EP_QUERY;
+    for (uint32_t k = 0; k < r->shards; k++)
+        q->shard_endpoints.items [k] = r->agg_ep [k];
+    q->shard_endpoints.count = r->shards;
+    q->labeler = EP_LABCTL;
     char bound [256];
-    query = zactor_new (ds_query_actor, &query_cfg);
-    if (!query || ds_query_endpoint (query, bound, sizeof bound) != 0) {
+    r->query = zactor_new (ds_query_actor, q);
+    if (!r->query || ds_query_endpoint (r->query, bound, sizeof bound) != 0) {
         ds_log_error ("query service did not start");
-        goto stop;
+        return -1;
     }
-    ds_labeler_config_t lab_cfg;
-    ds_labeler_config_init (&lab_cfg);
-    lab_cfg.gt = gt;
-    lab_cfg.gt_lists = cfg->gt_lists;
-    lab_cfg.aliases = cfg->aliases;
-    lab_cfg.services = cfg->services;
-    lab_cfg.inputs.items [0] = EP_PKT;
-    lab_cfg.inputs.count = 1;
-    lab_cfg.endpoint = EP_LAB;
-    lab_cfg.control = EP_LABCTL;
-    lab_cfg.shards = shards;
+    return 0;
+}
+
+//  The labeler, then ingest: data flows from here on.
+static int
+s_start_pipeline (s_run_t *r)
+{
+    const ds_run_config_t *cfg = r->cfg;
+    ds_labeler_config_t *lab = &r->lab_cfg;
+    ds_labeler_config_init (lab);
+    lab->gt = r->gt;
+    lab->gt_lists = cfg->gt_lists;
+    lab->aliases = cfg->aliases;
+    lab->services = cfg->services;
+    lab->inputs.items [0] = EP_PKT;
+    lab->inputs.count = 1;
+    lab->endpoint = EP_LAB;
+    lab->control = EP_LABCTL;
+    lab->shards = r->shards;
     char data_ep [256], control_ep [256];
-    labeler = zactor_new (ds_labeler_actor, &lab_cfg);
-    if (!labeler || ds_labeler_endpoints (labeler, data_ep, sizeof data_ep,
-                                          control_ep, sizeof control_ep) != 0) {
+    r->labeler = zactor_new (ds_labeler_actor, lab);
+    if (!r->labeler || ds_labeler_endpoints (r->labeler, data_ep, sizeof data_ep,
+                                             control_ep, sizeof control_ep) != 0) {
         ds_log_error ("labeler did not start (see above)");
-        goto stop;
+        return -1;
     }
-    ds_ingest_config_t ing_cfg;
-    ds_ingest_config_init (&ing_cfg);
-    ing_cfg.pcaps = pcaps.items;
-    ing_cfg.n_pcaps = pcaps.count;
-    ing_cfg.logs = cfg->logs.items;
-    ing_cfg.n_logs = cfg->logs.count;
-    ing_cfg.iface = cfg->iface;
-    ing_cfg.bpf = cfg->bpf;
-    ing_cfg.shards = shards;
-    ing_cfg.sensor = 0;
-    ing_cfg.endpoint = EP_PKT;
-    ing_cfg.progress = !cfg->quiet;
-    ingest = zactor_new (ds_ingest_actor, &ing_cfg);
-    if (!ingest) {
+    ds_ingest_config_t *ing = &r->ing_cfg;
+    ds_ingest_config_init (ing);
+    ing->pcaps = r->pcaps.items;
+    ing->n_pcaps = r->pcaps.count;
+    ing->logs = cfg->logs.items;
+    ing->n_logs = cfg->logs.count;
+    ing->iface = cfg->iface;
+    ing->bpf = cfg->bpf;
+    ing->shards = r->shards;
+    ing->sensor = 0;
+    ing->endpoint = EP_PKT;
+    ing->progress = !cfg->quiet;
+    r->ingest = zactor_new (ds_ingest_actor, ing);
+    if (!r->ingest) {
         ds_log_error ("ingest did not start (see above)");
-        goto stop;
+        return -1;
     }
+    return 0;
+}
 
-    //  Wait for ingest to finish and every shard to see its end of stream.
-    //  Ctrl-C ends the input: ingest still sends what it read and the EOS.
-    //  A live capture then completes the run; files not read to their end
-    //  make ingest report FAILED, and the run says it is incomplete.
-    {
-        zpoller_t *poller = zpoller_new (zactor_sock (ingest), NULL);
-        for (uint32_t k = 0; k < shards; k++)
-            zpoller_add (poller, zactor_sock (aggs [k]));
-        zactor_t *watch [SHARDS_MAX + 1];
-        watch [0] = ingest;
-        for (uint32_t k = 0; k < shards; k++)
-            watch [k + 1] = aggs [k];
-        size_t pending = shards + 1;
-        bool failed = false, stop_sent = false;
-        while (pending > 0) {
-            size_t which = 0;
-            char *msg = s_wait_string (poller, watch, shards + 1, &which);
-            if (!msg) {
-                if (ds_signals_stop () && !stop_sent && watch [0]) {
-                    ds_signals_clear_stop ();    //  first: a second Ctrl-C is never lost
-                    ds_log_info ("interrupted: ending the input, finishing the run");
-                    zstr_send (ingest, "STOP");
-                    stop_sent = true;
-                    continue;
-                }
-                break;
+//  Waits for ingest to finish and every shard to see its end of stream.
+//  Ctrl-C ends the input: ingest still sends what it read and the EOS.  A
+//  live capture then completes the run; files not read to their end make
+//  ingest report FAILED, and the run says it is incomplete.  0 when done.
+static int
+s_wait_end (s_run_t *r)
+{
+    zpoller_t *poller = zpoller_new (zactor_sock (r->ingest), NULL);
+    for (uint32_t k = 0; k < r->shards; k++)
+        zpoller_add (poller, zactor_sock (r->aggs [k]));
+    zactor_t *watch [DS_SHARDS_MAX + 1];
+    watch [0] = r->ingest;
+    for (uint32_t k = 0; k < r->shards; k++)
+        watch [k + 1] = r->aggs [k];
+    size_t pending = r->shards + 1;
+    bool failed = false, stop_sent = false;
+    while (pending > 0) {
+        size_t which = 0;
+        char *msg = s_wait_string (poller, watch, r->shards + 1, &which);
+        if (!msg) {
+            if (ds_signals_stop () && !stop_sent && watch [0]) {
+                ds_signals_clear_stop ();    //  first: a second Ctrl-C is never lost
+                ds_log_info ("interrupted: ending the input, finishing the run");
+                zstr_send (r->ingest, "STOP");
+                stop_sent = true;
+                continue;
             }
-            if (which == 0 && strcmp (msg, "FAILED") == 0)
-                failed = true;
-            zpoller_remove (poller, zactor_sock (watch [which]));
-            watch [which] = NULL;
-            pending--;
-            free (msg);
-            if (failed)
-                break;
+            break;
         }
-        zpoller_destroy (&poller);
-        if (failed || pending > 0) {
-            ds_log_error ("the run did not complete (%s)", failed ? "ingest failed" : "interrupted");
-            goto stop;
-        }
+        if (which == 0 && strcmp (msg, "FAILED") == 0)
+            failed = true;
+        zpoller_remove (poller, zactor_sock (watch [which]));
+        watch [which] = NULL;
+        pending--;
+        free (msg);
+        if (failed)
+            break;
     }
-    double t_ingest = (double) (zclock_usecs () - t0) / 1e6;
-    if (embed && s_embed_wait (embed) != 0)
-        goto stop;
+    zpoller_destroy (&poller);
+    if (failed || pending > 0) {
+        ds_log_error ("the run did not complete (%s)", failed ? "ingest failed" : "interrupted");
+        return -1;
+    }
+    return 0;
+}
 
-    //  Results, fetched through the query service like any client.
-    {
-        ds_client_t *client = ds_client_new (query_cfg.endpoint, 60000);
-        if (!client) {
-            ds_log_error ("cannot connect to the query service at %s", query_cfg.endpoint);
-            goto stop;
+//  The overview (and the embedding's section) into zone; *empty when its
+//  window has no day.  0, or -1 after logging why.
+static int
+s_overview (s_run_t *r, ds_client_t *client, msgpack_zone *zone, msgpack_object *overview,
+            bool *empty)
+{
+    const ds_run_config_t *cfg = r->cfg;
+    ds_query_t q;
+    ds_query_init (&q);
+    snprintf (q.name, sizeof q.name, "overview");
+    if (cfg->first_day)
+        snprintf (q.first_day, sizeof q.first_day, "%s", cfg->first_day);
+    if (cfg->last_day)
+        snprintf (q.last_day, sizeof q.last_day, "%s", cfg->last_day);
+    q.min_packets = cfg->min_packets;
+    char err [512];
+    if (ds_client_request (client, &q, zone, overview, err, sizeof err) != 0) {
+        ds_log_error ("overview query failed: %s", err);
+        return -1;
+    }
+    if (r->embed && ds_rembed_attach (ds_client_fetch, client, zone, overview, err, sizeof err) != 0) {
+        ds_log_error ("embedding query failed: %s", err);
+        return -1;
+    }
+    const msgpack_object *window = ds_mp_get (overview, "window");
+    const msgpack_object *days = window ? ds_mp_get (window, "days") : NULL;
+    *empty = days && days->type == MSGPACK_OBJECT_POSITIVE_INTEGER && days->via.u64 == 0;
+    if (*empty)
+        ds_log_warn ("no record to aggregate (empty input, nothing but non-IP, malformed "
+                     "or impossible timestamps): the overview is of an empty window");
+    return 0;
+}
+
+//  The results, fetched through the query service like any client: the
+//  JSON, the summary line, the report.  Returns the exit status.
+static int
+s_results (s_run_t *r, double t_ingest)
+{
+    const ds_run_config_t *cfg = r->cfg;
+    ds_client_t *client = ds_client_new (r->query_cfg.endpoint, 60000);
+    if (!client) {
+        ds_log_error ("cannot connect to the query service at %s", r->query_cfg.endpoint);
+        return 1;
+    }
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 65536);
+    msgpack_object overview;
+    bool empty = false;                 //  the overview of an empty window
+    int rc = s_overview (r, client, &zone, &overview, &empty) == 0 ? 0 : 1;
+    if (rc == 0) {
+        if (cfg->json && s_write_json (cfg->json, &overview) != 0)
+            rc = 1;
+        if (!cfg->quiet)
+            s_summary (&overview, t_ingest);
+    }
+    msgpack_zone_destroy (&zone);
+    char err [512];
+    if (rc == 0 && cfg->report && empty)
+        ds_log_warn ("report not written to %s: there is no day to draw", cfg->report);
+    else
+    if (rc == 0 && cfg->report) {
+        if (ds_report_write (cfg->report, ds_client_fetch, client, err, sizeof err) != 0) {
+            ds_log_error ("report: %s", err);
+            rc = 1;
         }
-        ds_query_t q;
-        ds_query_init (&q);
-        snprintf (q.name, sizeof q.name, "overview");
-        if (cfg->first_day)
-            snprintf (q.first_day, sizeof q.first_day, "%s", cfg->first_day);
-        if (cfg->last_day)
-            snprintf (q.last_day, sizeof q.last_day, "%s", cfg->last_day);
-        q.min_packets = cfg->min_packets;
-        msgpack_zone zone;
-        msgpack_zone_init (&zone, 65536);
-        msgpack_object overview;
-        bool empty = false;                 //  the overview of an empty window
+        else
+            ds_log_info ("report written to %s/index.html", cfg->report);
+    }
+    ds_client_destroy (&client);
+    return rc;
+}
+
+//  Stops every service, upstream first; the shards' final checkpoints:
+//  if one fails, the run fails (DESIGN §12).  Returns rc, or 1.
+static int
+s_stop (s_run_t *r, int rc)
+{
+    zactor_destroy (&r->ingest);
+    zactor_destroy (&r->labeler);
+    zactor_destroy (&r->embed);
+    zactor_destroy (&r->query);
+    for (uint32_t k = 0; k < r->shards; k++) {
         char err [512];
-        rc = 0;
-        if (ds_client_request (client, &q, &zone, &overview, err, sizeof err) != 0) {
-            ds_log_error ("overview query failed: %s", err);
+        if (r->aggs [k] && r->cfg->checkpoint_dir
+        &&  ds_aggregator_final (r->aggs [k], err, sizeof err) != 0) {
+            ds_log_error ("shard %u: the final checkpoint failed: %s", k, err);
             rc = 1;
         }
-        else
-        if (embed && ds_rembed_attach (ds_client_fetch, client, &zone, &overview, err, sizeof err) != 0) {
-            ds_log_error ("embedding query failed: %s", err);
-            rc = 1;
-        }
-        else {
-            const msgpack_object *window = ds_mp_get (&overview, "window");
-            const msgpack_object *days = window ? ds_mp_get (window, "days") : NULL;
-            empty = days && days->type == MSGPACK_OBJECT_POSITIVE_INTEGER && days->via.u64 == 0;
-            if (empty)
-                ds_log_warn ("no record to aggregate (empty input, nothing but non-IP, malformed "
-                             "or impossible timestamps): the overview is of an empty window");
-            if (cfg->json && s_write_json (cfg->json, &overview) != 0)
-                rc = 1;
-            if (!cfg->quiet)
-                s_summary (&overview, t_ingest);
-        }
-        msgpack_zone_destroy (&zone);
-        if (rc == 0 && cfg->report && empty)
-            ds_log_warn ("report not written to %s: there is no day to draw", cfg->report);
-        else
-        if (rc == 0 && cfg->report) {
-            if (ds_report_write (cfg->report, ds_client_fetch, client, err, sizeof err) != 0) {
-                ds_log_error ("report: %s", err);
-                rc = 1;
-            }
-            else
-                ds_log_info ("report written to %s/index.html", cfg->report);
-        }
-        ds_client_destroy (&client);
+        zactor_destroy (&r->aggs [k]);
     }
+    return rc;
+}
+
+//  The run in zone tz (see ds_run).
+static int
+s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
+{
+    int rc = s_check (cfg);
+    if (rc != 0)
+        return rc;
+    s_run_t *r = calloc (1, sizeof *r);
+    if (!r) {
+        ds_log_error ("out of memory");
+        return 1;
+    }
+    r->cfg = cfg;
+    r->tz = tz;
+    r->shards = (uint32_t) cfg->shards;
+    if (s_inputs (r) != 0) {
+        free (r);
+        return 1;
+    }
+    ds_signals_install ();
+    rc = 1;
+    int64_t t0 = zclock_usecs ();
+    bool with_embed = cfg->embed || cfg->model_out || cfg->corpus_out || cfg->classes_out;
+    if (s_start_aggregators (r) != 0
+    ||  (with_embed && !(r->embed = s_embed_start (cfg, tz, &r->embed_cfg, r->shards)))
+    ||  s_start_query (r) != 0
+    ||  s_start_pipeline (r) != 0
+    ||  s_wait_end (r) != 0)
+        goto stop;
+    double t_ingest = (double) (zclock_usecs () - t0) / 1e6;
+    if (r->embed && s_embed_wait (r->embed) != 0)
+        goto stop;
+    rc = s_results (r, t_ingest);
     if (rc == 0 && cfg->serve) {
-        ds_log_info ("serving queries on %s until Ctrl-C", query_cfg.endpoint);
+        ds_log_info ("serving queries on %s until Ctrl-C", r->query_cfg.endpoint);
         while (!ds_signals_stop ())
             zclock_sleep (200);
     }
 stop:
-    zactor_destroy (&ingest);
-    zactor_destroy (&labeler);
-    zactor_destroy (&embed);
-    zactor_destroy (&query);
-    for (uint32_t k = 0; k < shards; k++) {
-        //  The final checkpoint: if it fails, the run fails (DESIGN §12).
-        char err [512];
-        if (aggs [k] && cfg->checkpoint_dir && ds_aggregator_final (aggs [k], err, sizeof err) != 0) {
-            ds_log_error ("shard %u: the final checkpoint failed: %s", k, err);
-            rc = 1;
-        }
-        zactor_destroy (&aggs [k]);
-    }
+    rc = s_stop (r, rc);
+    free (r);
     return rc;
 }
 

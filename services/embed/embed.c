@@ -363,7 +363,7 @@ ds_embed_actor (zsock_t *pipe, void *args)
     msgpack_sbuffer_init (&self.reply);
     const char *why = ds_w2v_params_check (&config->w2v);
     if (!why && (config->shards == 0 || config->shards > DS_SHARDS_MAX || config->sensors == 0))
-        why = "shards must be 1..9999 and sensors >= 1";
+        why = "shards must be 1.." DS_SHARDS_MAX_TEXT " and sensors >= 1";
     if (!why && (config->k < 1 || config->k > 1000))
         why = "k must be 1..1000";
     if (why) {

@@ -1,5 +1,6 @@
 /*  darkscope-embed - DarkVec's embeddings of senders (thin main: options
     and the service skeleton, service.h, over the embed actor). */
+#include "ds_proto.h"
 #include "embed.h"
 #include "opts.h"
 #include "service.h"
@@ -68,7 +69,7 @@ s_configure (void *config)
     ds_embed_config_t *cfg = (ds_embed_config_t *) config;
     char *end;
     cfg->w2v.sample = strtod (s_sample, &end);
-    if (s_shards < 1 || s_shards > 9999 || s_sensors < 1 || s_sensors > 65535 || *end
+    if (s_shards < 1 || s_shards > DS_SHARDS_MAX || s_sensors < 1 || s_sensors > 65535 || *end
     ||  s_min_count < 1 || s_min_count > UINT32_MAX || s_k < 1 || s_k > 1000 || s_dim < 1 || s_dim > 1024
     ||  s_window < 1 || s_window > 1000 || s_epochs < 1 || s_epochs > 10000 || s_negative < 1
     ||  s_negative > 100 || s_threads < 1 || s_threads > 64 || s_seed < 0) {
@@ -125,7 +126,7 @@ main (int argc, char **argv)
           "labeler XPUB to subscribe to (repeatable; default " DS_EMBED_INPUT_DEFAULT ")" },
         { "endpoint", DS_OPT_STRING, &config->endpoint, "ENDPOINT",
           "REP for queries (default " DS_EMBED_ENDPOINT_DEFAULT ")" },
-        { "shards", DS_OPT_INT, &s_shards, "N", "shards of the labelled stream (default 1)" },
+        { "shards", DS_OPT_INT, &s_shards, "N", "shards of the labelled stream, 1.." DS_SHARDS_MAX_TEXT " (default 1)" },
         { "sensors", DS_OPT_INT, &s_sensors, "S", "sensors whose end of stream to expect (default 1)" },
         { "tz", DS_OPT_STRING, &s_tz, "TZ", "time zone of the hours, a TZ database name (default UTC)" },
         { "vector-size", DS_OPT_INT, &s_dim, "V", "vector size (default 50)" },

@@ -137,7 +137,7 @@ main (int argc, char **argv)
         { "iface",       DS_OPT_STRING, &cfg->iface,     "IF",     "capture live on this interface (after any files)" },
         { "bpf",         DS_OPT_STRING, &cfg->bpf,       "EXPR",   "BPF filter for --iface, e.g. 'not port 22'" },
         { "tz",          DS_OPT_STRING, &s_tz,           "TZ",     "time zone of days and CSV timestamps (default UTC)" },
-        { "shards",      DS_OPT_INT,    &s_shards,       "N",      "number of shards, by source address hash (default 1)" },
+        { "shards",      DS_OPT_INT,    &s_shards,       "N",      "number of shards, by source address hash, 1.." DS_SHARDS_MAX_TEXT " (default 1)" },
         { "sensor",      DS_OPT_INT,    &s_sensor,       "ID",     "this sensor's id in batches and EOS (default 0)" },
         { "endpoint",    DS_OPT_STRING, &cfg->endpoint,  "E",      "XPUB bind endpoint (default tcp://127.0.0.1:5550)" },
         { "output",      DS_OPT_STRING, &s_output,       "MODE",   "publish (default) or csv" },

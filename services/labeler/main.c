@@ -1,5 +1,6 @@
 /*  darkscope-labeler - the labeler service (thin main: options and the
     service skeleton, service.h, over the labeler actor). */
+#include "ds_proto.h"
 #include "labeler.h"
 #include "opts.h"
 #include "service.h"
@@ -77,8 +78,8 @@ static int
 s_configure (void *config)
 {
     ds_labeler_config_t *cfg = (ds_labeler_config_t *) config;
-    if (s_shards < 1 || s_shards > 9999) {
-        fprintf (stderr, "error: --shards must be 1..9999\n");
+    if (s_shards < 1 || s_shards > DS_SHARDS_MAX) {
+        fprintf (stderr, "error: --shards must be 1..%d\n", DS_SHARDS_MAX);
         return -1;
     }
     cfg->shards = (uint32_t) s_shards;
@@ -110,7 +111,7 @@ main (int argc, char **argv)
           "XPUB for labelled batches (default " DS_LABELER_ENDPOINT ")" },
         { "control", DS_OPT_STRING, &config->control, "ENDPOINT",
           "REP for lookup/reload/status, '' for none (default " DS_LABELER_CONTROL ")" },
-        { "shards", DS_OPT_INT, &s_shards, "N", "how many shards exist (default 1)" },
+        { "shards", DS_OPT_INT, &s_shards, "N", "how many shards exist, 1.." DS_SHARDS_MAX_TEXT " (default 1)" },
         { "shard-list", DS_OPT_STRING, &config->shard_list, "LIST", "handle only these shards, e.g. 0,2-3 (default all)" },
         { "wait", DS_OPT_INT, &s_wait_s, "SECONDS",
           "wait for subscribers before the first batch; -1 forever (default), 0 not at all" },

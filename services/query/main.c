@@ -1,5 +1,6 @@
 /*  darkscope-query - the query front door (thin main: options and the
     service skeleton, service.h, over the query actor). */
+#include "ds_proto.h"
 #include "query.h"
 #include "opts.h"
 #include "service.h"
@@ -71,11 +72,11 @@ s_configure (void *config)
         fprintf (stderr, "error: give --shards or --shard-endpoint, not both\n");
         return -1;
     }
-    if (s_shards < 0 || s_shards > DS_STRLIST_MAX || s_timeout < 1 || s_timeout > 3600000) {
-        fprintf (stderr, "error: --shards must be 1..%d and --timeout-ms 1..3600000\n", DS_STRLIST_MAX);
+    if (s_shards < 0 || s_shards > DS_SHARDS_MAX || s_timeout < 1 || s_timeout > 3600000) {
+        fprintf (stderr, "error: --shards must be 1..%d and --timeout-ms 1..3600000\n", DS_SHARDS_MAX);
         return -1;
     }
-    static char storage [DS_STRLIST_MAX][64];
+    static char storage [DS_SHARDS_MAX][64];
     if (!cfg->shard_endpoints.count)
         ds_query_default_shards (cfg, s_shards ? (uint32_t) s_shards : 1, storage);
     cfg->timeout_ms = (int) s_timeout;
@@ -100,7 +101,7 @@ main (int argc, char **argv)
         { "shard-endpoint", DS_OPT_LIST, &config->shard_endpoints, "ENDPOINT",
           "an aggregator shard's REP, in shard order (repeatable)" },
         { "shards", DS_OPT_INT, &s_shards, "N",
-          "N shards at their default endpoints tcp://127.0.0.1:5560+K (default 1)" },
+          "N shards, 1.." DS_SHARDS_MAX_TEXT ", at their default endpoints tcp://127.0.0.1:5560+K (default 1)" },
         { "labeler", DS_OPT_STRING, &config->labeler, "ENDPOINT",
           "labeler control REP for lookup (default " DS_QUERY_LABELER_DEFAULT ")" },
         { "embed-endpoint", DS_OPT_STRING, &config->embed, "ENDPOINT",

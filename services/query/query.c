@@ -31,8 +31,8 @@ ds_query_config_init (ds_query_config_t *config)
 void
 ds_query_default_shards (ds_query_config_t *config, uint32_t n, char (*storage) [64])
 {
-    if (n > DS_STRLIST_MAX)
-        n = DS_STRLIST_MAX;
+    if (n > DS_SHARDS_MAX)
+        n = DS_SHARDS_MAX;
     for (uint32_t k = 0; k < n; k++) {
         snprintf (storage [k], 64, "tcp://127.0.0.1:%u", 5560 + k);
         config->shard_endpoints.items [k] = storage [k];
@@ -41,9 +41,9 @@ ds_query_default_shards (ds_query_config_t *config, uint32_t n, char (*storage) 
 }
 
 typedef struct {
-    zframe_t *frames [DS_STRLIST_MAX];
-    msgpack_object results [DS_STRLIST_MAX];
-    char errors [DS_STRLIST_MAX][DS_SHARDS_ERR_MAX];
+    zframe_t *frames [DS_SHARDS_MAX];
+    msgpack_object results [DS_SHARDS_MAX];
+    char errors [DS_SHARDS_MAX][DS_SHARDS_ERR_MAX];
 } s_round_t;
 
 //  Merged answers, reused while no shard changed (same request bytes and
@@ -218,7 +218,7 @@ static int
 s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
     char tz [DS_PART_TZ_MAX];
-    uint64_t generations [DS_STRLIST_MAX];
+    uint64_t generations [DS_SHARDS_MAX];
     //  DS_MERGE_EMPTY (nothing seen, no window asked) is answered too: the
     //  overview of the empty window, with the ingest counters.
     if (ds_merge_range (self->n_shards, s_shard_round, self, q, tz, sizeof tz, generations,
@@ -246,7 +246,7 @@ static int
 s_do_pattern (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
     char tz [DS_PART_TZ_MAX];
-    uint64_t generations [DS_STRLIST_MAX];
+    uint64_t generations [DS_SHARDS_MAX];
     if (ds_qpattern_check (q, err, err_size)
     ||  ds_merge_range (self->n_shards, s_shard_round, self, q, tz, sizeof tz, generations,
                         err, err_size))
@@ -281,7 +281,7 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
     bool stopped = false;
     s_round_t *rd = &self->round;
     s_fan_out (self, rd, false, &stopped);
-    bool eos [DS_STRLIST_MAX];
+    bool eos [DS_SHARDS_MAX];
     bool eos_all = true;
     size_t n_eos = 0;
     ds_reply_ok_begin (pk);
@@ -534,11 +534,11 @@ ds_query_actor (zsock_t *pipe, void *args)
             //  The pipe, the front door, and the probes of down shards
             //  (ds_shards_tick reads their answers and renews them).
             int timeout = ds_shards_tick (self.shards);
-            zmq_pollitem_t items [2 + DS_STRLIST_MAX] = {
+            zmq_pollitem_t items [2 + DS_SHARDS_MAX] = {
                 { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
                 { zsock_resolve (self.front), 0, ZMQ_POLLIN, 0 },
             };
-            int n = 2 + ds_shards_poll_items (self.shards, items + 2, DS_STRLIST_MAX);
+            int n = 2 + ds_shards_poll_items (self.shards, items + 2, DS_SHARDS_MAX);
             if (zmq_poll (items, n, timeout) == -1) {
                 if (errno == EINTR && !zsys_interrupted)
                     continue;

@@ -21,7 +21,7 @@ typedef struct {
 } s_shard_t;
 
 struct _ds_shards_t {
-    s_shard_t shards [DS_STRLIST_MAX];
+    s_shard_t shards [DS_SHARDS_MAX];
     size_t n;
     int timeout;                    //  ms per request round
     msgpack_sbuffer probe;          //  {"v":1,"q":"status"}
@@ -50,7 +50,7 @@ ds_shards_new (const ds_strlist_t *endpoints, int timeout_ms)
         return NULL;
     msgpack_sbuffer_init (&self->probe);
     self->timeout = timeout_ms;
-    self->n = endpoints->count < DS_STRLIST_MAX ? endpoints->count : DS_STRLIST_MAX;
+    self->n = endpoints->count < DS_SHARDS_MAX ? endpoints->count : DS_SHARDS_MAX;
     ds_query_t q;
     ds_query_init (&q);
     snprintf (q.name, sizeof q.name, "status");
@@ -190,7 +190,7 @@ ds_shards_ask (ds_shards_t *self, const void *request, size_t size, bool need_al
     }
     if (failed && need_all)
         return failed;
-    bool waiting [DS_STRLIST_MAX] = { false };
+    bool waiting [DS_SHARDS_MAX] = { false };
     size_t pending = 0;
     for (size_t i = 0; i < self->n; i++) {
         s_shard_t *sh = &self->shards [i];
@@ -210,8 +210,8 @@ ds_shards_ask (ds_shards_t *self, const void *request, size_t size, bool need_al
     }
     int64_t deadline = zclock_mono () + self->timeout;
     while (pending > 0) {
-        zmq_pollitem_t items [DS_STRLIST_MAX + 1];
-        size_t index [DS_STRLIST_MAX + 1];
+        zmq_pollitem_t items [DS_SHARDS_MAX + 1];
+        size_t index [DS_SHARDS_MAX + 1];
         int n = 0;
         if (stop) {
             items [n] = (zmq_pollitem_t) { zsock_resolve (stop), 0, ZMQ_POLLIN, 0 };

@@ -3,9 +3,10 @@
 without Docker or a cluster.
 
   1. Both files parse as YAML.
-  2. Every DARKSCOPE_<FLAG> variable a service sets is a flag of its binary
-     (read from the binary's --help), and shard counts agree everywhere
-     (DARKSCOPE_SHARDS, aggregators / replicas, DARKSCOPE_SHARD_ENDPOINT).
+  2. Every DARKSCOPE_* variable a service sets is one its binary reads
+     (from the binary's --list-env: DARKSCOPE_<FLAG> shared,
+     DARKSCOPE_<SERVICE>_<FLAG> its own), and shard counts agree everywhere
+     (DARKSCOPE_SHARDS, aggregators / replicas, DARKSCOPE_QUERY_SHARD_ENDPOINT).
   3. Each topology runs as plain processes on 127.0.0.1 with the very same
      environment: host names become 127.0.0.1, every (host, port) its own
      free port, tcp://0.0.0.0 binds 127.0.0.1, mounted paths temporary
@@ -46,26 +47,23 @@ def free_port():
         return s.getsockname()[1]
 
 
-_flags = {}
+_vars = {}
 
 
-def flags_of(binary):
-    """The long options of a binary, from its --help."""
-    if binary not in _flags:
-        out = subprocess.run([os.path.join(BIN, binary), '--help'], capture_output=True, text=True).stdout
-        _flags[binary] = set(re.findall(r'^\s+--([a-z][a-z-]*)', out, re.M))
-        if not _flags[binary]:
-            fail(f'{binary} --help lists no options')
-    return _flags[binary]
+def vars_of(binary):
+    """The environment variables a binary reads, from its --list-env."""
+    if binary not in _vars:
+        out = subprocess.run([os.path.join(BIN, binary), '--list-env'], capture_output=True, text=True).stdout
+        _vars[binary] = {line.split()[0] for line in out.splitlines() if line.strip()}
+        if not _vars[binary]:
+            fail(f'{binary} --list-env lists no variables')
+    return _vars[binary]
 
 
 def check_env(where, binary, names):
     for name in names:
-        if not name.startswith('DARKSCOPE_'):
-            continue
-        flag = name[len('DARKSCOPE_'):].lower().replace('_', '-')
-        if flag not in flags_of(binary):
-            fail(f'{where}: {name} is not a flag of {binary} (--{flag})')
+        if name.startswith('DARKSCOPE_') and name not in vars_of(binary):
+            fail(f'{where}: {binary} does not read {name} (see {binary} --list-env)')
 
 
 def expand(value):
@@ -179,11 +177,11 @@ def compose(work, data, expected):
         if 'DARKSCOPE_SHARDS' in env and int(env['DARKSCOPE_SHARDS']) != shards:
             fail(f'compose {n}: DARKSCOPE_SHARDS {env["DARKSCOPE_SHARDS"]}, but {shards} aggregators')
     for k, n in enumerate(aggs):
-        if int(services[n]['environment']['DARKSCOPE_SHARD']) != k:
-            fail(f'compose {n}: DARKSCOPE_SHARD is not {k}')
-    eps = services['query']['environment']['DARKSCOPE_SHARD_ENDPOINT'].split(',')
+        if int(services[n]['environment']['DARKSCOPE_AGGREGATOR_SHARD']) != k:
+            fail(f'compose {n}: DARKSCOPE_AGGREGATOR_SHARD is not {k}')
+    eps = services['query']['environment']['DARKSCOPE_QUERY_SHARD_ENDPOINT'].split(',')
     if [e.split('//')[1].split(':')[0] for e in eps] != aggs:
-        fail(f'compose query: DARKSCOPE_SHARD_ENDPOINT {eps} is not the aggregators in shard order')
+        fail(f'compose query: DARKSCOPE_QUERY_SHARD_ENDPOINT {eps} is not the aggregators in shard order')
     if not services['query'].get('ports'):
         fail('compose query: port 5570 not published')
 
@@ -269,10 +267,10 @@ def k8s(work, data, expected):
                 volumes.append(src)
             mounts[m['mountPath']] = src
         topo.add(pod, argv, env, mounts)
-    eps = [e for e in topo.pods['query']['env']['DARKSCOPE_SHARD_ENDPOINT'].split(',')]
+    eps = [e for e in topo.pods['query']['env']['DARKSCOPE_QUERY_SHARD_ENDPOINT'].split(',')]
     want = [f'tcp://aggregator-{k}.aggregator:5560' for k in range(shards)]
     if eps != want:
-        fail(f'k8s query: DARKSCOPE_SHARD_ENDPOINT {eps}, want {want}')
+        fail(f'k8s query: DARKSCOPE_QUERY_SHARD_ENDPOINT {eps}, want {want}')
     aggs = [p for p, w in pods if w is sts]
     ingests = [p for p, w in pods if w['kind'] == 'Job']
     query_ep = topo.endpoint('query', 5570)

@@ -6,6 +6,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  The shared options: each means the same in every program that has it
+//  (opts.h).  A row here is a promise: test_env_names.sh checks that every
+//  program's row of such an option has the same type.
+static const struct {
+    const char *name;
+    const char *meaning;
+} s_shared [] = {
+    { "tz",          "time zone of calendar days (a TZ database name)" },
+    { "shards",      "how many shards the deployment has" },
+    { "sensors",     "how many sensors (ingest instances) send" },
+    { "quiet",       "only warnings and errors on stderr" },
+    { "pcap",        "pcap/pcapng inputs (files or globs)" },
+    { "darkvec-log", "DarkVec text log inputs (files or globs)" },
+    { "iface",       "live capture interface" },
+    { "bpf",         "BPF filter of the live capture" },
+    { "gt",          "ground-truth CSV files" },
+    { "gt-list",     "ground-truth CIDR lists" },
+    { "alias",       "class aliases FROM=TO" },
+    { "services",    "the services table (services.json)" },
+    { "retain-days", "days kept (0: every day)" },
+    { "first-day",   "first day of the window" },
+    { "last-day",    "last day of the window" },
+    { "min-packets", "the filter: sources with at least this many packets" },
+    { "model-out",   "the embedding's vectors, written here" },
+    { "corpus-out",  "the embedding's corpus, written here" },
+    { "classes-out", "every sender's class and k-NN class, written here" },
+};
+
+const char *
+ds_opts_shared (const char *name)
+{
+    for (size_t i = 0; i < sizeof s_shared / sizeof *s_shared; i++)
+        if (strcmp (s_shared [i].name, name) == 0)
+            return s_shared [i].meaning;
+    return NULL;
+}
+
+//  Appends text upper-cased, '-' as '_', to buf at *n.
+static void
+s_upper (char *buf, size_t size, size_t *n, const char *text)
+{
+    for (const char *c = text; *c && *n + 1 < size; c++)
+        buf [(*n)++] = *c == '-' ? '_' : (char) toupper ((unsigned char) *c);
+    buf [*n] = 0;
+}
+
+void
+ds_opts_env_name (const char *program, const char *name, char *buf, size_t size)
+{
+    size_t n = (size_t) snprintf (buf, size, "DARKSCOPE_");
+    if (n >= size)
+        return;
+    if (!ds_opts_shared (name)) {
+        s_upper (buf, size, &n, program);
+        s_upper (buf, size, &n, "_");
+    }
+    s_upper (buf, size, &n, name);
+}
+
 static const ds_opt_t *
 s_find (const ds_opt_t *opts, const char *name, size_t len)
 {
@@ -65,14 +124,11 @@ static s_env_copy_t *s_env_copies;
 //  DARKSCOPE_<NAME>: list options split on ','.  The strings live for the
 //  whole process.
 static int
-s_from_env (const ds_opt_t *opts)
+s_from_env (const char *program, const ds_opt_t *opts)
 {
     for (const ds_opt_t *o = opts; o->name; o++) {
-        char var [128] = "DARKSCOPE_";
-        size_t n = strlen (var);
-        for (const char *c = o->name; *c && n < sizeof var - 1; c++)
-            var [n++] = *c == '-' ? '_' : (char) toupper ((unsigned char) *c);
-        var [n] = 0;
+        char var [128];
+        ds_opts_env_name (program, o->name, var, sizeof var);
         const char *value = getenv (var);
         if (!value || !*value)
             continue;
@@ -100,31 +156,53 @@ s_from_env (const ds_opt_t *opts)
 }
 
 void
-ds_opts_usage (const ds_opt_t *opts, const char *usage)
+ds_opts_usage (const char *program, const ds_opt_t *opts, const char *usage)
 {
     printf ("%s\n", usage);
     if (!opts->name)
         return;
-    printf ("Options (each also read from DARKSCOPE_<NAME>; a flag wins over the variable):\n");
+    printf ("Options (each also read from the environment variable in brackets; a flag\n"
+            "wins over its variable; DARKSCOPE_<OPTION> names a setting shared by every\n"
+            "program, DARKSCOPE_<PROGRAM>_<OPTION> one of this program alone):\n");
     for (const ds_opt_t *o = opts; o->name; o++) {
-        char left [64];
+        char left [64], var [128];
         snprintf (left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "",
                   o->arg ? o->arg : "");
-        printf ("  %-24s %s\n", left, o->help);
+        ds_opts_env_name (program, o->name, var, sizeof var);
+        printf ("  %-24s %s [%s]\n", left, o->help, var);
     }
+    printf ("  %-24s %s\n", "--list-env", "print the environment variables read, one a line, and exit");
     printf ("  %-24s %s\n", "--help", "print this help and exit");
 }
 
+//  --list-env: VARIABLE, option, type, and "shared" or the program.
+static void
+s_list_env (const char *program, const ds_opt_t *opts)
+{
+    static const char *types [] = { "string", "int", "bool", "list" };
+    for (const ds_opt_t *o = opts; o->name; o++) {
+        char var [128];
+        ds_opts_env_name (program, o->name, var, sizeof var);
+        printf ("%s %s %s %s\n", var, o->name, types [o->type],
+                ds_opts_shared (o->name) ? "shared" : program);
+    }
+}
+
 int
-ds_opts_parse (int argc, char **argv, int first, const ds_opt_t *opts,
-               const char *usage, ds_strlist_t *positional)
+ds_opts_parse (int argc, char **argv, int first, const char *program,
+               const ds_opt_t *opts, const char *usage, ds_strlist_t *positional)
 {
     for (int i = first; i < argc; i++)
         if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
-            ds_opts_usage (opts, usage);
+            ds_opts_usage (program, opts, usage);
             return 1;
         }
-    if (s_from_env (opts))
+        else
+        if (strcmp (argv [i], "--list-env") == 0) {
+            s_list_env (program, opts);
+            return 1;
+        }
+    if (s_from_env (program, opts))
         return -1;
     //  Flags override the environment: a list given on the command line
     //  replaces the environment's values rather than adding to them.

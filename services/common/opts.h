@@ -1,10 +1,25 @@
 /*  opts.h - command-line options as a table the parser walks.
 
-    Precedence, documented once: a flag on the command line overrides the
-    DARKSCOPE_<NAME> environment variable (name upper-cased, '-' -> '_'),
-    which overrides the built-in default.  List options (DS_OPT_LIST) may be
-    repeated; their environment variable holds several values separated by
-    ',' (paths may hold ':').  --help prints the usage text.
+    Precedence, documented once: a flag on the command line overrides its
+    environment variable, which overrides the built-in default.  List
+    options (DS_OPT_LIST) may be repeated; their environment variable holds
+    several values separated by ',' (paths may hold ':').  --help prints
+    the usage text and every option row with its variable; --list-env
+    prints the variables alone, one row each (tests/test_env_names.sh
+    reads them from every program).
+
+    Environment variables, one meaning each:
+      DARKSCOPE_<OPTION>            an option of the shared table below: it
+                                    means the same in every program that has
+                                    it, so one value is right for all of them
+                                    (the zone, the shard count, the inputs,
+                                    the ground truth, ...)
+      DARKSCOPE_<PROGRAM>_<OPTION>  every other option: its meaning is the
+                                    program's own (the endpoint it binds or
+                                    asks, its output file, its shard index)
+    OPTION is the flag upper-cased with '-' as '_'; PROGRAM is the service
+    (INGEST, LABELER, AGGREGATOR, QUERY, EMBED) or the darkscope command
+    (RUN, GEN, CLIENT for `darkscope query`, REPORT).
 */
 #ifndef DS_OPTS_H
 #define DS_OPTS_H
@@ -35,14 +50,23 @@ typedef struct {
 } ds_opt_t;
 
 //  Parses argv[first..] against opts (terminated by a {NULL} entry), after
-//  applying environment variables.  Non-option words are stored in
-//  positional (may be NULL if none allowed).  Returns 0; 1 if --help was
-//  printed (caller exits 0); -1 on a bad option (message printed, caller
-//  exits 2).  `usage` is printed above the option list on --help.
-int ds_opts_parse (int argc, char **argv, int first, const ds_opt_t *opts,
-                   const char *usage, ds_strlist_t *positional);
+//  applying the environment variables of `program` (e.g. "aggregator",
+//  "run").  Non-option words are stored in positional (may be NULL if none
+//  allowed).  Returns 0; 1 if --help or --list-env was printed (caller
+//  exits 0); -1 on a bad option (message printed, caller exits 2).
+//  `usage` is printed above the option list on --help.
+int ds_opts_parse (int argc, char **argv, int first, const char *program,
+                   const ds_opt_t *opts, const char *usage, ds_strlist_t *positional);
 
-//  Prints usage and the option table to stdout.
-void ds_opts_usage (const ds_opt_t *opts, const char *usage);
+//  Prints usage and the option table, with each option's variable, to stdout.
+void ds_opts_usage (const char *program, const ds_opt_t *opts, const char *usage);
+
+//  Writes the environment variable of option `name` of `program` into buf
+//  (DARKSCOPE_TZ, DARKSCOPE_AGGREGATOR_ENDPOINT).
+void ds_opts_env_name (const char *program, const char *name, char *buf, size_t size);
+
+//  The meaning of a shared option (one variable for every program), or
+//  NULL if the option is the program's own.
+const char *ds_opts_shared (const char *name);
 
 #endif

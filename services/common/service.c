@@ -65,7 +65,7 @@ s_wait (zactor_t *actor, const ds_service_t *service)
 int
 ds_service_main (int argc, char **argv, const ds_service_t *service)
 {
-    int rc = ds_opts_parse (argc, argv, 1, service->opts, service->usage, NULL);
+    int rc = ds_opts_parse (argc, argv, 1, service->name, service->opts, service->usage, NULL);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     if (service->configure && service->configure (service->config) != 0)

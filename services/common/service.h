@@ -30,7 +30,7 @@
 #include "opts.h"
 
 typedef struct {
-    const char *name;               //  for the log: "ingest", "labeler", ...
+    const char *name;               //  "ingest", "labeler", ...: the log's and the variables' (DARKSCOPE_INGEST_*)
     const char *usage;              //  --help text above the option rows
     const ds_opt_t *opts;           //  the option rows, {NULL}-terminated
     bool *quiet;                    //  the target of the --quiet row

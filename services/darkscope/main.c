@@ -1,7 +1,8 @@
 /*  darkscope - the command users type: run, gen, query, report.
 
     Each subcommand is a row of s_commands; its options are a ds_opt_t table
-    (flags override DARKSCOPE_* environment variables). */
+    (flags override DARKSCOPE_* environment variables, opts.h: each
+    command's own are DARKSCOPE_RUN_*, _GEN_*, _CLIENT_*, _REPORT_*). */
 #include <czmq.h>
 #include <string.h>
 #include "ds_proto.h"
@@ -33,6 +34,13 @@ static const char *s_main_usage =
 "darkscope-labeler, darkscope-aggregator, darkscope-query, darkscope-embed (each has --help).\n"
 "\n"
 "Run `darkscope COMMAND --help` for the options of a command.\n"
+"\n"
+"Environment: every option is also read from a variable (a flag wins):\n"
+"DARKSCOPE_<OPTION> for a setting every program shares (DARKSCOPE_TZ,\n"
+"DARKSCOPE_SHARDS, DARKSCOPE_GT, ...), DARKSCOPE_<PROGRAM>_<OPTION> for one of\n"
+"a program alone: RUN, GEN, CLIENT (darkscope query) and REPORT here, e.g.\n"
+"DARKSCOPE_RUN_JSON=o.json, DARKSCOPE_CLIENT_ENDPOINT=tcp://10.0.0.6:5570.\n"
+"`darkscope COMMAND --list-env` prints a command's variables.\n"
 "\n"
 "Examples:\n"
 "  darkscope run --report report/                 # the synthetic month\n"
@@ -98,7 +106,7 @@ s_cmd_run (int argc, char **argv)
         "  darkscope run --report report/ --json report/overview.json\n"
         "  darkscope run --pcap 'traces/2021030*' --gt gt.csv --gt-list shared/data/scanners \\\n"
         "                --tz Europe/Rome --last-day 2021-03-31 --json overview.json\n";
-    int rc = ds_opts_parse (argc, argv, 2, opts, usage, NULL);
+    int rc = ds_opts_parse (argc, argv, 2, "run", opts, usage, NULL);
     if (rc)
         return rc > 0 ? 0 : 2;
     if (cfg.retain_days < 0 || cfg.retain_days > 36600) {
@@ -141,7 +149,7 @@ s_cmd_gen (int argc, char **argv)
         "\n"
         "Example:\n"
         "  darkscope gen --out month.pcap --gt-out gt.csv --packets 63500000\n";
-    int rc = ds_opts_parse (argc, argv, 2, opts, usage, NULL);
+    int rc = ds_opts_parse (argc, argv, 2, "gen", opts, usage, NULL);
     if (rc)
         return rc > 0 ? 0 : 2;
     if (!out) {
@@ -234,7 +242,7 @@ s_cmd_query (int argc, char **argv)
         "  darkscope query pattern --width 1 --height 1 --offset 100000 --csv   # next page\n"
         "  darkscope query lookup 198.51.100.7\n"
         "  darkscope query knn 198.51.100.7 --k 5\n";
-    int rc = ds_opts_parse (argc, argv, 2, opts, usage, &words);
+    int rc = ds_opts_parse (argc, argv, 2, "client", opts, usage, &words);
     if (rc)
         return rc > 0 ? 0 : 2;
     if (words.count < 1) {
@@ -325,7 +333,7 @@ s_cmd_report (int argc, char **argv)
         "and writes a self-contained HTML report (DIR/index.html, opens offline) with\n"
         "the notebook's tables and figures (SVG, drawn by gnuplot) and the JSON/CSV\n"
         "data behind each figure.\n";
-    int rc = ds_opts_parse (argc, argv, 2, opts, usage, NULL);
+    int rc = ds_opts_parse (argc, argv, 2, "report", opts, usage, NULL);
     if (rc)
         return rc > 0 ? 0 : 2;
     if (!out) {

@@ -47,9 +47,12 @@ static const char *s_usage =
 "    seen; min_packets defaults to 10.\n"
 "\n"
 "ENVIRONMENT\n"
-"    Every option can be set as DARKSCOPE_<OPTION> (upper case, '-' -> '_'), e.g.\n"
-"    DARKSCOPE_SHARD_ENDPOINT=tcp://agg0:5560,tcp://agg1:5561, DARKSCOPE_TIMEOUT_MS=2000.\n"
-"    A flag wins over the variable.\n"
+"    Every option is also read from an environment variable (its name is in brackets\n"
+"    below): DARKSCOPE_<OPTION> for a setting every program shares (DARKSCOPE_SHARDS),\n"
+"    DARKSCOPE_QUERY_<OPTION> for one of this service alone\n"
+"    (DARKSCOPE_QUERY_SHARD_ENDPOINT=tcp://agg0:5560,tcp://agg1:5561,\n"
+"    DARKSCOPE_QUERY_TIMEOUT_MS=2000). With shard endpoints, --shards (or DARKSCOPE_SHARDS)\n"
+"    must count them. A flag wins over the variable. --list-env prints them all.\n"
 "\n"
 "EXAMPLES\n"
 "    darkscope-query --shards 4                  # shards at tcp://127.0.0.1:5560..5563\n"
@@ -68,8 +71,11 @@ static int
 s_configure (void *config)
 {
     ds_query_config_t *cfg = (ds_query_config_t *) config;
-    if (s_shards && cfg->shard_endpoints.count) {
-        fprintf (stderr, "error: give --shards or --shard-endpoint, not both\n");
+    //  DARKSCOPE_SHARDS is shared by every service: with shard endpoints
+    //  it must count them.
+    if (s_shards && cfg->shard_endpoints.count && (size_t) s_shards != cfg->shard_endpoints.count) {
+        fprintf (stderr, "error: --shards %lld but %zu --shard-endpoint\n", (long long) s_shards,
+                 cfg->shard_endpoints.count);
         return -1;
     }
     if (s_shards < 0 || s_shards > DS_SHARDS_MAX || s_timeout < 1 || s_timeout > 3600000) {

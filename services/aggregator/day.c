@@ -2,10 +2,14 @@
 
     An open day takes records: (src) -> local id through a hash, (local,
     pp) entries in a hash, per-pp totals in arrays indexed by pp id.  A
-    sealed day is read-only and compact: the entries sorted by pp (a
-    counting sort: stable, so the order is a pure function of the input)
-    with one directory row per pp present; its hashes and arrays are
-    freed.  Unsealing rebuilds them from the sorted form.
+    sealed day is read-only and compact: its local ids renumbered in
+    ascending source id, the entries grouped by pp, ascending local id in
+    each run (two counting sorts), with one directory row per pp present;
+    its hashes and arrays are freed.  The order is a pure function of the
+    day's contents, and the passes of a query over sealed days (indexed by
+    source: per-source sums of a window, class lookups per pp run) walk
+    their arrays in ascending order instead of at random.  Unsealing
+    rebuilds the hashes from the sorted form.
 */
 #include "store_internal.h"
 
@@ -160,6 +164,81 @@ store_day_carry (s_day_t *self, uint32_t local, uint32_t pp)
     return 0;
 }
 
+static int
+s_cmp_u64 (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+//  The carry table re-keyed by new_of into *out (empty if none).
+static int
+s_carry_renumbered (const s_day_t *self, const uint32_t *new_of, s_tab_t *out)
+{
+    s_tab_init (out, sizeof (s_carry_t), 8);
+    if (self->carry.count == 0)
+        return 0;
+    if (s_tab_reserve (out, self->carry.count * 2 + 16))
+        return -1;
+    S_TAB_EACH (&self->carry, const s_carry_t, c) {
+        s_carry_t key = { new_of [c->local], c->pp, 0 };
+        bool created;
+        s_carry_t *e = s_tab_upsert_h (out, &key, s_key_hash ((const uint8_t *) &key, 8), &created);
+        e->carry = c->carry;
+    }
+    return 0;
+}
+
+//  Renumbers the day's locals in ascending source id: permutes the (day,
+//  src) columns, re-keys the carries and writes new_of [old local] = new
+//  local.  On failure nothing changed.  The index (src -> local) is left
+//  stale: the caller frees it.
+static int
+s_renumber (s_day_t *self, uint32_t *new_of)
+{
+    uint32_t n = self->n;
+    size_t cap = self->cap ? self->cap : 1;
+    uint64_t *order = malloc ((n ? n : 1) * sizeof *order);
+    uint32_t *src = malloc (cap * sizeof *src);
+    uint64_t *packets = malloc (cap * sizeof *packets);
+    uint8_t *flags = malloc (cap);
+    s_tab_t carry;
+    s_tab_init (&carry, sizeof (s_carry_t), 8);
+    int rc = -1;
+    if (!order || !src || !packets || !flags)
+        goto done;
+    for (uint32_t l = 0; l < n; l++)
+        order [l] = (uint64_t) self->src [l] << 32 | l;
+    qsort (order, n, sizeof *order, s_cmp_u64);
+    for (uint32_t i = 0; i < n; i++)
+        new_of [(uint32_t) order [i]] = i;
+    if (s_carry_renumbered (self, new_of, &carry))
+        goto done;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t old = (uint32_t) order [i];
+        src [i] = self->src [old];
+        packets [i] = self->packets [old];
+        flags [i] = self->flags [old];
+    }
+    s_tab_free (&self->carry);
+    self->carry = carry;
+    s_tab_init (&carry, sizeof (s_carry_t), 8);
+    free (self->src);
+    free (self->packets);
+    free (self->flags);
+    self->src = src;
+    self->packets = packets;
+    self->flags = flags;
+    src = NULL;
+    packets = NULL;
+    flags = NULL;
+    rc = 0;
+done:
+    free (order); free (src); free (packets); free (flags);
+    s_tab_free (&carry);
+    return rc;
+}
+
 int
 store_day_seal (s_day_t *self)
 {
@@ -173,11 +252,25 @@ store_day_seal (s_day_t *self)
     uint32_t *locals = malloc ((n ? n : 1) * sizeof *locals);
     uint32_t *packets = malloc ((n ? n : 1) * sizeof *packets);
     s_ppdir_t *dir = malloc ((n_dir ? n_dir : 1) * sizeof *dir);
-    uint32_t *slot = self->pp_cap ? malloc ((size_t) self->pp_cap * sizeof *slot) : NULL;
-    if (!locals || !packets || !dir || (self->pp_cap && !slot)) {
-        free (locals); free (packets); free (dir); free (slot);
-        return -1;
+    uint32_t *slot = malloc ((size_t) (self->pp_cap ? self->pp_cap : 1) * sizeof *slot);
+    uint32_t *new_of = malloc ((size_t) (self->n ? self->n : 1) * sizeof *new_of);
+    uint32_t *by_local = malloc ((size_t) (self->n + 1) * sizeof *by_local);
+    s_dsp_t *entries = malloc ((n ? n : 1) * sizeof *entries);
+    int rc = -1;
+    if (!locals || !packets || !dir || !slot || !new_of || !by_local || !entries
+    ||  s_renumber (self, new_of))
+        goto done;
+    //  The entries by new local id (counting sort) ...
+    memset (by_local, 0, (size_t) (self->n + 1) * sizeof *by_local);
+    S_TAB_EACH (&self->dsp, const s_dsp_t, e)
+        by_local [new_of [e->local] + 1]++;
+    for (uint32_t l = 1; l <= self->n; l++)
+        by_local [l] += by_local [l - 1];
+    S_TAB_EACH (&self->dsp, const s_dsp_t, e) {
+        uint32_t local = new_of [e->local];
+        entries [by_local [local]++] = (s_dsp_t) { local, e->pp, e->packets };
     }
+    //  ... then by pp, stable: each pp's run in ascending local id.
     uint32_t k = 0, start = 0;
     for (uint32_t pp = 0; pp < self->pp_cap; pp++) {
         if (!self->pp_sources [pp])
@@ -186,12 +279,11 @@ store_day_seal (s_day_t *self)
         slot [pp] = start;
         start += self->pp_sources [pp];
     }
-    S_TAB_EACH (&self->dsp, s_dsp_t, e) {
-        uint32_t at = slot [e->pp]++;
-        locals [at] = e->local;
-        packets [at] = e->packets;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t at = slot [entries [i].pp]++;
+        locals [at] = entries [i].local;
+        packets [at] = entries [i].packets;
     }
-    free (slot);
     s_tab_free (&self->dsp);
     free (self->pp_packets);
     free (self->pp_sources);
@@ -207,7 +299,13 @@ store_day_seal (s_day_t *self)
     self->dir = dir;
     self->n_dir = n_dir;
     self->sealed = true;
-    return 0;
+    locals = packets = NULL;
+    dir = NULL;
+    rc = 0;
+done:
+    free (locals); free (packets); free (dir); free (slot); free (new_of); free (by_local);
+    free (entries);
+    return rc;
 }
 
 int

@@ -25,36 +25,9 @@ s_cmp_u64 (const void *a, const void *b)
 }
 
 typedef struct {
-    uint32_t a, b;
-    uint64_t v;
-} s_triple_t;
-
-static int
-s_cmp_triple (const void *x, const void *y)
-{
-    const s_triple_t *p = x, *q = y;
-    if (p->a != q->a)
-        return p->a < q->a ? -1 : 1;
-    if (p->b != q->b)
-        return p->b < q->b ? -1 : 1;
-    return 0;
-}
-
-//  Sorts triples by (a, b) and sums v of equal keys; returns the new count.
-static size_t
-s_triples_combine (s_triple_t *t, size_t n)
-{
-    if (n == 0)
-        return 0;
-    qsort (t, n, sizeof *t, s_cmp_triple);
-    size_t out = 0;
-    for (size_t i = 1; i < n; i++)
-        if (t [i].a == t [out].a && t [i].b == t [out].b)
-            t [out].v += t [i].v;
-        else
-            t [++out] = t [i];
-    return out + 1;
-}
+    uint32_t cls, pp;
+    uint64_t packets;
+} s_class_pp_t;
 
 //  A stream's sensor row: its counters over every epoch.
 static ds_part_sensor_t
@@ -241,15 +214,14 @@ s_day_pp_totals (const s_day_t *d, uint32_t n_pps, uint64_t *pk, uint64_t *src)
         }
 }
 
-//  The last day's packets per (class, pp) and (class, service), summed
-//  per pp run in a per-class accumulator.
+//  The last day's packets per (class, pp), summed per pp run in a
+//  per-class accumulator: rows come out in pp order, one per (class, pp).
 typedef struct {
-    ds_store_t *store;
     const s_day_t *day;
     const uint16_t *dsc;            //  by local id: class or S_NO_CLASS
     uint64_t *acc;                  //  by class name id
     uint16_t *touched;              //  classes with acc != 0
-    s_triple_t *cpp, *csv;          //  (class, pp | service, packets)
+    s_class_pp_t *rows;
     size_t n, cap;
 } s_class_runs_t;
 
@@ -268,23 +240,69 @@ s_class_run (void *arg, uint32_t pp, const uint32_t *locals, const uint32_t *pac
     }
     if (cr->n + n_touched > cr->cap) {
         size_t cap = (cr->n + n_touched) * 2;
-        s_triple_t *a = realloc (cr->cpp, cap * sizeof *a);
-        if (a)
-            cr->cpp = a;
-        s_triple_t *b = realloc (cr->csv, cap * sizeof *b);
-        if (b)
-            cr->csv = b;
-        if (!a || !b)
+        s_class_pp_t *rows = realloc (cr->rows, cap * sizeof *rows);
+        if (!rows)
             return -1;
+        cr->rows = rows;
         cr->cap = cap;
     }
     for (uint32_t t = 0; t < n_touched; t++) {
         uint16_t cls = cr->touched [t];
-        cr->cpp [cr->n] = (s_triple_t) { cls, pp, cr->acc [cls] };
-        cr->csv [cr->n++] = (s_triple_t) { cls, cr->store->pps [pp].service, cr->acc [cls] };
+        cr->rows [cr->n++] = (s_class_pp_t) { cls, pp, cr->acc [cls] };
         cr->acc [cls] = 0;
     }
     return 0;
+}
+
+//  Groups rows by class, stable (a counting sort: each class's rows stay in
+//  pp order); start [c] .. start [c + 1] are class c's.  NULL on no memory.
+static s_class_pp_t *
+s_by_class (const s_class_pp_t *rows, size_t n, uint32_t n_names, size_t *start)
+{
+    s_class_pp_t *out = malloc ((n ? n : 1) * sizeof *out);
+    if (!out)
+        return NULL;
+    memset (start, 0, ((size_t) n_names + 2) * sizeof *start);
+    for (size_t i = 0; i < n; i++)
+        start [rows [i].cls + 2]++;
+    for (uint32_t c = 2; c < n_names + 2; c++)
+        start [c] += start [c - 1];
+    for (size_t i = 0; i < n; i++)
+        out [start [rows [i].cls + 1]++] = rows [i];
+    return out;
+}
+
+//  A class's partial row from its (class, pp) rows: pps in pp order and
+//  packets per service (by service name id, through acc, zero on return).
+static int
+s_class_row (ds_store_t *self, const s_class_pp_t *rows, size_t n, uint64_t *acc,
+             uint16_t *touched, ds_part_class_t *pc)
+{
+    pc->pps = calloc (n ? n : 1, sizeof *pc->pps);
+    if (!pc->pps)
+        return -1;
+    uint32_t n_touched = 0;
+    for (size_t i = 0; i < n; i++) {
+        const s_pp_t *pp = &self->pps [rows [i].pp];
+        pc->pps [pc->n_pps++] = (ds_part_pp_t) { .port = pp->port, .proto = (uint8_t) pp->proto,
+                                                 .packets = rows [i].packets };
+        if (!acc [pp->service])
+            touched [n_touched++] = pp->service;
+        acc [pp->service] += rows [i].packets;
+    }
+    pc->services = calloc (n_touched ? n_touched : 1, sizeof *pc->services);
+    for (uint32_t service = 0; service < self->n_names && n_touched; service++) {
+        if (!acc [service])
+            continue;
+        if (pc->services) {
+            ds_part_service_t *sv = &pc->services [pc->n_services++];
+            snprintf (sv->name, sizeof sv->name, "%s", self->names [service]);
+            sv->packets = acc [service];
+        }
+        acc [service] = 0;
+        n_touched--;
+    }
+    return pc->services ? 0 : -1;
 }
 
 //  The last day's classes: senders and packets of the counted sources, and
@@ -294,23 +312,21 @@ s_classes (ds_store_t *self, s_overview_t *ov, ds_part_overview_t *part)
 {
     uint32_t hi = store_days_lower (self, ov->last + 1);
     const s_day_t *d = hi > 0 && self->days [hi - 1]->day == ov->last ? self->days [hi - 1] : NULL;
-    s_class_runs_t cr = { self, d, ov->dsc, NULL, NULL, NULL, NULL, 0, 0 };
-    cr.acc = calloc (self->n_names, sizeof *cr.acc);
-    cr.touched = malloc (self->n_names * sizeof *cr.touched);
+    s_class_runs_t cr = { d, ov->dsc, NULL, NULL, NULL, 0, 0 };
+    cr.acc = calloc (self->n_names ? self->n_names : 1, sizeof *cr.acc);
+    cr.touched = malloc ((self->n_names ? self->n_names : 1) * sizeof *cr.touched);
+    size_t *start = malloc (((size_t) self->n_names + 2) * sizeof *start);
+    s_class_pp_t *rows = NULL;
     int rc = -1;
-    if (!cr.acc || !cr.touched || (d && store_day_pp_runs (d, s_class_run, &cr)))
+    if (!cr.acc || !cr.touched || !start || (d && store_day_pp_runs (d, s_class_run, &cr))
+    ||  !(rows = s_by_class (cr.rows, cr.n, self->n_names, start)))
         goto done;
-    size_t n = cr.n;
-    s_triple_t *cpp = cr.cpp, *csv = cr.csv;
-    size_t ncpp = s_triples_combine (cpp, n);
-    size_t ncsv = s_triples_combine (csv, n);
     uint32_t nclasses = 0;
     for (uint32_t c = 0; c < self->n_names; c++)
         nclasses += ov->csend [c] ? 1 : 0;
     part->classes = calloc (nclasses ? nclasses : 1, sizeof *part->classes);
     if (!part->classes)
         goto done;
-    size_t ip = 0, is = 0;
     for (uint32_t c = 0; c < self->n_names; c++) {
         if (!ov->csend [c])
             continue;
@@ -318,37 +334,16 @@ s_classes (ds_store_t *self, s_overview_t *ov, ds_part_overview_t *part)
         snprintf (pc->name, sizeof pc->name, "%s", self->names [c]);
         pc->senders = ov->csend [c];
         pc->packets = ov->cpk [c];
-        while (ip < ncpp && cpp [ip].a < c)
-            ip++;
-        size_t jp = ip;
-        while (jp < ncpp && cpp [jp].a == c)
-            jp++;
-        while (is < ncsv && csv [is].a < c)
-            is++;
-        size_t js = is;
-        while (js < ncsv && csv [js].a == c)
-            js++;
-        pc->pps = calloc (jp - ip ? jp - ip : 1, sizeof *pc->pps);
-        pc->services = calloc (js - is ? js - is : 1, sizeof *pc->services);
-        if (!pc->pps || !pc->services)
+        if (s_class_row (self, rows + start [c], start [c + 1] - start [c], cr.acc, cr.touched, pc))
             goto done;
-        for (; ip < jp; ip++) {
-            const s_pp_t *pp = &self->pps [cpp [ip].b];
-            pc->pps [pc->n_pps++] = (ds_part_pp_t) { .port = pp->port, .proto = (uint8_t) pp->proto,
-                                                     .packets = cpp [ip].v };
-        }
-        for (; is < js; is++) {
-            ds_part_service_t *sv = &pc->services [pc->n_services++];
-            snprintf (sv->name, sizeof sv->name, "%s", self->names [csv [is].b]);
-            sv->packets = csv [is].v;
-        }
     }
     rc = 0;
 done:
     free (cr.acc);
     free (cr.touched);
-    free (cr.cpp);
-    free (cr.csv);
+    free (cr.rows);
+    free (rows);
+    free (start);
     return rc;
 }
 

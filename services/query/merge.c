@@ -143,15 +143,6 @@ ds_merge_range (size_t n, ds_merge_round_fn *round, void *ctx, ds_query_t *q,
 //  Overview: summing the partials
 
 static int
-s_cmp_pp_key (const void *x, const void *y)
-{
-    const ds_overview_pp_t *a = x, *b = y;
-    if (a->port != b->port)
-        return a->port < b->port ? -1 : 1;
-    return a->proto < b->proto ? -1 : a->proto > b->proto;
-}
-
-static int
 s_cmp_hist (const void *x, const void *y)
 {
     const ds_overview_hist_t *a = x, *b = y;
@@ -178,33 +169,12 @@ s_cmp_part_class (const void *x, const void *y)
                    (*(const ds_part_class_t *const *) y)->name);
 }
 
-//  Sorts pps by key, sums equal keys, formats their text; returns count.
-static size_t
-s_pp_combine (ds_overview_pp_t *v, size_t n)
-{
-    if (n == 0)
-        return 0;
-    qsort (v, n, sizeof *v, s_cmp_pp_key);
-    size_t out = 0;
-    for (size_t i = 1; i < n; i++)
-        if (v [i].port == v [out].port && v [i].proto == v [out].proto) {
-            v [out].packets += v [i].packets;
-            v [out].sources += v [i].sources;
-        }
-        else
-            v [++out] = v [i];
-    n = out + 1;
-    for (size_t i = 0; i < n; i++)
-        ds_pp_format (v [i].text, sizeof v [i].text, v [i].port, (int) v [i].proto);
-    return n;
-}
-
 //  Appends n pps to v at *k.
 static void
 s_pps_append (ds_overview_pp_t *v, size_t *k, const ds_part_pp_t *pps, uint32_t n)
 {
     for (uint32_t j = 0; j < n; j++)
-        v [(*k)++] = (ds_overview_pp_t) { pps [j].port, pps [j].proto, pps [j].packets, pps [j].sources, "" };
+        v [(*k)++] = (ds_overview_pp_t) { pps [j].port, pps [j].proto, pps [j].packets, pps [j].sources };
 }
 
 //  The window's (last: the last day's) pps of every part, combined by key.
@@ -220,7 +190,7 @@ s_gather_pps (const ds_part_overview_t *parts, size_t n, bool last, ds_overview_
     for (size_t i = 0; i < n; i++)
         s_pps_append (v, &k, last ? parts [i].last : parts [i].window,
                       last ? parts [i].n_last : parts [i].n_window);
-    *count = s_pp_combine (v, k);
+    *count = ds_overview_pp_combine (v, k);
     *out = v;
     return 0;
 }
@@ -280,8 +250,7 @@ s_merge_classes (const ds_part_overview_t *parts, size_t n, ds_overview_t *o)
                 s->packets = rows [r]->services [m].packets;
             }
         }
-        c->n_pps = s_pp_combine (c->pps, c->n_pps);
-        qsort (c->pps, c->n_pps, sizeof *c->pps, ds_overview_pp_rank);
+        c->n_pps = ds_overview_pp_combine (c->pps, c->n_pps);
         c->n_services = ds_overview_named_combine (c->services, c->n_services);
     }
     free (rows);
@@ -382,7 +351,8 @@ s_add_ppsrc (const ds_part_ppsrc_t *parts, size_t n, ds_overview_t *o, char *err
         for (uint32_t j = 0; j < parts [i].n_pps; j++) {
             const ds_part_pp_t *pp = &parts [i].pps [j];
             ds_overview_pp_t key = { .port = pp->port, .proto = pp->proto };
-            ds_overview_pp_t *hit = bsearch (&key, o->window_pps, o->n_window_pps, sizeof *o->window_pps, s_cmp_pp_key);
+            ds_overview_pp_t *hit = bsearch (&key, o->window_pps, o->n_window_pps, sizeof *o->window_pps,
+                                           ds_overview_pp_key);
             if (hit)
                 hit->sources += pp->sources;
         }
@@ -392,60 +362,46 @@ s_add_ppsrc (const ds_part_ppsrc_t *parts, size_t n, ds_overview_t *o, char *err
 
 
 
-int
-ds_merge_top_pps (const ds_part_overview_t *parts, size_t n, ds_part_req_t *req,
-                  char *err, size_t err_size)
+//  Starts o: the window of q (resolved) and its days.  Returns 0, or -1
+//  with err set.
+static int
+s_overview_init (ds_overview_t *o, const ds_query_t *q, const char *tz, char *err, size_t err_size)
 {
-    ds_overview_pp_t *w;
-    size_t nw;
-    if (s_gather_pps (parts, n, false, &w, &nw)) {
-        snprintf (err, err_size, "out of memory merging partials");
-        return -1;
-    }
-    qsort (w, nw, sizeof *w, ds_overview_pp_rank);
-    *req = (ds_part_req_t) {
-        .kind = DS_PART_PPSRC, .first_day = n ? parts [0].first_day : 0,
-        .last_day = n ? parts [0].last_day : 0
-    };
-    for (size_t i = 0; i < nw && i < DS_PART_TOP_PPS; i++)
-        req->pps [req->n_pps++] = (ds_part_pp_t) { .port = w [i].port, .proto = (uint8_t) w [i].proto };
-    free (w);
-    return 0;
-}
-
-int
-ds_merge_overview (const ds_part_overview_t *parts, size_t n, const ds_part_ppsrc_t *ppsrc,
-                   size_t n_ppsrc, const ds_query_t *q, const char *tz, msgpack_packer *pk,
-                   char *err, size_t err_size)
-{
-    ds_overview_t o;
-    memset (&o, 0, sizeof o);
-    o.empty = !q->first_day [0] && !q->last_day [0];
-    if (!o.empty
-    &&  (ds_day_parse (q->first_day, &o.first_day) || ds_day_parse (q->last_day, &o.last_day)
-         || o.first_day > o.last_day || (int64_t) o.last_day - o.first_day >= DS_PART_DAYS_MAX)) {
+    memset (o, 0, sizeof *o);
+    o->empty = !q->first_day [0] && !q->last_day [0];
+    if (!o->empty
+    &&  (ds_day_parse (q->first_day, &o->first_day) || ds_day_parse (q->last_day, &o->last_day)
+         || o->first_day > o->last_day || (int64_t) o->last_day - o->first_day >= DS_PART_DAYS_MAX)) {
         snprintf (err, err_size, "bad window %s .. %s", q->first_day, q->last_day);
         return -1;
     }
     //  The empty window was asked of the shards as day 0 (for the ingest
     //  counters): it has no day to report.
-    o.n_days = o.empty ? 0 : o.last_day - o.first_day + 1;
-    o.min_packets = q->min_packets;
-    o.min_kept = q->min_packets > 0 ? (uint64_t) q->min_packets : 0;
-    o.tz = tz;
-    o.days = calloc ((size_t) o.n_days + 1, sizeof *o.days);
-    int rv = -1;
-    if (!o.days)
+    o->n_days = o->empty ? 0 : o->last_day - o->first_day + 1;
+    o->min_packets = q->min_packets;
+    o->min_kept = q->min_packets > 0 ? (uint64_t) q->min_packets : 0;
+    o->tz = tz;
+    o->days = calloc ((size_t) o->n_days + 1, sizeof *o->days);
+    if (!o->days) {
         snprintf (err, err_size, "out of memory merging partials");
-    else
-    if (s_overview_read (parts, n, &o, err, err_size) == 0
-    &&  s_add_ppsrc (ppsrc, n_ppsrc, &o, err, err_size) == 0) {
-        rv = ds_overview_pack (&o, q->name, pk);
-        if (rv)
-            snprintf (err, err_size, "not an overview query: '%s'", q->name);
+        return -1;
     }
-    ds_overview_free (&o);
-    return rv;
+    return 0;
+}
+
+//  The PPSRC request for o's window: its top pps by packets (distinct
+//  sources per pp need a set of (source, pp); only the top ones are
+//  reported, so shards count just those).
+static void
+s_ppsrc_request (const ds_overview_t *o, const ds_part_req_t *overview, ds_part_req_t *req)
+{
+    ds_overview_pp_t top [DS_PART_TOP_PPS];
+    size_t nt = ds_overview_pp_top (o->window_pps, o->n_window_pps, DS_PART_TOP_PPS, top);
+    *req = (ds_part_req_t) {
+        .kind = DS_PART_PPSRC, .first_day = overview->first_day, .last_day = overview->last_day
+    };
+    for (size_t i = 0; i < nt; i++)
+        req->pps [req->n_pps++] = (ds_part_pp_t) { .port = top [i].port, .proto = (uint8_t) top [i].proto };
 }
 
 int
@@ -464,19 +420,31 @@ ds_merge_answer (size_t n, ds_merge_round_fn *round, void *ctx, const ds_query_t
     }
     ds_part_overview_t *parts = calloc (n ? n : 1, sizeof *parts);
     ds_part_ppsrc_t *ppsrc = calloc (n ? n : 1, sizeof *ppsrc);
-    int rc = -1;
-    if (!parts || !ppsrc)
+    ds_overview_t o;
+    int rc = s_overview_init (&o, q, tz, err, err_size);
+    if (rc == 0 && (!parts || !ppsrc)) {
         snprintf (err, err_size, "out of memory");
-    else
-    if (s_round (n, round, ctx, &req, s_decode_overview, "overview", parts, sizeof *parts,
+        rc = -1;
+    }
+    ds_part_req_t ppsrc_req;
+    if (rc == 0
+    &&  s_round (n, round, ctx, &req, s_decode_overview, "overview", parts, sizeof *parts,
                  err, err_size) == 0
-    &&  ds_merge_top_pps (parts, n, &req, err, err_size) == 0
-    &&  s_round (n, round, ctx, &req, s_decode_ppsrc, "ppsrc", ppsrc, sizeof *ppsrc,
-                 err, err_size) == 0)
-        rc = ds_merge_overview (parts, n, ppsrc, n, q, tz, pk, err, err_size);
+    &&  s_overview_read (parts, n, &o, err, err_size) == 0
+    &&  (s_ppsrc_request (&o, &req, &ppsrc_req), true)
+    &&  s_round (n, round, ctx, &ppsrc_req, s_decode_ppsrc, "ppsrc", ppsrc, sizeof *ppsrc,
+                 err, err_size) == 0
+    &&  s_add_ppsrc (ppsrc, n, &o, err, err_size) == 0) {
+        rc = ds_overview_pack (&o, q->name, pk);
+        if (rc)
+            snprintf (err, err_size, "not an overview query: '%s'", q->name);
+    }
+    else
+        rc = -1;
     for (size_t i = 0; parts && i < n; i++)
         ds_part_overview_clear (&parts [i]);
     free (parts);
     free (ppsrc);
+    ds_overview_free (&o);
     return rc;
 }

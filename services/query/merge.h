@@ -53,20 +53,5 @@ int ds_merge_answer (size_t n, ds_merge_round_fn *round, void *ctx, const ds_que
 int ds_merge_window (const ds_part_range_t *parts, size_t n, ds_query_t *q,
                      char *tz, size_t tz_size, char *err, size_t err_size);
 
-//  Writes into req the PPSRC request for the window of n OVERVIEW partials:
-//  their merged top 3 pps by packets (distinct sources per pp need a set of
-//  (source, pp); only the top 3 are reported, so shards count just those).
-int ds_merge_top_pps (const ds_part_overview_t *parts, size_t n, ds_part_req_t *req,
-                      char *err, size_t err_size);
-
-//  Merges n OVERVIEW partials and the PPSRC partials of the request that
-//  ds_merge_top_pps wrote, and packs the result of q->name (overview.h:
-//  "overview", "ports", "ecdf", "daily", "classes" or "heatmap").  q's
-//  days must be resolved.  Returns 0, or -1 with a reason in err (nothing
-//  packed).
-int ds_merge_overview (const ds_part_overview_t *parts, size_t n, const ds_part_ppsrc_t *ppsrc,
-                       size_t n_ppsrc, const ds_query_t *q, const char *tz,
-                       msgpack_packer *pk, char *err, size_t err_size);
-
 
 #endif

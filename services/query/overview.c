@@ -2,10 +2,17 @@
     merged overview; see overview.h.
 */
 #include "overview.h"
+#include "record.h"
 #include "tzday.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void
+ds_overview_pp_text (const ds_overview_pp_t *pp, char text [16])
+{
+    ds_pp_format (text, 16, pp->port, (int) pp->proto);
+}
 
 int
 ds_overview_pp_rank (const void *x, const void *y)
@@ -13,7 +20,94 @@ ds_overview_pp_rank (const void *x, const void *y)
     const ds_overview_pp_t *a = x, *b = y;
     if (a->packets != b->packets)
         return a->packets > b->packets ? -1 : 1;
-    return strcmp (a->text, b->text);
+    char ta [16], tb [16];             //  ties only: rare among the top rows
+    ds_overview_pp_text (a, ta);
+    ds_overview_pp_text (b, tb);
+    return strcmp (ta, tb);
+}
+
+int
+ds_overview_pp_key (const void *x, const void *y)
+{
+    const ds_overview_pp_t *a = x, *b = y;
+    if (a->port != b->port)
+        return a->port < b->port ? -1 : 1;
+    return a->proto < b->proto ? -1 : a->proto > b->proto;
+}
+
+//  Sums adjacent rows of equal key in v (sorted by key); returns the count.
+static size_t
+s_pp_sum_runs (ds_overview_pp_t *v, size_t n)
+{
+    size_t out = 0;
+    for (size_t i = 1; i < n; i++)
+        if (v [i].port == v [out].port && v [i].proto == v [out].proto) {
+            v [out].packets += v [i].packets;
+            v [out].sources += v [i].sources;
+        }
+        else
+            v [++out] = v [i];
+    return out + 1;
+}
+
+#define S_PORT_BUCKETS  65537           //  DS_PORT_NONE (-1) and 0..65535
+#define S_SMALL_COMBINE 4096            //  fewer rows: a qsort is cheaper
+
+size_t
+ds_overview_pp_combine (ds_overview_pp_t *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    uint32_t *start = n >= S_SMALL_COMBINE ? calloc (S_PORT_BUCKETS + 1, sizeof *start) : NULL;
+    ds_overview_pp_t *by_port = start ? malloc (n * sizeof *by_port) : NULL;
+    if (!by_port) {
+        free (start);
+        qsort (v, n, sizeof *v, ds_overview_pp_key);
+        return s_pp_sum_runs (v, n);
+    }
+    //  Counting sort by port (ports are checked by the partial decoder),
+    //  then the few protos of each port in place.
+    for (size_t i = 0; i < n; i++)
+        start [v [i].port + 2]++;
+    for (size_t b = 1; b <= S_PORT_BUCKETS; b++)
+        start [b] += start [b - 1];
+    for (size_t i = 0; i < n; i++)
+        by_port [start [v [i].port + 1]++] = v [i];
+    size_t out = 0;
+    for (size_t i = 0; i < n; ) {
+        size_t end = i + 1;
+        while (end < n && by_port [end].port == by_port [i].port)
+            end++;
+        for (size_t j = i + 1; j < end; j++)           //  insertion sort by proto
+            for (size_t m = j; m > i && by_port [m].proto < by_port [m - 1].proto; m--) {
+                ds_overview_pp_t t = by_port [m];
+                by_port [m] = by_port [m - 1];
+                by_port [m - 1] = t;
+            }
+        memcpy (v + out, by_port + i, (end - i) * sizeof *v);
+        out += s_pp_sum_runs (v + out, end - i);
+        i = end;
+    }
+    free (start);
+    free (by_port);
+    return out;
+}
+
+size_t
+ds_overview_pp_top (const ds_overview_pp_t *v, size_t n, size_t k, ds_overview_pp_t *top)
+{
+    size_t have = 0;
+    for (size_t i = 0; i < n && k > 0; i++) {
+        if (have == k && ds_overview_pp_rank (&v [i], &top [k - 1]) >= 0)
+            continue;
+        size_t at = have < k ? have++ : k - 1;
+        while (at > 0 && ds_overview_pp_rank (&v [i], &top [at - 1]) < 0) {
+            top [at] = top [at - 1];
+            at--;
+        }
+        top [at] = v [i];
+    }
+    return have;
 }
 
 static int
@@ -61,7 +155,7 @@ ds_overview_free (ds_overview_t *o)
 }
 
 static void
-s_pack_dataset (msgpack_packer *pk, uint64_t sources, ds_overview_pp_t *pps, size_t n)
+s_pack_dataset (msgpack_packer *pk, uint64_t sources, const ds_overview_pp_t *pps, size_t n)
 {
     uint64_t packets = 0, ports = 0;
     for (size_t i = 0; i < n; i++) {
@@ -78,18 +172,15 @@ s_pack_dataset (msgpack_packer *pk, uint64_t sources, ds_overview_pp_t *pps, siz
     ds_pack_str (pk, "pp");
     msgpack_pack_uint64 (pk, n);
     ds_pack_str (pk, "top_pp");
-    ds_overview_pp_t *top = malloc ((n ? n : 1) * sizeof *top);
-    size_t nt = 0;
-    if (top) {
-        memcpy (top, pps, n * sizeof *top);
-        qsort (top, n, sizeof *top, ds_overview_pp_rank);
-        nt = n < 3 ? n : 3;
-    }
+    ds_overview_pp_t top [3];
+    size_t nt = ds_overview_pp_top (pps, n, 3, top);
     msgpack_pack_array (pk, nt);
     for (size_t i = 0; i < nt; i++) {
+        char text [16];
+        ds_overview_pp_text (&top [i], text);
         msgpack_pack_map (pk, 4);
         ds_pack_str (pk, "pp");
-        ds_pack_str (pk, top [i].text);
+        ds_pack_str (pk, text);
         ds_pack_str (pk, "packets");
         msgpack_pack_uint64 (pk, top [i].packets);
         ds_pack_str (pk, "percent");
@@ -97,13 +188,26 @@ s_pack_dataset (msgpack_packer *pk, uint64_t sources, ds_overview_pp_t *pps, siz
         ds_pack_str (pk, "sources");
         msgpack_pack_uint64 (pk, top [i].sources);
     }
-    free (top);
 }
 
 typedef struct {
     int32_t port;
     uint64_t packets;
 } s_port_t;
+
+//  Writes v in decimal (text has room for 11 bytes).
+static void
+s_utoa (uint32_t v, char *text)
+{
+    char digits [10];
+    int n = 0;
+    do
+        digits [n++] = (char) ('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (int i = 0; i < n; i++)
+        text [i] = digits [n - 1 - i];
+    text [n] = 0;
+}
 
 //  Packets desc, then numeric port, "-" last.
 static int
@@ -114,6 +218,35 @@ s_cmp_port_rank (const void *x, const void *y)
         return a->packets > b->packets ? -1 : 1;
     int64_t pa = a->port < 0 ? 65536 : a->port, pb = b->port < 0 ? 65536 : b->port;
     return pa < pb ? -1 : pa > pb;
+}
+
+//  Sorts n ports by packets, descending, keeping the order of equal counts:
+//  a stable LSD radix sort on the bytes where the counts differ.  -1 if
+//  memory ran out (nothing changed).
+static int
+s_ports_by_packets (s_port_t *v, size_t n)
+{
+    s_port_t *tmp = malloc ((n ? n : 1) * sizeof *tmp), *from = v, *to = tmp;
+    if (!tmp)
+        return -1;
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t at [257] = { 0 };
+        for (size_t i = 0; i < n; i++)
+            at [((~from [i].packets >> shift) & 0xff) + 1]++;
+        if (n == 0 || at [((~from [0].packets >> shift) & 0xff) + 1] == n)
+            continue;               //  one value of this byte: order stays
+        for (int b = 1; b < 257; b++)
+            at [b] += at [b - 1];
+        for (size_t i = 0; i < n; i++)
+            to [at [(~from [i].packets >> shift) & 0xff]++] = from [i];
+        s_port_t *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != v)
+        memcpy (v, from, n * sizeof *v);
+    free (tmp);
+    return 0;
 }
 
 static void
@@ -128,14 +261,21 @@ s_pack_ports (msgpack_packer *pk, const ds_overview_t *o)
             else
                 ports [n++] = (s_port_t) { o->window_pps [i].port, o->window_pps [i].packets };
         }
-    qsort (ports, n, sizeof *ports, s_cmp_port_rank);
+    //  In rank order of equal counts (numeric port, "-" last), then ranked.
+    if (n > 0 && ports [0].port < 0) {
+        s_port_t none = ports [0];
+        memmove (ports, ports + 1, (n - 1) * sizeof *ports);
+        ports [n - 1] = none;
+    }
+    if (s_ports_by_packets (ports, n))
+        qsort (ports, n, sizeof *ports, s_cmp_port_rank);
     msgpack_pack_array (pk, n);
     for (size_t i = 0; i < n; i++) {
         char text [16];
         if (ports [i].port < 0)
             snprintf (text, sizeof text, "-");
         else
-            snprintf (text, sizeof text, "%d", (int) ports [i].port);
+            s_utoa ((uint32_t) ports [i].port, text);
         msgpack_pack_map (pk, 2);
         ds_pack_str (pk, "port");
         ds_pack_str (pk, text);
@@ -219,16 +359,19 @@ s_pack_classes (msgpack_packer *pk, const ds_overview_t *o)
         ds_pack_str (pk, "pp");
         msgpack_pack_uint64 (pk, c->n_pps);
         ds_pack_str (pk, "top_pp");
-        size_t nt = c->n_pps < 5 ? c->n_pps : 5;
+        ds_overview_pp_t top [5];
+        size_t nt = ds_overview_pp_top (c->pps, c->n_pps, 5, top);
         msgpack_pack_array (pk, nt);
         for (size_t j = 0; j < nt; j++) {
+            char text [16];
+            ds_overview_pp_text (&top [j], text);
             msgpack_pack_map (pk, 3);
             ds_pack_str (pk, "pp");
-            ds_pack_str (pk, c->pps [j].text);
+            ds_pack_str (pk, text);
             ds_pack_str (pk, "packets");
-            msgpack_pack_uint64 (pk, c->pps [j].packets);
+            msgpack_pack_uint64 (pk, top [j].packets);
             ds_pack_str (pk, "percent");
-            msgpack_pack_double (pk, (100.0 * (double) c->pps [j].packets) / (double) c->packets);
+            msgpack_pack_double (pk, (100.0 * (double) top [j].packets) / (double) c->packets);
         }
     }
 }

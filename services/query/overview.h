@@ -18,13 +18,13 @@
 #include "ds_proto.h"
 #include "partial_codec.h"
 
-//  A (port, proto) with its merged counts.
+//  A (port, proto) with its merged counts.  Its text ("<port>/<PROTO>",
+//  ds_overview_pp_text) is made only for the rows a reply shows.
 typedef struct {
     int32_t port;
     uint32_t proto;
     uint64_t packets;
     uint64_t sources;
-    char text [16];                 //  "<port>/<PROTO>"
 } ds_overview_pp_t;
 
 //  A service (or "others") and its packets.
@@ -37,7 +37,7 @@ typedef struct {
 typedef struct {
     char name [DS_NAME_MAX];
     uint64_t senders, packets;
-    ds_overview_pp_t *pps;          //  by key combined, then ranked
+    ds_overview_pp_t *pps;          //  by key (port, proto)
     size_t n_pps;
     ds_overview_named_t *services;  //  unk_* and proxy as "others", by name
     size_t n_services;
@@ -83,6 +83,20 @@ void ds_overview_free (ds_overview_t *o);
 
 //  Orders pps by packets (descending), then text (every top list's rank).
 int ds_overview_pp_rank (const void *a, const void *b);
+
+//  Orders pps by key: port, then proto.
+int ds_overview_pp_key (const void *a, const void *b);
+
+//  Writes pp's text, "<port>/<PROTO>" ("-/<PROTO>" without a port).
+void ds_overview_pp_text (const ds_overview_pp_t *pp, char text [16]);
+
+//  Sorts n pps by key (port, proto) and sums the rows of equal keys;
+//  returns the count left.  Linear in n: rows go to per-port buckets.
+size_t ds_overview_pp_combine (ds_overview_pp_t *v, size_t n);
+
+//  Copies into top the (at most) k best of n pps by ds_overview_pp_rank,
+//  best first; returns how many.  One pass, no sort of all rows.
+size_t ds_overview_pp_top (const ds_overview_pp_t *v, size_t n, size_t k, ds_overview_pp_t *top);
 
 //  Sorts n named counts by name and sums equal names; returns the count left.
 size_t ds_overview_named_combine (ds_overview_named_t *v, size_t n);

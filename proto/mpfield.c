@@ -1,6 +1,7 @@
 /*  mpfield.c - typed fields and row tables over the bounded cursor; see
     mpfield.h. */
 #include "mpfield.h"
+#include <endian.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,68 +19,12 @@ s_row_width (const ds_mpf_table_t *t)
 }
 
 static uint64_t
-s_get_le (const uint8_t *p, int width)
-{
-    uint64_t v = 0;
-    for (int i = width - 1; i >= 0; i--)
-        v = (v << 8) | p [i];
-    return v;
-}
-
-static uint64_t
 s_get_be (const uint8_t *p, int width)
 {
     uint64_t v = 0;
     for (int i = 0; i < width; i++)
         v = (v << 8) | p [i];
     return v;
-}
-
-static void
-s_put_le (uint8_t *p, uint64_t v, int width)
-{
-    for (int i = 0; i < width; i++, v >>= 8)
-        p [i] = (uint8_t) v;
-}
-
-//  Reads column c of a row struct as its wire value; false if the value
-//  is out of its range.
-static bool
-s_col_get (const ds_mpf_col_t *c, const void *row, uint64_t *v)
-{
-    const char *field = (const char *) row + c->offset;
-    switch (c->kind) {
-        case DS_MPF_U32: { uint32_t x; memcpy (&x, field, 4); *v = x; return true; }
-        case DS_MPF_U64:
-        case DS_MPF_I64: memcpy (v, field, 8); return true;     //  two's complement
-        case DS_MPF_PORT: {
-            int32_t x;
-            memcpy (&x, field, 4);
-            *v = (uint32_t) x;
-            return x >= DS_PORT_NONE && x <= 65535;
-        }
-        case DS_MPF_PROTO: { uint8_t x; memcpy (&x, field, 1); *v = x; return x < DS_PROTO_COUNT; }
-        default: { bool x; memcpy (&x, field, sizeof x); *v = x; return true; }
-    }
-}
-
-//  Writes a wire value into column c of a row struct; false if out of range.
-static bool
-s_col_set (const ds_mpf_col_t *c, void *row, uint64_t v)
-{
-    char *field = (char *) row + c->offset;
-    switch (c->kind) {
-        case DS_MPF_U32: { uint32_t x = (uint32_t) v; memcpy (field, &x, 4); return true; }
-        case DS_MPF_U64:
-        case DS_MPF_I64: memcpy (field, &v, 8); return true;
-        case DS_MPF_PORT: {
-            int32_t x = (int32_t) (uint32_t) v;
-            memcpy (field, &x, 4);
-            return x >= DS_PORT_NONE && x <= 65535;
-        }
-        case DS_MPF_PROTO: { uint8_t x = (uint8_t) v; memcpy (field, &x, 1); return v < DS_PROTO_COUNT; }
-        default: { bool x = v != 0; memcpy (field, &x, sizeof x); return v <= 1; }
-    }
 }
 
 //  ---------------------------------------------------------------------
@@ -124,7 +69,61 @@ ds_mpf_pack_text (ds_mpf_out_t *o, const char *text, size_t size, bool may_be_em
     }
 }
 
-//  Packs n rows of table t from rows (an array of t's struct).
+//  Writes column c of rows [0..n) (structs of size bytes) into out, rows
+//  of width bytes starting at the column's byte; false if a value is out
+//  of range.  Column by column, so the kind is decided once per column.
+static bool
+s_col_encode (const ds_mpf_col_t *c, const char *rows, size_t size, uint32_t n, uint8_t *out, size_t width)
+{
+    const char *field = rows + c->offset;
+    bool ok = true;
+    switch (c->kind) {
+        case DS_MPF_U32:
+            for (uint32_t i = 0; i < n; i++, field += size, out += width) {
+                uint32_t x;
+                memcpy (&x, field, 4);
+                x = htole32 (x);
+                memcpy (out, &x, 4);
+            }
+            break;
+        case DS_MPF_U64:
+        case DS_MPF_I64:                //  two's complement
+            for (uint32_t i = 0; i < n; i++, field += size, out += width) {
+                uint64_t x;
+                memcpy (&x, field, 8);
+                x = htole64 (x);
+                memcpy (out, &x, 8);
+            }
+            break;
+        case DS_MPF_PORT:
+            for (uint32_t i = 0; i < n; i++, field += size, out += width) {
+                int32_t x;
+                memcpy (&x, field, 4);
+                ok &= x >= DS_PORT_NONE && x <= 65535;
+                uint32_t u = htole32 ((uint32_t) x);
+                memcpy (out, &u, 4);
+            }
+            break;
+        case DS_MPF_PROTO:
+            for (uint32_t i = 0; i < n; i++, field += size, out += width) {
+                uint8_t x = (uint8_t) *field;
+                ok &= x < DS_PROTO_COUNT;
+                *out = x;
+            }
+            break;
+        default:
+            for (uint32_t i = 0; i < n; i++, field += size, out += width) {
+                bool x;
+                memcpy (&x, field, sizeof x);
+                *out = x ? 1 : 0;
+            }
+            break;
+    }
+    return ok;
+}
+
+//  Packs n rows of table t from rows (an array of t's struct), a chunk of
+//  rows at a time.
 void
 ds_mpf_pack_table (ds_mpf_out_t *o, const ds_mpf_table_t *t, const void *rows, uint32_t n)
 {
@@ -134,25 +133,19 @@ ds_mpf_pack_table (ds_mpf_out_t *o, const ds_mpf_table_t *t, const void *rows, u
     }
     size_t width = s_row_width (t);
     msgpack_pack_bin (&o->pk, (size_t) n * width);
-    uint8_t chunk [4096];
-    size_t used = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const char *row = (const char *) rows + (size_t) i * t->size;
+    uint8_t chunk [16384];
+    uint32_t per_chunk = (uint32_t) (sizeof chunk / width);
+    for (uint32_t first = 0; first < n; first += per_chunk) {
+        uint32_t count = n - first < per_chunk ? n - first : per_chunk;
+        const char *from = (const char *) rows + (size_t) first * t->size;
+        size_t at = 0;
         for (uint8_t c = 0; c < t->n_cols; c++) {
-            uint64_t v;
-            if (!s_col_get (&t->cols [c], row, &v))
+            if (!s_col_encode (&t->cols [c], from, t->size, count, chunk + at, width))
                 ds_mpf_out_refuse (o, DS_ERR_MALFORMED);
-            int w = s_col_width [t->cols [c].kind];
-            s_put_le (chunk + used, v, w);
-            used += (size_t) w;
+            at += s_col_width [t->cols [c].kind];
         }
-        if (used + width > sizeof chunk) {
-            msgpack_pack_bin_body (&o->pk, chunk, used);
-            used = 0;
-        }
+        msgpack_pack_bin_body (&o->pk, chunk, (size_t) count * width);
     }
-    if (used)
-        msgpack_pack_bin_body (&o->pk, chunk, used);
 }
 
 void
@@ -364,6 +357,59 @@ ds_mpf_alloc (ds_mpf_in_t *in, size_t n, size_t size)
     return p;
 }
 
+//  Reads column c of n wire rows (width bytes each, from the column's
+//  byte) into rows (structs of size bytes); returns the first row whose
+//  value is out of range, or n.
+static uint32_t
+s_col_decode (const ds_mpf_col_t *c, const uint8_t *bin, size_t width, uint32_t n, char *rows, size_t size)
+{
+    char *field = rows + c->offset;
+    switch (c->kind) {
+        case DS_MPF_U32:
+            for (uint32_t i = 0; i < n; i++, bin += width, field += size) {
+                uint32_t x;
+                memcpy (&x, bin, 4);
+                x = le32toh (x);
+                memcpy (field, &x, 4);
+            }
+            return n;
+        case DS_MPF_U64:
+        case DS_MPF_I64:
+            for (uint32_t i = 0; i < n; i++, bin += width, field += size) {
+                uint64_t x;
+                memcpy (&x, bin, 8);
+                x = le64toh (x);
+                memcpy (field, &x, 8);
+            }
+            return n;
+        case DS_MPF_PORT:
+            for (uint32_t i = 0; i < n; i++, bin += width, field += size) {
+                uint32_t u;
+                memcpy (&u, bin, 4);
+                int32_t x = (int32_t) le32toh (u);
+                if (x < DS_PORT_NONE || x > 65535)
+                    return i;
+                memcpy (field, &x, 4);
+            }
+            return n;
+        case DS_MPF_PROTO:
+            for (uint32_t i = 0; i < n; i++, bin += width, field += size) {
+                if (*bin >= DS_PROTO_COUNT)
+                    return i;
+                *field = (char) *bin;
+            }
+            return n;
+        default:
+            for (uint32_t i = 0; i < n; i++, bin += width, field += size) {
+                if (*bin > 1)
+                    return i;
+                bool x = *bin != 0;
+                memcpy (field, &x, sizeof x);
+            }
+            return n;
+    }
+}
+
 //  Reads table t into rows: into fixed (room for t->max rows) if given,
 //  else into a new array at *rows.  Rows are counted from the bin's size,
 //  which the cursor has checked against the bytes present.
@@ -394,13 +440,13 @@ ds_mpf_table (ds_mpf_in_t *in, const ds_mpf_table_t *t, void *fixed, void **rows
     if (!fixed)
         *rows = out;
     memset (out, 0, (size_t) *n * t->size);
-    for (uint32_t i = 0; i < *n; i++)
-        for (uint8_t c = 0; c < t->n_cols; c++) {
-            int w = s_col_width [t->cols [c].kind];
-            if (!s_col_set (&t->cols [c], out + (size_t) i * t->size, s_get_le (bin, w)))
-                return ds_mpf_fail (in, DS_ERR_MALFORMED, "%s: row %u: column %u out of range",
-                               t->name, i, (unsigned) c);
-            bin += w;
-        }
+    size_t at = 0;
+    for (uint8_t c = 0; c < t->n_cols; c++) {
+        uint32_t bad = s_col_decode (&t->cols [c], bin + at, width, *n, out, t->size);
+        if (bad < *n)
+            return ds_mpf_fail (in, DS_ERR_MALFORMED, "%s: row %u: column %u out of range",
+                           t->name, bad, (unsigned) c);
+        at += s_col_width [t->cols [c].kind];
+    }
     return true;
 }

@@ -441,6 +441,185 @@ s_get_holes (ds_store_t *self, s_io_t *io)
     return ok;
 }
 
+//  The header of a checkpoint for (shard, shards, tz): NULL if it fits,
+//  else the reason (in why, or static).
+static const char *
+s_check_header (FILE *file, s_ckpt_header_t *header, uint32_t shard, uint32_t shards,
+                const ds_tz_t *tz, char *why, size_t why_size)
+{
+    if (fread (header, sizeof *header, 1, file) != 1)
+        return "truncated header";
+    if (memcmp (header->magic, S_CKPT_MAGIC, 8) != 0)
+        return "not a darkscope checkpoint (bad magic)";
+    if (header->version != S_CKPT_VERSION && header->version != 4) {
+        //  Version 2 lacks the missing seq ranges: its gaps could never be
+        //  filled, so it is refused rather than guessed at.
+        snprintf (why, why_size, "unsupported version %u (want %u)%s", header->version, S_CKPT_VERSION,
+                  header->version < S_CKPT_VERSION
+                  ? ": written by an older darkscope; remove it and replay the input" : "");
+        return why;
+    }
+    header->tz [sizeof header->tz - 1] = 0;
+    if (header->shard != shard || header->shards != shards) {
+        snprintf (why, why_size, "written by shard %u of %u, this is shard %u of %u",
+                  header->shard, header->shards, shard, shards);
+        return why;
+    }
+    if (strcmp (header->tz, ds_tz_name (tz)) != 0) {
+        snprintf (why, why_size, "written with time zone %.64s, this run uses %.64s",
+                  header->tz, ds_tz_name (tz));
+        return why;
+    }
+    return NULL;
+}
+
+//  Pass 1: the body's length and CRC, before anything is allocated; NULL
+//  if they match the header, else the reason.  Leaves the file at the body.
+static const char *
+s_check_body (FILE *file, const s_ckpt_header_t *header)
+{
+    if (fseek (file, 0, SEEK_END) != 0)
+        return "cannot seek";
+    long end = ftell (file);
+    if (end < 0 || (uint64_t) end != sizeof *header + header->body_len)
+        return (uint64_t) end < sizeof *header + header->body_len ? "truncated body"
+                                                                  : "trailing bytes after body";
+    fseek (file, (long) sizeof *header, SEEK_SET);
+    uLong crc = crc32 (0, Z_NULL, 0);
+    uint8_t chunk [65536];
+    for (uint64_t left = header->body_len; left > 0; ) {
+        size_t want = left > sizeof chunk ? sizeof chunk : (size_t) left;
+        if (fread (chunk, 1, want, file) != want)
+            return "truncated body";
+        crc = crc32 (crc, chunk, (uInt) want);
+        left -= want;
+    }
+    if ((uint32_t) crc != header->crc)
+        return "checksum mismatch (corrupt file)";
+    fseek (file, (long) sizeof *header, SEEK_SET);
+    return NULL;
+}
+
+//  The class and service names, and which are "unknown" and "mirai".
+static bool
+s_get_names (ds_store_t *self, s_io_t *io)
+{
+    uint32_t n_names;
+    if (!s_get (io, &n_names, 4) || n_names < 2 || n_names > S_NAMES_MAX
+    ||  n_names > io->len / 2)
+        return false;
+    self->names = calloc (n_names, sizeof *self->names);
+    if (!self->names)
+        return false;
+    self->names_cap = n_names;
+    for (uint32_t i = 0; i < n_names; i++) {
+        uint16_t len;
+        if (!s_get (io, &len, 2) || len > io->len)
+            return false;
+        char *name = malloc ((size_t) len + 1);
+        if (!name)
+            return false;
+        self->names [self->n_names++] = name;
+        if (!s_get (io, name, len))
+            return false;
+        name [len] = 0;
+    }
+    return s_get (io, &self->name_unknown, 2) && s_get (io, &self->name_mirai, 2)
+        && self->name_unknown < n_names && self->name_mirai < n_names;
+}
+
+//  The sources (their classes checked against the names, their hints
+//  reset) and the (port, proto) table (each pair once).
+static bool
+s_get_sources_pps (ds_store_t *self, s_io_t *io)
+{
+    uint32_t n_srcs, n_pps;
+    if (!s_get (io, &n_srcs, 4) || n_srcs > io->len / sizeof (s_src_t) || n_srcs >= UINT32_MAX / 2)
+        return false;
+    self->srcs_cap = n_srcs ? n_srcs : 1;
+    self->srcs = malloc ((size_t) self->srcs_cap * sizeof (s_src_t));
+    self->bins = calloc (self->srcs_cap, sizeof (s_bins_t));
+    if (!self->srcs || !self->bins
+    ||  !s_get (io, self->srcs, (size_t) n_srcs * sizeof (s_src_t)))
+        return false;
+    self->n_srcs = n_srcs;
+    for (uint32_t i = 0; i < n_srcs; i++) {
+        if (self->srcs [i].class_id >= self->n_names)
+            return false;
+        self->srcs [i].last_local = S_EMPTY;
+        self->srcs [i].last_day = 0;
+        self->srcs [i].hint_pp = S_EMPTY;
+    }
+    if (!s_get (io, &n_pps, 4) || n_pps > io->len / sizeof (s_pp_t))
+        return false;
+    self->pps_cap = n_pps ? n_pps : 1;
+    self->pps = malloc ((size_t) self->pps_cap * sizeof (s_pp_t));
+    if (!self->pps || !s_get (io, self->pps, (size_t) n_pps * sizeof (s_pp_t)))
+        return false;
+    self->n_pps = n_pps;
+    for (uint32_t i = 0; i < n_pps; i++) {
+        const s_pp_t *pp = &self->pps [i];
+        if (pp->service >= self->n_names || pp->proto >= DS_PROTO_COUNT
+        ||  pp->port < DS_PORT_NONE || pp->port > 65535
+        ||  self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] != 0)
+            return false;           //  also a (port, proto) listed twice
+        self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] = i + 1;
+    }
+    return true;
+}
+
+//  The days, in ascending order.
+static bool
+s_get_days (ds_store_t *self, s_io_t *io)
+{
+    uint32_t n_days;
+    if (!s_get (io, &n_days, 4) || n_days > io->len / 24)
+        return false;
+    self->days_cap = n_days ? n_days : 1;
+    self->days = malloc ((size_t) self->days_cap * sizeof *self->days);
+    uint32_t *stamp = calloc (self->n_srcs ? self->n_srcs : 1, sizeof *stamp);
+    bool ok = self->days && stamp;
+    for (uint32_t i = 0; ok && i < n_days; i++) {
+        s_day_t *d = s_get_day (self, io, stamp);
+        if (!d || (i > 0 && d->day <= self->days [i - 1]->day)) {
+            store_day_destroy (&d);
+            ok = false;
+        }
+        else
+            self->days [self->n_days++] = d;
+    }
+    free (stamp);
+    return ok;
+}
+
+//  Every source's pattern bins: minutes ascending, each under a minute.
+static bool
+s_get_bins (ds_store_t *self, s_io_t *io)
+{
+    for (uint32_t i = 0; i < self->n_srcs; i++) {
+        s_bins_t *b = &self->bins [i];
+        uint32_t nb;
+        if (!s_get (io, &nb, 4) || nb > io->len / sizeof (uint64_t))
+            return false;
+        if (nb == 0)
+            continue;
+        b->v = malloc ((size_t) nb * sizeof (uint64_t));
+        if (!b->v)
+            return false;
+        b->cap = nb;
+        if (!s_get (io, b->v, (size_t) nb * sizeof (uint64_t)))
+            return false;
+        b->n = b->sorted = nb;
+        for (uint32_t k = 0; k < nb; k++)
+            if ((b->v [k] & S_BIN_US_MASK) >= (uint64_t) S_MINUTE_US
+            ||  (b->v [k] >> S_BIN_US_BITS) > UINT32_MAX
+            ||  (k > 0 && (b->v [k] >> S_BIN_US_BITS) <= (b->v [k - 1] >> S_BIN_US_BITS)))
+                return false;
+        b->last = (uint32_t) (b->v [nb - 1] >> S_BIN_US_BITS);
+    }
+    return true;
+}
+
 ds_store_t *
 ds_store_load (const char *path, uint32_t shard, uint32_t shards, const ds_tz_t *tz,
                char *err, size_t err_size)
@@ -450,190 +629,41 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, const ds_tz_t 
         snprintf (err, err_size, "cannot open checkpoint %s: %s", path, strerror (errno));
         return NULL;
     }
-    ds_store_t *self = NULL;
-    const char *reason = NULL;
-    char why [256];
-    s_ckpt_header_t header;
-    if (fread (&header, sizeof header, 1, file) != 1) {
-        reason = "truncated header";
-        goto fail;
-    }
-    if (memcmp (header.magic, S_CKPT_MAGIC, 8) != 0) {
-        reason = "not a darkscope checkpoint (bad magic)";
-        goto fail;
-    }
-    if (header.version != S_CKPT_VERSION && header.version != 4) {
-        //  Version 2 lacks the missing seq ranges: its gaps could never be
-        //  filled, so it is refused rather than guessed at.
-        snprintf (why, sizeof why, "unsupported version %u (want %u)%s", header.version, S_CKPT_VERSION,
-                  header.version < S_CKPT_VERSION
-                  ? ": written by an older darkscope; remove it and replay the input" : "");
-        reason = why;
-        goto fail;
-    }
-    header.tz [sizeof header.tz - 1] = 0;
-    if (header.shard != shard || header.shards != shards) {
-        snprintf (why, sizeof why, "written by shard %u of %u, this is shard %u of %u",
-                  header.shard, header.shards, shard, shards);
-        reason = why;
-        goto fail;
-    }
     if (!tz)
         tz = ds_tz_utc ();
-    if (strcmp (header.tz, ds_tz_name (tz)) != 0) {
-        snprintf (why, sizeof why, "written with time zone %.64s, this run uses %.64s",
-                  header.tz, ds_tz_name (tz));
-        reason = why;
+    ds_store_t *self = NULL;
+    char why [256];
+    s_ckpt_header_t header;
+    const char *reason = s_check_header (file, &header, shard, shards, tz, why, sizeof why);
+    if (!reason)
+        reason = s_check_body (file, &header);
+    if (reason)
         goto fail;
-    }
-    //  Pass 1: the body length and CRC, before anything is allocated.
-    if (fseek (file, 0, SEEK_END) != 0) {
-        reason = "cannot seek";
-        goto fail;
-    }
-    long end = ftell (file);
-    if (end < 0 || (uint64_t) end != sizeof header + header.body_len) {
-        reason = (uint64_t) end < sizeof header + header.body_len ? "truncated body"
-                                                                   : "trailing bytes after body";
-        goto fail;
-    }
-    fseek (file, (long) sizeof header, SEEK_SET);
-    uLong crc = crc32 (0, Z_NULL, 0);
-    uint8_t chunk [65536];
-    for (uint64_t left = header.body_len; left > 0; ) {
-        size_t want = left > sizeof chunk ? sizeof chunk : (size_t) left;
-        if (fread (chunk, 1, want, file) != want) {
-            reason = "truncated body";
-            goto fail;
-        }
-        crc = crc32 (crc, chunk, (uInt) want);
-        left -= want;
-    }
-    if ((uint32_t) crc != header.crc) {
-        reason = "checksum mismatch (corrupt file)";
-        goto fail;
-    }
     //  Pass 2: parse, checking every count against the bytes that remain
     //  and every id against its table.
-    fseek (file, (long) sizeof header, SEEK_SET);
     self = store_alloc (shard, shards, tz);
     if (!self) {
         reason = "out of memory";
         goto fail;
     }
     s_io_t io = { file, 0, header.body_len, false };
-    uint32_t n_names;
-    if (!s_get (&io, &n_names, 4) || n_names < 2 || n_names > S_NAMES_MAX
-    ||  n_names > io.len / 2)
-        goto malformed;
-    self->names = calloc (n_names, sizeof *self->names);
-    if (!self->names)
-        goto malformed;
-    self->names_cap = n_names;
-    for (uint32_t i = 0; i < n_names; i++) {
-        uint16_t len;
-        if (!s_get (&io, &len, 2) || len > io.len)
-            goto malformed;
-        char *name = malloc ((size_t) len + 1);
-        if (!name)
-            goto malformed;
-        self->names [self->n_names++] = name;
-        if (!s_get (&io, name, len))
-            goto malformed;
-        name [len] = 0;
-    }
-    if (!s_get (&io, &self->name_unknown, 2) || !s_get (&io, &self->name_mirai, 2)
-    ||  self->name_unknown >= n_names || self->name_mirai >= n_names)
-        goto malformed;
-    uint32_t n_srcs, n_pps;
-    if (!s_get (&io, &n_srcs, 4) || n_srcs > io.len / sizeof (s_src_t) || n_srcs >= UINT32_MAX / 2)
-        goto malformed;
-    self->srcs_cap = n_srcs ? n_srcs : 1;
-    self->srcs = malloc ((size_t) self->srcs_cap * sizeof (s_src_t));
-    self->bins = calloc (self->srcs_cap, sizeof (s_bins_t));
-    if (!self->srcs || !self->bins
-    ||  !s_get (&io, self->srcs, (size_t) n_srcs * sizeof (s_src_t)))
-        goto malformed;
-    self->n_srcs = n_srcs;
-    for (uint32_t i = 0; i < n_srcs; i++) {
-        if (self->srcs [i].class_id >= n_names)
-            goto malformed;
-        self->srcs [i].last_local = S_EMPTY;
-        self->srcs [i].last_day = 0;
-        self->srcs [i].hint_pp = S_EMPTY;
-    }
-    if (!s_get (&io, &n_pps, 4) || n_pps > io.len / sizeof (s_pp_t))
-        goto malformed;
-    self->pps_cap = n_pps ? n_pps : 1;
-    self->pps = malloc ((size_t) self->pps_cap * sizeof (s_pp_t));
-    if (!self->pps || !s_get (&io, self->pps, (size_t) n_pps * sizeof (s_pp_t)))
-        goto malformed;
-    self->n_pps = n_pps;
-    for (uint32_t i = 0; i < n_pps; i++) {
-        const s_pp_t *pp = &self->pps [i];
-        if (pp->service >= n_names || pp->proto >= DS_PROTO_COUNT
-        ||  pp->port < DS_PORT_NONE || pp->port > 65535
-        ||  self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] != 0)
-            goto malformed;         //  also a (port, proto) listed twice
-        self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] = i + 1;
-    }
-    uint32_t n_days;
-    if (!s_get (&io, &n_days, 4) || n_days > io.len / 24)
-        goto malformed;
-    self->days_cap = n_days ? n_days : 1;
-    self->days = malloc ((size_t) self->days_cap * sizeof *self->days);
-    uint32_t *stamp = calloc (n_srcs ? n_srcs : 1, sizeof *stamp);
-    if (!self->days || !stamp) {
-        free (stamp);
-        goto malformed;
-    }
-    for (uint32_t i = 0; i < n_days; i++) {
-        s_day_t *d = s_get_day (self, &io, stamp);
-        if (!d || (i > 0 && d->day <= self->days [i - 1]->day)) {
-            store_day_destroy (&d);
-            free (stamp);
-            goto malformed;
-        }
-        self->days [self->n_days++] = d;
-    }
-    free (stamp);
-    for (uint32_t i = 0; i < n_srcs; i++) {
-        s_bins_t *b = &self->bins [i];
-        uint32_t nb;
-        if (!s_get (&io, &nb, 4) || nb > io.len / sizeof (uint64_t))
-            goto malformed;
-        if (nb == 0)
-            continue;
-        b->v = malloc ((size_t) nb * sizeof (uint64_t));
-        if (!b->v)
-            goto malformed;
-        b->cap = nb;
-        if (!s_get (&io, b->v, (size_t) nb * sizeof (uint64_t)))
-            goto malformed;
-        b->n = b->sorted = nb;
-        for (uint32_t k = 0; k < nb; k++)
-            if ((b->v [k] & S_BIN_US_MASK) >= (uint64_t) S_MINUTE_US
-            ||  (b->v [k] >> S_BIN_US_BITS) > UINT32_MAX
-            ||  (k > 0 && (b->v [k] >> S_BIN_US_BITS) <= (b->v [k - 1] >> S_BIN_US_BITS)))
-                goto malformed;
-        b->last = (uint32_t) (b->v [nb - 1] >> S_BIN_US_BITS);
-    }
-    if (!s_get_streams (self, &io, header.version))
-        goto malformed;
-    if (!s_get_holes (self, &io))
-        goto malformed;
     uint8_t any;
-    if (!s_get (&io, &any, 1) || !s_get (&io, &self->min_day, 4) || !s_get (&io, &self->max_day, 4)
-    ||  !s_get (&io, &self->records, 8) || io.len != 0)
-        goto malformed;
+    if (!s_get_names (self, &io) || !s_get_sources_pps (self, &io) || !s_get_days (self, &io)
+    ||  !s_get_bins (self, &io) || !s_get_streams (self, &io, header.version)
+    ||  !s_get_holes (self, &io)
+    ||  !s_get (&io, &any, 1) || !s_get (&io, &self->min_day, 4) || !s_get (&io, &self->max_day, 4)
+    ||  !s_get (&io, &self->records, 8) || io.len != 0) {
+        reason = "malformed body";
+        goto fail;
+    }
     self->any = any != 0;
-    if (store_src_index_grow (self))
-        goto malformed;
+    if (store_src_index_grow (self)) {
+        reason = "malformed body";
+        goto fail;
+    }
     fclose (file);
     return self;
 
-malformed:
-    reason = "malformed body";
 fail:
     snprintf (err, err_size, "refusing checkpoint %s: %s", path, reason);
     ds_store_destroy (&self);

@@ -186,31 +186,113 @@ s_cmd_gen (int argc, char **argv)
 //  --------------------------------------------------------------------------
 //  query
 
+//  The options of `darkscope query`.
+typedef struct {
+    const char *endpoint, *first, *last, *klass;
+    int64_t min_packets, from, to, bin, timeout, k, width, height, limit, offset;
+    bool json, csv;
+} s_query_opts_t;
+
+//  The request the words (QUERY [IP]) and options ask for: 0, or 2 after
+//  saying what is wrong.
+static int
+s_query_build (const s_query_opts_t *o, const ds_strlist_t *words, ds_query_t *q)
+{
+    if (words->count < 1) {
+        fprintf (stderr, "darkscope query: which query? (see --help)\n");
+        return 2;
+    }
+    ds_query_init (q);
+    snprintf (q->name, sizeof q->name, "%s", words->items [0]);
+    if (strcmp (q->name, "lookup") == 0 || strcmp (q->name, "knn") == 0) {
+        if (words->count != 2) {
+            fprintf (stderr, "darkscope query: %s needs one IP address\n", q->name);
+            return 2;
+        }
+        snprintf (q->ip, sizeof q->ip, "%s", words->items [1]);
+    }
+    else
+    if (words->count > 1) {
+        fprintf (stderr, "darkscope query: unexpected argument '%s'\n", words->items [1]);
+        return 2;
+    }
+    if (o->first)
+        snprintf (q->first_day, sizeof q->first_day, "%s", o->first);
+    if (o->last)
+        snprintf (q->last_day, sizeof q->last_day, "%s", o->last);
+    if (o->klass)
+        snprintf (q->class_name, sizeof q->class_name, "%s", o->klass);
+    if (o->min_packets >= 0)
+        q->min_packets = o->min_packets;
+    q->from_us = o->from;
+    q->to_us = o->to;
+    if (o->bin > 0)
+        q->bin_s = o->bin;
+    if (o->width >= 0)
+        q->width = o->width;
+    if (o->height >= 0)
+        q->height = o->height;
+    if (o->limit >= 0)
+        q->limit = o->limit;
+    q->offset = o->offset;
+    if (o->k < 0 || o->k > 1000) {
+        fprintf (stderr, "darkscope query: --k must be 1..1000\n");
+        return 2;
+    }
+    q->k = o->k;
+    return 0;
+}
+
+//  Asks the query service and prints the answer; the exit status.
+static int
+s_query_ask (const s_query_opts_t *o, const ds_query_t *q)
+{
+    ds_client_t *client = ds_client_new (o->endpoint, (int) o->timeout);
+    if (!client) {
+        fprintf (stderr, "darkscope query: cannot connect to %s\n", o->endpoint);
+        return 1;
+    }
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 65536);
+    msgpack_object result;
+    char err [512];
+    int rc = 0;
+    if (ds_client_request (client, q, &zone, &result, err, sizeof err) != 0) {
+        fprintf (stderr, "darkscope query %s: %s\n", q->name, err);
+        rc = 1;
+    }
+    else
+    if (ds_client_print (stdout, q->name, &result,
+                         o->json ? DS_FORMAT_JSON : o->csv ? DS_FORMAT_CSV : DS_FORMAT_TABLE) != 0)
+        rc = 1;
+    msgpack_zone_destroy (&zone);
+    ds_client_destroy (&client);
+    return rc;
+}
+
 static int
 s_cmd_query (int argc, char **argv)
 {
-    const char *endpoint = DEFAULT_QUERY_ENDPOINT, *first = NULL, *last = NULL, *klass = NULL;
-    int64_t min_packets = -1, from = INT64_MIN, to = INT64_MAX, bin = 0, timeout = 10000, k = 0;
-    int64_t width = -1, height = -1, limit = -1, offset = 0;
-    bool json = false, csv = false;
+    s_query_opts_t o = { .endpoint = DEFAULT_QUERY_ENDPOINT, .min_packets = -1, .from = INT64_MIN,
+                         .to = INT64_MAX, .timeout = 10000, .width = -1, .height = -1, .limit = -1 };
     ds_strlist_t words = { 0 };
     const ds_opt_t opts [] = {
-        { "endpoint",    DS_OPT_STRING, &endpoint,    "E",   "query service; default " DEFAULT_QUERY_ENDPOINT },
-        { "first-day",   DS_OPT_STRING, &first,       "DAY", "first day of the window" },
-        { "last-day",    DS_OPT_STRING, &last,        "DAY", "last day of the window" },
-        { "min-packets", DS_OPT_INT,    &min_packets, "N",   "filter threshold; default 10" },
-        { "class",       DS_OPT_STRING, &klass,       "C",   "pattern: only sources of this class" },
-        { "from-us",     DS_OPT_INT,    &from,        "T",   "pattern: from this time (microseconds since the epoch)" },
-        { "to-us",       DS_OPT_INT,    &to,          "T",   "pattern: up to (excluding) this time" },
-        { "bin",         DS_OPT_INT,    &bin,         "S",   "pattern: bin width in seconds, a multiple of 60; default 60" },
-        { "width",       DS_OPT_INT,    &width,       "N",   "pattern: raster columns, 1..4096 (at most one per bin); default 640" },
-        { "height",      DS_OPT_INT,    &height,      "N",   "pattern: raster rows, 1..4096 (at most one per source); default 360" },
-        { "limit",       DS_OPT_INT,    &limit,       "N",   "pattern: sample points, 0..200000; default 100000" },
-        { "offset",      DS_OPT_INT,    &offset,      "N",   "pattern: first sample point (paging: the previous page's next_offset)" },
-        { "k",           DS_OPT_INT,    &k,           "N",   "knn: neighbours (default 10); classify: voters (default the service's, 7)" },
-        { "timeout-ms",  DS_OPT_INT,    &timeout,     "MS",  "give up after this long; default 10000" },
-        { "json",        DS_OPT_BOOL,   &json,        NULL,  "print JSON" },
-        { "csv",         DS_OPT_BOOL,   &csv,         NULL,  "print CSV" },
+        { "endpoint",    DS_OPT_STRING, &o.endpoint,    "E",   "query service; default " DEFAULT_QUERY_ENDPOINT },
+        { "first-day",   DS_OPT_STRING, &o.first,       "DAY", "first day of the window" },
+        { "last-day",    DS_OPT_STRING, &o.last,        "DAY", "last day of the window" },
+        { "min-packets", DS_OPT_INT,    &o.min_packets, "N",   "filter threshold; default 10" },
+        { "class",       DS_OPT_STRING, &o.klass,       "C",   "pattern: only sources of this class" },
+        { "from-us",     DS_OPT_INT,    &o.from,        "T",   "pattern: from this time (microseconds since the epoch)" },
+        { "to-us",       DS_OPT_INT,    &o.to,          "T",   "pattern: up to (excluding) this time" },
+        { "bin",         DS_OPT_INT,    &o.bin,         "S",   "pattern: bin width in seconds, a multiple of 60; default 60" },
+        { "width",       DS_OPT_INT,    &o.width,       "N",   "pattern: raster columns, 1..4096 (at most one per bin); default 640" },
+        { "height",      DS_OPT_INT,    &o.height,      "N",   "pattern: raster rows, 1..4096 (at most one per source); default 360" },
+        { "limit",       DS_OPT_INT,    &o.limit,       "N",   "pattern: sample points, 0..200000; default 100000" },
+        { "offset",      DS_OPT_INT,    &o.offset,      "N",   "pattern: first sample point (paging: the previous page's next_offset)" },
+        { "k",           DS_OPT_INT,    &o.k,           "N",   "knn: neighbours (default 10); classify: voters (default the service's, 7)" },
+        { "timeout-ms",  DS_OPT_INT,    &o.timeout,     "MS",  "give up after this long; default 10000" },
+        { "json",        DS_OPT_BOOL,   &o.json,        NULL,  "print JSON" },
+        { "csv",         DS_OPT_BOOL,   &o.csv,         NULL,  "print CSV" },
         { NULL }
     };
     const char *usage =
@@ -245,71 +327,9 @@ s_cmd_query (int argc, char **argv)
     int rc = ds_opts_parse (argc, argv, 2, "client", opts, usage, &words);
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (words.count < 1) {
-        fprintf (stderr, "darkscope query: which query? (see --help)\n");
-        return 2;
-    }
     ds_query_t q;
-    ds_query_init (&q);
-    snprintf (q.name, sizeof q.name, "%s", words.items [0]);
-    if (strcmp (q.name, "lookup") == 0 || strcmp (q.name, "knn") == 0) {
-        if (words.count != 2) {
-            fprintf (stderr, "darkscope query: %s needs one IP address\n", q.name);
-            return 2;
-        }
-        snprintf (q.ip, sizeof q.ip, "%s", words.items [1]);
-    }
-    else
-    if (words.count > 1) {
-        fprintf (stderr, "darkscope query: unexpected argument '%s'\n", words.items [1]);
-        return 2;
-    }
-    if (first)
-        snprintf (q.first_day, sizeof q.first_day, "%s", first);
-    if (last)
-        snprintf (q.last_day, sizeof q.last_day, "%s", last);
-    if (klass)
-        snprintf (q.class_name, sizeof q.class_name, "%s", klass);
-    if (min_packets >= 0)
-        q.min_packets = min_packets;
-    q.from_us = from;
-    q.to_us = to;
-    if (bin > 0)
-        q.bin_s = bin;
-    if (width >= 0)
-        q.width = width;
-    if (height >= 0)
-        q.height = height;
-    if (limit >= 0)
-        q.limit = limit;
-    q.offset = offset;
-    if (k < 0 || k > 1000) {
-        fprintf (stderr, "darkscope query: --k must be 1..1000\n");
-        return 2;
-    }
-    q.k = k;
-
-    ds_client_t *client = ds_client_new (endpoint, (int) timeout);
-    if (!client) {
-        fprintf (stderr, "darkscope query: cannot connect to %s\n", endpoint);
-        return 1;
-    }
-    msgpack_zone zone;
-    msgpack_zone_init (&zone, 65536);
-    msgpack_object result;
-    char err [512];
-    rc = 0;
-    if (ds_client_request (client, &q, &zone, &result, err, sizeof err) != 0) {
-        fprintf (stderr, "darkscope query %s: %s\n", q.name, err);
-        rc = 1;
-    }
-    else
-    if (ds_client_print (stdout, q.name, &result,
-                         json ? DS_FORMAT_JSON : csv ? DS_FORMAT_CSV : DS_FORMAT_TABLE) != 0)
-        rc = 1;
-    msgpack_zone_destroy (&zone);
-    ds_client_destroy (&client);
-    return rc;
+    rc = s_query_build (&o, &words, &q);
+    return rc ? rc : s_query_ask (&o, &q);
 }
 
 //  --------------------------------------------------------------------------

@@ -57,6 +57,23 @@ s_row (ds_store_t *store)
     return row;
 }
 
+//  Field by field: the struct's padding (after s.eos) holds whatever the
+//  copies left there, so its bytes are not compared.
+static void
+s_same_row (const ds_part_stream_t *a, const ds_part_stream_t *b)
+{
+    assert_true (a->s.sensor == b->s.sensor && a->s.eos == b->s.eos);
+    assert_true (a->s.packets_read == b->s.packets_read && a->s.non_ip == b->s.non_ip
+              && a->s.malformed == b->s.malformed && a->s.dropped == b->s.dropped
+              && a->s.bad_time == b->s.bad_time);
+    assert_true (a->next_seq == b->next_seq && a->batches == b->batches && a->records == b->records
+              && a->gaps == b->gaps && a->replays == b->replays);
+    assert_true (a->epoch == b->epoch && a->epochs == b->epochs && a->stale == b->stale
+              && a->stats == b->stats && a->pcap_dropped == b->pcap_dropped);
+    assert_true (a->last_batch_us == b->last_batch_us && a->last_stats_us == b->last_stats_us
+              && a->lag_us == b->lag_us);
+}
+
 static ds_stats_t
 s_stats (uint64_t epoch, uint64_t batches, uint64_t packets)
 {
@@ -123,7 +140,7 @@ test_epochs (void **state)
     ds_store_t *back = ds_store_load (path, 0, 1, NULL, err, sizeof err);
     assert_non_null (back);
     ds_part_stream_t b = s_row (back);
-    assert_memory_equal (&b, &r, sizeof b);
+    s_same_row (&b, &r);
     //  ...and the holes of the new epoch: seq 2 late fills its gap.
     assert_int_equal (s_apply (back, 2, 120), 1);
     assert_int_equal (s_row (back).gaps, 1);

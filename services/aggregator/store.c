@@ -467,6 +467,18 @@ s_day_open (ds_store_t *self, int32_t day)
             d = store_day_new (day);
             if (!d)
                 return NULL;
+            //  Sized like the newest day before it, if any: a day of a
+            //  steady stream needs about as many entries as the last one,
+            //  reached without rehashing on the way.
+            const s_day_t *prev = i > 0 ? self->days [i - 1] : NULL;
+            size_t entries = prev ? (prev->sealed ? prev->n_sorted : prev->dsp.count) : 0;
+            size_t cap = 1024;
+            while (cap * 3 < entries * 4)
+                cap *= 2;
+            if (entries && s_tab_reserve (&d->dsp, cap)) {
+                store_day_destroy (&d);
+                return NULL;
+            }
             memmove (self->days + i + 1, self->days + i, (size_t) (self->n_days - i) * sizeof *self->days);
             self->days [i] = d;
             self->n_days++;

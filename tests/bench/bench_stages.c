@@ -174,10 +174,14 @@ main (int argc, char **argv)
     printf ("%llu packets, %llu records, %u shards, store %.0f MB (checksum %llu)\n\n",
             (unsigned long long) n, (unsigned long long) records, shards, (double) memory / 1e6,
             (unsigned long long) sum);
-    printf ("| stage | CPU s | ns/record | share | x read |\n|---|---:|---:|---:|---:|\n");
-    for (int s = 0; s < S_STAGES; s++)
-        printf ("| %s | %.3f | %.1f | %.0f%% | %.2f |\n", s_names [s], b.t [s],
-                b.t [s] * 1e9 / (double) (n ? n : 1), 100 * b.t [s] / total, b.t [s] / b.t [S_READ]);
+    printf ("| stage | CPU s | ns/packet | share | x read |\n|---|---:|---:|---:|---:|\n");
+    for (int s = 0; s < S_STAGES; s++) {
+        char share [16] = "-";
+        if (s != S_READ)
+            snprintf (share, sizeof share, "%.0f%%", 100 * b.t [s] / total);
+        printf ("| %s | %.3f | %.1f | %s | %.2f |\n", s_names [s], b.t [s],
+                b.t [s] * 1e9 / (double) (n ? n : 1), share, b.t [s] / b.t [S_READ]);
+    }
     printf ("| darkscope's stages | %.3f | %.1f | 100%% | %.2f |\n", total, total * 1e9 / (double) (n ? n : 1),
             total / b.t [S_READ]);
 

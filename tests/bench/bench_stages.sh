@@ -3,7 +3,7 @@
 #  runs it: CPU seconds per stage (read, parse, publish, label, aggregate)
 #  of `darkscope run`'s work on one thread.  Not a ctest.
 #  Usage: tests/bench/bench_stages.sh PCAP GT [SHARDS] [BUILD_DIR]
-#  BENCH_PERF="perf record -o F" (say) runs it under a profiler.
+#  STAGES_PROFILER="perf record -o F" (say) runs it under a profiler.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 pcap=${1:?usage: bench_stages.sh PCAP GT [SHARDS] [BUILD_DIR]}
@@ -21,4 +21,4 @@ cc -O2 -std=c11 -D_GNU_SOURCE -o "$out/bench_stages" "$src/tests/bench/bench_sta
    "$build/services/common/libds_common.a" \
    $(pkg-config --libs libczmq libzmq libpcap zlib) -lmsgpackc -lpthread -lm
 echo "load average: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) cores (shared machines skew these numbers)"
-${BENCH_PERF:-} "$out/bench_stages" "$pcap" "$gt" "$shards"
+${STAGES_PROFILER:-} "$out/bench_stages" "$pcap" "$gt" "$shards"

@@ -9,6 +9,8 @@
 #include "record.h"
 #include "batch.h"
 #include "tzday.h"
+#include "opts.h"
+#include <stdlib.h>
 
 static void
 test_addr_roundtrip (void **state)
@@ -156,6 +158,44 @@ test_batch (void **state)
     ds_batch_destroy (&b);
 }
 
+//  A list flag splits on ',' as its DARKSCOPE_* variable does; a flag
+//  replaces the variable's values; positional words are never split.
+static void
+test_opts_lists (void **state)
+{
+    (void) state;
+    ds_strlist_t inputs = { 0 }, shards = { 0 }, words = { 0 };
+    const char *name = NULL;
+    const ds_opt_t opts [] = {
+        { "input", DS_OPT_LIST, &inputs, "E", "inputs" },
+        { "shard-endpoint", DS_OPT_LIST, &shards, "E", "shards" },
+        { "name", DS_OPT_STRING, &name, "N", "a string, not split" },
+        { NULL }
+    };
+    char var [128];
+    ds_opts_env_name ("test", "shard-endpoint", var, sizeof var);
+    setenv (var, "tcp://x:1,,tcp://y:2", 1);
+    char *argv [] = { "prog", "--input", "tcp://a:5550,tcp://b:5550",
+                      "--input=tcp://c:5550", "--name", "a,b", "w,1", NULL };
+    assert_int_equal (ds_opts_parse (7, argv, 1, "test", opts, "usage", &words), 0);
+    assert_int_equal (inputs.count, 3);
+    assert_string_equal (inputs.items [0], "tcp://a:5550");
+    assert_string_equal (inputs.items [1], "tcp://b:5550");
+    assert_string_equal (inputs.items [2], "tcp://c:5550");
+    assert_int_equal (shards.count, 2);
+    assert_string_equal (shards.items [1], "tcp://y:2");
+    assert_string_equal (name, "a,b");
+    assert_int_equal (words.count, 1);
+    assert_string_equal (words.items [0], "w,1");
+    char *argv2 [] = { "prog", "--shard-endpoint", "tcp://z:3,tcp://w:4", NULL };
+    shards.count = 0;
+    assert_int_equal (ds_opts_parse (3, argv2, 1, "test", opts, "usage", NULL), 0);
+    assert_int_equal (shards.count, 2);
+    assert_string_equal (shards.items [0], "tcp://z:3");
+    assert_string_equal (shards.items [1], "tcp://w:4");
+    unsetenv (var);
+}
+
 int
 main (void)
 {
@@ -167,6 +207,7 @@ main (void)
         cmocka_unit_test (test_shard_stable),
         cmocka_unit_test (test_shard_definition),
         cmocka_unit_test (test_batch),
+        cmocka_unit_test (test_opts_lists),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -112,7 +112,7 @@ s_set (const ds_opt_t *o, const char *value, const char *origin)
     return -1;
 }
 
-//  Environment copies for list options live for the whole process; they are
+//  Copies of list values (split on ',') live for the whole process; they are
 //  chained from this static so they stay reachable (no LeakSanitizer report
 //  once main has returned and the lists on its stack are gone).
 typedef struct s_env_copy {
@@ -121,7 +121,28 @@ typedef struct s_env_copy {
 } s_env_copy_t;
 static s_env_copy_t *s_env_copies;
 
-//  DARKSCOPE_<NAME>: list options split on ','.  The strings live for the
+//  Adds each ','-separated item of value to a list option (empty items are
+//  skipped), the same for a flag and for its environment variable.
+static int
+s_set_list (const ds_opt_t *o, const char *value, const char *origin)
+{
+    size_t size = strlen (value) + 1;
+    s_env_copy_t *node = malloc (sizeof *node + size);
+    if (!node) {
+        fprintf (stderr, "error: out of memory reading %s --%s\n", origin, o->name);
+        return -1;
+    }
+    memcpy (node->text, value, size);
+    node->next = s_env_copies;
+    s_env_copies = node;
+    for (char *save = NULL, *tok = strtok_r (node->text, ",", &save); tok;
+         tok = strtok_r (NULL, ",", &save))
+        if (s_set (o, tok, origin))
+            return -1;
+    return 0;
+}
+
+//  DARKSCOPE_<NAME>: list options split on ',' (as their flags are).  The strings live for the
 //  whole process.
 static int
 s_from_env (const char *program, const ds_opt_t *opts)
@@ -133,20 +154,8 @@ s_from_env (const char *program, const ds_opt_t *opts)
         if (!value || !*value)
             continue;
         if (o->type == DS_OPT_LIST) {
-            size_t size = strlen (value) + 1;
-            s_env_copy_t *node = malloc (sizeof *node + size);
-            if (!node) {
-                fprintf (stderr, "error: out of memory reading %s\n", var);
+            if (s_set_list (o, value, var))
                 return -1;
-            }
-            memcpy (node->text, value, size);
-            node->next = s_env_copies;
-            s_env_copies = node;
-            char *copy = node->text;
-            for (char *save = NULL, *tok = strtok_r (copy, ",", &save); tok;
-                 tok = strtok_r (NULL, ",", &save))
-                if (s_set (o, tok, var))
-                    return -1;
         }
         else
         if (s_set (o, value, var))
@@ -245,7 +254,8 @@ ds_opts_parse (int argc, char **argv, int first, const char *program,
             ((ds_strlist_t *) o->target)->count = 0;
             list_reset [index] = true;
         }
-        if (s_set (o, value, "option"))
+        if (o->type == DS_OPT_LIST ? s_set_list (o, value, "option")
+                                   : s_set (o, value, "option"))
             return -1;
     }
     return 0;

@@ -2,8 +2,9 @@
 
     Precedence, documented once: a flag on the command line overrides its
     environment variable, which overrides the built-in default.  List
-    options (DS_OPT_LIST) may be repeated; their environment variable holds
-    several values separated by ',' (paths may hold ':').  --help prints
+    options (DS_OPT_LIST) may be repeated; a flag's value and the
+    environment variable both hold one or several values separated by ','
+    (paths may hold ':', not ',').  --help prints
     the usage text and every option row with its variable; --list-env
     prints the variables alone, one row each (tests/test_env_names.sh
     reads them from every program).

@@ -6,7 +6,9 @@ REF="$DS_SOURCE/tests/reference"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/darkscope-test.XXXXXX")
 PIDS=()
 cleanup () {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    #  SIGCONT too: a process a test froze (SIGSTOP) would not act on
+    #  SIGTERM, and `wait` would hang until the ctest timeout.
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; kill -CONT "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$WORK"
 }

@@ -35,4 +35,31 @@ for raw in [b"\xc1garbage", msgpack.packb({"v": 2, "q": "overview"}), msgpack.pa
     print("error reply:", r["error"])
 assert ask(msgpack.packb({"v": 1, "q": "status"}))["ok"] is True
 PYEOF
-echo "2 passed, 0 failed"
+
+#  CURVE (DESIGN §11): `darkscope run --serve --cert --trust`; the example
+#  client and `darkscope report` with their own certificate and the server's
+#  get the same overview; without a trusted key they get nothing.
+C="$WORK/certs"; mkdir -p "$C/trust"
+for n in server client stranger; do "$DS_BIN/darkscope" keygen "$n" --dir "$C" 2>/dev/null; done
+cp "$C/client.cert" "$C/trust/"
+cport=$(free_port)
+"$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --json "$WORK/curve.json" \
+    --endpoint "tcp://127.0.0.1:$cport" --serve --cert "$C/server.cert_secret" --trust "$C/trust" \
+    2>"$WORK/curve.log" & PIDS+=($!)
+for _ in $(seq 1 300); do [ -s "$WORK/curve.json" ] && break; sleep 0.1; done
+[ -s "$WORK/curve.json" ] || { cat "$WORK/curve.log" >&2; fail "darkscope run --serve --cert did not finish"; }
+cmp -s "$WORK/run.json" "$WORK/curve.json" || fail "run with --cert wrote another overview"
+$PY "$DS_SOURCE/proto/examples/overview_client.py" "tcp://127.0.0.1:$cport@$C/server.cert" \
+    --cert "$C/client.cert" --json > "$WORK/py-curve.json" || fail "python client over CURVE failed"
+$PY "$REF/compare.py" "$WORK/run.json" "$WORK/py-curve.json" || fail "python client over CURVE saw another overview"
+"$DS_BIN/darkscope" report --endpoint "tcp://127.0.0.1:$cport@$C/server.cert" --cert "$C/client.cert" \
+    --out "$WORK/report" 2>/dev/null || fail "darkscope report over CURVE failed"
+[ -s "$WORK/report/index.html" ] || fail "darkscope report over CURVE wrote no index.html"
+if timeout 4 $PY "$DS_SOURCE/proto/examples/overview_client.py" "tcp://127.0.0.1:$cport@$C/server.cert" \
+        --cert "$C/stranger.cert" --json >/dev/null 2>&1; then
+    fail "a client with an untrusted key got the overview"
+fi
+grep -q "refused a CURVE connection from 127.0.0.1: key" "$WORK/curve.log" \
+    || { cat "$WORK/curve.log" >&2; fail "the refused key was not logged"; }
+echo "ok: CURVE: the python client and darkscope report with trusted keys get the overview; a stranger nothing (logged)"
+echo "3 passed, 0 failed"

@@ -131,9 +131,13 @@ wait_for "restarted shard 0 to count the batches it missed as gaps" 'gaps[0] and
 grep -q "restored $CK/shard-0.ckpt" "$WORK/agg-0.log" \
     || { cat "$WORK/agg-0.log" >&2; fail "the restarted aggregator did not restore its checkpoint"; }
 wait $ING || fail "first ingest run failed"
-wait_for "the end of the first run on every shard" 's["complete"]'
+wait_for "the end of the first run on every shard" 's["eos_all"]'
 G0=$(status_value gaps); R0=$(status_value replays)
-echo "ok: shard 0 killed mid-stream, restarted from $(basename "$CK")/shard-0.ckpt, gaps $G0"
+#  Every end of stream arrived, but shard 0 misses batches: not complete,
+#  and the status says why and which sensor to replay.
+status_check 'not s["complete"] and s["state"] == "incomplete" and s["replay_sensors"] == [3] and any("shard 0:" in r and "sensor 3 missed (gaps)" in r for r in s["reasons"])' \
+    || { cat "$WORK/status.json" >&2; fail "status with gaps is not 'incomplete, replay sensor 3'"; }
+echo "ok: shard 0 killed mid-stream, restarted from $(basename "$CK")/shard-0.ckpt, gaps $G0: $(status_value 's["reasons"]')"
 
 #  4. Replay the input (same sensor id).  Done when every shard has seen
 #  every seq again: as a replay (ignored) or as a gap it filled.
@@ -143,6 +147,8 @@ wait_for "every shard to see the whole replay" \
 status_check 'gaps == [0] * len(gaps)' \
     || { cat "$WORK/status.json" >&2; fail "the replay did not fill the gaps: $(status_value gaps)"; }
 status_check 'min(replays) > 0' || fail "no replayed batch was ignored"
+status_check 's["complete"] and s["state"] == "complete" and s["reasons"] == [] and s["replay_sensors"] == []' \
+    || { cat "$WORK/status.json" >&2; fail "gaps filled, but the status is not complete"; }
 "$DS_BIN/darkscope" query --endpoint "$QUERY" overview --json > "$WORK/restarted.json" \
     || fail "overview query failed"
 cmp "$WORK/embedded.json" "$WORK/restarted.json" \

@@ -6,6 +6,7 @@
 #include "transport.h"
 #include "tz.h"
 #include "log.h"
+#include "curve.h"
 #include "signals.h"
 #include <errno.h>
 #include <string.h>
@@ -542,9 +543,8 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
     self.rep = zsock_new (ZMQ_REP);
     if (self.rep)
         ds_sock_defaults (self.rep);
-    if (!self.rep || zsock_bind (self.rep, "%s", endpoint) == -1) {
-        ds_log_error ("shard %u: cannot bind REP %s: %s", config->shard, endpoint,
-                      zmq_strerror (zmq_errno ()));
+    if (!self.rep || ds_curve_bind (self.rep, endpoint) == -1) {
+        ds_log_error ("shard %u: cannot bind REP %s", config->shard, endpoint);
         goto refuse;
     }
     ds_topic_format (topic, "lab", config->shard);

@@ -42,6 +42,13 @@ s_child (ds_store_t *store, const char *path, int fd)
     sigset_t all;
     sigfillset (&all);
     sigprocmask (SIG_BLOCK, &all, NULL);
+    //  Nothing of the parent's but the report pipe: a child that outlives
+    //  a killed parent must not keep its sockets (the bound port, which a
+    //  restarted aggregator could not bind; the connections, whose peers
+    //  would not see the subscriber gone).
+    if (fd > 3)
+        close_range (3, (unsigned) fd - 1, 0);
+    close_range ((unsigned) fd + 1, ~0U, 0);
     char err [512] = "";
     int rc = ds_store_save (store, path, err, sizeof err);
     if (rc != 0) {

@@ -164,6 +164,22 @@ s_from_env (const char *program, const ds_opt_t *opts)
     return 0;
 }
 
+ds_opt_t *
+ds_opts_join (const ds_opt_t *a, const ds_opt_t *b)
+{
+    size_t na = 0, nb = 0;
+    while (a [na].name)
+        na++;
+    while (b [nb].name)
+        nb++;
+    ds_opt_t *all = calloc (na + nb + 1, sizeof *all);
+    if (all) {
+        memcpy (all, a, na * sizeof *all);
+        memcpy (all + na, b, nb * sizeof *all);
+    }
+    return all;
+}
+
 void
 ds_opts_usage (const char *program, const ds_opt_t *opts, const char *usage)
 {

@@ -70,4 +70,8 @@ void ds_opts_env_name (const char *program, const char *name, char *buf, size_t 
 //  NULL if the option is the program's own.
 const char *ds_opts_shared (const char *name);
 
+//  A new table: the rows of a, then those of b, {NULL}-terminated.  NULL
+//  out of memory.  Caller frees (free ()).
+ds_opt_t *ds_opts_join (const ds_opt_t *a, const ds_opt_t *b);
+
 #endif

@@ -3,6 +3,8 @@
 #include "log.h"
 #include "signals.h"
 #include "transport.h"
+#include "curve.h"
+#include <stdlib.h>
 
 #define S_WAIT_SLICE_MS 200         //  how often the wait looks at the signal flags
 
@@ -65,12 +67,17 @@ s_wait (zactor_t *actor, const ds_service_t *service)
 int
 ds_service_main (int argc, char **argv, const ds_service_t *service)
 {
-    int rc = ds_opts_parse (argc, argv, 1, service->name, service->opts, service->usage, NULL);
+    //  Every service takes --cert, --trust, --insecure (curve.h).
+    ds_opt_t *opts = ds_opts_join (service->opts, ds_curve_opts ());
+    int rc = opts ? ds_opts_parse (argc, argv, 1, service->name, opts, service->usage, NULL) : -1;
+    free (opts);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     if (service->configure && service->configure (service->config) != 0)
         return 2;
     ds_log_init (service->name);
+    if (ds_curve_init_opts () != 0)
+        return 1;
     ds_log_set_quiet (service->quiet && *service->quiet);
     ds_malloc_tune ();
     ds_signals_install ();
@@ -78,6 +85,7 @@ ds_service_main (int argc, char **argv, const ds_service_t *service)
     if (!actor || (service->started && service->started (actor) != 0)) {
         ds_log_error ("could not start (see above)");
         zactor_destroy (&actor);
+        ds_curve_shutdown ();
         zsys_shutdown ();
         return 1;
     }
@@ -85,6 +93,7 @@ ds_service_main (int argc, char **argv, const ds_service_t *service)
     if (rc == 0 && !service->ends && service->finish && service->finish (actor) != 0)
         rc = 1;
     zactor_destroy (&actor);
+    ds_curve_shutdown ();
     //  Sockets that linger (a finished stream's tail for slow subscribers)
     //  are delivered here, within their linger time.
     zsys_shutdown ();

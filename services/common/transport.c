@@ -12,6 +12,7 @@
 */
 #include "transport.h"
 #include "log.h"
+#include "curve.h"
 #include <errno.h>
 #include <malloc.h>
 #include <stdatomic.h>
@@ -101,10 +102,8 @@ ds_xpub_new (const char *endpoint)
     }
     ds_sock_defaults (sock);
     zsock_set_xpub_nodrop (sock, 1);
-    if (zsock_bind (sock, "%s", endpoint) == -1) {
-        ds_log_error ("cannot bind XPUB to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+    if (ds_curve_bind (sock, endpoint) == -1)   //  logs why
         zsock_destroy (&sock);
-    }
     return sock;
 }
 
@@ -131,10 +130,8 @@ ds_sub_new (const char *endpoints, const char *subscribe)
             len--;
         if (len) {
             char *endpoint = strndup (p, len);
-            int rc = endpoint ? zsock_connect (sock, "%s", endpoint) : -1;
+            int rc = endpoint ? ds_curve_connect (sock, endpoint) : -1;   //  logs why
             if (rc == -1) {
-                ds_log_error ("cannot connect SUB to %s: %s", endpoint ? endpoint : "?",
-                              zmq_strerror (zmq_errno ()));
                 free (endpoint);
                 zsock_destroy (&sock);
                 return NULL;
@@ -276,7 +273,7 @@ ds_send2 (zsock_t *sock, const void *topic, size_t tlen,
 typedef struct {
     char *prefix;                   //  subscribed prefix (may hold any bytes)
     size_t len;
-    int refs;                       //  subscribe count minus unsubscribe count
+    int refs;                       //  1 active, 0 not (see s_apply)
 } s_sub_t;
 
 //  Same text as ds_topic_format (proto/), which common cannot link.
@@ -323,13 +320,17 @@ s_apply (s_sub_t **subs_p, size_t *n_p, const uint8_t *data, size_t size,
         return NULL;                //  not a (un)subscription
     const char *prefix = (const char *) data + 1;
     size_t len = size - 1;
+    //  The XPUB hands up the first subscribe and the last unsubscribe of a
+    //  prefix (every subscribe under ZMQ_XPUB_VERBOSE, still only the last
+    //  unsubscribe): a prefix is active or not, never counted.
     int delta = data [0] == 1 ? 1 : -1;
     for (size_t i = 0; i < *n_p; i++) {
         s_sub_t *sub = &(*subs_p) [i];
         if (sub->len == len && memcmp (sub->prefix, prefix, len) == 0) {
-            sub->refs += delta;
-            *lost = delta < 0 && sub->refs == 0;
-            return delta > 0 && sub->refs == 1 ? sub : NULL;
+            bool was = sub->refs > 0;
+            sub->refs = delta > 0 ? 1 : 0;
+            *lost = was && delta < 0;
+            return !was && delta > 0 ? sub : NULL;
         }
     }
     if (delta < 0)
@@ -374,62 +375,136 @@ ds_xpub_wait_subscribers (zsock_t *xpub, const char *prefix, uint32_t shards,
     return ds_xpub_wait_subscribers_fn (xpub, prefix, shards, timeout_ms, s_check_stop, &check);
 }
 
+//  ---------------------------------------------------------------------
+//  Subscription tracking: which shard topics have a subscriber now
+
+struct ds_subs_t {
+    char prefix [16];               //  topics "<prefix>.%04u"
+    uint32_t shards;
+    bool *covered;                  //  [shards]
+    uint32_t n_covered;
+    s_sub_t *subs;                  //  active subscriptions
+    size_t n_subs;
+    uint64_t subscribes;            //  subscribe messages seen (every one under XPUB_VERBOSE)
+};
+
+ds_subs_t *
+ds_subs_new (const char *prefix, uint32_t shards)
+{
+    ds_subs_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    snprintf (self->prefix, sizeof self->prefix, "%s", prefix);
+    self->shards = shards;
+    self->covered = calloc (shards ? shards : 1, sizeof *self->covered);
+    if (!self->covered)
+        ds_subs_destroy (&self);
+    return self;
+}
+
+void
+ds_subs_destroy (ds_subs_t **self_p)
+{
+    ds_subs_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->n_subs; i++)
+        free (self->subs [i].prefix);
+    free (self->subs);
+    free (self->covered);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+ds_subs_apply (ds_subs_t *self, const void *data, size_t size)
+{
+    bool lost, failed;
+    const uint8_t *bytes = data;
+    s_sub_t *added = s_apply (&self->subs, &self->n_subs, bytes, size, &lost, &failed);
+    if (failed)
+        return -1;
+    if (size >= 1 && bytes [0] == 1)
+        self->subscribes++;
+    if (lost)
+        self->n_covered = s_coverage (self->subs, self->n_subs, self->prefix, self->shards,
+                                      self->covered);
+    else
+    if (added)
+        for (uint32_t s = 0; s < self->shards; s++)
+            if (!self->covered [s] && s_covers (added, self->prefix, s)) {
+                self->covered [s] = true;
+                self->n_covered++;
+            }
+    return 0;
+}
+
+int
+ds_subs_read (ds_subs_t *self, zsock_t *xpub)
+{
+    void *handle = zsock_resolve (xpub);
+    int n = 0;
+    while (true) {
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&msg);
+            return n;
+        }
+        int rc = ds_subs_apply (self, zmq_msg_data (&msg), zmq_msg_size (&msg));
+        zmq_msg_close (&msg);
+        if (rc) {
+            ds_log_error ("out of memory while reading subscriptions");
+            return -1;
+        }
+        n++;
+    }
+}
+
+bool
+ds_subs_covered (const ds_subs_t *self, uint32_t shard)
+{
+    return shard < self->shards && self->covered [shard];
+}
+
+uint64_t
+ds_subs_subscribes (const ds_subs_t *self)
+{
+    return self->subscribes;
+}
+
+int
+ds_subs_wait (ds_subs_t *self, zsock_t *xpub, int timeout_ms, ds_wait_fn *on_wait, void *arg)
+{
+    void *handle = zsock_resolve (xpub);
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (true) {
+        if (ds_subs_read (self, xpub) < 0)
+            return -1;
+        if (self->n_covered == self->shards)
+            return 0;
+        if (zsys_interrupted || (on_wait && on_wait (arg)))
+            return -1;
+        int64_t left = timeout_ms < 0 ? S_SLICE_MS : deadline - zclock_mono ();
+        if (left <= 0) {
+            s_log_missing (self->prefix, self->shards, self->covered, self->n_covered);
+            return -1;
+        }
+        zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
+        zmq_poll (&item, 1, left < S_SLICE_MS ? (long) left : S_SLICE_MS);
+    }
+}
+
 int
 ds_xpub_wait_subscribers_fn (zsock_t *xpub, const char *prefix, uint32_t shards,
                              int timeout_ms, ds_wait_fn *on_wait, void *arg)
 {
     if (shards == 0)
         return 0;
-    bool *covered = calloc (shards, sizeof *covered);
-    if (!covered)
+    ds_subs_t *subs = ds_subs_new (prefix, shards);
+    if (!subs)
         return -1;
-    s_sub_t *subs = NULL;
-    size_t n_subs = 0;
-    void *handle = zsock_resolve (xpub);
-    int64_t deadline = zclock_mono () + timeout_ms;
-    uint32_t n_covered = 0;
-    int rc = -1;
-    while (true) {
-        if (n_covered == shards) {
-            rc = 0;
-            break;
-        }
-        if (zsys_interrupted || (on_wait && on_wait (arg)))
-            break;
-        int64_t left = timeout_ms < 0 ? S_SLICE_MS : deadline - zclock_mono ();
-        if (left <= 0) {
-            s_log_missing (prefix, shards, covered, n_covered);
-            break;
-        }
-        zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, left < S_SLICE_MS ? (long) left : S_SLICE_MS) <= 0)
-            continue;
-        zmq_msg_t msg;
-        zmq_msg_init (&msg);
-        if (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) >= 0) {
-            bool lost, failed;
-            s_sub_t *added = s_apply (&subs, &n_subs, zmq_msg_data (&msg), zmq_msg_size (&msg),
-                                      &lost, &failed);
-            if (lost)
-                n_covered = s_coverage (subs, n_subs, prefix, shards, covered);
-            else
-            if (added)
-                for (uint32_t s = 0; s < shards; s++)
-                    if (!covered [s] && s_covers (added, prefix, s)) {
-                        covered [s] = true;
-                        n_covered++;
-                    }
-            if (failed) {
-                zmq_msg_close (&msg);
-                ds_log_error ("out of memory while waiting for subscribers");
-                break;
-            }
-        }
-        zmq_msg_close (&msg);
-    }
-    for (size_t i = 0; i < n_subs; i++)
-        free (subs [i].prefix);
-    free (subs);
-    free (covered);
+    int rc = ds_subs_wait (subs, xpub, timeout_ms, on_wait, arg);
+    ds_subs_destroy (&subs);
     return rc;
 }

@@ -92,6 +92,37 @@ int ds_xpub_wait_subscribers (zsock_t *xpub, const char *prefix, uint32_t shards
 int ds_xpub_wait_subscribers_fn (zsock_t *xpub, const char *prefix, uint32_t shards,
                                  int timeout_ms, ds_wait_fn *on_wait, void *arg);
 
+//  Which shard topics "<prefix>.%04u" (0..shards-1) an XPUB's subscribers
+//  cover now, kept from the subscription messages the XPUB hands up: a
+//  publisher asks it before each batch, so a batch sent to nobody (the
+//  subscriber vanished) is counted and logged, never silent.
+typedef struct ds_subs_t ds_subs_t;
+
+//  Creates a tracker with no subscription yet.  Caller destroys.
+ds_subs_t *ds_subs_new (const char *prefix, uint32_t shards);
+
+//  Destroys a tracker; NULL-safe; nulls the caller's pointer.
+void ds_subs_destroy (ds_subs_t **self_p);
+
+//  Applies one message read from the XPUB ([1|0][prefix]; anything else is
+//  ignored).  Returns 0, or -1 out of memory.
+int ds_subs_apply (ds_subs_t *self, const void *data, size_t size);
+
+//  Reads and applies every subscription message waiting on xpub, without
+//  blocking.  Returns how many, or -1 (out of memory, logged).
+int ds_subs_read (ds_subs_t *self, zsock_t *xpub);
+
+//  True if an active subscription covers the shard's topic.
+bool ds_subs_covered (const ds_subs_t *self, uint32_t shard);
+
+//  Subscribe messages applied so far.
+uint64_t ds_subs_subscribes (const ds_subs_t *self);
+
+//  Reads subscriptions until every shard is covered: 0, or -1 after
+//  timeout_ms (< 0: no limit; the shards without one are logged), when
+//  on_wait (arg) (NULL: nobody) gives up, on interrupt or out of memory.
+int ds_subs_wait (ds_subs_t *self, zsock_t *xpub, int timeout_ms, ds_wait_fn *on_wait, void *arg);
+
 //  Tunes glibc's allocator for the batch path; call once at process start,
 //  before threads.  A batch message (~140 KB) is allocated by one thread
 //  and freed by another (the next service, or zmq's I/O thread); with the

@@ -6,6 +6,7 @@
 #include "json.h"
 #include "text.h"
 #include "transport.h"
+#include "curve.h"
 #include <czmq.h>
 #include <math.h>
 #include <string.h>
@@ -25,7 +26,7 @@ s_connect (const char *endpoint, int timeout_ms)
     ds_sock_defaults (sock);                    //  linger 0, cap DS_REPLY_WIRE_MAX
     zsock_set_rcvtimeo (sock, timeout_ms);
     zsock_set_sndtimeo (sock, timeout_ms);
-    if (zsock_connect (sock, "%s", endpoint) != 0) {
+    if (ds_curve_connect (sock, endpoint) != 0) {
         zsock_destroy (&sock);
         return NULL;
     }

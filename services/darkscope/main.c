@@ -13,6 +13,8 @@
 #include "gen.h"
 #include "report.h"
 #include "run.h"
+#include "curve.h"
+#include <stdlib.h>
 
 #define DEFAULT_QUERY_ENDPOINT "tcp://127.0.0.1:5570"
 
@@ -29,6 +31,7 @@ static const char *s_main_usage =
 "  gen      write a synthetic darknet month as a pcap plus its ground truth\n"
 "  query    ask a running darkscope-query (or `darkscope run --serve`) a question\n"
 "  report   fetch everything from a running query service and write the report\n"
+"  keygen   write a CurveZMQ certificate pair for --cert / --trust (DESIGN §11)\n"
 "\n"
 "The services can also run apart, across hosts: darkscope-ingest,\n"
 "darkscope-labeler, darkscope-aggregator, darkscope-query, darkscope-embed (each has --help).\n"
@@ -46,6 +49,21 @@ static const char *s_main_usage =
 "  darkscope run --report report/                 # the synthetic month\n"
 "  darkscope run --pcap 'traces/2021030*' --gt gt.csv --tz Europe/Rome --json o.json\n"
 "  darkscope query classes --last-day 2021-03-31\n";
+
+//  Parses a command's options and the CURVE rows (--cert, --trust,
+//  --insecure: curve.h) and sets CURVE up.  Returns 0; 1 after --help; 2
+//  on bad usage; -1 if the certificates cannot be used (logged).
+static int
+s_parse (int argc, char **argv, const char *program, const ds_opt_t *opts, const char *usage,
+         ds_strlist_t *words)
+{
+    ds_opt_t *all = ds_opts_join (opts, ds_curve_opts ());
+    int rc = all ? ds_opts_parse (argc, argv, 2, program, all, usage, words) : -1;
+    free (all);
+    if (rc)
+        return rc > 0 ? 1 : 2;
+    return ds_curve_init_opts () ? -1 : 0;
+}
 
 //  --------------------------------------------------------------------------
 //  run
@@ -106,9 +124,9 @@ s_cmd_run (int argc, char **argv)
         "  darkscope run --report report/ --json report/overview.json\n"
         "  darkscope run --pcap 'traces/2021030*' --gt gt.csv --gt-list shared/data/scanners \\\n"
         "                --tz Europe/Rome --last-day 2021-03-31 --json overview.json\n";
-    int rc = ds_opts_parse (argc, argv, 2, "run", opts, usage, NULL);
+    int rc = s_parse (argc, argv, "run", opts, usage, NULL);
     if (rc)
-        return rc > 0 ? 0 : 2;
+        return rc > 0 ? 0 : rc < 0 ? 1 : 2;
     if (cfg.retain_days < 0 || cfg.retain_days > 36600) {
         fprintf (stderr, "error: --retain-days must be 0..36600\n");
         return 2;
@@ -324,9 +342,9 @@ s_cmd_query (int argc, char **argv)
         "  darkscope query pattern --width 1 --height 1 --offset 100000 --csv   # next page\n"
         "  darkscope query lookup 198.51.100.7\n"
         "  darkscope query knn 198.51.100.7 --k 5\n";
-    int rc = ds_opts_parse (argc, argv, 2, "client", opts, usage, &words);
+    int rc = s_parse (argc, argv, "client", opts, usage, &words);
     if (rc)
-        return rc > 0 ? 0 : 2;
+        return rc > 0 ? 0 : rc < 0 ? 1 : 2;
     ds_query_t q;
     rc = s_query_build (&o, &words, &q);
     return rc ? rc : s_query_ask (&o, &q);
@@ -353,9 +371,9 @@ s_cmd_report (int argc, char **argv)
         "and writes a self-contained HTML report (DIR/index.html, opens offline) with\n"
         "the notebook's tables and figures (SVG, drawn by gnuplot) and the JSON/CSV\n"
         "data behind each figure.\n";
-    int rc = ds_opts_parse (argc, argv, 2, "report", opts, usage, NULL);
+    int rc = s_parse (argc, argv, "report", opts, usage, NULL);
     if (rc)
-        return rc > 0 ? 0 : 2;
+        return rc > 0 ? 0 : rc < 0 ? 1 : 2;
     if (!out) {
         fprintf (stderr, "darkscope report: --out DIR is required\n");
         return 2;
@@ -377,6 +395,45 @@ s_cmd_report (int argc, char **argv)
 
 //  --------------------------------------------------------------------------
 
+//  --------------------------------------------------------------------------
+//  keygen
+
+static int
+s_cmd_keygen (int argc, char **argv)
+{
+    const char *dir = ".";
+    ds_strlist_t words = { 0 };
+    const ds_opt_t opts [] = {
+        { "dir", DS_OPT_STRING, &dir, "D", "directory to write NAME.cert and NAME.cert_secret in (default .)" },
+        { NULL }
+    };
+    const char *usage =
+        "Usage: darkscope keygen NAME [--dir D]\n"
+        "\n"
+        "Writes a CurveZMQ certificate pair (czmq zcert): D/NAME.cert, the public\n"
+        "key to hand to peers (their --trust directory, or ENDPOINT@NAME.cert when\n"
+        "they connect to this one), and D/NAME.cert_secret (mode 0600), for this\n"
+        "one's own --cert.\n"
+        "\n"
+        "Example:\n"
+        "  darkscope keygen labeler --dir /etc/darkscope/certs\n";
+    int rc = ds_opts_parse (argc, argv, 2, "keygen", opts, usage, &words);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (words.count != 1) {
+        fprintf (stderr, "darkscope keygen: give one NAME (see --help)\n");
+        return 2;
+    }
+    char err [512];
+    if (ds_curve_keygen (dir, words.items [0], err, sizeof err)) {
+        fprintf (stderr, "darkscope keygen: %s\n", err);
+        return 1;
+    }
+    fprintf (stderr, "darkscope keygen: wrote %s/%s.cert and %s/%s.cert_secret\n",
+             dir, words.items [0], dir, words.items [0]);
+    return 0;
+}
+
 typedef struct {
     const char *name;
     int (*handler) (int argc, char **argv);
@@ -387,6 +444,7 @@ static const s_command_t s_commands [] = {
     { "gen",    s_cmd_gen },
     { "query",  s_cmd_query },
     { "report", s_cmd_report },
+    { "keygen", s_cmd_keygen },
     { NULL, NULL }
 };
 
@@ -404,8 +462,11 @@ main (int argc, char **argv)
         return 0;
     }
     for (const s_command_t *c = s_commands; c->name; c++)
-        if (strcmp (argv [1], c->name) == 0)
-            return c->handler (argc, argv);
+        if (strcmp (argv [1], c->name) == 0) {
+            int rc = c->handler (argc, argv);
+            ds_curve_shutdown ();
+            return rc;
+        }
     fprintf (stderr, "darkscope: unknown command '%s' (see darkscope --help)\n", argv [1]);
     return 2;
 }

@@ -24,6 +24,7 @@
 #include "query.h"
 #include "embed.h"
 #include "transport.h"
+#include "curve.h"
 #include "ds_proto.h"
 #include <czmq.h>
 #include <sys/stat.h>
@@ -431,7 +432,9 @@ static int
 s_results (s_run_t *r, double t_ingest)
 {
     const ds_run_config_t *cfg = r->cfg;
-    ds_client_t *client = ds_client_new (r->query_cfg.endpoint, 60000);
+    char self_ep [1024];                    //  with CURVE on: with our own key
+    ds_client_t *client = ds_client_new (ds_curve_self (r->query_cfg.endpoint, self_ep,
+                                                        sizeof self_ep), 60000);
     if (!client) {
         ds_log_error ("cannot connect to the query service at %s", r->query_cfg.endpoint);
         return 1;

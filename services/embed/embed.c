@@ -11,6 +11,7 @@
 #include "ds_proto.h"
 #include "transport.h"
 #include "log.h"
+#include "curve.h"
 #include "signals.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -380,8 +381,8 @@ ds_embed_actor (zsock_t *pipe, void *args)
     self.rep = zsock_new (ZMQ_REP);
     if (self.rep)
         ds_sock_defaults (self.rep);            //  cap DS_FRAME_CONTROL_WIRE_MAX
-    if (!self.rep || zsock_bind (self.rep, "%s", endpoint) == -1) {
-        ds_log_error ("embed: cannot bind REP %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+    if (!self.rep || ds_curve_bind (self.rep, endpoint) == -1) {
+        ds_log_error ("embed: cannot bind REP %s", endpoint);
         goto refuse;
     }
     char inputs [4096] = "";

@@ -20,6 +20,7 @@
 #include "publish.h"
 #include "signals.h"
 #include "ds_proto.h"
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,8 @@ s_collect (s_ingest_t *self)
         self->stats.batches = counts.batches;
         self->stats.records = counts.records;
         self->stats.dropped += counts.dropped;
+        self->stats.unheard = counts.unheard;
+        self->stats.unheard_eos = counts.unheard_eos;
     }
     else
     if (self->csv)
@@ -488,6 +491,15 @@ s_execute (s_ingest_t *self)
     if (rc == 0)
         rc = s_publish_end (self);
     s_collect (self);
+    //  Batches or ends of stream that went to nobody are lost for the
+    //  shards concerned: the run did not deliver its input, say so.
+    if (self->stats.unheard || self->stats.unheard_eos) {
+        ds_log_error ("%" PRIu64 " batches and %" PRIu64 " ends of stream were sent while "
+                      "their shard had no subscriber: lost (replay this sensor's input "
+                      "once the subscribers are back)", self->stats.unheard,
+                      self->stats.unheard_eos);
+        rc = -1;
+    }
     return rc == 0 && !input_failed ? 0 : -1;
 }
 

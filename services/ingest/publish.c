@@ -9,7 +9,9 @@
 #include "publish.h"
 #include "batch.h"
 #include "log.h"
+#include "curve.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +30,8 @@ struct ds_publish_t {
     ds_wait_fn *on_wait;
     void *wait_arg;
     ds_publish_counts_t counts;
+    ds_subs_t *subs;                //  which shard topics have a subscriber now
+    uint64_t *unheard;              //  per shard: batches sent to nobody in a row (0: heard)
     bool ended;                     //  every EOS queued: linger on destroy
     int linger_ms;
 };
@@ -50,7 +54,10 @@ ds_publish_new (const char *endpoint, uint32_t shards, uint32_t sensor, uint32_t
     self->seq = calloc (shards, sizeof *self->seq);
     self->records = calloc (shards, sizeof *self->records);
     self->topics = calloc (shards, sizeof *self->topics);
-    if (!self->batches || !self->seq || !self->records || !self->topics)
+    self->unheard = calloc (shards, sizeof *self->unheard);
+    self->subs = ds_subs_new ("pkt", shards);
+    if (!self->batches || !self->seq || !self->records || !self->topics || !self->unheard
+    ||  !self->subs)
         goto fail;
     for (uint32_t i = 0; i < shards; i++) {
         self->batches [i] = ds_batch_new (capacity);
@@ -66,10 +73,8 @@ ds_publish_new (const char *endpoint, uint32_t shards, uint32_t sensor, uint32_t
     self->pub_raw = zsock_resolve (self->pub);
     ds_sock_defaults (self->pub);               //  linger 0, DS_SOCK_HWM
     zsock_set_xpub_nodrop (self->pub, 1);
-    if (zsock_bind (self->pub, "%s", endpoint) < 0) {
-        ds_log_error ("cannot bind %s: %s", endpoint, zmq_strerror (errno));
+    if (ds_curve_bind (self->pub, endpoint) < 0)   //  logs why
         goto fail;
-    }
     return self;
 fail:
     ds_publish_destroy (&self);
@@ -89,6 +94,8 @@ ds_publish_destroy (ds_publish_t **self_p)
     free (self->seq);
     free (self->records);
     free (self->topics);
+    free (self->unheard);
+    ds_subs_destroy (&self->subs);
     msgpack_sbuffer_destroy (&self->sbuf);
     //  Linger 0 everywhere (DESIGN §1) would discard the tail of a stream
     //  still queued for slow subscribers, EOS included: the stricter rule
@@ -124,7 +131,7 @@ ds_publish_set_live (ds_publish_t *self, bool live)
 int
 ds_publish_wait_subscribers (ds_publish_t *self, int timeout_ms, ds_wait_fn *on_wait, void *arg)
 {
-    return ds_xpub_wait_subscribers_fn (self->pub, "pkt", self->shards, timeout_ms, on_wait, arg);
+    return ds_subs_wait (self->subs, self->pub, timeout_ms, on_wait, arg);
 }
 
 //  Sends [topic][sbuf], the encoded bytes handed to zmq without a copy
@@ -160,6 +167,28 @@ s_send (ds_publish_t *self, uint32_t shard)
     return ds_send_msg2 (self->pub, &topic, &body, self->watch, self->on_wait, self->wait_arg);
 }
 
+//  Before a batch of a shard is sent: true if its topic has a subscriber
+//  now.  A batch sent while nobody subscribes is lost (an XPUB sends only
+//  to subscribers): counted, and logged when it starts and when it ends.
+static bool
+s_heard (ds_publish_t *self, uint32_t shard)
+{
+    ds_subs_read (self->subs, self->pub);
+    bool heard = ds_subs_covered (self->subs, shard);
+    if (heard && self->unheard [shard]) {
+        ds_log_warn ("sensor %u shard %u: a subscriber is back after %" PRIu64 " batches "
+                     "sent to nobody (lost: replay this sensor's input to fill them)",
+                     self->sensor, shard, self->unheard [shard]);
+        self->unheard [shard] = 0;
+    }
+    else
+    if (!heard && self->unheard [shard]++ == 0)
+        ds_log_error ("sensor %u shard %u: no subscriber (it went away): batch %" PRIu64
+                      " and those after it go to nobody and are lost", self->sensor, shard,
+                      self->seq [shard]);
+    return heard;
+}
+
 //  Publishes the batch of one shard if it holds records.
 static int
 s_flush (ds_publish_t *self, uint32_t shard)
@@ -176,9 +205,14 @@ s_flush (ds_publish_t *self, uint32_t shard)
         ds_log_error ("cannot encode a batch: %s", ds_result_str (rc));
         return -1;
     }
+    bool heard = s_heard (self, shard);
     rc = s_send (self, shard);
     if (rc < 0)
         return -1;
+    if (rc == 0 && !heard) {
+        self->counts.unheard++;
+        self->counts.unheard_records += batch->count;
+    }
     if (rc == 1)
         self->counts.dropped += batch->count;   //  live overload
     else {
@@ -244,10 +278,17 @@ ds_publish_end (ds_publish_t *self, const ds_eos_t *counters, int linger_ms)
             ds_log_error ("cannot encode EOS: %s", ds_result_str (rc));
             rc = -1;
         }
-        else
-        if (s_send (self, shard) != 0) {
-            ds_log_error ("EOS for shard %u not sent", shard);
-            rc = -1;
+        else {
+            if (!s_heard (self, shard)) {
+                ds_log_error ("sensor %u shard %u: end of stream sent with no subscriber: "
+                              "the shard will not see this sensor end (replay its input)",
+                              self->sensor, shard);
+                self->counts.unheard_eos++;
+            }
+            if (s_send (self, shard) != 0) {
+                ds_log_error ("EOS for shard %u not sent", shard);
+                rc = -1;
+            }
         }
     }
     self->live = live;

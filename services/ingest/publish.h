@@ -10,7 +10,9 @@
     room (ds_send_msg2, transport.h), woken early by a watched socket (the
     actor pipe) and asking a callback whether to give up.  In live mode a
     batch that cannot be queued at once is dropped and counted instead, so
-    a capture never waits for a slow subscriber.
+    a capture never waits for a slow subscriber.  A batch sent while its
+    shard has no subscriber (it went away: XPUB sends to nobody) is lost:
+    counted (unheard) and logged when it starts and ends, never silent.
 */
 #ifndef DS_PUBLISH_H
 #define DS_PUBLISH_H
@@ -26,6 +28,9 @@ typedef struct {
     uint64_t batches;               //  batches sent
     uint64_t records;               //  records in them
     uint64_t dropped;               //  records dropped in live mode
+    uint64_t unheard;               //  batches sent while their shard had no subscriber (lost)
+    uint64_t unheard_records;       //  records in them
+    uint64_t unheard_eos;           //  ends of stream sent so
 } ds_publish_counts_t;
 
 //  Creates a publisher of `shards` streams (1..DS_SHARDS_MAX) of sensor,

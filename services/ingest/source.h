@@ -27,6 +27,8 @@ typedef struct {
     uint64_t records;               //  records published or written
     uint64_t dropped;               //  live: libpcap ps_drop + ps_ifdrop + own
     uint64_t pcap_dropped;          //  live: libpcap's part of dropped
+    uint64_t unheard;               //  batches sent while their shard had no subscriber (lost)
+    uint64_t unheard_eos;           //  ends of stream sent so
     uint64_t bytes_total;           //  input file bytes (progress)
     uint64_t bytes_done;            //  input bytes of files finished
 } ds_ingest_stats_t;

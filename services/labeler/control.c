@@ -237,7 +237,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     uint64_t gaps = 0;
     for (size_t i = 0; i < self->n_streams; i++)
         gaps += self->streams [i].gaps;
-    msgpack_pack_map (pk, 15);
+    msgpack_pack_map (pk, 17);
     ds_pack_str (pk, "service");
     ds_pack_str (pk, "labeler");
     ds_pack_str (pk, "ready");
@@ -250,6 +250,8 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     s_pack_uint (pk, "eos", self->eos);
     s_pack_uint (pk, "stats", self->stats);
     s_pack_uint (pk, "gaps", gaps);
+    s_pack_uint (pk, "unheard", self->unheard_total);
+    s_pack_uint (pk, "announced", self->announced);
     s_pack_uint (pk, "rejected", self->rejected);
     s_pack_uint (pk, "reloads", self->reloads);
     s_pack_uint (pk, "reload_errors", self->reload_errors);
@@ -270,7 +272,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     msgpack_pack_array (pk, self->n_streams);
     for (size_t i = 0; i < self->n_streams; i++) {
         const labeler_stream_t *s = &self->streams [i];
-        msgpack_pack_map (pk, 9);
+        msgpack_pack_map (pk, 10);
         s_pack_uint (pk, "sensor", s->sensor);
         s_pack_uint (pk, "epoch", s->epoch);
         s_pack_uint (pk, "shard", s->shard);
@@ -279,6 +281,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
         s_pack_uint (pk, "next_seq", s->next_seq);
         s_pack_uint (pk, "gaps", s->gaps);
         s_pack_uint (pk, "out_of_order", s->out_of_order);
+        s_pack_uint (pk, "unheard", s->unheard);
         ds_pack_str (pk, "eos");
         if (s->eos)
             msgpack_pack_true (pk);

@@ -12,6 +12,7 @@
 #include "labeler_internal.h"
 #include "ds_proto.h"
 #include "log.h"
+#include "curve.h"
 #include "signals.h"
 #include "transport.h"
 #include <errno.h>
@@ -121,6 +122,23 @@ s_check_ready (labeler_t *self)
     ds_log_info ("every shard has a subscriber: forwarding");
 }
 
+//  A subscriber arrived (the XPUB is verbose: every subscribe is seen, a
+//  restarted aggregator's too): the streams its prefix covers send their
+//  last STATS or EOS again, so a subscriber that missed the stream's end or
+//  its batches learns what it missed (gaps, end of stream).  Sent by
+//  s_announce from the main loop, never from inside a waiting send.
+static void
+s_mark_announce (labeler_t *self, const char *prefix, size_t len)
+{
+    for (size_t i = 0; i < self->n_streams; i++) {
+        labeler_stream_t *s = &self->streams [i];
+        char topic [16];
+        ds_topic_format (topic, "lab", s->shard);
+        if (s->last && len <= strlen (topic) && memcmp (prefix, topic, len) == 0)
+            s->announce = true;
+    }
+}
+
 static void
 s_handle_subscription (labeler_t *self)
 {
@@ -132,6 +150,8 @@ s_handle_subscription (labeler_t *self)
     }
     const char *data = zmq_msg_data (&msg);
     size_t size = zmq_msg_size (&msg);
+    if (size >= 1 && data [0] == 1)
+        s_mark_announce (self, data + 1, size - 1);
     if (size >= 1 && (data [0] == 0 || data [0] == 1)) {
         size_t i;
         for (i = 0; i < self->n_subscriptions; i++)
@@ -166,6 +186,29 @@ s_handle_subscription (labeler_t *self)
     }
     zmq_msg_close (&msg);
     s_check_ready (self);
+}
+
+//  Before a batch goes to lab.<shard>: true if it has a subscriber.  One
+//  that has none (the aggregator went away) loses what is sent to it:
+//  counted, and logged when it starts and ends.
+static bool
+s_heard (labeler_t *self, uint32_t shard, const char *topic)
+{
+    bool heard = s_covered (self, topic);
+    if (heard && self->unheard [shard]) {
+        ds_log_warn ("%s: a subscriber is back after %" PRIu64 " batches sent to nobody "
+                     "(lost: replay the sensors' input to fill them)", topic,
+                     self->unheard [shard]);
+        self->unheard [shard] = 0;
+    }
+    else
+    if (!heard) {
+        if (self->unheard [shard]++ == 0)
+            ds_log_error ("%s: no subscriber (the aggregator went away): what is forwarded "
+                          "to it now is lost", topic);
+        self->unheard_total++;
+    }
+    return heard;
 }
 
 //  --------------------------------------------------------------------------
@@ -238,6 +281,45 @@ s_stream (labeler_t *self, uint32_t sensor, uint32_t shard)
     stream->sensor = sensor;
     stream->shard = shard;
     return stream;
+}
+
+//  Keeps a copy of the stream's latest STATS or EOS, announced again to a
+//  subscriber that arrives later (s_announce).  Out of memory: the old one
+//  stays.
+static void
+s_remember (labeler_stream_t *stream, const uint8_t *data, size_t size)
+{
+    uint8_t *copy = malloc (size ? size : 1);
+    if (!copy)
+        return;
+    memcpy (copy, data, size);
+    free (stream->last);
+    stream->last = copy;
+    stream->last_size = size;
+}
+
+//  Sends the remembered STATS/EOS of the streams a new subscriber asked
+//  for (s_mark_announce).  Idempotent for a subscriber that had them.
+static void
+s_announce (labeler_t *self)
+{
+    for (size_t i = 0; i < self->n_streams && !self->terminated; i++) {
+        labeler_stream_t *s = &self->streams [i];
+        if (!s->announce)
+            continue;
+        s->announce = false;
+        char topic [16];
+        ds_topic_format (topic, "lab", s->shard);
+        void *copy = malloc (s->last_size ? s->last_size : 1);
+        if (!copy)
+            continue;
+        memcpy (copy, s->last, s->last_size);
+        if (s_send2 (self, topic, copy, s->last_size) == 0) {
+            self->announced++;
+            ds_log_info ("%s: a subscriber arrived: sent sensor %u's latest %s again",
+                         topic, s->sensor, s->eos ? "end of stream" : "counters");
+        }
+    }
 }
 
 static void
@@ -331,6 +413,8 @@ s_handle_data (labeler_t *self)
         }
         char out_topic [16];
         ds_topic_format (out_topic, "lab", batch->shard);
+        if (!s_heard (self, batch->shard, out_topic) && stream)
+            stream->unheard++;
         size_t out_size = self->out.size;
         void *out_data = msgpack_sbuffer_release (&self->out);
         if (s_send2 (self, out_topic, out_data, out_size) == 0) {
@@ -362,6 +446,11 @@ s_handle_data (labeler_t *self)
                      eos.sensor, eos.shard, eos.batches, ds_thread_cpu_seconds ());
         char out_topic [16];
         ds_topic_format (out_topic, "lab", eos.shard);
+        if (stream)
+            s_remember (stream, data, size);
+        if (!s_covered (self, out_topic))
+            ds_log_error ("%s: end of stream of sensor %u with no subscriber: sent again "
+                          "when one subscribes", out_topic, eos.sensor);
         void *copy = malloc (size ? size : 1);  //  forwarded unchanged, as a copy
         if (!copy)
             ds_log_error ("out of memory: EOS of sensor %u shard %u not forwarded",
@@ -396,6 +485,8 @@ s_handle_data (labeler_t *self)
         }
         char out_topic [16];
         ds_topic_format (out_topic, "lab", stats.shard);
+        if (stream && !stream->eos)             //  an end of stream stays the latest word
+            s_remember (stream, data, size);
         void *copy = malloc (size);             //  forwarded unchanged, as a copy
         if (copy) {
             memcpy (copy, data, size);
@@ -494,7 +585,8 @@ s_start (labeler_t *self)
     }
     self->shards = config->shards;
     self->handled = calloc (self->shards, sizeof *self->handled);
-    if (!self->handled || s_parse_shards (config->shard_list, self->handled, self->shards)) {
+    self->unheard = calloc (self->shards, sizeof *self->unheard);
+    if (!self->handled || !self->unheard || s_parse_shards (config->shard_list, self->handled, self->shards)) {
         ds_log_error ("bad shard list '%s': expected e.g. 0,2-3 with shards below %u",
                       config->shard_list ? config->shard_list : "", self->shards);
         return -1;
@@ -518,21 +610,18 @@ s_start (labeler_t *self)
         return -1;
     ds_sock_defaults (self->xpub);
     zsock_set_xpub_nodrop (self->xpub, 1);
+    zsock_set_xpub_verbose (self->xpub, 1);     //  every subscriber's arrival (s_mark_announce)
     const char *endpoint = config->endpoint ? config->endpoint : DS_LABELER_ENDPOINT;
-    if (zsock_bind (self->xpub, "%s", endpoint) < 0) {
-        ds_log_error ("cannot bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+    if (ds_curve_bind (self->xpub, endpoint) < 0)  //  logs why
         return -1;
-    }
     s_last_endpoint (self->xpub, self->data_endpoint, sizeof self->data_endpoint);
     if (config->control && *config->control) {
         self->rep = zsock_new (ZMQ_REP);
         if (!self->rep)
             return -1;
         ds_sock_defaults (self->rep);
-        if (zsock_bind (self->rep, "%s", config->control) < 0) {
-            ds_log_error ("cannot bind %s: %s", config->control, zmq_strerror (zmq_errno ()));
+        if (ds_curve_bind (self->rep, config->control) < 0)    //  logs why
             return -1;
-        }
         s_last_endpoint (self->rep, self->control_endpoint, sizeof self->control_endpoint);
     }
     self->sub = zsock_new (ZMQ_SUB);
@@ -554,10 +643,8 @@ s_start (labeler_t *self)
     size_t n_inputs = config->inputs.count;
     for (size_t i = 0; i < (n_inputs ? n_inputs : 1); i++) {
         const char *input = n_inputs ? config->inputs.items [i] : DS_LABELER_INPUT;
-        if (zsock_connect (self->sub, "%s", input) < 0) {
-            ds_log_error ("cannot connect to %s: %s", input, zmq_strerror (zmq_errno ()));
+        if (ds_curve_connect (self->sub, input) < 0)   //  logs why
             return -1;
-        }
     }
     self->wait_deadline = config->wait_ms < 0 ? INT64_MAX : zclock_mono () + config->wait_ms;
     ds_log_info ("labelled batches on %s, control on %s, %u shard(s), %zu input(s)",
@@ -583,7 +670,10 @@ s_stop (labeler_t *self)
         free (self->subscriptions [i]);
     free (self->subscriptions);
     free (self->subscription_len);
+    for (size_t i = 0; i < self->n_streams; i++)
+        free (self->streams [i].last);
     free (self->streams);
+    free (self->unheard);
 }
 
 void
@@ -643,8 +733,11 @@ ds_labeler_actor (zsock_t *pipe, void *args)
         }
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
-        if (items [1].revents & ZMQ_POLLIN)
-            s_handle_subscription (self);
+        if (items [1].revents & ZMQ_POLLIN) {
+            while (!self->terminated && (zsock_events (self->xpub) & ZMQ_POLLIN))
+                s_handle_subscription (self);
+            s_announce (self);
+        }
         if (load_at >= 0 && (items [load_at].revents & ZMQ_POLLIN))
             labeler_reload_finish (self);
         if (rep_at >= 0 && !labeler_control_busy (self) && (items [rep_at].revents & ZMQ_POLLIN))
@@ -663,7 +756,8 @@ ds_labeler_actor (zsock_t *pipe, void *args)
             }
     }
     ds_log_info ("stopping: %" PRIu64 " batches, %" PRIu64 " records, %" PRIu64 " EOS, "
-                 "%" PRIu64 " rejected", self->batches, self->records, self->eos, self->rejected);
+                 "%" PRIu64 " rejected, %" PRIu64 " batches sent to nobody (lost)",
+                 self->batches, self->records, self->eos, self->rejected, self->unheard_total);
     s_stop (self);
 }
 

@@ -22,6 +22,10 @@ typedef struct {
     uint64_t records;
     uint64_t epoch;                 //  the sensor's epoch (ds_stats_t): a larger one restarts seqs
     bool eos;
+    uint64_t unheard;               //  batches forwarded while lab.<shard> had no subscriber (lost)
+    uint8_t *last;                  //  the last STATS or EOS forwarded (re-announced to a new subscriber)
+    size_t last_size;
+    bool announce;                  //  a subscriber arrived: send `last` again
 } labeler_stream_t;
 
 //  Who asked for a reload, and how.
@@ -55,6 +59,9 @@ typedef struct {
     bool terminated;
     labeler_stream_t *streams;
     size_t n_streams;
+    uint64_t *unheard;              //  [shards]: batches sent to nobody in a row (0: heard)
+    uint64_t unheard_total;         //  batches forwarded to nobody, all shards (lost)
+    uint64_t announced;             //  STATS/EOS sent again to new subscribers
     uint64_t batches, records, eos, stats, rejected;
     uint64_t too_big;               //  control requests above DS_FRAME_CONTROL_MAX
     //  Reloads (reload.h)

@@ -13,8 +13,12 @@
 #include "ds_proto.h"
 #include "transport.h"
 #include "log.h"
+#include "curve.h"
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include "signals.h"
 #include <string.h>
 
@@ -89,10 +93,8 @@ s_req_new (const char *endpoint)
     if (!sock)
         return NULL;
     ds_sock_defaults (sock);
-    if (zsock_connect (sock, "%s", endpoint) == -1) {
-        ds_log_error ("cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+    if (ds_curve_connect (sock, endpoint) == -1)    //  logs why
         zsock_destroy (&sock);
-    }
     return sock;
 }
 
@@ -267,8 +269,97 @@ s_do_pattern (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, siz
     return rc;
 }
 
+//  Why a run is not complete, gathered over the shards' statuses: reasons
+//  (one line each, the first S_REASONS_MAX kept) and the sensors whose
+//  input to replay.
+#define S_REASONS_MAX 16
+typedef struct {
+    char reasons [S_REASONS_MAX][160];
+    size_t n_reasons;               //  all of them, also those not kept
+    uint32_t replay [DS_STRLIST_MAX];
+    size_t n_replay;
+    uint32_t seen [DS_STRLIST_MAX]; //  sensors some shard heard of
+    size_t n_seen;
+    bool short_shard;               //  a shard heard of fewer sensors than expected
+    uint32_t expected;
+    bool unknown_sensors;           //  an expected sensor no shard heard of
+} s_verdict_t;
+
+static bool
+s_has (const uint32_t *set, size_t n, uint32_t sensor)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set [i] == sensor)
+            return true;
+    return false;
+}
+
+static void
+s_reason (s_verdict_t *v, const char *fmt, ...)
+{
+    if (v->n_reasons < S_REASONS_MAX) {
+        va_list args;
+        va_start (args, fmt);
+        vsnprintf (v->reasons [v->n_reasons], sizeof v->reasons [0], fmt, args);
+        va_end (args);
+    }
+    v->n_reasons++;
+}
+
+static void
+s_replay (s_verdict_t *v, uint32_t sensor)
+{
+    for (size_t i = 0; i < v->n_replay; i++)
+        if (v->replay [i] == sensor)
+            return;
+    if (v->n_replay < DS_STRLIST_MAX)
+        v->replay [v->n_replay++] = sensor;
+}
+
+//  Adds what keeps one shard from being complete: a sensor without end of
+//  stream, batches missed (gaps), fewer sensors than expected.  Returns
+//  true if it is complete.
+static bool
+s_shard_verdict (s_verdict_t *v, size_t shard, const ds_part_status_t *status)
+{
+    uint32_t ended = 0;
+    bool complete = true;
+    if (status->sensors_expected > v->expected)
+        v->expected = status->sensors_expected;
+    for (uint32_t k = 0; k < status->n_streams; k++) {
+        const ds_part_stream_t *st = &status->streams [k];
+        if (!s_has (v->seen, v->n_seen, st->s.sensor) && v->n_seen < DS_STRLIST_MAX)
+            v->seen [v->n_seen++] = st->s.sensor;
+        if (st->s.eos)
+            ended++;
+        else {
+            s_reason (v, "shard %zu: no end of stream from sensor %u", shard, st->s.sensor);
+            s_replay (v, st->s.sensor);
+            complete = false;
+        }
+        if (st->gaps) {
+            s_reason (v, "shard %zu: %" PRIu64 " batches of sensor %u missed (gaps)",
+                      shard, st->gaps, st->s.sensor);
+            s_replay (v, st->s.sensor);
+            complete = false;
+        }
+    }
+    if (ended < status->sensors_expected) {
+        if (status->n_streams < status->sensors_expected) {
+            s_reason (v, "shard %zu: %u of %u expected sensors never heard from",
+                      shard, status->sensors_expected - status->n_streams,
+                      status->sensors_expected);
+            v->short_shard = true;
+        }
+        complete = false;
+    }
+    return complete;
+}
+
 //  Every shard's status (a STATUS partial, shown as the map clients read)
-//  and whether the input is complete.
+//  and whether the input is complete: every shard answered, saw the end of
+//  stream of every expected sensor and misses no batch.  Otherwise
+//  "incomplete", with the reasons and the sensors whose input to replay.
 static int
 s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
@@ -282,10 +373,15 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
     s_round_t *rd = &self->round;
     s_fan_out (self, rd, false, &stopped);
     bool eos [DS_SHARDS_MAX];
-    bool eos_all = true;
+    bool eos_all = true, complete = true;
     size_t n_eos = 0;
+    s_verdict_t *verdict = calloc (1, sizeof *verdict);
+    if (!verdict) {
+        snprintf (err, err_size, "out of memory");
+        return -1;
+    }
     ds_reply_ok_begin (pk);
-    msgpack_pack_map (pk, 8);
+    msgpack_pack_map (pk, 12);
     ds_pack_str (pk, "shards");
     msgpack_pack_array (pk, self->n_shards);
     for (size_t i = 0; i < self->n_shards; i++) {
@@ -306,6 +402,14 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
         eos [i] = !rd->errors [i][0] && status.eos_all;
         eos_all &= eos [i];
         n_eos += eos [i];
+        if (rd->errors [i][0]) {
+            s_reason (verdict, "shard %zu (%s) did not answer", i, ep);
+            complete = false;
+        }
+        else
+        if (!s_shard_verdict (verdict, i, &status))
+            complete = false;
+
         msgpack_pack_map (pk, 4);
         ds_pack_str (pk, "shard");
         msgpack_pack_uint64 (pk, i);
@@ -324,16 +428,48 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
         }
         ds_part_status_clear (&status);
     }
+    //  A shard that never heard of some sensor cannot name it: replay every
+    //  sensor another shard heard of (what a shard had already is ignored
+    //  as a replay); one no shard heard of stays unknown.
+    if (verdict->short_shard) {
+        for (size_t i = 0; i < verdict->n_seen; i++)
+            s_replay (verdict, verdict->seen [i]);
+        verdict->unknown_sensors = verdict->n_seen < verdict->expected;
+    }
     ds_pack_str (pk, "eos_shards");
     msgpack_pack_array (pk, n_eos);
     for (size_t i = 0; i < self->n_shards; i++)
         if (eos [i])
             msgpack_pack_uint64 (pk, i);
-    //  complete: every shard answered and saw every expected sensor's EOS.
+    //  eos_all: every shard answered and saw every expected sensor's EOS;
+    //  complete: that, and not one batch missing.
     ds_pack_str (pk, "eos_all");
     if (eos_all) msgpack_pack_true (pk); else msgpack_pack_false (pk);
     ds_pack_str (pk, "complete");
-    if (eos_all) msgpack_pack_true (pk); else msgpack_pack_false (pk);
+    if (complete) msgpack_pack_true (pk); else msgpack_pack_false (pk);
+    ds_pack_str (pk, "state");
+    ds_pack_str (pk, complete ? "complete" : "incomplete");
+    ds_pack_str (pk, "reasons");
+    size_t kept = verdict->n_reasons < S_REASONS_MAX ? verdict->n_reasons : S_REASONS_MAX;
+    bool more = verdict->n_reasons > kept;
+    msgpack_pack_array (pk, kept + (more ? 1 : 0));
+    for (size_t i = 0; i < kept; i++)
+        ds_pack_str (pk, verdict->reasons [i]);
+    if (more) {
+        char line [64];
+        snprintf (line, sizeof line, "... and %zu more", verdict->n_reasons - kept);
+        ds_pack_str (pk, line);
+    }
+    //  Replaying these sensors' input (same --sensor, same files) fills
+    //  what is missing; "unknown_sensors": an expected sensor no shard
+    //  heard of (its id is not known: replay it too).
+    ds_pack_str (pk, "replay_sensors");
+    msgpack_pack_array (pk, verdict->n_replay);
+    for (size_t i = 0; i < verdict->n_replay; i++)
+        msgpack_pack_uint32 (pk, verdict->replay [i]);
+    ds_pack_str (pk, "unknown_sensors");
+    if (verdict->unknown_sensors) msgpack_pack_true (pk); else msgpack_pack_false (pk);
+    free (verdict);
     ds_pack_str (pk, "requests");
     msgpack_pack_uint64 (pk, self->requests);
     ds_pack_str (pk, "failures");
@@ -509,8 +645,8 @@ ds_query_actor (zsock_t *pipe, void *args)
         self.front = zsock_new (ZMQ_REP);
         if (self.front)
             ds_sock_defaults (self.front);      //  cap DS_FRAME_CONTROL_WIRE_MAX
-        if (!self.front || zsock_bind (self.front, "%s", endpoint) == -1) {
-            ds_log_error ("cannot bind the front door %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        if (!self.front || ds_curve_bind (self.front, endpoint) == -1) {
+            ds_log_error ("cannot bind the front door %s", endpoint);
             ok = false;
         }
     }

@@ -8,6 +8,7 @@
 #include "ds_proto.h"
 #include "transport.h"
 #include "log.h"
+#include "curve.h"
 #include <string.h>
 
 typedef struct {
@@ -35,10 +36,8 @@ s_req_new (const char *endpoint)
         return NULL;
     ds_sock_defaults (sock);
     zsock_set_maxmsgsize (sock, (int) DS_PARTIAL_WIRE_MAX);
-    if (zsock_connect (sock, "%s", endpoint) == -1) {
-        ds_log_error ("cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+    if (ds_curve_connect (sock, endpoint) == -1)    //  logs why
         zsock_destroy (&sock);
-    }
     return sock;
 }
 

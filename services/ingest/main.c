@@ -74,7 +74,8 @@ static const char *s_usage =
 "EXAMPLES\n"
 "    darkscope-ingest --pcap 'traces/2021030*.pcap.gz' --shards 4\n"
 "    darkscope-ingest --darkvec-log darknet01_20210501.csv.gz --output csv --tz Europe/Rome\n"
-"    darkscope-ingest --iface eth1 --bpf 'not port 22' --sensor 2 --endpoint tcp://0.0.0.0:5550\n";
+"    darkscope-ingest --iface eth1 --bpf 'not port 22' --sensor 2 --endpoint tcp://0.0.0.0:5550 \\\n"
+"                     --cert sensor2.cert --trust labeler-certs/     # CURVE (darkscope keygen)\n";
 
 static ds_ingest_config_t s_config;
 static ds_strlist_t s_pcaps, s_logs;

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+#  tests/bench/curve.sh - what CurveZMQ costs across hosts (DESIGN §11,
+#  target < 10 %): the pipeline in four network namespaces on a private
+#  bridge (sensor, labeler, aggregator, query; 198.18.N.0/24, nothing
+#  leaves them), one generated capture streamed through it with CURVE on
+#  every link (--cert/--trust, ENDPOINT@SERVER.cert) and again with plain
+#  TCP (--insecure), alternating, REPEAT times each.  Throughput is packets
+#  from the ingest's start to the aggregator's end of stream (the query
+#  service's status says complete) over the wall time.  As root.
+#
+#  Usage: bash tests/bench/curve.sh [PACKETS]   default 5000000; REPEAT=3
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+BIN=${BUILD:-$ROOT/build}/bin
+PACKETS=${1:-5000000}
+REPEAT=${REPEAT:-3}
+PY=/usr/bin/python3
+[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)" >&2; exit 2; }
+WORK=$(mktemp -d /tmp/darkscope-bench-curve.XXXXXX)
+TAG=$$; BR="dsbb$TAG"; NET="198.18.$((TAG % 250))"
+NS=(s0 lab agg0 q)
+declare -A IP PID
+teardown () {
+    for p in "${PID[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    for n in "${NS[@]}"; do ip netns del "db$TAG-$n" 2>/dev/null || true; done
+    ip link del "$BR" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap teardown EXIT
+ip link add "$BR" type bridge
+ip link set "$BR" type bridge nf_call_iptables 0 2>/dev/null || true
+ip link set "$BR" up
+i=1
+for n in "${NS[@]}"; do
+    ip netns add "db$TAG-$n"
+    ip link add "b$TAG$n" type veth peer name eth0 netns "db$TAG-$n"
+    ip link set "b$TAG$n" master "$BR" up
+    IP[$n]="$NET.$i"; i=$((i + 1))
+    ip -n "db$TAG-$n" addr add "${IP[$n]}/24" dev eth0
+    ip -n "db$TAG-$n" link set eth0 up
+    ip -n "db$TAG-$n" link set lo up
+done
+"$BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" --seed 3 --packets "$PACKETS" --days 10
+C="$WORK/certs"; mkdir -p "$C/trust"
+for n in "${NS[@]}" client; do "$BIN/darkscope" keygen "$n" --dir "$C" 2>/dev/null; cp "$C/$n.cert" "$C/trust/"; done
+
+#  one MODE: the whole stream once; prints packets/s.
+one () {
+    local mode=$1
+    declare -A K=()
+    if [ "$mode" = curve ]; then
+        for n in "${NS[@]}"; do K[$n]="@$C/$n.cert"; done
+    else
+        for n in "${NS[@]}"; do K[$n]=""; done
+    fi
+    sec_of () { [ "$mode" = curve ] && echo "--cert $C/$1.cert --trust $C/trust" || echo "--insecure"; }
+    ip netns exec "db$TAG-agg0" "$BIN/darkscope-aggregator" --quiet --shards 1 \
+        --input "tcp://${IP[lab]}:5551${K[lab]}" --endpoint "tcp://${IP[agg0]}:5560" $(sec_of agg0) &
+    PID[agg0]=$!
+    ip netns exec "db$TAG-q" "$BIN/darkscope-query" --quiet --shard-endpoint "tcp://${IP[agg0]}:5560${K[agg0]}" \
+        --endpoint "tcp://${IP[q]}:5570" $(sec_of q) &
+    PID[q]=$!
+    ip netns exec "db$TAG-lab" "$BIN/darkscope-labeler" --quiet --gt "$WORK/gt.csv" --shards 1 \
+        --input "tcp://${IP[s0]}:5550${K[s0]}" --endpoint "tcp://${IP[lab]}:5551" --control '' $(sec_of lab) &
+    PID[lab]=$!
+    local t0; t0=$(date +%s.%N)
+    ip netns exec "db$TAG-s0" "$BIN/darkscope-ingest" --quiet --pcap "$WORK/m.pcap" --shards 1 \
+        --endpoint "tcp://${IP[s0]}:5550" --wait 60 $(sec_of s0)
+    local cli=(--endpoint "tcp://${IP[q]}:5570${K[q]}"); [ "$mode" = curve ] && cli+=(--cert "$C/client.cert")
+    until ip netns exec "db$TAG-q" "$BIN/darkscope" query "${cli[@]}" status --json 2>/dev/null \
+            | grep -q '"complete":true'; do sleep 0.05; done
+    local t1; t1=$(date +%s.%N)
+    for n in agg0 q lab; do kill "${PID[$n]}" 2>/dev/null || true; wait "${PID[$n]}" 2>/dev/null || true; done
+    PID=()
+    $PY -c "print(round($PACKETS / ($t1 - $t0)))"
+}
+declare -A RES=([curve]="" [plain]="")
+for r in $(seq 1 "$REPEAT"); do
+    for mode in plain curve; do
+        v=$(one "$mode"); RES[$mode]+=" $v"
+        echo "run $r $mode: $v packets/s" >&2
+    done
+done
+$PY - "$PACKETS" "${RES[plain]}" "${RES[curve]}" "$(nproc)" <<'PYEOF'
+import statistics, sys
+n, plain, curve, cpus = int(sys.argv[1]), [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()], sys.argv[4]
+p, c = statistics.median(plain), statistics.median(curve)
+print(f"| {n:,} packets, 4 namespaces, {cpus} CPUs | plain TCP {p:,.0f} pkt/s | CURVE {c:,.0f} pkt/s | cost {100 * (p - c) / p:.1f} % |")
+print(f"runs plain {plain}, curve {curve}")
+PYEOF

@@ -6,9 +6,14 @@ REF="$DS_SOURCE/tests/reference"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/darkscope-test.XXXXXX")
 PIDS=()
 cleanup () {
-    #  SIGCONT too: a process a test froze (SIGSTOP) would not act on
-    #  SIGTERM, and `wait` would hang until the ctest timeout.
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; kill -CONT "$p" 2>/dev/null || true; done
+    #  A process a test froze (SIGSTOP) is continued first: it would not act
+    #  on SIGTERM, and `wait` would hang until the ctest timeout.  Only
+    #  those: a SIGCONT racing LeakSanitizer's exit-time ptrace of a running
+    #  process hangs both.
+    for p in "${PIDS[@]}"; do
+        [ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" = T ] && kill -CONT "$p" 2>/dev/null
+        kill "$p" 2>/dev/null || true
+    done
     wait 2>/dev/null || true
     rm -rf "$WORK"
 }

@@ -184,12 +184,20 @@ test_service (void **state)
     ec.w2v.window = 10;
     ec.w2v.epochs = 10;
     ec.w2v.threads = 1;
-    ec.model_out = model_path;
-    ec.corpus_out = corpus_path;
-    ec.classes_out = classes_path;
+    char *given [3] = { strdup (model_path), strdup (corpus_path), strdup (classes_path) };
+    ec.model_out = given [0];
+    ec.corpus_out = given [1];
+    ec.classes_out = given [2];
     zactor_t *embed = zactor_new (ds_embed_actor, &ec);
     char eep [256];
     assert_int_equal (ds_embed_endpoint (embed, eep, sizeof eep), 0);
+    //  Started: the actor has its own copy of the config, paths included
+    //  (it writes the files checked below at the end of training).
+    for (int i = 0; i < 3; i++) {
+        memset (given [i], 'x', strlen (given [i]));
+        free (given [i]);
+    }
+    memset (&ec, 0xa5, sizeof ec);
 
     //  The query service forwards to it (no aggregator needed for these).
     ds_query_config_t qc;

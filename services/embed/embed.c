@@ -38,7 +38,12 @@ typedef struct {
 } s_stream_t;
 
 typedef struct {
-    const ds_embed_config_t *config;
+    const ds_embed_config_t *config;    //  &own once started
+    //  The actor's own copy of its config, taken before the start handshake
+    //  (the caller's may go then: it writes files at the end of training,
+    //  long after); only tz stays borrowed.
+    ds_embed_config_t own;
+    char *paths [3];                //  owned copies of the three output paths
     zsock_t *pipe, *sub, *rep;
     ds_batch_t *batch;
     ds_corpus_t *corpus;            //  while collecting
@@ -354,6 +359,22 @@ s_on_pipe (s_embed_t *self)
     return more;
 }
 
+//  Copies config into self->own, the output paths too; the copy, or NULL
+//  if memory ran out.
+static const ds_embed_config_t *
+s_own_config (s_embed_t *self, const ds_embed_config_t *config)
+{
+    self->own = *config;
+    const char **paths [3] = { &self->own.corpus_out, &self->own.model_out, &self->own.classes_out };
+    for (int i = 0; i < 3; i++)
+        if (*paths [i]) {
+            if (!(self->paths [i] = strdup (*paths [i])))
+                return NULL;
+            *paths [i] = self->paths [i];
+        }
+    return &self->own;
+}
+
 void
 ds_embed_actor (zsock_t *pipe, void *args)
 {
@@ -362,7 +383,10 @@ ds_embed_actor (zsock_t *pipe, void *args)
     s_embed_t self = { .config = config, .pipe = pipe };
     atomic_init (&self.worker_done, 0);
     msgpack_sbuffer_init (&self.reply);
-    const char *why = ds_w2v_params_check (&config->w2v);
+    config = self.config = s_own_config (&self, config);
+    const char *why = config ? ds_w2v_params_check (&config->w2v) : "out of memory";
+    if (!config)
+        config = args;
     if (!why && (config->shards == 0 || config->shards > DS_SHARDS_MAX || config->sensors == 0))
         why = "shards must be 1.." DS_SHARDS_MAX_TEXT " and sensors >= 1";
     if (!why && (config->k < 1 || config->k > 1000))
@@ -400,6 +424,9 @@ ds_embed_actor (zsock_t *pipe, void *args)
     if (!self.sub)
         goto refuse;
     zsock_set_maxmsgsize (self.sub, DS_FRAME_MAX);
+    //  From here on nothing of the caller's config is read (see s_embed_t).
+    self.own.endpoint = NULL;
+    self.own.inputs.count = 0;
     zsock_signal (pipe, 0);
     ds_log_info ("embed: answering on %s, subscribed to lab. (%u shards x %u sensors) on %s",
                  zsock_endpoint (self.rep), config->shards, config->sensors, inputs);
@@ -452,6 +479,8 @@ cleanup:
     ds_model_destroy (&self.model);
     free (self.streams);
     msgpack_sbuffer_destroy (&self.reply);
+    for (int i = 0; i < 3; i++)
+        free (self.paths [i]);
 }
 
 int

@@ -58,9 +58,10 @@ typedef struct {
 //  Fills a config with the defaults above.
 void ds_embed_config_init (ds_embed_config_t *config);
 
-//  The service as a czmq actor (config: ds_embed_config_t *, which must
-//  outlive the actor).  If it cannot start it logs why, signals -1 and
-//  waits for $TERM, answering "ENDPOINT" with "".
+//  The service as a czmq actor (config: ds_embed_config_t *, read only
+//  until zactor_new returns: the actor keeps its own copy, paths included;
+//  config->tz must outlive the actor).  If it cannot start it logs why,
+//  signals -1 and waits for $TERM, answering "ENDPOINT" with "".
 void ds_embed_actor (zsock_t *pipe, void *config);
 
 //  Asks a started actor for its bound REP endpoint.  Returns 0, or -1 if

@@ -17,7 +17,7 @@
 
 //  Fields of each message, header included.
 enum {
-    S_REQ_FIELDS = 8, S_RANGE_FIELDS = 8, S_OVERVIEW_FIELDS = 15,
+    S_REQ_FIELDS = 8, S_RANGE_FIELDS = 9, S_OVERVIEW_FIELDS = 15,
     S_PPSRC_FIELDS = 6, S_STATUS_FIELDS = 31
 };
 
@@ -190,6 +190,7 @@ ds_part_range_encode (const ds_part_range_t *part, msgpack_sbuffer *out)
     ds_mpf_pack_bool (&o, part->any);
     msgpack_pack_int32 (&o.pk, part->any ? part->first_day : 0);
     msgpack_pack_int32 (&o.pk, part->any ? part->last_day : 0);
+    msgpack_pack_uint32 (&o.pk, part->retain_days);
     return ds_mpf_out_end (&o);
 }
 
@@ -201,12 +202,15 @@ ds_part_range_decode (const uint8_t *data, size_t size, ds_part_range_t *part,
     ds_mpf_in_init (&in, data, size, err, err_size);
     ds_part_range_t p;
     memset (&p, 0, sizeof p);
+    uint64_t retain = 0;
     if (ds_mpf_header (&in, DS_MSG_PART_RANGE, S_RANGE_FIELDS, "range partial")
     &&  ds_mpf_text (&in, "tz", p.tz, sizeof p.tz, false, false)
     &&  ds_mpf_uint (&in, "generation", UINT64_MAX, &p.generation)
     &&  ds_mpf_bool (&in, "any", &p.any)
     &&  ds_mpf_int32 (&in, "first_day", &p.first_day) && ds_mpf_int32 (&in, "last_day", &p.last_day)
+    &&  ds_mpf_uint (&in, "retain_days", DS_PART_DAYS_MAX, &retain)
     &&  ds_mpf_in_end (&in, "range partial")) {
+        p.retain_days = (uint32_t) retain;
         if (p.any ? p.first_day > p.last_day : p.first_day || p.last_day)
             ds_mpf_fail (&in, DS_ERR_MALFORMED, "range partial: days %d..%d with any %d",
                     p.first_day, p.last_day, p.any);

@@ -81,6 +81,7 @@ typedef struct {
     uint64_t generation;            //  changes whenever the store does
     bool any;                       //  false: no record yet (days are 0)
     int32_t first_day, last_day;    //  day numbers
+    uint32_t retain_days;           //  the shard keeps the newest N days; 0 = all
 } ds_part_range_t;
 
 //  Packets-per-source histogram entry: `sources` sources sent `packets`.

@@ -36,7 +36,7 @@ static ds_part_range_t
 s_range (void)
 {
     ds_part_range_t r = { .generation = UINT64_MAX - 1, .any = true,
-                          .first_day = -3, .last_day = 18716 };
+                          .first_day = -3, .last_day = 18716, .retain_days = 36600 };
     snprintf (r.tz, sizeof r.tz, "America/Argentina/ComodRivadavia");
     return r;
 }
@@ -342,6 +342,7 @@ test_range_ppsrc_roundtrip (void **state)
         assert_int_equal (back.any, ranges [i].any);
         assert_int_equal (back.first_day, ranges [i].first_day);
         assert_int_equal (back.last_day, ranges [i].last_day);
+        assert_int_equal (back.retain_days, ranges [i].retain_days);
         s_assert_truncations (T_RANGE, &buf);
     }
     ds_part_ppsrc_t p = s_ppsrc (), back;

@@ -720,6 +720,37 @@ s_teardown (void **state)
     return system (cmd) == 0 ? 0 : -1;
 }
 
+//  With retention each shard evicts by its own newest day: one whose
+//  sources were quiet on the newest day still holds the day before the
+//  retained ones.  The default window is the retained days before the
+//  newest (not the oldest day some shard holds); a window given is kept.
+static void
+test_retained_window (void **state)
+{
+    (void) state;
+    ds_part_range_t parts [3] = {
+        { .tz = "UTC", .any = true, .first_day = 18700, .last_day = 18729, .retain_days = 30 },
+        { .tz = "UTC", .any = true, .first_day = 18701, .last_day = 18730, .retain_days = 30 },
+        { .tz = "UTC", .any = false, .retain_days = 30 },
+    };
+    char tz [64], err [256];
+    ds_query_t q;
+    memset (&q, 0, sizeof q);
+    assert_int_equal (ds_merge_window (parts, 3, &q, tz, sizeof tz, err, sizeof err), 0);
+    assert_string_equal (q.first_day, "2021-03-15");        //  day 18701 = 18730 - 30 + 1
+    assert_string_equal (q.last_day, "2021-04-13");         //  day 18730
+    memset (&q, 0, sizeof q);
+    snprintf (q.first_day, sizeof q.first_day, "2021-03-01");
+    assert_int_equal (ds_merge_window (parts, 3, &q, tz, sizeof tz, err, sizeof err), 0);
+    assert_string_equal (q.first_day, "2021-03-01");
+    //  Without retention: from the oldest day any shard holds.
+    for (int i = 0; i < 3; i++)
+        parts [i].retain_days = 0;
+    memset (&q, 0, sizeof q);
+    assert_int_equal (ds_merge_window (parts, 3, &q, tz, sizeof tz, err, sizeof err), 0);
+    assert_string_equal (q.first_day, "2021-03-14");        //  day 18700
+}
+
 int
 main (void)
 {
@@ -730,6 +761,7 @@ main (void)
         cmocka_unit_test (test_restart),
         cmocka_unit_test (test_config_copied),
         cmocka_unit_test (test_hostile_input),
+        cmocka_unit_test (test_retained_window),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -62,7 +62,8 @@ s_part_range (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *out,
     (void) req; (void) err; (void) err_size;
     ds_part_range_t part = {
         .generation = self->generation, .any = self->any,
-        .first_day = self->any ? self->min_day : 0, .last_day = self->any ? self->max_day : 0
+        .first_day = self->any ? self->min_day : 0, .last_day = self->any ? self->max_day : 0,
+        .retain_days = self->retain_days
     };
     snprintf (part.tz, sizeof part.tz, "%s", ds_tz_name (self->tz));
     return ds_part_range_encode (&part, out) == DS_OK ? 0 : -1;

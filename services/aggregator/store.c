@@ -743,9 +743,12 @@ ds_store_add_batch (ds_store_t *self, const ds_batch_t *b)
                 return -1;
     }
     //  A new newest day: the days before the two newest are likely
-    //  complete; seal them (compact, and fast to read).
-    if (self->any && self->max_day > max_before && max_before != INT32_MIN) {
-        store_seal_days (self, false);
+    //  complete; seal them (compact, and fast to read).  Days older than
+    //  the retained ones go, also after the first batch (a small file may
+    //  be one batch that spans more days than are retained).
+    if (self->any && self->max_day > max_before) {
+        if (max_before != INT32_MIN)
+            store_seal_days (self, false);
         //  Eviction renumbers sources: the logged bins go in first.
         if (self->retain_days && (s_blog_flush (self) || store_evict (self)))
             return -1;

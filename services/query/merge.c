@@ -77,6 +77,7 @@ ds_merge_window (const ds_part_range_t *parts, size_t n, ds_query_t *q,
 {
     bool any = false;
     int32_t lo = 0, hi = 0;
+    uint32_t retain = 0;            //  the fewest days a shard retains; 0 = all
     tz [0] = 0;
     for (size_t i = 0; i < n; i++) {
         const ds_part_range_t *p = &parts [i];
@@ -87,6 +88,8 @@ ds_merge_window (const ds_part_range_t *parts, size_t n, ds_query_t *q,
             snprintf (err, err_size, "shards disagree on the time zone (%s vs %s)", tz, p->tz);
             return -1;
         }
+        if (p->retain_days && (!retain || p->retain_days < retain))
+            retain = p->retain_days;
         if (!p->any)
             continue;
         if (!any || p->first_day < lo)
@@ -104,6 +107,11 @@ ds_merge_window (const ds_part_range_t *parts, size_t n, ds_query_t *q,
                   "(give both first_day and last_day for an empty window)");
         return -1;
     }
+    //  Each shard evicts by its own newest day, so one whose sources were
+    //  quiet on the newest day may still hold the day before the retained
+    //  ones: the default window is the retained days before the newest.
+    if (retain && (int64_t) hi - retain + 1 > lo)
+        lo = hi - (int32_t) retain + 1;
     if (!q->first_day [0])
         ds_day_format (lo, q->first_day);
     if (!q->last_day [0])

@@ -35,7 +35,8 @@ typedef int (ds_merge_round_fn) (void *ctx, const msgpack_sbuffer *request,
 //  counters) and err says "no data yet" (for queries that need days).
 #define DS_MERGE_EMPTY 1
 
-//  Resolves q's default window (first/last day seen over all shards) by a
+//  Resolves q's default window (first/last day seen over all shards; with
+//  retention no more than the retained days before the newest) by a
 //  RANGE round: writes the days into q, the shards' common time zone into
 //  tz and, if generations is not NULL, each shard's store generation into
 //  generations [0..n).  Returns 0, DS_MERGE_EMPTY (above), or -1 with a

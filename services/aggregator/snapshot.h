@@ -9,6 +9,9 @@
     reports.  Memory: pages the parent changes while the child writes are
     copied, so a checkpoint of a busy store costs up to its size again.
 
+    Sanitizer builds write in the calling thread instead (their allocators
+    are not fork-safe; see snapshot.c): the pause is then the whole write.
+
     A snapshot is polled (ds_snapshot_poll, or waited for); its result and
     the child's error text come back through a pipe.  The store must not
     be destroyed before the snapshot is (the parent's copy is not read by

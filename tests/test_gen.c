@@ -34,6 +34,7 @@ typedef struct {
     int other_than_dns;             //  any packet that is not 53/UDP
     int off_schedule;               //  any packet outside 01/09/17h + 35 min
     int first_day, last_day;
+    uint32_t day_mask;              //  bit d: active on day d
 } t_src_t;
 
 typedef struct {
@@ -140,6 +141,7 @@ s_read (const char *path, int64_t day0, uint32_t tele, int len, t_stats_t *st)
             s->first_day = (int) day;
         if (day > s->last_day)
             s->last_day = (int) day;
+        s->day_mask |= 1u << day;
         uint16_t dport = proto == 6 || proto == 17 ? s_get16 (l4 + 2) : 0;
         if (!(proto == 17 && dport == 53))
             s->other_than_dns = 1;
@@ -327,6 +329,51 @@ test_distributions (void **state)
     unlink (gt);
 }
 
+//  --max-active-days: activity wraps around the end, so the first and last
+//  days hold as many sources as the middle ones (by default they hold far
+//  fewer: a source active for days lies inside the period); every packet
+//  is still written.
+static void
+test_steady (void **state)
+{
+    (void) state;
+    char pcap [300];
+    s_path (pcap, sizeof pcap, "steady.pcap");
+    int64_t day0 = s_epoch_day (2021, 3, 2);
+    double edge [2], middle [2];
+    for (int steady = 0; steady < 2; steady++) {
+        ds_gen_config_t cfg;
+        ds_gen_summary_t sum;
+        ds_gen_config_defaults (&cfg);
+        cfg.out_path = pcap;
+        cfg.packets = T_PACKETS;
+        cfg.days = T_DAYS;
+        cfg.max_active_days = steady ? 5 : 0;
+        cfg.quiet = 1;
+        assert_int_equal (ds_gen_run (&cfg, &sum), 0);
+        assert_int_equal (sum.packets, T_PACKETS);
+        t_stats_t st;
+        s_read (pcap, day0, 0xcb007100, 24, &st);
+        assert_int_equal (st.packets, T_PACKETS);
+        assert_true (st.in_days && st.ordered);
+        //  distinct sources per day, from each source's days
+        uint64_t active [T_DAYS] = { 0 };
+        for (size_t i = 0; i < T_MAP; i++) {
+            const t_src_t *s = &st.map [i];
+            for (int d = 0; d < T_DAYS; d++)
+                active [d] += (s->day_mask >> d) & 1;
+        }
+        edge [steady] = (double) (active [0] + active [T_DAYS - 1]) / 2;
+        middle [steady] = (double) (active [T_DAYS / 2 - 1] + active [T_DAYS / 2]) / 2;
+        free (st.map);
+        printf ("# steady %d: edge %.0f middle %.0f sources/day\n", steady, edge [steady], middle [steady]);
+    }
+    //  By default the edges hold about half the middle's sources; steady, about as many.
+    assert_true (edge [0] < 0.7 * middle [0]);
+    assert_true (edge [1] > 0.9 * middle [1] && edge [1] < 1.1 * middle [1]);
+    unlink (pcap);
+}
+
 static void
 test_bad_config (void **state)
 {
@@ -353,6 +400,9 @@ test_bad_config (void **state)
     cfg.days = 0;
     assert_int_equal (ds_gen_run (&cfg, &sum), -1);
     cfg.days = 3;
+    cfg.max_active_days = 4;                                    //  more than the days
+    assert_int_equal (ds_gen_run (&cfg, &sum), -1);
+    cfg.max_active_days = 0;
     cfg.out_path = "/nonexistent-dir/x.pcap";
     assert_int_equal (ds_gen_run (&cfg, &sum), -1);
     unlink (pcap);
@@ -370,6 +420,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_deterministic),
         cmocka_unit_test (test_distributions),
+        cmocka_unit_test (test_steady),
         cmocka_unit_test (test_bad_config),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);

@@ -33,7 +33,7 @@ test_population (void **state)
     (void) state;
     ds_rng_t rng;
     ds_rng_seed (&rng, 11);
-    ds_gen_sources_t *pop = ds_gen_sources_new (T_PACKETS, T_DAYS, T_TELE, T_MASK, &rng);
+    ds_gen_sources_t *pop = ds_gen_sources_new (T_PACKETS, T_DAYS, 0, T_TELE, T_MASK, &rng);
     assert_non_null (pop);
     size_t n;
     const ds_gen_source_t *src = ds_gen_sources_all (pop, &n);
@@ -116,7 +116,7 @@ test_too_small (void **state)
     (void) state;
     ds_rng_t rng;
     ds_rng_seed (&rng, 1);
-    assert_null (ds_gen_sources_new (100, 30, T_TELE, T_MASK, &rng));
+    assert_null (ds_gen_sources_new (100, 30, 0, T_TELE, T_MASK, &rng));
     assert_null (ds_gen_sources_org (255));
     assert_string_equal (ds_gen_kind_name (DS_GEN_MIRAI), "mirai");
     assert_string_equal (ds_gen_kind_name (DS_GEN_KIND_COUNT), "?");

@@ -83,12 +83,14 @@ s_flush (s_gen_t *g)
     return 0;
 }
 
-//  Packets of source s on day d (its month's packets spread evenly over
-//  its active days).
+//  Packets of source s on day d of days (its month's packets spread evenly
+//  over its active days, which wrap around the end in a steady stream).
 static uint64_t
-s_packets_on (const ds_gen_source_t *s, int d)
+s_packets_on (const ds_gen_source_t *s, int d, int days, bool wrap)
 {
     int j = d - s->first_day;
+    if (j < 0 && wrap)
+        j += days;
     if (j < 0 || j >= s->ndays)
         return 0;
     return (uint64_t) s->packets * (uint64_t) (j + 1) / s->ndays
@@ -104,7 +106,7 @@ s_day (s_gen_t *g, int d)
     const ds_gen_source_t *src = ds_gen_sources_all (g->sources, &nsrc);
     size_t n = 0;
     for (size_t i = 0; i < nsrc; i++)
-        n += (size_t) s_packets_on (&src [i], d);
+        n += (size_t) s_packets_on (&src [i], d, g->cfg->days, g->cfg->max_active_days > 0);
     if (n > g->cap) {
         free (g->day);
         free (g->tmp);
@@ -118,7 +120,7 @@ s_day (s_gen_t *g, int d)
     }
     size_t k = 0;
     for (size_t i = 0; i < nsrc; i++) {
-        uint64_t m = s_packets_on (&src [i], d);
+        uint64_t m = s_packets_on (&src [i], d, g->cfg->days, g->cfg->max_active_days > 0);
         for (uint64_t x = 0; x < m; x++) {
             ds_gen_packets_draw (&g->rng, &src [i], d, &g->day [k]);
             g->day [k++].src = (uint32_t) i;
@@ -149,6 +151,11 @@ s_parse_config (s_gen_t *g)
     }
     if (cfg->days < 1 || cfg->days > 3660) {
         ds_log_error ("gen: days %d out of range 1..3660", cfg->days);
+        return -1;
+    }
+    if (cfg->max_active_days < 0 || cfg->max_active_days > cfg->days) {
+        ds_log_error ("gen: max active days %d out of range 0..%d (the days)",
+                      cfg->max_active_days, cfg->days);
         return -1;
     }
     if (cfg->packets < 1000 || cfg->packets > 4000000000ULL) {
@@ -202,7 +209,7 @@ ds_gen_run (const ds_gen_config_t *cfg, ds_gen_summary_t *summary)
         goto done;
     ds_rng_seed (&g.rng, cfg->seed);
     ds_rng_seed (&g.wrng, cfg->seed ^ 0x5eed5eed5eed5eedULL);
-    g.sources = ds_gen_sources_new (cfg->packets, cfg->days, g.tele.base, g.tele.mask, &g.rng);
+    g.sources = ds_gen_sources_new (cfg->packets, cfg->days, cfg->max_active_days, g.tele.base, g.tele.mask, &g.rng);
     if (!g.sources)
         goto done;
     ds_gen_sources_summarise (g.sources, &g.sum);

@@ -18,6 +18,11 @@
     minutes off), engin-umich keeps its schedule.  So a source's class is
     recoverable from whom it is active with (the embedding, DESIGN §14).
 
+    For a long steady stream (a year at a month's daily rate), max_active_days
+    caps how long a source other than a research scanner stays active and
+    lets activity wrap around the period's end: every day then holds the
+    same mix of sources and packets, so day 300 looks like day 30.
+
     Deterministic per (config, seed): same bytes every run, on any host.
     Memory is bounded by the source table plus one day of packets.
     Days are UTC days starting at start_day.
@@ -51,6 +56,9 @@ typedef struct {
     uint64_t seed;              //  default 1
     const char *start_day;      //  first day "YYYY-MM-DD" (UTC), default "2021-03-02"
     const char *telescope;      //  IPv4 prefix "a.b.c.d/len", len 8..32, default 203.0.113.0/24
+    int max_active_days;        //  > 0: no unlisted source active longer, and activity
+                                //  wraps around the end (a steady stream); 0: up to
+                                //  every day, inside the period (the default)
     int quiet;                  //  no progress line on stderr when non-zero
 } ds_gen_config_t;
 

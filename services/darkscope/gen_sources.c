@@ -71,6 +71,7 @@ struct _ds_gen_sources_t {
     uint32_t tele_base;         //  telescope prefix, host order
     uint32_t tele_mask;         //  host bits
     int days;
+    int max_active_days;        //  > 0: unlisted sources' days capped, wrapping
 };
 
 static bool
@@ -144,7 +145,8 @@ s_small_count (ds_gen_sources_t *g, int kind)
 }
 
 //  Active days of a source: research all month, campaigns a few days,
-//  small sources one to three days, bots anything from a day to the month.
+//  small sources one to three days, bots anything from a day to the month
+//  (or to max_active_days).
 static void
 s_active_days (ds_gen_sources_t *g, ds_gen_source_t *s)
 {
@@ -162,12 +164,17 @@ s_active_days (ds_gen_sources_t *g, ds_gen_source_t *s)
         nd = 1 + (uint32_t) ds_rng_below (g->rng, 2);
     else
         nd = 1 + (uint32_t) ds_rng_below (g->rng, days);
+    uint32_t cap = (uint32_t) g->max_active_days;
+    if (cap > 0 && s->kind != DS_GEN_RESEARCH && nd > cap)
+        nd = cap;
     if (nd > days)
         nd = days;
     if (nd > s->packets)
         nd = s->packets;
     s->ndays = (uint16_t) nd;
-    s->first_day = (uint16_t) ds_rng_below (g->rng, days - nd + 1);
+    //  A steady stream (max_active_days set): activity may wrap around the
+    //  period's end, so every day holds the same mix; else it lies inside.
+    s->first_day = (uint16_t) ds_rng_below (g->rng, cap > 0 ? days : days - nd + 1);
 }
 
 //  How many sources of each kind, research per organisation, for a month
@@ -360,8 +367,8 @@ ds_gen_sources_write_gt (const ds_gen_sources_t *g, const char *path, uint64_t *
 //  --------------------------------------------------------------------------
 
 ds_gen_sources_t *
-ds_gen_sources_new (uint64_t packets, int days, uint32_t tele_base, uint32_t tele_mask,
-                    ds_rng_t *rng)
+ds_gen_sources_new (uint64_t packets, int days, int max_active_days, uint32_t tele_base,
+                    uint32_t tele_mask, ds_rng_t *rng)
 {
     ds_gen_sources_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -370,6 +377,7 @@ ds_gen_sources_new (uint64_t packets, int days, uint32_t tele_base, uint32_t tel
     }
     self->rng = rng;
     self->days = days;
+    self->max_active_days = max_active_days;
     self->tele_base = tele_base;
     self->tele_mask = tele_mask;
     if (s_population (self, packets) != 0)

@@ -30,7 +30,7 @@ typedef struct {
     uint32_t addr;              //  IPv4 host order, or index into the v6 table
     uint32_t packets;           //  in the month
     uint64_t key;               //  per-source constant randomness
-    uint16_t first_day;
+    uint16_t first_day;         //  with max_active_days, days past the last wrap to 0
     uint16_t ndays;
     uint8_t kind;               //  ds_gen_kind_t
     uint8_t org;                //  organisation index (research sources)
@@ -52,11 +52,12 @@ typedef struct {
 typedef struct _ds_gen_sources_t ds_gen_sources_t;
 
 //  Draws the population of a month of `packets` packets over `days` days
-//  from rng; IPv4 addresses avoid reserved blocks and the telescope
+//  from rng (max_active_days > 0: no source but research scanners active
+//  longer, and activity wraps around the end: see ds_gen_config_t); IPv4 addresses avoid reserved blocks and the telescope
 //  (tele_base / tele_mask: its prefix and host bits).  Caller destroys.
 //  NULL after logging why (out of memory, a packet target too small).
-ds_gen_sources_t *ds_gen_sources_new (uint64_t packets, int days, uint32_t tele_base,
-                                      uint32_t tele_mask, ds_rng_t *rng);
+ds_gen_sources_t *ds_gen_sources_new (uint64_t packets, int days, int max_active_days,
+                                      uint32_t tele_base, uint32_t tele_mask, ds_rng_t *rng);
 
 //  Destroys the population; NULL-safe; nulls the caller's pointer.
 void ds_gen_sources_destroy (ds_gen_sources_t **self_p);

@@ -72,7 +72,8 @@ static int
 s_cmd_run (int argc, char **argv)
 {
     ds_run_config_t cfg = { .tz = "UTC", .shards = 2, .min_packets = 10,
-                            .gen_packets = 2000000, .seed = 1 };
+                            .gen_packets = 2000000, .seed = 1,
+                            .checkpoint_interval = 60, .stats_interval = 5 };
     const ds_opt_t opts [] = {
         { "pcap",        DS_OPT_LIST,   &cfg.pcaps,    "F|GLOB",  "pcap/pcapng file(s), .gz too, - = stdin; repeatable; globs in name order" },
         { "darkvec-log", DS_OPT_LIST,   &cfg.logs,     "F|GLOB",  "DarkVec text log(s) (packets.log(.gz) or 17-column CSV); repeatable" },
@@ -92,7 +93,9 @@ s_cmd_run (int argc, char **argv)
         { "endpoint",    DS_OPT_STRING, &cfg.endpoint, "E",       "also serve queries on this endpoint (e.g. tcp://127.0.0.1:5570)" },
         { "serve",       DS_OPT_BOOL,   &cfg.serve,    NULL,      "keep serving queries on --endpoint after the run, until Ctrl-C" },
         { "checkpoint-dir", DS_OPT_STRING, &cfg.checkpoint_dir, "DIR", "aggregator checkpoints (shard-N.ckpt; the run exits 1 if the last fails); default none" },
+        { "checkpoint-interval", DS_OPT_INT, &cfg.checkpoint_interval, "S", "seconds between checkpoints when changed; default 60; 0 = at the end" },
         { "retain-days", DS_OPT_INT,   &cfg.retain_days, "N",    "keep only the newest N days; default 0 = every day" },
+        { "stats-interval", DS_OPT_INT, &cfg.stats_interval, "S", "ingest sends its counters every S seconds; default 5; 0 = start and end" },
         { "gen-packets", DS_OPT_INT,    &cfg.gen_packets, "N",    "size of the synthetic month used when no input is given; default 2000000" },
         { "seed",        DS_OPT_INT,    &cfg.seed,     "S",       "seed of the synthetic month; default 1" },
         { "quiet",       DS_OPT_BOOL,   &cfg.quiet,    NULL,      "no progress or info lines" },
@@ -131,6 +134,11 @@ s_cmd_run (int argc, char **argv)
         fprintf (stderr, "error: --retain-days must be 0..36600\n");
         return 2;
     }
+    if (cfg.checkpoint_interval < 0 || cfg.checkpoint_interval > 86400
+    ||  cfg.stats_interval < 0 || cfg.stats_interval > 86400) {
+        fprintf (stderr, "error: --checkpoint-interval and --stats-interval must be 0..86400\n");
+        return 2;
+    }
     return ds_run (&cfg);
 }
 
@@ -141,7 +149,7 @@ static int
 s_cmd_gen (int argc, char **argv)
 {
     const char *out = NULL, *gt_out = NULL, *start = "2021-03-02", *prefix = "203.0.113.0/24";
-    int64_t days = 30, packets = 2000000, seed = 1;
+    int64_t days = 30, packets = 2000000, seed = 1, max_active = 0;
     bool quiet = false;
     const ds_opt_t opts [] = {
         { "out",     DS_OPT_STRING, &out,     "F.pcap", "pcap file to write, - = standard output (required)" },
@@ -149,6 +157,7 @@ s_cmd_gen (int argc, char **argv)
         { "days",    DS_OPT_INT,    &days,    "N",      "days of traffic; default 30" },
         { "packets", DS_OPT_INT,    &packets, "N",      "packets in all (about); default 2000000 (DarkVec month: 63500000)" },
         { "seed",    DS_OPT_INT,    &seed,    "S",      "random seed; same seed, same bytes; default 1" },
+        { "max-active-days", DS_OPT_INT, &max_active, "N", "steady stream: unlisted sources active <= N days, wrapping around; default 0 = off" },
         { "start",   DS_OPT_STRING, &start,   "DAY",    "first day (UTC); default 2021-03-02" },
         { "prefix",  DS_OPT_STRING, &prefix,  "CIDR",   "the telescope's IPv4 prefix; default 203.0.113.0/24" },
         { "quiet",   DS_OPT_BOOL,   &quiet,   NULL,     "no summary" },
@@ -164,9 +173,13 @@ s_cmd_gen (int argc, char **argv)
         "sending one or two packets.  Research scanners of one organisation work as\n"
         "a coordinated group (the same hours, or a shared burst period), so the\n"
         "embedding of `run --embed` has classes to recover.  Deterministic per seed.\n"
+        "With --max-active-days every day holds the same mix of sources (a steady\n"
+        "stream for long runs: day 300 looks like day 30).\n"
         "\n"
-        "Example:\n"
-        "  darkscope gen --out month.pcap --gt-out gt.csv --packets 63500000\n";
+        "Examples:\n"
+        "  darkscope gen --out month.pcap --gt-out gt.csv --packets 63500000\n"
+        "  darkscope gen --out - --days 365 --packets 730000000 --max-active-days 30 \\\n"
+        "    | darkscope run --pcap - --retain-days 30 --json overview.json   # a year, 30 days kept\n";
     int rc = ds_opts_parse (argc, argv, 2, "gen", opts, usage, NULL);
     if (rc)
         return rc > 0 ? 0 : 2;
@@ -184,6 +197,12 @@ s_cmd_gen (int argc, char **argv)
     cfg.start_day = start;
     cfg.telescope = prefix;
     cfg.quiet = quiet;
+    if (max_active < 0 || max_active > days) {
+        fprintf (stderr, "darkscope gen: --max-active-days %lld out of range 0..%lld (--days)\n",
+                 (long long) max_active, (long long) days);
+        return 2;
+    }
+    cfg.max_active_days = (int) max_active;
     ds_gen_summary_t summary;
     if (ds_gen_run (&cfg, &summary) != 0)
         return 1;

@@ -265,6 +265,7 @@ s_start_aggregators (s_run_t *r)
         agg.sensors = 1;
         agg.tz = r->tz;
         agg.retain_days = (uint32_t) cfg->retain_days;
+        agg.checkpoint_interval_ms = cfg->checkpoint_interval * 1000;
         if (cfg->checkpoint_dir) {
             zsys_dir_create ("%s", cfg->checkpoint_dir);
             snprintf (r->ckpt [k], sizeof r->ckpt [k], "%s/shard-%u.ckpt", cfg->checkpoint_dir, k);
@@ -337,6 +338,7 @@ s_start_pipeline (s_run_t *r)
     ing->bpf = cfg->bpf;
     ing->shards = r->shards;
     ing->sensor = 0;
+    ing->stats_interval_ms = (int) (cfg->stats_interval * 1000);
     ing->endpoint = EP_PKT;
     ing->progress = !cfg->quiet;
     r->ingest = zactor_new (ds_ingest_actor, ing);

@@ -32,6 +32,8 @@ typedef struct {
     const char *endpoint;           //  also serve queries here (tcp), or NULL
     const char *checkpoint_dir;     //  aggregator checkpoints, or NULL
     int64_t retain_days;            //  aggregators keep the newest N days; 0 = all
+    int64_t checkpoint_interval;    //  seconds between checkpoints when changed; 0 = end only
+    int64_t stats_interval;         //  seconds between ingest's counters (STATS); 0 = start/end
     int64_t gen_packets;            //  size of the default synthetic month
     int64_t seed;
     bool quiet;

@@ -2,10 +2,12 @@
     C client (no interpreter in the measurement).  Not a ctest.
 
     Usage: query_latency ENDPOINT [N]
-    For each query it sends N requests.  "fresh" requests change
-    min_packets every time (1..N+1, never 10), so no cached answer is
-    reused anywhere; "cached" repeats the default request.  Prints a
-    Markdown table: p50/p99 ms fresh, p50/p99 ms cached, reply bytes.
+    For each query it sends N requests.  "fresh" requests change an
+    argument every time, so no cached answer is reused anywhere: the
+    overview family min_packets (1..N+1, never 10), pattern the raster
+    width (641, 642, ...) over all sources or one class, lookup the
+    address; "cached" repeats the default request.  Prints a Markdown
+    table: p50/p99 ms fresh, p50/p99 ms cached, reply bytes.
 */
 #include <czmq.h>
 #include <msgpack.h>
@@ -21,14 +23,31 @@ s_cmp_double (const void *a, const void *b)
 }
 
 //  One request; returns the reply size, or -1 (printed) on failure.
+//  A query of the table: its name, an optional class (pattern), and
+//  whether i >= 0 (fresh request number i) changes min_packets, the
+//  raster width or the address.
+typedef enum { S_VARY_MIN, S_VARY_WIDTH, S_VARY_IP, S_VARY_NONE } s_vary_t;
+typedef struct {
+    const char *label, *name, *class_name;
+    s_vary_t vary;
+} s_query_row_t;
+
 static long
-s_ask (zsock_t *req, const char *name, int64_t min_packets, double *ms)
+s_ask (zsock_t *req, const s_query_row_t *row, int i, double *ms)
 {
     ds_query_t q;
     ds_query_init (&q);
-    snprintf (q.name, sizeof q.name, "%s", name);
-    if (min_packets >= 0)
-        q.min_packets = min_packets;
+    snprintf (q.name, sizeof q.name, "%s", row->name);
+    if (row->class_name)
+        snprintf (q.class_name, sizeof q.class_name, "%s", row->class_name);
+    if (row->name [0] == 'l')
+        snprintf (q.ip, sizeof q.ip, "192.0.2.1");
+    if (i >= 0 && row->vary == S_VARY_MIN)
+        q.min_packets = i + 1 >= 10 ? i + 2 : i + 1;
+    if (i >= 0 && row->vary == S_VARY_WIDTH)
+        q.width = 641 + i;
+    if (i >= 0 && row->vary == S_VARY_IP)
+        snprintf (q.ip, sizeof q.ip, "10.%d.%d.1", i / 256 % 256, i % 256);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     ds_query_encode (&q, &sb);
@@ -39,7 +58,7 @@ s_ask (zsock_t *req, const char *name, int64_t min_packets, double *ms)
     zframe_t *reply = zframe_recv (req);
     *ms = (double) (zclock_usecs () - t0) / 1000.0;
     if (!reply) {
-        fprintf (stderr, "%s: no reply\n", name);
+        fprintf (stderr, "%s: no reply\n", row->label);
         return -1;
     }
     long size = (long) zframe_size (reply);
@@ -59,27 +78,36 @@ main (int argc, char **argv)
     if (!req)
         return 1;
     zsock_set_rcvtimeo (req, 120000);
-    const char *names [] = { "overview", "ports", "ecdf", "daily", "classes", "heatmap", "status" };
+    const s_query_row_t rows [] = {
+        { "overview", "overview", NULL, S_VARY_MIN },
+        { "ports", "ports", NULL, S_VARY_MIN },
+        { "ecdf", "ecdf", NULL, S_VARY_MIN },
+        { "daily", "daily", NULL, S_VARY_MIN },
+        { "classes", "classes", NULL, S_VARY_MIN },
+        { "heatmap", "heatmap", NULL, S_VARY_MIN },
+        { "pattern (all sources)", "pattern", NULL, S_VARY_WIDTH },
+        { "pattern (class mirai)", "pattern", "mirai", S_VARY_WIDTH },
+        { "lookup (labeler)", "lookup", NULL, S_VARY_IP },
+        { "status", "status", NULL, S_VARY_NONE },
+    };
     double *fresh = calloc ((size_t) n, sizeof *fresh), *cached = calloc ((size_t) n, sizeof *cached);
     printf ("| query | fresh p50 ms | fresh p99 ms | cached p50 ms | cached p99 ms | reply bytes |\n");
     printf ("|---|---:|---:|---:|---:|---:|\n");
-    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+    for (size_t k = 0; k < sizeof rows / sizeof *rows; k++) {
         long size = 0;
-        for (int i = 0; i < n; i++) {
-            int64_t mp = i + 1 >= 10 ? i + 2 : i + 1;
-            if ((size = s_ask (req, names [k], mp, &fresh [i])) < 0)
+        for (int i = 0; i < n; i++)
+            if ((size = s_ask (req, &rows [k], i, &fresh [i])) < 0)
                 return 1;
-        }
         double warm;                //  the first default request fills the caches
-        if (s_ask (req, names [k], -1, &warm) < 0)
+        if (s_ask (req, &rows [k], -1, &warm) < 0)
             return 1;
         for (int i = 0; i < n; i++)
-            if ((size = s_ask (req, names [k], -1, &cached [i])) < 0)
+            if ((size = s_ask (req, &rows [k], -1, &cached [i])) < 0)
                 return 1;
         qsort (fresh, (size_t) n, sizeof *fresh, s_cmp_double);
         qsort (cached, (size_t) n, sizeof *cached, s_cmp_double);
         int p99 = (n * 99 + 99) / 100 - 1;
-        printf ("| %s | %.2f | %.2f | %.2f | %.2f | %ld |\n", names [k], fresh [n / 2], fresh [p99],
+        printf ("| %s | %.2f | %.2f | %.2f | %.2f | %ld |\n", rows [k].label, fresh [n / 2], fresh [p99],
                 cached [n / 2], cached [p99], size);
     }
     free (fresh);

@@ -4,12 +4,12 @@
 #  The services run as separate processes over tcp on 127.0.0.1 (2 shards).
 #  Ingest reads a FIFO into which a writer trickles a capture in 20 parts,
 #  a pause between parts (8 s in all, so that even a slow machine asks
-#  several questions before the end).  While the stream flows, the client asks fresh
-#  overviews (a new min_packets each time, so no cached answer is reused)
-#  and status, over and over:
+#  several questions before the end).  While the stream flows, the client
+#  asks fresh overviews (a new min_packets each time, so no cached answer
+#  is reused) and status, over and over:
 #    - every answer comes (rc 0, within its timeout) and is a whole overview
-#      of the records applied so far (packets in the window == records in
-#      status, asked right after);
+#      of the records applied so far (its packets lie between the records
+#      status showed right before and right after it);
 #    - the records applied grow between answers: at least 3 different
 #      counts are seen before the end of stream (the aggregators consume
 #      batches between the requests, they are not held by them);

@@ -24,3 +24,27 @@ free_port () {
     $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 have_shared () { [ -d "${DS_SHARED_DATA:-/nonexistent}" ]; }
+
+#  start_services SHARDS GT: the aggregators, the query service and the
+#  labeler as processes over tcp on 127.0.0.1 (free ports, logs in $WORK,
+#  pids in PIDS).  Sets P_IN (the port an ingest publishes on), P_CTL (the
+#  labeler's control port), QUERY (the query endpoint) and P_AGG (one port
+#  per shard).
+start_services () {
+    local shards=$1 gt=$2 k eps=()
+    P_IN=$(free_port); P_LAB=$(free_port); P_CTL=$(free_port); P_Q=$(free_port)
+    QUERY="tcp://127.0.0.1:$P_Q"
+    P_AGG=()
+    for k in $(seq 0 $((shards - 1))); do
+        P_AGG[$k]=$(free_port)
+        eps+=(--shard-endpoint "tcp://127.0.0.1:${P_AGG[$k]}")
+        "$DS_BIN/darkscope-aggregator" --quiet --shard "$k" --shards "$shards" \
+            --input "tcp://127.0.0.1:$P_LAB" --endpoint "tcp://127.0.0.1:${P_AGG[$k]}" \
+            2>>"$WORK/agg-$k.log" & PIDS+=($!)
+    done
+    "$DS_BIN/darkscope-query" --quiet --endpoint "$QUERY" --labeler "tcp://127.0.0.1:$P_CTL" \
+        "${eps[@]}" 2>>"$WORK/query.log" & PIDS+=($!)
+    "$DS_BIN/darkscope-labeler" --quiet --gt "$gt" --input "tcp://127.0.0.1:$P_IN" \
+        --endpoint "tcp://127.0.0.1:$P_LAB" --control "tcp://127.0.0.1:$P_CTL" --shards "$shards" \
+        2>>"$WORK/labeler.log" & PIDS+=($!)
+}

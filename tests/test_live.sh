@@ -37,20 +37,7 @@ print(half)
 PYEOF
 )
 
-P_IN=$(free_port); P_LAB=$(free_port); P_CTL=$(free_port); P_Q=$(free_port)
-P_AGG=("$(free_port)" "$(free_port)")
-QUERY="tcp://127.0.0.1:$P_Q"
-for k in 0 1; do
-    "$DS_BIN/darkscope-aggregator" --quiet --shard "$k" --shards $SHARDS \
-        --input "tcp://127.0.0.1:$P_LAB" --endpoint "tcp://127.0.0.1:${P_AGG[$k]}" \
-        2>>"$WORK/agg-$k.log" & PIDS+=($!)
-done
-"$DS_BIN/darkscope-query" --quiet --endpoint "$QUERY" --labeler "tcp://127.0.0.1:$P_CTL" \
-    --shard-endpoint "tcp://127.0.0.1:${P_AGG[0]}" --shard-endpoint "tcp://127.0.0.1:${P_AGG[1]}" \
-    2>>"$WORK/query.log" & PIDS+=($!)
-"$DS_BIN/darkscope-labeler" --quiet --gt "$WORK/gt.csv" --input "tcp://127.0.0.1:$P_IN" \
-    --endpoint "tcp://127.0.0.1:$P_LAB" --control "tcp://127.0.0.1:$P_CTL" --shards $SHARDS \
-    2>>"$WORK/labeler.log" & PIDS+=($!)
+start_services $SHARDS "$WORK/gt.csv"
 
 #  status_check EXPR: EXPR holds over `s` (the status) and `rows` (sensor
 #  5's row of each shard that has one).

@@ -164,13 +164,6 @@ store_day_carry (s_day_t *self, uint32_t local, uint32_t pp)
     return 0;
 }
 
-static int
-s_cmp_u64 (const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
 //  The carry table re-keyed by new_of into *out (empty if none).
 static int
 s_carry_renumbered (const s_day_t *self, const uint32_t *new_of, s_tab_t *out)
@@ -209,7 +202,7 @@ s_renumber (s_day_t *self, uint32_t *new_of)
         goto done;
     for (uint32_t l = 0; l < n; l++)
         order [l] = (uint64_t) self->src [l] << 32 | l;
-    qsort (order, n, sizeof *order, s_cmp_u64);
+    qsort (order, n, sizeof *order, store_cmp_u64);
     for (uint32_t i = 0; i < n; i++)
         new_of [(uint32_t) order [i]] = i;
     if (s_carry_renumbered (self, new_of, &carry))

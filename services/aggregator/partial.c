@@ -17,8 +17,8 @@ store_err (char *err, size_t size, const char *fmt, const char *arg)
         snprintf (err, size, fmt, arg);
 }
 
-static int
-s_cmp_u64 (const void *a, const void *b)
+int
+store_cmp_u64 (const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
     return x < y ? -1 : x > y;
@@ -370,7 +370,7 @@ s_histogram (ds_store_t *self, const s_overview_t *ov, ds_part_overview_t *part)
         else
             small [ov->pw [s]]++;
     }
-    qsort (large, n_large, sizeof *large, s_cmp_u64);
+    qsort (large, n_large, sizeof *large, store_cmp_u64);
     size_t distinct = 0;
     for (uint32_t x = 1; x < SMALL; x++)
         distinct += small [x] ? 1 : 0;

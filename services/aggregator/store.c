@@ -156,13 +156,6 @@ s_src_id (ds_store_t *self, const ds_addr_t *addr, uint64_t hash)
     return id;
 }
 
-static int
-s_cmp_u64v (const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
 //  Sorts a source's tail into its sorted bins: one value per minute, the
 //  smallest (values of a minute order by microsecond).  0, or -1 if memory
 //  ran out (nothing changed).
@@ -181,7 +174,7 @@ s_bins_normalize (ds_store_t *self, s_bins_t *b)
     }
     uint64_t *tail = b->v + b->sorted;
     size_t nt = b->n - b->sorted;
-    qsort (tail, nt, sizeof *tail, s_cmp_u64v);
+    qsort (tail, nt, sizeof *tail, store_cmp_u64);
     uint64_t *out = self->scratch;
     size_t i = 0, j = 0, k = 0;
     while (i < b->sorted || j < nt) {

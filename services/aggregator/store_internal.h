@@ -449,6 +449,9 @@ int store_classes (ds_store_t *self, int32_t first, int32_t last, uint16_t *cls)
 //  Writes a formatted reason into err (if any).
 void store_err (char *err, size_t size, const char *fmt, const char *arg);
 
+//  qsort order of uint64_t values, ascending.
+int store_cmp_u64 (const void *a, const void *b);
+
 //  Frees the pattern view (pattern.c); NULL-safe.
 void store_pattern_free (ds_store_t *self);
 

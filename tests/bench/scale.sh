@@ -35,9 +35,17 @@ if [ -z "$MONTH" ]; then
     "$BIN/darkscope" gen --quiet --out "$MONTH" --gt-out "$GT" --packets 63500000
 fi
 free_port () { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-complete () {   # complete ENDPOINT: waits until status says complete
+#  complete ENDPOINT [PID]: waits until status says complete; fails if the
+#  process PID (the one serving ENDPOINT) has ended meanwhile.
+complete () {
     until "$BIN/darkscope" query --endpoint "$1" status --json 2>/dev/null \
-          | $PY -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("complete") else 1)'; do sleep 0.2; done
+          | $PY -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("complete") else 1)' 2>/dev/null; do
+        if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+            echo "the process serving $1 has ended (see $WORK/*.log)" >&2
+            exit 1
+        fi
+        sleep 0.5
+    done
 }
 #  gt_ready FILE: gen writes its ground truth (renamed into place, whole)
 #  before the capture, so a consumer of `gen --out -` waits for it.
@@ -90,8 +98,8 @@ figs=$(ls "$WORK/report"/fig-*.svg 2>/dev/null | wc -l)
 
 #  2. Query latency over the month: the finished run serving.
 PQ=tcp://127.0.0.1:$(free_port)
-"$BIN/darkscope" run --quiet --pcap "$MONTH" --gt "$GT" --endpoint "$PQ" --serve >/dev/null 2>&1 & RUN=$!
-complete "$PQ"
+"$BIN/darkscope" run --quiet --pcap "$MONTH" --gt "$GT" --endpoint "$PQ" --serve >"$WORK/serve.log" 2>&1 & RUN=$!
+complete "$PQ" "$RUN"
 {
     echo "## Every query over the month, C client ($N requests each; fresh = a new min_packets each time)"
     echo

@@ -1,7 +1,9 @@
 /*  labeler_internal.h - the labeler's state, shared by its files (not an API).
 
-    The labeler (labeler.h) is one module in two files, one job each:
-      labeler.c   the actor: sockets, subscriptions, the data path, the pipe
+    The labeler (labeler.h) is one module in three files, one job each:
+      labeler.c   the actor: tables, sockets, start and stop, the pipe
+      forward.c   the data path: subscriptions, streams, messages from
+                  ingest labelled and forwarded
       control.c   the control socket (lookup, reload, status) and reloads
     This header holds what they share.  Only those files include it.
 */
@@ -97,6 +99,21 @@ void labeler_reload_poll (labeler_t *self);
 
 //  Logs the sizes of the tables in use, one line.
 void labeler_log_tables (labeler_t *self, const char *what);
+
+//  One command from the actor pipe (RELOAD, $TERM, ...) (labeler.c).
+void labeler_handle_pipe (labeler_t *self);
+
+//  Receives one message from ingest and handles it (forward.c).
+void labeler_forward_data (labeler_t *self);
+
+//  Takes one subscription change from the XPUB (forward.c).
+void labeler_forward_subscription (labeler_t *self);
+
+//  Sets ready once every handled shard has a subscriber (forward.c).
+void labeler_forward_check_ready (labeler_t *self);
+
+//  Sends again the remembered STATS/EOS a new subscriber asked for (forward.c).
+void labeler_forward_announce (labeler_t *self);
 
 //  Wall clock, microseconds since the Unix epoch.
 int64_t labeler_wall_us (void);

@@ -494,127 +494,132 @@ s_on_pipe (s_agg_t *self)
     return more;
 }
 
-void
-ds_aggregator_actor (zsock_t *pipe, void *args)
+//  The store: checks the config, restores the checkpoint if there is one
+//  (a bad one is refused).  0, or -1 after logging why.
+static int
+s_start_store (s_agg_t *self)
 {
-    ds_signals_block_thread ();
-    s_agg_t self = { .config = *(const ds_aggregator_config_t *) args, .pipe = pipe };
-    const ds_aggregator_config_t *config = &self.config;
-    msgpack_sbuffer_init (&self.reply);
-    msgpack_sbuffer_init (&self.partial);
-    char endpoint [256], topic [DS_TOPIC_LEN + 1];
+    const ds_aggregator_config_t *config = &self->config;
     const char *why = NULL;
-
-    if (self.config.checkpoint && !(self.checkpoint = strdup (self.config.checkpoint)))
+    if (self->config.checkpoint && !(self->checkpoint = strdup (self->config.checkpoint)))
         why = "out of memory";
-    self.config.checkpoint = self.checkpoint;
+    self->config.checkpoint = self->checkpoint;
     if (!why && (config->shards == 0 || config->shards > DS_SHARDS_MAX || config->shard >= config->shards))
         why = "shard must be below shards (and shards 1.." DS_SHARDS_MAX_TEXT ")";
     if (why) {
         ds_log_error ("shard %u: cannot start: %s", config->shard, why);
-        goto refuse;
+        return -1;
     }
-    //  Restore the checkpoint if there is one; refuse a bad one.
     if (config->checkpoint && access (config->checkpoint, F_OK) == 0) {
         char err [512];
-        self.store = ds_store_load (config->checkpoint, config->shard, config->shards, config->tz,
-                                    err, sizeof err);
-        if (!self.store) {
+        self->store = ds_store_load (config->checkpoint, config->shard, config->shards, config->tz,
+                                     err, sizeof err);
+        if (!self->store) {
             ds_log_error ("shard %u: cannot start: %s", config->shard, err);
-            goto refuse;
+            return -1;
         }
         ds_log_info ("shard %u: restored %s (%" PRIu64 " records, %" PRIu64 " sources)",
-                     config->shard, config->checkpoint, ds_store_records (self.store),
-                     ds_store_sources (self.store));
+                     config->shard, config->checkpoint, ds_store_records (self->store),
+                     ds_store_sources (self->store));
     }
     else
-        self.store = ds_store_new (config->shard, config->shards, config->tz);
-    if (self.store)
-        ds_store_set_retention (self.store, config->retain_days);
-    self.batch = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);
-    if (!self.store || !self.batch) {
+        self->store = ds_store_new (config->shard, config->shards, config->tz);
+    if (self->store)
+        ds_store_set_retention (self->store, config->retain_days);
+    self->batch = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);
+    if (!self->store || !self->batch) {
         ds_log_error ("shard %u: cannot start: out of memory", config->shard);
-        goto refuse;
+        return -1;
     }
+    return 0;
+}
+
+//  The REP for the query service and the SUB to the shard's topic on every
+//  input (their list written into inputs).  0, or -1 after logging why.
+static int
+s_start_sockets (s_agg_t *self, char *inputs, size_t size)
+{
+    const ds_aggregator_config_t *config = &self->config;
+    char endpoint [256], topic [DS_TOPIC_LEN + 1];
     if (config->endpoint)
         snprintf (endpoint, sizeof endpoint, "%s", config->endpoint);
     else
         ds_aggregator_default_endpoint (config->shard, endpoint, sizeof endpoint);
-    self.rep = zsock_new (ZMQ_REP);
-    if (self.rep)
-        ds_sock_defaults (self.rep);
-    if (!self.rep || ds_curve_bind (self.rep, endpoint) == -1) {
+    self->rep = zsock_new (ZMQ_REP);
+    if (self->rep)
+        ds_sock_defaults (self->rep);
+    if (!self->rep || ds_curve_bind (self->rep, endpoint) == -1) {
         ds_log_error ("shard %u: cannot bind REP %s", config->shard, endpoint);
-        goto refuse;
+        return -1;
     }
     ds_topic_format (topic, "lab", config->shard);
-    char inputs [4096] = "";
     size_t used = 0;
+    inputs [0] = 0;
     for (size_t i = 0; i < config->inputs.count; i++)
-        used += (size_t) snprintf (inputs + used, used < sizeof inputs ? sizeof inputs - used : 0,
+        used += (size_t) snprintf (inputs + used, used < size ? size - used : 0,
                                    "%s%s", i ? "," : "", config->inputs.items [i]);
     if (config->inputs.count == 0)
-        snprintf (inputs, sizeof inputs, "%s", DS_AGGREGATOR_INPUT_DEFAULT);
-    if (used >= sizeof inputs) {
+        snprintf (inputs, size, "%s", DS_AGGREGATOR_INPUT_DEFAULT);
+    if (used >= size) {
         ds_log_error ("shard %u: cannot start: --input list too long", config->shard);
-        goto refuse;
+        return -1;
     }
-    self.sub = ds_sub_new (inputs, topic);
-    if (!self.sub)
-        goto refuse;                //  ds_sub_new logged why
+    self->sub = ds_sub_new (inputs, topic);
+    return self->sub ? 0 : -1;      //  ds_sub_new logged why
+}
 
-    //  From here on nothing of the caller's config is read (see s_agg_t).
-    self.config.endpoint = NULL;
-    self.config.inputs.count = 0;
-    zsock_signal (pipe, 0);
-    ds_log_info ("shard %u of %u: answering on %s, subscribed to %s on %s",
-                 config->shard, config->shards, zsock_endpoint (self.rep), topic, inputs);
-    s_check_eos (&self);            //  a restored store may be complete already
-
-    zpoller_t *poller = zpoller_new (pipe, self.sub, self.rep, NULL);
+//  Serves batches, queries and pipe commands until $TERM (or the end of
+//  the context); checkpoints every interval when something changed.
+static void
+s_serve (s_agg_t *self)
+{
+    const ds_aggregator_config_t *config = &self->config;
+    zpoller_t *poller = zpoller_new (self->pipe, self->sub, self->rep, NULL);
     int64_t interval = config->checkpoint_interval_ms;
-    self.next_checkpoint = zclock_mono () + interval;
+    self->next_checkpoint = zclock_mono () + interval;
     while (true) {
         int timeout = -1;
         if (config->checkpoint && interval > 0) {
-            int64_t left = self.next_checkpoint - zclock_mono ();
+            int64_t left = self->next_checkpoint - zclock_mono ();
             timeout = left < 0 ? 0 : left > 1000 ? 1000 : (int) left;
         }
-        if (self.ckpt.running && (timeout < 0 || timeout > 50))
+        if (self->ckpt.running && (timeout < 0 || timeout > 50))
             timeout = 50;               //  look for the writer's end
         zsock_t *which = zpoller_wait (poller, timeout);
-        if (which == pipe) {
-            if (!s_on_pipe (&self))
+        if (which == self->pipe) {
+            if (!s_on_pipe (self))
                 break;
         }
         else
-        if (which == self.sub) {
+        if (which == self->sub) {
             //  Drain a burst of batches before looking at queries again,
             //  but not forever: queries stay responsive under load.  The
             //  burst ends at the first receive that finds nothing (no
             //  ZMQ_EVENTS round trip per message).
-            for (int i = 0; i < 64 && s_on_sub (&self); i++)
+            for (int i = 0; i < 64 && s_on_sub (self); i++)
                 ;
         }
         else
-        if (which == self.rep)
-            s_on_rep (&self);
+        if (which == self->rep)
+            s_on_rep (self);
         else
         if (ds_poller_ended (poller))
             break;
-        s_checkpoint_poll (&self, false);
-        if (config->checkpoint && interval > 0 && zclock_mono () >= self.next_checkpoint) {
-            if (self.dirty)
-                s_checkpoint (&self, false);
-            self.next_checkpoint = zclock_mono () + interval;
+        s_checkpoint_poll (self, false);
+        if (config->checkpoint && interval > 0 && zclock_mono () >= self->next_checkpoint) {
+            if (self->dirty)
+                s_checkpoint (self, false);
+            self->next_checkpoint = zclock_mono () + interval;
         }
     }
     zpoller_destroy (&poller);
-    s_checkpoint_final (&self);
-    goto cleanup;
+}
 
-refuse:
-    //  Say so, then stay until $TERM so the pipe stays usable.
+//  An actor that could not start says so, then stays until $TERM so the
+//  pipe stays usable.
+static void
+s_refused (zsock_t *pipe)
+{
     zsock_signal (pipe, (byte) -1);
     while (true) {
         char *command = zstr_recv (pipe);
@@ -628,7 +633,31 @@ refuse:
         if (term)
             break;
     }
-cleanup:
+}
+
+void
+ds_aggregator_actor (zsock_t *pipe, void *args)
+{
+    ds_signals_block_thread ();
+    s_agg_t self = { .config = *(const ds_aggregator_config_t *) args, .pipe = pipe };
+    msgpack_sbuffer_init (&self.reply);
+    msgpack_sbuffer_init (&self.partial);
+    char inputs [4096];
+    if (s_start_store (&self) == 0 && s_start_sockets (&self, inputs, sizeof inputs) == 0) {
+        //  From here on nothing of the caller's config is read (see s_agg_t).
+        self.config.endpoint = NULL;
+        self.config.inputs.count = 0;
+        zsock_signal (pipe, 0);
+        char topic [DS_TOPIC_LEN + 1];
+        ds_topic_format (topic, "lab", self.config.shard);
+        ds_log_info ("shard %u of %u: answering on %s, subscribed to %s on %s",
+                     self.config.shard, self.config.shards, zsock_endpoint (self.rep), topic, inputs);
+        s_check_eos (&self);        //  a restored store may be complete already
+        s_serve (&self);
+        s_checkpoint_final (&self);
+    }
+    else
+        s_refused (pipe);
     ds_snapshot_destroy (&self.ckpt.running);
     zsock_destroy (&self.sub);
     zsock_destroy (&self.rep);

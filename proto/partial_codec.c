@@ -17,7 +17,7 @@
 
 //  Fields of each message, header included.
 enum {
-    S_REQ_FIELDS = 8, S_RANGE_FIELDS = 9, S_OVERVIEW_FIELDS = 15,
+    S_REQ_FIELDS = 8, S_RANGE_FIELDS = 9, S_OVERVIEW_FIELDS = 16,
     S_PPSRC_FIELDS = 6, S_STATUS_FIELDS = 31
 };
 
@@ -242,7 +242,7 @@ ds_part_overview_clear (ds_part_overview_t *part)
 }
 
 //  Byte layout of an OVERVIEW partial (DS_MSG_PART_OVERVIEW = 9): one
-//  msgpack array of 15; tables are bins of rows of little-endian fields:
+//  msgpack array of 16; tables are bins of rows of little-endian fields:
 //
 //    [0-2] "DSK", 1, 9
 //    [3]  str  tz              the shard's time zone
@@ -269,6 +269,7 @@ ds_part_overview_clear (ds_part_overview_t *part)
 //    [14] bin  sensors         rows of 45: sensor uint32, eos uint8 (0/1),
 //                              packets_read, non_ip, malformed, dropped,
 //                              bad_time uint64 (the sensor's over every epoch)
+//    [15] uint sensors_expected  sensors whose EOS completes the shard's input
 //
 //  Ports are 0..65535 or -1 ("-"), protos 0..4 (record.h).  `out` is
 //  emptied first.
@@ -318,6 +319,7 @@ ds_part_overview_encode (const ds_part_overview_t *part, msgpack_sbuffer *out)
         ds_mpf_out_refuse (&o, DS_ERR_TOO_BIG);
     msgpack_pack_uint64 (&o.pk, part->gaps);
     ds_mpf_pack_table (&o, &s_sensors, part->sensors, part->n_sensors);
+    msgpack_pack_uint32 (&o.pk, part->sensors_expected);
     return ds_mpf_out_end (&o);
 }
 
@@ -392,7 +394,8 @@ ds_part_overview_decode (const uint8_t *data, size_t size, ds_part_overview_t *p
     if (in.rc == DS_OK
     &&  s_classes (&in, p)
     &&  ds_mpf_uint (&in, "gaps", UINT64_MAX, &p->gaps)
-    &&  ds_mpf_table (&in, &s_sensors, NULL, (void **) &p->sensors, &p->n_sensors))
+    &&  ds_mpf_table (&in, &s_sensors, NULL, (void **) &p->sensors, &p->n_sensors)
+    &&  ds_mpf_u32 (&in, "sensors_expected", &p->sensors_expected))
         ds_mpf_in_end (&in, "overview partial");
     if (in.rc)
         ds_part_overview_clear (p);

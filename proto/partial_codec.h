@@ -144,6 +144,7 @@ typedef struct {
     uint64_t gaps;                  //  batches missed, all streams
     uint32_t n_sensors;
     ds_part_sensor_t *sensors;
+    uint32_t sensors_expected;      //  sensors whose EOS completes the shard's input
 } ds_part_overview_t;
 
 //  PPSRC: distinct sources over the window of the asked pps, in the

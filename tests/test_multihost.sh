@@ -238,7 +238,10 @@ wait_for "restarted shard 1 to learn what it missed" \
     'not s["complete"] and sorted(s["replay_sensors"]) == [0, 1] and (shard(1, "gaps") or 0) > 0
      and s["shards"][1]["status"]["store"]["eos_all"]
      and any("shard 1:" in r and "batches of sensor 0 missed (gaps)" in r for r in s["reasons"])' 30
-echo "ok: shard 1 killed mid-stream and restarted: $(reasons)"
+ask overview --json > "$WORK/partial.json" || fail "overview query failed (incomplete)"
+$PY -c 'import json,sys; i=json.load(open(sys.argv[1]))["ingest"]; sys.exit(0 if i["complete"] is False and i["gaps"] > 0 else 1)' \
+    "$WORK/partial.json" || fail "the overview of an incomplete input does not say so"
+echo "ok: shard 1 killed mid-stream and restarted: $(reasons); the overview says complete: false"
 ingest 0; ingest 1
 wait "${PID[s0]}" || fail "replay of sensor 0 failed"
 wait "${PID[s1]}" || fail "replay of sensor 1 failed"

@@ -545,7 +545,7 @@ s_build (msgpack_sbuffer *buf, const s_knobs_t *k)
     msgpack_sbuffer_clear (buf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    msgpack_pack_array (&pk, 15);
+    msgpack_pack_array (&pk, 16);
     msgpack_pack_str_with_body (&pk, "DSK", 3);
     msgpack_pack_uint8 (&pk, 1);
     msgpack_pack_uint8 (&pk, DS_MSG_PART_OVERVIEW);
@@ -587,6 +587,7 @@ s_build (msgpack_sbuffer *buf, const s_knobs_t *k)
     uint8_t sensor [45] = { 0 };
     sensor [4] = k->eos;
     msgpack_pack_bin_with_body (&pk, sensor, sizeof sensor);
+    msgpack_pack_uint8 (&pk, 1);                            //  sensors_expected
 }
 
 static void

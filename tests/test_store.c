@@ -661,13 +661,14 @@ s_brute_overview (msgpack_packer *pk, int32_t first, int32_t last, int64_t minp,
     }
     if (all) {
         s_str (pk, "ingest");
-        msgpack_pack_map (pk, 6);
+        msgpack_pack_map (pk, 7);
         s_str (pk, "packets_read"); msgpack_pack_uint64 (pk, 7000);   //  from the EOS we send
         s_str (pk, "non_ip"); msgpack_pack_uint64 (pk, 3);
         s_str (pk, "malformed"); msgpack_pack_uint64 (pk, 2);
         s_str (pk, "bad_time"); msgpack_pack_uint64 (pk, 0);
         s_str (pk, "dropped"); msgpack_pack_uint64 (pk, 0);
         s_str (pk, "gaps"); msgpack_pack_uint64 (pk, 0);
+        s_str (pk, "complete"); msgpack_pack_true (pk);           //  its one sensor ended, no gap
     }
 }
 

@@ -46,6 +46,7 @@ s_ingest (ds_store_t *self, ds_part_overview_t *part)
     if (!part->sensors)
         return -1;
     part->n_sensors = self->n_streams;
+    part->sensors_expected = self->sensors_expected;
     for (uint32_t i = 0; i < self->n_streams; i++) {
         part->gaps += self->streams [i].gaps;
         part->sensors [i] = s_sensor (&self->streams [i]);

@@ -110,3 +110,9 @@ ds_store_set_retention (ds_store_t *self, uint32_t days)
 {
     self->retain_days = days;
 }
+
+void
+ds_store_set_sensors_expected (ds_store_t *self, uint32_t sensors)
+{
+    self->sensors_expected = sensors;
+}

@@ -45,6 +45,11 @@ ds_store_t *ds_store_new (uint32_t shard, uint32_t shards, const ds_tz_t *tz);
 //  days are counted as expired, not added.
 void ds_store_set_retention (ds_store_t *self, uint32_t days);
 
+//  How many sensors' ends of stream complete the input (the aggregator's
+//  --sensors); the overview partial carries it, so the overview can say
+//  whether it is complete.
+void ds_store_set_sensors_expected (ds_store_t *self, uint32_t sensors);
+
 //  Destroys a store; NULL-safe; nulls the caller's pointer.
 void ds_store_destroy (ds_store_t **self_p);
 

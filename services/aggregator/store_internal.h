@@ -396,6 +396,7 @@ struct _ds_store_t {
     int32_t min_day, max_day;
     uint64_t records;
     uint32_t retain_days;           //  0 = keep every day (not saved: config)
+    uint32_t sensors_expected;      //  whose EOS completes the input (not saved: config)
     uint64_t expired;               //  records older than the retained days
     uint64_t evicted_days;          //  days dropped by retention
     uint64_t generation;            //  bumped by every change (not saved)

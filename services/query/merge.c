@@ -302,6 +302,7 @@ s_overview_read (const ds_part_overview_t *parts, size_t n, ds_overview_t *o, ch
     //  packets read (counters only grow, over epochs too).
     const ds_part_sensor_t *sensors [1024];
     size_t n_sensors = 0;
+    o->complete = true;             //  as `status` says it (query.c)
     for (size_t i = 0; i < n; i++) {
         const ds_part_overview_t *p = &parts [i];
         if (strcmp (p->tz, o->tz) != 0 || p->first_day != o->first_day || p->last_day != o->last_day) {
@@ -318,6 +319,11 @@ s_overview_read (const ds_part_overview_t *parts, size_t n, ds_overview_t *o, ch
             o->days [day].first_seen_filtered += p->days [day].first_seen_filtered;
         }
         o->gaps += p->gaps;
+        uint32_t ended = 0;
+        for (uint32_t j = 0; j < p->n_sensors; j++)
+            ended += p->sensors [j].eos;
+        if (p->gaps || ended < p->n_sensors || ended < p->sensors_expected)
+            o->complete = false;
         for (uint32_t j = 0; j < p->n_sensors; j++) {
             const ds_part_sensor_t *s = &p->sensors [j];
             size_t m = 0;

@@ -462,7 +462,7 @@ s_pack_overview (msgpack_packer *pk, const ds_overview_t *o)
     ds_pack_str (pk, "heatmap");
     s_pack_heatmap (pk, o);
     ds_pack_str (pk, "ingest");
-    msgpack_pack_map (pk, 6);
+    msgpack_pack_map (pk, 7);
     static const char *const keys [] = { "packets_read", "non_ip", "malformed", "bad_time", "dropped" };
     const uint64_t ingest [] = { o->packets_read, o->non_ip, o->malformed, o->bad_time, o->dropped };
     for (int k = 0; k < 5; k++) {
@@ -471,6 +471,10 @@ s_pack_overview (msgpack_packer *pk, const ds_overview_t *o)
     }
     ds_pack_str (pk, "gaps");
     msgpack_pack_uint64 (pk, o->gaps);
+    //  The same verdict as `status` (complete: every shard saw every
+    //  expected sensor's end of stream, no batch missing).
+    ds_pack_str (pk, "complete");
+    if (o->complete) msgpack_pack_true (pk); else msgpack_pack_false (pk);
 }
 
 

@@ -67,6 +67,7 @@ typedef struct {
     ds_overview_class_t *classes;   //  ranked: senders, packets, name
     size_t n_classes;
     uint64_t gaps;
+    bool complete;                  //  every shard: every expected sensor's EOS, no gap
     uint64_t packets_read, non_ip, malformed, dropped;  //  every sensor's once
     uint64_t bad_time;              //  records skipped: impossible timestamps
 } ds_overview_t;

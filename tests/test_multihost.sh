@@ -174,7 +174,8 @@ grep -qF "refused a CURVE connection from ${IP[q]}: key $(sed -n 's/.*public-key
     "$WORK/labeler.log" || { tail "$WORK/labeler.log" >&2; fail "the labeler did not log the stranger's address and key"; }
 grep -qF "refused a connection on tcp://${IP[q]}:5570: handshake failed (not CURVE" "$WORK/query.log" \
     || { tail "$WORK/query.log" >&2; fail "the query service did not log the plaintext REQ"; }
-echo "ok: a SUB with an unknown key and a plaintext REQ got nothing; both refusals logged"
+check 's["refused_connections"] >= 1' || fail "the query service's status does not count the refused REQ"
+echo "ok: a SUB with an unknown key and a plaintext REQ got nothing; both refusals logged and counted"
 
 #  stalled_stream: a fresh pipeline (aggregators without state) whose
 #  aggregators are frozen (SIGSTOP) once subscribed, then both ingests:

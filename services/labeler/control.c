@@ -8,6 +8,7 @@
 #include "labeler_internal.h"
 #include "log.h"
 #include <inttypes.h>
+#include "curve.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -237,7 +238,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     uint64_t gaps = 0;
     for (size_t i = 0; i < self->n_streams; i++)
         gaps += self->streams [i].gaps;
-    msgpack_pack_map (pk, 17);
+    msgpack_pack_map (pk, 18);
     ds_pack_str (pk, "service");
     ds_pack_str (pk, "labeler");
     ds_pack_str (pk, "ready");
@@ -252,6 +253,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     s_pack_uint (pk, "gaps", gaps);
     s_pack_uint (pk, "unheard", self->unheard_total);
     s_pack_uint (pk, "announced", self->announced);
+    s_pack_uint (pk, "refused_connections", ds_curve_refused ());   //  by CURVE/ZAP
     s_pack_uint (pk, "rejected", self->rejected);
     s_pack_uint (pk, "reloads", self->reloads);
     s_pack_uint (pk, "reload_errors", self->reload_errors);

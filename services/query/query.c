@@ -381,7 +381,7 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
         return -1;
     }
     ds_reply_ok_begin (pk);
-    msgpack_pack_map (pk, 12);
+    msgpack_pack_map (pk, 13);
     ds_pack_str (pk, "shards");
     msgpack_pack_array (pk, self->n_shards);
     for (size_t i = 0; i < self->n_shards; i++) {
@@ -478,6 +478,8 @@ s_do_status (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size
     msgpack_pack_uint64 (pk, self->requests_too_big);
     ds_pack_str (pk, "replies_too_big");
     msgpack_pack_uint64 (pk, self->replies_too_big);
+    ds_pack_str (pk, "refused_connections");          //  by CURVE/ZAP (curve.h)
+    msgpack_pack_uint64 (pk, ds_curve_refused ());
     return 0;
 }
 

@@ -6,7 +6,9 @@
 #  every link (--cert/--trust, ENDPOINT@SERVER.cert) and again with plain
 #  TCP (--insecure), alternating, REPEAT times each.  Throughput is packets
 #  from the ingest's start to the aggregator's end of stream (the query
-#  service's status says complete) over the wall time.  As root.
+#  service's status says complete) over the wall time, and the CPU seconds
+#  all services used for it (children's user + system time: steadier than
+#  wall time on a shared machine).  As root.
 #
 #  Usage: bash tests/bench/curve.sh [PACKETS]   default 5000000; REPEAT=3
 set -euo pipefail
@@ -46,7 +48,18 @@ done
 C="$WORK/certs"; mkdir -p "$C/trust"
 for n in "${NS[@]}" client; do "$BIN/darkscope" keygen "$n" --dir "$C" 2>/dev/null; cp "$C/$n.cert" "$C/trust/"; done
 
-#  one MODE: the whole stream once; prints packets/s.
+#  cpu_children FILE: the CPU seconds (user + system) of the children this
+#  shell waited for so far, from `times` (run in this shell, not in a $()
+#  subshell, whose children are others), written to FILE.
+cpu_children () {
+    times > "$1.times"
+    tail -1 "$1.times" | $PY -c 'import sys,re
+t = 0.0
+for m, s in re.findall(r"(\d+)m([\d.]+)s", sys.stdin.read()): t += int(m) * 60 + float(s)
+print(t)' > "$1"
+}
+
+#  one MODE: the whole stream once; prints "packets/s cpu_seconds".
 one () {
     local mode=$1
     declare -A K=()
@@ -65,6 +78,7 @@ one () {
     ip netns exec "db$TAG-lab" "$BIN/darkscope-labeler" --quiet --gt "$WORK/gt.csv" --shards 1 \
         --input "tcp://${IP[s0]}:5550${K[s0]}" --endpoint "tcp://${IP[lab]}:5551" --control '' $(sec_of lab) &
     PID[lab]=$!
+    cpu_children "$WORK/cpu0"
     local t0; t0=$(date +%s.%N)
     ip netns exec "db$TAG-s0" "$BIN/darkscope-ingest" --quiet --pcap "$WORK/m.pcap" --shards 1 \
         --endpoint "tcp://${IP[s0]}:5550" --wait 60 $(sec_of s0)
@@ -74,19 +88,24 @@ one () {
     local t1; t1=$(date +%s.%N)
     for n in agg0 q lab; do kill "${PID[$n]}" 2>/dev/null || true; wait "${PID[$n]}" 2>/dev/null || true; done
     PID=()
-    $PY -c "print(round($PACKETS / ($t1 - $t0)))"
+    cpu_children "$WORK/cpu1"
+    $PY -c "print(round($PACKETS / ($t1 - $t0)), round($(cat "$WORK/cpu1") - $(cat "$WORK/cpu0"), 2))"
 }
-declare -A RES=([curve]="" [plain]="")
+declare -A RES=([curve]="" [plain]="") CPU=([curve]="" [plain]="")
 for r in $(seq 1 "$REPEAT"); do
     for mode in plain curve; do
-        v=$(one "$mode"); RES[$mode]+=" $v"
-        echo "run $r $mode: $v packets/s" >&2
+        read -r v c < <(one "$mode"); RES[$mode]+=" $v"; CPU[$mode]+=" $c"
+        echo "run $r $mode: $v packets/s, $c CPU s" >&2
     done
 done
-$PY - "$PACKETS" "${RES[plain]}" "${RES[curve]}" "$(nproc)" <<'PYEOF'
+$PY - "$PACKETS" "${RES[plain]}" "${RES[curve]}" "${CPU[plain]}" "${CPU[curve]}" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" <<'PYEOF'
 import statistics, sys
-n, plain, curve, cpus = int(sys.argv[1]), [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()], sys.argv[4]
+n = int(sys.argv[1])
+plain, curve = [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()]
+cplain, ccurve = [float(x) for x in sys.argv[4].split()], [float(x) for x in sys.argv[5].split()]
 p, c = statistics.median(plain), statistics.median(curve)
-print(f"| {n:,} packets, 4 namespaces, {cpus} CPUs | plain TCP {p:,.0f} pkt/s | CURVE {c:,.0f} pkt/s | cost {100 * (p - c) / p:.1f} % |")
-print(f"runs plain {plain}, curve {curve}")
+cp, cc = statistics.median(cplain), statistics.median(ccurve)
+print(f"| {n:,} packets, 4 namespaces, {sys.argv[6]} CPUs, load {sys.argv[7]} | plain TCP {p:,.0f} pkt/s, {cp:.2f} CPU s "
+      f"| CURVE {c:,.0f} pkt/s, {cc:.2f} CPU s | wall {100 * (p - c) / p:+.1f} %, CPU {100 * (cc - cp) / cp:+.1f} % |")
+print(f"runs plain {plain} ({cplain} CPU s), curve {curve} ({ccurve} CPU s)")
 PYEOF

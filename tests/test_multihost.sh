@@ -211,9 +211,10 @@ grep -q "sent while their shard had no subscriber: lost" "$WORK/ingest-0.log" \
 labeler
 #  Each sensor the shards heard of is named (no end of stream: replay
 #  it); one they never heard of (its batches were all in the dead
-#  labeler's queues) is counted as unknown.
+#  labeler's queues; on a slow machine that may be both) is counted as
+#  unknown.
 wait_for "status to name what the labeler's death lost" \
-    'not s["complete"] and s["state"] == "incomplete" and s["replay_sensors"]
+    'not s["complete"] and s["state"] == "incomplete"
      and all(any("no end of stream from sensor %d" % k in r for r in s["reasons"]) for k in s["replay_sensors"])
      and (sorted(s["replay_sensors"]) == [0, 1]
           or (s["unknown_sensors"] and any("expected sensors never heard from" in r for r in s["reasons"])))'

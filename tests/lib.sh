@@ -28,19 +28,21 @@ have_shared () { [ -d "${DS_SHARED_DATA:-/nonexistent}" ]; }
 #  start_services SHARDS GT: the aggregators, the query service and the
 #  labeler as processes over tcp on 127.0.0.1 (free ports, logs in $WORK,
 #  pids in PIDS).  Sets P_IN (the port an ingest publishes on), P_CTL (the
-#  labeler's control port), QUERY (the query endpoint) and P_AGG (one port
-#  per shard).
+#  labeler's control port), QUERY (the query endpoint), P_AGG (one port
+#  per shard) and AGG_PIDS (one pid per shard).
 start_services () {
     local shards=$1 gt=$2 k eps=()
     P_IN=$(free_port); P_LAB=$(free_port); P_CTL=$(free_port); P_Q=$(free_port)
     QUERY="tcp://127.0.0.1:$P_Q"
     P_AGG=()
+    AGG_PIDS=()
     for k in $(seq 0 $((shards - 1))); do
         P_AGG[$k]=$(free_port)
         eps+=(--shard-endpoint "tcp://127.0.0.1:${P_AGG[$k]}")
         "$DS_BIN/darkscope-aggregator" --quiet --shard "$k" --shards "$shards" \
             --input "tcp://127.0.0.1:$P_LAB" --endpoint "tcp://127.0.0.1:${P_AGG[$k]}" \
             2>>"$WORK/agg-$k.log" & PIDS+=($!)
+        AGG_PIDS[$k]=$!
     done
     "$DS_BIN/darkscope-query" --quiet --endpoint "$QUERY" --labeler "tcp://127.0.0.1:$P_CTL" \
         "${eps[@]}" 2>>"$WORK/query.log" & PIDS+=($!)

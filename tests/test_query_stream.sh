@@ -14,6 +14,12 @@
 #      counts are seen before the end of stream (the aggregators consume
 #      batches between the requests, they are not held by them);
 #    - at the end the overview equals `darkscope run` on the whole capture.
+#  Then a new pipeline gets a larger capture from a file, at full speed,
+#  its aggregators stopped (SIGSTOP) for a second first, so their queues
+#  are full when they go on and they always have a batch waiting: status
+#  asked over and over must be answered mid-stream (records applied
+#  between 0 and all, no end of stream yet), not only once the stream has
+#  drained.
 source "$(dirname "$0")/lib.sh"
 
 SHARDS=2
@@ -89,4 +95,24 @@ wait "$ING" || { cat "$WORK/ingest.log" >&2; fail "ingest failed"; }
 cmp "$WORK/whole.json" "$WORK/end.json" \
     || { $PY "$REF/compare.py" "$WORK/whole.json" "$WORK/end.json"; fail "the streamed overview differs from darkscope run"; }
 echo "ok: after the stream, the overview == darkscope run (byte-identical)"
-echo "2 passed, 0 failed"
+
+#  Full speed: a new pipeline, a capture from a file.
+"$DS_BIN/darkscope" gen --quiet --out "$WORK/big.pcap" --gt-out "$WORK/big-gt.csv" \
+    --seed 24 --packets 3000000 --days 2
+start_services $SHARDS "$WORK/big-gt.csv"
+"$DS_BIN/darkscope-ingest" --quiet --pcap "$WORK/big.pcap" --shards $SHARDS --sensor 2 \
+    --endpoint "tcp://127.0.0.1:$P_IN" 2>>"$WORK/ingest-big.log" & ING=$!; PIDS+=($ING)
+until [ -n "$(records_and_eos 2>/dev/null)" ]; do sleep 0.1; done    #  all up
+kill -STOP "${AGG_PIDS[@]}"
+sleep 1
+kill -CONT "${AGG_PIDS[@]}"
+mid=0
+while true; do
+    read -r records eos < <(records_and_eos) || fail "status was not answered while the stream flowed at full speed"
+    [ "$eos" = 1 ] && break
+    [ "$records" -gt 0 ] && [ "$records" -lt 3000000 ] && mid=$((mid + 1))
+done
+wait "$ING" || { cat "$WORK/ingest-big.log" >&2; fail "ingest of the big capture failed"; }
+[ "$mid" -ge 1 ] || fail "no status was answered while the full-speed stream was being consumed"
+echo "ok: $mid status answers while a full-speed stream was being consumed"
+echo "3 passed, 0 failed"

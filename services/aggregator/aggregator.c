@@ -576,7 +576,10 @@ static void
 s_serve (s_agg_t *self)
 {
     const ds_aggregator_config_t *config = &self->config;
-    zpoller_t *poller = zpoller_new (self->pipe, self->sub, self->rep, NULL);
+    //  zpoller_wait names only the first ready socket of this list: the
+    //  REP comes before the SUB, or a stream that always has a batch
+    //  waiting would starve every query until it paused.
+    zpoller_t *poller = zpoller_new (self->pipe, self->rep, self->sub, NULL);
     int64_t interval = config->checkpoint_interval_ms;
     self->next_checkpoint = zclock_mono () + interval;
     while (true) {

@@ -431,7 +431,10 @@ ds_embed_actor (zsock_t *pipe, void *args)
     ds_log_info ("embed: answering on %s, subscribed to lab. (%u shards x %u sensors) on %s",
                  zsock_endpoint (self.rep), config->shards, config->sensors, inputs);
 
-    zpoller_t *poller = zpoller_new (pipe, self.sub, self.rep, NULL);
+    //  zpoller_wait names only the first ready socket of this list: the
+    //  REP comes before the SUB, or a stream that always has a batch
+    //  waiting would starve every query until it paused.
+    zpoller_t *poller = zpoller_new (pipe, self.rep, self.sub, NULL);
     while (true) {
         zsock_t *which = zpoller_wait (poller, self.worker_running ? 100 : -1);
         if (which == pipe) {

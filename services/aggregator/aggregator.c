@@ -2,6 +2,7 @@
 #include "aggregator.h"
 #include "store.h"
 #include "snapshot.h"
+#include "actor.h"
 #include "ds_proto.h"
 #include "transport.h"
 #include "tz.h"
@@ -620,26 +621,6 @@ s_serve (s_agg_t *self)
     zpoller_destroy (&poller);
 }
 
-//  An actor that could not start says so, then stays until $TERM so the
-//  pipe stays usable.
-static void
-s_refused (zsock_t *pipe)
-{
-    zsock_signal (pipe, (byte) -1);
-    while (true) {
-        char *command = zstr_recv (pipe);
-        bool term = !command || streq (command, "$TERM");
-        if (command && streq (command, "ENDPOINT"))
-            zstr_send (pipe, "");
-        else
-        if (command && (streq (command, "CHECKPOINT") || streq (command, "FINAL")))
-            zstr_send (pipe, "the aggregator did not start");
-        zstr_free (&command);
-        if (term)
-            break;
-    }
-}
-
 void
 ds_aggregator_actor (zsock_t *pipe, void *args)
 {
@@ -661,8 +642,15 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
         s_serve (&self);
         s_checkpoint_final (&self);
     }
-    else
-        s_refused (pipe);
+    else {
+        static const ds_actor_answer_t answers [] = {
+            { "ENDPOINT", "", 1 },
+            { "CHECKPOINT", "the aggregator did not start", 1 },
+            { "FINAL", "the aggregator did not start", 1 },
+            { NULL, NULL, 0 }
+        };
+        ds_actor_refused (pipe, answers);
+    }
     ds_snapshot_destroy (&self.ckpt.running);
     zsock_destroy (&self.sub);
     zsock_destroy (&self.rep);

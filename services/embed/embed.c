@@ -10,6 +10,7 @@
 #include "model.h"
 #include "ds_proto.h"
 #include "transport.h"
+#include "actor.h"
 #include "log.h"
 #include "curve.h"
 #include "signals.h"
@@ -458,16 +459,7 @@ ds_embed_actor (zsock_t *pipe, void *args)
     goto cleanup;
 
 refuse:
-    zsock_signal (pipe, (byte) -1);
-    while (true) {
-        char *command = zstr_recv (pipe);
-        bool term = !command || streq (command, "$TERM");
-        if (command && streq (command, "ENDPOINT"))
-            zstr_send (pipe, "");
-        zstr_free (&command);
-        if (term)
-            break;
-    }
+    ds_actor_refused (pipe, (const ds_actor_answer_t []) { { "ENDPOINT", "", 1 }, { NULL, NULL, 0 } });
 cleanup:
     if (self.worker_running) {
         self.stop = 1;

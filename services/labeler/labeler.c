@@ -15,6 +15,7 @@
 #include "curve.h"
 #include "signals.h"
 #include "transport.h"
+#include "actor.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -272,16 +273,8 @@ ds_labeler_actor (zsock_t *pipe, void *args)
         //  Could not start (logged): say so, then stay until $TERM so the
         //  pipe stays usable ("ENDPOINTS" answers two empty strings).
         s_stop (self);
-        zsock_signal (pipe, (byte) -1);
-        while (true) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || strcmp (command, "$TERM") == 0;
-            if (command && strcmp (command, "ENDPOINTS") == 0)
-                zstr_sendx (pipe, "", "", NULL);
-            zstr_free (&command);
-            if (term)
-                return;
-        }
+        ds_actor_refused (pipe, (const ds_actor_answer_t []) { { "ENDPOINTS", "", 2 }, { NULL, NULL, 0 } });
+        return;
     }
     zsock_signal (pipe, 0);
     while (!self->terminated) {

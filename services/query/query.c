@@ -12,6 +12,7 @@
 #include "shards.h"
 #include "ds_proto.h"
 #include "transport.h"
+#include "actor.h"
 #include "log.h"
 #include "curve.h"
 #include <errno.h>
@@ -653,16 +654,7 @@ ds_query_actor (zsock_t *pipe, void *args)
         }
     }
     if (!ok) {
-        zsock_signal (pipe, (byte) -1);
-        while (true) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || streq (command, "$TERM");
-            if (command && streq (command, "ENDPOINT"))
-                zstr_send (pipe, "");
-            zstr_free (&command);
-            if (term)
-                break;
-        }
+        ds_actor_refused (pipe, (const ds_actor_answer_t []) { { "ENDPOINT", "", 1 }, { NULL, NULL, 0 } });
     }
     else {
         zsock_signal (pipe, 0);

@@ -1,0 +1,27 @@
+/*  actor.h - what every service actor does the same way.
+
+    A service's logic runs as a czmq actor (zactor_new); its start ends
+    with zsock_signal on the pipe: 0 when it is up, -1 when it could not
+    start.  An actor that could not start stays until $TERM, so that the
+    pipe its owner holds stays usable: it answers the commands its owner
+    may still send (ENDPOINT: "", the aggregator's CHECKPOINT: why) and
+    ignores the others.
+*/
+#ifndef DS_ACTOR_H
+#define DS_ACTOR_H
+
+#include <czmq.h>
+
+//  A command a refused actor still answers, and its reply.
+typedef struct {
+    const char *command;            //  e.g. "ENDPOINT"
+    const char *reply;              //  the text sent back
+    int frames;                     //  the reply in that many frames (0: one)
+} ds_actor_answer_t;
+
+//  Signals -1 on pipe (the start failed; logged by the caller), then
+//  answers each command of answers (a {NULL}-terminated table) with its
+//  reply until $TERM or the pipe's end.
+void ds_actor_refused (zsock_t *pipe, const ds_actor_answer_t *answers);
+
+#endif

@@ -1,0 +1,195 @@
+/*  libs: ds_query ds_proto ds_common */
+/*  test_overview.c - the merged overview's list operations against plain
+    reference implementations (a qsort by key and a full ranking):
+
+    - ds_overview_pp_combine (per-port buckets) sorts by (port, proto) and
+      sums equal keys exactly like sorting everything and summing runs, for
+      sizes on both sides of the bucket threshold;
+    - ds_overview_pp_top (selection) gives the first k of a full ranking,
+      ties broken on the pp text ("23/TCP" < "2323/TCP", "-/ICMP" first);
+    - the "ports" section ranks ports by packets with the radix sort as a
+      comparison sort would (numeric port among equals, "-" last).
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "overview.h"
+#include "record.h"
+
+static uint64_t s_state = 88172645463325252ULL;
+
+static uint64_t
+s_rand (void)
+{
+    s_state ^= s_state << 13;
+    s_state ^= s_state >> 7;
+    s_state ^= s_state << 17;
+    return s_state;
+}
+
+//  n random rows: ports from a range of `ports` values (some "-"), few
+//  protos, packets from 1..max (small max: many ties).
+static ds_overview_pp_t *
+s_rows (size_t n, uint32_t ports, uint64_t max)
+{
+    ds_overview_pp_t *v = calloc (n ? n : 1, sizeof *v);
+    assert_non_null (v);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t p = (uint32_t) (s_rand () % ports);
+        v [i].port = p == 0 ? DS_PORT_NONE : (int32_t) ((p * 2654435761u) % 65536);
+        v [i].proto = (uint32_t) (s_rand () % DS_PROTO_COUNT);
+        v [i].packets = 1 + s_rand () % max;
+        v [i].sources = s_rand () % 5;
+    }
+    return v;
+}
+
+static size_t
+s_reference_combine (ds_overview_pp_t *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort (v, n, sizeof *v, ds_overview_pp_key);
+    size_t out = 0;
+    for (size_t i = 1; i < n; i++)
+        if (ds_overview_pp_key (&v [i], &v [out]) == 0) {
+            v [out].packets += v [i].packets;
+            v [out].sources += v [i].sources;
+        }
+        else
+            v [++out] = v [i];
+    return out + 1;
+}
+
+static void
+test_combine (void **state)
+{
+    (void) state;
+    const size_t sizes [] = { 0, 1, 2, 100, 4095, 4096, 20000, 200000 };
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes [s];
+        ds_overview_pp_t *v = s_rows (n, n < 100 ? 8 : 30000, 1000);
+        ds_overview_pp_t *w = malloc ((n ? n : 1) * sizeof *w);
+        memcpy (w, v, n * sizeof *v);
+        size_t got = ds_overview_pp_combine (v, n);
+        size_t want = s_reference_combine (w, n);
+        assert_int_equal (got, want);
+        assert_memory_equal (v, w, want * sizeof *v);
+        free (v);
+        free (w);
+    }
+}
+
+static void
+test_top (void **state)
+{
+    (void) state;
+    const size_t sizes [] = { 0, 1, 3, 7, 5000 };
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes [s];
+        //  Packets 1..3: ties everywhere, so the text decides.
+        ds_overview_pp_t *v = s_rows (n, 300, 3);
+        n = ds_overview_pp_combine (v, n);
+        ds_overview_pp_t *ranked = malloc ((n ? n : 1) * sizeof *ranked);
+        memcpy (ranked, v, n * sizeof *v);
+        qsort (ranked, n, sizeof *ranked, ds_overview_pp_rank);
+        for (size_t k = 0; k <= 6; k++) {
+            ds_overview_pp_t top [6];
+            size_t got = ds_overview_pp_top (v, n, k, top);
+            assert_int_equal (got, n < k ? n : k);
+            assert_memory_equal (top, ranked, got * sizeof *top);
+        }
+        free (v);
+        free (ranked);
+    }
+    //  The text order of ties: "-/..." before digits, "23/TCP" before "2323/TCP".
+    ds_overview_pp_t tied [3] = {
+        { 2323, 0, 5, 0 }, { 23, 0, 5, 0 }, { DS_PORT_NONE, 0, 5, 0 }
+    };
+    ds_overview_pp_t top [3];
+    assert_int_equal (ds_overview_pp_top (tied, 3, 3, top), 3);
+    assert_int_equal (top [0].port, DS_PORT_NONE);
+    assert_int_equal (top [1].port, 23);
+    assert_int_equal (top [2].port, 2323);
+}
+
+typedef struct {
+    int32_t port;
+    uint64_t packets;
+} s_port_t;
+
+static int
+s_cmp_port_rank (const void *x, const void *y)
+{
+    const s_port_t *a = x, *b = y;
+    if (a->packets != b->packets)
+        return a->packets > b->packets ? -1 : 1;
+    int64_t pa = a->port < 0 ? 65536 : a->port, pb = b->port < 0 ? 65536 : b->port;
+    return pa < pb ? -1 : pa > pb;
+}
+
+static void
+test_ports_ranking (void **state)
+{
+    (void) state;
+    const uint64_t maxes [] = { 3, 1000, UINT64_MAX / 70000 };     //  ties; spread; high bytes
+    for (size_t m = 0; m < sizeof maxes / sizeof *maxes; m++) {
+        size_t n = 30000;
+        ds_overview_t o;
+        memset (&o, 0, sizeof o);
+        o.window_pps = s_rows (n, 9000, maxes [m]);
+        o.n_window_pps = ds_overview_pp_combine (o.window_pps, n);
+        //  The reference: packets per port, compared.
+        s_port_t *want = calloc (o.n_window_pps, sizeof *want);
+        size_t nw = 0;
+        for (size_t i = 0; i < o.n_window_pps; i++)
+            if (nw && want [nw - 1].port == o.window_pps [i].port)
+                want [nw - 1].packets += o.window_pps [i].packets;
+            else
+                want [nw++] = (s_port_t) { o.window_pps [i].port, o.window_pps [i].packets };
+        qsort (want, nw, sizeof *want, s_cmp_port_rank);
+
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+        assert_int_equal (ds_overview_pack (&o, "ports", &pk), 0);
+        msgpack_zone zone;
+        msgpack_zone_init (&zone, 1 << 16);
+        msgpack_object obj;
+        assert_int_equal (msgpack_unpack (sb.data, sb.size, NULL, &zone, &obj), MSGPACK_UNPACK_SUCCESS);
+        const msgpack_object *ranking = &obj.via.map.ptr [0].val;
+        assert_int_equal (ranking->via.array.size, nw);
+        for (size_t i = 0; i < nw; i++) {
+            const msgpack_object_map *row = &ranking->via.array.ptr [i].via.map;
+            char text [16];
+            if (want [i].port < 0)
+                snprintf (text, sizeof text, "-");
+            else
+                snprintf (text, sizeof text, "%d", (int) want [i].port);
+            assert_int_equal (row->ptr [0].val.via.str.size, strlen (text));
+            assert_memory_equal (row->ptr [0].val.via.str.ptr, text, strlen (text));
+            assert_true (row->ptr [1].val.via.u64 == want [i].packets);
+        }
+        msgpack_zone_destroy (&zone);
+        msgpack_sbuffer_destroy (&sb);
+        free (want);
+        ds_overview_free (&o);
+    }
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_combine),
+        cmocka_unit_test (test_top),
+        cmocka_unit_test (test_ports_ranking),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

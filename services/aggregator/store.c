@@ -223,9 +223,18 @@ s_blog_flush (ds_store_t *self)
     //  at [s]: where source s's bins start; advanced to where they end
     for (uint32_t i = 0; i < n; i++)
         self->blog_sorted [at [src [i]]++] = self->blog_v [i];
+    //  The sources in id order: their headers are read in order, the ends
+    //  of their vectors (random places) are fetched S_AHEAD sources ahead.
+    enum { S_AHEAD = 8 };
+    for (uint32_t s = 0; s < ns && s < S_AHEAD; s++)
+        if (at [s] > (s ? at [s - 1] : 0) && self->bins [s].n < self->bins [s].cap)
+            __builtin_prefetch (self->bins [s].v + self->bins [s].n, 1);
     uint32_t from = 0;
     int rc = 0;
     for (uint32_t s = 0; s < ns && rc == 0; s++) {
+        uint32_t a = s + S_AHEAD;
+        if (a < ns && at [a] > at [a - 1] && self->bins [a].n < self->bins [a].cap)
+            __builtin_prefetch (self->bins [a].v + self->bins [a].n, 1);
         for (uint32_t k = from; k < at [s] && rc == 0; k++) {
             uint64_t v = self->blog_sorted [k];
             rc = s_bins_add (self, &self->bins [s], S_BIN_MINUTE (v), (uint32_t) (v & S_BIN_US_MASK));

@@ -423,7 +423,7 @@ int store_src_index_grow (ds_store_t *self);
 //  n_srcs needs them).
 int store_src_index_build (ds_store_t *self, size_t cap);
 
-#define S_BLOG_CAP      (1u << 17)      //  pattern bins logged before they go in
+#define S_BLOG_CAP      (1u << 19)      //  pattern bins logged before they go in
 
 //  Moves the logged pattern bins into their sources' vectors and sorts
 //  every source's late bins in: what every reader of bins calls first.

@@ -489,22 +489,6 @@ ds_gt_alias (ds_gt_t *self, const char *from, const char *to)
     return 0;
 }
 
-int
-ds_gt_alias_spec (ds_gt_t *self, const char *spec, char *err, size_t err_size)
-{
-    const char *eq = strchr (spec, '=');
-    char from [DS_NAME_MAX];
-    size_t n = eq ? (size_t) (eq - spec) : 0;
-    if (eq && n > 0 && n < sizeof from) {
-        memcpy (from, spec, n);
-        from [n] = 0;
-        if (ds_gt_alias (self, from, eq + 1) == 0)
-            return 0;
-    }
-    snprintf (err, err_size, "bad alias '%.64s': expected FROM=TO with class names", spec);
-    return -1;
-}
-
 //  --------------------------------------------------------------------------
 //  Build
 

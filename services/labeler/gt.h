@@ -68,7 +68,7 @@ int ds_gt_load_spec (ds_gt_t *self, const char *spec, char *err, size_t err_size
 //  chains.  Returns -1 on a bad name.
 int ds_gt_alias (ds_gt_t *self, const char *from, const char *to);
 
-//  Parses "FROM=TO" and calls ds_gt_alias.
+//  Parses "FROM=TO" and calls ds_gt_alias (gt_load.c).
 int ds_gt_alias_spec (ds_gt_t *self, const char *spec, char *err, size_t err_size);
 
 //  Builds the lookup structures.  Returns 0, -1 if out of memory or if

@@ -4,8 +4,9 @@
     class/gt/label; RFC 4180 quotes), CIDR lists (one prefix or address a
     line, '#' comments) and directories of <class>_v4.txt / <class>_v6.txt
     lists.  Every entry goes through ds_gt_add: this file knows file
-    formats, gt.c the table.  A bad row or line is warned about with its
-    file:line, counted (ds_gt_warned) and skipped.
+    formats and argument specs (CLASS=FILE, FROM=TO), gt.c the table.  A
+    bad row or line is warned about with its file:line, counted
+    (ds_gt_warned) and skipped.
 */
 #include "gt.h"
 #include "batch.h"
@@ -300,4 +301,20 @@ ds_gt_load_spec (ds_gt_t *self, const char *spec, char *err, size_t err_size)
     memcpy (class_name, spec, n);
     class_name [n] = 0;
     return ds_gt_load_list (self, eq + 1, class_name, err, err_size);
+}
+
+int
+ds_gt_alias_spec (ds_gt_t *self, const char *spec, char *err, size_t err_size)
+{
+    const char *eq = strchr (spec, '=');
+    char from [DS_NAME_MAX];
+    size_t n = eq ? (size_t) (eq - spec) : 0;
+    if (eq && n > 0 && n < sizeof from) {
+        memcpy (from, spec, n);
+        from [n] = 0;
+        if (ds_gt_alias (self, from, eq + 1) == 0)
+            return 0;
+    }
+    snprintf (err, err_size, "bad alias '%.64s': expected FROM=TO with class names", spec);
+    return -1;
 }

@@ -5,10 +5,11 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config git
-    libzmq3-dev libczmq-dev libmsgpack-dev libpcap-dev libcmocka-dev zlib1g-dev
+    libzmq3-dev libczmq-dev libmsgpack-dev libpcap-dev libcmocka-dev zlib1g-dev libmicrohttpd-dev
     clang libclang-rt-14-dev valgrind
     python3 python3-pandas python3-zmq python3-msgpack python3-yaml python3-gensim
     tshark gnuplot-nox time tzdata
+    prometheus curl
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include "store.h"
 #include "snapshot.h"
 #include "actor.h"
+#include "aggmetrics.h"
 #include "ds_proto.h"
 #include "transport.h"
 #include "tz.h"
@@ -71,6 +72,7 @@ typedef struct {
     uint64_t rejected;              //  messages that failed to decode
     uint64_t foreign;               //  batches of another shard
     uint64_t too_big;               //  requests above DS_FRAME_CONTROL_MAX
+    ds_aggmetrics_t *metrics;       //  NULL without --http
 } s_agg_t;
 
 //  Wall clock, microseconds since the Unix epoch.
@@ -95,11 +97,13 @@ s_checkpoint_ended (s_agg_t *self, int result, const char *why, int64_t pause_us
     snprintf (c->error, sizeof c->error, "%s", c->last_failed ? why : "");
     if (c->last_failed) {
         c->failed++;
+        ds_aggmetrics_checkpoint (self->metrics, false);
         self->dirty = true;         //  try again at the next occasion
         ds_log_error ("shard %u: checkpoint failed: %s", self->config.shard, why);
         return;
     }
     c->written++;
+    ds_aggmetrics_checkpoint (self->metrics, true);
     c->last_ok = s_wall_us ();
     ds_log_info ("shard %u: checkpoint %s written (%" PRIu64 " records, %.1f ms, data path "
                  "paused %.2f ms)", self->config.shard, self->config.checkpoint,
@@ -567,8 +571,10 @@ s_start_sockets (s_agg_t *self, char *inputs, size_t size)
         ds_log_error ("shard %u: cannot start: --input list too long", config->shard);
         return -1;
     }
-    self->sub = ds_sub_new (inputs, topic);
-    return self->sub ? 0 : -1;      //  ds_sub_new logged why
+    self->sub = ds_sub_new (NULL, topic);
+    //  The readiness watch sees the connections only if it starts first.
+    ds_aggmetrics_started (self->metrics, self->sub, inputs);
+    return self->sub && ds_sub_connect (self->sub, inputs) == 0 ? 0 : -1;     //  logged why
 }
 
 //  Serves batches, queries and pipe commands until $TERM (or the end of
@@ -602,8 +608,10 @@ s_serve (s_agg_t *self)
             //  but not forever: queries stay responsive under load.  The
             //  burst ends at the first receive that finds nothing (no
             //  ZMQ_EVENTS round trip per message).
-            for (int i = 0; i < 64 && s_on_sub (self); i++)
-                ;
+            int burst = 0;
+            while (burst < 64 && s_on_sub (self))
+                burst++;
+            ds_aggmetrics_update (self->metrics, self->store, self->rejected, burst);
         }
         else
         if (which == self->rep)
@@ -626,6 +634,10 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
 {
     ds_signals_block_thread ();
     s_agg_t self = { .config = *(const ds_aggregator_config_t *) args, .pipe = pipe };
+    char shard_id [16];
+    snprintf (shard_id, sizeof shard_id, "%u", self.config.shard);
+    ds_log_thread ("aggregator", "shard", shard_id);
+    self.metrics = ds_aggmetrics_new (self.config.metrics, self.config.shard);
     msgpack_sbuffer_init (&self.reply);
     msgpack_sbuffer_init (&self.partial);
     char inputs [4096];
@@ -633,6 +645,7 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
         //  From here on nothing of the caller's config is read (see s_agg_t).
         self.config.endpoint = NULL;
         self.config.inputs.count = 0;
+        ds_aggmetrics_update (self.metrics, self.store, 0, -1);
         zsock_signal (pipe, 0);
         char topic [DS_TOPIC_LEN + 1];
         ds_topic_format (topic, "lab", self.config.shard);
@@ -660,6 +673,7 @@ ds_aggregator_actor (zsock_t *pipe, void *args)
     msgpack_sbuffer_destroy (&self.partial);
     s_cache_free (&self);
     free (self.checkpoint);
+    ds_aggmetrics_destroy (&self.metrics);
 }
 
 int

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include "opts.h"
 #include "tz.h"
+#include "metrics.h"
 
 #define DS_AGGREGATOR_INPUT_DEFAULT "tcp://127.0.0.1:5551"
 #define DS_AGGREGATOR_PORT_BASE     5560
@@ -47,6 +48,7 @@ typedef struct {
     const char *checkpoint;         //  file path, NULL = no checkpoints
     int64_t checkpoint_interval_ms; //  0 = only on EOS and stop
     uint32_t retain_days;           //  keep the newest N days; 0 = every day
+    ds_metrics_t *metrics;          //  --http registry, or NULL (aggmetrics.h)
 } ds_aggregator_config_t;
 
 //  Fills a config with the defaults (shard 0 of 1, default endpoints,

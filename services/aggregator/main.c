@@ -15,7 +15,8 @@ static const char *s_usage =
 "SYNOPSIS\n"
 "    darkscope-aggregator [--shard K] [--shards N] [--input ENDPOINT]... [--endpoint ENDPOINT]\n"
 "                         [--sensors S] [--tz TZ] [--checkpoint FILE]\n"
-"                         [--checkpoint-interval SECONDS] [--retain-days N] [--quiet]\n"
+"                         [--checkpoint-interval SECONDS] [--retain-days N]\n"
+"                         [--http ADDR:PORT] [--log-format text|json] [--quiet]\n"
 "\n"
 "DESCRIPTION\n"
 "    Subscribes to shard K's labelled batches (topic lab.KKKK) on the labeler's XPUB and\n"
@@ -166,7 +167,7 @@ main (int argc, char **argv)
     };
     ds_service_t service = {
         .name = "aggregator", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
-        .configure = s_configure, .actor = ds_aggregator_actor, .config = &s_config,
+        .configure = s_configure, .actor = ds_aggregator_actor, .config = &s_config, .metrics = &s_config.metrics,
         .started = s_started, .stopping = "stopping (checkpoint first)",
         .finish = s_finish
     };

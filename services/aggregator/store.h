@@ -102,6 +102,25 @@ int ds_store_pattern (ds_store_t *self, const uint8_t *request, size_t size, msg
 //  then owned by status (ds_part_status_clear).  0, or -1 out of memory.
 int ds_store_status (ds_store_t *self, uint32_t sensors_expected, ds_part_status_t *status);
 
+//  One sensor's stream as the store counts it (the metrics of --http;
+//  the same numbers as the status query's streams and ingest map).
+typedef struct {
+    uint32_t sensor;
+    bool eos;                       //  its end-of-stream arrived (this epoch)
+    uint64_t batches, records, gaps, replays;
+    //  The sensor's own counters over every epoch (STATS, then its EOS)
+    uint64_t packets_read, non_ip, malformed, dropped, bad_time;
+    uint64_t epoch;                 //  its current epoch
+    uint64_t epochs;                //  epochs seen (> 1: its ingest restarted)
+    uint64_t stale;                 //  messages of an older epoch, ignored
+    int64_t last_batch_us;          //  wall clock of the last batch applied, 0: none
+    int64_t last_stats_us;          //  wall clock the last STATS arrived, 0: none
+    int64_t lag_us;                 //  its arrival minus its sending
+} ds_store_stream_t;
+
+//  Copies up to max sensor streams into out; returns how many exist.
+size_t ds_store_streams (ds_store_t *self, ds_store_stream_t *out, size_t max);
+
 //  Writes the store to path atomically (path.tmp, created O_EXCL |
 //  O_NOFOLLOW, mode 0600; fsync, rename) with a header (magic, version,
 //  shard, shards, tz) and a CRC32 of the body.  Returns 0, or -1 with a

@@ -252,3 +252,22 @@ store_stream_totals (const s_stream_t *s, uint64_t totals [STORE_COUNTERS])
     for (int i = 0; i < STORE_COUNTERS; i++)
         totals [i] = s->before [i] + now [i];
 }
+
+size_t
+ds_store_streams (ds_store_t *self, ds_store_stream_t *out, size_t max)
+{
+    for (uint32_t i = 0; i < self->n_streams && i < max; i++) {
+        const s_stream_t *s = &self->streams [i];
+        uint64_t totals [STORE_COUNTERS];
+        store_stream_totals (s, totals);
+        out [i] = (ds_store_stream_t) {
+            .sensor = s->sensor, .eos = s->eos != 0, .batches = s->batches,
+            .records = s->records, .gaps = s->gaps, .replays = s->replays,
+            .packets_read = totals [0], .non_ip = totals [1], .malformed = totals [2],
+            .dropped = totals [3], .bad_time = totals [4],
+            .epoch = s->epoch, .epochs = s->epochs, .stale = s->stale,
+            .last_batch_us = s->last_batch_us,
+            .last_stats_us = s->last_stats_us, .lag_us = s->lag_us };
+    }
+    return self->n_streams;
+}

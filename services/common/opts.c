@@ -17,6 +17,7 @@ static const struct {
     { "shards",      "how many shards the deployment has" },
     { "sensors",     "how many sensors (ingest instances) send" },
     { "quiet",       "only warnings and errors on stderr" },
+    { "log-format",  "log lines: text or json (one object a line)" },
     { "pcap",        "pcap/pcapng inputs (files or globs)" },
     { "darkvec-log", "DarkVec text log inputs (files or globs)" },
     { "iface",       "live capture interface" },

@@ -4,6 +4,7 @@
 #include "signals.h"
 #include "transport.h"
 #include "curve.h"
+#include <stdio.h>
 #include <stdlib.h>
 
 #define S_WAIT_SLICE_MS 200         //  how often the wait looks at the signal flags
@@ -64,15 +65,48 @@ s_wait (zactor_t *actor, const ds_service_t *service)
     return rc;
 }
 
+//  Starts --http: the registry into the service's config, its routes, the
+//  server.  Returns the server, or NULL after logging why.
+static ds_http_t *
+s_http_start (const char *listen, const ds_service_t *service)
+{
+    ds_http_t *http = ds_http_prepare (listen);
+    if (!http)
+        return NULL;
+    if (service->metrics)
+        *service->metrics = ds_http_metrics (http);
+    if ((service->http_routes && service->http_routes (http) != 0) || ds_http_launch (http)) {
+        ds_http_destroy (&http);
+        if (service->metrics)
+            *service->metrics = NULL;
+    }
+    return http;
+}
+
 int
 ds_service_main (int argc, char **argv, const ds_service_t *service)
 {
-    //  Every service takes --cert, --trust, --insecure (curve.h).
-    ds_opt_t *opts = ds_opts_join (service->opts, ds_curve_opts ());
+    //  Every service takes --cert, --trust, --insecure (curve.h), --http
+    //  and --log-format.
+    const char *http_listen = NULL, *log_format = "text";
+    const ds_opt_t ours [] = {
+        { "http", DS_OPT_STRING, &http_listen, "ADDR:PORT",
+          "serve /metrics, /healthz, /readyz here (default off)" },
+        { "log-format", DS_OPT_STRING, &log_format, "FORMAT",
+          "log lines: text (default) or json (one object a line)" },
+        { NULL }
+    };
+    ds_opt_t *own = ds_opts_join (service->opts, ds_curve_opts ());
+    ds_opt_t *opts = own ? ds_opts_join (own, ours) : NULL;
+    free (own);
     int rc = opts ? ds_opts_parse (argc, argv, 1, service->name, opts, service->usage, NULL) : -1;
     free (opts);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
+    if (ds_log_set_format (log_format) != 0) {
+        fprintf (stderr, "error: --log-format must be text or json, got '%s'\n", log_format);
+        return 2;
+    }
     if (service->configure && service->configure (service->config) != 0)
         return 2;
     ds_log_init (service->name);
@@ -81,19 +115,34 @@ ds_service_main (int argc, char **argv, const ds_service_t *service)
     ds_log_set_quiet (service->quiet && *service->quiet);
     ds_malloc_tune ();
     ds_signals_install ();
+    ds_http_t *http = NULL;
+    if (http_listen && !(http = s_http_start (http_listen, service)))
+        return 1;
+    //  A service without series of its own: ready once it started.
+    ds_mgroup_t *group = service->metrics ? NULL
+                       : ds_metrics_group (ds_http_metrics (http), service->name, NULL);
+    ds_mgroup_condition (group, "started", false);
     zactor_t *actor = zactor_new (service->actor, service->config);
     if (!actor || (service->started && service->started (actor) != 0)) {
         ds_log_error ("could not start (see above)");
         zactor_destroy (&actor);
         ds_curve_shutdown ();
+        ds_http_destroy (&http);
+        if (service->http_done)
+            service->http_done ();
         zsys_shutdown ();
         return 1;
     }
+    ds_mgroup_condition (group, "started", true);
     rc = s_wait (actor, service);
     if (rc == 0 && !service->ends && service->finish && service->finish (actor) != 0)
         rc = 1;
     zactor_destroy (&actor);
     ds_curve_shutdown ();
+    //  The server reads the registry the actor wrote: it goes after it.
+    ds_http_destroy (&http);
+    if (service->http_done)
+        service->http_done ();
     //  Sockets that linger (a finished stream's tail for slow subscribers)
     //  are delivered here, within their linger time.
     zsys_shutdown ();

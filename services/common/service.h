@@ -7,7 +7,11 @@
       parse      flags over DARKSCOPE_* variables over defaults (opts.h)
       validate   the service's configure step turns the parsed values into
                  its config; a bad value is a usage error (exit status 2)
-      log        ds_log_init (name), --quiet, the allocator tuning
+      log        ds_log_init (name), --quiet, --log-format, the allocator tuning
+      http       with --http ADDR:PORT: the operations server (http.h:
+                 /metrics, /healthz, /readyz and the service's own routes),
+                 its registry handed to the service's config; started
+                 before the actor, so that it sees the service come up
       signals    SIGINT/SIGTERM ask to stop, SIGHUP to reload, SIGPIPE is
                  ignored (signals.h); actors block signals themselves
       actor      started, then asked whether it is up (exit status 1 if not)
@@ -28,6 +32,7 @@
 #include <stdbool.h>
 #include <czmq.h>
 #include "opts.h"
+#include "http.h"
 
 typedef struct {
     const char *name;               //  "ingest", "labeler", ...: the log's and the variables' (DARKSCOPE_INGEST_*)
@@ -47,6 +52,15 @@ typedef struct {
     //  After a stop signal, before the actor is destroyed: its last work
     //  (an aggregator's final checkpoint); non-zero makes the exit status 1.
     int (*finish) (zactor_t *actor);
+    //  --http and --log-format are rows every service has (added by the
+    //  skeleton).  Where --http's registry goes in config, or NULL: the
+    //  skeleton then watches only that the actor started (/readyz).
+    ds_metrics_t **metrics;
+    //  With --http, before the server starts: adds the service's routes
+    //  (the query service's dashboard).  0, or -1 after logging why.
+    int (*http_routes) (ds_http_t *http);
+    //  After the server is gone: frees what http_routes made (may be NULL).
+    void (*http_done) (void);
 } ds_service_t;
 
 //  Runs the service to its end; returns the process exit status: 0, 1 if

@@ -118,6 +118,14 @@ ds_sub_new (const char *endpoints, const char *subscribe)
     ds_sock_defaults (sock);
     if (subscribe)
         zsock_set_subscribe (sock, subscribe);
+    if (ds_sub_connect (sock, endpoints))
+        zsock_destroy (&sock);
+    return sock;
+}
+
+int
+ds_sub_connect (zsock_t *sock, const char *endpoints)
+{
     const char *p = endpoints;
     while (p && *p) {
         const char *comma = strchr (p, ',');
@@ -133,14 +141,13 @@ ds_sub_new (const char *endpoints, const char *subscribe)
             int rc = endpoint ? ds_curve_connect (sock, endpoint) : -1;   //  logs why
             if (rc == -1) {
                 free (endpoint);
-                zsock_destroy (&sock);
-                return NULL;
+                return -1;
             }
             free (endpoint);
         }
         p = comma ? comma + 1 : NULL;
     }
-    return sock;
+    return 0;
 }
 
 static bool

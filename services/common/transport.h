@@ -44,6 +44,11 @@ zsock_t *ds_xpub_new (const char *endpoint);
 //  destroys.
 zsock_t *ds_sub_new (const char *endpoints, const char *subscribe);
 
+//  Connects a socket to every endpoint of the comma-separated list (what
+//  ds_sub_new does; apart, so a monitor can be set up first).  Returns 0,
+//  or -1 with an error logged.
+int ds_sub_connect (zsock_t *sock, const char *endpoints);
+
 //  Sends [topic][data] as one two-frame message and never drops it: at the
 //  high-water mark it waits (100 ms slices, checking *stop and
 //  zsys_interrupted) until the socket makes room.  Returns 0, or -1 when

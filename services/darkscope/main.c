@@ -91,13 +91,15 @@ s_cmd_run (int argc, char **argv)
         { "json",        DS_OPT_STRING, &cfg.json,     "FILE",    "write the overview JSON here ('-' = stdout)" },
         { "report",      DS_OPT_STRING, &cfg.report,   "DIR",     "write the HTML report and figures here" },
         { "endpoint",    DS_OPT_STRING, &cfg.endpoint, "E",       "also serve queries on this endpoint (e.g. tcp://127.0.0.1:5570)" },
-        { "serve",       DS_OPT_BOOL,   &cfg.serve,    NULL,      "keep serving queries on --endpoint after the run, until Ctrl-C" },
+        { "serve",       DS_OPT_BOOL,   &cfg.serve,    NULL,      "keep serving queries on --endpoint (and --http) after the run, until Ctrl-C" },
+        { "http",        DS_OPT_STRING, &cfg.http,     "ADDR:PORT", "serve /metrics, /healthz, /readyz (and with --serve the dashboard) here" },
         { "checkpoint-dir", DS_OPT_STRING, &cfg.checkpoint_dir, "DIR", "aggregator checkpoints (shard-N.ckpt; the run exits 1 if the last fails); default none" },
         { "checkpoint-interval", DS_OPT_INT, &cfg.checkpoint_interval, "S", "seconds between checkpoints when changed; default 60; 0 = at the end" },
         { "retain-days", DS_OPT_INT,   &cfg.retain_days, "N",    "keep only the newest N days; default 0 = every day" },
         { "stats-interval", DS_OPT_INT, &cfg.stats_interval, "S", "ingest sends its counters every S seconds; default 5; 0 = start and end" },
         { "gen-packets", DS_OPT_INT,    &cfg.gen_packets, "N",    "size of the synthetic month used when no input is given; default 2000000" },
         { "seed",        DS_OPT_INT,    &cfg.seed,     "S",       "seed of the synthetic month; default 1" },
+        { "log-format",  DS_OPT_STRING, &cfg.log_format, "FORMAT", "log lines: text (default) or json (one object a line)" },
         { "quiet",       DS_OPT_BOOL,   &cfg.quiet,    NULL,      "no progress or info lines" },
         { "embed",       DS_OPT_BOOL,   &cfg.embed,    NULL,      "also train DarkVec's embedding; adds \"embedding\" to the JSON" },
         { "model-out",   DS_OPT_STRING, &cfg.model_out, "FILE",   "embed: write the vectors (word2vec text format, one line per source)" },
@@ -112,6 +114,7 @@ s_cmd_run (int argc, char **argv)
         "                     [--gt F]... [--gt-list CLASS=F]... [--services F] [--tz TZ]\n"
         "                     [--shards N] [--first-day D] [--last-day D] [--min-packets N]\n"
         "                     [--json FILE] [--report DIR] [--retain-days N] [--embed [--model-out F]]\n"
+        "                     [--endpoint E] [--serve] [--http ADDR:PORT] [--log-format text|json]\n"
         "\n"
         "Starts ingest, labeler, N aggregator shards and the query service in one\n"
         "process (over inproc://), reads every input to its end with back-pressure\n"

@@ -23,6 +23,7 @@
 #include "aggregator.h"
 #include "query.h"
 #include "embed.h"
+#include "http.h"
 #include "transport.h"
 #include "curve.h"
 #include "ds_proto.h"
@@ -140,13 +141,18 @@ s_summary (const msgpack_object *overview, double seconds)
         if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
             *fields [i].into = v->via.u64;
     }
-    fprintf (stderr, "darkscope run: %llu packets read in %.2f s (%.2f M packets/s); "
-             "window: %llu packets from %llu sources; skipped: %llu non-IP, %llu malformed, "
-             "%llu impossible timestamps; dropped %llu; gaps %llu\n",
+    char line [512];
+    snprintf (line, sizeof line, "%llu packets read in %.2f s (%.2f M packets/s); "
+              "window: %llu packets from %llu sources; skipped: %llu non-IP, %llu malformed, "
+              "%llu impossible timestamps; dropped %llu; gaps %llu",
              (unsigned long long) read, seconds, seconds > 0 ? (double) read / seconds / 1e6 : 0.0,
              (unsigned long long) packets, (unsigned long long) sources,
              (unsigned long long) non_ip, (unsigned long long) malformed, (unsigned long long) bad_time,
              (unsigned long long) dropped, (unsigned long long) gaps);
+    if (ds_log_json ())
+        ds_log_info ("%s", line);
+    else
+        fprintf (stderr, "darkscope run: %s\n", line);
 }
 
 //  Starts the embed service on the labelled stream (before the labeler
@@ -207,6 +213,8 @@ typedef struct {
     ds_query_config_t query_cfg;
     ds_labeler_config_t lab_cfg;
     ds_ingest_config_t ing_cfg;
+    ds_http_t *http;                //  --http, or NULL
+    ds_metrics_t *metrics;          //  its registry, handed to every service
 } s_run_t;
 
 //  Checks the options that need no service; 0, or 2 after saying why.
@@ -217,8 +225,8 @@ s_check (const ds_run_config_t *cfg)
         fprintf (stderr, "darkscope run: --shards must be 1..%d\n", DS_SHARDS_MAX);
         return 2;
     }
-    if (cfg->serve && !cfg->endpoint) {
-        fprintf (stderr, "darkscope run: --serve needs --endpoint\n");
+    if (cfg->serve && !cfg->endpoint && !cfg->http) {
+        fprintf (stderr, "darkscope run: --serve needs --endpoint or --http\n");
         return 2;
     }
     int32_t day;
@@ -266,6 +274,7 @@ s_start_aggregators (s_run_t *r)
         agg.tz = r->tz;
         agg.retain_days = (uint32_t) cfg->retain_days;
         agg.checkpoint_interval_ms = cfg->checkpoint_interval * 1000;
+        agg.metrics = r->metrics;
         if (cfg->checkpoint_dir) {
             zsys_dir_create ("%s", cfg->checkpoint_dir);
             snprintf (r->ckpt [k], sizeof r->ckpt [k], "%s/shard-%u.ckpt", cfg->checkpoint_dir, k);
@@ -296,6 +305,7 @@ s_start_query (s_run_t *r)
         q->shard_endpoints.items [k] = r->agg_ep [k];
     q->shard_endpoints.count = r->shards;
     q->labeler = EP_LABCTL;
+    q->metrics = r->metrics;
     char bound [256];
     r->query = zactor_new (ds_query_actor, q);
     if (!r->query || ds_query_endpoint (r->query, bound, sizeof bound) != 0) {
@@ -321,6 +331,7 @@ s_start_pipeline (s_run_t *r)
     lab->endpoint = EP_LAB;
     lab->control = EP_LABCTL;
     lab->shards = r->shards;
+    lab->metrics = r->metrics;
     char data_ep [256], control_ep [256];
     r->labeler = zactor_new (ds_labeler_actor, lab);
     if (!r->labeler || ds_labeler_endpoints (r->labeler, data_ep, sizeof data_ep,
@@ -341,6 +352,7 @@ s_start_pipeline (s_run_t *r)
     ing->stats_interval_ms = (int) (cfg->stats_interval * 1000);
     ing->endpoint = EP_PKT;
     ing->progress = !cfg->quiet;
+    ing->metrics = r->metrics;
     r->ingest = zactor_new (ds_ingest_actor, ing);
     if (!r->ingest) {
         ds_log_error ("ingest did not start (see above)");
@@ -510,6 +522,12 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
         return 1;
     }
     ds_signals_install ();
+    //  The HTTP server before the services, so it sees them start.
+    if (cfg->http && !(r->http = ds_http_serve (cfg->http))) {
+        free (r);
+        return 1;
+    }
+    r->metrics = ds_http_metrics (r->http);
     rc = 1;
     int64_t t0 = zclock_usecs ();
     bool with_embed = cfg->embed || cfg->model_out || cfg->corpus_out || cfg->classes_out;
@@ -530,6 +548,7 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
     }
 stop:
     rc = s_stop (r, rc);
+    ds_http_destroy (&r->http);     //  after the services that write its registry
     free (r);
     return rc;
 }
@@ -538,6 +557,10 @@ int
 ds_run (const ds_run_config_t *cfg)
 {
     ds_log_set_quiet (cfg->quiet);
+    if (cfg->log_format && ds_log_set_format (cfg->log_format)) {
+        fprintf (stderr, "darkscope run: --log-format must be text or json\n");
+        return 2;
+    }
     ds_malloc_tune ();
     char err [512];
     ds_tz_t *tz = ds_tz_load (cfg->tz, err, sizeof err);

@@ -382,6 +382,7 @@ ds_embed_actor (zsock_t *pipe, void *args)
     ds_signals_block_thread ();
     const ds_embed_config_t *config = args;
     s_embed_t self = { .config = config, .pipe = pipe };
+    ds_log_thread ("embed", NULL, NULL);
     atomic_init (&self.worker_done, 0);
     msgpack_sbuffer_init (&self.reply);
     config = self.config = s_own_config (&self, config);

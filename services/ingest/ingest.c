@@ -55,7 +55,49 @@ typedef struct {
     bool stop_requested;            //  STOP received: end the input
     int64_t stop_deadline;          //  once stopped: give up sending after this
     int64_t started;
+    ds_mgroup_t *metrics;           //  NULL without --http
+    int m_packets, m_records, m_batches, m_drops, m_non_ip, m_malformed, m_bad_lines;
 } s_ingest_t;
+
+//  Creates the series of this sensor's ingest.
+static void
+s_metrics_new (s_ingest_t *self)
+{
+    char id [16];
+    snprintf (id, sizeof id, "%u", self->cfg.sensor);
+    ds_mgroup_t *g = self->metrics = ds_metrics_group (self->cfg.metrics, "ingest", "sensor", id, NULL);
+    self->m_packets = ds_mgroup_series (g, "darkscope_packets_read_total", NULL);
+    self->m_records = ds_mgroup_series (g, "darkscope_records_total", NULL);
+    self->m_batches = ds_mgroup_series (g, "darkscope_batches_total", NULL);
+    self->m_drops = ds_mgroup_series (g, "darkscope_drops_total", NULL);
+    self->m_non_ip = ds_mgroup_series (g, "darkscope_bad_input_total", "kind", "non_ip", NULL);
+    self->m_malformed = ds_mgroup_series (g, "darkscope_bad_input_total", "kind", "malformed", NULL);
+    self->m_bad_lines = ds_mgroup_series (g, "darkscope_bad_input_total", "kind", "bad_line", NULL);
+    ds_mgroup_condition (g, "inputs opened", false);
+    ds_mgroup_condition (g, "every shard subscribed", false);
+}
+
+static void s_collect (s_ingest_t *self);
+
+//  Publishes the counters (every S_ROUNDS_CHECK blocks and at the end).
+static void
+s_metrics (s_ingest_t *self)
+{
+    ds_mgroup_t *g = self->metrics;
+    if (!g)
+        return;
+    s_collect (self);
+    const ds_ingest_stats_t *st = &self->stats;
+    ds_mgroup_begin (g);
+    ds_mgroup_set (g, self->m_packets, (double) st->packets_read);
+    ds_mgroup_set (g, self->m_records, (double) st->records);
+    ds_mgroup_set (g, self->m_batches, (double) st->batches);
+    ds_mgroup_set (g, self->m_drops, (double) st->dropped);
+    ds_mgroup_set (g, self->m_non_ip, (double) st->non_ip);
+    ds_mgroup_set (g, self->m_malformed, (double) (st->malformed - st->bad_lines));
+    ds_mgroup_set (g, self->m_bad_lines, (double) st->bad_lines);
+    ds_mgroup_end (g);
+}
 
 void
 ds_ingest_config_init (ds_ingest_config_t *cfg)
@@ -214,6 +256,7 @@ s_wait_subscribers (s_ingest_t *self)
 {
     int wait_s = self->cfg.wait_s;
     int rc = ds_publish_wait_subscribers (self->pub, s_wait_ms (wait_s), s_on_subscriber_wait, self);
+    ds_mgroup_condition (self->metrics, "every shard subscribed", rc == 0);
     if (rc != 0 && !s_stopping (self))
         ds_log_error ("no subscriber on %s after %d s (start the labeler first, or raise --wait)",
                       self->cfg.endpoint, wait_s);
@@ -318,6 +361,7 @@ s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *in
                 s_progress (self, source, false);
             }
             s_check_pipe (self);
+            s_metrics (self);
         }
     }
     if (live)
@@ -362,6 +406,10 @@ s_new (const ds_ingest_config_t *cfg, zsock_t *pipe)
         return NULL;
     self->cfg = *cfg;
     self->pipe = pipe;
+    char sensor_id [16];
+    snprintf (sensor_id, sizeof sensor_id, "%u", cfg->sensor);
+    ds_log_thread ("ingest", "sensor", sensor_id);
+    s_metrics_new (self);
     if (!self->cfg.endpoint)
         self->cfg.endpoint = DS_INGEST_ENDPOINT;
     if (!self->cfg.batch)
@@ -400,6 +448,7 @@ s_new (const ds_ingest_config_t *cfg, zsock_t *pipe)
     }
     s_count_bytes (self, self->files, self->n_files);
     s_count_bytes (self, self->logs, self->n_logs);
+    ds_mgroup_condition (self->metrics, "inputs opened", true);
 
     if (self->cfg.output == DS_INGEST_CSV) {
         self->csv = ds_csvout_new (self->cfg.out, self->cfg.csv_extra, self->cfg.tz);
@@ -471,6 +520,7 @@ s_execute (s_ingest_t *self)
         }
         rc = s_read_source (self, source, name, &input_failed);
         self->stats.bytes_done += ds_source_offset (source);
+        s_metrics (self);
         //  A stop is the normal end of a live capture; during a file it
         //  means inputs were not read to their end: say so, exit non-zero.
         if (s_stopping (self) && !ds_source_is_live (source)) {
@@ -500,6 +550,7 @@ s_execute (s_ingest_t *self)
                       self->stats.unheard_eos);
         rc = -1;
     }
+    s_metrics (self);
     return rc == 0 && !input_failed ? 0 : -1;
 }
 

@@ -21,6 +21,7 @@
 #include <czmq.h>
 #include "source.h"
 #include "tz.h"
+#include "metrics.h"
 
 #define DS_INGEST_ENDPOINT "tcp://127.0.0.1:5550"
 
@@ -51,6 +52,7 @@ typedef struct {
                                     //  the start and in the EOS (default 5000)
     char *bound;                    //  if set: receives the endpoint bound
     size_t bound_size;              //  (e.g. "tcp://127.0.0.1:*" -> its port)
+    ds_metrics_t *metrics;          //  --http registry, or NULL
 } ds_ingest_config_t;
 
 //  Sets every field of cfg to its default.

@@ -17,7 +17,7 @@ static const char *s_usage =
 "SYNOPSIS\n"
 "    darkscope-ingest [--pcap F|GLOB]... [--darkvec-log F|GLOB]... [--iface IF [--bpf E]]\n"
 "                     [--shards N] [--sensor ID] [--endpoint E] [--wait S] [--batch N]\n"
-"                     [--stats-interval S]\n"
+"                     [--stats-interval S] [--http ADDR:PORT] [--log-format text|json]\n"
 "    darkscope-ingest --pcap F|GLOB... --output csv [--out FILE] [--csv-extra] [--tz TZ]\n"
 "\n"
 "DESCRIPTION\n"
@@ -154,7 +154,7 @@ main (int argc, char **argv)
     };
     ds_service_t service = {
         .name = "ingest", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
-        .configure = s_configure, .actor = ds_ingest_actor, .config = &s_config,
+        .configure = s_configure, .actor = ds_ingest_actor, .config = &s_config, .metrics = &s_config.metrics,
         .ends = true
     };
     int rc = ds_service_main (argc, argv, &service);

@@ -46,6 +46,7 @@ labeler_forward_check_ready (labeler_t *self)
         }
     }
     self->ready = true;
+    ds_mgroup_condition (self->metrics, "every shard subscribed", true);
     ds_log_info ("every shard has a subscriber: forwarding");
 }
 
@@ -153,6 +154,7 @@ static int
 s_on_wait (void *arg)
 {
     labeler_t *self = arg;
+    self->waits++;
     while (!self->terminated && (zsock_events (self->pipe) & ZMQ_POLLIN))
         labeler_handle_pipe (self);
     while (!self->terminated && (zsock_events (self->xpub) & ZMQ_POLLIN))
@@ -207,6 +209,7 @@ s_stream (labeler_t *self, uint32_t sensor, uint32_t shard)
     memset (stream, 0, sizeof *stream);
     stream->sensor = sensor;
     stream->shard = shard;
+    stream->m = ds_mgroup_stream (self->metrics, sensor, shard);
     return stream;
 }
 

@@ -22,6 +22,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  Publishes the counters to the metrics group, once per burst.
+static void
+s_metrics (labeler_t *self, int burst)
+{
+    ds_mgroup_t *g = self->metrics;
+    if (!g)
+        return;
+    ds_mgroup_begin (g);
+    for (size_t i = 0; i < self->n_streams; i++) {
+        const labeler_stream_t *st = &self->streams [i];
+        ds_mgroup_set (g, st->m.batches, (double) st->batches);
+        ds_mgroup_set (g, st->m.records, (double) st->records);
+        ds_mgroup_set (g, st->m.gaps, (double) st->gaps);
+    }
+    ds_mgroup_set (g, self->m_rejects, (double) self->rejected);
+    ds_mgroup_set (g, self->m_eos, (double) self->eos);
+    ds_mgroup_set (g, self->m_reloads, (double) self->reloads);
+    ds_mgroup_set (g, self->m_reload_errors, (double) self->reload_errors);
+    ds_mgroup_set (g, self->m_waits, (double) self->waits);
+    ds_mgroup_set (g, self->m_queue, burst);
+    ds_mgroup_end (g);
+}
+
 void
 ds_labeler_config_init (ds_labeler_config_t *config)
 {
@@ -227,6 +250,13 @@ s_start (labeler_t *self)
                 zsock_set_subscribe (self->sub, topic);
             }
     size_t n_inputs = config->inputs.count;
+    if (self->metrics) {            //  before connecting, or it misses the connections
+        char list [4096] = "";
+        for (size_t i = 0, used = 0; i < n_inputs && used < sizeof list; i++)
+            used += (size_t) snprintf (list + used, sizeof list - used, "%s,", config->inputs.items [i]);
+        ds_mgroup_watch (self->metrics, self->sub, "inputs (ingest)",
+                         ds_metrics_remote_count (n_inputs ? list : DS_LABELER_INPUT));
+    }
     for (size_t i = 0; i < (n_inputs ? n_inputs : 1); i++) {
         const char *input = n_inputs ? config->inputs.items [i] : DS_LABELER_INPUT;
         if (ds_curve_connect (self->sub, input) < 0)   //  logs why
@@ -268,14 +298,30 @@ ds_labeler_actor (zsock_t *pipe, void *args)
     ds_signals_block_thread ();
     labeler_t self_s = { .config = args, .pipe = pipe };
     labeler_t *self = &self_s;
+    ds_log_thread ("labeler", NULL, NULL);
     msgpack_sbuffer_init (&self->out);
+    self->metrics = ds_metrics_group (self->config->metrics, "labeler", NULL);
+    if (self->metrics) {
+        ds_mgroup_t *g = self->metrics;
+        self->m_rejects = ds_mgroup_series (g, "darkscope_rejects_total", NULL);
+        self->m_eos = ds_mgroup_series (g, "darkscope_eos_total", NULL);
+        self->m_reloads = ds_mgroup_series (g, "darkscope_reloads_total", "result", "ok", NULL);
+        self->m_reload_errors = ds_mgroup_series (g, "darkscope_reloads_total", "result", "failed", NULL);
+        self->m_queue = ds_mgroup_series (g, "darkscope_queue_depth", NULL);
+        self->m_waits = ds_mgroup_series (g, "darkscope_backpressure_waits_total", NULL);
+        ds_mgroup_condition (g, "tables loaded", false);
+        ds_mgroup_condition (g, "every shard subscribed", false);
+    }
     if (s_start (self)) {
         //  Could not start (logged): say so, then stay until $TERM so the
         //  pipe stays usable ("ENDPOINTS" answers two empty strings).
         s_stop (self);
+        ds_mgroup_fail (self->metrics, "the labeler could not start (see its log)");
         ds_actor_refused (pipe, (const ds_actor_answer_t []) { { "ENDPOINTS", "", 2 }, { NULL, NULL, 0 } });
         return;
     }
+    ds_mgroup_condition (self->metrics, "tables loaded", true);
+    s_metrics (self, 0);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         labeler_forward_check_ready (self);
@@ -323,15 +369,18 @@ ds_labeler_actor (zsock_t *pipe, void *args)
         //  A bounded burst of data, then look at the other sockets again.
         //  Control requests are served between any two batches of a burst,
         //  so a reload or lookup never waits behind a back-pressured stream.
+        int burst = 0;
         if (sub_at >= 0 && (items [sub_at].revents & ZMQ_POLLIN))
-            for (int burst = 0; burst < 64 && !self->terminated; burst++) {
+            while (burst < 64 && !self->terminated) {
                 labeler_forward_data (self);
+                burst++;
                 labeler_reload_poll (self);
                 if (self->rep && !labeler_control_busy (self) && (zsock_events (self->rep) & ZMQ_POLLIN))
                     labeler_control_handle (self);
                 if (!(zsock_events (self->sub) & ZMQ_POLLIN))
                     break;
             }
+        s_metrics (self, burst);
     }
     ds_log_info ("stopping: %" PRIu64 " batches, %" PRIu64 " records, %" PRIu64 " EOS, "
                  "%" PRIu64 " rejected, %" PRIu64 " batches sent to nobody (lost)",

@@ -32,6 +32,7 @@
 
 #include <czmq.h>
 #include "opts.h"
+#include "metrics.h"
 #include "batch.h"
 #include "gt.h"
 #include "services.h"
@@ -55,6 +56,7 @@ typedef struct {
     int64_t wait_ms;                //  subscriber wait before the first batch;
                                     //  < 0 forever (default), 0 no wait
     bool force_reload;              //  accept every reload, even one losing entries
+    ds_metrics_t *metrics;          //  --http registry, or NULL
 } ds_labeler_config_t;
 
 //  Sets the defaults.

@@ -28,6 +28,7 @@ typedef struct {
     uint8_t *last;                  //  the last STATS or EOS forwarded (re-announced to a new subscriber)
     size_t last_size;
     bool announce;                  //  a subscriber arrived: send `last` again
+    ds_mstream_t m;                 //  its metric series
 } labeler_stream_t;
 
 //  Who asked for a reload, and how.
@@ -77,6 +78,10 @@ typedef struct {
     char last_reload_result [16];   //  "ok", "failed", "refused"
     bool last_reload_forced;
     char last_reload_error [512];   //  why the last reload failed or was refused, "" if it did not
+    //  Metrics (--http)
+    uint64_t waits;                 //  sends that waited at the high-water mark
+    ds_mgroup_t *metrics;           //  NULL without --http
+    int m_rejects, m_eos, m_reloads, m_reload_errors, m_queue, m_waits;
 } labeler_t;
 
 //  Serves one request of the control socket (a "reload" is answered when

@@ -14,7 +14,8 @@ static const char *s_usage =
 "    darkscope-labeler [--gt FILE]... [--gt-list CLASS=FILE|FILE|DIR]... [--alias FROM=TO]...\n"
 "                      [--services FILE] [--input ENDPOINT]... [--endpoint ENDPOINT]\n"
 "                      [--control ENDPOINT] [--shards N] [--shard-list LIST] [--wait SECONDS]\n"
-"                      [--force-reload] [--quiet]\n"
+"                      [--force-reload]\n"
+"                      [--http ADDR:PORT] [--log-format text|json] [--quiet]\n"
 "\n"
 "DESCRIPTION\n"
 "    Subscribes to the packet batches of darkscope-ingest (topics pkt.NNNN), gives every\n"
@@ -125,7 +126,7 @@ main (int argc, char **argv)
     };
     ds_service_t service = {
         .name = "labeler", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
-        .configure = s_configure, .actor = ds_labeler_actor, .config = &s_config,
+        .configure = s_configure, .actor = ds_labeler_actor, .config = &s_config, .metrics = &s_config.metrics,
         .started = s_started, .reloads = true
     };
     return ds_service_main (argc, argv, &service);

@@ -12,7 +12,8 @@ static const char *s_usage =
 "\n"
 "SYNOPSIS\n"
 "    darkscope-query [--endpoint ENDPOINT] [--shards N | --shard-endpoint ENDPOINT...]\n"
-"                    [--labeler ENDPOINT] [--timeout-ms MS] [--quiet]\n"
+"                    [--labeler ENDPOINT] [--timeout-ms MS]\n"
+"                    [--http ADDR:PORT] [--log-format text|json] [--quiet]\n"
 "\n"
 "DESCRIPTION\n"
 "    The front door of darkscope. Clients (darkscope query/report, or any ZeroMQ REQ\n"
@@ -119,7 +120,7 @@ main (int argc, char **argv)
     };
     ds_service_t service = {
         .name = "query", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
-        .configure = s_configure, .actor = ds_query_actor, .config = &s_config,
+        .configure = s_configure, .actor = ds_query_actor, .config = &s_config, .metrics = &s_config.metrics,
         .started = s_started
     };
     return ds_service_main (argc, argv, &service);

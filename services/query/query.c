@@ -10,6 +10,7 @@
 #include "merge.h"
 #include "pattern.h"
 #include "shards.h"
+#include "qmetrics.h"
 #include "ds_proto.h"
 #include "transport.h"
 #include "actor.h"
@@ -83,6 +84,7 @@ typedef struct {
     uint64_t requests, failures;
     uint64_t requests_too_big;      //  above DS_FRAME_CONTROL_MAX, answered with an error
     uint64_t replies_too_big;       //  answers above DS_REPLY_MAX, replaced by an error
+    ds_qmetrics_t *metrics;         //  NULL without --http
 } s_query_t;
 
 //  A REQ to a relayed peer, the labeler or the embed service (cap
@@ -566,6 +568,8 @@ s_on_front (s_query_t *self)
     if (!msg)
         return;
     self->requests++;
+    int64_t started = zclock_usecs ();
+    const char *name = NULL;        //  for the metrics, once decoded
     char err [512] = "";
     int rc = -1;
     msgpack_sbuffer_clear (&self->out);
@@ -575,6 +579,7 @@ s_on_front (s_query_t *self)
         snprintf (err, sizeof err, "a request is one frame holding a msgpack map");
     else
     if (ds_query_decode (zframe_data (frame), zframe_size (frame), &q, err, sizeof err) == DS_OK) {
+        name = q.name;
         size_t h = 0, nh = sizeof s_handlers / sizeof *s_handlers;
         while (h < nh && strcmp (s_handlers [h].name, q.name) != 0)
             h++;
@@ -620,6 +625,7 @@ s_on_front (s_query_t *self)
         ds_reply_error (&self->out, err);
     }
     zsock_send (self->front, "b", self->out.data, self->out.size);
+    ds_qmetrics_request (self->metrics, name, rc == 0, (double) (zclock_usecs () - started) / 1e6);
     zmsg_destroy (&msg);
     s_request_reset (self);
 }
@@ -630,6 +636,8 @@ ds_query_actor (zsock_t *pipe, void *args)
     ds_signals_block_thread ();
     const ds_query_config_t *config = args;
     s_query_t self = { .config = config, .pipe = pipe };
+    ds_log_thread ("query", NULL, NULL);
+    self.metrics = ds_qmetrics_new (config->metrics, config);
     msgpack_sbuffer_init (&self.out);
     msgpack_sbuffer_init (&self.req);
     msgpack_zone_init (&self.zone, 65536);
@@ -699,6 +707,7 @@ ds_query_actor (zsock_t *pipe, void *args)
     msgpack_zone_destroy (&self.zone);
     msgpack_sbuffer_destroy (&self.out);
     msgpack_sbuffer_destroy (&self.req);
+    ds_qmetrics_destroy (&self.metrics);
 }
 
 int

@@ -24,6 +24,7 @@
 
 #include <czmq.h>
 #include "opts.h"
+#include "metrics.h"
 
 #define DS_QUERY_ENDPOINT_DEFAULT   "tcp://127.0.0.1:5570"
 #define DS_QUERY_LABELER_DEFAULT    "tcp://127.0.0.1:5552"
@@ -36,6 +37,7 @@ typedef struct {
     const char *labeler;            //  labeler control REP, for lookup
     const char *embed;              //  embed service REP, for knn/classify/embedding/projection
     int timeout_ms;                 //  per fan-out round (default 5000)
+    ds_metrics_t *metrics;          //  --http registry, or NULL (qmetrics.h)
 } ds_query_config_t;
 
 //  Fills a config with the defaults (no shards: set shard_endpoints).

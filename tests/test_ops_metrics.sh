@@ -1,0 +1,62 @@
+#  test_ops_metrics.sh - --http of the services as separate processes over
+#  tcp on 127.0.0.1 (2 shards) and of `darkscope run` (issue 14):
+#    - /metrics is valid Prometheus text (promtool check metrics, the
+#      linter included) from every service, before and after data;
+#    - the numbers move with the data and equal `status`: per shard and
+#      sensor batches, records, gaps, packets read; the labeler's per
+#      (sensor, shard) batches and records; queries counted by name;
+#    - readiness: an aggregator is not ready before its labeler is up (its
+#      SUB has no peer) and is once it connects; the query service is not
+#      ready while a shard is down and is again once the shard restarted
+#      from its checkpoint (which it reports restored, with the same
+#      records); /healthz is 200 throughout;
+#    - `darkscope run --serve --http` exports the same counters as status,
+#      and with --log-format json every log line is a JSON object with
+#      time, level, service (and shard on the aggregators' lines), message.
+source "$(dirname "$0")/lib.sh"
+command -v promtool >/dev/null || fail "promtool missing (Debian's prometheus, deploy/install-deps.sh)"
+
+"$DS_BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" --seed 5 \
+    --packets 300000 --days 4
+P_IN=$(free_port); P_LAB=$(free_port); P_CTL=$(free_port); P_Q=$(free_port)
+P_AGG=("$(free_port)" "$(free_port)")
+H_AGG=("$(free_port)" "$(free_port)"); H_LAB=$(free_port); H_Q=$(free_port)
+AGG_PID=()
+start_agg () {
+    "$DS_BIN/darkscope-aggregator" --shard "$1" --shards 2 --input "tcp://127.0.0.1:$P_LAB" \
+        --endpoint "tcp://127.0.0.1:${P_AGG[$1]}" --checkpoint "$WORK/shard-$1.ckpt" \
+        --checkpoint-interval 0 --http "127.0.0.1:${H_AGG[$1]}" 2>>"$WORK/agg-$1.log" & PIDS+=($!)
+    AGG_PID[$1]=$!
+}
+start_agg 0; start_agg 1
+"$DS_BIN/darkscope-query" --endpoint "tcp://127.0.0.1:$P_Q" --labeler "tcp://127.0.0.1:$P_CTL" \
+    --shard-endpoint "tcp://127.0.0.1:${P_AGG[0]}" --shard-endpoint "tcp://127.0.0.1:${P_AGG[1]}" \
+    --timeout-ms 2000 --http "127.0.0.1:$H_Q" 2>"$WORK/query.log" & PIDS+=($!)
+
+export WORK H_AGG0=${H_AGG[0]} H_AGG1=${H_AGG[1]} H_LAB H_Q DS_BIN P_Q
+#  Phase 1: no labeler yet.
+$PY "$DS_SOURCE/tests/ops_metrics.py" before || fail "before the labeler (see above)"
+
+"$DS_BIN/darkscope-labeler" --gt "$WORK/gt.csv" --input "tcp://127.0.0.1:$P_IN" \
+    --endpoint "tcp://127.0.0.1:$P_LAB" --control "tcp://127.0.0.1:$P_CTL" --shards 2 \
+    --http "127.0.0.1:$H_LAB" 2>"$WORK/labeler.log" & PIDS+=($!)
+$PY "$DS_SOURCE/tests/ops_metrics.py" connected || fail "after the labeler connected"
+
+"$DS_BIN/darkscope-ingest" --pcap "$WORK/m.pcap" --shards 2 --sensor 3 \
+    --endpoint "tcp://127.0.0.1:$P_IN" 2>"$WORK/ingest.log" \
+    || fail "ingest failed: $(cat "$WORK/ingest.log")"
+$PY "$DS_SOURCE/tests/ops_metrics.py" complete || fail "after the stream (logs in $WORK)"
+
+#  Shard 0 down: the query service is not ready; back from its checkpoint: ready.
+kill -TERM "${AGG_PID[0]}"; wait "${AGG_PID[0]}" || true
+$PY "$DS_SOURCE/tests/ops_metrics.py" shard-down || fail "with shard 0 down"
+start_agg 0
+$PY "$DS_SOURCE/tests/ops_metrics.py" restored || fail "after shard 0 restarted"
+
+#  The embedded pipeline.
+H_RUN=$(free_port); P_RUN=$(free_port)
+"$DS_BIN/darkscope" run --log-format json --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --shards 2 \
+    --endpoint "tcp://127.0.0.1:$P_RUN" --serve --http "127.0.0.1:$H_RUN" 2>"$WORK/run.log" & PIDS+=($!)
+export H_RUN P_RUN
+$PY "$DS_SOURCE/tests/ops_metrics.py" run || fail "darkscope run --http"
+echo "6 passed, 0 failed"

@@ -165,6 +165,11 @@ def main(phase):
                        capture_output=True, check=True)
         if value(scrape(int(E['H_Q'])), 'darkscope_queries_total', service='query', q='overview') != before + 1:
             fail('an overview query was not counted')
+        code, body = get(int(E['H_Q']), '/api/overview')
+        cli = subprocess.run([f'{DS_BIN}/darkscope', 'query', '--endpoint', query, 'overview', '--json'],
+                             capture_output=True, text=True, check=True).stdout
+        if code != 200 or json.loads(body)['result'] != json.loads(cli):
+            fail('darkscope-query --http: /api/overview differs from the query protocol\'s answer')
         with open(os.path.join(E['WORK'], 'complete.json'), 'w') as f:
             json.dump(st, f)
     elif phase == 'shard-down':

@@ -24,6 +24,7 @@
 #include "query.h"
 #include "embed.h"
 #include "http.h"
+#include "dashboard.h"
 #include "transport.h"
 #include "curve.h"
 #include "ds_proto.h"
@@ -214,6 +215,7 @@ typedef struct {
     ds_labeler_config_t lab_cfg;
     ds_ingest_config_t ing_cfg;
     ds_http_t *http;                //  --http, or NULL
+    ds_dashboard_t *dashboard;      //  with --serve: the dashboard on it
     ds_metrics_t *metrics;          //  its registry, handed to every service
 } s_run_t;
 
@@ -312,6 +314,7 @@ s_start_query (s_run_t *r)
         ds_log_error ("query service did not start");
         return -1;
     }
+    ds_dashboard_set_endpoint (r->dashboard, q->endpoint);
     return 0;
 }
 
@@ -522,10 +525,17 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
         return 1;
     }
     ds_signals_install ();
-    //  The HTTP server before the services, so it sees them start.
-    if (cfg->http && !(r->http = ds_http_serve (cfg->http))) {
-        free (r);
-        return 1;
+    //  The HTTP server before the services, so it sees them start; with
+    //  --serve it also has the dashboard (the query service's own).
+    if (cfg->http) {
+        r->http = ds_http_prepare (cfg->http);
+        r->dashboard = r->http && cfg->serve ? ds_dashboard_new (r->http, cfg->web_dir) : NULL;
+        if (!r->http || (cfg->serve && !r->dashboard) || ds_http_launch (r->http)) {
+            ds_http_destroy (&r->http);
+            ds_dashboard_destroy (&r->dashboard);
+            free (r);
+            return 1;
+        }
     }
     r->metrics = ds_http_metrics (r->http);
     rc = 1;
@@ -549,6 +559,7 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
 stop:
     rc = s_stop (r, rc);
     ds_http_destroy (&r->http);     //  after the services that write its registry
+    ds_dashboard_destroy (&r->dashboard);
     free (r);
     return rc;
 }

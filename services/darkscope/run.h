@@ -40,6 +40,7 @@ typedef struct {
     bool serve;                     //  keep serving queries after the run
     const char *log_format;         //  "text" (NULL too) or "json"
     const char *http;               //  ADDR:PORT of /metrics, /healthz, /readyz, or NULL
+    const char *web_dir;            //  the dashboard's files (NULL: installed ones)
     bool embed;                     //  also run the embed service (DarkVec §4-6)
     const char *model_out;          //  embed: word2vec text file, or NULL
     const char *corpus_out;         //  embed: LineSentence corpus file, or NULL

@@ -2,6 +2,7 @@
     service skeleton, service.h, over the query actor). */
 #include "ds_proto.h"
 #include "query.h"
+#include "dashboard.h"
 #include "opts.h"
 #include "service.h"
 #include <stdio.h>
@@ -13,7 +14,7 @@ static const char *s_usage =
 "SYNOPSIS\n"
 "    darkscope-query [--endpoint ENDPOINT] [--shards N | --shard-endpoint ENDPOINT...]\n"
 "                    [--labeler ENDPOINT] [--timeout-ms MS]\n"
-"                    [--http ADDR:PORT] [--log-format text|json] [--quiet]\n"
+"                    [--http ADDR:PORT [--web-dir DIR]] [--log-format text|json] [--quiet]\n"
 "\n"
 "DESCRIPTION\n"
 "    The front door of darkscope. Clients (darkscope query/report, or any ZeroMQ REQ\n"
@@ -47,6 +48,12 @@ static const char *s_usage =
 "    Days are YYYY-MM-DD in the aggregators' time zone; the default window is every day\n"
 "    seen; min_packets defaults to 10.\n"
 "\n"
+"HTTP\n"
+"    With --http ADDR:PORT: /metrics (Prometheus text), /healthz, /readyz (ready when every\n"
+"    shard answers), and the live dashboard: / draws the overview's tables and figures\n"
+"    (Apache ECharts, served from --web-dir, no CDN), refreshing while data arrive;\n"
+"    /api/QUERY?ARG=VALUE... asks this service's front door and answers JSON.\n"
+"\n"
 "ENVIRONMENT\n"
 "    Every option is also read from an environment variable (its name is in brackets\n"
 "    below): DARKSCOPE_<OPTION> for a setting every program shares (DARKSCOPE_SHARDS),\n"
@@ -68,6 +75,8 @@ static const char *s_usage =
 static ds_query_config_t s_config;
 static int64_t s_shards = 0, s_timeout = DS_QUERY_TIMEOUT_DEFAULT;
 static bool s_quiet;
+static const char *s_web_dir;       //  --web-dir (NULL: the installed files)
+static ds_dashboard_t *s_dashboard; //  with --http: the dashboard's routes
 
 static int
 s_configure (void *config)
@@ -95,7 +104,24 @@ static int
 s_started (zactor_t *actor)
 {
     char endpoint [256];
-    return ds_query_endpoint (actor, endpoint, sizeof endpoint);
+    if (ds_query_endpoint (actor, endpoint, sizeof endpoint) != 0)
+        return -1;
+    ds_dashboard_set_endpoint (s_dashboard, endpoint);
+    return 0;
+}
+
+//  --http: the live dashboard (/ and /api/QUERY) next to /metrics.
+static int
+s_http_routes (ds_http_t *http)
+{
+    s_dashboard = ds_dashboard_new (http, s_web_dir);
+    return s_dashboard ? 0 : -1;
+}
+
+static void
+s_http_done (void)
+{
+    ds_dashboard_destroy (&s_dashboard);
 }
 
 int
@@ -115,13 +141,15 @@ main (int argc, char **argv)
         { "embed-endpoint", DS_OPT_STRING, &config->embed, "ENDPOINT",
           "embed service REP for knn, classify, embedding, projection (default " DS_QUERY_EMBED_DEFAULT ")" },
         { "timeout-ms", DS_OPT_INT, &s_timeout, "MS", "how long to wait for every shard (default 5000)" },
+        { "web-dir", DS_OPT_STRING, &s_web_dir, "DIR",
+          "with --http: the dashboard's files (default BIN/../share/darkscope/web, installed with the binaries)" },
         { "quiet", DS_OPT_BOOL, &s_quiet, NULL, "only warnings and errors on stderr" },
         { NULL, DS_OPT_STRING, NULL, NULL, NULL }
     };
     ds_service_t service = {
         .name = "query", .usage = s_usage, .opts = opts, .quiet = &s_quiet,
         .configure = s_configure, .actor = ds_query_actor, .config = &s_config, .metrics = &s_config.metrics,
-        .started = s_started
+        .started = s_started, .http_routes = s_http_routes, .http_done = s_http_done
     };
     return ds_service_main (argc, argv, &service);
 }

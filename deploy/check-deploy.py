@@ -90,6 +90,8 @@ class Topology:
     def rewrite(self, pod, value):
         value = re.sub(r'tcp://0\.0\.0\.0:(\d+)',
                        lambda m: f'tcp://127.0.0.1:{self.port(pod, m.group(1))}', value)
+        value = re.sub(r'^0\.0\.0\.0:(\d+)$',                 # DARKSCOPE_<SERVICE>_HTTP
+                       lambda m: f'127.0.0.1:{self.port(pod + "/http", m.group(1))}', value)
         value = re.sub(r'tcp://([A-Za-z][\w.-]*):(\d+)',
                        lambda m: f'tcp://127.0.0.1:{self.port(m.group(1), m.group(2))}', value)
         for inside, outside in sorted(self.pods[pod]['paths'].items(), key=lambda kv: -len(kv[0])):

@@ -1,0 +1,143 @@
+#  test_container.sh - the container image and compose deployment, for real
+#  (issue 14), with Debian's podman (runtime runc) and podman-compose:
+#    1. base images made here: debootstrap of Debian 12 (minbase), cached
+#       as a tarball under $DS_CONTAINER_CACHE (default /var/cache/darkscope)
+#       so later runs on the same machine skip it, imported as debian:12 and
+#       debian:12-slim (no registry is reachable);
+#    2. deploy/Dockerfile built (build stage: deploy/install-deps.sh --build
+#       and CMake; runtime stage: the binaries, the dashboard's files);
+#    3. deploy/compose.yaml up on a generated capture: the overview equals
+#       `darkscope run` on the same files, `darkscope report` runs from the
+#       host against the published query port, the query service's /readyz,
+#       /metrics (promtool) and dashboard API answer on the published port;
+#    4. down (SIGTERM: final checkpoints) and up again without the ingest:
+#       the aggregators restore their checkpoints from the kept volumes and
+#       answer the same overview.
+#  Exit 77 (ctest: skipped) only when the engine cannot run a container
+#  here; the reason is printed.  Takes minutes (the first time: debootstrap
+#  and the image's package layer).  Not run under ASan (tests/run.sh).
+source "$(dirname "$0")/lib.sh"
+skip () { echo "SKIP: $*"; exit 77; }
+log () { echo "== $(date +%T) $*"; }
+for tool in podman podman-compose debootstrap runc; do
+    command -v $tool >/dev/null || fail "$tool missing (deploy/install-deps.sh installs it)"
+done
+CACHE=${DS_CONTAINER_CACHE:-/var/cache/darkscope}
+mkdir -p "$CACHE"
+chmod 755 "$WORK"
+
+#  The engine's settings for this run: runc (crun fails on this kind of
+#  host with "cgroups in hybrid mode not supported"), ulimits within the
+#  hard limits (runc refuses to raise them), CNI with the dnsname plugin.
+nofile=$(ulimit -Hn); [ "$nofile" = unlimited ] && nofile=65536
+cat > "$WORK/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+[network]
+network_backend = "cni"
+CONF
+export CONTAINERS_CONF="$WORK/containers.conf"
+podman info >"$WORK/podman-info.txt" 2>&1 || skip "podman cannot run here: $(tail -3 "$WORK/podman-info.txt")"
+
+#  1. Base images.
+base="$CACHE/debian-12-minbase.tar"
+if [ ! -s "$base" ]; then
+    mirror=$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+    log "debootstrap Debian 12 from ${mirror:-http://deb.debian.org/debian} (cached in $base)"
+    root="$CACHE/rootfs.$$"
+    rm -rf "$root"
+    debootstrap --variant=minbase bookworm "$root" "${mirror:-http://deb.debian.org/debian}" \
+        >"$WORK/debootstrap.log" 2>&1 || fail "debootstrap: $(tail -3 "$WORK/debootstrap.log")"
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+    tar -C "$root" -cf "$base.tmp" . && mv "$base.tmp" "$base"
+    rm -rf "$root"
+fi
+if ! podman image exists localhost/debian:12; then
+    podman import "$base" localhost/debian:12 >/dev/null || fail "podman import $base"
+fi
+podman tag localhost/debian:12 localhost/debian:12-slim
+podman run --rm localhost/debian:12 true >"$WORK/run-check.txt" 2>&1 \
+    || skip "podman cannot start a container here: $(tail -3 "$WORK/run-check.txt")"
+
+#  2. The image.
+log "podman build deploy/Dockerfile"
+t0=$SECONDS
+podman build --pull=never -f "$DS_SOURCE/deploy/Dockerfile" \
+    --ignorefile "$DS_SOURCE/deploy/Dockerfile.dockerignore" \
+    -t localhost/darkscope:latest "$DS_SOURCE" >"$WORK/build.log" 2>&1 \
+    || fail "podman build: $(tail -20 "$WORK/build.log")"
+log "image built in $((SECONDS - t0)) s"
+podman run --rm localhost/darkscope:latest darkscope-query --help | grep -q -- '--http' \
+    || fail "the image's darkscope-query has no --http"
+
+#  3. Compose, end to end.
+mkdir -p "$WORK/pcap" "$WORK/gt"
+"$DS_BIN/darkscope" gen --quiet --out "$WORK/pcap/m.pcap" --gt-out "$WORK/gt/gt.csv" --seed 3 \
+    --packets 200000 --days 4
+chmod -R a+rX "$WORK/pcap" "$WORK/gt"
+"$DS_BIN/darkscope" run --quiet --pcap "$WORK/pcap/m.pcap" --gt "$WORK/gt/gt.csv" --shards 2 \
+    --json "$WORK/run.json" || fail "darkscope run"
+export PCAP_DIR="$WORK/pcap" GT_DIR="$WORK/gt" QUERY_PORT=$(free_port) HTTP_PORT=$(free_port)
+project=darkscope-test
+compose () { podman-compose -p $project -f "$DS_SOURCE/deploy/compose.yaml" "$@" >>"$WORK/compose.log" 2>&1; }
+down_all () { compose down -v || true; }
+trap 'down_all; cleanup' EXIT
+down_all
+log "compose up"
+compose up -d || fail "podman-compose up: $(tail -20 "$WORK/compose.log")"
+export QUERY="tcp://127.0.0.1:$QUERY_PORT" WORK DS_BIN
+check () {
+    $PY - "$@" <<'PYEOF'
+import json, os, subprocess, sys, time, urllib.error, urllib.request
+E = os.environ
+def fail(why):
+    print('FAIL:', why, file=sys.stderr); sys.exit(1)
+def q(*args):
+    r = subprocess.run([f'{E["DS_BIN"]}/darkscope', 'query', '--endpoint', E['QUERY'], '--timeout-ms', '5000', *args],
+                       capture_output=True, text=True)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+deadline = time.monotonic() + 300
+while not ((s := q('status', '--json')) and s.get('complete')):
+    if time.monotonic() > deadline:
+        fail(f'compose pipeline not complete within 300 s: {s}')
+    time.sleep(0.5)
+if q('overview', '--json') != json.load(open(os.path.join(E['WORK'], 'run.json'))):
+    fail('the overview from the containers differs from darkscope run on the same files')
+http = f'http://127.0.0.1:{E["HTTP_PORT"]}'
+def get(path):
+    try:
+        with urllib.request.urlopen(http + path, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+deadline = time.monotonic() + 60
+while get('/readyz')[0] != 200:
+    if time.monotonic() > deadline:
+        fail(f'query /readyz: {get("/readyz")}')
+    time.sleep(0.5)
+code, text = get('/metrics')
+lint = subprocess.run(['promtool', 'check', 'metrics'], input=text, capture_output=True, text=True)
+if code != 200 or lint.returncode != 0:
+    fail(f'/metrics from the container: {code} {lint.stdout}{lint.stderr}')
+code, body = get('/api/overview')
+if code != 200 or json.loads(body)['result'] != json.load(open(os.path.join(E['WORK'], 'run.json'))):
+    fail('the dashboard API of the container differs')
+PYEOF
+}
+check || fail "compose run (log: $(tail -20 "$WORK/compose.log"))"
+log "report from the host"
+"$DS_BIN/darkscope" report --endpoint "$QUERY" --out "$WORK/report" >/dev/null \
+    || fail "darkscope report against the containers"
+[ -s "$WORK/report/index.html" ] || fail "no report written"
+
+#  4. down keeps the checkpoints: up again without the ingest.
+log "compose down, up without ingest"
+compose down || fail "podman-compose down"
+compose up -d labeler aggregator-0 aggregator-1 query || fail "podman-compose up (again)"
+check || fail "after down/up (log: $(tail -20 "$WORK/compose.log"))"
+podman logs ${project}_aggregator-0_1 2>&1 | grep -q "restored /var/lib/darkscope/shard-0.ckpt" \
+    || fail "aggregator-0 did not restore its checkpoint: $(podman logs ${project}_aggregator-0_1 2>&1 | tail -5)"
+log "done"
+echo "1 passed, 0 failed"

@@ -69,7 +69,7 @@ podman build --pull=never -f "$DS_SOURCE/deploy/Dockerfile" \
     -t localhost/darkscope:latest "$DS_SOURCE" >"$WORK/build.log" 2>&1 \
     || fail "podman build: $(tail -20 "$WORK/build.log")"
 log "image built in $((SECONDS - t0)) s"
-podman run --rm localhost/darkscope:latest darkscope-query --help | grep -q -- '--http' \
+podman run --rm localhost/darkscope:latest darkscope-query --help | grep -- '--http' >/dev/null \
     || fail "the image's darkscope-query has no --http"
 
 #  3. Compose, end to end.

@@ -200,6 +200,10 @@ def main(phase):
         packets = st['shards'][0]['status']['store']['sensors'][0]['packets_read']
         if value(m, 'darkscope_packets_read_total', service='ingest', sensor=0) != packets:
             fail('ingest packets_read differs from status')
+        for kind in ('non_ip', 'bad_time'):
+            want = st['shards'][0]['status']['store']['sensors'][0][kind]
+            if value(m, 'darkscope_bad_input_total', service='ingest', sensor=0, kind=kind) != want:
+                fail(f'ingest bad input {kind} differs from status ({want})')
         records = sum(s['status']['store']['records'] for s in st['shards'])
         if value(m, 'darkscope_records_total', service='ingest', sensor=0) != records:
             fail('ingest records differ from the shards\' records')

@@ -56,7 +56,8 @@ typedef struct {
     int64_t stop_deadline;          //  once stopped: give up sending after this
     int64_t started;
     ds_mgroup_t *metrics;           //  NULL without --http
-    int m_packets, m_records, m_batches, m_drops, m_non_ip, m_malformed, m_bad_lines;
+    int m_packets, m_records, m_batches, m_drops, m_non_ip, m_malformed, m_bad_lines, m_bad_time;
+    int m_epoch;
 } s_ingest_t;
 
 //  Creates the series of this sensor's ingest.
@@ -73,6 +74,8 @@ s_metrics_new (s_ingest_t *self)
     self->m_non_ip = ds_mgroup_series (g, "darkscope_bad_input_total", "kind", "non_ip", NULL);
     self->m_malformed = ds_mgroup_series (g, "darkscope_bad_input_total", "kind", "malformed", NULL);
     self->m_bad_lines = ds_mgroup_series (g, "darkscope_bad_input_total", "kind", "bad_line", NULL);
+    self->m_bad_time = ds_mgroup_series (g, "darkscope_bad_input_total", "kind", "bad_time", NULL);
+    self->m_epoch = ds_mgroup_series (g, "darkscope_sensor_epoch", NULL);
     ds_mgroup_condition (g, "inputs opened", false);
     ds_mgroup_condition (g, "every shard subscribed", false);
 }
@@ -96,6 +99,8 @@ s_metrics (s_ingest_t *self)
     ds_mgroup_set (g, self->m_non_ip, (double) st->non_ip);
     ds_mgroup_set (g, self->m_malformed, (double) (st->malformed - st->bad_lines));
     ds_mgroup_set (g, self->m_bad_lines, (double) st->bad_lines);
+    ds_mgroup_set (g, self->m_bad_time, (double) st->bad_time);
+    ds_mgroup_set (g, self->m_epoch, (double) self->epoch);
     ds_mgroup_end (g);
 }
 

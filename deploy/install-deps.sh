@@ -15,7 +15,7 @@ packages=(
     python3 python3-pandas python3-zmq python3-msgpack python3-yaml python3-gensim
     tshark gnuplot-nox time tzdata
     prometheus curl chromium
-    podman podman-compose runc debootstrap golang-github-containernetworking-plugin-dnsname
+    podman podman-compose runc containernetworking-plugins debootstrap golang-github-containernetworking-plugin-dnsname
 )
 if $build_only; then
     packages=(build-essential cmake pkg-config

@@ -137,7 +137,7 @@ log "compose down, up without ingest"
 compose down || fail "podman-compose down"
 compose up -d labeler aggregator-0 aggregator-1 query || fail "podman-compose up (again)"
 check || fail "after down/up (log: $(tail -20 "$WORK/compose.log"))"
-podman logs ${project}_aggregator-0_1 2>&1 | grep -q "restored /var/lib/darkscope/shard-0.ckpt" \
+podman logs ${project}_aggregator-0_1 2>&1 | grep "restored /var/lib/darkscope/shard-0.ckpt" >/dev/null \
     || fail "aggregator-0 did not restore its checkpoint: $(podman logs ${project}_aggregator-0_1 2>&1 | tail -5)"
 log "done"
 echo "1 passed, 0 failed"

@@ -82,7 +82,7 @@ class Panels(html.parser.HTMLParser):
 p = Panels(); p.feed(dom)
 if 'data-error' in p.body:
     fail(f'script error in the page: {p.body["data-error"]}')
-want = {'dataset': 5, 'filter': 8, 'classes': len(overview['classes']),
+want = {'dataset': 5, 'filter': 10, 'classes': len(overview['classes']),
         'chart-ports': min(5000, len(overview['port_ranking'])), 'chart-ecdf': len(overview['sender_ecdf']),
         'chart-daily': len(overview['daily']), 'chart-heatmap': sum(map(len, overview['heatmap']['fraction'])),
         'chart-pattern': 1}

@@ -74,8 +74,10 @@ function drawTables(ov, st) {
     [`Sources with ≥ ${ov.min_packets} packets`, ov.filter.sources_kept],
     ['Their packets', ov.filter.packets_kept],
     ['Packets read', ing.packets_read], ['Skipped: not IP', ing.non_ip],
-    ['Skipped: malformed', ing.malformed], ['Dropped by live capture', ing.dropped],
+    ['Skipped: malformed', ing.malformed], ['Skipped: impossible timestamps', ing.bad_time],
+    ['Dropped by live capture', ing.dropped],
     ['Batches lost in transit (gaps)', ing.gaps],
+    ['Input complete (every end of stream, no gap)', ing.complete === undefined ? '' : (ing.complete ? 'yes' : 'no')],
     ['Shards at end of stream', `${(st.eos_shards || []).length} of ${(st.shards || []).length}`],
   ]);
   table('classes', ['class', 'senders', 'packets', 'port/protocols', 'top port/protocols'],

@@ -1369,6 +1369,14 @@ test_retention_memory (void **state)
     uint64_t sources = ds_store_sources (store);
     assert_int_equal (ds_store_apply (store, b), 1);
     assert_int_equal (ds_store_sources (store), sources);
+    //  Retention set on a store that holds more days (a checkpoint of a
+    //  longer retention, restored): the older days go at once.
+    assert_int_equal (ds_store_set_retention (store, 10), 0);
+    assert_true (ds_store_days (store, &first, &last));
+    assert_int_equal (last - first + 1, 10);
+    assert_int_equal (ds_store_sources (store), 2000 + 10 * 2000);
+    printf ("# memory %zu after 90 days, %zu with 10 retained\n", mem90, ds_store_memory (store));
+    assert_true (ds_store_memory (store) * 4 < mem90 * 3);     //  the days returned theirs
     ds_batch_destroy (&b);
     ds_store_destroy (&store);
 }

@@ -529,10 +529,13 @@ s_start_store (s_agg_t *self)
     }
     else
         self->store = ds_store_new (config->shard, config->shards, config->tz);
-    if (self->store) {
-        ds_store_set_retention (self->store, config->retain_days);
-        ds_store_set_sensors_expected (self->store, config->sensors);
+    if (self->store && ds_store_set_retention (self->store, config->retain_days) != 0) {
+        ds_log_error ("shard %u: cannot start: out of memory evicting days beyond --retain-days %u",
+                      config->shard, config->retain_days);
+        return -1;
     }
+    if (self->store)
+        ds_store_set_sensors_expected (self->store, config->sensors);
     self->batch = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);
     if (!self->store || !self->batch) {
         ds_log_error ("shard %u: cannot start: out of memory", config->shard);

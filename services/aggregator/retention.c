@@ -105,10 +105,16 @@ store_evict (ds_store_t *self)
     return rc;
 }
 
-void
+int
 ds_store_set_retention (ds_store_t *self, uint32_t days)
 {
     self->retain_days = days;
+    //  A store restored from a checkpoint may hold more days than are now
+    //  retained: they go at once, not at the next new day.  Eviction
+    //  renumbers sources: the logged pattern bins go in first.
+    if (days && self->any && self->min_day < self->max_day - (int32_t) days + 1)
+        return store_bins_normalize_all (self) || store_evict (self) ? -1 : 0;
+    return 0;
 }
 
 void

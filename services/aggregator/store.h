@@ -42,8 +42,9 @@ ds_store_t *ds_store_new (uint32_t shard, uint32_t shards, const ds_tz_t *tz);
 //  Keeps only the newest `days` days (0: every day, the default): when a
 //  newer day arrives, older days are evicted from every table with the
 //  sources no retained day holds, and records older than the retained
-//  days are counted as expired, not added.
-void ds_store_set_retention (ds_store_t *self, uint32_t days);
+//  days are counted as expired, not added.  Days the store already holds
+//  beyond the newest N go at once.  0, or -1 (out of memory compacting).
+int ds_store_set_retention (ds_store_t *self, uint32_t days);
 
 //  How many sensors' ends of stream complete the input (the aggregator's
 //  --sensors); the overview partial carries it, so the overview can say

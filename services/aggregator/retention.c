@@ -1,9 +1,16 @@
 /*  retention.c - keeping only the newest N days of a store
     (ds_store_set_retention): whole days leave every table together with
     the sources no retained day holds and their pattern bins; the arrays
-    shrink so memory stays flat once N days are full.
+    shrink so memory stays flat once N days are full.  The freed pages go
+    back to the system (malloc_trim): glibc keeps what it frees inside its
+    heaps (ds_malloc_tune sets a 256 MB trim threshold), and a day's tables
+    freed between live ones otherwise stay resident, so the RSS of a
+    year-long run crept up while the store's own count stayed flat.
 */
 #include "store_internal.h"
+#if defined (__GLIBC__)
+#   include <malloc.h>
+#endif
 
 //  Renumbers the sources that some retained day still holds (in their
 //  old order) and frees the others with their bins; shrinks the arrays.
@@ -102,6 +109,9 @@ store_evict (ds_store_t *self)
     int rc = s_compact_sources (self);
     if (s_trim_bins (self, s_floor_div (start, S_MINUTE_US)))
         rc = -1;
+#if defined (__GLIBC__)
+    malloc_trim (0);                //  once a day: every arena's free pages
+#endif
     return rc;
 }
 

@@ -41,6 +41,7 @@ PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(
 EP=tcp://127.0.0.1:$PORT
 PACKETS=$((DAYS * PER_DAY))
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+REV=$(git describe --always --dirty 2>/dev/null || echo unknown)
 T0=$(date +%s.%N)
 
 "$BIN/darkscope" gen --quiet --out - --days "$DAYS" --packets "$PACKETS" --seed "$SEED" \
@@ -63,7 +64,7 @@ RUN_PID=
 T1=$(date +%s.%N)
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 [ "$RC" -eq 0 ] || { echo "soak: the pipeline failed ($RC)" >&2; cat "$WORK/gen.err" "$WORK/run.err" >&2; }
-read -r WALL PEAK_KB < "$WORK/time" || true
+read -r WALL PEAK_KB < <(tail -1 "$WORK/time") || true
 CKPT_MB=$(du -cm "$WORK"/ckpt/*.ckpt 2>/dev/null | tail -1 | cut -f1)
 
 #  Memory against the simulated day.
@@ -77,7 +78,7 @@ set ylabel "MB"
 set yrange [0:*]
 set grid
 plot "$OUTDIR/soak-days.csv" using 1:4 skip 1 with lines lw 2 title "process RSS (darkscope run)", \
-     "" using 1:5 skip 1 with lines lw 2 title "store memory (status, all shards)"
+     "" using 1:(\$5 == $SHARDS ? \$6 : NaN) skip 1 with lines lw 2 title "store memory (status, all shards)"
 EOF
 
 $PY - "$OUTDIR/soak-days.csv" "$OUTDIR/soak-ckpt.csv" "$WORK/overview.json" "$RETAIN" <<PYEOF > "$OUTDIR/soak.md"
@@ -96,7 +97,7 @@ print("# Soak: a year at DarkVec's rate through --retain-days $RETAIN")
 print()
 print("Run: $(date -u +%Y-%m-%dT%H:%MZ); machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB,")
 print("$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average before $LOAD0, after $LOAD1")
-print("(the machine is shared).  darkscope $(git rev-parse --short HEAD), build $BUILD.")
+print("(the machine is shared).  darkscope $REV (the tree at the start), build $BUILD.")
 print()
 print("    darkscope gen --out - --days $DAYS --packets $PACKETS --max-active-days $RETAIN \\\\")
 print("      | darkscope run --pcap - --shards $SHARDS --retain-days $RETAIN --checkpoint-dir D \\\\")
@@ -113,8 +114,11 @@ print()
 after = [r for r in days if int(r["day"]) >= retain and r["rss_mb"]]
 if after:
     rss = [float(r["rss_mb"]) for r in after]
-    mem = [float(r["store_mb"]) for r in after]
+    mem = [float(r["store_mb"]) for r in after if r["store_mb"]]
+    late = sum(1 for r in days if r["store_mb"] == "")
     for name, v in (("process RSS", rss), ("store memory", mem)):
+        if not v:
+            continue
         ref = v[0]
         print(f"- {name} from day {after[0]['day']} to day {after[-1]['day']} ({len(v)} samples): "
               f"at day {after[0]['day']} {ref:.0f} MB, min {min(v):.0f}, median {statistics.median(v):.0f}, "
@@ -123,8 +127,11 @@ if after:
     r30 = [r for r in days if int(r["day"]) < retain]
     if r30:
         print(f"- while the first {retain} days fill: RSS {float(r30[0]['rss_mb'] or 0):.0f} -> {float(r30[-1]['rss_mb'] or 0):.0f} MB, "
-              f"store {float(r30[0]['store_mb']):.0f} -> {float(r30[-1]['store_mb']):.0f} MB")
-    print(f"- days evicted (per shard) at the end: {days[-1]['evicted_days']}; records at the end: {days[-1]['records']}")
+              f"store {float(r30[0]['store_mb'] or 0):.0f} -> {float(r30[-1]['store_mb'] or 0):.0f} MB")
+    print(f"- days evicted (per shard) at the end: {days[-1]['evicted_days']}; records received: {days[-1]['records'] or '?'}")
+    if late:
+        print(f"- {late} of {len(days)} samples lack the store columns: a shard answered status after the query "
+              f"service's 5 s timeout (busy sealing or evicting a day, or forking, on a loaded machine)")
 print()
 print("![RSS and store memory against the simulated day](soak-rss.png)")
 print()

@@ -5,8 +5,10 @@ Samples a running `darkscope run --endpoint ENDPOINT` (process PID) while a
 long stream goes through it, until the process ends.  Asks `darkscope query
 status` a few times a second; each time the newest day any shard holds
 (status last_day) advances, writes one row to DAYS_CSV: the simulated day
-(days since START_DAY), the process RSS (/proc/PID/status VmRSS), the
-shards' store memory, records, sources, evicted days, and the latency of
+(days since START_DAY), the process RSS (/proc/PID/status VmRSS), how
+many shards answered (a shard busy past the query service's timeout does
+not: its store columns are then left empty), the shards' store memory,
+records received, sources, evicted days, and the latency of
 `status` and (every OVERVIEW_EVERY days) of `overview` and `daily`, each
 timed end to end through the darkscope CLI.  Each checkpoint a shard
 writes (status checkpoints.written grows) adds a row to CKPT_CSV: its pause
@@ -54,7 +56,7 @@ def alive():
 
 days = open(days_path, "w", newline="")
 dw = csv.writer(days)
-dw.writerow(["day", "last_day", "wall_s", "rss_mb", "store_mb", "records", "sources",
+dw.writerow(["day", "last_day", "wall_s", "rss_mb", "shards_ok", "store_mb", "records", "sources",
              "evicted_days", "expired_records", "status_ms", "overview_ms", "daily_ms",
              "checkpoints", "ckpt_failed"])
 ckpts = open(ckpt_path, "w", newline="")
@@ -93,13 +95,14 @@ while alive():
             dl_ms = f"{t * 1000:.1f}" if o else "fail"
         r = rss_kb()
         ck = [s["status"].get("checkpoints") or {} for s in st["shards"] if s.get("ok")]
+        whole = len(stores) == len(st["shards"])
         dw.writerow([day, newest, f"{time.time() - t_start:.1f}",
-                     f"{r / 1024:.1f}" if r else "",
-                     f"{sum(s.get('memory_bytes', 0) for s in stores) / 2**20:.1f}",
-                     sum(s.get("records", 0) for s in stores),
-                     sum(s.get("sources", 0) for s in stores),
+                     f"{r / 1024:.1f}" if r else "", len(stores),
+                     f"{sum(s.get('memory_bytes', 0) for s in stores) / 2**20:.1f}" if whole else "",
+                     sum(s.get("records", 0) for s in stores) if whole else "",
+                     sum(s.get("sources", 0) for s in stores) if whole else "",
                      max(s.get("evicted_days", 0) for s in stores),
-                     sum(s.get("expired_records", 0) for s in stores),
+                     sum(s.get("expired_records", 0) for s in stores) if whole else "",
                      f"{st_s * 1000:.1f}", ov_ms, dl_ms,
                      sum(c.get("written", 0) for c in ck), sum(c.get("failed", 0) for c in ck)])
         days.flush()

@@ -476,7 +476,8 @@ test_status_map (void **state)
 }
 
 //  DS_WRITE_SEEDS=DIR: the fuzz seeds of the partials that change with
-//  the layout (tests/fuzz-corpus/fuzz_partial/overview.bin, status.bin).
+//  the layout (tests/fuzz-corpus/fuzz_partial/overview.bin, status.bin,
+//  range.bin).
 static void
 test_seeds (void **state)
 {
@@ -490,10 +491,12 @@ test_seeds (void **state)
     s_overview (&o);
     ds_part_status_t s;
     s_status (&s);
-    const char *names [] = { "overview.bin", "status.bin" };
-    for (int i = 0; i < 2; i++) {
+    ds_part_range_t r = s_range ();
+    const char *names [] = { "overview.bin", "status.bin", "range.bin" };
+    for (int i = 0; i < 3; i++) {
         assert_int_equal (i == 0 ? ds_part_overview_encode (&o, &buf)
-                                 : ds_part_status_encode (&s, &buf), DS_OK);
+                        : i == 1 ? ds_part_status_encode (&s, &buf)
+                                 : ds_part_range_encode (&r, &buf), DS_OK);
         char path [512];
         snprintf (path, sizeof path, "%s/%s", dir, names [i]);
         FILE *f = fopen (path, "wb");

@@ -1,19 +1,47 @@
 /*  query_latency.c - p50/p99 latency and reply size of every query, from a
     C client (no interpreter in the measurement).  Not a ctest.
 
-    Usage: query_latency ENDPOINT [N]
+    Usage: query_latency ENDPOINT [N [PID...]]
     For each query it sends N requests.  "fresh" requests change an
     argument every time, so no cached answer is reused anywhere: the
     overview family min_packets (1..N+1, never 10), pattern the raster
     width (641, 642, ...) over all sources or one class, lookup the
     address; "cached" repeats the default request.  Prints a Markdown
-    table: p50/p99 ms fresh, p50/p99 ms cached, reply bytes.
+    table: p50/p99 ms fresh, p50/p99 ms cached, reply bytes, and with the
+    PIDs of the serving processes their CPU milliseconds per fresh request
+    (user + system, from /proc: on a shared machine steadier than wall
+    time).
 */
 #include <czmq.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "ds_proto.h"
+
+//  CPU seconds (user + system) used so far by the processes pids [0..n).
+static double
+s_cpu_seconds (char **pids, int n)
+{
+    double ticks = 0;
+    for (int i = 0; i < n; i++) {
+        char path [64], line [1024];
+        snprintf (path, sizeof path, "/proc/%s/stat", pids [i]);
+        FILE *f = fopen (path, "r");
+        if (!f)
+            continue;
+        size_t len = fread (line, 1, sizeof line - 1, f);
+        fclose (f);
+        line [len] = 0;
+        const char *p = strrchr (line, ')');        //  fields after the command name
+        unsigned long long utime, stime;
+        if (p && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                         &utime, &stime) == 2)
+            ticks += (double) (utime + stime);
+    }
+    return ticks / (double) sysconf (_SC_CLK_TCK);
+}
 
 static int
 s_cmp_double (const void *a, const void *b)
@@ -91,13 +119,18 @@ main (int argc, char **argv)
         { "status", "status", NULL, S_VARY_NONE },
     };
     double *fresh = calloc ((size_t) n, sizeof *fresh), *cached = calloc ((size_t) n, sizeof *cached);
-    printf ("| query | fresh p50 ms | fresh p99 ms | cached p50 ms | cached p99 ms | reply bytes |\n");
-    printf ("|---|---:|---:|---:|---:|---:|\n");
+    char **pids = argv + 3;
+    int n_pids = argc > 3 ? argc - 3 : 0;
+    printf ("| query | fresh p50 ms | fresh p99 ms | cached p50 ms | cached p99 ms | reply bytes |%s\n",
+            n_pids ? " server CPU ms per fresh request |" : "");
+    printf ("|---|---:|---:|---:|---:|---:|%s\n", n_pids ? "---:|" : "");
     for (size_t k = 0; k < sizeof rows / sizeof *rows; k++) {
         long size = 0;
+        double cpu0 = s_cpu_seconds (pids, n_pids);
         for (int i = 0; i < n; i++)
             if ((size = s_ask (req, &rows [k], i, &fresh [i])) < 0)
                 return 1;
+        double cpu_ms = (s_cpu_seconds (pids, n_pids) - cpu0) * 1000.0 / n;
         double warm;                //  the first default request fills the caches
         if (s_ask (req, &rows [k], -1, &warm) < 0)
             return 1;
@@ -107,8 +140,11 @@ main (int argc, char **argv)
         qsort (fresh, (size_t) n, sizeof *fresh, s_cmp_double);
         qsort (cached, (size_t) n, sizeof *cached, s_cmp_double);
         int p99 = (n * 99 + 99) / 100 - 1;
-        printf ("| %s | %.2f | %.2f | %.2f | %.2f | %ld |\n", rows [k].label, fresh [n / 2], fresh [p99],
+        printf ("| %s | %.2f | %.2f | %.2f | %.2f | %ld |", rows [k].label, fresh [n / 2], fresh [p99],
                 cached [n / 2], cached [p99], size);
+        if (n_pids)
+            printf (" %.1f |", cpu_ms);
+        printf ("\n");
     }
     free (fresh);
     free (cached);

@@ -103,7 +103,7 @@ complete "$PQ" "$RUN"
 {
     echo "## Every query over the month, C client ($N requests each; fresh = a new min_packets each time)"
     echo
-    "$WORK/query_latency" "$PQ" "$N"
+    "$WORK/query_latency" "$PQ" "$N" "$RUN"
     echo
 } >> "$OUT.tmp"
 kill -INT "$RUN"; wait "$RUN" 2>/dev/null || true

@@ -423,7 +423,7 @@ test_query (void **state)
     cfg.shard_endpoints.items [0] = "tcp://127.0.0.1:1";    //  not asked here
     cfg.shard_endpoints.count = 1;
     cfg.labeler = fake.endpoint;
-    cfg.timeout_ms = 300;
+    cfg.timeout_ms = 3000;              //  room for the 16 MiB answer on a loaded machine
     zactor_t *query = zactor_new (ds_query_actor, &cfg);
     char ep [256];
     assert_int_equal (ds_query_endpoint (query, ep, sizeof ep), 0);

@@ -63,7 +63,7 @@ services () {
         /usr/bin/time -f "%M" -o "$WORK/rss-$tag-agg$k" "$BIN/darkscope-aggregator" --quiet --shard "$k" --shards "$n" \
             --input "tcp://127.0.0.1:$pout" --endpoint "tcp://127.0.0.1:$pa" & SPIDS+=($!)
     done
-    /usr/bin/time -f "%M" -o "$WORK/rss-$tag-query" "$BIN/darkscope-query" --quiet --endpoint "$PQ" "${eps[@]}" \
+    /usr/bin/time -f "%M" -o "$WORK/rss-$tag-query" "$BIN/darkscope-query" --quiet --timeout-ms 60000 --endpoint "$PQ" "${eps[@]}" \
         --labeler "tcp://127.0.0.1:$pctl" & SPIDS+=($!)
     /usr/bin/time -f "%M" -o "$WORK/rss-$tag-labeler" "$BIN/darkscope-labeler" --quiet --gt "$GT_FOR" \
         --input "$PIN" --endpoint "tcp://127.0.0.1:$pout" --control "tcp://127.0.0.1:$pctl" --shards "$n" & SPIDS+=($!)

@@ -50,15 +50,9 @@ ds_eos_decode (const uint8_t *data, size_t size, ds_eos_t *eos)
 {
     ds_mpread_t reader;
     ds_mpread_init (&reader, data, size);
-    uint32_t fields;
-    int type;
-    int rc = ds_msg_header (&reader, &fields, &type);
+    int rc = ds_msg_expect (&reader, DS_MSG_EOS, 13);
     if (rc)
         return rc;
-    if (type != DS_MSG_EOS)
-        return DS_ERR_TYPE;
-    if (fields != 13)
-        return DS_ERR_MALFORMED;
     uint64_t v [10];
     for (int i = 0; i < 10; i++)
         if (ds_mpread_uint (&reader, &v [i]))

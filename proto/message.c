@@ -78,6 +78,19 @@ ds_msg_header (ds_mpread_t *reader, uint32_t *fields, int *type)
 }
 
 int
+ds_msg_expect (ds_mpread_t *reader, int type, uint32_t fields)
+{
+    uint32_t got_fields;
+    int got_type;
+    int rc = ds_msg_header (reader, &got_fields, &got_type);
+    if (rc)
+        return rc;
+    if (got_type != type)
+        return DS_ERR_TYPE;
+    return got_fields == fields ? DS_OK : DS_ERR_MALFORMED;
+}
+
+int
 ds_msg_peek (const uint8_t *data, size_t size, int *type)
 {
     ds_mpread_t reader;

@@ -16,6 +16,11 @@
 //  DS_ERR_VERSION, DS_ERR_TYPE, or DS_ERR_MALFORMED when the bytes end first.
 int ds_msg_header (ds_mpread_t *reader, uint32_t *fields, int *type);
 
+//  ds_msg_header, then checks the message is of type `type` with exactly
+//  `fields` fields: DS_OK, the header's error, DS_ERR_TYPE for another
+//  type, DS_ERR_MALFORMED for another field count.
+int ds_msg_expect (ds_mpread_t *reader, int type, uint32_t fields);
+
 //  Packs the array header and [magic, version, type].
 void ds_msg_pack_header (msgpack_packer *pk, uint32_t fields, int type);
 

@@ -61,15 +61,9 @@ ds_stats_decode (const uint8_t *data, size_t size, ds_stats_t *stats)
 {
     ds_mpread_t reader;
     ds_mpread_init (&reader, data, size);
-    uint32_t fields;
-    int type;
-    int rc = ds_msg_header (&reader, &fields, &type);
+    int rc = ds_msg_expect (&reader, DS_MSG_STATS, S_FIELDS);
     if (rc)
         return rc;
-    if (type != DS_MSG_STATS)
-        return DS_ERR_TYPE;
-    if (fields != S_FIELDS)
-        return DS_ERR_MALFORMED;
     uint64_t v [S_FIELDS - 3];
     int64_t sent_us = 0;
     for (int i = 0; i < S_FIELDS - 3; i++) {

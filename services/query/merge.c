@@ -405,8 +405,8 @@ s_overview_init (ds_overview_t *o, const ds_query_t *q, const char *tz, char *er
 
 //  The PPSRC request for o's window: its top pps by packets (distinct
 //  sources per pp need a set of (source, pp); only the top ones are
-//  reported, so shards count just those).
-static void
+//  reported, so shards count just those).  Returns 0.
+static int
 s_ppsrc_request (const ds_overview_t *o, const ds_part_req_t *overview, ds_part_req_t *req)
 {
     ds_overview_pp_t top [DS_PART_TOP_PPS];
@@ -416,6 +416,7 @@ s_ppsrc_request (const ds_overview_t *o, const ds_part_req_t *overview, ds_part_
     };
     for (size_t i = 0; i < nt; i++)
         req->pps [req->n_pps++] = (ds_part_pp_t) { .port = top [i].port, .proto = (uint8_t) top [i].proto };
+    return 0;
 }
 
 int
@@ -445,7 +446,7 @@ ds_merge_answer (size_t n, ds_merge_round_fn *round, void *ctx, const ds_query_t
     &&  s_round (n, round, ctx, &req, s_decode_overview, "overview", parts, sizeof *parts,
                  err, err_size) == 0
     &&  s_overview_read (parts, n, &o, err, err_size) == 0
-    &&  (s_ppsrc_request (&o, &req, &ppsrc_req), true)
+    &&  s_ppsrc_request (&o, &req, &ppsrc_req) == 0
     &&  s_round (n, round, ctx, &ppsrc_req, s_decode_ppsrc, "ppsrc", ppsrc, sizeof *ppsrc,
                  err, err_size) == 0
     &&  s_add_ppsrc (ppsrc, n, &o, err, err_size) == 0) {

@@ -72,7 +72,7 @@ static int
 s_cmd_run (int argc, char **argv)
 {
     ds_run_config_t cfg = { .tz = "UTC", .shards = 2, .min_packets = 10,
-                            .gen_packets = 2000000, .seed = 1,
+                            .gen_packets = 63500000, .seed = 1,
                             .checkpoint_interval = 60, .stats_interval = 5 };
     const ds_opt_t opts [] = {
         { "pcap",        DS_OPT_LIST,   &cfg.pcaps,    "F|GLOB",  "pcap/pcapng file(s), .gz too, - = stdin; repeatable; globs in name order" },
@@ -98,7 +98,7 @@ s_cmd_run (int argc, char **argv)
         { "checkpoint-interval", DS_OPT_INT, &cfg.checkpoint_interval, "S", "seconds between checkpoints when changed; default 60; 0 = at the end" },
         { "retain-days", DS_OPT_INT,   &cfg.retain_days, "N",    "keep only the newest N days; default 0 = every day" },
         { "stats-interval", DS_OPT_INT, &cfg.stats_interval, "S", "ingest sends its counters every S seconds; default 5; 0 = start and end" },
-        { "gen-packets", DS_OPT_INT,    &cfg.gen_packets, "N",    "size of the synthetic month used when no input is given; default 2000000" },
+        { "gen-packets", DS_OPT_INT,    &cfg.gen_packets, "N",    "size of the synthetic month used when no input is given; default 63500000 (DarkVec's month, 4.4 GB cached in ~/.cache/darkscope)" },
         { "seed",        DS_OPT_INT,    &cfg.seed,     "S",       "seed of the synthetic month; default 1" },
         { "log-format",  DS_OPT_STRING, &cfg.log_format, "FORMAT", "log lines: text (default) or json (one object a line)" },
         { "quiet",       DS_OPT_BOOL,   &cfg.quiet,    NULL,      "no progress or info lines" },

@@ -14,11 +14,17 @@ without Docker or a cluster.
      The overview must equal that of `darkscope run` on the same file with
      the same GT and shards (byte for byte), and every aggregator must have
      written its checkpoint into its volume after SIGTERM.
+  4. CURVE on every link as the files set it up: certificates made by
+     deploy/make-certs.sh, the compose secrets and the Kubernetes Secret's
+     items placed where the containers would see them (a directory tree of
+     each pod); the client speaks CURVE with the `client` certificate, and
+     a plaintext client gets no answer.
 
 Usage: /usr/bin/python3 deploy/check-deploy.py [BIN_DIR]    (default build/bin)
 Exit status 0 when everything holds; the first failure is printed.
 """
 
+import json
 import os
 import re
 import shutil
@@ -28,12 +34,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, '..', 'build', 'bin'))
 PROCS = []
+CERTS = None                # the make-certs.sh directory
 
 
 def fail(why):
@@ -120,6 +129,8 @@ class Topology:
 
 
 def darkscope(*args, check=True):
+    if args[0] == 'query':
+        args = ('query', '--cert', os.path.join(CERTS, 'client.cert'), *args[1:])
     r = subprocess.run([os.path.join(BIN, 'darkscope'), *args], capture_output=True, text=True)
     if check and r.returncode != 0:
         fail(f'darkscope {" ".join(args)}: {r.stderr.strip()}')
@@ -136,7 +147,22 @@ def wait_complete(query, what, seconds=60):
     fail(f'{what}: the services did not complete (last status: {r.stdout.strip()[:300]})')
 
 
+def pod_root(work, pod, files):
+    """A pod's view of its secrets: files {path inside: host file} copied
+    into work/root/POD; returns the path map of their top directories."""
+    root = os.path.join(work, 'root', pod)
+    tops = {}
+    for inside, src in files.items():
+        dst = root + inside
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(src, dst)
+        top = '/' + '/'.join(inside.split('/')[1:3])          # /run/secrets, /etc/darkscope
+        tops[top] = root + top
+    return tops
+
+
 def run_and_compare(name, topo, order, ingests, query_ep, aggregators, expected, volumes):
+    query_ep += '@' + os.path.join(CERTS, 'query.cert')
     for pod in order:
         topo.start(pod)
     for pod in ingests:
@@ -148,6 +174,24 @@ def run_and_compare(name, topo, order, ingests, query_ep, aggregators, expected,
         if rc != 0:
             fail(f'{name}: {pod} exited {rc}: {open(topo.pods[pod]["log"]).read()[-800:]}')
     wait_complete(query_ep, name)
+    #  The query service's own clients (readiness probe, dashboard) speak CURVE too.
+    http = f'http://127.0.0.1:{topo.port("query/http", 9100)}'
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(http + '/readyz', timeout=5) as r:
+                break
+        except (urllib.error.URLError, OSError) as e:
+            if time.monotonic() > deadline:
+                fail(f'{name}: query /readyz: {e.read().decode() if hasattr(e, "read") else e}')
+            time.sleep(0.2)
+    with urllib.request.urlopen(http + '/api/overview', timeout=10) as r:
+        if json.loads(r.read())['result'] != json.loads(expected):
+            fail(f'{name}: the dashboard API of the query service differs from `darkscope run`')
+    plain = subprocess.run([os.path.join(BIN, 'darkscope'), 'query', '--endpoint', query_ep.split('@')[0],
+                            '--timeout-ms', '500', 'status'], capture_output=True, text=True)
+    if plain.returncode == 0:
+        fail(f'{name}: a plaintext client got an answer from the query service: {plain.stdout[:200]}')
     got = darkscope('query', '--endpoint', query_ep, 'overview', '--json').stdout
     if got != expected:
         open(os.path.join(topo.work, 'overview.json'), 'w').write(got)
@@ -189,6 +233,7 @@ def compose(work, data, expected):
 
     os.environ['PCAP_DIR'] = data['pcap']
     os.environ['GT_DIR'] = data['gt']
+    os.environ['CERT_DIR'] = CERTS
     topo = Topology(work)
     volumes = []
     for n, s in services.items():
@@ -200,6 +245,16 @@ def compose(work, data, expected):
                 os.makedirs(src, exist_ok=True)
                 volumes.append(src)
             paths[dst] = src
+        declared = doc.get('secrets', {})
+        files = {}
+        for sec in s.get('secrets', []):
+            if sec['source'] not in declared:
+                fail(f'compose {n}: secret {sec["source"]} is not declared')
+            files[sec['target']] = expand(declared[sec['source']]['file'])
+        paths.update(pod_root(work, n, files))
+        for k, v in s.get('environment', {}).items():
+            if k.endswith('_INSECURE'):
+                fail(f'compose {n}: {k}: every link must be CURVE')
         topo.add(n, list(s['command']), dict(s.get('environment', {})), paths)
     ports = services['query']['ports'][0]
     query_ep = topo.endpoint('query', expand(ports).split(':')[-1])
@@ -253,6 +308,9 @@ def k8s(work, data, expected):
         binary = argv[0] if not argv[0].endswith('sh') else argv[-1].split('exec ')[-1].split()[0]
         script_env = re.findall(r'\b(DARKSCOPE_\w+)=', argv[-1]) if argv[0].endswith('sh') else []
         check_env(f'k8s {pod}', binary, list(env) + script_env)
+        for k in env:
+            if k.endswith('_INSECURE'):
+                fail(f'k8s {pod}: {k}: every link must be CURVE')
         if 'DARKSCOPE_SHARDS' in env and int(env['DARKSCOPE_SHARDS']) != shards:
             fail(f'k8s {pod}: DARKSCOPE_SHARDS differs')
         mounts = {}
@@ -261,6 +319,13 @@ def k8s(work, data, expected):
             v = vols.get(m['name'], {})
             if 'configMap' in v:
                 src = data['gt']
+            elif 'secret' in v:
+                if v['secret']['secretName'] != 'darkscope-certs':
+                    fail(f'k8s {pod}: unknown Secret {v["secret"]["secretName"]}')
+                src = os.path.join(work, 'root', pod, m['name'])
+                for it in v['secret']['items']:
+                    os.makedirs(os.path.dirname(os.path.join(src, it['path'])), exist_ok=True)
+                    shutil.copyfile(os.path.join(CERTS, it['key']), os.path.join(src, it['path']))
             elif v.get('persistentVolumeClaim', {}).get('claimName') == 'darkscope-pcap':
                 src = data['pcap']
             else:                                   # a volumeClaimTemplate
@@ -269,7 +334,7 @@ def k8s(work, data, expected):
                 volumes.append(src)
             mounts[m['mountPath']] = src
         topo.add(pod, argv, env, mounts)
-    eps = [e for e in topo.pods['query']['env']['DARKSCOPE_QUERY_SHARD_ENDPOINT'].split(',')]
+    eps = [e.split('@')[0] for e in topo.pods['query']['env']['DARKSCOPE_QUERY_SHARD_ENDPOINT'].split(',')]
     want = [f'tcp://aggregator-{k}.aggregator:5560' for k in range(shards)]
     if eps != want:
         fail(f'k8s query: DARKSCOPE_QUERY_SHARD_ENDPOINT {eps}, want {want}')
@@ -281,8 +346,15 @@ def k8s(work, data, expected):
 
 
 def main():
+    global CERTS
     work = tempfile.mkdtemp(prefix='darkscope-deploy.')
     try:
+        CERTS = os.path.join(work, 'certs')
+        r = subprocess.run(['bash', os.path.join(HERE, 'make-certs.sh'), '--owner', '', CERTS],
+                           env={**os.environ, 'DARKSCOPE': os.path.join(BIN, 'darkscope')},
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            fail(f'deploy/make-certs.sh: {r.stderr.strip()}')
         data = {'pcap': os.path.join(work, 'pcap'), 'gt': os.path.join(work, 'gt')}
         os.makedirs(data['pcap'])
         os.makedirs(data['gt'])

@@ -6,7 +6,9 @@
 #       debian:12-slim (no registry is reachable);
 #    2. deploy/Dockerfile built (build stage: deploy/install-deps.sh --build
 #       and CMake; runtime stage: the binaries, the dashboard's files);
-#    3. deploy/compose.yaml up on a generated capture: the overview equals
+#    3. deploy/compose.yaml up on a generated capture, CURVE on every link
+#       (deploy/make-certs.sh's certificates as compose secrets; a plaintext
+#       client gets no answer and the query service logs the refusal): the overview equals
 #       `darkscope run` on the same files, `darkscope report` runs from the
 #       host against the published query port, the query service's /readyz,
 #       /metrics (promtool) and dashboard API answer on the published port;
@@ -79,7 +81,10 @@ mkdir -p "$WORK/pcap" "$WORK/gt"
 chmod -R a+rX "$WORK/pcap" "$WORK/gt"
 "$DS_BIN/darkscope" run --quiet --pcap "$WORK/pcap/m.pcap" --gt "$WORK/gt/gt.csv" --shards 2 \
     --json "$WORK/run.json" || fail "darkscope run"
-export PCAP_DIR="$WORK/pcap" GT_DIR="$WORK/gt" QUERY_PORT=$(free_port) HTTP_PORT=$(free_port)
+DARKSCOPE="$DS_BIN/darkscope" bash "$DS_SOURCE/deploy/make-certs.sh" "$WORK/certs" >/dev/null \
+    || fail "deploy/make-certs.sh"
+export PCAP_DIR="$WORK/pcap" GT_DIR="$WORK/gt" CERT_DIR="$WORK/certs" QUERY_PORT=$(free_port) HTTP_PORT=$(free_port)
+export DARKSCOPE_CLIENT_CERT="$WORK/certs/client.cert" DARKSCOPE_REPORT_CERT="$WORK/certs/client.cert"
 project=darkscope-test
 compose () { podman-compose -p $project -f "$DS_SOURCE/deploy/compose.yaml" "$@" >>"$WORK/compose.log" 2>&1; }
 down_all () { compose down -v || true; }
@@ -87,7 +92,7 @@ trap 'down_all; cleanup' EXIT
 down_all
 log "compose up"
 compose up -d || fail "podman-compose up: $(tail -20 "$WORK/compose.log")"
-export QUERY="tcp://127.0.0.1:$QUERY_PORT" WORK DS_BIN
+export QUERY="tcp://127.0.0.1:$QUERY_PORT@$WORK/certs/query.cert" WORK DS_BIN
 check () {
     $PY - "$@" <<'PYEOF'
 import json, os, subprocess, sys, time, urllib.error, urllib.request
@@ -127,6 +132,16 @@ if code != 200 or json.loads(body)['result'] != json.load(open(os.path.join(E['W
 PYEOF
 }
 check || fail "compose run (log: $(tail -20 "$WORK/compose.log"))"
+log "a plaintext client"
+env -u DARKSCOPE_CLIENT_CERT "$DS_BIN/darkscope" query --endpoint "tcp://127.0.0.1:$QUERY_PORT" \
+    --timeout-ms 1000 status >"$WORK/plain.out" 2>&1 && fail "a plaintext client got an answer: $(cat "$WORK/plain.out")"
+for _ in $(seq 1 50); do
+    podman logs ${project}_query_1 2>&1 | grep "refused a connection" >/dev/null && break
+    sleep 0.1
+done
+podman logs ${project}_query_1 >"$WORK/query.log" 2>&1 || true
+grep "refused a connection" "$WORK/query.log" >/dev/null \
+    || fail "the query service did not log the plaintext client: $(tail -5 "$WORK/query.log")"
 log "report from the host"
 "$DS_BIN/darkscope" report --endpoint "$QUERY" --out "$WORK/report" >/dev/null \
     || fail "darkscope report against the containers"

@@ -5,8 +5,9 @@
 #  The validator is shown to refuse a broken copy (a string replica count,
 #  a probe port that is neither a number nor a name, an unknown kind), and
 #  the manifests hold what operations need: liveness on /healthz,
-#  readiness on /readyz, Prometheus scrape annotations, resources, and a
-#  NetworkPolicy.
+#  readiness on /readyz, Prometheus scrape annotations, resources, a
+#  NetworkPolicy, and CURVE on every link (own certificate from the Secret
+#  darkscope-certs, no *_INSECURE).
 source "$(dirname "$0")/lib.sh"
 V="$DS_SOURCE/deploy/k8s/validate"
 [ -d "$V/node_modules/kubernetes-models" ] || fail "$V/node_modules missing: run deploy/install-deps.sh (npm ci there)"
@@ -37,5 +38,11 @@ for d in pods:
         assert c['livenessProbe']['httpGet']['path'] == '/healthz', c['name']
         assert c['readinessProbe']['httpGet']['path'] == '/readyz', c['name']
         assert c['resources']['requests'] and c['resources']['limits'], c['name']
+        #  CURVE on every link: an own certificate from the Secret, no plain TCP
+        assert any(k.endswith('_CERT') and v.startswith('/etc/darkscope/own/') for k, v in env.items()), c['name']
+        assert not any(k.endswith('_INSECURE') for k in env), c['name']
+        secrets = [v['secret'] for v in t['spec']['volumes'] if 'secret' in v]
+        assert [s['secretName'] for s in secrets] == ['darkscope-certs'], c['name']
+        assert t['spec']['securityContext']['fsGroup'] == 10001, c['name']
 PYEOF
 echo "5 passed, 0 failed"

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "log.h"
 #include "transport.h"
+#include "curve.h"
 #include <czmq.h>
 #include <errno.h>
 #include <limits.h>
@@ -115,7 +116,8 @@ s_ask (ds_dashboard_t *self, const ds_query_t *q, char *err, size_t err_size)
         ds_sock_defaults (sock);
         zsock_set_maxmsgsize (sock, S_REPLY_MAX);
         zpoller_t *poller = NULL;
-        if (zsock_connect (sock, "%s", endpoint) == -1
+        char spec [320];            //  with CURVE on: the own key as the server's
+        if (ds_curve_connect (sock, ds_curve_self (endpoint, spec, sizeof spec)) == -1
         ||  zmq_send (zsock_resolve (sock), body.data, body.size, 0) == -1)
             snprintf (err, err_size, "cannot ask %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         else

@@ -3,6 +3,7 @@
 #include "ds_proto.h"
 #include "partial_codec.h"
 #include "transport.h"
+#include "curve.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,7 +89,7 @@ ds_qmetrics_probe_shards (const ds_query_config_t *config, int timeout_ms, char 
         socks [i] = zsock_new (ZMQ_REQ);
         if (socks [i])
             ds_sock_defaults (socks [i]);
-        if (!socks [i] || zsock_connect (socks [i], "%s", config->shard_endpoints.items [i]) == -1
+        if (!socks [i] || ds_curve_connect (socks [i], config->shard_endpoints.items [i]) == -1
         ||  zmq_send (zsock_resolve (socks [i]), req.data, req.size, ZMQ_DONTWAIT) == -1) {
             snprintf (why, why_size, "shard %zu (%s): cannot ask", i, config->shard_endpoints.items [i]);
             ok = false;

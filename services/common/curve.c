@@ -331,6 +331,12 @@ s_is_loopback (const char *endpoint)
         || strncmp (host, "[::1]:", 6) == 0;
 }
 
+bool
+ds_curve_link (const char *endpoint)
+{
+    return s_cert && endpoint && s_is_tcp (endpoint);
+}
+
 const char *
 ds_curve_self (const char *endpoint, char *buf, size_t size)
 {
@@ -463,6 +469,11 @@ ds_curve_keygen (const char *dir, const char *name, char *err, size_t err_size)
         return -1;
     }
     zcert_set_meta (cert, "name", "%s", name);
+    if (dir && *dir && zsys_dir_create ("%s", dir) != 0) {
+        snprintf (err, err_size, "cannot create %s: %s", dir, strerror (errno));
+        zcert_destroy (&cert);
+        return -1;
+    }
     mode_t old = umask (077);               //  the secret half: owner only
     int rc = zcert_save (cert, path);
     umask (old);

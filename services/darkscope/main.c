@@ -427,7 +427,7 @@ s_cmd_keygen (int argc, char **argv)
     const char *dir = ".";
     ds_strlist_t words = { 0 };
     const ds_opt_t opts [] = {
-        { "dir", DS_OPT_STRING, &dir, "D", "directory to write NAME.cert and NAME.cert_secret in (default .)" },
+        { "dir", DS_OPT_STRING, &dir, "D", "directory to write NAME.cert and NAME.cert_secret in (made if missing; default .)" },
         { NULL }
     };
     const char *usage =

@@ -18,7 +18,7 @@
 //  Fields of each message, header included.
 enum {
     S_REQ_FIELDS = 8, S_RANGE_FIELDS = 9, S_OVERVIEW_FIELDS = 16,
-    S_PPSRC_FIELDS = 6, S_STATUS_FIELDS = 31
+    S_PPSRC_FIELDS = 6, S_STATUS_FIELDS = 32
 };
 
 //  Least bytes a class / a (service, packets) pair takes on the wire:
@@ -470,7 +470,7 @@ s_day_text (const char *text)
 }
 
 //  Byte layout of a STATUS partial (DS_MSG_PART_STATUS = 11): one msgpack
-//  array of 31:
+//  array of 32:
 //
 //    [0-2] "DSK", 1, 11
 //    [3]  uint shard              this shard, < DS_SHARDS_MAX
@@ -507,6 +507,7 @@ s_day_text (const char *text)
 //                                 replays, epoch, epochs, stale, stats,
 //                                 pcap_dropped, each uint64, last_batch_us,
 //                                 last_stats_us, lag_us, each int64
+//    [31] uint refused_connections  by CURVE/ZAP: keys not trusted, failed handshakes
 //
 //  `out` is emptied first.
 int
@@ -545,6 +546,7 @@ ds_part_status_encode (const ds_part_status_t *part, msgpack_sbuffer *out)
     ds_mpf_pack_text (&o, c->error, sizeof c->error, true, true);
     msgpack_pack_int64 (&o.pk, part->now_us);
     ds_mpf_pack_table (&o, &s_streams, part->streams, part->n_streams);
+    msgpack_pack_uint64 (&o.pk, part->refused_connections);
     return ds_mpf_out_end (&o);
 }
 
@@ -584,6 +586,7 @@ ds_part_status_decode (const uint8_t *data, size_t size, ds_part_status_t *part,
     &&  ds_mpf_text (&in, "ckpt_error", p->ckpt.error, sizeof p->ckpt.error, false, true)
     &&  ds_mpf_int64 (&in, "now_us", &p->now_us)
     &&  ds_mpf_table (&in, &s_streams, NULL, (void **) &p->streams, &p->n_streams)
+    &&  ds_mpf_uint (&in, "refused_connections", UINT64_MAX, &p->refused_connections)
     &&  ds_mpf_in_end (&in, "status partial")) {
         if (p->shard >= DS_SHARDS_MAX || !s_day_text (p->first_day) || !s_day_text (p->last_day))
             ds_mpf_fail (&in, DS_ERR_MALFORMED, "status partial: shard %u, days '%s' '%s'",
@@ -653,7 +656,7 @@ s_map_ms (msgpack_packer *pk, const char *key, double us)
 void
 ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
 {
-    msgpack_pack_map (pk, 7);
+    msgpack_pack_map (pk, 8);
     ds_pack_str (pk, "store");
     msgpack_pack_map (pk, 14);
     s_map_uint (pk, "shard", part->shard);
@@ -715,6 +718,7 @@ ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
     s_map_ms (pk, "max_pause_ms", (double) c->max_pause_us);
     s_map_ms (pk, "last_duration_ms", (double) c->last_duration_us);
     s_map_time (pk, "now", part->now_us);
+    s_map_uint (pk, "refused_connections", part->refused_connections);
 }
 
 int

@@ -203,6 +203,7 @@ typedef struct {
     int64_t now_us;                         //  the shard's wall clock at this status
     uint32_t n_streams;
     ds_part_stream_t *streams;
+    uint64_t refused_connections;   //  by CURVE/ZAP: keys not in --trust, failed handshakes
 } ds_part_status_t;
 
 //  Encodes a request into out (emptied first).  DS_ERR_MALFORMED if a
@@ -253,7 +254,7 @@ void ds_part_status_clear (ds_part_status_t *part);
 
 //  Packs a shard's status as the map clients read (PROTOCOL.md, `status`):
 //  {"store": {...}, "rejected", "foreign", "requests_too_big", "checkpoint",
-//  "checkpoints": {...}, "now"}.
+//  "checkpoints": {...}, "now", "refused_connections"}.
 void ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk);
 
 //  The bytes of a reply's result that is a bin (how partials travel);

@@ -153,8 +153,10 @@ grep -q "CURVE, server key" "$WORK/labeler.log" || fail "the labeler does not sa
 echo "ok: 6 namespaces on $BR ($NET/24), CURVE + ZAP on every link: overview == darkscope run"
 
 #  2. Strangers: a SUB with a key nobody trusts (knowing the labeler's
-#  server key) and a plaintext REQ to the query service get nothing.
-in_ns q $PY - "tcp://${IP[lab]}:5551" "$C/lab.cert" "$WORK/stranger.cert_secret" "tcp://${IP[q]}:5570" <<'PYEOF' \
+#  server key) and plaintext REQs to the query service and to shard 1 get
+#  nothing; shard 1's status counts its refusal, shard 0's none.
+in_ns q $PY - "tcp://${IP[lab]}:5551" "$C/lab.cert" "$WORK/stranger.cert_secret" "tcp://${IP[q]}:5570" \
+    "tcp://${IP[agg1]}:5560" <<'PYEOF' \
     || fail "a stranger got an answer"
 import sys, zmq, zmq.auth
 ctx = zmq.Context()
@@ -165,7 +167,10 @@ sub.curve_publickey, sub.curve_secretkey, sub.curve_serverkey = public, secret, 
 sub.setsockopt(zmq.SUBSCRIBE, b"lab."); sub.setsockopt(zmq.LINGER, 0); sub.connect(sys.argv[1])
 req = ctx.socket(zmq.REQ); req.setsockopt(zmq.LINGER, 0); req.connect(sys.argv[4])
 req.send(b"\x93\xa3DSK\x01\x00")           # anything: it must not be answered
+shard = ctx.socket(zmq.REQ); shard.setsockopt(zmq.LINGER, 0); shard.connect(sys.argv[5])
+shard.send(b"\x93\xa3DSK\x01\x00")
 poller = zmq.Poller(); poller.register(sub, zmq.POLLIN); poller.register(req, zmq.POLLIN)
+poller.register(shard, zmq.POLLIN)
 got = dict(poller.poll(2000))
 sys.exit(1 if got else 0)
 PYEOF
@@ -175,7 +180,11 @@ grep -qF "refused a CURVE connection from ${IP[q]}: key $(sed -n 's/.*public-key
 grep -qF "refused a connection on tcp://${IP[q]}:5570: handshake failed (not CURVE" "$WORK/query.log" \
     || { tail "$WORK/query.log" >&2; fail "the query service did not log the plaintext REQ"; }
 check 's["refused_connections"] >= 1' || fail "the query service's status does not count the refused REQ"
-echo "ok: a SUB with an unknown key and a plaintext REQ got nothing; both refusals logged and counted"
+grep -qF "refused a connection on tcp://${IP[agg1]}:5560: handshake failed (not CURVE" "$WORK/agg-1.log" \
+    || { tail "$WORK/agg-1.log" >&2; fail "shard 1 did not log the plaintext REQ"; }
+check 's["shards"][1]["status"]["refused_connections"] >= 1 and s["shards"][0]["status"]["refused_connections"] == 0' \
+    || { cat "$WORK/status.json" >&2; fail "the shards' status does not count their refusals"; }
+echo "ok: a SUB with an unknown key and plaintext REQs got nothing; the refusals logged and counted (query, shard 1)"
 
 #  stalled_stream: a fresh pipeline (aggregators without state) whose
 #  aggregators are frozen (SIGSTOP) once subscribed, then both ingests:

@@ -125,6 +125,7 @@ s_status (ds_part_status_t *s)
     s->rejected = 1;
     s->foreign = 2;
     s->requests_too_big = 3;
+    s->refused_connections = 17;
     snprintf (s->checkpoint, sizeof s->checkpoint, "/var/lib/darkscope/shard-3.ckpt");
     s->n_streams = 2;
     s->streams = calloc (2, sizeof *s->streams);
@@ -207,6 +208,7 @@ s_assert_status_equal (const ds_part_status_t *a, const ds_part_status_t *b)
     assert_true (a->expired_records == b->expired_records && a->evicted_days == b->evicted_days);
     assert_true (a->rejected == b->rejected && a->foreign == b->foreign);
     assert_true (a->requests_too_big == b->requests_too_big);
+    assert_true (a->refused_connections == b->refused_connections);
     assert_string_equal (a->checkpoint, b->checkpoint);
     assert_int_equal (a->n_streams, b->n_streams);
     for (uint32_t i = 0; i < a->n_streams; i++) {
@@ -429,9 +431,9 @@ test_status_map (void **state)
     assert_int_equal (ds_mp_unpack ((const uint8_t *) buf.data, buf.size, &zone, &obj), DS_OK);
     assert_int_equal (obj.type, MSGPACK_OBJECT_MAP);
     const char *top [] = { "store", "rejected", "foreign", "requests_too_big", "checkpoint",
-                           "checkpoints", "now" };
-    assert_int_equal (obj.via.map.size, 7);
-    for (int i = 0; i < 7; i++)
+                           "checkpoints", "now", "refused_connections" };
+    assert_int_equal (obj.via.map.size, 8);
+    for (int i = 0; i < 8; i++)
         assert_true (obj.via.map.ptr [i].key.via.str.size == strlen (top [i])
                      && memcmp (obj.via.map.ptr [i].key.via.str.ptr, top [i], strlen (top [i])) == 0);
     const msgpack_object *store = ds_mp_get (&obj, "store");

@@ -310,6 +310,7 @@ s_status (s_agg_t *self, ds_part_status_t *status)
     status->rejected = self->rejected;
     status->foreign = self->foreign;
     status->requests_too_big = self->too_big;
+    status->refused_connections = ds_curve_refused ();
     snprintf (status->checkpoint, sizeof status->checkpoint, "%s",
               self->config.checkpoint ? self->config.checkpoint : "");
     const s_ckpt_t *c = &self->ckpt;

@@ -8,6 +8,7 @@
     thread per registry that reads every monitor's events.
 */
 #include "metrics.h"
+#include "curve.h"
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -75,6 +76,8 @@ static const struct {
     { "darkscope_query_duration_seconds", S_HISTOGRAM, "Time to answer a query, by query name" },
     { "darkscope_reloads_total", S_COUNTER, "Table reloads, by result" },
     { "darkscope_ready", S_GAUGE, "1 if this service instance is ready (see /readyz)" },
+    { "darkscope_refused_connections_total", S_COUNTER,
+      "Connections this process refused: CURVE keys not in --trust (ZAP) and failed handshakes (plaintext peers)" },
 };
 #define S_FAMILIES (sizeof s_families / sizeof *s_families)
 
@@ -119,6 +122,7 @@ struct _ds_mgroup_t {
     atomic_uint n_watch;
     s_watch_t watch [S_WATCH_MAX];
     int ready_id;                   //  darkscope_ready series
+    int refused_id;                 //  darkscope_refused_connections_total (curve.h, read at render)
     char probe_what [48];
     ds_mprobe_fn *_Atomic probe;    //  readiness check run by the reader
     void *probe_arg;
@@ -313,10 +317,13 @@ ds_metrics_group (ds_metrics_t *self, const char *service, ...)
         snprintf (g->labels, sizeof g->labels, "%s", labels);
         self->groups [self->n_groups++] = g;
         g->ready_id = -1;
+        g->refused_id = -1;
     }
     pthread_mutex_unlock (&self->lock);
     if (g && g->ready_id < 0)
         g->ready_id = ds_mgroup_series (g, "darkscope_ready", NULL);
+    if (g && g->refused_id < 0)
+        g->refused_id = ds_mgroup_series (g, "darkscope_refused_connections_total", NULL);
     return g;
 }
 
@@ -667,7 +674,8 @@ ds_metrics_render (ds_metrics_t *self)
                 char num [64];
                 switch (s_families [f].type) {
                     case S_COUNTER:
-                        snprintf (num, sizeof num, "%" PRIu64, v [0]);
+                        snprintf (num, sizeof num, "%" PRIu64,
+                                  (int) k == g->refused_id ? ds_curve_refused () : v [0]);
                         break;
                     case S_GAUGE:
                         if ((int) k == g->ready_id)

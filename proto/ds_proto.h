@@ -75,6 +75,11 @@ int ds_msg_peek (const uint8_t *data, size_t size, int *type);
 //  into out, which is emptied first (reuse one sbuffer per socket).
 int ds_batch_encode (const ds_batch_t *batch, msgpack_sbuffer *out);
 
+//  The same batch in the packed layout (narrow columns, about a third of
+//  the bytes; PROTOCOL.md), for links where bytes cost (CurveZMQ).
+//  ds_batch_decode reads both layouts.
+int ds_batch_encode_packed (const ds_batch_t *batch, msgpack_sbuffer *out);
+
 //  Decodes a batch message into `into`, growing it up to DS_BATCH_MAX_CAPACITY
 //  (dictionaries are kept when unchanged).  On failure `into` is reset
 //  (count 0, unlabelled) and the result says why.

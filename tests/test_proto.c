@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -50,6 +51,10 @@ s_make_batch (uint32_t count, bool labelled)
         for (int b = 0; b < 16; b += 8) {
             uint64_t v = s_rand ();
             memcpy (rec.src.b + b, &v, 8);
+        }
+        if (r >> 60 & 1) {              //  half of them IPv4 (mapped)
+            memset (rec.src.b, 0, 10);
+            rec.src.b [10] = rec.src.b [11] = 0xff;
         }
         rec.port = (int32_t) (r % 65537) - 1;            //  -1 .. 65535
         rec.proto = (uint8_t) ((r >> 20) % DS_PROTO_COUNT);
@@ -223,13 +228,35 @@ test_topic (void **state)
         assert_string_not_equal (ds_result_str (r), ds_result_str (r + 1));
 }
 
+//  A batch as a telescope sends it: timestamps rising by at most 1 ms,
+//  IPv4 sources but every 50th, ports < 1024 or -1, flags < 16.
+static ds_batch_t *
+s_make_real_batch (uint32_t count, bool labelled)
+{
+    ds_batch_t *batch = s_make_batch (count, labelled);
+    int64_t ts = 1614556800000000LL;
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t r = s_rand ();
+        batch->ts [i] = ts += (int64_t) (r % 1000);
+        if (i % 50) {
+            memset (batch->src [i].b, 0, 10);
+            batch->src [i].b [10] = batch->src [i].b [11] = 0xff;
+        }
+        batch->port [i] = (int32_t) ((r >> 16) % 1025) - 1;
+        batch->flags [i] &= 0x0f;
+    }
+    return batch;
+}
+
+static int (*s_encode) (const ds_batch_t *, msgpack_sbuffer *) = ds_batch_encode;
+
 static void
 s_roundtrip (uint32_t count, bool labelled, uint32_t into_capacity)
 {
     ds_batch_t *batch = s_make_batch (count, labelled);
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    assert_int_equal (ds_batch_encode (batch, &buf), DS_OK);
+    assert_int_equal (s_encode (batch, &buf), DS_OK);
     int type = 0;
     assert_int_equal (ds_msg_peek ((const uint8_t *) buf.data, buf.size, &type), DS_OK);
     assert_int_equal (type, labelled ? DS_MSG_LABELLED : DS_MSG_BATCH);
@@ -256,12 +283,112 @@ static void
 test_batch_roundtrip (void **state)
 {
     (void) state;
-    uint32_t counts [] = { 0, 1, 2, 100, 4096, DS_BATCH_MAX_CAPACITY };
-    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
-        s_roundtrip (counts [i], false, 1);
-        s_roundtrip (counts [i], true, 1);
-        s_roundtrip (counts [i], true, DS_BATCH_MAX_CAPACITY);
+    uint32_t counts [] = { 0, 1, 2, 7, 8, 9, 100, 4096, DS_BATCH_MAX_CAPACITY };
+    for (int packed = 0; packed < 2; packed++) {
+        s_encode = packed ? ds_batch_encode_packed : ds_batch_encode;
+        for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+            s_roundtrip (counts [i], false, 1);
+            s_roundtrip (counts [i], true, 1);
+            s_roundtrip (counts [i], true, DS_BATCH_MAX_CAPACITY);
+        }
     }
+    s_encode = ds_batch_encode;
+}
+
+//  The packed layout: a telescope's batch in under 40 % of the fixed
+//  layout's bytes, every width and both proto/flags forms round-trip, and
+//  what is malformed only in the packed layout is refused.
+static void
+test_batch_packed (void **state)
+{
+    (void) state;
+    msgpack_sbuffer fixed, packed;
+    msgpack_sbuffer_init (&fixed);
+    msgpack_sbuffer_init (&packed);
+    ds_batch_t *into = ds_batch_new (1);
+    for (int labelled = 0; labelled < 2; labelled++) {
+        ds_batch_t *batch = s_make_real_batch (4096, labelled);
+        assert_int_equal (ds_batch_encode (batch, &fixed), DS_OK);
+        assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
+        assert_true (packed.size * 10 < fixed.size * 4);
+        assert_int_equal (ds_mp_validate ((const uint8_t *) packed.data, packed.size, 4), DS_OK);
+        assert_int_equal (ds_batch_decode ((const uint8_t *) packed.data, packed.size, into), DS_OK);
+        s_assert_batch_equal (batch, into);
+        //  timestamps of every width: spans 2^(8k) - 1 and 2^(8k)
+        for (int k = 0; k <= 8; k++) {
+            batch->ts [1] = batch->ts [0] + (k < 8 ? (int64_t) ((UINT64_C (1) << (8 * k)) - 1) : INT64_MAX / 2);
+            batch->ts [2] = k < 8 ? batch->ts [0] + (int64_t) (UINT64_C (1) << (8 * k)) : INT64_MIN;
+            batch->port [3] = k % 2 ? 65535 : -1;
+            batch->flags [4] = k % 2 ? 0xf0 : 0;
+            if (labelled)
+                batch->class_id [5] = k % 2 ? 0 : 4;
+            assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
+            assert_int_equal (ds_batch_decode ((const uint8_t *) packed.data, packed.size, into), DS_OK);
+            s_assert_batch_equal (batch, into);
+        }
+        ds_batch_destroy (&batch);
+    }
+    //  ids of every width: dictionaries of 20 and 300 classes
+    for (int big = 0; big < 2; big++) {
+        uint32_t n_names = big ? 300 : 20;
+        char **names = calloc (n_names, sizeof *names);
+        for (uint32_t i = 0; i < n_names; i++) {
+            names [i] = malloc (16);
+            snprintf (names [i], 16, "class%u", i);
+        }
+        ds_batch_t *batch = s_make_real_batch (100, true);
+        assert_int_equal (ds_batch_set_dicts (batch, (const char *const *) names, n_names,
+                                              s_services, N_SERVICES), 0);
+        for (uint32_t i = 0; i < batch->count; i++) {
+            batch->class_id [i] = (uint16_t) ((i * 7) % n_names);
+            batch->service_id [i] = (uint16_t) (i % N_SERVICES);
+        }
+        assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
+        assert_int_equal (ds_batch_decode ((const uint8_t *) packed.data, packed.size, into), DS_OK);
+        s_assert_batch_equal (batch, into);
+        ds_batch_destroy (&batch);
+        for (uint32_t i = 0; i < n_names; i++)
+            free (names [i]);
+        free (names);
+    }
+    //  Hand-built damage: a packed batch of 9 records, 3 of them IPv4.
+    ds_batch_t *batch = s_make_real_batch (9, false);
+    for (uint32_t i = 0; i < 9; i++) {                //  records 0, 3, 6 IPv4
+        memset (batch->src [i].b, 0, 10);
+        batch->src [i].b [10] = batch->src [i].b [11] = 0xff;
+        batch->src [i].b [0] = i % 3 ? 0x20 : 0;
+    }
+    assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
+    assert_int_equal (ds_batch_decode ((const uint8_t *) packed.data, packed.size, into), DS_OK);
+    //  the v4 mask: 2 bytes (bin8 header c4 02), bits 0, 3, 6 = 0x49, 0x00
+    const uint8_t mask [] = { 0xc4, 0x02, 0x49, 0x00 };
+    uint8_t *at = memmem (packed.data, packed.size, mask, sizeof mask);
+    assert_non_null (at);
+    uint8_t *copy = malloc (packed.size);
+    memcpy (copy, packed.data, packed.size);
+    copy [at - (uint8_t *) packed.data + 3] = 0x02;     //  bit 9: past the count
+    assert_int_equal (ds_batch_decode (copy, packed.size, into), DS_ERR_MALFORMED);
+    memcpy (copy, packed.data, packed.size);
+    copy [at - (uint8_t *) packed.data + 2] = 0x4b;     //  a 4th IPv4 source: src too long
+    assert_int_equal (ds_batch_decode (copy, packed.size, into), DS_ERR_MALFORMED);
+    free (copy);
+    //  DS_WRITE_SEEDS=DIR: packed seeds for fuzz_batch (tests/fuzz-corpus/fuzz_batch)
+    const char *dir = getenv ("DS_WRITE_SEEDS");
+    for (int labelled = 0; dir && labelled < 2; labelled++) {
+        ds_batch_destroy (&batch);
+        batch = s_make_real_batch (5, labelled);
+        assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
+        char path [512];
+        snprintf (path, sizeof path, "%s/packed-%s5.bin", dir, labelled ? "labelled" : "plain");
+        FILE *f = fopen (path, "wb");
+        assert_non_null (f);
+        fwrite (packed.data, 1, packed.size, f);
+        fclose (f);
+    }
+    msgpack_sbuffer_destroy (&fixed);
+    msgpack_sbuffer_destroy (&packed);
+    ds_batch_destroy (&batch);
+    ds_batch_destroy (&into);
 }
 
 static void
@@ -448,14 +575,18 @@ test_truncated (void **state)
     (void) state;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    ds_batch_t *batch = s_make_batch (3, true);
-    assert_int_equal (ds_batch_encode (batch, &buf), DS_OK);
-    s_assert_truncations (&buf, 0);
-    ds_batch_destroy (&batch);
-    batch = s_make_batch (2, false);
-    assert_int_equal (ds_batch_encode (batch, &buf), DS_OK);
-    s_assert_truncations (&buf, 0);
-    ds_batch_destroy (&batch);
+    for (int packed = 0; packed < 2; packed++) {
+        int (*encode) (const ds_batch_t *, msgpack_sbuffer *) = packed ? ds_batch_encode_packed
+                                                                       : ds_batch_encode;
+        ds_batch_t *batch = s_make_batch (3, true);
+        assert_int_equal (encode (batch, &buf), DS_OK);
+        s_assert_truncations (&buf, 0);
+        ds_batch_destroy (&batch);
+        batch = s_make_batch (2, false);
+        assert_int_equal (encode (batch, &buf), DS_OK);
+        s_assert_truncations (&buf, 0);
+        ds_batch_destroy (&batch);
+    }
 
     ds_eos_t eos = { 1, 2, 300, 40000, 5000000000ull, 6, 7, 8, 9, 10 };
     assert_int_equal (ds_eos_encode (&eos, &buf), DS_OK);
@@ -987,8 +1118,8 @@ test_random_inputs (void **state)
             msgpack_zone_clear (&zone);
     }
     //  50k damaged valid messages: 1-4 random bytes replaced, maybe cut
-    msgpack_sbuffer seeds [4];
-    for (int s = 0; s < 4; s++)
+    msgpack_sbuffer seeds [6];
+    for (int s = 0; s < 6; s++)
         msgpack_sbuffer_init (&seeds [s]);
     ds_batch_t *batch = s_make_batch (5, true);
     assert_int_equal (ds_batch_encode (batch, &seeds [0]), DS_OK);
@@ -1004,9 +1135,15 @@ test_random_inputs (void **state)
     strcpy (q.first_day, "2021-03-02");
     q.bin_s = 10;
     assert_int_equal (ds_query_encode (&q, &seeds [3]), DS_OK);
+    batch = s_make_real_batch (6, true);
+    assert_int_equal (ds_batch_encode_packed (batch, &seeds [4]), DS_OK);
+    ds_batch_destroy (&batch);
+    batch = s_make_batch (5, false);
+    assert_int_equal (ds_batch_encode_packed (batch, &seeds [5]), DS_OK);
+    ds_batch_destroy (&batch);
     int accepted = 0;
-    for (int i = 0; i < 50000; i++) {
-        const msgpack_sbuffer *seed = &seeds [i % 4];
+    for (int i = 0; i < 60000; i++) {
+        const msgpack_sbuffer *seed = &seeds [i % 6];
         assert_true (seed->size <= 4096);
         size_t size = seed->size;
         memcpy (data, seed->data, size);
@@ -1025,8 +1162,8 @@ test_random_inputs (void **state)
             msgpack_zone_clear (&zone);
     }
     //  damage inside the columns can still be a valid batch; most is not
-    assert_true (accepted < 50000 / 2);
-    for (int s = 0; s < 4; s++)
+    assert_true (accepted < 60000 / 2);
+    for (int s = 0; s < 6; s++)
         msgpack_sbuffer_destroy (&seeds [s]);
     free (data);
     msgpack_zone_destroy (&zone);
@@ -1039,6 +1176,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_topic),
         cmocka_unit_test (test_batch_roundtrip),
+        cmocka_unit_test (test_batch_packed),
         cmocka_unit_test (test_batch_switching),
         cmocka_unit_test (test_eos_roundtrip),
         cmocka_unit_test (test_query_roundtrip),

@@ -34,6 +34,7 @@ struct ds_publish_t {
     uint64_t *unheard;              //  per shard: batches sent to nobody in a row (0: heard)
     bool ended;                     //  every EOS queued: linger on destroy
     int linger_ms;
+    bool packed;                    //  CURVE link: the packed batch layout (fewer bytes)
 };
 
 ds_publish_t *
@@ -75,6 +76,7 @@ ds_publish_new (const char *endpoint, uint32_t shards, uint32_t sensor, uint32_t
     zsock_set_xpub_nodrop (self->pub, 1);
     if (ds_curve_bind (self->pub, endpoint) < 0)   //  logs why
         goto fail;
+    self->packed = ds_curve_link (endpoint);
     return self;
 fail:
     ds_publish_destroy (&self);
@@ -200,7 +202,8 @@ s_flush (ds_publish_t *self, uint32_t shard)
     batch->shard = shard;
     batch->seq = self->seq [shard];
     msgpack_sbuffer_clear (&self->sbuf);
-    int rc = ds_batch_encode (batch, &self->sbuf);
+    int rc = self->packed ? ds_batch_encode_packed (batch, &self->sbuf)
+                          : ds_batch_encode (batch, &self->sbuf);
     if (rc != 0) {
         ds_log_error ("cannot encode a batch: %s", ds_result_str (rc));
         return -1;

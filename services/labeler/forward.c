@@ -305,7 +305,7 @@ s_on_batch (labeler_t *self, const s_message_t *m)
     if (ds_labeler_label (batch, self->gt, self->services, self->matched))
         return "out of memory while labelling";
     msgpack_sbuffer_clear (&self->out);
-    rc = ds_batch_encode (batch, &self->out);
+    rc = self->packed ? ds_batch_encode_packed (batch, &self->out) : ds_batch_encode (batch, &self->out);
     if (rc != DS_OK)
         return ds_result_str (rc);
     char out_topic [16];

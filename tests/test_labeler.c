@@ -8,7 +8,8 @@
     published: the labeler must hold them until it has a subscriber); each
     batch is entirely old-table or entirely new-table; batches published
     after the reload reply use the new table; EOS arrives; gaps and rejected
-    messages are counted; lookup/status/bad reload over the control socket.
+    messages are counted; lookup/status/bad reload over the control socket;
+    batches only a whole-stream subscriber ("lab.") got are counted per shard.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -531,6 +532,105 @@ test_label_flags (void **state)
     ds_gt_destroy (&gt);
 }
 
+//  Shard k's count of batches only whole-stream subscribers got, from status.
+static uint64_t
+s_unheard_shard (zsock_t *req, msgpack_zone *zone, uint32_t shard, uint64_t *total)
+{
+    msgpack_object reply = s_query (req, zone, "status", NULL);
+    const msgpack_object *result = ds_mp_get (&reply, "result");
+    assert_int_equal (s_uint (ds_mp_get (result, "unheard")), 0);
+    *total = s_uint (ds_mp_get (result, "unheard_shard"));
+    const msgpack_object *streams = ds_mp_get (result, "streams");
+    for (uint32_t i = 0; i < streams->via.array.size; i++)
+        if (s_uint (ds_mp_get (&streams->via.array.ptr [i], "shard")) == shard)
+            return s_uint (ds_mp_get (&streams->via.array.ptr [i], "unheard_shard"));
+    return 0;
+}
+
+//  A whole-stream subscriber ("lab.", as the embed service) does not hide
+//  a missing aggregator: what only it got is counted (unheard_shard), per
+//  shard, until a subscriber of the shard's own topic is there again.
+static void
+test_whole_stream_subscriber (void **state)
+{
+    (void) state;
+    s_write_gt (false);
+    s_write (s_list, "# test list\n10.0.1.0/24\n");
+    zsock_t *pub = zsock_new (ZMQ_XPUB);
+    zsock_set_linger (pub, 0);
+    zsock_set_xpub_nodrop (pub, 1);
+    assert_true (zsock_bind (pub, "tcp://127.0.0.1:*") > 0);
+    ds_labeler_config_t config;
+    ds_labeler_config_init (&config);
+    config.gt.items [config.gt.count++] = s_csv;
+    char spec [160];
+    snprintf (spec, sizeof spec, "censys=%s", s_list);
+    config.gt_lists.items [config.gt_lists.count++] = spec;
+    config.inputs.items [config.inputs.count++] = zsock_endpoint (pub);
+    char out_endpoint [64];
+    snprintf (out_endpoint, sizeof out_endpoint, "inproc://test-labeler-whole-%d", (int) getpid ());
+    config.endpoint = out_endpoint;
+    config.control = "tcp://127.0.0.1:*";
+    config.shards = SHARDS;
+    zactor_t *labeler = zactor_new (ds_labeler_actor, &config);
+    char data_endpoint [256], control_endpoint [256];
+    assert_int_equal (ds_labeler_endpoints (labeler, data_endpoint, sizeof data_endpoint,
+                                            control_endpoint, sizeof control_endpoint), 0);
+    assert_true (s_wait_readable (pub, TIMEOUT_MS));
+    zframe_t *subscription = zframe_recv (pub);
+    zframe_destroy (&subscription);
+    zsock_t *whole = zsock_new_sub (data_endpoint, "lab.");
+    zsock_t *req = zsock_new_req (control_endpoint);
+    assert_true (whole && req);
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 4096);
+    s_collector_t c;
+    memset (&c, 0, sizeof c);
+    c.seen = calloc (SHARDS * PER_SHARD * RECORDS, 1);
+    c.batch = ds_batch_new (16);
+
+    //  No aggregator at all: 3 batches of each shard reach only "lab.".
+    for (uint64_t seq = 0; seq < 3; seq++)
+        for (uint32_t shard = 0; shard < SHARDS; shard++)
+            s_publish_batch (pub, SENSOR, shard, seq, shard);
+    while (c.batches < 3 * SHARDS)
+        s_receive_one (whole, &c);
+    uint64_t total;
+    assert_int_equal (s_unheard_shard (req, &zone, 0, &total), 3);
+    assert_int_equal (s_unheard_shard (req, &zone, 1, &total), 3);
+    assert_int_equal (total, 3 * SHARDS);
+
+    //  Shard 0's aggregator arrives: once it hears a batch, shard 0 counts
+    //  no more, shard 1 still does.
+    zsock_t *own = zsock_new_sub (data_endpoint, "lab.0000");
+    assert_non_null (own);
+    uint64_t seq = 3;
+    for (bool heard = false; !heard; seq++) {
+        assert_true (seq < PER_SHARD);
+        s_publish_batch (pub, SENSOR, 0, seq, 0);
+        s_receive_one (whole, &c);
+        heard = s_wait_readable (own, 100);
+    }
+    uint64_t at = s_unheard_shard (req, &zone, 0, &total);
+    for (uint64_t k = 0; k < 3; k++, seq++) {
+        s_publish_batch (pub, SENSOR, 0, seq, 0);
+        s_publish_batch (pub, SENSOR, 1, 3 + k, 1);
+    }
+    while (c.batches < 3 * SHARDS + (seq - 3) + 3)
+        s_receive_one (whole, &c);
+    assert_int_equal (s_unheard_shard (req, &zone, 0, &total), at);
+    assert_int_equal (s_unheard_shard (req, &zone, 1, &total), 6);
+
+    msgpack_zone_destroy (&zone);
+    free (c.seen);
+    ds_batch_destroy (&c.batch);
+    zsock_destroy (&own);
+    zsock_destroy (&whole);
+    zsock_destroy (&req);
+    zactor_destroy (&labeler);
+    zsock_destroy (&pub);
+}
+
 static void
 test_start_failure (void **state)
 {
@@ -585,6 +685,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_label_flags),
         cmocka_unit_test (test_pipeline_with_reload),
+        cmocka_unit_test (test_whole_stream_subscriber),
         cmocka_unit_test (test_start_failure),
     };
     int rc = cmocka_run_group_tests (tests, s_setup, s_teardown);

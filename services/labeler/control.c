@@ -238,7 +238,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     uint64_t gaps = 0;
     for (size_t i = 0; i < self->n_streams; i++)
         gaps += self->streams [i].gaps;
-    msgpack_pack_map (pk, 18);
+    msgpack_pack_map (pk, 19);
     ds_pack_str (pk, "service");
     ds_pack_str (pk, "labeler");
     ds_pack_str (pk, "ready");
@@ -252,6 +252,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     s_pack_uint (pk, "stats", self->stats);
     s_pack_uint (pk, "gaps", gaps);
     s_pack_uint (pk, "unheard", self->unheard_total);
+    s_pack_uint (pk, "unheard_shard", self->unheard_shard_total);
     s_pack_uint (pk, "announced", self->announced);
     s_pack_uint (pk, "refused_connections", ds_curve_refused ());   //  by CURVE/ZAP
     s_pack_uint (pk, "rejected", self->rejected);
@@ -274,7 +275,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
     msgpack_pack_array (pk, self->n_streams);
     for (size_t i = 0; i < self->n_streams; i++) {
         const labeler_stream_t *s = &self->streams [i];
-        msgpack_pack_map (pk, 10);
+        msgpack_pack_map (pk, 11);
         s_pack_uint (pk, "sensor", s->sensor);
         s_pack_uint (pk, "epoch", s->epoch);
         s_pack_uint (pk, "shard", s->shard);
@@ -284,6 +285,7 @@ s_pack_status (labeler_t *self, msgpack_packer *pk)
         s_pack_uint (pk, "gaps", s->gaps);
         s_pack_uint (pk, "out_of_order", s->out_of_order);
         s_pack_uint (pk, "unheard", s->unheard);
+        s_pack_uint (pk, "unheard_shard", s->unheard_shard);
         ds_pack_str (pk, "eos");
         if (s->eos)
             msgpack_pack_true (pk);

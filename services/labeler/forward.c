@@ -28,6 +28,20 @@ s_covered (const labeler_t *self, const char *topic)
     return false;
 }
 
+//  True if a subscription names the topic's shard ("lab.0003", or a
+//  prefix longer than "lab."): a shard's aggregator, not a whole-stream
+//  reader such as the embed service ("lab.") that hides a dead one.
+static bool
+s_shard_covered (const labeler_t *self, const char *topic)
+{
+    size_t len = strlen (topic);
+    for (size_t i = 0; i < self->n_subscriptions; i++)
+        if (self->subscription_len [i] > 4 && self->subscription_len [i] <= len
+        &&  memcmp (self->subscriptions [i], topic, self->subscription_len [i]) == 0)
+            return true;
+    return false;
+}
+
 //  Sets ready once every handled shard has a subscriber (or the wait is over).
 void
 labeler_forward_check_ready (labeler_t *self)
@@ -126,6 +140,22 @@ static bool
 s_heard (labeler_t *self, uint32_t shard, const char *topic)
 {
     bool heard = s_covered (self, topic);
+    //  Heard only by whole-stream readers: the shard's aggregator is gone
+    //  (or never came): counted apart, logged when it starts and ends.
+    bool own = heard && s_shard_covered (self, topic);
+    if (own && self->unheard_shard [shard]) {
+        ds_log_warn ("%s: a subscriber of the shard is back after %" PRIu64 " batches only "
+                     "whole-stream subscribers got (lost for its aggregator: replay the "
+                     "sensors' input)", topic, self->unheard_shard [shard]);
+        self->unheard_shard [shard] = 0;
+    }
+    else
+    if (heard && !own) {
+        if (self->unheard_shard [shard]++ == 0)
+            ds_log_error ("%s: no subscriber of this shard, only whole-stream ones (lab.): its "
+                          "aggregator went away, what is forwarded now is lost for it", topic);
+        self->unheard_shard_total++;
+    }
     if (heard && self->unheard [shard]) {
         ds_log_warn ("%s: a subscriber is back after %" PRIu64 " batches sent to nobody "
                      "(lost: replay the sensors' input to fill them)", topic,
@@ -310,8 +340,11 @@ s_on_batch (labeler_t *self, const s_message_t *m)
         return ds_result_str (rc);
     char out_topic [16];
     ds_topic_format (out_topic, "lab", batch->shard);
+    uint64_t before = self->unheard_shard_total;
     if (!s_heard (self, batch->shard, out_topic) && stream)
         stream->unheard++;
+    if (stream && self->unheard_shard_total != before)
+        stream->unheard_shard++;
     size_t out_size = self->out.size;
     void *out_data = msgpack_sbuffer_release (&self->out);
     if (s_send2 (self, out_topic, out_data, out_size) == 0) {

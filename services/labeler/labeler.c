@@ -195,7 +195,8 @@ s_start (labeler_t *self)
     self->shards = config->shards;
     self->handled = calloc (self->shards, sizeof *self->handled);
     self->unheard = calloc (self->shards, sizeof *self->unheard);
-    if (!self->handled || !self->unheard || s_parse_shards (config->shard_list, self->handled, self->shards)) {
+    self->unheard_shard = calloc (self->shards, sizeof *self->unheard_shard);
+    if (!self->handled || !self->unheard || !self->unheard_shard || s_parse_shards (config->shard_list, self->handled, self->shards)) {
         ds_log_error ("bad shard list '%s': expected e.g. 0,2-3 with shards below %u",
                       config->shard_list ? config->shard_list : "", self->shards);
         return -1;
@@ -291,6 +292,7 @@ s_stop (labeler_t *self)
         free (self->streams [i].last);
     free (self->streams);
     free (self->unheard);
+    free (self->unheard_shard);
 }
 
 void
@@ -384,8 +386,10 @@ ds_labeler_actor (zsock_t *pipe, void *args)
         s_metrics (self, burst);
     }
     ds_log_info ("stopping: %" PRIu64 " batches, %" PRIu64 " records, %" PRIu64 " EOS, "
-                 "%" PRIu64 " rejected, %" PRIu64 " batches sent to nobody (lost)",
-                 self->batches, self->records, self->eos, self->rejected, self->unheard_total);
+                 "%" PRIu64 " rejected, %" PRIu64 " batches sent to nobody (lost), %" PRIu64
+                 " to no subscriber of their shard (lost for its aggregator)",
+                 self->batches, self->records, self->eos, self->rejected, self->unheard_total,
+                 self->unheard_shard_total);
     s_stop (self);
 }
 

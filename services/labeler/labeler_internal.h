@@ -25,6 +25,8 @@ typedef struct {
     uint64_t epoch;                 //  the sensor's epoch (ds_stats_t): a larger one restarts seqs
     bool eos;
     uint64_t unheard;               //  batches forwarded while lab.<shard> had no subscriber (lost)
+    uint64_t unheard_shard;         //  forwarded while only whole-stream subscribers ("lab.",
+                                    //  e.g. embed) had it: lost for the shard's aggregator
     uint8_t *last;                  //  the last STATS or EOS forwarded (re-announced to a new subscriber)
     size_t last_size;
     bool announce;                  //  a subscriber arrived: send `last` again
@@ -65,6 +67,8 @@ typedef struct {
     size_t n_streams;
     uint64_t *unheard;              //  [shards]: batches sent to nobody in a row (0: heard)
     uint64_t unheard_total;         //  batches forwarded to nobody, all shards (lost)
+    uint64_t *unheard_shard;        //  [shards]: in a row without a subscriber of the shard's own
+    uint64_t unheard_shard_total;   //  batches no subscriber of their shard got, all shards
     uint64_t announced;             //  STATS/EOS sent again to new subscribers
     uint64_t batches, records, eos, stats, rejected;
     uint64_t too_big;               //  control requests above DS_FRAME_CONTROL_MAX

@@ -89,6 +89,7 @@ declare -A PID
 ingest () {      #  ingest K: sensor K's input, in the background
     ip netns exec "ds$TAG-s$1" "$DS_BIN/darkscope-ingest" --quiet --pcap "$WORK/$([ "$1" = 0 ] && echo a || echo b).pcap" \
         --shards 2 --sensor "$1" --batch 256 --wait 60 --endpoint "tcp://${IP[s$1]}:5550" \
+        --http "${IP[s$1]}:9100" \
         --cert "$C/s$1.cert_secret" --trust "$WORK/trust-ingest" 2>>"$WORK/ingest-$1.log" &
     PID[s$1]=$!; PIDS+=($!)
 }
@@ -203,6 +204,24 @@ stalled_stream () {
     done
     kill -STOP "${PID[agg0]}" "${PID[agg1]}"
     ingest 0; ingest 1
+    #  The stream is under way once the labeler subscribed to both ingests
+    #  (their /readyz): killed before that, an ingest would only time out
+    #  waiting for a subscriber (seen under ASan on a loaded machine).
+    for k in 0 1; do
+        in_ns "s$k" $PY - "http://${IP[s$k]}:9100/readyz" <<'PYEOF' || fail "ingest $k: the labeler never subscribed"
+import sys, time, urllib.request
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
+            if r.status == 200:
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.1)
+sys.exit(1)
+PYEOF
+    done
     sleep 1
     kill -0 "${PID[s0]}" && kill -0 "${PID[s1]}" \
         || fail "the ingests ended although the aggregators were frozen: input too small for this test"

@@ -571,12 +571,14 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
     r->flags = flags;
     //  The slot of the source's latest pp that day: most records repeat
     //  it (checked in the second pass); otherwise hash the key.
+    //  (The key's hash from registers: hashing r->key would load 8 bytes
+    //  just stored as two 4-byte halves, a store-forwarding stall.)
     if (s->hint_pp == pp && s->hint_slot < day->dsp.cap)
         r->slot = s->hint_slot;
     else
-        r->slot = s_key_hash ((const uint8_t *) &r->key, 8) | (1ULL << 63);
+        r->slot = ds_mix64 ((uint64_t) local | (uint64_t) pp << 32) | (1ULL << 63);
     if (day->dsp.cap)
-        __builtin_prefetch (day->dsp.slots + (r->slot & (day->dsp.cap - 1)) * sizeof (s_dsp_t), 1);
+        S_PREFETCH (day->dsp.slots + (r->slot & (day->dsp.cap - 1)) * sizeof (s_dsp_t), sizeof (s_dsp_t), 1);
     int64_t minute = s_floor_div (ts, S_MINUTE_US);
     if (minute >= INT32_MIN && minute <= INT32_MAX) {
         r->minute = (int32_t) minute;
@@ -585,6 +587,30 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
     else
         r->us = UINT32_MAX;         //  no pattern bin for absurd times
     return 0;
+}
+
+//  s_tab_upsert_h for a day's (local, pp) table, its sizes constants (no
+//  calls to memcpy and memset per new entry).  NULL if memory ran out.
+static inline s_dsp_t *
+s_dsp_upsert (s_tab_t *t, uint32_t local, uint32_t pp, uint64_t hash, bool *created)
+{
+    if ((t->count + 1) * 4 > t->cap * 3 && s_tab_reserve (t, t->cap ? t->cap * 2 : 1024))
+        return NULL;
+    size_t mask = t->cap - 1;
+    s_dsp_t *slots = (s_dsp_t *) t->slots;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        s_dsp_t *e = &slots [i];
+        if (e->local == S_EMPTY) {
+            *e = (s_dsp_t) { local, pp, 0 };
+            t->count++;
+            *created = true;
+            return e;
+        }
+        if (e->local == local && e->pp == pp) {
+            *created = false;
+            return e;
+        }
+    }
 }
 
 //  Second pass: counts the resolved record.  0, or -1 (no memory).
@@ -603,9 +629,9 @@ s_count (ds_store_t *self, const s_resolved_t *r)
     }
     if (!p) {
         bool created;
-        p = s_tab_upsert_h (&day->dsp, &r->key, (r->slot >> 63)
-                            ? r->slot & ~(1ULL << 63)
-                            : s_key_hash ((const uint8_t *) &r->key, 8), &created);
+        p = s_dsp_upsert (&day->dsp, r->key.local, r->key.pp, (r->slot >> 63)
+                          ? r->slot & ~(1ULL << 63)
+                          : ds_mix64 ((uint64_t) r->key.local | (uint64_t) r->key.pp << 32), &created);
         if (!p)
             return -1;
         if (created)
@@ -663,7 +689,7 @@ s_ahead_src (ds_store_t *self, const ds_batch_t *b, uint32_t i, const uint64_t *
     }
     guess [i % 64] = id;
     if (id < self->n_srcs)
-        __builtin_prefetch (&self->srcs [id]);
+        S_PREFETCH (&self->srcs [id], sizeof (s_src_t), 1);
     if (b->port [i] >= DS_PORT_NONE && b->port [i] <= 65535 && b->proto [i] < DS_PROTO_COUNT)
         __builtin_prefetch (&self->pp_direct [S_PP_SLOT (b->port [i], b->proto [i])]);
 }
@@ -682,7 +708,7 @@ s_ahead_day (ds_store_t *self, uint32_t id)
         __builtin_prefetch (&d->packets [s->last_local], 1);
         __builtin_prefetch (&d->flags [s->last_local], 1);
         if (s->hint_pp != S_EMPTY && s->hint_slot < d->dsp.cap)
-            __builtin_prefetch (d->dsp.slots + (size_t) s->hint_slot * sizeof (s_dsp_t), 1);
+            S_PREFETCH (d->dsp.slots + (size_t) s->hint_slot * sizeof (s_dsp_t), sizeof (s_dsp_t), 1);
     }
 }
 

@@ -52,6 +52,13 @@
 //  ---------------------------------------------------------------------
 //  Generic hash table of fixed-size entries
 
+//  Prefetches the bytes [p, p + size) (size <= 64): both cache lines when
+//  an entry straddles two.
+#define S_PREFETCH(p, size, rw) do { \
+        __builtin_prefetch ((const char *) (p), rw); \
+        __builtin_prefetch ((const char *) (p) + (size) - 1, rw); \
+    } while (0)
+
 typedef struct {
     uint8_t *slots;
     size_t esize;                   //  bytes per entry

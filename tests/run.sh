@@ -37,9 +37,9 @@ echo "== build (asan+ubsan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== all tests again (asan+ubsan, the shell tests drive the sanitized binaries)"
-#  Except the container test: it builds its own (release) binaries inside
-#  the image, so it ran once above.
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -E '^test_container$')
+#  Except the container tests: they build their own (release) binaries
+#  inside containers, so they ran once above.
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -E '^(test_container|test_fresh_install)$')
 check_tree "the sanitized tests"
 
 echo "== fuzz (libFuzzer, ${DS_FUZZ_SECONDS:-10}s per target)"

@@ -19,49 +19,10 @@
 #  here; the reason is printed.  Takes minutes (the first time: debootstrap
 #  and the image's package layer).  Not run under ASan (tests/run.sh).
 source "$(dirname "$0")/lib.sh"
-skip () { echo "SKIP: $*"; exit 77; }
-log () { echo "== $(date +%T) $*"; }
-for tool in podman podman-compose debootstrap runc; do
-    command -v $tool >/dev/null || fail "$tool missing (deploy/install-deps.sh installs it)"
-done
-CACHE=${DS_CONTAINER_CACHE:-/var/cache/darkscope}
-mkdir -p "$CACHE"
-chmod 755 "$WORK"
+source "$(dirname "$0")/container_lib.sh"
 
-#  The engine's settings for this run: runc (crun fails on this kind of
-#  host with "cgroups in hybrid mode not supported"), ulimits within the
-#  hard limits (runc refuses to raise them), CNI with the dnsname plugin.
-nofile=$(ulimit -Hn); [ "$nofile" = unlimited ] && nofile=65536
-cat > "$WORK/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=$nofile:$nofile", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-[network]
-network_backend = "cni"
-CONF
-export CONTAINERS_CONF="$WORK/containers.conf"
-podman info >"$WORK/podman-info.txt" 2>&1 || skip "podman cannot run here: $(tail -3 "$WORK/podman-info.txt")"
-
-#  1. Base images.
-base="$CACHE/debian-12-minbase.tar"
-if [ ! -s "$base" ]; then
-    mirror=$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
-    log "debootstrap Debian 12 from ${mirror:-http://deb.debian.org/debian} (cached in $base)"
-    root="$CACHE/rootfs.$$"
-    rm -rf "$root"
-    debootstrap --variant=minbase bookworm "$root" "${mirror:-http://deb.debian.org/debian}" \
-        >"$WORK/debootstrap.log" 2>&1 || fail "debootstrap: $(tail -3 "$WORK/debootstrap.log")"
-    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-    tar -C "$root" -cf "$base.tmp" . && mv "$base.tmp" "$base"
-    rm -rf "$root"
-fi
-if ! podman image exists localhost/debian:12; then
-    podman import "$base" localhost/debian:12 >/dev/null || fail "podman import $base"
-fi
-podman tag localhost/debian:12 localhost/debian:12-slim
-podman run --rm localhost/debian:12 true >"$WORK/run-check.txt" 2>&1 \
-    || skip "podman cannot start a container here: $(tail -3 "$WORK/run-check.txt")"
+#  1. The engine's settings and the base images.
+container_setup
 
 #  2. The image.
 log "podman build deploy/Dockerfile"

@@ -212,11 +212,30 @@ def main(phase):
         services = {line['service'] for line in lines}
         if not {'ingest', 'labeler', 'query', 'aggregator', 'darkscope'} <= services:
             fail(f'json log lines name only the services {services}')
+        stamp = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$')
         for line in lines:
-            if set(line) - {'shard', 'sensor'} != {'time', 'level', 'service', 'message'}:
-                fail(f'json log line with fields {sorted(line)}')
-            if line['service'] == 'aggregator' and line.get('shard') not in ('0', '1'):
+            if set(line) - {'shard', 'sensor'} != {'time', 'level', 'service', 'message', 'fields'}:
+                fail(f'json log line with members {sorted(line)}')
+            if not (isinstance(line['time'], str) and stamp.match(line['time'])
+                    and line['level'] in ('info', 'warning', 'error')
+                    and isinstance(line['service'], str) and isinstance(line['message'], str)
+                    and isinstance(line['fields'], dict)
+                    and all(isinstance(v, (str, int, float, bool)) or v is None for v in line['fields'].values())):
+                fail(f'json log line with a member of the wrong type: {line}')
+            for key in ('shard', 'sensor'):
+                if key in line and not (isinstance(line[key], int) and not isinstance(line[key], bool)):
+                    fail(f'json log line whose {key} is not a number: {line}')
+            if line['service'] == 'aggregator' and line.get('shard') not in (0, 1):
                 fail(f'aggregator line without its shard: {line}')
+        #  The events with fields: the ingest's end counters equal status.
+        ends = [l['fields'] for l in lines if l['service'] == 'ingest' and 'packets_read' in l['fields']
+                and 'cpu_s' in l['fields']]
+        if len(ends) != 1 or ends[0]['packets_read'] != packets or ends[0]['records'] != records \
+           or not isinstance(ends[0]['seconds'], (int, float)):
+            fail(f'ingest end counters in the json log: {ends} (status: {packets} packets, {records} records)')
+        eos = [l for l in lines if l['service'] == 'aggregator' and 'sensors' in l['fields']]
+        if sorted(l['shard'] for l in eos) != [0, 1] or sum(l['fields']['records'] for l in eos) != records:
+            fail(f'aggregators\' end of stream lines in the json log: {eos}')
     else:
         fail(f'unknown phase {phase}')
 

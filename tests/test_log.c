@@ -1,7 +1,8 @@
 /*  libs: ds_common */
 /*  test_log.c - log lines (services/common/log.c): the text form, and the
     JSON form read back field by field: escapes, invalid UTF-8, the
-    calling thread's service and context field. */
+    calling thread's service and context field, typed fields (key=value in
+    text, a "fields" object in JSON), lines too long for the buffer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -70,14 +71,88 @@ test_json (void **state)
     char *line2 = strchr (out, '\n') + 1;
     char *line3 = strchr (line2, '\n') + 1;
     assert_int_equal (strncmp (out, "{\"time\":\"", 9), 0);
-    assert_non_null (strstr (out, "Z\",\"level\":\"info\",\"service\":\"labeler\",\"message\":\"plain 42\"}\n"));
+    assert_non_null (strstr (out, "Z\",\"level\":\"info\",\"service\":\"labeler\",\"message\":\"plain 42\",\"fields\":{}}\n"));
     assert_non_null (strstr (line2, "\"level\":\"warning\""));
     assert_non_null (strstr (line2,
-        "\"message\":\"a \\\"quote\\\", a \\\\ and a\\u000anewline\\u0009\\u0001 and bad \\ufffd utf-8 \xc3\xa9\"}\n"));
-    assert_non_null (strstr (line3, "\"service\":\"aggregator\",\"shard\":\"3\",\"message\":\"from a shard\"}\n"));
+        "\"message\":\"a \\\"quote\\\", a \\\\ and a\\u000anewline\\u0009\\u0001 and bad \\ufffd utf-8 \xc3\xa9\",\"fields\":{}}\n"));
+    assert_non_null (strstr (line3, "\"service\":\"aggregator\",\"shard\":3,\"message\":\"from a shard\",\"fields\":{}}\n"));
     //  Millisecond timestamps: 2026-01-02T03:04:05.678Z
     assert_int_equal (out [9 + 19], '.');
     assert_int_equal (out [9 + 23], 'Z');
+    free (out);
+}
+
+static void
+s_field_lines (void)
+{
+    uint64_t records = 18446744073709551615ULL;
+    int64_t delta = -5;
+    unsigned shard = 2;
+    char path [] = "/var/lib/a b/\"x\".ckpt";
+    ds_log_info_kv (DS_FIELDS (DS_KV ("records", records), DS_KV ("delta", delta), DS_KV ("shard", shard),
+                               DS_KV ("ms", 1.5), DS_KV ("ok", (bool) true), DS_KV ("path", path),
+                               DS_KV ("plain", "word"), DS_KV ("empty", ""), DS_KV ("none", (const char *) NULL),
+                               DS_KV ("nan", 0.0 / 0.0), DS_KV ("ctl", "a\nb\x01")),
+                    "checkpoint %s", "written");
+    ds_log_thread ("ingest", "sensor", "s-1");
+    ds_log_warn_kv (DS_FIELDS (DS_KV ("utf8", "caf\xc3\xa9 \xff")), "odd");
+    ds_log_thread (NULL, NULL, NULL);
+}
+
+static void
+test_fields_text (void **state)
+{
+    (void) state;
+    ds_log_init ("aggregator");
+    assert_int_equal (ds_log_set_format ("text"), 0);
+    char *out = s_capture (s_field_lines);
+    assert_non_null (strstr (out, "Z aggregator info: checkpoint written records=18446744073709551615 delta=-5 "
+                                  "shard=2 ms=1.5 ok=true path=\"/var/lib/a b/\\\"x\\\".ckpt\" plain=word "
+                                  "empty=\"\" none=- nan=nan ctl=\"a\\nb\\x01\"\n"));
+    assert_non_null (strstr (out, "Z ingest warning: odd utf8=\"caf\xc3\xa9 \xff\"\n"));
+    free (out);
+}
+
+static void
+test_fields_json (void **state)
+{
+    (void) state;
+    ds_log_init ("aggregator");
+    assert_int_equal (ds_log_set_format ("json"), 0);
+    char *out = s_capture (s_field_lines);
+    ds_log_set_format ("text");
+    assert_non_null (strstr (out, "\"service\":\"aggregator\",\"message\":\"checkpoint written\",\"fields\":{"
+                                  "\"records\":18446744073709551615,\"delta\":-5,\"shard\":2,\"ms\":1.5,"
+                                  "\"ok\":true,\"path\":\"/var/lib/a b/\\\"x\\\".ckpt\",\"plain\":\"word\","
+                                  "\"empty\":\"\",\"none\":null,\"nan\":null,\"ctl\":\"a\\u000ab\\u0001\"}}\n"));
+    //  A context value that is not a number stays a string.
+    assert_non_null (strstr (out, "\"service\":\"ingest\",\"sensor\":\"s-1\",\"message\":\"odd\","
+                                  "\"fields\":{\"utf8\":\"caf\xc3\xa9 \\ufffd\"}}\n"));
+    free (out);
+}
+
+static void
+s_long_lines (void)
+{
+    static char big [6000];
+    memset (big, '"', sizeof big - 1);          //  6 bytes each escaped
+    ds_log_info_kv (DS_FIELDS (DS_KV ("first", 1), DS_KV ("big", big), DS_KV ("after", 2)), "%s", big);
+}
+
+static void
+test_long_line (void **state)
+{
+    (void) state;
+    ds_log_init ("query");
+    assert_int_equal (ds_log_set_format ("json"), 0);
+    char *out = s_capture (s_long_lines);
+    ds_log_set_format ("text");
+    //  One line, cut but closed: the message's end and the fields that do
+    //  not fit whole are left out.
+    size_t n = strlen (out);
+    assert_true (n < 8192);
+    assert_ptr_equal (strchr (out, '\n'), out + n - 1);
+    assert_non_null (strstr (out, "\\\"\",\"fields\":{\"first\":1}}\n"));
     free (out);
 }
 
@@ -87,6 +162,9 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_text),
         cmocka_unit_test (test_json),
+        cmocka_unit_test (test_fields_text),
+        cmocka_unit_test (test_fields_json),
+        cmocka_unit_test (test_long_line),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -33,6 +33,7 @@ ds_aggregator_default_endpoint (uint32_t shard, char *buf, size_t size)
 //  Recent partial answers, reused while the store has not changed (a
 //  finished run answers a report's repeated overview partials at once).
 #define S_CACHE_SIZE 4
+#define S_GAP_SENSORS 64            //  sensors whose gaps are logged one by one
 typedef struct {
     uint64_t generation;
     zframe_t *request;              //  the request bytes (NULL: empty slot)
@@ -73,6 +74,9 @@ typedef struct {
     uint64_t foreign;               //  batches of another shard
     uint64_t too_big;               //  requests above DS_FRAME_CONTROL_MAX
     ds_aggmetrics_t *metrics;       //  NULL without --http
+    uint32_t gap_sensor [S_GAP_SENSORS];    //  sensors whose gaps were logged
+    uint64_t gap_logged [S_GAP_SENSORS];    //  their gaps when last logged
+    size_t gap_sensors;
 } s_agg_t;
 
 //  Wall clock, microseconds since the Unix epoch.
@@ -99,16 +103,19 @@ s_checkpoint_ended (s_agg_t *self, int result, const char *why, int64_t pause_us
         c->failed++;
         ds_aggmetrics_checkpoint (self->metrics, false);
         self->dirty = true;         //  try again at the next occasion
-        ds_log_error ("shard %u: checkpoint failed: %s", self->config.shard, why);
+        ds_log_error_kv (DS_FIELDS (DS_KV ("path", self->config.checkpoint), DS_KV ("failed", c->failed)),
+                         "shard %u: checkpoint failed: %s", self->config.shard, why);
         return;
     }
     c->written++;
     ds_aggmetrics_checkpoint (self->metrics, true);
     c->last_ok = s_wall_us ();
-    ds_log_info ("shard %u: checkpoint %s written (%" PRIu64 " records, %.1f ms, data path "
-                 "paused %.2f ms)", self->config.shard, self->config.checkpoint,
-                 ds_store_records (self->store), (double) duration_us / 1000,
-                 (double) pause_us / 1000);
+    ds_log_info_kv (DS_FIELDS (DS_KV ("path", self->config.checkpoint),
+                               DS_KV ("records", ds_store_records (self->store)),
+                               DS_KV ("ms", (double) duration_us / 1000),
+                               DS_KV ("pause_ms", (double) pause_us / 1000),
+                               DS_KV ("written", c->written)),
+                    "shard %u: checkpoint written", self->config.shard);
 }
 
 //  Takes the result of the checkpoint being written, if it has ended
@@ -191,15 +198,49 @@ s_warm_cache (s_agg_t *self)
     msgpack_sbuffer_destroy (&bytes);
 }
 
+//  Logs the gaps (batches announced but never received) that grew since
+//  last looked at, one line per sensor (the first S_GAP_SENSORS sensors);
+//  quiet: only takes the counts (a restored checkpoint's).  Looked at when
+//  a sensor's counters or end of stream arrive: that is when announced
+//  batches that are missing count, and seq jumps are seen by then too.
+static void
+s_check_gaps (s_agg_t *self, bool quiet)
+{
+    ds_store_stream_t streams [S_GAP_SENSORS];
+    size_t n = ds_store_streams (self->store, streams, S_GAP_SENSORS);
+    n = n < S_GAP_SENSORS ? n : S_GAP_SENSORS;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < self->gap_sensors && self->gap_sensor [k] != streams [i].sensor)
+            k++;
+        if (k == self->gap_sensors) {
+            if (k == S_GAP_SENSORS)
+                continue;
+            self->gap_sensor [k] = streams [i].sensor;
+            self->gap_logged [k] = 0;
+            self->gap_sensors++;
+        }
+        if (streams [i].gaps > self->gap_logged [k] && !quiet)
+            ds_log_warn_kv (DS_FIELDS (DS_KV ("sensor", streams [i].sensor),
+                                       DS_KV ("new_gaps", streams [i].gaps - self->gap_logged [k]),
+                                       DS_KV ("gaps", streams [i].gaps),
+                                       DS_KV ("epoch", streams [i].epoch)),
+                            "shard %u: batches of sensor %u never arrived (gaps; a replay of its "
+                            "input may still fill them)", self->config.shard, streams [i].sensor);
+        self->gap_logged [k] = streams [i].gaps;
+    }
+}
+
 static void
 s_check_eos (s_agg_t *self)
 {
     if (self->eos_sent || ds_store_eos_count (self->store) < self->config.sensors)
         return;
     s_checkpoint (self, false);
-    ds_log_info ("shard %u: end of stream from all %u sensor(s), %" PRIu64 " records "
-                 "(cpu %.2f s)", self->config.shard, self->config.sensors,
-                 ds_store_records (self->store), ds_thread_cpu_seconds ());
+    ds_log_info_kv (DS_FIELDS (DS_KV ("sensors", self->config.sensors),
+                               DS_KV ("records", ds_store_records (self->store)),
+                               DS_KV ("cpu_s", ds_thread_cpu_seconds ())),
+                    "shard %u: end of stream from all sensors", self->config.shard);
     zstr_send (self->pipe, "EOS");
     self->eos_sent = true;
     s_warm_cache (self);
@@ -212,8 +253,9 @@ s_reject (s_agg_t *self, const char *what, int rc)
     //  logs are not flooded.
     self->rejected++;
     if (self->rejected <= 5 || self->rejected % 1000 == 0)
-        ds_log_warn ("shard %u: rejected %s (%s), %" PRIu64 " so far",
-                     self->config.shard, what, ds_result_str (rc), self->rejected);
+        ds_log_warn_kv (DS_FIELDS (DS_KV ("what", what), DS_KV ("reason", ds_result_str (rc)),
+                                   DS_KV ("rejected", self->rejected)),
+                        "shard %u: rejected %s (%s)", self->config.shard, what, ds_result_str (rc));
 }
 
 //  Receives and applies one message from the SUB socket without waiting.
@@ -276,6 +318,7 @@ s_on_sub (s_agg_t *self)
         else {
             ds_store_eos (self->store, &eos);
             self->dirty = true;
+            s_check_gaps (self, false);
             s_check_eos (self);
         }
     }
@@ -291,8 +334,10 @@ s_on_sub (s_agg_t *self)
         else
         if (ds_store_stats (self->store, &stats, s_wall_us ()) < 0)
             s_reject (self, "sensor counters (too many sensors)", DS_ERR_NOMEM);
-        else
+        else {
             self->dirty = true;
+            s_check_gaps (self, false);
+        }
     }
     else
         s_reject (self, rc == DS_OK ? "message of unexpected type" : "message", rc ? rc : DS_ERR_TYPE);
@@ -524,9 +569,10 @@ s_start_store (s_agg_t *self)
             ds_log_error ("shard %u: cannot start: %s", config->shard, err);
             return -1;
         }
-        ds_log_info ("shard %u: restored %s (%" PRIu64 " records, %" PRIu64 " sources)",
-                     config->shard, config->checkpoint, ds_store_records (self->store),
-                     ds_store_sources (self->store));
+        ds_log_info_kv (DS_FIELDS (DS_KV ("path", config->checkpoint),
+                                   DS_KV ("records", ds_store_records (self->store)),
+                                   DS_KV ("sources", ds_store_sources (self->store))),
+                        "shard %u: restored %s", config->shard, config->checkpoint);
     }
     else
         self->store = ds_store_new (config->shard, config->shards, config->tz);
@@ -542,6 +588,7 @@ s_start_store (s_agg_t *self)
         ds_log_error ("shard %u: cannot start: out of memory", config->shard);
         return -1;
     }
+    s_check_gaps (self, true);      //  a checkpoint's gaps were logged before it
     return 0;
 }
 

@@ -132,7 +132,7 @@ s_finish (zactor_t *actor)
     char err [512];
     int rc = ds_aggregator_final (actor, err, sizeof err);
     if (rc != 0)
-        ds_log_error ("the final checkpoint failed: %s", err);
+        ds_log_error_kv (DS_FIELDS (DS_KV ("reason", err)), "the final checkpoint failed: %s", err);
     return rc;
 }
 

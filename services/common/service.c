@@ -20,11 +20,12 @@ s_wait (zactor_t *actor, const ds_service_t *service)
     while (true) {
         if (ds_signals_reload ()) {
             if (service->reloads) {
-                ds_log_info ("SIGHUP: reloading");
+                ds_log_info_kv (DS_FIELDS (DS_KV ("signal", "SIGHUP")), "reloading");
                 zstr_send (actor, "RELOAD");
             }
             else
-                ds_log_info ("SIGHUP: the %s has nothing to reload; going on", service->name);
+                ds_log_info_kv (DS_FIELDS (DS_KV ("signal", "SIGHUP")),
+                                "the %s has nothing to reload; going on", service->name);
         }
         if (ds_signals_stop ()) {
             if (service->ends && !stop_sent) {

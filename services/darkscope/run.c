@@ -502,7 +502,8 @@ s_stop (s_run_t *r, int rc)
         char err [512];
         if (r->aggs [k] && r->cfg->checkpoint_dir
         &&  ds_aggregator_final (r->aggs [k], err, sizeof err) != 0) {
-            ds_log_error ("shard %u: the final checkpoint failed: %s", k, err);
+            ds_log_error_kv (DS_FIELDS (DS_KV ("shard", k), DS_KV ("reason", err)),
+                             "shard %u: the final checkpoint failed: %s", k, err);
             rc = 1;
         }
         zactor_destroy (&r->aggs [k]);

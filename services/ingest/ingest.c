@@ -30,7 +30,8 @@
 #include <sys/stat.h>
 
 #define S_FLUSH_US        100000    //  live capture, streams: flush batches this often
-#define S_PROGRESS_US     500000    //  progress line refresh
+#define S_PROGRESS_US     500000    //  progress line refresh (terminal)
+#define S_PROGRESS_LOG_US 10000000  //  progress log line (not a terminal, or JSON)
 #define S_FINAL_SEND_US   5000000   //  after a stop: give the last sends this long
 #define S_BLOCK           64        //  frames read before the output takes their records
 #define S_ROUNDS_CHECK    1023      //  blocks between looks at the pipe and progress
@@ -280,12 +281,32 @@ s_emit (s_ingest_t *self, const ds_record_t *recs, size_t count)
     return 0;
 }
 
+//  True if progress is a line redrawn on a terminal (stderr is one, lines
+//  are text); else it is logged every S_PROGRESS_LOG_US.
+static bool
+s_progress_terminal (void)
+{
+    return isatty (STDERR_FILENO) && !ds_log_json ();
+}
+
 static void
 s_progress (s_ingest_t *self, ds_source_t *source, bool final)
 {
     double secs = (double) (zclock_usecs () - self->started) / 1e6;
     double rate = secs > 0 ? (double) self->stats.packets_read / secs : 0;
     uint64_t done = self->stats.bytes_done + (source ? ds_source_offset (source) : 0);
+    if (!s_progress_terminal ()) {
+        //  For log collectors: a line now and then, the counters as fields.
+        double percent = self->stats.bytes_total > 0
+                       ? 100.0 * (double) (done > self->stats.bytes_total ? self->stats.bytes_total : done)
+                               / (double) self->stats.bytes_total : -1;
+        ds_log_info_kv (DS_FIELDS (DS_KV ("packets_read", self->stats.packets_read),
+                                   DS_KV ("records", self->stats.records), DS_KV ("batches", self->stats.batches),
+                                   DS_KV ("rate", rate), DS_KV ("bytes_done", done),
+                                   DS_KV ("bytes_total", self->stats.bytes_total), DS_KV ("percent", percent)),
+                        "progress: %llu packets, %.0f pkt/s", (unsigned long long) self->stats.packets_read, rate);
+        return;
+    }
     if (self->stats.bytes_total > 0)
         fprintf (stderr, "\r%llu packets, %.0f pkt/s, %.1f%% of input%s",
                  (unsigned long long) self->stats.packets_read, rate,
@@ -309,7 +330,8 @@ s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *in
 {
     bool live = ds_source_is_live (source);
     bool streaming = live || ds_source_is_stream (source);
-    bool progress = self->cfg.progress && !streaming && isatty (STDERR_FILENO);
+    bool progress = self->cfg.progress && !streaming;
+    int64_t progress_us = s_progress_terminal () ? S_PROGRESS_US : S_PROGRESS_LOG_US;
     bool check_time = self->pub != NULL;        //  the CSV keeps every record
     if (self->pub)
         ds_publish_set_live (self->pub, live);
@@ -361,7 +383,7 @@ s_read_source (s_ingest_t *self, ds_source_t *source, const char *name, bool *in
             }
         }
         if (look) {
-            if (progress && now - last_progress >= S_PROGRESS_US) {
+            if (progress && now - last_progress >= progress_us) {
                 last_progress = now;
                 s_progress (self, source, false);
             }
@@ -534,7 +556,7 @@ s_execute (s_ingest_t *self)
         }
         ds_source_destroy (&source);
     }
-    if (self->cfg.progress && isatty (STDERR_FILENO) && self->stats.bytes_total > 0)
+    if (self->cfg.progress && s_progress_terminal () && self->stats.bytes_total > 0)
         s_progress (self, NULL, true);
     if (self->terminated)
         return -1;
@@ -568,16 +590,16 @@ ds_ingest_stats_log (const ds_ingest_stats_t *stats, double seconds)
         if (stats->link [i])
             n += (size_t) snprintf (links + n, sizeof links - n, "%s%s %llu", n ? ", " : "",
                                     ds_link_name (i), (unsigned long long) stats->link [i]);
-    ds_log_info ("%llu packets read%s%s%s in %.2f s (%.0f/s, cpu %.2f s): %llu records, "
-                 "%llu batches, non-IP %llu, malformed %llu (bad log lines %llu), bad_time %llu, "
-                 "dropped %llu (libpcap %llu)",
-                 (unsigned long long) stats->packets_read, n ? " (" : "", links, n ? ")" : "",
-                 seconds, seconds > 0 ? (double) stats->packets_read / seconds : 0.0,
-                 ds_thread_cpu_seconds (), (unsigned long long) stats->records, (unsigned long long) stats->batches,
-                 (unsigned long long) stats->non_ip, (unsigned long long) stats->malformed,
-                 (unsigned long long) stats->bad_lines, (unsigned long long) stats->bad_time,
-                 (unsigned long long) stats->dropped,
-                 (unsigned long long) stats->pcap_dropped);
+    double rate = seconds > 0 ? (double) stats->packets_read / seconds : 0.0;
+    ds_log_info_kv (DS_FIELDS (DS_KV ("packets_read", stats->packets_read), DS_KV ("records", stats->records),
+                               DS_KV ("batches", stats->batches), DS_KV ("non_ip", stats->non_ip),
+                               DS_KV ("malformed", stats->malformed), DS_KV ("bad_lines", stats->bad_lines),
+                               DS_KV ("bad_time", stats->bad_time), DS_KV ("dropped", stats->dropped),
+                               DS_KV ("pcap_dropped", stats->pcap_dropped), DS_KV ("seconds", seconds),
+                               DS_KV ("rate", rate), DS_KV ("cpu_s", ds_thread_cpu_seconds ()),
+                               DS_KV ("links", (const char *) links)),
+                    "%llu packets read in %.2f s (%.0f/s)", (unsigned long long) stats->packets_read,
+                    seconds, rate);
 }
 
 int

@@ -23,11 +23,14 @@ s_pack_uint (msgpack_packer *pk, const char *key, uint64_t value)
 void
 labeler_log_tables (labeler_t *self, const char *what)
 {
-    ds_log_info ("%s: %u classes, %zu exact entries, %zu prefixes (%zu warnings); "
-                 "%u services from %zu table entries", what,
-                 ds_gt_class_count (self->gt), ds_gt_exact_count (self->gt),
-                 ds_gt_prefix_count (self->gt), ds_gt_warning_count (self->gt),
-                 ds_services_count (self->services), ds_services_entries (self->services));
+    ds_log_info_kv (DS_FIELDS (DS_KV ("generation", self->generation),
+                               DS_KV ("classes", ds_gt_class_count (self->gt)),
+                               DS_KV ("exact", ds_gt_exact_count (self->gt)),
+                               DS_KV ("prefixes", ds_gt_prefix_count (self->gt)),
+                               DS_KV ("warnings", ds_gt_warning_count (self->gt)),
+                               DS_KV ("services", ds_services_count (self->services)),
+                               DS_KV ("service_entries", ds_services_entries (self->services))),
+                    "%s", what);
 }
 
 int64_t
@@ -83,7 +86,8 @@ labeler_reload_finish (labeler_t *self)
     if (ds_reload_collect (self->loader, &gt, &services, err, sizeof err) != 0) {
         self->reload_errors++;
         snprintf (self->last_reload_result, sizeof self->last_reload_result, "failed");
-        ds_log_error ("reload failed, keeping the tables in use: %s", err);
+        ds_log_error_kv (DS_FIELDS (DS_KV ("reason", err), DS_KV ("reload_errors", self->reload_errors)),
+                         "reload failed, keeping the tables in use: %s", err);
     }
     else {
         ds_reload_counts_t now = ds_reload_counts (self->gt, self->services);
@@ -91,8 +95,9 @@ labeler_reload_finish (labeler_t *self)
         if (!self->load.force && ds_reload_check (&now, &next, err, sizeof err) != 0) {
             self->reload_refusals++;
             snprintf (self->last_reload_result, sizeof self->last_reload_result, "refused");
-            ds_log_error ("reload refused, keeping the tables in use: %s (force it with "
-                          "{\"force\":true} or --force-reload)", err);
+            ds_log_error_kv (DS_FIELDS (DS_KV ("reason", err), DS_KV ("refusals", self->reload_refusals)),
+                             "reload refused, keeping the tables in use: %s (force it with "
+                             "{\"force\":true} or --force-reload)", err);
             ds_gt_destroy (&gt);
             ds_services_destroy (&services);
         }

@@ -118,8 +118,10 @@ s_mark_down (ds_shards_t *self, size_t i, const char *why)
         sh->down = true;
         sh->down_since = zclock_mono ();
         snprintf (sh->why, sizeof sh->why, "%s", why);
-        ds_log_warn ("shard %zu (%s) is down: %s; requests fail at once until it answers "
-                     "(probed every %d ms)", i, sh->endpoint, why, DS_SHARDS_PROBE_MS);
+        ds_log_warn_kv (DS_FIELDS (DS_KV ("shard", i), DS_KV ("endpoint", sh->endpoint), DS_KV ("reason", why),
+                                   DS_KV ("probe_ms", DS_SHARDS_PROBE_MS)),
+                        "shard %zu (%s) is down: %s; requests fail at once until it answers "
+                        "(probed every %d ms)", i, sh->endpoint, why, DS_SHARDS_PROBE_MS);
     }
     s_probe (self, sh);
 }
@@ -137,8 +139,10 @@ ds_shards_tick (ds_shards_t *self)
             zmsg_t *answer = zmsg_recv (sh->req);
             zmsg_destroy (&answer);             //  any answer: it is alive
             sh->down = sh->probing = false;
-            ds_log_info ("shard %zu (%s) answers again after %.1f s down", i, sh->endpoint,
-                         (double) (now - sh->down_since) / 1000.0);
+            ds_log_info_kv (DS_FIELDS (DS_KV ("shard", i), DS_KV ("endpoint", sh->endpoint),
+                                       DS_KV ("down_s", (double) (now - sh->down_since) / 1000.0)),
+                            "shard %zu (%s) answers again after %.1f s down", i, sh->endpoint,
+                            (double) (now - sh->down_since) / 1000.0);
             continue;
         }
         if (now - sh->probe_sent >= DS_SHARDS_PROBE_MS)

@@ -12,7 +12,14 @@
 #      records); /healthz is 200 throughout;
 #    - `darkscope run --serve --http` exports the same counters as status,
 #      and with --log-format json every log line is a JSON object with
-#      time, level, service (and shard on the aggregators' lines), message.
+#      time, level, service (and shard on the aggregators' lines), message
+#      and fields, of their types; the ingest's and the aggregators' end
+#      counters there equal status;
+#    - `darkscope query status` prints text (shards, streams, the verdict)
+#      of the query service, with a shard down too, and of the labeler;
+#    - text log lines with fields (checkpoint written, restored, ingest's
+#      end counters, shard down and up) keep the form "TIME SERVICE LEVEL:
+#      message" with the fields after it as key=value.
 source "$(dirname "$0")/lib.sh"
 command -v promtool >/dev/null || fail "promtool missing (Debian's prometheus, deploy/install-deps.sh)"
 
@@ -50,8 +57,36 @@ $PY "$DS_SOURCE/tests/ops_metrics.py" complete || fail "after the stream (logs i
 #  Shard 0 down: the query service is not ready; back from its checkpoint: ready.
 kill -TERM "${AGG_PID[0]}"; wait "${AGG_PID[0]}" || true
 $PY "$DS_SOURCE/tests/ops_metrics.py" shard-down || fail "with shard 0 down"
+#  `darkscope query status` as text (no --json): the verdict, a line per
+#  shard (the one down with its endpoint and why), a line per stream.
+status_text () {
+    "$DS_BIN/darkscope" query --endpoint "tcp://127.0.0.1:$1" status >"$WORK/status.txt" \
+        || fail "query status (text) failed"
+    local want
+    for want in "${@:2}"; do
+        grep -Eq "$want" "$WORK/status.txt" || fail "no line /$want/ in status: $(cat "$WORK/status.txt")"
+    done
+}
+status_text "$P_Q" '^state: incomplete$' "^0 +no +tcp://127.0.0.1:${P_AGG[0]}: .+" \
+    '^1 +yes +[0-9,]+ +[0-9,]+ +20[0-9-]{8} +20[0-9-]{8} +[0-9.]+ +yes +[0-9]+ +0 ' '^1 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 '
 start_agg 0
 $PY "$DS_SOURCE/tests/ops_metrics.py" restored || fail "after shard 0 restarted"
+status_text "$P_Q" '^state: complete$' '^shard +ok +records +sources ' '^0 +yes +[0-9,]+ ' '^1 +yes +[0-9,]+ ' \
+    '^shard +sensor +eos +epoch +batches +records +gaps ' '^0 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 '
+status_text "$P_CTL" '^service: labeler$' '^tables.generation: 1$' '^gaps: 0$'
+
+#  Text log lines keep their shape, "TIME SERVICE LEVEL: message", the
+#  event's fields after it as key=value.
+T='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
+N='[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?'
+text_line () {
+    grep -Eq "$2" "$WORK/$1" || fail "no line /$2/ in $1: $(cat "$WORK/$1")"
+}
+text_line agg-0.log "$T aggregator info: shard 0: checkpoint written path=$WORK/shard-0.ckpt records=[0-9]+ ms=$N pause_ms=$N written=[0-9]+\$"
+text_line agg-0.log "$T aggregator info: shard 0: restored $WORK/shard-0.ckpt path=$WORK/shard-0.ckpt records=[0-9]+ sources=[0-9]+\$"
+text_line query.log "$T query warning: shard 0 \\(tcp://127.0.0.1:${P_AGG[0]}\\) is down: .* shard=0 endpoint=tcp://127.0.0.1:${P_AGG[0]} reason=\"[^\"]+\" probe_ms=[0-9]+\$"
+text_line query.log "$T query info: shard 0 \\(tcp://127.0.0.1:${P_AGG[0]}\\) answers again after $N s down shard=0 endpoint=tcp://127.0.0.1:${P_AGG[0]} down_s=$N\$"
+text_line ingest.log "$T ingest info: [0-9]+ packets read in $N s \\($N/s\\) packets_read=[0-9]+ records=[0-9]+ batches=[0-9]+ .* cpu_s=$N links=\"[A-Za-z0-9_]+ [0-9]+\"\$"
 
 #  The embedded pipeline.
 H_RUN=$(free_port); P_RUN=$(free_port)

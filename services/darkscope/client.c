@@ -4,6 +4,7 @@
 #include "client.h"
 #include "pattern_print.h"
 #include "json.h"
+#include "status_print.h"
 #include "text.h"
 #include "transport.h"
 #include "curve.h"
@@ -416,6 +417,9 @@ ds_client_print (FILE *out, const char *name, const msgpack_object *result, ds_f
     if (format != DS_FORMAT_JSON) {
         if (strcmp (name, "overview") == 0 && format == DS_FORMAT_TABLE)
             rc = s_print_overview (&p, result);
+        else
+        if (strcmp (name, "status") == 0 && format == DS_FORMAT_TABLE)
+            rc = ds_status_print (out, result);
         else
         if (strcmp (name, "heatmap") == 0) {
             const msgpack_object *heat = ds_mp_get (result, "heatmap");

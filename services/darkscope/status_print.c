@@ -1,0 +1,190 @@
+/*  status_print.c - `darkscope query status` as text; see status_print.h. */
+#include "status_print.h"
+#include "ds_proto.h"
+#include "text.h"
+#include <inttypes.h>
+#include <string.h>
+
+//  One scalar (or a list of scalars) as text: integers grouped, floats
+//  with two decimals, booleans yes/no, nil and absent "-".
+static const char *
+s_value (const msgpack_object *o, char *buf, size_t size)
+{
+    if (!o || o->type == MSGPACK_OBJECT_NIL)
+        snprintf (buf, size, "-");
+    else
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        ds_text_group (o->via.u64 > INT64_MAX ? INT64_MAX : (int64_t) o->via.u64, buf, size);
+    else
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        ds_text_group (o->via.i64, buf, size);
+    else
+    if (o->type == MSGPACK_OBJECT_FLOAT32 || o->type == MSGPACK_OBJECT_FLOAT64)
+        snprintf (buf, size, "%.2f", o->via.f64);
+    else
+    if (o->type == MSGPACK_OBJECT_BOOLEAN)
+        snprintf (buf, size, "%s", o->via.boolean ? "yes" : "no");
+    else
+    if (o->type == MSGPACK_OBJECT_STR)
+        snprintf (buf, size, "%.*s", (int) o->via.str.size, o->via.str.ptr);
+    else
+    if (o->type == MSGPACK_OBJECT_ARRAY) {
+        size_t n = 0;
+        buf [0] = 0;
+        char one [256];
+        for (uint32_t i = 0; i < o->via.array.size && n < size; i++)
+            n += (size_t) snprintf (buf + n, size - n, "%s%s", i ? " " : "",
+                                    s_value (&o->via.array.ptr [i], one, sizeof one));
+        if (o->via.array.size == 0)
+            snprintf (buf, size, "-");
+    }
+    else
+        snprintf (buf, size, "...");
+    return buf;
+}
+
+//  Every member of a map as "path: value", nested maps and lists of maps
+//  by their path ("store.sensors.0.gaps").
+static void
+s_flat (FILE *out, const char *prefix, const msgpack_object *o)
+{
+    char path [256], buf [1024];
+    if (o->type == MSGPACK_OBJECT_MAP)
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr [i].key;
+            if (k->type != MSGPACK_OBJECT_STR)
+                continue;
+            snprintf (path, sizeof path, "%s%s%.*s", prefix, *prefix ? "." : "", (int) k->via.str.size,
+                      k->via.str.ptr);
+            s_flat (out, path, &o->via.map.ptr [i].val);
+        }
+    else
+    if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size
+    &&  o->via.array.ptr [0].type == MSGPACK_OBJECT_MAP)
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            snprintf (path, sizeof path, "%s.%" PRIu32, prefix, i);
+            s_flat (out, path, &o->via.array.ptr [i]);
+        }
+    else
+        fprintf (out, "%s: %s\n", prefix, s_value (o, buf, sizeof buf));
+}
+
+//  A member by path "a.b" (NULL if any step is missing).
+static const msgpack_object *
+s_at (const msgpack_object *o, const char *a, const char *b)
+{
+    o = o ? ds_mp_get (o, a) : NULL;
+    return o && b ? ds_mp_get (o, b) : o;
+}
+
+//  The shards: one line each.
+static void
+s_shards (FILE *out, const msgpack_object *shards)
+{
+    fprintf (out, "%-5s  %-3s  %11s  %9s  %-10s  %-10s  %10s  %-3s  %9s  %6s  %-24s  %8s\n",
+             "shard", "ok", "records", "sources", "first_day", "last_day", "memory_MB", "eos",
+             "ckpt_done", "failed", "last_checkpoint", "rejected");
+    char v [12][256];
+    for (uint32_t i = 0; i < shards->via.array.size; i++) {
+        const msgpack_object *sh = &shards->via.array.ptr [i];
+        const msgpack_object *st = ds_mp_get (sh, "status");
+        s_value (ds_mp_get (sh, "shard"), v [0], sizeof v [0]);
+        const msgpack_object *ok = ds_mp_get (sh, "ok");
+        if (!ok || ok->type != MSGPACK_OBJECT_BOOLEAN || !ok->via.boolean || !st) {
+            fprintf (out, "%-5s  %-3s  %s: %s\n", v [0], "no", s_value (ds_mp_get (sh, "endpoint"), v [1], sizeof v [1]),
+                     s_value (ds_mp_get (sh, "error"), v [2], sizeof v [2]));
+            continue;
+        }
+        const msgpack_object *mem = s_at (st, "store", "memory_bytes");
+        if (mem && mem->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            snprintf (v [6], sizeof v [6], "%.1f", (double) mem->via.u64 / 1e6);
+        else
+            snprintf (v [6], sizeof v [6], "-");
+        const msgpack_object *ck = ds_mp_get (st, "checkpoints");
+        fprintf (out, "%-5s  %-3s  %11s  %9s  %-10s  %-10s  %10s  %-3s  %9s  %6s  %-24s  %8s\n", v [0], "yes",
+                 s_value (s_at (st, "store", "records"), v [2], sizeof v [2]),
+                 s_value (s_at (st, "store", "sources"), v [3], sizeof v [3]),
+                 s_value (s_at (st, "store", "first_day"), v [4], sizeof v [4]),
+                 s_value (s_at (st, "store", "last_day"), v [5], sizeof v [5]), v [6],
+                 s_value (s_at (st, "store", "eos_all"), v [7], sizeof v [7]),
+                 s_value (ck ? ds_mp_get (ck, "written") : NULL, v [8], sizeof v [8]),
+                 s_value (ck ? ds_mp_get (ck, "failed") : NULL, v [9], sizeof v [9]),
+                 s_value (ck ? ds_mp_get (ck, "last_ok") : NULL, v [10], sizeof v [10]),
+                 s_value (ds_mp_get (st, "rejected"), v [11], sizeof v [11]));
+        const msgpack_object *error = ck ? ds_mp_get (ck, "last_error") : NULL;
+        if (error && error->type == MSGPACK_OBJECT_STR)
+            fprintf (out, "       last checkpoint failed: %s\n", s_value (error, v [1], sizeof v [1]));
+    }
+}
+
+//  The shards' sensor streams: one line per (shard, sensor).
+static void
+s_sensors (FILE *out, const msgpack_object *shards)
+{
+    static const char *const keys [] = { "eos", "epoch", "batches", "records", "gaps", "replays",
+                                         "packets_read", "non_ip", "malformed", "bad_time", "dropped",
+                                         "last_batch", "lag_ms" };
+    static const int widths [] = { 3, 5, 9, 11, 6, 7, 12, 8, 9, 8, 7, 24, 8 };
+    const size_t n_keys = sizeof keys / sizeof *keys;
+    fprintf (out, "%-5s  %6s", "shard", "sensor");
+    for (size_t k = 0; k < n_keys; k++)
+        fprintf (out, "  %*s", k == 0 || k == 11 ? -widths [k] : widths [k], keys [k]);
+    fputc ('\n', out);
+    char v [256], shard [32];
+    for (uint32_t i = 0; i < shards->via.array.size; i++) {
+        const msgpack_object *sh = &shards->via.array.ptr [i];
+        const msgpack_object *sensors = s_at (ds_mp_get (sh, "status"), "store", "sensors");
+        if (!sensors || sensors->type != MSGPACK_OBJECT_ARRAY)
+            continue;
+        s_value (ds_mp_get (sh, "shard"), shard, sizeof shard);
+        for (uint32_t j = 0; j < sensors->via.array.size; j++) {
+            const msgpack_object *s = &sensors->via.array.ptr [j];
+            fprintf (out, "%-5s  %6s", shard, s_value (ds_mp_get (s, "sensor"), v, sizeof v));
+            for (size_t k = 0; k < n_keys; k++)
+                fprintf (out, "  %*s", k == 0 || k == 11 ? -widths [k] : widths [k],
+                         s_value (ds_mp_get (s, keys [k]), v, sizeof v));
+            fputc ('\n', out);
+        }
+    }
+}
+
+int
+ds_status_print (FILE *out, const msgpack_object *result)
+{
+    if (!result || result->type != MSGPACK_OBJECT_MAP)
+        return -1;
+    const msgpack_object *shards = ds_mp_get (result, "shards");
+    if (!shards || shards->type != MSGPACK_OBJECT_ARRAY) {
+        s_flat (out, "", result);           //  another service's status
+        return 0;
+    }
+    char v [1024];
+    fprintf (out, "state: %s\n", s_value (ds_mp_get (result, "state"), v, sizeof v));
+    const msgpack_object *reasons = ds_mp_get (result, "reasons");
+    if (reasons && reasons->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < reasons->via.array.size; i++)
+            fprintf (out, "  - %s\n", s_value (&reasons->via.array.ptr [i], v, sizeof v));
+    const msgpack_object *replay = ds_mp_get (result, "replay_sensors");
+    if (replay && replay->type == MSGPACK_OBJECT_ARRAY && replay->via.array.size)
+        fprintf (out, "replay the input of sensor(s): %s\n", s_value (replay, v, sizeof v));
+    const msgpack_object *unknown = ds_mp_get (result, "unknown_sensors");
+    if (unknown && unknown->type == MSGPACK_OBJECT_BOOLEAN && unknown->via.boolean)
+        fprintf (out, "an expected sensor was heard of by no shard\n");
+    //  The rest of the top level (counters), as key: value.
+    for (uint32_t i = 0; i < result->via.map.size; i++) {
+        const msgpack_object *k = &result->via.map.ptr [i].key;
+        static const char *const shown [] = { "shards", "state", "reasons", "replay_sensors",
+                                              "unknown_sensors", NULL };
+        bool skip = k->type != MSGPACK_OBJECT_STR;
+        for (int s = 0; shown [s] && !skip; s++)
+            skip = k->via.str.size == strlen (shown [s]) && memcmp (k->via.str.ptr, shown [s], k->via.str.size) == 0;
+        if (!skip)
+            fprintf (out, "%.*s: %s\n", (int) k->via.str.size, k->via.str.ptr,
+                     s_value (&result->via.map.ptr [i].val, v, sizeof v));
+    }
+    fputc ('\n', out);
+    s_shards (out, shards);
+    fputc ('\n', out);
+    s_sensors (out, shards);
+    return 0;
+}

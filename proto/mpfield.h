@@ -45,7 +45,7 @@ typedef struct {
     size_t size;                    //  sizeof the row's struct
     uint32_t max;                   //  rows ceiling
     uint8_t n_cols;
-    ds_mpf_col_t cols [20];
+    ds_mpf_col_t cols [24];         //  n_cols of them in use
 } ds_mpf_table_t;
 
 //  Writing: a packer that keeps its first refusal.

@@ -68,11 +68,12 @@ static const ds_mpf_table_t s_sensors = {
 #define S_STREAM_COL(f) { offsetof (ds_part_stream_t, f), DS_MPF_U64 }
 #define S_STREAM_TIME(f) { offsetof (ds_part_stream_t, f), DS_MPF_I64 }
 static const ds_mpf_table_t s_streams = {
-    "streams", sizeof (ds_part_stream_t), DS_PART_SENSORS_MAX, 20,
+    "streams", sizeof (ds_part_stream_t), DS_PART_SENSORS_MAX, 21,
     { S_SENSOR_COLS (ds_part_stream_t, s.), S_STREAM_COL (next_seq), S_STREAM_COL (batches),
       S_STREAM_COL (records), S_STREAM_COL (gaps), S_STREAM_COL (replays), S_STREAM_COL (epoch),
       S_STREAM_COL (epochs), S_STREAM_COL (stale), S_STREAM_COL (stats), S_STREAM_COL (pcap_dropped),
-      S_STREAM_TIME (last_batch_us), S_STREAM_TIME (last_stats_us), S_STREAM_TIME (lag_us) }
+      S_STREAM_TIME (last_batch_us), S_STREAM_TIME (last_stats_us), S_STREAM_TIME (lag_us),
+      S_STREAM_TIME (newest_us) }
 };
 
 //  Reads a window of days: first <= last, at most DS_PART_DAYS_MAX days.
@@ -500,13 +501,13 @@ s_day_text (const char *text)
 //    [27] uint ckpt_last_duration_us  the latest one, start to end
 //    [28] str|nil ckpt_error      why the latest failed, nil if it did not
 //    [29] int  now_us             the shard's wall clock (us) at this status
-//    [30] bin  streams            rows of 133, one per sensor: sensor uint32,
+//    [30] bin  streams            rows of 141, one per sensor: sensor uint32,
 //                                 eos uint8 (0/1), packets_read, non_ip,
 //                                 malformed, dropped, bad_time (over every
 //                                 epoch), next_seq, batches, records, gaps,
 //                                 replays, epoch, epochs, stale, stats,
 //                                 pcap_dropped, each uint64, last_batch_us,
-//                                 last_stats_us, lag_us, each int64
+//                                 last_stats_us, lag_us, newest_us, each int64
 //    [31] uint refused_connections  by CURVE/ZAP: keys not trusted, failed handshakes
 //
 //  `out` is emptied first.
@@ -514,7 +515,7 @@ int
 ds_part_status_encode (const ds_part_status_t *part, msgpack_sbuffer *out)
 {
     ds_mpf_out_t o;
-    ds_mpf_out_begin (&o, out, 1024 + (size_t) part->n_streams * 133, S_STATUS_FIELDS, DS_MSG_PART_STATUS);
+    ds_mpf_out_begin (&o, out, 1024 + (size_t) part->n_streams * 141, S_STATUS_FIELDS, DS_MSG_PART_STATUS);
     if (part->shard >= DS_SHARDS_MAX || !s_day_text (part->first_day) || !s_day_text (part->last_day))
         ds_mpf_out_refuse (&o, DS_ERR_MALFORMED);
     msgpack_pack_uint32 (&o.pk, part->shard);
@@ -676,7 +677,7 @@ ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
     msgpack_pack_array (pk, part->n_streams);
     for (uint32_t i = 0; i < part->n_streams; i++) {
         const ds_part_stream_t *s = &part->streams [i];
-        msgpack_pack_map (pk, 20);
+        msgpack_pack_map (pk, 22);
         s_map_uint (pk, "sensor", s->s.sensor);
         s_map_bool (pk, "eos", s->s.eos);
         s_map_uint (pk, "next_seq", s->next_seq);
@@ -699,6 +700,14 @@ ds_part_status_pack_map (const ds_part_status_t *part, msgpack_packer *pk)
         ds_pack_str (pk, "lag_ms");
         if (s->last_stats_us)
             msgpack_pack_double (pk, (double) s->lag_us / 1000);
+        else
+            msgpack_pack_nil (pk);
+        //  How far behind the shard's clock the data are: its newest
+        //  record's time (the sensor's clock) to now.
+        s_map_time (pk, "newest_record", s->newest_us);
+        ds_pack_str (pk, "data_lag_ms");
+        if (s->newest_us)
+            msgpack_pack_double (pk, (double) (part->now_us - s->newest_us) / 1000);
         else
             msgpack_pack_nil (pk);
     }

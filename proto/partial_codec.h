@@ -169,6 +169,7 @@ typedef struct {
     int64_t last_batch_us;          //  wall clock of the last batch applied, 0: none
     int64_t last_stats_us;          //  wall clock the last STATS arrived, 0: none
     int64_t lag_us;                 //  that STATS's arrival minus its sending
+    int64_t newest_us;              //  time of the newest record applied, 0: none
 } ds_part_stream_t;
 
 //  The shard's checkpoints (written by a forked child: the pauses are the

@@ -3,6 +3,7 @@
 per call (the shell script starts and stops the processes between them).
 Every wait polls with a deadline; nothing sleeps to synchronise."""
 
+import datetime
 import json
 import os
 import re
@@ -85,6 +86,12 @@ def ready(port):
     return get(port, '/readyz')[0] == 200
 
 
+def stamp_seconds(text):
+    """Unix seconds of a status time, 2021-03-01T12:00:00.123Z."""
+    return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%S.%fZ').replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
 def check_aggregators_equal_status(st, ports, **extra):
     for shard in st['shards']:
         k = shard['shard']
@@ -99,6 +106,22 @@ def check_aggregators_equal_status(st, ports, **extra):
                 got = value(m, metric, service='aggregator', shard=k, sensor=s['sensor'], **extra)
                 if got != s[field]:
                     fail(f'shard {k} sensor {s["sensor"]}: {metric} {got} != status {field} {s[field]}')
+            #  The data lag: now minus the newest record's time (nil, and
+            #  the metric 0, until a batch arrived since the shard started).
+            newest = value(m, 'darkscope_sensor_newest_record_timestamp_seconds', service='aggregator',
+                           shard=k, sensor=s['sensor'], **extra)
+            if s['newest_record'] is None:
+                if newest != 0 or s['data_lag_ms'] is not None:
+                    fail(f'shard {k} sensor {s["sensor"]}: no newest record but metric {newest}, '
+                         f'data_lag_ms {s["data_lag_ms"]}')
+            else:
+                t = stamp_seconds(s['newest_record'])
+                now = stamp_seconds(shard['status']['now'])
+                if abs(newest - t) > 0.001 or abs(s['data_lag_ms'] - (now - t) * 1000) > 2 \
+                   or s['newest_record'][:10] != store['last_day'] or s['data_lag_ms'] < 0:
+                    fail(f'shard {k} sensor {s["sensor"]}: newest record {s["newest_record"]} (metric {newest}), '
+                         f'data_lag_ms {s["data_lag_ms"]}, now {shard["status"]["now"]}, '
+                         f'last day {store["last_day"]}')
             for kind in ('non_ip', 'malformed', 'bad_time'):
                 got = value(m, 'darkscope_bad_input_total', service='aggregator', shard=k,
                             sensor=s['sensor'], kind=kind, **extra)

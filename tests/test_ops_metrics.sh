@@ -17,6 +17,8 @@
 #      counters there equal status;
 #    - `darkscope query status` prints text (shards, streams, the verdict)
 #      of the query service, with a shard down too, and of the labeler;
+#      the data lag (now minus the newest record's time) in status, its
+#      metric and the text ("-" for the restored shard: no batch since);
 #    - text log lines with fields (checkpoint written, restored, ingest's
 #      end counters, shard down and up) keep the form "TIME SERVICE LEVEL:
 #      message" with the fields after it as key=value.
@@ -72,7 +74,8 @@ status_text "$P_Q" '^state: incomplete$' "^0 +no +tcp://127.0.0.1:${P_AGG[0]}: .
 start_agg 0
 $PY "$DS_SOURCE/tests/ops_metrics.py" restored || fail "after shard 0 restarted"
 status_text "$P_Q" '^state: complete$' '^shard +ok +records +sources ' '^0 +yes +[0-9,]+ ' '^1 +yes +[0-9,]+ ' \
-    '^shard +sensor +eos +epoch +batches +records +gaps ' '^0 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 '
+    '^shard +sensor +eos +epoch +batches +records +gaps .* lag_ms +data_lag$' '^0 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 .* -$' \
+    '^1 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 .* [0-9,]+\.[0-9] d$'
 status_text "$P_CTL" '^service: labeler$' '^tables.generation: 1$' '^gaps: 0$'
 
 #  Text log lines keep their shape, "TIME SERVICE LEVEL: message", the

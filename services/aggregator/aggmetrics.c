@@ -9,7 +9,7 @@
 typedef struct {
     uint32_t sensor;
     int batches, records, gaps, replays, packets, drops, non_ip, malformed, bad_time;
-    int stale, epoch, epochs, lag, last_batch;
+    int stale, epoch, epochs, lag, last_batch, newest;
 } s_sensor_t;
 
 struct _ds_aggmetrics_t {
@@ -95,6 +95,8 @@ s_sensor (ds_aggmetrics_t *self, uint32_t sensor)
     s->lag = ds_mgroup_series (g, "darkscope_sensor_lag_seconds", "sensor", id, NULL);
     s->last_batch = ds_mgroup_series (g, "darkscope_sensor_last_batch_timestamp_seconds",
                                       "sensor", id, NULL);
+    s->newest = ds_mgroup_series (g, "darkscope_sensor_newest_record_timestamp_seconds",
+                                  "sensor", id, NULL);
     return s;
 }
 
@@ -142,6 +144,8 @@ ds_aggmetrics_update (ds_aggmetrics_t *self, ds_store_t *store, uint64_t rejecte
         if (st->last_stats_us)      //  else no lag measured yet: no value
             ds_mgroup_set (g, s->lag, (double) st->lag_us / 1e6);
         ds_mgroup_set (g, s->last_batch, (double) st->last_batch_us / 1e6);
+        if (st->newest_us)
+            ds_mgroup_set (g, s->newest, (double) st->newest_us / 1e6);
     }
     ds_mgroup_set (g, self->rejects, (double) rejected);
     if (burst >= 0)

@@ -614,7 +614,8 @@ ds_store_status (ds_store_t *self, uint32_t sensors_expected, ds_part_status_t *
         status->streams [i] = (ds_part_stream_t) {
             s_sensor (s), s->next_seq, s->batches, s->records, s->gaps, s->replays,
             s->epoch, s->epochs, s->stale, s->stats, s->pcap_dropped,
-            s->last_batch_us, s->last_stats_us, s->lag_us
+            s->last_batch_us, s->last_stats_us, s->lag_us,
+            i < self->newest_cap ? self->newest_us [i] : 0
         };
     }
     return 0;

@@ -385,6 +385,7 @@ ds_store_destroy (ds_store_t **self_p)
     free (self->pps);
     free (self->pp_direct);
     free (self->streams);
+    free (self->newest_us);
     free (self->holes);
     free (self);
     *self_p = NULL;

@@ -175,16 +175,43 @@ s_apply_late (ds_store_t *self, s_stream_t *s, const ds_batch_t *labelled)
     return 1;
 }
 
+//  Takes the time of the newest record of a batch applied to stream s
+//  (the data lag of status and metrics: now minus it).  Out of memory
+//  leaves it as it was: the lag is a view, not a count.
+static void
+s_newest (ds_store_t *self, const s_stream_t *s, const ds_batch_t *labelled)
+{
+    uint32_t i = (uint32_t) (s - self->streams);
+    if (i >= self->newest_cap) {
+        uint32_t cap = self->streams_cap;
+        int64_t *newest = realloc (self->newest_us, cap * sizeof *newest);
+        if (!newest)
+            return;
+        memset (newest + self->newest_cap, 0, (cap - self->newest_cap) * sizeof *newest);
+        self->newest_us = newest;
+        self->newest_cap = cap;
+    }
+    int64_t max = self->newest_us [i];
+    for (uint32_t k = 0; k < labelled->count; k++)
+        max = labelled->ts [k] > max ? labelled->ts [k] : max;
+    self->newest_us [i] = max;
+}
+
 int
 ds_store_apply (ds_store_t *self, const ds_batch_t *labelled)
 {
     s_stream_t *s = labelled->seq < UINT64_MAX ? s_stream (self, labelled->sensor) : NULL;
     if (!s)
         return -1;                  //  seq UINT64_MAX would wrap next_seq
-    if (labelled->seq < s->next_seq)
-        return s_apply_late (self, s, labelled);
+    if (labelled->seq < s->next_seq) {
+        int rc = s_apply_late (self, s, labelled);
+        if (rc == 1)
+            s_newest (self, s, labelled);
+        return rc;
+    }
     if (ds_store_add_batch (self, labelled))
         return -1;
+    s_newest (self, s, labelled);
     s_announced (self, s, labelled->seq);
     s->next_seq = labelled->seq + 1;
     s->batches++;
@@ -267,7 +294,8 @@ ds_store_streams (ds_store_t *self, ds_store_stream_t *out, size_t max)
             .dropped = totals [3], .bad_time = totals [4],
             .epoch = s->epoch, .epochs = s->epochs, .stale = s->stale,
             .last_batch_us = s->last_batch_us,
-            .last_stats_us = s->last_stats_us, .lag_us = s->lag_us };
+            .last_stats_us = s->last_stats_us, .lag_us = s->lag_us,
+            .newest_us = i < self->newest_cap ? self->newest_us [i] : 0 };
     }
     return self->n_streams;
 }

@@ -57,6 +57,8 @@ static const struct {
       "A sensor's last counters (STATS) arrival minus their sending, both hosts' clocks (0 until the first)" },
     { "darkscope_sensor_last_batch_timestamp_seconds", S_GAUGE,
       "Unix time a sensor's last batch was applied (0: none yet)" },
+    { "darkscope_sensor_newest_record_timestamp_seconds", S_GAUGE,
+      "Unix time of a sensor's newest record applied, its own clock (data lag: time() minus this; 0 until a batch since start)" },
     { "darkscope_eos_total", S_COUNTER,
       "End-of-stream messages handled" },
     { "darkscope_queue_depth", S_GAUGE,

@@ -117,14 +117,39 @@ s_shards (FILE *out, const msgpack_object *shards)
     }
 }
 
+//  A duration in milliseconds in a unit that reads at a glance ("850 ms",
+//  "12.5 s", "3.2 min", "5.0 h", "1,742.3 d"); "-" if it is not a number.
+static const char *
+s_duration (const msgpack_object *o, char *buf, size_t size)
+{
+    if (!o || (o->type != MSGPACK_OBJECT_FLOAT64 && o->type != MSGPACK_OBJECT_FLOAT32
+           &&  o->type != MSGPACK_OBJECT_POSITIVE_INTEGER && o->type != MSGPACK_OBJECT_NEGATIVE_INTEGER))
+        return s_value (NULL, buf, size);
+    double ms = o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double) o->via.u64
+              : o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (double) o->via.i64 : o->via.f64;
+    //  Each unit from twice its size on (1 s from 1 s): "90.0 s", not "1.5 min".
+    static const struct { double ms, from; const char *unit; } units [] = {
+        { 86400000, 172800000, "d" }, { 3600000, 7200000, "h" }, { 60000, 120000, "min" }, { 1000, 1000, "s" }
+    };
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+        if (ms >= units [i].from) {
+            char number [64];
+            ds_text_group ((int64_t) (ms / units [i].ms), number, sizeof number);
+            snprintf (buf, size, "%s.%d %s", number, (int) (ms / units [i].ms * 10) % 10, units [i].unit);
+            return buf;
+        }
+    snprintf (buf, size, "%.0f ms", ms);
+    return buf;
+}
+
 //  The shards' sensor streams: one line per (shard, sensor).
 static void
 s_sensors (FILE *out, const msgpack_object *shards)
 {
     static const char *const keys [] = { "eos", "epoch", "batches", "records", "gaps", "replays",
                                          "packets_read", "non_ip", "malformed", "bad_time", "dropped",
-                                         "last_batch", "lag_ms" };
-    static const int widths [] = { 3, 5, 9, 11, 6, 7, 12, 8, 9, 8, 7, 24, 8 };
+                                         "last_batch", "lag_ms", "data_lag" };
+    static const int widths [] = { 3, 5, 9, 11, 6, 7, 12, 8, 9, 8, 7, 24, 8, 16 };
     const size_t n_keys = sizeof keys / sizeof *keys;
     fprintf (out, "%-5s  %6s", "shard", "sensor");
     for (size_t k = 0; k < n_keys; k++)
@@ -140,9 +165,10 @@ s_sensors (FILE *out, const msgpack_object *shards)
         for (uint32_t j = 0; j < sensors->via.array.size; j++) {
             const msgpack_object *s = &sensors->via.array.ptr [j];
             fprintf (out, "%-5s  %6s", shard, s_value (ds_mp_get (s, "sensor"), v, sizeof v));
-            for (size_t k = 0; k < n_keys; k++)
+            for (size_t k = 0; k + 1 < n_keys; k++)
                 fprintf (out, "  %*s", k == 0 || k == 11 ? -widths [k] : widths [k],
                          s_value (ds_mp_get (s, keys [k]), v, sizeof v));
+            fprintf (out, "  %*s", widths [n_keys - 1], s_duration (ds_mp_get (s, "data_lag_ms"), v, sizeof v));
             fputc ('\n', out);
         }
     }

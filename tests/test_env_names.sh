@@ -79,9 +79,11 @@ EOF
 rc=0; DARKSCOPE_QUERY_TIMEOUT_MS=0 "$DS_BIN/darkscope-query" --endpoint "tcp://127.0.0.1:$(free_port)" \
     2>"$WORK/q.err" >/dev/null || rc=$?
 [ "$rc" -eq 2 ] || fail "DARKSCOPE_QUERY_TIMEOUT_MS=0 was not read by darkscope-query (exit $rc)"
-rc=0; DARKSCOPE_CLIENT_TIMEOUT_MS=0 timeout 60 "$DS_BIN/darkscope-query" \
+rc=0; DARKSCOPE_CLIENT_TIMEOUT_MS=0 timeout --foreground 60 "$DS_BIN/darkscope-query" \
     --endpoint "tcp://127.0.0.1:$(free_port)" --timeout-ms 1 >/dev/null 2>"$WORK/q3.err" & pid=$!
 #  Stopped once it answers (its log says so), not after a guess of time.
+#  --foreground: timeout passes on the SIGTERM without a SIGCONT after it,
+#  which raced LeakSanitizer's exit-time ptrace and hung both under ASan.
 for _ in $(seq 1 300); do grep -q "answering on" "$WORK/q3.err" && break; sleep 0.1; done
 kill -TERM "$pid" 2>/dev/null; wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || fail "darkscope-query did not run with another program's variable set (exit $rc)"

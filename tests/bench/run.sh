@@ -14,7 +14,9 @@
 #  the per-stage CPU breakdown (bench_stages.sh: read, parse, publish,
 #  label, aggregate) and, with BENCH_PERF=1, a perf profile of `darkscope
 #  run` per thread and per function.  Markdown goes to $OUT (default
-#  tests/bench/results.md).
+#  tests/bench/results.md); what $OUT holds from the line
+#  "<!-- notes: kept by run.sh -->" on (before/after notes written by
+#  hand) is kept after the new tables.
 #
 #  Usage: bash tests/bench/run.sh [INPUT...]      default: 5000000
 #         INPUT is a packet count (a month generated with that many
@@ -158,7 +160,7 @@ for input in "${SIZES[@]}"; do
             && pandas_note="pandas result equals darkscope's. " || pandas_note="pandas result DIFFERS. "
         rm -f "$WORK/records.csv"
     else pandas_note="pandas skipped above $PANDAS_MAX packets. "; fi
-    ratio () { $PY -c "print(f'{$1/$2:.2f}x')"; }
+    ratio () { $PY -c "print(f'{$1/$2:.2f}x' if $2 > 0 else '-')"; }     #  (a tiny input: 0.00 s)
     echo "| $(printf "%'d" "$n") | $(ratio "$run" "$bare") | $(ratio "$run_cpu" "$bare_cpu") | $(ratio "$dsecs" "$bare") | $ratio_pandas | $l0 |" >> "$WORK/ratios"
     echo "== stages" >&2
     bash tests/bench/bench_stages.sh "$pcap" "$gt" 2 "$BUILD" 2>/dev/null > "$WORK/stages" || echo "(bench_stages failed)" > "$WORK/stages"
@@ -209,6 +211,10 @@ done
     echo "|---:|---:|---:|---:|---:|---:|"
     cat "$WORK/ratios"
     cat "$WORK/sections"
+    if [ -f "$OUT" ] && grep -q '^<!-- notes: kept by run.sh -->' "$OUT"; then
+        echo
+        sed -n '/^<!-- notes: kept by run.sh -->/,$p' "$OUT"
+    fi
 } >> "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 echo "wrote $OUT" >&2

@@ -13,6 +13,8 @@
 #  the first ingest run ends, a second one replays the same file with the
 #  same sensor id: its seqs repeat, so the aggregators apply exactly the
 #  missing batches and ignore the rest as replays.  Then
+#    - the restarted shard logs its gaps as they grow (fields sensor,
+#      new_gaps, gaps: they add up to the status's);
 #    - every gap is filled (gaps 0 on every shard), replays were ignored;
 #    - the overview is byte-identical to the uninterrupted `darkscope run` of
 #      the same file, GT and shard count -- "ingest" included: packets_read &
@@ -137,6 +139,16 @@ G0=$(status_value gaps); R0=$(status_value replays)
 #  and the status says why and which sensor to replay.
 status_check 'not s["complete"] and s["state"] == "incomplete" and s["replay_sensors"] == [3] and any("shard 0:" in r and "sensor 3 missed (gaps)" in r for r in s["reasons"])' \
     || { cat "$WORK/status.json" >&2; fail "status with gaps is not 'incomplete, replay sensor 3'"; }
+#  The restarted shard logged the gaps as they grew, as fields (the log's
+#  new_gaps add up to the status's gaps; the last line's gaps is them).
+$PY - "$WORK/agg-0.log" "$G0" <<'PYEOF' || fail "shard 0's gap log lines do not match its status (gaps $G0): $(grep gaps= "$WORK/agg-0.log")"
+import ast, re, sys
+want = ast.literal_eval(sys.argv[2])[0]
+lines = [l for l in open(sys.argv[1]) if ' aggregator warning: shard 0: batches of sensor 3 never arrived' in l]
+fields = [dict(re.findall(r' (\w+)=(\d+)', l)) for l in lines]
+sys.exit(0 if lines and sum(int(f['new_gaps']) for f in fields) == want == int(fields[-1]['gaps'])
+         and all(f['sensor'] == '3' for f in fields) else 1)
+PYEOF
 echo "ok: shard 0 killed mid-stream, restarted from $(basename "$CK")/shard-0.ckpt, gaps $G0: $(status_value 's["reasons"]')"
 
 #  4. Replay the input (same sensor id).  Done when every shard has seen

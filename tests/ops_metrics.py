@@ -177,6 +177,11 @@ def main(phase):
                         fail(f'labeler {field} for sensor {s["sensor"]} shard {shard["shard"]}: {got} != {s[field]}')
         if value(lab, 'darkscope_eos_total', service='labeler') != 2:
             fail('labeler EOS count')
+        for sub in ('none', 'whole_stream'):      # every batch reached its shard's aggregator
+            if value(lab, 'darkscope_unheard_batches_total', service='labeler', subscriber=sub) != 0:
+                fail(f'labeler unheard batches ({sub}) not 0')
+        if value(lab, 'darkscope_refused_connections_total', service='labeler') != 0:
+            fail('labeler refused connections not 0')
         q = scrape(int(E['H_Q']))
         asked = value(q, 'darkscope_queries_total', service='query', q='status')
         if asked < 2:

@@ -78,6 +78,8 @@ static const struct {
     { "darkscope_query_duration_seconds", S_HISTOGRAM, "Time to answer a query, by query name" },
     { "darkscope_reloads_total", S_COUNTER, "Table reloads, by result" },
     { "darkscope_ready", S_GAUGE, "1 if this service instance is ready (see /readyz)" },
+    { "darkscope_unheard_batches_total", S_COUNTER,
+      "Batches published while no subscriber of their shard was there, lost for it (subscriber=none: nobody; whole_stream: only readers of every shard such as the embed service)" },
     { "darkscope_refused_connections_total", S_COUNTER,
       "Connections this process refused: CURVE keys not in --trust (ZAP) and failed handshakes (plaintext peers)" },
 };

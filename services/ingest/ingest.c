@@ -59,6 +59,7 @@ typedef struct {
     ds_mgroup_t *metrics;           //  NULL without --http
     int m_packets, m_records, m_batches, m_drops, m_non_ip, m_malformed, m_bad_lines, m_bad_time;
     int m_epoch;
+    int m_unheard;                  //  batches sent while their shard had no subscriber
 } s_ingest_t;
 
 //  Creates the series of this sensor's ingest.
@@ -77,6 +78,7 @@ s_metrics_new (s_ingest_t *self)
     self->m_bad_lines = ds_mgroup_series (g, "darkscope_bad_input_total", "kind", "bad_line", NULL);
     self->m_bad_time = ds_mgroup_series (g, "darkscope_bad_input_total", "kind", "bad_time", NULL);
     self->m_epoch = ds_mgroup_series (g, "darkscope_sensor_epoch", NULL);
+    self->m_unheard = ds_mgroup_series (g, "darkscope_unheard_batches_total", "subscriber", "none", NULL);
     ds_mgroup_condition (g, "inputs opened", false);
     ds_mgroup_condition (g, "every shard subscribed", false);
 }
@@ -102,6 +104,7 @@ s_metrics (s_ingest_t *self)
     ds_mgroup_set (g, self->m_bad_lines, (double) st->bad_lines);
     ds_mgroup_set (g, self->m_bad_time, (double) st->bad_time);
     ds_mgroup_set (g, self->m_epoch, (double) self->epoch);
+    ds_mgroup_set (g, self->m_unheard, (double) st->unheard);
     ds_mgroup_end (g);
 }
 

@@ -42,6 +42,8 @@ s_metrics (labeler_t *self, int burst)
     ds_mgroup_set (g, self->m_reload_errors, (double) self->reload_errors);
     ds_mgroup_set (g, self->m_waits, (double) self->waits);
     ds_mgroup_set (g, self->m_queue, burst);
+    ds_mgroup_set (g, self->m_unheard, (double) self->unheard_total);
+    ds_mgroup_set (g, self->m_unheard_shard, (double) self->unheard_shard_total);
     ds_mgroup_end (g);
 }
 
@@ -312,6 +314,9 @@ ds_labeler_actor (zsock_t *pipe, void *args)
         self->m_reload_errors = ds_mgroup_series (g, "darkscope_reloads_total", "result", "failed", NULL);
         self->m_queue = ds_mgroup_series (g, "darkscope_queue_depth", NULL);
         self->m_waits = ds_mgroup_series (g, "darkscope_backpressure_waits_total", NULL);
+        self->m_unheard = ds_mgroup_series (g, "darkscope_unheard_batches_total", "subscriber", "none", NULL);
+        self->m_unheard_shard = ds_mgroup_series (g, "darkscope_unheard_batches_total",
+                                                  "subscriber", "whole_stream", NULL);
         ds_mgroup_condition (g, "tables loaded", false);
         ds_mgroup_condition (g, "every shard subscribed", false);
     }

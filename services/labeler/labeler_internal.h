@@ -87,6 +87,7 @@ typedef struct {
     uint64_t waits;                 //  sends that waited at the high-water mark
     ds_mgroup_t *metrics;           //  NULL without --http
     int m_rejects, m_eos, m_reloads, m_reload_errors, m_queue, m_waits;
+    int m_unheard, m_unheard_shard;
 } labeler_t;
 
 //  Serves one request of the control socket (a "reload" is answered when

@@ -268,9 +268,9 @@ s_get_day (ds_store_t *self, s_io_t *io, uint32_t *stamp)
         return NULL;
     d->sealed = true;
     d->cap = n ? n : 1;
-    d->src = malloc ((size_t) d->cap * sizeof *d->src);
-    d->packets = malloc ((size_t) d->cap * sizeof *d->packets);
-    d->flags = malloc (d->cap);
+    d->src = store_pages_alloc ((size_t) d->cap * sizeof *d->src);
+    d->packets = store_pages_alloc ((size_t) d->cap * sizeof *d->packets);
+    d->flags = store_pages_alloc (d->cap);
     if (!d->src || !d->packets || !d->flags
     ||  !s_get (io, d->src, (size_t) n * 4) || !s_get (io, d->packets, (size_t) n * 8)
     ||  !s_get (io, d->flags, n))
@@ -283,15 +283,15 @@ s_get_day (ds_store_t *self, s_io_t *io, uint32_t *stamp)
     }
     if (!s_get (io, &d->n_sorted, 4) || d->n_sorted > io->len / 8)
         goto bad;
-    d->run_local = malloc ((d->n_sorted ? d->n_sorted : 1) * sizeof *d->run_local);
-    d->run_packets = malloc ((d->n_sorted ? d->n_sorted : 1) * sizeof *d->run_packets);
+    d->run_local = store_pages_alloc ((size_t) d->n_sorted * sizeof *d->run_local);
+    d->run_packets = store_pages_alloc ((size_t) d->n_sorted * sizeof *d->run_packets);
     if (!d->run_local || !d->run_packets
     ||  !s_get (io, d->run_local, (size_t) d->n_sorted * 4)
     ||  !s_get (io, d->run_packets, (size_t) d->n_sorted * 4))
         goto bad;
     if (!s_get (io, &d->n_dir, 4) || d->n_dir > io->len / sizeof (s_ppdir_t) || d->n_dir > d->n_sorted)
         goto bad;
-    d->dir = malloc ((d->n_dir ? d->n_dir : 1) * sizeof *d->dir);
+    d->dir = store_pages_alloc ((size_t) d->n_dir * sizeof *d->dir);
     uint64_t n_carry;
     if (!d->dir || !s_get (io, d->dir, (size_t) d->n_dir * sizeof *d->dir)
     ||  !s_get (io, &n_carry, 8) || n_carry > io->len / sizeof (s_carry_t) || n_carry > d->n_sorted)
@@ -603,10 +603,8 @@ s_get_bins (ds_store_t *self, s_io_t *io)
             return false;
         if (nb == 0)
             continue;
-        b->v = malloc ((size_t) nb * sizeof (uint64_t));
-        if (!b->v)
+        if (store_bins_resize (self, b, nb))
             return false;
-        b->cap = nb;
         if (!s_get (io, b->v, (size_t) nb * sizeof (uint64_t)))
             return false;
         b->n = b->sorted = nb;

@@ -10,6 +10,11 @@
     source: per-source sums of a window, class lookups per pp run) walk
     their arrays in ascending order instead of at random.  Unsealing
     rebuilds the hashes from the sorted form.
+
+    Memory: a day's big arrays are mappings of their own (pages.c):
+    sealing maps the sorted form and unmaps the hashes, evicting a day
+    unmaps all of it, so a day sealed and evicted every day of a long run
+    leaves no holes in the malloc heap.
 */
 #include "store_internal.h"
 
@@ -37,16 +42,16 @@ store_day_destroy (s_day_t **self_p)
     if (!self_p || !*self_p)
         return;
     s_day_t *self = *self_p;
-    free (self->src);
-    free (self->packets);
-    free (self->flags);
-    free (self->index);
+    store_pages_free (self->src, (size_t) self->cap * sizeof *self->src);
+    store_pages_free (self->packets, (size_t) self->cap * sizeof *self->packets);
+    store_pages_free (self->flags, self->cap);
+    store_pages_free (self->index, (size_t) self->index_cap * sizeof *self->index);
     s_tab_free (&self->dsp);
-    free (self->pp_packets);
-    free (self->pp_sources);
-    free (self->run_local);
-    free (self->run_packets);
-    free (self->dir);
+    store_pages_free (self->pp_packets, (size_t) self->pp_cap * sizeof *self->pp_packets);
+    store_pages_free (self->pp_sources, (size_t) self->pp_cap * sizeof *self->pp_sources);
+    store_pages_free (self->run_local, (size_t) self->n_sorted * sizeof *self->run_local);
+    store_pages_free (self->run_packets, (size_t) self->n_sorted * sizeof *self->run_packets);
+    store_pages_free (self->dir, (size_t) self->n_dir * sizeof *self->dir);
     s_tab_free (&self->carry);
     free (self);
     *self_p = NULL;
@@ -59,7 +64,7 @@ s_index_build (s_day_t *self, uint32_t want)
     uint32_t cap = self->index_cap ? self->index_cap : 256;
     while ((uint64_t) want * 4 > (uint64_t) cap * 3)
         cap *= 2;
-    uint32_t *index = malloc ((size_t) cap * sizeof *index);
+    uint32_t *index = store_pages_alloc ((size_t) cap * sizeof *index);
     if (!index)
         return -1;
     memset (index, 0xff, (size_t) cap * sizeof *index);
@@ -69,7 +74,7 @@ s_index_build (s_day_t *self, uint32_t want)
             j = (j + 1) & (cap - 1);
         index [j] = id;
     }
-    free (self->index);
+    store_pages_free (self->index, (size_t) self->index_cap * sizeof *self->index);
     self->index = index;
     self->index_cap = cap;
     return 0;
@@ -78,6 +83,8 @@ s_index_build (s_day_t *self, uint32_t want)
 int
 store_day_reindex (s_day_t *self)
 {
+    store_pages_free (self->index, (size_t) self->index_cap * sizeof *self->index);
+    self->index = NULL;
     self->index_cap = 0;
     return s_index_build (self, self->n + 1);
 }
@@ -88,17 +95,26 @@ s_columns_grow (s_day_t *self)
     uint32_t cap = self->cap ? self->cap * 2 : 256;
     if (self->cap >= UINT32_MAX / 2)
         return -1;
-    uint32_t *src = realloc (self->src, (size_t) cap * sizeof *src);
-    if (!src)
+    //  The three change together (cap gives the sizes they are freed with).
+    uint32_t *src = store_pages_alloc ((size_t) cap * sizeof *src);
+    uint64_t *packets = store_pages_alloc ((size_t) cap * sizeof *packets);
+    uint8_t *flags = store_pages_alloc (cap);
+    if (!src || !packets || !flags) {
+        store_pages_free (src, (size_t) cap * sizeof *src);
+        store_pages_free (packets, (size_t) cap * sizeof *packets);
+        store_pages_free (flags, cap);
         return -1;
+    }
+    if (self->n) {
+        memcpy (src, self->src, (size_t) self->n * sizeof *src);
+        memcpy (packets, self->packets, (size_t) self->n * sizeof *packets);
+        memcpy (flags, self->flags, self->n);
+    }
+    store_pages_free (self->src, (size_t) self->cap * sizeof *self->src);
+    store_pages_free (self->packets, (size_t) self->cap * sizeof *self->packets);
+    store_pages_free (self->flags, self->cap);
     self->src = src;
-    uint64_t *packets = realloc (self->packets, (size_t) cap * sizeof *packets);
-    if (!packets)
-        return -1;
     self->packets = packets;
-    uint8_t *flags = realloc (self->flags, cap);
-    if (!flags)
-        return -1;
     self->flags = flags;
     self->cap = cap;
     return 0;
@@ -138,13 +154,21 @@ store_day_pp_reserve (s_day_t *self, uint32_t pp)
     uint32_t cap = self->pp_cap ? self->pp_cap : 256;
     while (cap <= pp)
         cap *= 2;
-    uint64_t *packets = realloc (self->pp_packets, (size_t) cap * sizeof *packets);
-    if (!packets)
+    //  Both resized, or neither (pp_cap gives the sizes they are freed with).
+    uint64_t *packets = store_pages_alloc ((size_t) cap * sizeof *packets);
+    uint32_t *sources = store_pages_alloc ((size_t) cap * sizeof *sources);
+    if (!packets || !sources) {
+        store_pages_free (packets, (size_t) cap * sizeof *packets);
+        store_pages_free (sources, (size_t) cap * sizeof *sources);
         return -1;
+    }
+    if (self->pp_cap) {
+        memcpy (packets, self->pp_packets, (size_t) self->pp_cap * sizeof *packets);
+        memcpy (sources, self->pp_sources, (size_t) self->pp_cap * sizeof *sources);
+    }
+    store_pages_free (self->pp_packets, (size_t) self->pp_cap * sizeof *self->pp_packets);
+    store_pages_free (self->pp_sources, (size_t) self->pp_cap * sizeof *self->pp_sources);
     self->pp_packets = packets;
-    uint32_t *sources = realloc (self->pp_sources, (size_t) cap * sizeof *sources);
-    if (!sources)
-        return -1;
     self->pp_sources = sources;
     memset (packets + self->pp_cap, 0, (size_t) (cap - self->pp_cap) * sizeof *packets);
     memset (sources + self->pp_cap, 0, (size_t) (cap - self->pp_cap) * sizeof *sources);
@@ -191,10 +215,10 @@ s_renumber (s_day_t *self, uint32_t *new_of)
 {
     uint32_t n = self->n;
     size_t cap = self->cap ? self->cap : 1;
-    uint64_t *order = malloc ((n ? n : 1) * sizeof *order);
-    uint32_t *src = malloc (cap * sizeof *src);
-    uint64_t *packets = malloc (cap * sizeof *packets);
-    uint8_t *flags = malloc (cap);
+    uint64_t *order = store_pages_alloc ((size_t) n * sizeof *order);
+    uint32_t *src = store_pages_alloc (cap * sizeof *src);
+    uint64_t *packets = store_pages_alloc (cap * sizeof *packets);
+    uint8_t *flags = store_pages_alloc (cap);
     s_tab_t carry;
     s_tab_init (&carry, sizeof (s_carry_t), 8);
     int rc = -1;
@@ -216,9 +240,9 @@ s_renumber (s_day_t *self, uint32_t *new_of)
     s_tab_free (&self->carry);
     self->carry = carry;
     s_tab_init (&carry, sizeof (s_carry_t), 8);
-    free (self->src);
-    free (self->packets);
-    free (self->flags);
+    store_pages_free (self->src, cap * sizeof *self->src);
+    store_pages_free (self->packets, cap * sizeof *self->packets);
+    store_pages_free (self->flags, cap);
     self->src = src;
     self->packets = packets;
     self->flags = flags;
@@ -227,7 +251,10 @@ s_renumber (s_day_t *self, uint32_t *new_of)
     flags = NULL;
     rc = 0;
 done:
-    free (order); free (src); free (packets); free (flags);
+    store_pages_free (order, (size_t) n * sizeof *order);
+    store_pages_free (src, cap * sizeof *src);
+    store_pages_free (packets, cap * sizeof *packets);
+    store_pages_free (flags, cap);
     s_tab_free (&carry);
     return rc;
 }
@@ -242,13 +269,18 @@ store_day_seal (s_day_t *self)
     for (uint32_t pp = 0; pp < self->pp_cap; pp++)
         n_dir += self->pp_sources [pp] ? 1 : 0;
     uint32_t n = (uint32_t) self->dsp.count;
-    uint32_t *locals = malloc ((n ? n : 1) * sizeof *locals);
-    uint32_t *packets = malloc ((n ? n : 1) * sizeof *packets);
-    s_ppdir_t *dir = malloc ((n_dir ? n_dir : 1) * sizeof *dir);
-    uint32_t *slot = malloc ((size_t) (self->pp_cap ? self->pp_cap : 1) * sizeof *slot);
-    uint32_t *new_of = malloc ((size_t) (self->n ? self->n : 1) * sizeof *new_of);
-    uint32_t *by_local = malloc ((size_t) (self->n + 1) * sizeof *by_local);
-    s_dsp_t *entries = malloc ((n ? n : 1) * sizeof *entries);
+    uint32_t *locals = store_pages_alloc ((size_t) n * sizeof *locals);
+    uint32_t *packets = store_pages_alloc ((size_t) n * sizeof *packets);
+    s_ppdir_t *dir = store_pages_alloc ((size_t) n_dir * sizeof *dir);
+    //  Scratch, freed before returning
+    size_t slot_size = (size_t) self->pp_cap * sizeof (uint32_t);
+    size_t new_of_size = (size_t) self->n * sizeof (uint32_t);
+    size_t by_local_size = ((size_t) self->n + 1) * sizeof (uint32_t);
+    size_t entries_size = (size_t) n * sizeof (s_dsp_t);
+    uint32_t *slot = store_pages_alloc (slot_size);
+    uint32_t *new_of = store_pages_alloc (new_of_size);
+    uint32_t *by_local = store_pages_alloc (by_local_size);
+    s_dsp_t *entries = store_pages_alloc (entries_size);
     int rc = -1;
     if (!locals || !packets || !dir || !slot || !new_of || !by_local || !entries
     ||  s_renumber (self, new_of))
@@ -278,9 +310,9 @@ store_day_seal (s_day_t *self)
         packets [at] = entries [i].packets;
     }
     s_tab_free (&self->dsp);
-    free (self->pp_packets);
-    free (self->pp_sources);
-    free (self->index);
+    store_pages_free (self->pp_packets, (size_t) self->pp_cap * sizeof *self->pp_packets);
+    store_pages_free (self->pp_sources, (size_t) self->pp_cap * sizeof *self->pp_sources);
+    store_pages_free (self->index, (size_t) self->index_cap * sizeof *self->index);
     self->pp_packets = NULL;
     self->pp_sources = NULL;
     self->pp_cap = 0;
@@ -296,8 +328,13 @@ store_day_seal (s_day_t *self)
     dir = NULL;
     rc = 0;
 done:
-    free (locals); free (packets); free (dir); free (slot); free (new_of); free (by_local);
-    free (entries);
+    store_pages_free (locals, (size_t) n * sizeof *locals);
+    store_pages_free (packets, (size_t) n * sizeof *packets);
+    store_pages_free (dir, (size_t) n_dir * sizeof *dir);
+    store_pages_free (slot, slot_size);
+    store_pages_free (new_of, new_of_size);
+    store_pages_free (by_local, by_local_size);
+    store_pages_free (entries, entries_size);
     return rc;
 }
 
@@ -333,9 +370,9 @@ store_day_unseal (s_day_t *self)
         self->pp_sources [self->dir [k].pp] = end - self->dir [k].start;
     }
     self->dsp = dsp;
-    free (self->run_local);
-    free (self->run_packets);
-    free (self->dir);
+    store_pages_free (self->run_local, (size_t) self->n_sorted * sizeof *self->run_local);
+    store_pages_free (self->run_packets, (size_t) self->n_sorted * sizeof *self->run_packets);
+    store_pages_free (self->dir, (size_t) self->n_dir * sizeof *self->dir);
     self->run_local = self->run_packets = NULL;
     self->dir = NULL;
     self->n_sorted = self->n_dir = 0;
@@ -356,11 +393,15 @@ store_day_pp_runs (const s_day_t *d, store_run_fn *fn, void *arg)
         return rc;
     }
     uint32_t total = (uint32_t) d->dsp.count;
-    uint32_t *locals = malloc ((total ? total : 1) * sizeof *locals);
-    uint32_t *packets = malloc ((total ? total : 1) * sizeof *packets);
-    uint32_t *at = malloc ((d->pp_cap ? d->pp_cap : 1) * sizeof *at);
+    size_t run_size = (size_t) total * sizeof (uint32_t);
+    size_t at_size = (size_t) d->pp_cap * sizeof (uint32_t);
+    uint32_t *locals = store_pages_alloc (run_size);
+    uint32_t *packets = store_pages_alloc (run_size);
+    uint32_t *at = store_pages_alloc (at_size);
     if (!locals || !packets || !at) {
-        free (locals); free (packets); free (at);
+        store_pages_free (locals, run_size);
+        store_pages_free (packets, run_size);
+        store_pages_free (at, at_size);
         return -1;
     }
     uint32_t start = 0;
@@ -379,9 +420,9 @@ store_day_pp_runs (const s_day_t *d, store_run_fn *fn, void *arg)
             rc = fn (arg, pp, locals + start, packets + start, d->pp_sources [pp]);
         start += d->pp_sources [pp];
     }
-    free (locals);
-    free (packets);
-    free (at);
+    store_pages_free (locals, run_size);
+    store_pages_free (packets, run_size);
+    store_pages_free (at, at_size);
     return rc;
 }
 

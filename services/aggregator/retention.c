@@ -1,11 +1,11 @@
 /*  retention.c - keeping only the newest N days of a store
     (ds_store_set_retention): whole days leave every table together with
     the sources no retained day holds and their pattern bins; the arrays
-    shrink so memory stays flat once N days are full.  The freed pages go
-    back to the system (malloc_trim): glibc keeps what it frees inside its
-    heaps (ds_malloc_tune sets a 256 MB trim threshold), and a day's tables
-    freed between live ones otherwise stay resident, so the RSS of a
-    year-long run crept up while the store's own count stayed flat.
+    shrink so memory stays flat once N days are full.  A day's tables are
+    mappings of their own and leave with it, the bins of evicted minutes
+    leave their slabs' slots for others of their size (pages.c); what the
+    small arrays free in glibc's heaps goes back to the system by
+    malloc_trim (ds_malloc_tune sets a 256 MB trim threshold).
 */
 #include "store_internal.h"
 #if defined (__GLIBC__)
@@ -27,7 +27,7 @@ s_compact_sources (ds_store_t *self)
     uint32_t next = 0;
     for (uint32_t s = 0; s < self->n_srcs; s++) {
         if (map [s] == S_EMPTY) {
-            free (self->bins [s].v);
+            store_bins_resize (self, &self->bins [s], 0);
             continue;
         }
         map [s] = next;
@@ -77,13 +77,14 @@ s_trim_bins (ds_store_t *self, int64_t minute)
             continue;
         memmove (b->v, b->v + k, (size_t) (b->n - k) * sizeof *b->v);
         b->n = b->sorted = b->n - k;
-        if (b->cap > 16 && b->n < b->cap / 4) {
-            uint64_t *v = realloc (b->v, (size_t) (b->n + 4) * sizeof *v);
-            if (v) {
-                b->v = v;
-                b->cap = b->n + 4;
-            }
-        }
+        //  Room for a few more days like the retained ones, not for the
+        //  most this source ever held: growing by half when full and
+        //  never giving back, the vectors' slack crept up day after day
+        //  (+10 MB a week per shard at DarkVec's rate).  A failed shrink
+        //  keeps the vector as it is.
+        uint32_t want = b->n + b->n / 8 + 4;
+        if (b->cap > want + want / 4 && store_bins_capacity (want) < b->cap)
+            (void) store_bins_resize (self, b, want);
     }
     return 0;
 }

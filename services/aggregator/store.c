@@ -268,16 +268,8 @@ s_bins_add (ds_store_t *self, s_bins_t *b, int32_t minute, uint32_t us)
         return 0;
     }
     bool in_order = b->sorted == b->n && (b->n == 0 || k32 > b->last);
-    if (b->n == b->cap) {
-        if (b->cap >= UINT32_MAX / 2)
-            return -1;
-        uint32_t cap = b->cap < 4 ? 4 : b->cap + b->cap / 2;
-        uint64_t *v = realloc (b->v, (size_t) cap * sizeof *v);
-        if (!v)
-            return -1;
-        b->v = v;
-        b->cap = cap;
-    }
+    if (b->n == b->cap && store_bins_resize (self, b, b->cap + 1))
+        return -1;                  //  (the next capacity: half as large again)
     b->v [b->n++] = key | us;
     b->last = k32;
     if (in_order)
@@ -368,9 +360,7 @@ ds_store_destroy (ds_store_t **self_p)
     for (uint32_t i = 0; i < self->n_names; i++)
         free (self->names [i]);
     free (self->names);
-    if (self->bins)
-        for (uint32_t i = 0; i < self->n_srcs; i++)
-            free (self->bins [i].v);
+    store_bins_free_all (self);
     free (self->bins);
     free (self->scratch);
     free (self->blog_src);
@@ -381,6 +371,7 @@ ds_store_destroy (ds_store_t **self_p)
     free (self->src_index);
     for (uint32_t i = 0; i < self->n_days; i++)
         store_day_destroy (&self->days [i]);
+    store_pages_release ();
     free (self->days);
     free (self->pps);
     free (self->pp_direct);

@@ -7,6 +7,7 @@
       partial.c      the partial answers of the overview family and status
       pattern.c      the activity-pattern rounds
       checkpoint.c   saving and loading the whole store
+      pages.c        the memory of day tables and pattern bins
     This header holds what they share.  Only those files include it.
 
     Layout.  Store-wide: the sources (address, class, hints), the pp table
@@ -50,7 +51,28 @@
 #define S_NO_CLASS      UINT16_MAX      //  name ids are < S_NAMES_MAX
 
 //  ---------------------------------------------------------------------
-//  Generic hash table of fixed-size entries
+//  Pages of the day tables (pages.c)
+//
+//  Every array of a day (and the scratch of sealing one) of STORE_PAGES_MIN
+//  bytes or more is a mapping of its own, unmapped when the day is sealed
+//  or evicted (or the array grows); smaller ones come from malloc.  The
+//  caller passes the size it asked for to free (the tables know their
+//  capacities).
+#define STORE_PAGES_MIN (64u << 10)
+
+//  A block of size bytes (uninitialised); NULL if memory ran out.
+void *store_pages_alloc (size_t size);
+
+//  Frees block p of size bytes; NULL-safe.  Big blocks are kept for the
+//  calling thread's next allocations (a few, a bounded sum).
+void store_pages_free (void *p, size_t size);
+
+//  Returns the blocks the calling thread keeps to the system.
+void store_pages_release (void);
+
+//  ---------------------------------------------------------------------
+//  Generic hash table of fixed-size entries (a day's tables: slots in
+//  store_pages)
 
 //  Prefetches the bytes [p, p + size) (size <= 64): both cache lines when
 //  an entry straddles two.
@@ -98,7 +120,7 @@ s_tab_init (s_tab_t *t, size_t esize, size_t ksize)
 static inline int
 s_tab_alloc (s_tab_t *t, size_t cap)
 {
-    uint8_t *slots = malloc (cap * t->esize);
+    uint8_t *slots = store_pages_alloc (cap * t->esize);
     if (!slots)
         return -1;
     memset (slots, 0xff, cap * t->esize);
@@ -128,7 +150,7 @@ s_tab_reserve (s_tab_t *t, size_t cap)
             j = (j + 1) & mask;
         memcpy (t->slots + j * t->esize, e, t->esize);
     }
-    free (old.slots);
+    store_pages_free (old.slots, old.cap * old.esize);
     return 0;
 }
 
@@ -183,7 +205,7 @@ s_tab_find (const s_tab_t *t, const void *key)
 static inline void
 s_tab_free (s_tab_t *t)
 {
-    free (t->slots);
+    store_pages_free (t->slots, t->cap * t->esize);
     t->slots = NULL;
     t->cap = t->count = 0;
 }
@@ -364,6 +386,34 @@ typedef struct {
     uint64_t lo, hi;
 } s_hole_t;                         //  24 bytes
 
+//  The pattern bins' memory (pages.c): per capacity class, a free list
+//  of slots and the slab being carved; every slab, for freeing.
+#define STORE_BIN_CLASSES 50
+typedef struct {
+    void *p;
+    size_t bytes;
+} store_slab_t;
+
+typedef struct {
+    void *free [STORE_BIN_CLASSES];     //  freed slots, linked through their first bytes
+    uint8_t *at [STORE_BIN_CLASSES];    //  next uncarved slot of the class's last slab
+    uint32_t left [STORE_BIN_CLASSES];  //  slots left there
+    store_slab_t *slabs;
+    uint32_t n_slabs, slabs_cap;
+} store_binmem_t;
+
+//  Gives b a capacity of at least cap and at least b->n bins (the next
+//  capacity of its class sequence: 4, 6, 9, 13, ..., c + c / 2), its bins
+//  kept; cap 0 frees them (b emptied).  Every bin vector's memory comes
+//  and goes through here.  0, or -1 if memory ran out (b unchanged).
+int store_bins_resize (ds_store_t *self, s_bins_t *b, uint32_t cap);
+
+//  The capacity store_bins_resize gives for cap (UINT32_MAX: none).
+uint32_t store_bins_capacity (uint32_t cap);
+
+//  Frees every source's bins and the slabs (the store's destroy).
+void store_bins_free_all (ds_store_t *self);
+
 #define S_DAYCACHE 64                //  recent local days, by day & 63
 
 typedef struct _store_pattern_t store_pattern_t;    //  pattern.c's view
@@ -381,6 +431,7 @@ struct _ds_store_t {
                                     //  the hash's high half (UINT64_MAX free)
     size_t src_index_cap;
     s_bins_t *bins;                 //  by src id (srcs_cap entries)
+    store_binmem_t binmem;          //  where their vectors live (pages.c)
     uint32_t *blog_src;             //  pattern bins not yet in the vectors of
     uint64_t *blog_v;               //  their sources: src id and bin value in
     uint32_t n_blog;                //  arrival order, S_BLOG_CAP at most;

@@ -72,7 +72,7 @@ gnuplot <<EOF
 set terminal pngcairo size 900,480 font ",10"
 set output "$OUTDIR/soak-rss.png"
 set datafile separator ","
-set key top left
+set key outside bottom center horizontal
 set xlabel "simulated day (2 M packets/day, --retain-days $RETAIN)"
 set ylabel "MB"
 set yrange [0:*]

@@ -185,6 +185,9 @@ grep -qF "refused a connection on tcp://${IP[agg1]}:5560: handshake failed (not 
     || { tail "$WORK/agg-1.log" >&2; fail "shard 1 did not log the plaintext REQ"; }
 check 's["shards"][1]["status"]["refused_connections"] >= 1 and s["shards"][0]["status"]["refused_connections"] == 0' \
     || { cat "$WORK/status.json" >&2; fail "the shards' status does not count their refusals"; }
+ask status --timeout-ms 3000 > "$WORK/status.txt" || fail "status as text"
+grep -q "rejected  refused" "$WORK/status.txt" && [ "$(awk '$1 == "1" && $2 == "yes" { print $NF }' "$WORK/status.txt")" -ge 1 ] \
+    || { cat "$WORK/status.txt" >&2; fail "the text status does not show shard 1's refusals"; }
 echo "ok: a SUB with an unknown key and plaintext REQs got nothing; the refusals logged and counted (query, shard 1)"
 
 #  stalled_stream: a fresh pipeline (aggregators without state) whose

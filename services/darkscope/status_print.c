@@ -81,10 +81,10 @@ s_at (const msgpack_object *o, const char *a, const char *b)
 static void
 s_shards (FILE *out, const msgpack_object *shards)
 {
-    fprintf (out, "%-5s  %-3s  %11s  %9s  %-10s  %-10s  %10s  %-3s  %9s  %6s  %-24s  %8s\n",
+    fprintf (out, "%-5s  %-3s  %11s  %9s  %-10s  %-10s  %10s  %-3s  %9s  %6s  %-24s  %8s  %7s\n",
              "shard", "ok", "records", "sources", "first_day", "last_day", "memory_MB", "eos",
-             "ckpt_done", "failed", "last_checkpoint", "rejected");
-    char v [12][256];
+             "ckpt_done", "failed", "last_checkpoint", "rejected", "refused");
+    char v [13][256];
     for (uint32_t i = 0; i < shards->via.array.size; i++) {
         const msgpack_object *sh = &shards->via.array.ptr [i];
         const msgpack_object *st = ds_mp_get (sh, "status");
@@ -101,7 +101,7 @@ s_shards (FILE *out, const msgpack_object *shards)
         else
             snprintf (v [6], sizeof v [6], "-");
         const msgpack_object *ck = ds_mp_get (st, "checkpoints");
-        fprintf (out, "%-5s  %-3s  %11s  %9s  %-10s  %-10s  %10s  %-3s  %9s  %6s  %-24s  %8s\n", v [0], "yes",
+        fprintf (out, "%-5s  %-3s  %11s  %9s  %-10s  %-10s  %10s  %-3s  %9s  %6s  %-24s  %8s  %7s\n", v [0], "yes",
                  s_value (s_at (st, "store", "records"), v [2], sizeof v [2]),
                  s_value (s_at (st, "store", "sources"), v [3], sizeof v [3]),
                  s_value (s_at (st, "store", "first_day"), v [4], sizeof v [4]),
@@ -110,7 +110,8 @@ s_shards (FILE *out, const msgpack_object *shards)
                  s_value (ck ? ds_mp_get (ck, "written") : NULL, v [8], sizeof v [8]),
                  s_value (ck ? ds_mp_get (ck, "failed") : NULL, v [9], sizeof v [9]),
                  s_value (ck ? ds_mp_get (ck, "last_ok") : NULL, v [10], sizeof v [10]),
-                 s_value (ds_mp_get (st, "rejected"), v [11], sizeof v [11]));
+                 s_value (ds_mp_get (st, "rejected"), v [11], sizeof v [11]),
+                 s_value (ds_mp_get (st, "refused_connections"), v [12], sizeof v [12]));
         const msgpack_object *error = ck ? ds_mp_get (ck, "last_error") : NULL;
         if (error && error->type == MSGPACK_OBJECT_STR)
             fprintf (out, "       last checkpoint failed: %s\n", s_value (error, v [1], sizeof v [1]));

@@ -76,6 +76,7 @@ set key outside bottom center horizontal
 set xlabel "simulated day (2 M packets/day, --retain-days $RETAIN)"
 set ylabel "MB"
 set yrange [0:*]
+set autoscale xfix
 set grid
 plot "$OUTDIR/soak-days.csv" using 1:4 skip 1 with lines lw 2 title "process RSS (darkscope run)", \
      "" using 1:(\$5 == $SHARDS ? \$6 : NaN) skip 1 with lines lw 2 title "store memory (status, all shards)"

@@ -139,8 +139,15 @@ for _ in $(seq 1 600); do
     ask status --json 2>/dev/null | grep -q '"complete":true' && break
     sleep 0.1
 done
-ask status --json | grep -q '"complete":true' \
-    || fail "the README CURVE pipeline did not complete: $(ask status 2>&1 | head -20)"
+if ! ask status --json | grep -q '"complete":true'; then
+    #  What each of the block's commands said, to see which link stalled.
+    for f in "$WORK"/curve-[0-9]*.log; do
+        n=${f##*-}; n=${n%.log}
+        echo "--- command $n: $(sed -n "${n}p" "$WORK/curve.sh" | cut -c1-70)"
+        tail -5 "$f"
+    done >&2
+    fail "the README CURVE pipeline did not complete: $(ask status 2>&1 | head -20)"
+fi
 ask overview --json > "$WORK/curve-got.json"
 cmp -s "$WORK/curve-embedded.json" "$WORK/curve-got.json" \
     || { $PY "$REF/compare.py" "$WORK/curve-embedded.json" "$WORK/curve-got.json" || true;

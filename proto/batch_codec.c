@@ -81,6 +81,18 @@ s_le_pack (msgpack_packer *pk, const void *src, size_t n, int width)
 //  ---------------------------------------------------------------------
 //  Encoder
 
+//  The label dictionaries of a labelled batch: class names, service names.
+static void
+s_pack_names (msgpack_packer *pk, const ds_batch_t *batch)
+{
+    msgpack_pack_array (pk, batch->n_classes);
+    for (uint32_t i = 0; i < batch->n_classes; i++)
+        msgpack_pack_str_with_body (pk, batch->class_names [i], strlen (batch->class_names [i]));
+    msgpack_pack_array (pk, batch->n_services);
+    for (uint32_t i = 0; i < batch->n_services; i++)
+        msgpack_pack_str_with_body (pk, batch->service_names [i], strlen (batch->service_names [i]));
+}
+
 //  Byte layout of a batch (DS_MSG_BATCH = 1, DS_MSG_LABELLED = 2): one
 //  msgpack array of 12 elements (16 when labelled), every integer in
 //  msgpack's smallest encoding, every column a bin of count * width bytes
@@ -141,12 +153,7 @@ ds_batch_encode (const ds_batch_t *batch, msgpack_sbuffer *out)
     if (batch->labelled) {
         s_le_pack (&pk, batch->class_id, count, S_ID_W);
         s_le_pack (&pk, batch->service_id, count, S_ID_W);
-        msgpack_pack_array (&pk, batch->n_classes);
-        for (uint32_t i = 0; i < batch->n_classes; i++)
-            msgpack_pack_str_with_body (&pk, batch->class_names [i], strlen (batch->class_names [i]));
-        msgpack_pack_array (&pk, batch->n_services);
-        for (uint32_t i = 0; i < batch->n_services; i++)
-            msgpack_pack_str_with_body (&pk, batch->service_names [i], strlen (batch->service_names [i]));
+        s_pack_names (&pk, batch);
     }
     if (writer.failed)
         return DS_ERR_NOMEM;
@@ -358,12 +365,7 @@ ds_batch_encode_packed (const ds_batch_t *batch, msgpack_sbuffer *out)
     }
     if (batch->labelled) {
         s_pack_ids (&pk, scratch, batch);
-        msgpack_pack_array (&pk, batch->n_classes);
-        for (uint32_t i = 0; i < batch->n_classes; i++)
-            msgpack_pack_str_with_body (&pk, batch->class_names [i], strlen (batch->class_names [i]));
-        msgpack_pack_array (&pk, batch->n_services);
-        for (uint32_t i = 0; i < batch->n_services; i++)
-            msgpack_pack_str_with_body (&pk, batch->service_names [i], strlen (batch->service_names [i]));
+        s_pack_names (&pk, batch);
     }
     free (scratch);
     if (writer.failed)

@@ -37,6 +37,14 @@ ds_malloc_tune (void)
     mallopt (M_TRIM_THRESHOLD, 256 << 20);
 }
 
+void
+ds_malloc_release (void)
+{
+#if defined (__GLIBC__)
+    malloc_trim (0);
+#endif
+}
+
 double
 ds_thread_cpu_seconds (void)
 {

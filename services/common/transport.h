@@ -137,6 +137,12 @@ int ds_subs_wait (ds_subs_t *self, zsock_t *xpub, int timeout_ms, ds_wait_fn *on
 //  above 256 MB of free top.
 void ds_malloc_tune (void);
 
+//  Gives the allocator's free pages back to the system, in every arena:
+//  after an answer whose temporaries were large (an overview or pattern
+//  partial, a merge of many partials), so they do not stay resident until
+//  the next day's eviction trims (retention.c).  glibc only; else nothing.
+void ds_malloc_release (void);
+
 //  CPU seconds the calling thread has used (user + system), for the
 //  services' end-of-stream log lines and benchmarks.
 double ds_thread_cpu_seconds (void);

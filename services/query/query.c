@@ -56,6 +56,7 @@ typedef struct {
 //  the same generation of every shard): a report's repeated queries cost
 //  one "range" round trip.
 #define S_CACHE_SIZE 8
+#define S_RELEASE_BYTES (1u << 20)      //  shard replies over this: trim after the answer
 typedef struct {
     zchunk_t *key;                  //  request bytes + every shard's generation
     zchunk_t *reply;
@@ -71,6 +72,7 @@ typedef struct {
     zsock_t *pipe, *front;
     ds_shards_t *shards;
     size_t n_shards;
+    size_t fetched;                 //  bytes of shard replies for this request
     zsock_t *labeler;
     zsock_t *embed;                 //  the embed service's REP, made on first use
     int timeout;
@@ -132,6 +134,7 @@ s_fan_out (s_query_t *self, s_round_t *rd, bool need_all, bool *stopped)
     for (size_t i = 0; i < self->n_shards; i++) {
         if (!rd->frames [i])
             continue;
+        self->fetched += zframe_size (rd->frames [i]);
         char why [200] = "";
         msgpack_object reply;
         const msgpack_object *result;
@@ -628,6 +631,10 @@ s_on_front (s_query_t *self)
     ds_qmetrics_request (self->metrics, name, rc == 0, (double) (zclock_usecs () - started) / 1e6);
     zmsg_destroy (&msg);
     s_request_reset (self);
+    //  A merge of large partials leaves its pages free but resident.
+    if (self->fetched >= S_RELEASE_BYTES)
+        ds_malloc_release ();
+    self->fetched = 0;
 }
 
 void

@@ -33,17 +33,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if defined (__SANITIZE_ADDRESS__) || defined (__SANITIZE_THREAD__)
-#   define S_USE_MALLOC 1
-#elif defined (__has_feature)
-#   if __has_feature (address_sanitizer) || __has_feature (thread_sanitizer) \
-    || __has_feature (memory_sanitizer)
-#       define S_USE_MALLOC 1
-#   endif
-#endif
-#ifndef S_USE_MALLOC
-#   define S_USE_MALLOC 0
-#endif
+#include "sanitized.h"
+#define S_USE_MALLOC DS_SANITIZED
 
 #define S_SLAB_MAX      (256u << 10)    //  largest slot in slabs (bytes)
 #define S_SLAB_BYTES    (1u << 20)      //  a slab: this, or 8 slots if more

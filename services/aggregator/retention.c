@@ -8,6 +8,7 @@
     malloc_trim (ds_malloc_tune sets a 256 MB trim threshold).
 */
 #include "store_internal.h"
+#include "sanitized.h"
 #if defined (__GLIBC__)
 #   include <malloc.h>
 #endif
@@ -110,7 +111,7 @@ store_evict (ds_store_t *self)
     int rc = s_compact_sources (self);
     if (s_trim_bins (self, s_floor_div (start, S_MINUTE_US)))
         rc = -1;
-#if defined (__GLIBC__)
+#if defined (__GLIBC__) && !DS_SANITIZED
     malloc_trim (0);                //  once a day: every arena's free pages
 #endif
     return rc;

@@ -26,17 +26,8 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#if defined (__SANITIZE_ADDRESS__) || defined (__SANITIZE_THREAD__)
-#   define S_FORK 0
-#elif defined (__has_feature)
-#   if __has_feature (address_sanitizer) || __has_feature (thread_sanitizer) \
-    || __has_feature (memory_sanitizer)
-#       define S_FORK 0
-#   endif
-#endif
-#ifndef S_FORK
-#   define S_FORK 1                 //  the child writes; 0: the caller does
-#endif
+#include "sanitized.h"
+#define S_FORK (!DS_SANITIZED)      //  the child writes; 0: the caller does
 
 struct ds_snapshot_t {
     pid_t pid;                      //  the child, 0 once reaped

@@ -13,6 +13,7 @@
 #include "transport.h"
 #include "log.h"
 #include "curve.h"
+#include "sanitized.h"
 #include <errno.h>
 #include <malloc.h>
 #include <stdatomic.h>
@@ -40,8 +41,8 @@ ds_malloc_tune (void)
 void
 ds_malloc_release (void)
 {
-#if defined (__GLIBC__)
-    malloc_trim (0);
+#if defined (__GLIBC__) && !DS_SANITIZED
+    malloc_trim (0);                //  a sanitizer's allocator is not glibc's
 #endif
 }
 

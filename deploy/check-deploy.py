@@ -26,6 +26,7 @@ Exit status 0 when everything holds; the first failure is printed.
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -50,10 +51,25 @@ def fail(why):
     raise SystemExit(1)
 
 
+_given = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    """A free port on 127.0.0.1 below the kernel's ephemeral range
+    (32768-60999), not given before: a port from that range can be taken by
+    a client's outgoing connection before its service binds it, or make a
+    retrying client connect to itself (TCP self-connect)."""
+    while True:
+        p = random.randint(20000, 32000)
+        if p in _given:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(('127.0.0.1', p))
+            except OSError:
+                continue
+        _given.add(p)
+        return p
 
 
 _vars = {}

@@ -46,6 +46,18 @@ s_write (const char *path, const char *text)
 
 //  Old table: 10.0.0.<even> alpha.  New table: 10.0.0.<even> beta,
 //  10.0.0.<odd> alpha.  Both: 10.0.1.0/24 censys (the list).
+//  The test publisher, standing in for ingest: an XPUB on a free port that
+//  never drops (a slow labeler holds it back, as a file ingest does).
+static zsock_t *
+s_ingest_pub (void)
+{
+    zsock_t *pub = zsock_new (ZMQ_XPUB);
+    zsock_set_linger (pub, 0);
+    zsock_set_xpub_nodrop (pub, 1);
+    assert_true (zsock_bind (pub, "tcp://127.0.0.1:*") > 0);
+    return pub;
+}
+
 static void
 s_write_gt (bool new_table)
 {
@@ -280,10 +292,7 @@ test_pipeline_with_reload (void **state)
     s_write (s_list, "# test list\n10.0.1.0/24\n");
 
     //  The test publisher, standing in for ingest.
-    zsock_t *pub = zsock_new (ZMQ_XPUB);
-    zsock_set_linger (pub, 0);
-    zsock_set_xpub_nodrop (pub, 1);
-    assert_true (zsock_bind (pub, "tcp://127.0.0.1:*") > 0);
+    zsock_t *pub = s_ingest_pub ();
     const char *pub_endpoint = zsock_endpoint (pub);
 
     ds_labeler_config_t config;
@@ -556,10 +565,7 @@ test_whole_stream_subscriber (void **state)
     (void) state;
     s_write_gt (false);
     s_write (s_list, "# test list\n10.0.1.0/24\n");
-    zsock_t *pub = zsock_new (ZMQ_XPUB);
-    zsock_set_linger (pub, 0);
-    zsock_set_xpub_nodrop (pub, 1);
-    assert_true (zsock_bind (pub, "tcp://127.0.0.1:*") > 0);
+    zsock_t *pub = s_ingest_pub ();
     ds_labeler_config_t config;
     ds_labeler_config_init (&config);
     config.gt.items [config.gt.count++] = s_csv;

@@ -6,6 +6,7 @@
 #include "aggmetrics.h"
 #include "ds_proto.h"
 #include "transport.h"
+#include "alloc.h"
 #include "tz.h"
 #include "log.h"
 #include "curve.h"

@@ -5,13 +5,11 @@
     mappings of their own and leave with it, the bins of evicted minutes
     leave their slabs' slots for others of their size (pages.c); what the
     small arrays free in glibc's heaps goes back to the system by
-    malloc_trim (ds_malloc_tune sets a 256 MB trim threshold).
+    malloc_trim (ds_malloc_release; ds_malloc_tune sets a 256 MB trim
+    threshold).
 */
 #include "store_internal.h"
-#include "sanitized.h"
-#if defined (__GLIBC__)
-#   include <malloc.h>
-#endif
+#include "alloc.h"
 
 //  Renumbers the sources that some retained day still holds (in their
 //  old order) and frees the others with their bins; shrinks the arrays.
@@ -111,9 +109,7 @@ store_evict (ds_store_t *self)
     int rc = s_compact_sources (self);
     if (s_trim_bins (self, s_floor_div (start, S_MINUTE_US)))
         rc = -1;
-#if defined (__GLIBC__) && !DS_SANITIZED
-    malloc_trim (0);                //  once a day: every arena's free pages
-#endif
+    ds_malloc_release ();           //  once a day: every arena's free pages
     return rc;
 }
 

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "signals.h"
 #include "transport.h"
+#include "alloc.h"
 #include "curve.h"
 #include <stdio.h>
 #include <stdlib.h>

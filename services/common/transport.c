@@ -13,9 +13,7 @@
 #include "transport.h"
 #include "log.h"
 #include "curve.h"
-#include "sanitized.h"
 #include <errno.h>
-#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,21 +27,6 @@ uint64_t
 ds_transport_waits (void)
 {
     return atomic_load (&s_waits);
-}
-
-void
-ds_malloc_tune (void)
-{
-    mallopt (M_MMAP_THRESHOLD, 4 << 20);
-    mallopt (M_TRIM_THRESHOLD, 256 << 20);
-}
-
-void
-ds_malloc_release (void)
-{
-#if defined (__GLIBC__) && !DS_SANITIZED
-    malloc_trim (0);                //  a sanitizer's allocator is not glibc's
-#endif
 }
 
 double

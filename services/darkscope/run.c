@@ -26,6 +26,7 @@
 #include "http.h"
 #include "dashboard.h"
 #include "transport.h"
+#include "alloc.h"
 #include "curve.h"
 #include "ds_proto.h"
 #include <czmq.h>

@@ -13,6 +13,7 @@
 #include "qmetrics.h"
 #include "ds_proto.h"
 #include "transport.h"
+#include "alloc.h"
 #include "actor.h"
 #include "log.h"
 #include "curve.h"

@@ -1,10 +1,17 @@
 /*  run.c - `darkscope run`: the services composed in one process.
 
-    ingest ──inproc://ds-pkt──▶ labeler ──inproc://ds-lab──▶ aggregator × N
-                                                                  ▲
-    client (overview, report) ──inproc://ds-query──▶ query ───────┘
+    ingest + labelling ──inproc://ds-lab──▶ aggregator × N
+          ▲ (tables)                             ▲
+    labeler (control) ◀── query ─────────────────┘
+                           ▲
+    client (overview, report) ──inproc://ds-query
 
-    Each service is the same czmq actor the standalone executables run.  The
+    Each service is the same czmq actor the standalone executables run,
+    but for one shortcut: ingest labels its batches itself with the
+    labeler's tables (tables.h) and publishes them where the labeler
+    would, so a batch crosses one socket, not two, and is encoded and
+    decoded once; the labeler keeps its control socket (lookup, reload,
+    status) and lends its tables.  The
     run ends when ingest has read everything and every shard has reported
     the end of stream of its (one) sensor; then the overview is fetched
     through the query service like any client would.
@@ -32,7 +39,6 @@
 #include <czmq.h>
 #include <sys/stat.h>
 
-#define EP_PKT      "inproc://ds-pkt"
 #define EP_LAB      "inproc://ds-lab"
 #define EP_LABCTL   "inproc://ds-labctl"
 #define EP_QUERY    "inproc://ds-query"
@@ -218,6 +224,7 @@ typedef struct {
     ds_http_t *http;                //  --http, or NULL
     ds_dashboard_t *dashboard;      //  with --serve: the dashboard on it
     ds_metrics_t *metrics;          //  its registry, handed to every service
+    ds_tables_t *tables;            //  the labeler's, lent to ingest
 } s_run_t;
 
 //  Checks the options that need no service; 0, or 2 after saying why.
@@ -335,10 +342,12 @@ s_start_pipeline (s_run_t *r)
     lab->gt_lists = cfg->gt_lists;
     lab->aliases = cfg->aliases;
     lab->services = cfg->services;
-    lab->inputs.items [0] = EP_PKT;
-    lab->inputs.count = 1;
-    lab->endpoint = EP_LAB;
     lab->control = EP_LABCTL;
+    lab->tables = r->tables = ds_tables_new ();
+    if (!r->tables) {
+        ds_log_error ("out of memory");
+        return -1;
+    }
     lab->shards = r->shards;
     lab->metrics = r->metrics;
     char data_ep [256], control_ep [256];
@@ -359,7 +368,9 @@ s_start_pipeline (s_run_t *r)
     ing->shards = r->shards;
     ing->sensor = 0;
     ing->stats_interval_ms = (int) (cfg->stats_interval * 1000);
-    ing->endpoint = EP_PKT;
+    ing->endpoint = EP_LAB;
+    ing->label = ds_tables_label;
+    ing->label_arg = r->tables;
     ing->progress = !cfg->quiet;
     ing->metrics = r->metrics;
     r->ingest = zactor_new (ds_ingest_actor, ing);
@@ -565,6 +576,7 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
     }
 stop:
     rc = s_stop (r, rc);
+    ds_tables_destroy (&r->tables);         //  after ingest and the labeler
     ds_http_destroy (&r->http);     //  after the services that write its registry
     ds_dashboard_destroy (&r->dashboard);
     free (r);

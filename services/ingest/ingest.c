@@ -491,6 +491,11 @@ s_new (const ds_ingest_config_t *cfg, zsock_t *pipe)
     if (!self->pub)
         goto fail;
     ds_publish_set_watch (self->pub, pipe, s_on_wait, self);
+    if (self->cfg.label && ds_publish_set_label (self->pub, "lab", self->cfg.label,
+                                                 self->cfg.label_arg) != 0) {
+        ds_log_error ("out of memory");
+        goto fail;
+    }
     if (cfg->bound && cfg->bound_size)
         snprintf (cfg->bound, cfg->bound_size, "%s", ds_publish_endpoint (self->pub));
     return self;

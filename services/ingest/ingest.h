@@ -13,7 +13,9 @@
     repeats them every stats_interval_ms and ends with an EOS carrying them.
     A published record whose timestamp cannot be real -- before 1995-01-01
     or more than a day past this host's clock -- is counted as bad_time and
-    not sent (the CSV output keeps every record).
+    not sent (the CSV output keeps every record).  With a labelling
+    function set (`darkscope run`), batches are labelled here and the
+    streams published on "lab.NNNN", where a labeler would have put them.
 */
 #ifndef DS_INGEST_H
 #define DS_INGEST_H
@@ -22,6 +24,7 @@
 #include "source.h"
 #include "tz.h"
 #include "metrics.h"
+#include "publish.h"
 
 #define DS_INGEST_ENDPOINT "tcp://127.0.0.1:5550"
 
@@ -53,6 +56,8 @@ typedef struct {
     char *bound;                    //  if set: receives the endpoint bound
     size_t bound_size;              //  (e.g. "tcp://127.0.0.1:*" -> its port)
     ds_metrics_t *metrics;          //  --http registry, or NULL
+    ds_publish_label_fn *label;     //  set: labels each batch (label_arg) and publishes
+    void *label_arg;                //  on "lab.NNNN" (ds_publish_set_label)
 } ds_ingest_config_t;
 
 //  Sets every field of cfg to its default.

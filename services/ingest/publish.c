@@ -35,6 +35,8 @@ struct ds_publish_t {
     bool ended;                     //  every EOS queued: linger on destroy
     int linger_ms;
     bool packed;                    //  CURVE link: the packed batch layout (fewer bytes)
+    ds_publish_label_fn *label;     //  labels a batch before it is sent, or NULL
+    void *label_arg;
 };
 
 ds_publish_t *
@@ -124,6 +126,24 @@ ds_publish_set_watch (ds_publish_t *self, zsock_t *watch, ds_wait_fn *on_wait, v
     self->wait_arg = arg;
 }
 
+int
+ds_publish_set_label (ds_publish_t *self, const char *prefix, ds_publish_label_fn *label,
+                      void *arg)
+{
+    if (strlen (prefix) != DS_TOPIC_LEN - 5)  //  "pkt": topics are "%s.%04u"
+        return -1;
+    ds_subs_t *subs = ds_subs_new (prefix, self->shards);
+    if (!subs)
+        return -1;
+    ds_subs_destroy (&self->subs);
+    self->subs = subs;
+    for (uint32_t i = 0; i < self->shards; i++)
+        ds_topic_format (self->topics [i], prefix, i);
+    self->label = label;
+    self->label_arg = arg;
+    return 0;
+}
+
 void
 ds_publish_set_live (ds_publish_t *self, bool live)
 {
@@ -201,6 +221,10 @@ s_flush (ds_publish_t *self, uint32_t shard)
     batch->sensor = self->sensor;
     batch->shard = shard;
     batch->seq = self->seq [shard];
+    if (self->label && self->label (self->label_arg, batch) != 0) {
+        ds_log_error ("cannot label a batch (the labeler stopped, or out of memory)");
+        return -1;
+    }
     msgpack_sbuffer_clear (&self->sbuf);
     int rc = self->packed ? ds_batch_encode_packed (batch, &self->sbuf)
                           : ds_batch_encode (batch, &self->sbuf);

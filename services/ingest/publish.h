@@ -13,6 +13,9 @@
     a capture never waits for a slow subscriber.  A batch sent while its
     shard has no subscriber (it went away: XPUB sends to nobody) is lost:
     counted (unheard) and logged when it starts and ends, never silent.
+    With a labelling function set (ds_publish_set_label, `darkscope run`)
+    every batch is labelled before it is encoded and the streams go out on
+    "lab.NNNN" as a labeler's would.
 */
 #ifndef DS_PUBLISH_H
 #define DS_PUBLISH_H
@@ -21,6 +24,7 @@
 #include "record.h"
 #include "transport.h"
 #include "ds_proto.h"
+#include "batch.h"
 
 typedef struct ds_publish_t ds_publish_t;
 
@@ -50,6 +54,17 @@ const char *ds_publish_endpoint (ds_publish_t *self);
 //  What a send blocked at the high-water mark watches: input on `watch`
 //  (NULL: none) wakes it early; on_wait (arg) returning -1 gives it up.
 void ds_publish_set_watch (ds_publish_t *self, zsock_t *watch, ds_wait_fn *on_wait, void *arg);
+
+//  Labels a batch in place before it is published: 0, or -1 (the batch
+//  is not sent, the publisher fails).
+typedef int ds_publish_label_fn (void *arg, ds_batch_t *batch);
+
+//  Every batch labelled by label (arg) before it is sent, and every
+//  stream published on topic prefix (e.g. "lab", 3 letters) instead of
+//  "pkt".  Before anything is sent or waited for.  0, or -1 if out of
+//  memory.
+int ds_publish_set_label (ds_publish_t *self, const char *prefix, ds_publish_label_fn *label,
+                          void *arg);
 
 //  Live mode on or off: when on, a batch that cannot be queued at once is
 //  dropped and counted.

@@ -102,6 +102,8 @@ labeler_reload_finish (labeler_t *self)
             ds_services_destroy (&services);
         }
         else {
+            if (self->config->tables)           //  the labelling thread first
+                ds_tables_set (self->config->tables, gt, services);
             ds_gt_destroy (&self->gt);
             ds_services_destroy (&self->services);
             self->gt = gt;

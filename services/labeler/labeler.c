@@ -185,6 +185,43 @@ s_last_endpoint (zsock_t *sock, char *buf, size_t size)
         buf [0] = 0;
 }
 
+//  The SUB to ingest: its subscriptions, then its connections.
+static int
+s_connect_inputs (labeler_t *self)
+{
+    const ds_labeler_config_t *config = self->config;
+    self->sub = zsock_new (ZMQ_SUB);
+    if (!self->sub)
+        return -1;
+    ds_sock_defaults (self->sub);
+    bool all = true;
+    for (uint32_t k = 0; k < self->shards; k++)
+        all = all && self->handled [k];
+    if (all)
+        zsock_set_subscribe (self->sub, "pkt.");
+    else
+        for (uint32_t k = 0; k < self->shards; k++)
+            if (self->handled [k]) {
+                char topic [16];
+                ds_topic_format (topic, "pkt", k);
+                zsock_set_subscribe (self->sub, topic);
+            }
+    size_t n_inputs = config->inputs.count;
+    if (self->metrics) {            //  before connecting, or it misses the connections
+        char list [4096] = "";
+        for (size_t i = 0, used = 0; i < n_inputs && used < sizeof list; i++)
+            used += (size_t) snprintf (list + used, sizeof list - used, "%s,", config->inputs.items [i]);
+        ds_mgroup_watch (self->metrics, self->sub, "inputs (ingest)",
+                         ds_metrics_remote_count (n_inputs ? list : DS_LABELER_INPUT));
+    }
+    for (size_t i = 0; i < (n_inputs ? n_inputs : 1); i++) {
+        const char *input = n_inputs ? config->inputs.items [i] : DS_LABELER_INPUT;
+        if (ds_curve_connect (self->sub, input) < 0)   //  logs why
+            return -1;
+    }
+    return 0;
+}
+
 static int
 s_start (labeler_t *self)
 {
@@ -216,18 +253,26 @@ s_start (labeler_t *self)
         ds_log_error ("out of memory");
         return -1;
     }
-    //  Output first, so subscribers can arrive while we connect.
-    self->xpub = zsock_new (ZMQ_XPUB);
-    if (!self->xpub)
-        return -1;
-    ds_sock_defaults (self->xpub);
-    zsock_set_xpub_nodrop (self->xpub, 1);
-    zsock_set_xpub_verbose (self->xpub, 1);     //  every subscriber's arrival (s_mark_announce)
-    const char *endpoint = config->endpoint ? config->endpoint : DS_LABELER_ENDPOINT;
-    if (ds_curve_bind (self->xpub, endpoint) < 0)  //  logs why
-        return -1;
-    self->packed = ds_curve_link (endpoint);
-    s_last_endpoint (self->xpub, self->data_endpoint, sizeof self->data_endpoint);
+    if (config->tables) {
+        //  No data path: lend the tables to the thread that labels.
+        ds_tables_set (config->tables, self->gt, self->services);
+        self->ready = true;
+        ds_mgroup_condition (self->metrics, "every shard subscribed", true);
+    }
+    else {
+        //  Output first, so subscribers can arrive while we connect.
+        self->xpub = zsock_new (ZMQ_XPUB);
+        if (!self->xpub)
+            return -1;
+        ds_sock_defaults (self->xpub);
+        zsock_set_xpub_nodrop (self->xpub, 1);
+        zsock_set_xpub_verbose (self->xpub, 1); //  every subscriber's arrival (s_mark_announce)
+        const char *endpoint = config->endpoint ? config->endpoint : DS_LABELER_ENDPOINT;
+        if (ds_curve_bind (self->xpub, endpoint) < 0)  //  logs why
+            return -1;
+        self->packed = ds_curve_link (endpoint);
+        s_last_endpoint (self->xpub, self->data_endpoint, sizeof self->data_endpoint);
+    }
     if (config->control && *config->control) {
         self->rep = zsock_new (ZMQ_REP);
         if (!self->rep)
@@ -237,39 +282,17 @@ s_start (labeler_t *self)
             return -1;
         s_last_endpoint (self->rep, self->control_endpoint, sizeof self->control_endpoint);
     }
-    self->sub = zsock_new (ZMQ_SUB);
-    if (!self->sub)
+    if (!config->tables && s_connect_inputs (self) != 0)
         return -1;
-    ds_sock_defaults (self->sub);
-    bool all = true;
-    for (uint32_t k = 0; k < self->shards; k++)
-        all = all && self->handled [k];
-    if (all)
-        zsock_set_subscribe (self->sub, "pkt.");
-    else
-        for (uint32_t k = 0; k < self->shards; k++)
-            if (self->handled [k]) {
-                char topic [16];
-                ds_topic_format (topic, "pkt", k);
-                zsock_set_subscribe (self->sub, topic);
-            }
-    size_t n_inputs = config->inputs.count;
-    if (self->metrics) {            //  before connecting, or it misses the connections
-        char list [4096] = "";
-        for (size_t i = 0, used = 0; i < n_inputs && used < sizeof list; i++)
-            used += (size_t) snprintf (list + used, sizeof list - used, "%s,", config->inputs.items [i]);
-        ds_mgroup_watch (self->metrics, self->sub, "inputs (ingest)",
-                         ds_metrics_remote_count (n_inputs ? list : DS_LABELER_INPUT));
-    }
-    for (size_t i = 0; i < (n_inputs ? n_inputs : 1); i++) {
-        const char *input = n_inputs ? config->inputs.items [i] : DS_LABELER_INPUT;
-        if (ds_curve_connect (self->sub, input) < 0)   //  logs why
-            return -1;
-    }
     self->wait_deadline = config->wait_ms < 0 ? INT64_MAX : zclock_mono () + config->wait_ms;
-    ds_log_info ("labelled batches on %s, control on %s, %u shard(s), %zu input(s)",
-                 self->data_endpoint, self->control_endpoint [0] ? self->control_endpoint : "(none)",
-                 self->shards, n_inputs ? n_inputs : 1);
+    size_t n_inputs = config->inputs.count;
+    if (config->tables)
+        ds_log_info ("labelling in the ingest thread, control on %s, %u shard(s)",
+                     self->control_endpoint [0] ? self->control_endpoint : "(none)", self->shards);
+    else
+        ds_log_info ("labelled batches on %s, control on %s, %u shard(s), %zu input(s)",
+                     self->data_endpoint, self->control_endpoint [0] ? self->control_endpoint : "(none)",
+                     self->shards, n_inputs ? n_inputs : 1);
     return 0;
 }
 
@@ -277,6 +300,8 @@ static void
 s_stop (labeler_t *self)
 {
     ds_reload_destroy (&self->loader);
+    if (self->config->tables)
+        ds_tables_set (self->config->tables, NULL, NULL);     //  before they are freed
     zsock_destroy (&self->sub);
     zsock_destroy (&self->xpub);
     zsock_destroy (&self->rep);
@@ -336,8 +361,11 @@ ds_labeler_actor (zsock_t *pipe, void *args)
         zmq_pollitem_t items [5];
         int n = 0;
         items [n++] = (zmq_pollitem_t) { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 };
-        items [n++] = (zmq_pollitem_t) { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 };
-        int rep_at = -1, sub_at = -1;
+        int xpub_at = -1, rep_at = -1, sub_at = -1;
+        if (self->xpub) {
+            xpub_at = n;
+            items [n++] = (zmq_pollitem_t) { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 };
+        }
         if (self->rep && !labeler_control_busy (self)) {
             rep_at = n;
             items [n++] = (zmq_pollitem_t) { zsock_resolve (self->rep), 0, ZMQ_POLLIN, 0 };
@@ -348,7 +376,7 @@ ds_labeler_actor (zsock_t *pipe, void *args)
             items [n++] = (zmq_pollitem_t) { zsock_resolve (ds_reload_sock (self->loader)),
                                              0, ZMQ_POLLIN, 0 };
         }
-        if (self->ready) {                      //  not before subscribers are there
+        if (self->ready && self->sub) {         //  not before subscribers are there
             sub_at = n;
             items [n++] = (zmq_pollitem_t) { zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0 };
         }
@@ -365,7 +393,7 @@ ds_labeler_actor (zsock_t *pipe, void *args)
         }
         if (items [0].revents & ZMQ_POLLIN)
             labeler_handle_pipe (self);
-        if (items [1].revents & ZMQ_POLLIN) {
+        if (xpub_at >= 0 && (items [xpub_at].revents & ZMQ_POLLIN)) {
             while (!self->terminated && (zsock_events (self->xpub) & ZMQ_POLLIN))
                 labeler_forward_subscription (self);
             labeler_forward_announce (self);
@@ -420,5 +448,5 @@ ds_labeler_endpoints (zactor_t *actor, char *data, size_t data_size,
     zstr_free (&a);
     zstr_free (&b);
     zmsg_destroy (&msg);
-    return data [0] ? 0 : -1;               //  "": it could not start
+    return data [0] || control [0] ? 0 : -1;    //  both "": it could not start
 }

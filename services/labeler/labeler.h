@@ -26,6 +26,13 @@
     endpoints (resolved, "" if none).  If it cannot start, the actor logs
     why, signals -1 and then only waits for $TERM (answering "ENDPOINTS"
     with two empty strings).
+
+    With config->tables set (`darkscope run`) the labeler has no data
+    path: another thread of the process labels its batches itself
+    (tables.h) with the tables this actor loads and reloads, which it puts
+    there; the actor keeps only its control socket and pipe, binds no data
+    endpoint ("ENDPOINTS" answers "" for it), and its status counts no
+    batches or streams.
 */
 #ifndef DS_LABELER_H
 #define DS_LABELER_H
@@ -36,6 +43,7 @@
 #include "batch.h"
 #include "gt.h"
 #include "services.h"
+#include "tables.h"
 
 #define DS_LABELER_INPUT    "tcp://127.0.0.1:5550"
 #define DS_LABELER_ENDPOINT "tcp://127.0.0.1:5551"
@@ -57,6 +65,8 @@ typedef struct {
                                     //  < 0 forever (default), 0 no wait
     bool force_reload;              //  accept every reload, even one losing entries
     ds_metrics_t *metrics;          //  --http registry, or NULL
+    ds_tables_t *tables;            //  set: no data path, the tables in use are lent
+                                    //  here to a thread that labels (see above)
 } ds_labeler_config_t;
 
 //  Sets the defaults.
@@ -77,8 +87,9 @@ int ds_labeler_label (ds_batch_t *batch, const ds_gt_t *gt,
 //  The service: a czmq actor (see top of file); args is a ds_labeler_config_t.
 void ds_labeler_actor (zsock_t *pipe, void *args);
 
-//  Asks a running actor for its bound endpoints (resolved ports).  Returns
-//  0, or -1 if the actor is not running (it failed to start).
+//  Asks a running actor for its bound endpoints (resolved ports; "" for
+//  none).  Returns 0, or -1 if the actor is not running (it failed to
+//  start).
 int ds_labeler_endpoints (zactor_t *actor, char *data, size_t data_size,
                           char *control, size_t control_size);
 

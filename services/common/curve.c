@@ -36,7 +36,7 @@ static const ds_opt_t s_opts [] = {
       "public certificates of the peers allowed to connect (others refused, logged)" },
     { "insecure", DS_OPT_BOOL, &s_opt_insecure, NULL,
       "allow plain TCP on a non-loopback address (without --cert)" },
-    { NULL }
+    { 0 }
 };
 
 static zcert_t *s_cert;             //  own certificate, or NULL

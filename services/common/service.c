@@ -96,7 +96,7 @@ ds_service_main (int argc, char **argv, const ds_service_t *service)
           "serve /metrics, /healthz, /readyz here (default off)" },
         { "log-format", DS_OPT_STRING, &log_format, "FORMAT",
           "log lines: text (default) or json (one object a line)" },
-        { NULL }
+        { 0 }
     };
     ds_opt_t *own = ds_opts_join (service->opts, ds_curve_opts ());
     ds_opt_t *opts = own ? ds_opts_join (own, ours) : NULL;

@@ -108,7 +108,7 @@ s_cmd_run (int argc, char **argv)
         { "classes-out", DS_OPT_STRING, &cfg.classes_out, "FILE", "embed: write every sender's class and 7-NN class (CSV)" },
         { "embed-threads", DS_OPT_INT,  &cfg.embed_threads, "N",  "embed: training threads; default 2" },
         { "embed-epochs", DS_OPT_INT,   &cfg.embed_epochs, "N",   "embed: training epochs; default 20 (DarkVec)" },
-        { NULL }
+        { 0 }
     };
     const char *usage =
         "Usage: darkscope run [--pcap F|GLOB]... [--darkvec-log F|GLOB]... [--iface IF [--bpf E]]\n"
@@ -166,7 +166,7 @@ s_cmd_gen (int argc, char **argv)
         { "start",   DS_OPT_STRING, &start,   "DAY",    "first day (UTC); default 2021-03-02" },
         { "prefix",  DS_OPT_STRING, &prefix,  "CIDR",   "the telescope's IPv4 prefix; default 203.0.113.0/24" },
         { "quiet",   DS_OPT_BOOL,   &quiet,   NULL,     "no summary" },
-        { NULL }
+        { 0 }
     };
     const char *usage =
         "Usage: darkscope gen --out F.pcap [--gt-out gt.csv] [--days N] [--packets N] [--seed S]\n"
@@ -335,7 +335,7 @@ s_cmd_query (int argc, char **argv)
         { "timeout-ms",  DS_OPT_INT,    &o.timeout,     "MS",  "give up after this long; default 10000" },
         { "json",        DS_OPT_BOOL,   &o.json,        NULL,  "print JSON" },
         { "csv",         DS_OPT_BOOL,   &o.csv,         NULL,  "print CSV" },
-        { NULL }
+        { 0 }
     };
     const char *usage =
         "Usage: darkscope query [--endpoint E] QUERY [IP] [OPTIONS] [--json|--csv]\n"
@@ -387,7 +387,7 @@ s_cmd_report (int argc, char **argv)
         { "endpoint",   DS_OPT_STRING, &endpoint, "E",   "query service; default " DEFAULT_QUERY_ENDPOINT },
         { "out",        DS_OPT_STRING, &out,      "DIR", "directory to write index.html, figures and data (required)" },
         { "timeout-ms", DS_OPT_INT,    &timeout,  "MS",  "per query; default 30000" },
-        { NULL }
+        { 0 }
     };
     const char *usage =
         "Usage: darkscope report [--endpoint E] --out DIR\n"
@@ -430,7 +430,7 @@ s_cmd_keygen (int argc, char **argv)
     ds_strlist_t words = { 0 };
     const ds_opt_t opts [] = {
         { "dir", DS_OPT_STRING, &dir, "D", "directory to write NAME.cert and NAME.cert_secret in (made if missing; default .)" },
-        { NULL }
+        { 0 }
     };
     const char *usage =
         "Usage: darkscope keygen NAME [--dir D]\n"

@@ -122,7 +122,7 @@ main (int argc, char **argv)
         { "force-reload", DS_OPT_BOOL, &config->force_reload, NULL,
           "accept every reload, also one that loses entries (default: refuse it)" },
         { "quiet", DS_OPT_BOOL, &s_quiet, NULL, "only warnings and errors on stderr" },
-        { NULL }
+        { 0 }
     };
     ds_service_t service = {
         .name = "labeler", .usage = s_usage, .opts = opts, .quiet = &s_quiet,

@@ -19,29 +19,8 @@ cleanup () {
 }
 trap cleanup EXIT
 fail () { echo "FAIL: $*" >&2; exit 1; }
-#  A free TCP port on 127.0.0.1 (bound then released), below the kernel's
-#  ephemeral range (32768-60999): a port from that range can be taken by
-#  any client's outgoing connection before the service binds it, or make a
-#  retrying client connect to itself (TCP self-connect).  Not one this test
-#  was given before ($WORK/ports).
-free_port () {
-    $PY - "$WORK/ports" <<'PYEOF'
-import os, random, socket, sys
-used = set(open(sys.argv[1]).read().split()) if os.path.exists(sys.argv[1]) else set()
-while True:
-    p = random.randint(20000, 32000)
-    if str(p) in used:
-        continue
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            continue
-    open(sys.argv[1], "a").write(f"{p}\n")
-    print(p)
-    break
-PYEOF
-}
+#  free_port: a free port of 20000-32000, never twice in a test (ports.sh).
+source "$DS_SOURCE/tests/ports.sh"
 have_shared () { [ -d "${DS_SHARED_DATA:-/nonexistent}" ]; }
 
 #  start_services SHARDS GT: the aggregators, the query service and the

@@ -64,7 +64,7 @@ measure () {
     echo "$secs $cpu" > "$WORK/last"
 }
 
-free_port () { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source "$ROOT/tests/ports.sh"            #  free_port: 20000-32000, never twice
 
 #  The services as processes; prints "seconds cpu_seconds total_peak_rss_kb"
 #  (CPU and RSS summed over the processes).

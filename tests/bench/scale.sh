@@ -34,7 +34,7 @@ if [ -z "$MONTH" ]; then
     MONTH=$WORK/month.pcap; GT=$WORK/month-gt.csv
     "$BIN/darkscope" gen --quiet --out "$MONTH" --gt-out "$GT" --packets 63500000
 fi
-free_port () { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source "$ROOT/tests/ports.sh"            #  free_port: 20000-32000, never twice
 #  complete ENDPOINT [PID]: waits until status says complete; fails if the
 #  process PID (the one serving ENDPOINT) has ended meanwhile.
 complete () {

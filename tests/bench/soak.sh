@@ -37,7 +37,8 @@ WORK=${BENCH_WORK:-$(mktemp -d /tmp/darkscope-soak.XXXXXX)}
 RUN_PID=
 trap '[ -n "$RUN_PID" ] && kill "$RUN_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 [ -x "$BIN/darkscope" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 2; }
-PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+source "$ROOT/tests/ports.sh"            #  free_port: 20000-32000
+PORT=$(free_port)
 EP=tcp://127.0.0.1:$PORT
 PACKETS=$((DAYS * PER_DAY))
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -17,6 +17,7 @@
 #      counters there equal status;
 #    - `darkscope query status` prints text (shards, streams, the verdict)
 #      of the query service, with a shard down too, and of the labeler;
+#      `--csv` one row per shard, each cell equal to `--json`;
 #      the data lag (now minus the newest record's time) in status, its
 #      metric and the text ("-" for the restored shard: no batch since);
 #    - text log lines with fields (checkpoint written, restored, ingest's
@@ -71,12 +72,68 @@ status_text () {
 }
 status_text "$P_Q" '^state: incomplete$' "^0 +no +tcp://127.0.0.1:${P_AGG[0]}: .+" \
     '^1 +yes +[0-9,]+ +[0-9,]+ +20[0-9-]{8} +20[0-9-]{8} +[0-9.]+ +yes +[0-9]+ +0 ' '^1 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 '
+#  `status --csv`: a header line and one row per shard, each cell the
+#  shard's value in `status --json` (the shard down: its error, no counts);
+#  another service's status as key,value rows.
+status_csv () {
+    "$DS_BIN/darkscope" query --endpoint "tcp://127.0.0.1:$1" status --csv >"$WORK/status.csv" \
+        2>"$WORK/status-csv.err" || fail "query status --csv failed: $(cat "$WORK/status-csv.err")"
+    [ ! -s "$WORK/status-csv.err" ] || fail "query status --csv said: $(cat "$WORK/status-csv.err")"
+    "$DS_BIN/darkscope" query --endpoint "tcp://127.0.0.1:$1" status --json >"$WORK/status-csv.json" \
+        || fail "query status --json failed"
+    $PY - "$WORK/status.csv" "$WORK/status-csv.json" "$2" <<'PYEOF' || fail "status --csv: $(cat "$WORK/status.csv")"
+import csv, json, re, sys
+rows = list(csv.reader(open(sys.argv[1])))
+st = json.load(open(sys.argv[2]))
+def fail(why):
+    print('FAIL:', why, file=sys.stderr); sys.exit(1)
+if sys.argv[3] == 'labeler':
+    if rows[0] != ['key', 'value'] or ['tables.generation', '1'] not in rows or ['gaps', '0'] not in rows:
+        fail(f'labeler rows {rows[:3]}...')
+    sys.exit(0)
+cols = ['shard', 'endpoint', 'ok', 'error', 'records', 'sources', 'first_day', 'last_day', 'memory_bytes',
+        'eos_all', 'sensors', 'gaps', 'checkpoints_written', 'checkpoints_failed', 'last_checkpoint',
+        'checkpoint_error', 'rejected', 'refused_connections']
+if rows[0] != cols or len(rows) != 1 + len(st['shards']):
+    fail(f'header {rows[0]}, {len(rows) - 1} rows for {len(st["shards"])} shards')
+def text(v):
+    return '' if v is None else 'true' if v is True else 'false' if v is False else str(v)
+for row, sh in zip(rows[1:], st['shards']):
+    got = dict(zip(cols, row))
+    s = sh.get('status', {})
+    store, ck = s.get('store', {}), s.get('checkpoints', {})
+    want = {'shard': sh['shard'], 'endpoint': sh['endpoint'], 'ok': sh['ok'], 'error': sh.get('error'),
+            'checkpoints_written': ck.get('written'), 'checkpoints_failed': ck.get('failed'),
+            'last_checkpoint': ck.get('last_ok'), 'checkpoint_error': ck.get('last_error'),
+            'rejected': s.get('rejected'), 'refused_connections': s.get('refused_connections')}
+    for k in ('records', 'sources', 'first_day', 'last_day', 'memory_bytes', 'eos_all'):
+        want[k] = store.get(k)
+    if 'sensors' in store:
+        want['sensors'] = len(store['sensors'])
+        want['gaps'] = sum(x['gaps'] for x in store['sensors'])
+    #  (two requests: a down shard's error says how long ago it was seen)
+    ago = lambda t: re.sub(r'[0-9.]+ s ago', 'N s ago', t)
+    for k in cols:
+        if k != 'memory_bytes' and ago(got[k]) != ago(text(want.get(k))):
+            fail(f'shard {sh["shard"]} {k}: csv {got[k]!r}, json {want.get(k)!r}')
+    if sh['ok'] and not (0 < int(got['memory_bytes']) < 1 << 40):
+        fail(f'shard {sh["shard"]} memory_bytes {got["memory_bytes"]!r}')
+    if not sh['ok'] and (not got['error'] or got['records']):
+        fail(f'shard {sh["shard"]} is down: wants its error and no counts, got {got}')
+want_ok = sys.argv[3].split(',')
+if [r[2] for r in rows[1:]] != want_ok:
+    fail(f'ok column {[r[2] for r in rows[1:]]}, want {want_ok}')
+PYEOF
+}
+status_csv "$P_Q" false,true
 start_agg 0
 $PY "$DS_SOURCE/tests/ops_metrics.py" restored || fail "after shard 0 restarted"
 status_text "$P_Q" '^state: complete$' '^shard +ok +records +sources ' '^0 +yes +[0-9,]+ ' '^1 +yes +[0-9,]+ ' \
     '^shard +sensor +eos +epoch +batches +records +gaps .* lag_ms +data_lag$' '^0 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 .* -$' \
     '^1 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 .* [0-9,]+\.[0-9] d$'
 status_text "$P_CTL" '^service: labeler$' '^tables.generation: 1$' '^gaps: 0$'
+status_csv "$P_Q" true,true
+status_csv "$P_CTL" labeler
 
 #  Text log lines keep their shape, "TIME SERVICE LEVEL: message", the
 #  event's fields after it as key=value.

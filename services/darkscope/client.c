@@ -418,8 +418,8 @@ ds_client_print (FILE *out, const char *name, const msgpack_object *result, ds_f
         if (strcmp (name, "overview") == 0 && format == DS_FORMAT_TABLE)
             rc = s_print_overview (&p, result);
         else
-        if (strcmp (name, "status") == 0 && format == DS_FORMAT_TABLE)
-            rc = ds_status_print (out, result);
+        if (strcmp (name, "status") == 0)
+            rc = format == DS_FORMAT_CSV ? ds_status_print_csv (out, result) : ds_status_print (out, result);
         else
         if (strcmp (name, "heatmap") == 0) {
             const msgpack_object *heat = ds_mp_get (result, "heatmap");

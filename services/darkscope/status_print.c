@@ -5,25 +5,33 @@
 #include <inttypes.h>
 #include <string.h>
 
-//  One scalar (or a list of scalars) as text: integers grouped, floats
-//  with two decimals, booleans yes/no, nil and absent "-".
+//  One scalar (or a list of scalars, space-separated) as text: integers
+//  grouped, floats with two decimals, booleans yes/no, nil and absent "-";
+//  for CSV (csv) at full precision: integers as they are, floats with 17
+//  digits, booleans true/false, nil and absent empty.
 static const char *
-s_value (const msgpack_object *o, char *buf, size_t size)
+s_format (const msgpack_object *o, char *buf, size_t size, bool csv)
 {
     if (!o || o->type == MSGPACK_OBJECT_NIL)
-        snprintf (buf, size, "-");
+        snprintf (buf, size, "%s", csv ? "" : "-");
+    else
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && csv)
+        snprintf (buf, size, "%" PRIu64, o->via.u64);
     else
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         ds_text_group (o->via.u64 > INT64_MAX ? INT64_MAX : (int64_t) o->via.u64, buf, size);
+    else
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && csv)
+        snprintf (buf, size, "%" PRId64, o->via.i64);
     else
     if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
         ds_text_group (o->via.i64, buf, size);
     else
     if (o->type == MSGPACK_OBJECT_FLOAT32 || o->type == MSGPACK_OBJECT_FLOAT64)
-        snprintf (buf, size, "%.2f", o->via.f64);
+        snprintf (buf, size, csv ? "%.17g" : "%.2f", o->via.f64);
     else
     if (o->type == MSGPACK_OBJECT_BOOLEAN)
-        snprintf (buf, size, "%s", o->via.boolean ? "yes" : "no");
+        snprintf (buf, size, "%s", o->via.boolean ? (csv ? "true" : "yes") : (csv ? "false" : "no"));
     else
     if (o->type == MSGPACK_OBJECT_STR)
         snprintf (buf, size, "%.*s", (int) o->via.str.size, o->via.str.ptr);
@@ -34,19 +42,25 @@ s_value (const msgpack_object *o, char *buf, size_t size)
         char one [256];
         for (uint32_t i = 0; i < o->via.array.size && n < size; i++)
             n += (size_t) snprintf (buf + n, size - n, "%s%s", i ? " " : "",
-                                    s_value (&o->via.array.ptr [i], one, sizeof one));
+                                    s_format (&o->via.array.ptr [i], one, sizeof one, csv));
         if (o->via.array.size == 0)
-            snprintf (buf, size, "-");
+            snprintf (buf, size, "%s", csv ? "" : "-");
     }
     else
         snprintf (buf, size, "...");
     return buf;
 }
 
-//  Every member of a map as "path: value", nested maps and lists of maps
-//  by their path ("store.sensors.0.gaps").
+static const char *
+s_value (const msgpack_object *o, char *buf, size_t size)
+{
+    return s_format (o, buf, size, false);
+}
+
+//  Every member of a map as "path: value" (csv: a row "path,value"),
+//  nested maps and lists of maps by their path ("store.sensors.0.gaps").
 static void
-s_flat (FILE *out, const char *prefix, const msgpack_object *o)
+s_flat (FILE *out, const char *prefix, const msgpack_object *o, bool csv)
 {
     char path [256], buf [1024];
     if (o->type == MSGPACK_OBJECT_MAP)
@@ -56,15 +70,23 @@ s_flat (FILE *out, const char *prefix, const msgpack_object *o)
                 continue;
             snprintf (path, sizeof path, "%s%s%.*s", prefix, *prefix ? "." : "", (int) k->via.str.size,
                       k->via.str.ptr);
-            s_flat (out, path, &o->via.map.ptr [i].val);
+            s_flat (out, path, &o->via.map.ptr [i].val, csv);
         }
     else
     if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size
     &&  o->via.array.ptr [0].type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; i < o->via.array.size; i++) {
             snprintf (path, sizeof path, "%s.%" PRIu32, prefix, i);
-            s_flat (out, path, &o->via.array.ptr [i]);
+            s_flat (out, path, &o->via.array.ptr [i], csv);
         }
+    else
+    if (csv) {
+        ds_text_csv (out, prefix, strlen (prefix));
+        fputc (',', out);
+        s_format (o, buf, sizeof buf, true);
+        ds_text_csv (out, buf, strlen (buf));
+        fputc ('\n', out);
+    }
     else
         fprintf (out, "%s: %s\n", prefix, s_value (o, buf, sizeof buf));
 }
@@ -175,6 +197,81 @@ s_sensors (FILE *out, const msgpack_object *shards)
     }
 }
 
+//  The columns of `status --csv`, one row per shard: name, then where its
+//  value is in the shard's entry ("status" is its status map) -- the
+//  whole path, or the sensors' count and gaps, which are sums.
+typedef struct {
+    const char *name;
+    const char *a, *b, *c;          //  path in the shard's entry
+} s_csv_col_t;
+
+static const s_csv_col_t s_csv_cols [] = {
+    { "shard", "shard", NULL, NULL },
+    { "endpoint", "endpoint", NULL, NULL },
+    { "ok", "ok", NULL, NULL },
+    { "error", "error", NULL, NULL },
+    { "records", "status", "store", "records" },
+    { "sources", "status", "store", "sources" },
+    { "first_day", "status", "store", "first_day" },
+    { "last_day", "status", "store", "last_day" },
+    { "memory_bytes", "status", "store", "memory_bytes" },
+    { "eos_all", "status", "store", "eos_all" },
+    { "sensors", NULL, NULL, NULL },
+    { "gaps", NULL, NULL, NULL },
+    { "checkpoints_written", "status", "checkpoints", "written" },
+    { "checkpoints_failed", "status", "checkpoints", "failed" },
+    { "last_checkpoint", "status", "checkpoints", "last_ok" },
+    { "checkpoint_error", "status", "checkpoints", "last_error" },
+    { "rejected", "status", "rejected", NULL },
+    { "refused_connections", "status", "refused_connections", NULL },
+};
+
+int
+ds_status_print_csv (FILE *out, const msgpack_object *result)
+{
+    if (!result || result->type != MSGPACK_OBJECT_MAP)
+        return -1;
+    const msgpack_object *shards = ds_mp_get (result, "shards");
+    if (!shards || shards->type != MSGPACK_OBJECT_ARRAY) {
+        fprintf (out, "key,value\n");
+        s_flat (out, "", result, true);     //  another service's status
+        return 0;
+    }
+    const size_t n_cols = sizeof s_csv_cols / sizeof *s_csv_cols;
+    for (size_t c = 0; c < n_cols; c++)
+        fprintf (out, "%s%s", c ? "," : "", s_csv_cols [c].name);
+    fputc ('\n', out);
+    char v [1024];
+    for (uint32_t i = 0; i < shards->via.array.size; i++) {
+        const msgpack_object *sh = &shards->via.array.ptr [i];
+        const msgpack_object *sensors = s_at (ds_mp_get (sh, "status"), "store", "sensors");
+        bool have = sensors && sensors->type == MSGPACK_OBJECT_ARRAY;
+        uint64_t gaps = 0;
+        for (uint32_t j = 0; have && j < sensors->via.array.size; j++) {
+            const msgpack_object *g = ds_mp_get (&sensors->via.array.ptr [j], "gaps");
+            gaps += g && g->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? g->via.u64 : 0;
+        }
+        for (size_t c = 0; c < n_cols; c++) {
+            const s_csv_col_t *col = &s_csv_cols [c];
+            if (c)
+                fputc (',', out);
+            if (!col->a) {
+                if (have)
+                    fprintf (out, "%" PRIu64, strcmp (col->name, "gaps") == 0
+                                              ? gaps : (uint64_t) sensors->via.array.size);
+                continue;
+            }
+            const msgpack_object *o = ds_mp_get (sh, col->a);
+            o = o && col->b ? ds_mp_get (o, col->b) : o;
+            o = o && col->c ? ds_mp_get (o, col->c) : o;
+            s_format (o, v, sizeof v, true);
+            ds_text_csv (out, v, strlen (v));
+        }
+        fputc ('\n', out);
+    }
+    return 0;
+}
+
 int
 ds_status_print (FILE *out, const msgpack_object *result)
 {
@@ -182,7 +279,7 @@ ds_status_print (FILE *out, const msgpack_object *result)
         return -1;
     const msgpack_object *shards = ds_mp_get (result, "shards");
     if (!shards || shards->type != MSGPACK_OBJECT_ARRAY) {
-        s_flat (out, "", result);           //  another service's status
+        s_flat (out, "", result, false);    //  another service's status
         return 0;
     }
     char v [1024];

@@ -1,5 +1,5 @@
-/*  status_print.h - `darkscope query status` as text (--json prints the
-    reply as it is).
+/*  status_print.h - `darkscope query status` as text or CSV (--json
+    prints the reply as it is).
 
     The query service's status: its verdict (state, reasons, the sensors to
     replay), its counters, then a table of shards (records, sources, days,
@@ -16,5 +16,14 @@
 
 //  Prints a status result as text.  Returns 0, or -1 if it is not a map.
 int ds_status_print (FILE *out, const msgpack_object *result);
+
+//  Prints a status result as CSV: the query service's one row per shard
+//  under a header line (shard, endpoint, ok, error, records, sources,
+//  first_day, last_day, memory_bytes, eos_all, sensors, gaps,
+//  checkpoints_written, checkpoints_failed, last_checkpoint,
+//  checkpoint_error, rejected, refused_connections; empty where a shard did
+//  not answer), another service's "key,value" one row per member.
+//  Returns 0, or -1 if it is not a map.
+int ds_status_print_csv (FILE *out, const msgpack_object *result);
 
 #endif

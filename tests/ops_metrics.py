@@ -107,7 +107,7 @@ def check_aggregators_equal_status(st, ports, **extra):
                 if got != s[field]:
                     fail(f'shard {k} sensor {s["sensor"]}: {metric} {got} != status {field} {s[field]}')
             #  The data lag: now minus the newest record's time (nil, and
-            #  the metric 0, until a batch arrived since the shard started).
+            #  the metric 0, until a first batch; kept in checkpoints).
             newest = value(m, 'darkscope_sensor_newest_record_timestamp_seconds', service='aggregator',
                            shard=k, sensor=s['sensor'], **extra)
             if s['newest_record'] is None:
@@ -220,6 +220,16 @@ def main(phase):
         #  A request while shard 0 was down (the text status) marked it
         #  down in the query service: it answers again at the next probe.
         until('status with every shard', lambda: all(sh['ok'] for sh in status(query)['shards']))
+        #  The newest record's time comes back with the checkpoint: the
+        #  data lag is known at once, not only after new data.
+        sensor = status(query)['shards'][0]['status']['store']['sensors'][0]
+        want = old['shards'][0]['status']['store']['sensors'][0]['newest_record']
+        if want is None or sensor['newest_record'] != want or sensor['data_lag_ms'] is None:
+            fail(f'restored shard 0: newest record {sensor["newest_record"]}, data lag {sensor["data_lag_ms"]}, '
+                 f'before the restart {want}')
+        if abs(value(m, 'darkscope_sensor_newest_record_timestamp_seconds', service='aggregator', shard=0,
+                     sensor=3) - stamp_seconds(want)) > 0.001:            #  text: milliseconds
+            fail('restored shard 0 does not export the newest record time of its checkpoint')
         check_aggregators_equal_status(status(query), agg)
     elif phase == 'run':
         port, endpoint = int(E['H_RUN']), f'tcp://127.0.0.1:{E["P_RUN"]}'

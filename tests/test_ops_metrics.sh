@@ -19,7 +19,7 @@
 #      of the query service, with a shard down too, and of the labeler;
 #      `--csv` one row per shard, each cell equal to `--json`;
 #      the data lag (now minus the newest record's time) in status, its
-#      metric and the text ("-" for the restored shard: no batch since);
+#      metric and the text, the restored shard's from its checkpoint;
 #    - text log lines with fields (checkpoint written, restored, ingest's
 #      end counters, shard down and up) keep the form "TIME SERVICE LEVEL:
 #      message" with the fields after it as key=value.
@@ -129,7 +129,7 @@ status_csv "$P_Q" false,true
 start_agg 0
 $PY "$DS_SOURCE/tests/ops_metrics.py" restored || fail "after shard 0 restarted"
 status_text "$P_Q" '^state: complete$' '^shard +ok +records +sources ' '^0 +yes +[0-9,]+ ' '^1 +yes +[0-9,]+ ' \
-    '^shard +sensor +eos +epoch +batches +records +gaps .* lag_ms +data_lag$' '^0 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 .* -$' \
+    '^shard +sensor +eos +epoch +batches +records +gaps .* lag_ms +data_lag$' '^0 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 .* [0-9,]+\.[0-9] d$' \
     '^1 +3 +yes +0 +[0-9,]+ +[0-9,]+ +0 .* [0-9,]+\.[0-9] d$'
 status_text "$P_CTL" '^service: labeler$' '^tables.generation: 1$' '^gaps: 0$'
 status_csv "$P_Q" true,true

@@ -30,10 +30,13 @@
 //            streams: u32 n, n x s_stream_t (version 4: n x s_stream_v4_t)
 //            holes (missing seq ranges, version 3): u32 n, n x s_hole_t
 //            u8 any, i32 min_day, i32 max_day, u64 records
+//            newest (version 6): u32 n (= streams), n x i64, each stream's
+//              newest record's time (us, 0: none; the data lag of status)
 
 #define S_CKPT_MAGIC    "DSKCKPT"
-#define S_CKPT_VERSION  5             //  5: streams with epochs and live counters
-                                      //  (4: per-day tables; 3: one table of all days)
+#define S_CKPT_VERSION  6             //  6: the streams' newest record times
+                                      //  (5: streams with epochs and live counters;
+                                      //  4: per-day tables; 3: one table of all days)
 
 typedef struct {
     char magic [8];
@@ -205,6 +208,11 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
     s_put (&io, &self->min_day, 4);
     s_put (&io, &self->max_day, 4);
     s_put (&io, &self->records, 8);
+    s_put (&io, &self->n_streams, 4);
+    for (uint32_t i = 0; i < self->n_streams; i++) {
+        int64_t newest = i < self->newest_cap ? self->newest_us [i] : 0;
+        s_put (&io, &newest, 8);
+    }
 
     header.crc = (uint32_t) io.crc;
     header.body_len = io.len;
@@ -393,6 +401,25 @@ s_get_streams (ds_store_t *self, s_io_t *io, uint32_t version)
     return true;
 }
 
+//  Reads the streams' newest record times (version 6; older checkpoints
+//  have none: 0, "none", until a batch arrives).  False if malformed.
+static bool
+s_get_newest (ds_store_t *self, s_io_t *io, uint32_t version)
+{
+    if (version < 6)
+        return true;
+    uint32_t n;
+    if (!s_get (io, &n, 4) || n != self->n_streams || n > io->len / sizeof (int64_t))
+        return false;
+    if (n == 0)
+        return true;
+    self->newest_us = calloc (self->streams_cap, sizeof (int64_t));
+    if (!self->newest_us)
+        return false;
+    self->newest_cap = self->streams_cap;
+    return s_get (io, self->newest_us, (size_t) n * sizeof (int64_t));
+}
+
 //  Reads and checks the holes of a checkpoint (after its streams): each
 //  non-empty, of a known sensor, below its next expected seq, no two of a
 //  sensor overlapping (a seq would be applied twice), and no more missing
@@ -451,7 +478,7 @@ s_check_header (FILE *file, s_ckpt_header_t *header, uint32_t shard, uint32_t sh
         return "truncated header";
     if (memcmp (header->magic, S_CKPT_MAGIC, 8) != 0)
         return "not a darkscope checkpoint (bad magic)";
-    if (header->version != S_CKPT_VERSION && header->version != 4) {
+    if (header->version != S_CKPT_VERSION && header->version != 5 && header->version != 4) {
         //  Version 2 lacks the missing seq ranges: its gaps could never be
         //  filled, so it is refused rather than guessed at.
         snprintf (why, why_size, "unsupported version %u (want %u)%s", header->version, S_CKPT_VERSION,
@@ -650,7 +677,7 @@ ds_store_load (const char *path, uint32_t shard, uint32_t shards, const ds_tz_t 
     ||  !s_get_bins (self, &io) || !s_get_streams (self, &io, header.version)
     ||  !s_get_holes (self, &io)
     ||  !s_get (&io, &any, 1) || !s_get (&io, &self->min_day, 4) || !s_get (&io, &self->max_day, 4)
-    ||  !s_get (&io, &self->records, 8) || io.len != 0) {
+    ||  !s_get (&io, &self->records, 8) || !s_get_newest (self, &io, header.version) || io.len != 0) {
         reason = "malformed body";
         goto fail;
     }

@@ -118,7 +118,7 @@ typedef struct {
     int64_t last_stats_us;          //  wall clock the last STATS arrived, 0: none
     int64_t lag_us;                 //  its arrival minus its sending
     int64_t newest_us;              //  time of its newest record applied, 0: none
-                                    //  since start (data lag: now minus it)
+                                    //  (data lag: now minus it; checkpointed)
 } ds_store_stream_t;
 
 //  Copies up to max sensor streams into out; returns how many exist.

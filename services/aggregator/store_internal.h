@@ -449,7 +449,7 @@ struct _ds_store_t {
     s_stream_t *streams;
     uint32_t n_streams, streams_cap;
     int64_t *newest_us;             //  by stream: its newest record's time, 0: none
-    uint32_t newest_cap;            //  (not in checkpoints: 0 again after a restore)
+    uint32_t newest_cap;            //  (checkpointed since version 6)
     s_hole_t *holes;                //  missing seq ranges, any order
     uint32_t n_holes, holes_cap;
     bool any;                       //  a record was seen

@@ -58,7 +58,7 @@ static const struct {
     { "darkscope_sensor_last_batch_timestamp_seconds", S_GAUGE,
       "Unix time a sensor's last batch was applied (0: none yet)" },
     { "darkscope_sensor_newest_record_timestamp_seconds", S_GAUGE,
-      "Unix time of a sensor's newest record applied, its own clock (data lag: time() minus this; 0 until a batch since start)" },
+      "Unix time of a sensor's newest record applied, its own clock (data lag: time() minus this; 0 until a first batch; kept in checkpoints)" },
     { "darkscope_eos_total", S_COUNTER,
       "End-of-stream messages handled" },
     { "darkscope_queue_depth", S_GAUGE,

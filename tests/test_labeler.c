@@ -1,4 +1,4 @@
-/*  libs: ds_labeler ds_proto ds_common */
+/*  libs: ds_labeler_fixture ds_labeler ds_proto ds_common */
 /*  test_labeler.c - the labeler actor over real sockets.
 
     A test publisher (XPUB, real encoded batches) -> the labeler actor ->
@@ -24,40 +24,19 @@
 #include "labeler.h"
 #include "ds_proto.h"
 #include "log.h"
+#include "labeler_fixture.h"
 
 #define SHARDS      2
 #define PER_SHARD   100             //  batches per shard
 #define RECORDS     50              //  records per batch
 #define SENSOR      7
-#define TIMEOUT_MS  20000
 
 static char s_dir [64];
 static char s_csv [128];
 static char s_list [128];
 
-static void
-s_write (const char *path, const char *text)
-{
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    fputs (text, file);
-    fclose (file);
-}
-
 //  Old table: 10.0.0.<even> alpha.  New table: 10.0.0.<even> beta,
 //  10.0.0.<odd> alpha.  Both: 10.0.1.0/24 censys (the list).
-//  The test publisher, standing in for ingest: an XPUB on a free port that
-//  never drops (a slow labeler holds it back, as a file ingest does).
-static zsock_t *
-s_ingest_pub (void)
-{
-    zsock_t *pub = zsock_new (ZMQ_XPUB);
-    zsock_set_linger (pub, 0);
-    zsock_set_xpub_nodrop (pub, 1);
-    assert_true (zsock_bind (pub, "tcp://127.0.0.1:*") > 0);
-    return pub;
-}
-
 static void
 s_write_gt (bool new_table)
 {
@@ -67,7 +46,7 @@ s_write_gt (bool new_table)
         if (x % 2 == 0 || new_table)
             n += (size_t) snprintf (text + n, sizeof text - n, "%d,10.0.0.%d,%s\n", x, x,
                                     x % 2 ? "alpha" : new_table ? "beta" : "alpha");
-    s_write (s_csv, text);
+    fx_write (s_csv, text);
 }
 
 //  The record with global index i (its ts is i: unique).
@@ -146,54 +125,6 @@ s_publish_batch (zsock_t *pub, uint32_t sensor, uint32_t shard, uint64_t seq, ui
     ds_batch_destroy (&batch);
 }
 
-static bool
-s_wait_readable (zsock_t *sock, int timeout_ms)
-{
-    zmq_pollitem_t item = { zsock_resolve (sock), 0, ZMQ_POLLIN, 0 };
-    return zmq_poll (&item, 1, timeout_ms) == 1;
-}
-
-//  Sends a query, returns the unpacked reply (zone-backed).
-static msgpack_object
-s_query (zsock_t *req, msgpack_zone *zone, const char *name, const char *ip)
-{
-    ds_query_t query;
-    ds_query_init (&query);
-    snprintf (query.name, sizeof query.name, "%s", name);
-    if (ip)
-        snprintf (query.ip, sizeof query.ip, "%s", ip);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    assert_int_equal (ds_query_encode (&query, &buf), DS_OK);
-    assert_true (zmq_send (zsock_resolve (req), buf.data, buf.size, 0) >= 0);
-    msgpack_sbuffer_destroy (&buf);
-    assert_true (s_wait_readable (req, TIMEOUT_MS));
-    zframe_t *frame = zframe_recv (req);
-    assert_non_null (frame);
-    //  Unpacked strings point into the data: keep a copy in the zone.
-    void *copy = msgpack_zone_malloc (zone, zframe_size (frame));
-    memcpy (copy, zframe_data (frame), zframe_size (frame));
-    msgpack_object obj;
-    assert_int_equal (ds_mp_unpack (copy, zframe_size (frame), zone, &obj), DS_OK);
-    zframe_destroy (&frame);
-    return obj;
-}
-
-static bool
-s_str_is (const msgpack_object *obj, const char *text)
-{
-    return obj && obj->type == MSGPACK_OBJECT_STR && obj->via.str.size == strlen (text)
-        && memcmp (obj->via.str.ptr, text, obj->via.str.size) == 0;
-}
-
-static uint64_t
-s_uint (const msgpack_object *obj)
-{
-    assert_non_null (obj);
-    assert_int_equal (obj->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
-    return obj->via.u64;
-}
-
 //  Receives labelled batches until `until` says stop; checks each.
 typedef struct {
     uint8_t *seen;                  //  [SHARDS * PER_SHARD * RECORDS]
@@ -207,7 +138,7 @@ typedef struct {
 static void
 s_receive_one (zsock_t *sub, s_collector_t *c)
 {
-    assert_true (s_wait_readable (sub, TIMEOUT_MS));
+    assert_true (fx_wait_readable (sub, FX_TIMEOUT_MS));
     zmsg_t *msg = zmsg_recv (sub);
     assert_non_null (msg);
     assert_int_equal (zmsg_size (msg), 2);
@@ -284,46 +215,50 @@ s_receive_one (zsock_t *sub, s_collector_t *c)
     zmsg_destroy (&msg);
 }
 
+//  The labeler of the stream tests, on the old table and the censys list,
+//  reading pub, SHARDS shards.  Its output is over inproc: its high-water
+//  marks are exact (no kernel buffers), so the labeler is surely blocked by
+//  back-pressure when a reload arrives.  The config and the strings it
+//  points to live here as long as the actor.
+typedef struct {
+    ds_labeler_config_t config;
+    char spec [160];                //  censys=<the list>
+    char out [64];                  //  its data endpoint (inproc)
+    char data [256], control [256];
+    zactor_t *actor;
+} s_labeler_t;
+
+//  Starts it; returns once it subscribed to pub.
+static void
+s_labeler_start (s_labeler_t *self, zsock_t *pub, const char *name)
+{
+    s_write_gt (false);
+    fx_write (s_list, "# test list\n10.0.1.0/24\n");
+    fx_labeler_config (&self->config, s_csv, zsock_endpoint (pub));
+    snprintf (self->spec, sizeof self->spec, "censys=%s", s_list);
+    self->config.gt_lists.items [self->config.gt_lists.count++] = self->spec;
+    snprintf (self->out, sizeof self->out, "inproc://%s-%d", name, (int) getpid ());
+    self->config.endpoint = self->out;
+    self->config.shards = SHARDS;
+    self->actor = fx_labeler_start (&self->config, self->data, sizeof self->data,
+                                    self->control, sizeof self->control);
+    assert_string_equal (self->data, self->out);
+    assert_non_null (strstr (self->control, "tcp://127.0.0.1:"));
+    fx_wait_subscribed (pub);
+}
+
 static void
 test_pipeline_with_reload (void **state)
 {
     (void) state;
-    s_write_gt (false);
-    s_write (s_list, "# test list\n10.0.1.0/24\n");
-
-    //  The test publisher, standing in for ingest.
-    zsock_t *pub = s_ingest_pub ();
-    const char *pub_endpoint = zsock_endpoint (pub);
-
-    ds_labeler_config_t config;
-    ds_labeler_config_init (&config);
-    config.gt.items [config.gt.count++] = s_csv;
-    char spec [160];
-    snprintf (spec, sizeof spec, "censys=%s", s_list);
-    config.gt_lists.items [config.gt_lists.count++] = spec;
-    config.inputs.items [config.inputs.count++] = pub_endpoint;
-    //  Output over inproc: its high-water marks are exact (no kernel
-    //  buffers), so the labeler is surely blocked by back-pressure when the
-    //  reload arrives, half-way through the first half of the stream.
-    char out_endpoint [64];
-    snprintf (out_endpoint, sizeof out_endpoint, "inproc://test-labeler-%d", (int) getpid ());
-    config.endpoint = out_endpoint;
-    config.control = "tcp://127.0.0.1:*";
-    config.shards = SHARDS;
-    zactor_t *labeler = zactor_new (ds_labeler_actor, &config);
-    assert_non_null (labeler);
-    char data_endpoint [256], control_endpoint [256];
-    assert_int_equal (ds_labeler_endpoints (labeler, data_endpoint, sizeof data_endpoint,
-                                            control_endpoint, sizeof control_endpoint), 0);
-    assert_string_equal (data_endpoint, out_endpoint);
-    assert_non_null (strstr (control_endpoint, "tcp://127.0.0.1:"));
-
-    //  Wait for the labeler's subscription before publishing.
-    assert_true (s_wait_readable (pub, TIMEOUT_MS));
-    zframe_t *subscription = zframe_recv (pub);
-    assert_int_equal (zframe_data (subscription) [0], 1);
-    assert_memory_equal (zframe_data (subscription) + 1, "pkt.", 4);
-    zframe_destroy (&subscription);
+    //  The test publisher, standing in for ingest; the labeler blocked by
+    //  back-pressure when the reload arrives, half-way through the first
+    //  half of the stream.  Its subscription is in before publishing.
+    zsock_t *pub = fx_ingest_pub ();
+    s_labeler_t lab;
+    s_labeler_start (&lab, pub, "test-labeler");
+    zactor_t *labeler = lab.actor;
+    const char *data_endpoint = lab.data, *control_endpoint = lab.control;
 
     //  First half, published before anyone subscribes to the labeler.
     for (uint64_t seq = 0; seq < PER_SHARD / 2; seq++)
@@ -355,25 +290,10 @@ test_pipeline_with_reload (void **state)
     s_write_gt (true);
     msgpack_zone zone;
     msgpack_zone_init (&zone, 4096);
-    ds_query_t reload;
-    ds_query_init (&reload);
-    snprintf (reload.name, sizeof reload.name, "reload");
-    msgpack_sbuffer request;
-    msgpack_sbuffer_init (&request);
-    assert_int_equal (ds_query_encode (&reload, &request), DS_OK);
-    assert_true (zmq_send (zsock_resolve (req), request.data, request.size, 0) >= 0);
-    msgpack_sbuffer_destroy (&request);
-    assert_true (s_wait_readable (req, TIMEOUT_MS));
-    zframe_t *reply_frame = zframe_recv (req);
-    void *reply_copy = msgpack_zone_malloc (&zone, zframe_size (reply_frame));
-    memcpy (reply_copy, zframe_data (reply_frame), zframe_size (reply_frame));
-    msgpack_object reply;
-    assert_int_equal (ds_mp_unpack (reply_copy, zframe_size (reply_frame), &zone, &reply), DS_OK);
-    zframe_destroy (&reply_frame);
     const msgpack_object *result;
     char err [256];
-    assert_int_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
-    assert_int_equal (s_uint (ds_mp_get (result, "classes")), 4);  //  unknown alpha beta censys
+    assert_int_equal (fx_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
+    assert_int_equal (fx_uint (ds_mp_get (result, "classes")), 4);  //  unknown alpha beta censys
     uint64_t reload_seq = PER_SHARD / 2;        //  published after the reply: new table
 
     for (uint64_t seq = PER_SHARD / 2; seq < PER_SHARD; seq++)
@@ -420,66 +340,57 @@ test_pipeline_with_reload (void **state)
     memset (c.seen, 0, SHARDS * PER_SHARD * RECORDS);
     int marker = 0;
     while (!marker) {
-        assert_true (s_wait_readable (sub, TIMEOUT_MS));
+        assert_true (fx_wait_readable (sub, FX_TIMEOUT_MS));
         zmsg_t *msg = zmsg_recv (sub);
         zmsg_destroy (&msg);
         marker = ++c.batches == SHARDS * PER_SHARD + 3;
     }
 
     //  Control: status, lookups, a failed reload keeps the old tables.
-    reply = s_query (req, &zone, "status", NULL);
-    assert_int_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
-    assert_int_equal (s_uint (ds_mp_get (result, "batches")), SHARDS * PER_SHARD + 3);
-    assert_int_equal (s_uint (ds_mp_get (result, "records")), (SHARDS * PER_SHARD + 3) * RECORDS);
-    assert_int_equal (s_uint (ds_mp_get (result, "eos")), SHARDS);
-    assert_int_equal (s_uint (ds_mp_get (result, "gaps")), 2);
-    assert_int_equal (s_uint (ds_mp_get (result, "rejected")), 2);
-    assert_int_equal (s_uint (ds_mp_get (result, "reloads")), 1);
+    assert_int_equal (fx_ask (req, &zone, "status", NULL, false, &result, err, sizeof err), DS_OK);
+    assert_int_equal (fx_uint (ds_mp_get (result, "batches")), SHARDS * PER_SHARD + 3);
+    assert_int_equal (fx_uint (ds_mp_get (result, "records")), (SHARDS * PER_SHARD + 3) * RECORDS);
+    assert_int_equal (fx_uint (ds_mp_get (result, "eos")), SHARDS);
+    assert_int_equal (fx_uint (ds_mp_get (result, "gaps")), 2);
+    assert_int_equal (fx_uint (ds_mp_get (result, "rejected")), 2);
+    assert_int_equal (fx_uint (ds_mp_get (result, "reloads")), 1);
 
-    reply = s_query (req, &zone, "lookup", "10.0.0.2");
-    assert_int_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
-    assert_true (s_str_is (ds_mp_get (result, "ip"), "10.0.0.2"));
-    assert_true (s_str_is (ds_mp_get (result, "class"), "beta"));
+    assert_int_equal (fx_ask (req, &zone, "lookup", "10.0.0.2", false, &result, err, sizeof err), DS_OK);
+    assert_true (fx_str_is (ds_mp_get (result, "ip"), "10.0.0.2"));
+    assert_true (fx_str_is (ds_mp_get (result, "class"), "beta"));
     assert_true (ds_mp_get (result, "matched")->via.boolean);
     const msgpack_object *rule = ds_mp_get (result, "rule");
     assert_non_null (rule);
     assert_true (rule->via.str.size > 0 && memmem (rule->via.str.ptr, rule->via.str.size,
                                                    "exact 10.0.0.2 from ", 20));
-    reply = s_query (req, &zone, "lookup", "10.0.1.77");
-    assert_int_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
-    assert_true (s_str_is (ds_mp_get (result, "class"), "censys"));
+    assert_int_equal (fx_ask (req, &zone, "lookup", "10.0.1.77", false, &result, err, sizeof err), DS_OK);
+    assert_true (fx_str_is (ds_mp_get (result, "class"), "censys"));
     rule = ds_mp_get (result, "rule");
     assert_non_null (memmem (rule->via.str.ptr, rule->via.str.size, "prefix 10.0.1.0/24", 18));
-    reply = s_query (req, &zone, "lookup", "2001:db8::1");
-    assert_int_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
-    assert_true (s_str_is (ds_mp_get (result, "class"), "unknown"));
+    assert_int_equal (fx_ask (req, &zone, "lookup", "2001:db8::1", false, &result, err, sizeof err), DS_OK);
+    assert_true (fx_str_is (ds_mp_get (result, "class"), "unknown"));
     assert_false (ds_mp_get (result, "matched")->via.boolean);
-    reply = s_query (req, &zone, "lookup", "not-an-ip");
-    assert_int_not_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
+    assert_int_not_equal (fx_ask (req, &zone, "lookup", "not-an-ip", false, &result, err, sizeof err), DS_OK);
     assert_non_null (strstr (err, "not-an-ip"));
-    reply = s_query (req, &zone, "frobnicate", NULL);
-    assert_int_not_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
+    assert_int_not_equal (fx_ask (req, &zone, "frobnicate", NULL, false, &result, err, sizeof err), DS_OK);
 
-    s_write (s_csv, "no,usable,header\n1,2,3\n");
-    reply = s_query (req, &zone, "reload", NULL);
-    assert_int_not_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
+    fx_write (s_csv, "no,usable,header\n1,2,3\n");
+    assert_int_not_equal (fx_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
     assert_non_null (strstr (err, s_csv));
-    reply = s_query (req, &zone, "lookup", "10.0.0.2");
-    assert_int_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
-    assert_true (s_str_is (ds_mp_get (result, "class"), "beta"));   //  old tables kept
+    assert_int_equal (fx_ask (req, &zone, "lookup", "10.0.0.2", false, &result, err, sizeof err), DS_OK);
+    assert_true (fx_str_is (ds_mp_get (result, "class"), "beta"));   //  old tables kept
     //  A pipe RELOAD (what SIGHUP sends) with the bad file changes nothing
     //  either; the actor says how it went on the pipe once the load ended.
     zstr_send (labeler, "RELOAD");
-    assert_true (s_wait_readable (zactor_sock (labeler), TIMEOUT_MS));
+    assert_true (fx_wait_readable (zactor_sock (labeler), FX_TIMEOUT_MS));
     char *answer = zstr_recv (labeler);
     assert_non_null (answer);
     assert_non_null (strstr (answer, "RELOAD failed: "));
     assert_non_null (strstr (answer, s_csv));
     zstr_free (&answer);
-    reply = s_query (req, &zone, "status", NULL);
-    assert_int_equal (ds_reply_parse (&reply, &result, err, sizeof err), DS_OK);
-    assert_int_equal (s_uint (ds_mp_get (result, "reload_errors")), 2);
-    assert_int_equal (s_uint (ds_mp_get (result, "reloads")), 1);
+    assert_int_equal (fx_ask (req, &zone, "status", NULL, false, &result, err, sizeof err), DS_OK);
+    assert_int_equal (fx_uint (ds_mp_get (result, "reload_errors")), 2);
+    assert_int_equal (fx_uint (ds_mp_get (result, "reloads")), 1);
 
     msgpack_zone_destroy (&zone);
     free (c.seen);
@@ -545,14 +456,15 @@ test_label_flags (void **state)
 static uint64_t
 s_unheard_shard (zsock_t *req, msgpack_zone *zone, uint32_t shard, uint64_t *total)
 {
-    msgpack_object reply = s_query (req, zone, "status", NULL);
-    const msgpack_object *result = ds_mp_get (&reply, "result");
-    assert_int_equal (s_uint (ds_mp_get (result, "unheard")), 0);
-    *total = s_uint (ds_mp_get (result, "unheard_shard"));
+    const msgpack_object *result;
+    char err [256];
+    assert_int_equal (fx_ask (req, zone, "status", NULL, false, &result, err, sizeof err), DS_OK);
+    assert_int_equal (fx_uint (ds_mp_get (result, "unheard")), 0);
+    *total = fx_uint (ds_mp_get (result, "unheard_shard"));
     const msgpack_object *streams = ds_mp_get (result, "streams");
     for (uint32_t i = 0; i < streams->via.array.size; i++)
-        if (s_uint (ds_mp_get (&streams->via.array.ptr [i], "shard")) == shard)
-            return s_uint (ds_mp_get (&streams->via.array.ptr [i], "unheard_shard"));
+        if (fx_uint (ds_mp_get (&streams->via.array.ptr [i], "shard")) == shard)
+            return fx_uint (ds_mp_get (&streams->via.array.ptr [i], "unheard_shard"));
     return 0;
 }
 
@@ -563,30 +475,12 @@ static void
 test_whole_stream_subscriber (void **state)
 {
     (void) state;
-    s_write_gt (false);
-    s_write (s_list, "# test list\n10.0.1.0/24\n");
-    zsock_t *pub = s_ingest_pub ();
-    ds_labeler_config_t config;
-    ds_labeler_config_init (&config);
-    config.gt.items [config.gt.count++] = s_csv;
-    char spec [160];
-    snprintf (spec, sizeof spec, "censys=%s", s_list);
-    config.gt_lists.items [config.gt_lists.count++] = spec;
-    config.inputs.items [config.inputs.count++] = zsock_endpoint (pub);
-    char out_endpoint [64];
-    snprintf (out_endpoint, sizeof out_endpoint, "inproc://test-labeler-whole-%d", (int) getpid ());
-    config.endpoint = out_endpoint;
-    config.control = "tcp://127.0.0.1:*";
-    config.shards = SHARDS;
-    zactor_t *labeler = zactor_new (ds_labeler_actor, &config);
-    char data_endpoint [256], control_endpoint [256];
-    assert_int_equal (ds_labeler_endpoints (labeler, data_endpoint, sizeof data_endpoint,
-                                            control_endpoint, sizeof control_endpoint), 0);
-    assert_true (s_wait_readable (pub, TIMEOUT_MS));
-    zframe_t *subscription = zframe_recv (pub);
-    zframe_destroy (&subscription);
-    zsock_t *whole = zsock_new_sub (data_endpoint, "lab.");
-    zsock_t *req = zsock_new_req (control_endpoint);
+    zsock_t *pub = fx_ingest_pub ();
+    s_labeler_t lab;
+    s_labeler_start (&lab, pub, "test-labeler-whole");
+    zactor_t *labeler = lab.actor;
+    zsock_t *whole = zsock_new_sub (lab.data, "lab.");
+    zsock_t *req = zsock_new_req (lab.control);
     assert_true (whole && req);
     msgpack_zone zone;
     msgpack_zone_init (&zone, 4096);
@@ -608,14 +502,14 @@ test_whole_stream_subscriber (void **state)
 
     //  Shard 0's aggregator arrives: once it hears a batch, shard 0 counts
     //  no more, shard 1 still does.
-    zsock_t *own = zsock_new_sub (data_endpoint, "lab.0000");
+    zsock_t *own = zsock_new_sub (lab.data, "lab.0000");
     assert_non_null (own);
     uint64_t seq = 3;
     for (bool heard = false; !heard; seq++) {
         assert_true (seq < PER_SHARD);
         s_publish_batch (pub, SENSOR, 0, seq, 0);
         s_receive_one (whole, &c);
-        heard = s_wait_readable (own, 100);
+        heard = fx_wait_readable (own, 100);
     }
     uint64_t at = s_unheard_shard (req, &zone, 0, &total);
     for (uint64_t k = 0; k < 3; k++, seq++) {
@@ -666,8 +560,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/test_labeler.XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    fx_dir_make (s_dir, sizeof s_dir, "test_labeler");
     snprintf (s_csv, sizeof s_csv, "%s/gt.csv", s_dir);
     snprintf (s_list, sizeof s_list, "%s/list.txt", s_dir);
     return 0;
@@ -677,9 +570,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    unlink (s_csv);
-    unlink (s_list);
-    rmdir (s_dir);
+    fx_dir_remove (s_dir);
     return 0;
 }
 

@@ -1,4 +1,4 @@
-/*  libs: ds_labeler ds_proto ds_common */
+/*  libs: ds_labeler_fixture ds_labeler ds_proto ds_common */
 /*  test_reload.c - labeler reloads: the loss check, refusals and forcing
     over the control socket, and the load running off the data thread.
 
@@ -27,20 +27,10 @@
 #include "labeler.h"
 #include "reload.h"
 #include "ds_proto.h"
-
-#define TIMEOUT_MS  20000
+#include "labeler_fixture.h"
 
 static char s_dir [64];
 static char s_csv [128];
-
-static void
-s_write (const char *path, const char *text)
-{
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    fputs (text, file);
-    fclose (file);
-}
 
 //  A GT CSV naming 10.0.0.0 .. 10.0.0.(n-1) as class_name.
 static void
@@ -50,7 +40,7 @@ s_write_gt (const char *path, int n, const char *class_name)
     size_t used = (size_t) snprintf (text, sizeof text, "ip,class\n");
     for (int i = 0; i < n; i++)
         used += (size_t) snprintf (text + used, sizeof text - used, "10.0.0.%d,%s\n", i, class_name);
-    s_write (path, text);
+    fx_write (path, text);
 }
 
 static void
@@ -81,76 +71,14 @@ test_check (void **state)
     }
 }
 
-static bool
-s_wait_readable (void *sock, int timeout_ms)
-{
-    zmq_pollitem_t item = { zsock_resolve (sock), 0, ZMQ_POLLIN, 0 };
-    return zmq_poll (&item, 1, timeout_ms) == 1;
-}
-
-//  Sends a request (name, ip, force) without waiting for the reply.
-static void
-s_send (zsock_t *req, const char *name, const char *ip, bool force)
-{
-    ds_query_t query;
-    ds_query_init (&query);
-    snprintf (query.name, sizeof query.name, "%s", name);
-    if (ip)
-        snprintf (query.ip, sizeof query.ip, "%s", ip);
-    query.force = force;
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    assert_int_equal (ds_query_encode (&query, &buf), DS_OK);
-    assert_true (zmq_send (zsock_resolve (req), buf.data, buf.size, 0) >= 0);
-    msgpack_sbuffer_destroy (&buf);
-}
-
-//  Receives a reply: DS_OK with *result, or not with the error in err.
-static int
-s_recv (zsock_t *req, msgpack_zone *zone, const msgpack_object **result, char *err, size_t size)
-{
-    assert_true (s_wait_readable (req, TIMEOUT_MS));
-    zframe_t *frame = zframe_recv (req);
-    assert_non_null (frame);
-    void *copy = msgpack_zone_malloc (zone, zframe_size (frame));
-    memcpy (copy, zframe_data (frame), zframe_size (frame));
-    msgpack_object *reply = msgpack_zone_malloc (zone, sizeof *reply);
-    assert_int_equal (ds_mp_unpack (copy, zframe_size (frame), zone, reply), DS_OK);
-    zframe_destroy (&frame);
-    return ds_reply_parse (reply, result, err, size);
-}
-
-static int
-s_ask (zsock_t *req, msgpack_zone *zone, const char *name, const char *ip, bool force,
-       const msgpack_object **result, char *err, size_t size)
-{
-    s_send (req, name, ip, force);
-    return s_recv (req, zone, result, err, size);
-}
-
-static bool
-s_str_is (const msgpack_object *obj, const char *text)
-{
-    return obj && obj->type == MSGPACK_OBJECT_STR && obj->via.str.size == strlen (text)
-        && memcmp (obj->via.str.ptr, text, obj->via.str.size) == 0;
-}
-
-static uint64_t
-s_uint (const msgpack_object *obj)
-{
-    assert_non_null (obj);
-    assert_int_equal (obj->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
-    return obj->via.u64;
-}
-
 //  The class of ip, looked up over the control socket.
 static bool
 s_class_is (zsock_t *req, msgpack_zone *zone, const char *ip, const char *class_name)
 {
     const msgpack_object *result;
     char err [512];
-    assert_int_equal (s_ask (req, zone, "lookup", ip, false, &result, err, sizeof err), DS_OK);
-    return s_str_is (ds_mp_get (result, "class"), class_name);
+    assert_int_equal (fx_ask (req, zone, "lookup", ip, false, &result, err, sizeof err), DS_OK);
+    return fx_str_is (ds_mp_get (result, "class"), class_name);
 }
 
 //  The status's "tables" map.
@@ -159,20 +87,10 @@ s_tables (zsock_t *req, msgpack_zone *zone)
 {
     const msgpack_object *result;
     char err [512];
-    assert_int_equal (s_ask (req, zone, "status", NULL, false, &result, err, sizeof err), DS_OK);
+    assert_int_equal (fx_ask (req, zone, "status", NULL, false, &result, err, sizeof err), DS_OK);
     const msgpack_object *tables = ds_mp_get (result, "tables");
     assert_non_null (tables);
     return tables;
-}
-
-static zactor_t *
-s_labeler (ds_labeler_config_t *config, char *control, size_t size)
-{
-    zactor_t *labeler = zactor_new (ds_labeler_actor, config);
-    assert_non_null (labeler);
-    char data [256];
-    assert_int_equal (ds_labeler_endpoints (labeler, data, sizeof data, control, size), 0);
-    return labeler;
 }
 
 static void
@@ -181,13 +99,9 @@ test_refusals (void **state)
     (void) state;
     s_write_gt (s_csv, 40, "alpha");
     ds_labeler_config_t config;
-    ds_labeler_config_init (&config);
-    config.gt.items [config.gt.count++] = s_csv;
-    config.inputs.items [config.inputs.count++] = "inproc://test-reload-no-ingest";
-    config.endpoint = "tcp://127.0.0.1:*";
-    config.control = "tcp://127.0.0.1:*";
-    char control [256];
-    zactor_t *labeler = s_labeler (&config, control, sizeof control);
+    fx_labeler_config (&config, s_csv, "inproc://test-reload-no-ingest");
+    char data [256], control [256];
+    zactor_t *labeler = fx_labeler_start (&config, data, sizeof data, control, sizeof control);
     zsock_t *req = zsock_new_req (control);
     assert_non_null (req);
     msgpack_zone zone;
@@ -196,8 +110,8 @@ test_refusals (void **state)
     char err [512];
 
     tables = s_tables (req, &zone);
-    assert_int_equal (s_uint (ds_mp_get (tables, "generation")), 1);
-    assert_int_equal (s_uint (ds_mp_get (tables, "gt_entries")), 40);
+    assert_int_equal (fx_uint (ds_mp_get (tables, "generation")), 1);
+    assert_int_equal (fx_uint (ds_mp_get (tables, "gt_entries")), 40);
     assert_int_equal (ds_mp_get (tables, "last_reload")->type, MSGPACK_OBJECT_NIL);
 
     //  Refused: header only, bad lines only, fewer than half.
@@ -207,16 +121,16 @@ test_refusals (void **state)
         { "ip,class\n10.0.0.1,alpha\n10.0.0.2,beta\n", "fewer than half of the current 40" },
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        s_write (s_csv, refused [i].text);
-        assert_int_not_equal (s_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
+        fx_write (s_csv, refused [i].text);
+        assert_int_not_equal (fx_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
         if (!strstr (err, "reload refused") || !strstr (err, refused [i].why))
             fail_msg ("refusal %zu: '%s' lacks '%s'", i, err, refused [i].why);
         assert_true (s_class_is (req, &zone, "10.0.0.5", "alpha"));      //  old tables kept
         tables = s_tables (req, &zone);
-        assert_int_equal (s_uint (ds_mp_get (tables, "generation")), 1);
-        assert_int_equal (s_uint (ds_mp_get (tables, "reload_refusals")), i + 1);
+        assert_int_equal (fx_uint (ds_mp_get (tables, "generation")), 1);
+        assert_int_equal (fx_uint (ds_mp_get (tables, "reload_refusals")), i + 1);
         last = ds_mp_get (tables, "last_reload");
-        assert_true (s_str_is (ds_mp_get (last, "result"), "refused"));
+        assert_true (fx_str_is (ds_mp_get (last, "result"), "refused"));
         const msgpack_object *why = ds_mp_get (last, "error");
         assert_true (why && why->type == MSGPACK_OBJECT_STR
                      && memmem (why->via.str.ptr, why->via.str.size, refused [i].why,
@@ -225,33 +139,33 @@ test_refusals (void **state)
     }
     //  Half the entries: accepted.
     s_write_gt (s_csv, 20, "beta");
-    assert_int_equal (s_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
-    assert_int_equal (s_uint (ds_mp_get (result, "generation")), 2);
+    assert_int_equal (fx_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
+    assert_int_equal (fx_uint (ds_mp_get (result, "generation")), 2);
     assert_true (s_class_is (req, &zone, "10.0.0.5", "beta"));
     tables = s_tables (req, &zone);
-    assert_int_equal (s_uint (ds_mp_get (tables, "gt_entries")), 20);
+    assert_int_equal (fx_uint (ds_mp_get (tables, "gt_entries")), 20);
     last = ds_mp_get (tables, "last_reload");
-    assert_true (s_str_is (ds_mp_get (last, "result"), "ok"));
+    assert_true (fx_str_is (ds_mp_get (last, "result"), "ok"));
     assert_int_equal (ds_mp_get (last, "error")->type, MSGPACK_OBJECT_NIL);
     //  Forced: the header-only file is accepted, every source unknown.
-    s_write (s_csv, "ip,class\n");
-    assert_int_equal (s_ask (req, &zone, "reload", NULL, true, &result, err, sizeof err), DS_OK);
-    assert_int_equal (s_uint (ds_mp_get (result, "generation")), 3);
+    fx_write (s_csv, "ip,class\n");
+    assert_int_equal (fx_ask (req, &zone, "reload", NULL, true, &result, err, sizeof err), DS_OK);
+    assert_int_equal (fx_uint (ds_mp_get (result, "generation")), 3);
     assert_true (ds_mp_get (result, "forced")->via.boolean);
     assert_true (s_class_is (req, &zone, "10.0.0.5", "unknown"));
     //  Nothing left to lose: the same empty file again is no loss.
-    assert_int_equal (s_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
-    assert_int_equal (s_uint (ds_mp_get (result, "generation")), 4);
+    assert_int_equal (fx_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
+    assert_int_equal (fx_uint (ds_mp_get (result, "generation")), 4);
     //  A pipe RELOAD answers on the pipe.
     s_write_gt (s_csv, 30, "gamma");
     zstr_send (labeler, "RELOAD");
-    assert_true (s_wait_readable (zactor_sock (labeler), TIMEOUT_MS));
+    assert_true (fx_wait_readable (zactor_sock (labeler), FX_TIMEOUT_MS));
     char *answer = zstr_recv (labeler);
     assert_string_equal (answer, "RELOAD ok");
     zstr_free (&answer);
-    s_write (s_csv, "ip,class\n");
+    fx_write (s_csv, "ip,class\n");
     zstr_send (labeler, "RELOAD");
-    assert_true (s_wait_readable (zactor_sock (labeler), TIMEOUT_MS));
+    assert_true (fx_wait_readable (zactor_sock (labeler), FX_TIMEOUT_MS));
     answer = zstr_recv (labeler);
     assert_non_null (strstr (answer, "RELOAD refused: the new ground truth is empty"));
     zstr_free (&answer);
@@ -262,10 +176,10 @@ test_refusals (void **state)
     //  --force-reload: every reload is accepted.
     s_write_gt (s_csv, 40, "alpha");
     config.force_reload = true;
-    labeler = s_labeler (&config, control, sizeof control);
+    labeler = fx_labeler_start (&config, data, sizeof data, control, sizeof control);
     req = zsock_new_req (control);
-    s_write (s_csv, "ip,class\n");
-    assert_int_equal (s_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
+    fx_write (s_csv, "ip,class\n");
+    assert_int_equal (fx_ask (req, &zone, "reload", NULL, false, &result, err, sizeof err), DS_OK);
     assert_true (ds_mp_get (result, "forced")->via.boolean);
     assert_true (s_class_is (req, &zone, "10.0.0.5", "unknown"));
     tables = s_tables (req, &zone);
@@ -299,7 +213,7 @@ static const char *
 s_receive_class (zsock_t *sub, ds_batch_t *batch)
 {
     static char class_name [DS_NAME_MAX];
-    assert_true (s_wait_readable (sub, TIMEOUT_MS));
+    assert_true (fx_wait_readable (sub, FX_TIMEOUT_MS));
     zmsg_t *msg = zmsg_recv (sub);
     assert_int_equal (zmsg_size (msg), 2);
     zframe_t *body = zmsg_last (msg);
@@ -315,24 +229,14 @@ test_load_off_thread (void **state)
 {
     (void) state;
     s_write_gt (s_csv, 10, "alpha");
-    zsock_t *pub = zsock_new (ZMQ_XPUB);
-    zsock_set_linger (pub, 0);
-    zsock_set_xpub_nodrop (pub, 1);
-    assert_true (zsock_bind (pub, "tcp://127.0.0.1:*") > 0);
+    zsock_t *pub = fx_ingest_pub ();
     ds_labeler_config_t config;
-    ds_labeler_config_init (&config);
-    config.gt.items [config.gt.count++] = s_csv;
-    config.inputs.items [config.inputs.count++] = zsock_endpoint (pub);
-    config.endpoint = "tcp://127.0.0.1:*";
-    config.control = "tcp://127.0.0.1:*";
-    zactor_t *labeler = zactor_new (ds_labeler_actor, &config);
+    fx_labeler_config (&config, s_csv, zsock_endpoint (pub));
     char data [256], control [256];
-    assert_int_equal (ds_labeler_endpoints (labeler, data, sizeof data, control, sizeof control), 0);
+    zactor_t *labeler = fx_labeler_start (&config, data, sizeof data, control, sizeof control);
     zsock_t *sub = zsock_new_sub (data, "lab.");
     zsock_t *req = zsock_new_req (control);
-    assert_true (s_wait_readable (pub, TIMEOUT_MS));            //  the labeler's subscription
-    zframe_t *subscription = zframe_recv (pub);
-    zframe_destroy (&subscription);
+    fx_wait_subscribed (pub);
     ds_batch_t *batch = ds_batch_new (1);
     s_publish (pub, 0);
     assert_string_equal (s_receive_class (sub, batch), "alpha");
@@ -342,13 +246,13 @@ test_load_off_thread (void **state)
     snprintf (fifo, sizeof fifo, "%s/fifo", s_dir);
     assert_int_equal (mkfifo (fifo, 0600), 0);
     assert_int_equal (rename (fifo, s_csv), 0);
-    s_send (req, "reload", NULL, false);
+    fx_send (req, "reload", NULL, false);
     //  Meanwhile batches are labelled (old tables) and forwarded.
     for (uint64_t seq = 1; seq <= 3; seq++) {
         s_publish (pub, seq);
         assert_string_equal (s_receive_class (sub, batch), "alpha");
     }
-    assert_false (s_wait_readable (req, 0));                     //  still loading
+    assert_false (fx_wait_readable (req, 0));                     //  still loading
     FILE *writer = fopen (s_csv, "w");                          //  the loader is its reader
     assert_non_null (writer);
     fputs ("ip,class\n", writer);
@@ -359,8 +263,8 @@ test_load_off_thread (void **state)
     msgpack_zone_init (&zone, 4096);
     const msgpack_object *result;
     char err [512];
-    assert_int_equal (s_recv (req, &zone, &result, err, sizeof err), DS_OK);
-    assert_int_equal (s_uint (ds_mp_get (result, "generation")), 2);
+    assert_int_equal (fx_recv (req, &zone, &result, err, sizeof err), DS_OK);
+    assert_int_equal (fx_uint (ds_mp_get (result, "generation")), 2);
     s_publish (pub, 4);
     assert_string_equal (s_receive_class (sub, batch), "beta");
 
@@ -377,8 +281,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/test_reload.XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    fx_dir_make (s_dir, sizeof s_dir, "test_reload");
     snprintf (s_csv, sizeof s_csv, "%s/gt.csv", s_dir);
     return 0;
 }
@@ -387,8 +290,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    unlink (s_csv);
-    rmdir (s_dir);
+    fx_dir_remove (s_dir);
     return 0;
 }
 

@@ -15,6 +15,10 @@
 #    4. down (SIGTERM: final checkpoints) and up again without the ingest:
 #       the aggregators restore their checkpoints from the kept volumes and
 #       answer the same overview.
+#  Names are this run's own (project darkscope-test-PID, image tag
+#  test-PID), so two copies can run at once; on exit the run removes what
+#  it made: containers, pods, volumes, its network (compose down keeps it)
+#  and its image tag.
 #  Exit 77 (ctest: skipped) only when the engine cannot run a container
 #  here; the reason is printed.  Takes minutes (the first time: debootstrap
 #  and the image's package layer).  Not run under ASan (tests/run.sh).
@@ -23,16 +27,32 @@ source "$(dirname "$0")/container_lib.sh"
 
 #  1. The engine's settings and the base images.
 container_setup
+project=darkscope-test-$$
+export DARKSCOPE_IMAGE=localhost/darkscope:test-$$
+compose () { podman-compose -p $project -f "$DS_SOURCE/deploy/compose.yaml" "$@" >>"$WORK/compose.log" 2>&1; }
+#  Everything of this run: compose down, then whatever carries the project's
+#  label (what a failed down left, and the network, which down keeps), then
+#  the image tag (the image goes with it unless `latest` is on it too).
+down_all () {
+    compose down -v || true
+    local label=label=io.podman.compose.project=$project
+    podman ps -a -q --filter "$label" | xargs -r podman rm -f >/dev/null 2>&1 || true
+    podman pod ls -q --filter "$label" | xargs -r podman pod rm -f >/dev/null 2>&1 || true
+    podman volume ls -q --filter "$label" | xargs -r podman volume rm -f >/dev/null 2>&1 || true
+    podman network ls -q --filter "$label" | xargs -r podman network rm -f >/dev/null 2>&1 || true
+    podman rmi "$DARKSCOPE_IMAGE" >/dev/null 2>&1 || true
+}
+trap 'down_all; cleanup' EXIT
 
 #  2. The image.
 log "podman build deploy/Dockerfile"
 t0=$SECONDS
 podman build --pull=never -f "$DS_SOURCE/deploy/Dockerfile" \
     --ignorefile "$DS_SOURCE/deploy/Dockerfile.dockerignore" \
-    -t localhost/darkscope:latest "$DS_SOURCE" >"$WORK/build.log" 2>&1 \
+    -t localhost/darkscope:latest -t "$DARKSCOPE_IMAGE" "$DS_SOURCE" >"$WORK/build.log" 2>&1 \
     || fail "podman build: $(tail -20 "$WORK/build.log")"
 log "image built in $((SECONDS - t0)) s"
-podman run --rm localhost/darkscope:latest darkscope-query --help | grep -- '--http' >/dev/null \
+podman run --rm "$DARKSCOPE_IMAGE" darkscope-query --help | grep -- '--http' >/dev/null \
     || fail "the image's darkscope-query has no --http"
 
 #  3. Compose, end to end.
@@ -46,11 +66,6 @@ DARKSCOPE="$DS_BIN/darkscope" bash "$DS_SOURCE/deploy/make-certs.sh" "$WORK/cert
     || fail "deploy/make-certs.sh"
 export PCAP_DIR="$WORK/pcap" GT_DIR="$WORK/gt" CERT_DIR="$WORK/certs" QUERY_PORT=$(free_port) HTTP_PORT=$(free_port)
 export DARKSCOPE_CLIENT_CERT="$WORK/certs/client.cert" DARKSCOPE_REPORT_CERT="$WORK/certs/client.cert"
-project=darkscope-test
-compose () { podman-compose -p $project -f "$DS_SOURCE/deploy/compose.yaml" "$@" >>"$WORK/compose.log" 2>&1; }
-down_all () { compose down -v || true; }
-trap 'down_all; cleanup' EXIT
-down_all
 log "compose up"
 compose up -d || fail "podman-compose up: $(tail -20 "$WORK/compose.log")"
 export QUERY="tcp://127.0.0.1:$QUERY_PORT@$WORK/certs/query.cert" WORK DS_BIN
@@ -115,5 +130,13 @@ compose up -d labeler aggregator-0 aggregator-1 query || fail "podman-compose up
 check || fail "after down/up (log: $(tail -20 "$WORK/compose.log"))"
 podman logs ${project}_aggregator-0_1 2>&1 | grep "restored /var/lib/darkscope/shard-0.ckpt" >/dev/null \
     || fail "aggregator-0 did not restore its checkpoint: $(podman logs ${project}_aggregator-0_1 2>&1 | tail -5)"
+#  5. Nothing of this run is left once it is taken down.
+log "taking down what this run made"
+down_all
+left=$(label=label=io.podman.compose.project=$project
+       podman ps -a --format '{{.Names}}' --filter "$label"; podman pod ls --format '{{.Name}}' --filter "$label"
+       podman volume ls --format '{{.Name}}' --filter "$label"; podman network ls --format '{{.Name}}' --filter "$label"
+       if podman image exists "$DARKSCOPE_IMAGE"; then echo "$DARKSCOPE_IMAGE"; fi)
+[ -z "$left" ] || fail "left after down_all: $left"
 log "done"
 echo "1 passed, 0 failed"

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define S_ZAP_ENFORCE_DOMAIN 93     //  ZMQ_ZAP_ENFORCE_DOMAIN (draft API in 4.3)
 #define S_KEY_TXT 41                //  Z85 of 32 bytes + NUL
 #define S_TRUST_MAX 4096            //  certificates read from --trust
 
@@ -48,6 +49,7 @@ static zactor_t *s_guard;           //  ZAP handler + monitors
 static pthread_mutex_t s_guard_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint_fast64_t s_refused;
 static atomic_uint s_monitors;      //  names the monitor endpoints
+static atomic_bool s_guard_failed;  //  the guard could not start
 static bool s_warned_insecure;
 
 const ds_opt_t *
@@ -166,10 +168,18 @@ s_guard_actor (zsock_t *pipe, void *args)
     (void) args;
     zsock_t *handler = NULL;
     if (s_trust_on) {
+        //  A handler of an earlier init is unbound by libzmq's reaper a
+        //  moment after it closed: the name may still be taken.
         handler = zsock_new (ZMQ_REP);
-        if (!handler || zsock_bind (handler, S_ZAP_ENDPOINT) != 0) {
+        int rc = handler ? zsock_bind (handler, S_ZAP_ENDPOINT) : -1;
+        for (int i = 0; handler && rc != 0 && zmq_errno () == EADDRINUSE && i < 200; i++) {
+            zclock_sleep (10);
+            rc = zsock_bind (handler, S_ZAP_ENDPOINT);
+        }
+        if (rc != 0) {
             ds_log_error ("cannot start the ZAP handler: %s", zmq_strerror (zmq_errno ()));
             zsock_destroy (&handler);
+            atomic_store (&s_guard_failed, true);
             zsock_signal (pipe, 1);
             return;
         }
@@ -185,7 +195,8 @@ s_guard_actor (zsock_t *pipe, void *args)
         if (handler)
             items [n++] = (zmq_pollitem_t) { zsock_resolve (handler), 0, ZMQ_POLLIN, 0 };
         int first_monitor = n;
-        for (size_t i = 0; i < n_monitors; i++)
+        size_t polled = n_monitors;         //  a MONITOR below adds one not polled
+        for (size_t i = 0; i < polled; i++)
             items [n++] = (zmq_pollitem_t) { zsock_resolve (monitors [i]), 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (items, n, -1) < 0) {
             if (errno == EINTR)
@@ -202,8 +213,10 @@ s_guard_actor (zsock_t *pipe, void *args)
                 char *endpoint = zmsg_popstr (cmd);
                 zsock_t *mon = endpoint && n_monitors < S_MONITORS_MAX
                              ? zsock_new_pair (endpoint) : NULL;   //  '>' connect
-                if (mon)
+                if (mon) {
+                    zsock_set_rcvtimeo (mon, 0);    //  never block the guard
                     monitors [n_monitors++] = mon;
+                }
                 zstr_free (&endpoint);
                 zsock_signal (pipe, 0);
             }
@@ -212,7 +225,7 @@ s_guard_actor (zsock_t *pipe, void *args)
         }
         if (handler && (items [1].revents & ZMQ_POLLIN))
             s_zap_serve (handler);
-        for (size_t i = 0; i < n_monitors; i++)
+        for (size_t i = 0; i < polled; i++)
             if (items [first_monitor + (int) i].revents & ZMQ_POLLIN)
                 s_monitor_event (monitors [i]);
     }
@@ -294,8 +307,9 @@ ds_curve_init (const char *cert, const char *trust, bool insecure)
         }
         s_trust_on = true;
     }
+    atomic_store (&s_guard_failed, false);
     s_guard = zactor_new (s_guard_actor, NULL);
-    if (!s_guard) {
+    if (!s_guard || atomic_load (&s_guard_failed)) {
         ds_curve_shutdown ();
         return -1;
     }
@@ -379,6 +393,10 @@ ds_curve_bind (zsock_t *sock, const char *endpoint)
         zcert_apply (s_cert, sock);
         zsock_set_curve_server (sock, 1);
         zsock_set_zap_domain (sock, "darkscope");
+        //  With --trust, no ZAP handler means no handshake (libzmq would
+        //  otherwise let every client with the server key in).
+        int enforce = s_trust_on;
+        zmq_setsockopt (zsock_resolve (sock), S_ZAP_ENFORCE_DOMAIN, &enforce, sizeof enforce);
         char monitor [64];
         snprintf (monitor, sizeof monitor, "inproc://ds-curve-monitor-%u",
                   atomic_fetch_add (&s_monitors, 1));

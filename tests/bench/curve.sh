@@ -10,7 +10,12 @@
 #  all services used for it (children's user + system time: steadier than
 #  wall time on a shared machine).  As root.
 #
+#  Every CURVE run's overview must equal `darkscope run`'s on the same
+#  input byte for byte (the run stops otherwise).
+#
 #  Usage: bash tests/bench/curve.sh [PACKETS]   default 5000000; REPEAT=3
+#         PCAP=FILE GT=FILE bash tests/bench/curve.sh   an existing capture
+#         (e.g. the DarkVec month) instead of a generated one
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -44,7 +49,14 @@ for n in "${NS[@]}"; do
     ip -n "db$TAG-$n" link set eth0 up
     ip -n "db$TAG-$n" link set lo up
 done
-"$BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" --seed 3 --packets "$PACKETS" --days 10
+if [ -n "${PCAP:-}" ]; then
+    ln -s "$(realpath "$PCAP")" "$WORK/m.pcap"; ln -s "$(realpath "${GT:?GT=ground truth of PCAP}")" "$WORK/gt.csv"
+else
+    "$BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" --seed 3 --packets "$PACKETS" --days 10
+fi
+#  The reference: the embedded run on the same input.
+"$BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --shards 1 --json "$WORK/embedded.json"
+PACKETS=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["ingest"]["packets_read"])' "$WORK/embedded.json")
 C="$WORK/certs"; mkdir -p "$C/trust"
 for n in "${NS[@]}" client; do "$BIN/darkscope" keygen "$n" --dir "$C" 2>/dev/null; cp "$C/$n.cert" "$C/trust/"; done
 
@@ -86,6 +98,11 @@ one () {
     until ip netns exec "db$TAG-q" "$BIN/darkscope" query "${cli[@]}" status --json 2>/dev/null \
             | grep -q '"complete":true'; do sleep 0.05; done
     local t1; t1=$(date +%s.%N)
+    if [ "$mode" = curve ]; then
+        ip netns exec "db$TAG-q" "$BIN/darkscope" query "${cli[@]}" overview --json > "$WORK/got.json"
+        cmp -s "$WORK/embedded.json" "$WORK/got.json" \
+            || cp "$WORK/got.json" "$WORK/differs.json"
+    fi
     for n in agg0 q lab; do kill "${PID[$n]}" 2>/dev/null || true; wait "${PID[$n]}" 2>/dev/null || true; done
     PID=()
     cpu_children "$WORK/cpu1"
@@ -95,7 +112,8 @@ declare -A RES=([curve]="" [plain]="") CPU=([curve]="" [plain]="")
 for r in $(seq 1 "$REPEAT"); do
     for mode in plain curve; do
         read -r v c < <(one "$mode"); RES[$mode]+=" $v"; CPU[$mode]+=" $c"
-        echo "run $r $mode: $v packets/s, $c CPU s" >&2
+        [ ! -e "$WORK/differs.json" ] || { echo "run $r $mode: the overview differs from darkscope run's" >&2; exit 1; }
+        echo "run $r $mode: $v packets/s, $c CPU s$([ "$mode" = curve ] && echo ", overview == darkscope run")" >&2
     done
 done
 $PY - "$PACKETS" "${RES[plain]}" "${RES[curve]}" "${CPU[plain]}" "${CPU[curve]}" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" <<'PYEOF'

@@ -1,7 +1,10 @@
 /*  libs: ds_proto ds_common */
-/*  test_proto.c - the wire protocol: every message round-trips, every kind
-    of hostile input is refused with its own result and never read out of
-    bounds (run under the sanitizer build too). */
+/*  test_proto.c - the wire protocol's framing and its hostile input:
+    topics, the message header (magic, version, type), the end-of-stream
+    message, the bounded msgpack checks and reader, and truncated, damaged or
+    random bytes refused by every decoder with its own result, never read
+    out of bounds (run under the sanitizer build too).  Batches:
+    test_proto_batch.c; query requests: test_proto_query.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,198 +15,7 @@
 #include <cmocka.h>
 #include "ds_proto.h"
 #include "mpread.h"
-
-//  ---------------------------------------------------------------------
-//  Helpers
-
-static uint64_t s_rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t
-s_rand (void)
-{
-    //  splitmix64, fixed seed: the same inputs on every run
-    uint64_t z = (s_rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static const char *s_classes [] = { "unknown", "mirai", "censys", "stretchoid", "engin-umich" };
-static const char *s_services [] = { "telnet", "ssh", "http", "icmp", "unk_sys", "unk_usr", "unk_eph" };
-#define N_CLASSES  (sizeof s_classes / sizeof *s_classes)
-#define N_SERVICES (sizeof s_services / sizeof *s_services)
-
-//  A batch of count random but valid records.
-static ds_batch_t *
-s_make_batch (uint32_t count, bool labelled)
-{
-    ds_batch_t *batch = ds_batch_new (count ? count : 1);
-    assert_non_null (batch);
-    batch->sensor = 7;
-    batch->shard = 3;
-    batch->seq = 0x123456789abcull;
-    if (labelled)
-        assert_int_equal (ds_batch_set_dicts (batch, s_classes, N_CLASSES, s_services, N_SERVICES), 0);
-    for (uint32_t i = 0; i < count; i++) {
-        ds_record_t rec;
-        uint64_t r = s_rand ();
-        rec.ts = (int64_t) (s_rand () >> 1) * (r & 1 ? -1 : 1);
-        for (int b = 0; b < 16; b += 8) {
-            uint64_t v = s_rand ();
-            memcpy (rec.src.b + b, &v, 8);
-        }
-        if (r >> 60 & 1) {              //  half of them IPv4 (mapped)
-            memset (rec.src.b, 0, 10);
-            rec.src.b [10] = rec.src.b [11] = 0xff;
-        }
-        rec.port = (int32_t) (r % 65537) - 1;            //  -1 .. 65535
-        rec.proto = (uint8_t) ((r >> 20) % DS_PROTO_COUNT);
-        rec.flags = (uint8_t) (r >> 32);
-        assert_true (ds_batch_add (batch, &rec));
-        if (labelled) {
-            batch->class_id [i] = (uint16_t) ((r >> 40) % N_CLASSES);
-            batch->service_id [i] = (uint16_t) ((r >> 48) % N_SERVICES);
-        }
-    }
-    return batch;
-}
-
-static void
-s_assert_batch_equal (const ds_batch_t *a, const ds_batch_t *b)
-{
-    assert_int_equal (a->sensor, b->sensor);
-    assert_int_equal (a->shard, b->shard);
-    assert_int_equal (a->seq, b->seq);
-    assert_int_equal (a->count, b->count);
-    assert_int_equal (a->labelled, b->labelled);
-    assert_true (b->capacity >= b->count);
-    uint32_t n = a->count;
-    if (n) {
-        assert_memory_equal (a->ts, b->ts, n * sizeof *a->ts);
-        assert_memory_equal (a->src, b->src, n * sizeof *a->src);
-        assert_memory_equal (a->port, b->port, n * sizeof *a->port);
-        assert_memory_equal (a->proto, b->proto, n);
-        assert_memory_equal (a->flags, b->flags, n);
-    }
-    if (!a->labelled)
-        return;
-    if (n) {
-        assert_memory_equal (a->class_id, b->class_id, n * sizeof *a->class_id);
-        assert_memory_equal (a->service_id, b->service_id, n * sizeof *a->service_id);
-    }
-    assert_int_equal (a->n_classes, b->n_classes);
-    assert_int_equal (a->n_services, b->n_services);
-    for (uint32_t i = 0; i < a->n_classes; i++)
-        assert_string_equal (a->class_names [i], b->class_names [i]);
-    for (uint32_t i = 0; i < a->n_services; i++)
-        assert_string_equal (a->service_names [i], b->service_names [i]);
-}
-
-//  Knobs for hand-made batch messages that the encoder would not write.
-typedef struct {
-    int version, type, fields;
-    uint64_t count;                 //  declared count
-    uint32_t records;               //  records actually in the bins
-    int ts_delta;                   //  bytes added to the ts bin
-    int32_t port;                   //  every port
-    uint8_t proto;                  //  every proto
-    uint16_t class_id;              //  every class id
-    uint32_t n_classes;             //  names "c0", "c1", ...
-    const char *name0;              //  first class name (NULL: "c0")
-    size_t name0_len;
-    bool trailing;                  //  one byte after the array
-} s_raw_t;
-
-static s_raw_t
-s_raw_default (void)
-{
-    return (s_raw_t) { .version = 1, .type = DS_MSG_LABELLED, .fields = 16, .count = 4,
-                       .records = 4, .port = 80, .proto = DS_PROTO_TCP, .class_id = 1,
-                       .n_classes = 2 };
-}
-
-static void
-s_zero_bin (msgpack_packer *pk, size_t len)
-{
-    msgpack_pack_bin (pk, len);
-    static const uint8_t zeros [256];
-    while (len) {
-        size_t n = len < sizeof zeros ? len : sizeof zeros;
-        msgpack_pack_bin_body (pk, zeros, n);
-        len -= n;
-    }
-}
-
-static void
-s_le_bin (msgpack_packer *pk, uint32_t n, uint64_t value, int width)
-{
-    msgpack_pack_bin (pk, (size_t) n * width);
-    for (uint32_t i = 0; i < n; i++) {
-        uint8_t bytes [8];
-        for (int b = 0; b < width; b++)
-            bytes [b] = (uint8_t) (value >> (8 * b));
-        msgpack_pack_bin_body (pk, bytes, width);
-    }
-}
-
-static void
-s_raw_batch (msgpack_sbuffer *out, const s_raw_t *raw)
-{
-    msgpack_sbuffer_clear (out);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
-    msgpack_pack_array (&pk, raw->fields);
-    msgpack_pack_str_with_body (&pk, "DSK", 3);
-    msgpack_pack_int (&pk, raw->version);
-    msgpack_pack_int (&pk, raw->type);
-    msgpack_pack_uint32 (&pk, 1);
-    msgpack_pack_uint32 (&pk, 2);
-    msgpack_pack_uint64 (&pk, 3);
-    msgpack_pack_uint64 (&pk, raw->count);
-    uint32_t n = raw->records;
-    s_zero_bin (&pk, (size_t) n * 8 + raw->ts_delta);
-    s_zero_bin (&pk, (size_t) n * 16);
-    s_le_bin (&pk, n, (uint32_t) raw->port, 4);
-    s_le_bin (&pk, n, raw->proto, 1);
-    s_zero_bin (&pk, n);
-    if (raw->fields == 16) {
-        s_le_bin (&pk, n, raw->class_id, 2);
-        s_le_bin (&pk, n, 0, 2);
-        msgpack_pack_array (&pk, raw->n_classes);
-        for (uint32_t i = 0; i < raw->n_classes; i++) {
-            char name [16];
-            snprintf (name, sizeof name, "c%u", i);
-            if (i == 0 && raw->name0)
-                msgpack_pack_str_with_body (&pk, raw->name0, raw->name0_len);
-            else
-                msgpack_pack_str_with_body (&pk, name, strlen (name));
-        }
-        msgpack_pack_array (&pk, 1);
-        msgpack_pack_str_with_body (&pk, "telnet", 6);
-    }
-    if (raw->trailing)
-        msgpack_pack_nil (&pk);
-}
-
-static int
-s_decode_raw (const s_raw_t *raw)
-{
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    s_raw_batch (&buf, raw);
-    ds_batch_t *into = ds_batch_new (2);
-    int rc = ds_batch_decode ((const uint8_t *) buf.data, buf.size, into);
-    if (rc) {
-        assert_int_equal (into->count, 0);      //  reset on failure
-        assert_false (into->labelled);
-    }
-    ds_batch_destroy (&into);
-    msgpack_sbuffer_destroy (&buf);
-    return rc;
-}
-
-//  ---------------------------------------------------------------------
-//  Round trips
+#include "proto_fixture.h"
 
 static void
 test_topic (void **state)
@@ -226,216 +38,6 @@ test_topic (void **state)
     assert_string_equal (ds_result_str (DS_OK), "ok");
     for (int r = DS_ERR_MALFORMED; r >= DS_ERR_TRUNCATED; r--)
         assert_string_not_equal (ds_result_str (r), ds_result_str (r + 1));
-}
-
-//  A batch as a telescope sends it: timestamps rising by at most 1 ms,
-//  IPv4 sources but every 50th, ports < 1024 or -1, flags < 16.
-static ds_batch_t *
-s_make_real_batch (uint32_t count, bool labelled)
-{
-    ds_batch_t *batch = s_make_batch (count, labelled);
-    int64_t ts = 1614556800000000LL;
-    for (uint32_t i = 0; i < count; i++) {
-        uint64_t r = s_rand ();
-        batch->ts [i] = ts += (int64_t) (r % 1000);
-        if (i % 50) {
-            memset (batch->src [i].b, 0, 10);
-            batch->src [i].b [10] = batch->src [i].b [11] = 0xff;
-        }
-        batch->port [i] = (int32_t) ((r >> 16) % 1025) - 1;
-        batch->flags [i] &= 0x0f;
-    }
-    return batch;
-}
-
-static int (*s_encode) (const ds_batch_t *, msgpack_sbuffer *) = ds_batch_encode;
-
-static void
-s_roundtrip (uint32_t count, bool labelled, uint32_t into_capacity)
-{
-    ds_batch_t *batch = s_make_batch (count, labelled);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    assert_int_equal (s_encode (batch, &buf), DS_OK);
-    int type = 0;
-    assert_int_equal (ds_msg_peek ((const uint8_t *) buf.data, buf.size, &type), DS_OK);
-    assert_int_equal (type, labelled ? DS_MSG_LABELLED : DS_MSG_BATCH);
-    //  every byte validates as one msgpack object, too
-    assert_int_equal (ds_mp_validate ((const uint8_t *) buf.data, buf.size, 4), DS_OK);
-    ds_batch_t *into = ds_batch_new (into_capacity);
-    assert_int_equal (ds_batch_decode ((const uint8_t *) buf.data, buf.size, into), DS_OK);
-    s_assert_batch_equal (batch, into);
-    //  a second decode into the same batch reuses the same dictionary strings
-    char **names = into->class_names;
-    char *first = labelled ? into->class_names [0] : NULL;
-    assert_int_equal (ds_batch_decode ((const uint8_t *) buf.data, buf.size, into), DS_OK);
-    s_assert_batch_equal (batch, into);
-    if (labelled) {
-        assert_ptr_equal (into->class_names, names);
-        assert_ptr_equal (into->class_names [0], first);
-    }
-    msgpack_sbuffer_destroy (&buf);
-    ds_batch_destroy (&into);
-    ds_batch_destroy (&batch);
-}
-
-static void
-test_batch_roundtrip (void **state)
-{
-    (void) state;
-    uint32_t counts [] = { 0, 1, 2, 7, 8, 9, 100, 4096, DS_BATCH_MAX_CAPACITY };
-    for (int packed = 0; packed < 2; packed++) {
-        s_encode = packed ? ds_batch_encode_packed : ds_batch_encode;
-        for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
-            s_roundtrip (counts [i], false, 1);
-            s_roundtrip (counts [i], true, 1);
-            s_roundtrip (counts [i], true, DS_BATCH_MAX_CAPACITY);
-        }
-    }
-    s_encode = ds_batch_encode;
-}
-
-//  The packed layout: a telescope's batch in under 40 % of the fixed
-//  layout's bytes, every width and both proto/flags forms round-trip, and
-//  what is malformed only in the packed layout is refused.
-static void
-test_batch_packed (void **state)
-{
-    (void) state;
-    msgpack_sbuffer fixed, packed;
-    msgpack_sbuffer_init (&fixed);
-    msgpack_sbuffer_init (&packed);
-    ds_batch_t *into = ds_batch_new (1);
-    for (int labelled = 0; labelled < 2; labelled++) {
-        ds_batch_t *batch = s_make_real_batch (4096, labelled);
-        assert_int_equal (ds_batch_encode (batch, &fixed), DS_OK);
-        assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
-        assert_true (packed.size * 10 < fixed.size * 4);
-        assert_int_equal (ds_mp_validate ((const uint8_t *) packed.data, packed.size, 4), DS_OK);
-        assert_int_equal (ds_batch_decode ((const uint8_t *) packed.data, packed.size, into), DS_OK);
-        s_assert_batch_equal (batch, into);
-        //  timestamps of every width: spans 2^(8k) - 1 and 2^(8k)
-        for (int k = 0; k <= 8; k++) {
-            batch->ts [1] = batch->ts [0] + (k < 8 ? (int64_t) ((UINT64_C (1) << (8 * k)) - 1) : INT64_MAX / 2);
-            batch->ts [2] = k < 8 ? batch->ts [0] + (int64_t) (UINT64_C (1) << (8 * k)) : INT64_MIN;
-            batch->port [3] = k % 2 ? 65535 : -1;
-            batch->flags [4] = k % 2 ? 0xf0 : 0;
-            if (labelled)
-                batch->class_id [5] = k % 2 ? 0 : 4;
-            assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
-            assert_int_equal (ds_batch_decode ((const uint8_t *) packed.data, packed.size, into), DS_OK);
-            s_assert_batch_equal (batch, into);
-        }
-        ds_batch_destroy (&batch);
-    }
-    //  ids of every width: dictionaries of 20 and 300 classes
-    for (int big = 0; big < 2; big++) {
-        uint32_t n_names = big ? 300 : 20;
-        char **names = calloc (n_names, sizeof *names);
-        for (uint32_t i = 0; i < n_names; i++) {
-            names [i] = malloc (16);
-            snprintf (names [i], 16, "class%u", i);
-        }
-        ds_batch_t *batch = s_make_real_batch (100, true);
-        assert_int_equal (ds_batch_set_dicts (batch, (const char *const *) names, n_names,
-                                              s_services, N_SERVICES), 0);
-        for (uint32_t i = 0; i < batch->count; i++) {
-            batch->class_id [i] = (uint16_t) ((i * 7) % n_names);
-            batch->service_id [i] = (uint16_t) (i % N_SERVICES);
-        }
-        assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
-        assert_int_equal (ds_batch_decode ((const uint8_t *) packed.data, packed.size, into), DS_OK);
-        s_assert_batch_equal (batch, into);
-        ds_batch_destroy (&batch);
-        for (uint32_t i = 0; i < n_names; i++)
-            free (names [i]);
-        free (names);
-    }
-    //  Hand-built damage: a packed batch of 9 records, 3 of them IPv4.
-    ds_batch_t *batch = s_make_real_batch (9, false);
-    for (uint32_t i = 0; i < 9; i++) {                //  records 0, 3, 6 IPv4
-        memset (batch->src [i].b, 0, 10);
-        batch->src [i].b [10] = batch->src [i].b [11] = 0xff;
-        batch->src [i].b [0] = i % 3 ? 0x20 : 0;
-    }
-    assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
-    assert_int_equal (ds_batch_decode ((const uint8_t *) packed.data, packed.size, into), DS_OK);
-    //  the v4 mask: 2 bytes (bin8 header c4 02), bits 0, 3, 6 = 0x49, 0x00
-    const uint8_t mask [] = { 0xc4, 0x02, 0x49, 0x00 };
-    uint8_t *at = memmem (packed.data, packed.size, mask, sizeof mask);
-    assert_non_null (at);
-    uint8_t *copy = malloc (packed.size);
-    memcpy (copy, packed.data, packed.size);
-    copy [at - (uint8_t *) packed.data + 3] = 0x02;     //  bit 9: past the count
-    assert_int_equal (ds_batch_decode (copy, packed.size, into), DS_ERR_MALFORMED);
-    memcpy (copy, packed.data, packed.size);
-    copy [at - (uint8_t *) packed.data + 2] = 0x4b;     //  a 4th IPv4 source: src too long
-    assert_int_equal (ds_batch_decode (copy, packed.size, into), DS_ERR_MALFORMED);
-    free (copy);
-    //  DS_WRITE_SEEDS=DIR: packed seeds for fuzz_batch (tests/fuzz-corpus/fuzz_batch)
-    const char *dir = getenv ("DS_WRITE_SEEDS");
-    for (int labelled = 0; dir && labelled < 2; labelled++) {
-        ds_batch_destroy (&batch);
-        batch = s_make_real_batch (5, labelled);
-        assert_int_equal (ds_batch_encode_packed (batch, &packed), DS_OK);
-        char path [512];
-        snprintf (path, sizeof path, "%s/packed-%s5.bin", dir, labelled ? "labelled" : "plain");
-        FILE *f = fopen (path, "wb");
-        assert_non_null (f);
-        fwrite (packed.data, 1, packed.size, f);
-        fclose (f);
-    }
-    msgpack_sbuffer_destroy (&fixed);
-    msgpack_sbuffer_destroy (&packed);
-    ds_batch_destroy (&batch);
-    ds_batch_destroy (&into);
-}
-
-static void
-test_batch_switching (void **state)
-{
-    (void) state;
-    //  one receiving batch sees labelled, unlabelled, other-dictionary batches
-    ds_batch_t *labelled = s_make_batch (10, true);
-    ds_batch_t *plain = s_make_batch (20, false);
-    ds_batch_t *other = s_make_batch (5, true);
-    const char *classes [] = { "unknown", "shodan" };
-    const char *services [] = { "dns" };
-    assert_int_equal (ds_batch_set_dicts (other, classes, 2, services, 1), 0);
-    for (uint32_t i = 0; i < other->count; i++) {
-        other->class_id [i] = (uint16_t) (i % 2);
-        other->service_id [i] = 0;
-    }
-    msgpack_sbuffer a, b, c;
-    msgpack_sbuffer_init (&a);
-    msgpack_sbuffer_init (&b);
-    msgpack_sbuffer_init (&c);
-    assert_int_equal (ds_batch_encode (labelled, &a), DS_OK);
-    assert_int_equal (ds_batch_encode (plain, &b), DS_OK);
-    assert_int_equal (ds_batch_encode (other, &c), DS_OK);
-    ds_batch_t *into = ds_batch_new (4);
-    for (int round = 0; round < 3; round++) {
-        assert_int_equal (ds_batch_decode ((const uint8_t *) a.data, a.size, into), DS_OK);
-        s_assert_batch_equal (labelled, into);
-        assert_int_equal (ds_batch_decode ((const uint8_t *) b.data, b.size, into), DS_OK);
-        s_assert_batch_equal (plain, into);
-        assert_int_equal (into->n_classes, 0);
-        assert_int_equal (ds_batch_decode ((const uint8_t *) c.data, c.size, into), DS_OK);
-        s_assert_batch_equal (other, into);
-        assert_int_equal (ds_batch_decode ((const uint8_t *) a.data, a.size, into), DS_OK);
-        s_assert_batch_equal (labelled, into);
-    }
-    //  the encoder empties a reused buffer
-    assert_int_equal (ds_batch_encode (labelled, &b), DS_OK);
-    assert_int_equal (b.size, a.size);
-    assert_memory_equal (a.data, b.data, a.size);
-    msgpack_sbuffer_destroy (&a);
-    msgpack_sbuffer_destroy (&b);
-    msgpack_sbuffer_destroy (&c);
-    ds_batch_destroy (&into);
-    ds_batch_destroy (&labelled);
-    ds_batch_destroy (&plain);
-    ds_batch_destroy (&other);
 }
 
 static void
@@ -462,85 +64,6 @@ test_eos_roundtrip (void **state)
     }
     msgpack_sbuffer_destroy (&buf);
 }
-
-static void
-test_query_roundtrip (void **state)
-{
-    (void) state;
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    ds_query_t q, back;
-    char err [256];
-
-    //  defaults: an empty args map
-    ds_query_init (&q);
-    strcpy (q.name, "overview");
-    assert_int_equal (ds_query_encode (&q, &buf), DS_OK);
-    assert_int_equal (ds_query_decode ((const uint8_t *) buf.data, buf.size, &back, err, sizeof err), DS_OK);
-    assert_memory_equal (&q, &back, sizeof q);
-    msgpack_zone zone;
-    msgpack_zone_init (&zone, 1024);
-    msgpack_object obj;
-    assert_int_equal (ds_mp_unpack ((const uint8_t *) buf.data, buf.size, &zone, &obj), DS_OK);
-    const msgpack_object *args = ds_mp_get (&obj, "args");
-    assert_non_null (args);
-    assert_int_equal (args->type, MSGPACK_OBJECT_MAP);
-    assert_int_equal (args->via.map.size, 0);
-    const msgpack_object *v = ds_mp_get (&obj, "v");
-    assert_non_null (v);
-    assert_int_equal (v->via.u64, 1);
-    assert_null (ds_mp_get (&obj, "nothere"));
-    assert_null (ds_mp_get (v, "v"));           //  not a map
-
-    //  every field set
-    ds_query_init (&q);
-    strcpy (q.name, "pattern");
-    strcpy (q.first_day, "2021-03-02");
-    strcpy (q.last_day, "2021-03-31");
-    q.min_packets = 0;
-    memset (q.class_name, 'x', DS_NAME_MAX - 1);
-    q.from_us = INT64_MIN + 1;
-    q.to_us = -5;
-    q.bin_s = 3600;
-    strcpy (q.ip, "2001:db8::1");
-    q.force = true;
-    assert_int_equal (ds_query_encode (&q, &buf), DS_OK);
-    assert_int_equal (ds_query_decode ((const uint8_t *) buf.data, buf.size, &back, err, sizeof err), DS_OK);
-    assert_memory_equal (&q, &back, sizeof q);
-    assert_int_equal (ds_mp_unpack ((const uint8_t *) buf.data, buf.size, &zone, &obj), DS_OK);
-    args = ds_mp_get (&obj, "args");
-    assert_int_equal (args->via.map.size, 9);
-    assert_int_equal (ds_mp_get (args, "force")->type, MSGPACK_OBJECT_BOOLEAN);
-    const msgpack_object *bin = ds_mp_get (args, "bin_s");
-    assert_non_null (bin);
-    assert_int_equal (bin->via.u64, 3600);
-
-    //  replies
-    msgpack_sbuffer_clear (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    ds_reply_ok_begin (&pk);
-    msgpack_pack_map (&pk, 1);
-    msgpack_pack_str_with_body (&pk, "daily", 5);
-    msgpack_pack_array (&pk, 0);
-    assert_int_equal (ds_mp_unpack ((const uint8_t *) buf.data, buf.size, &zone, &obj), DS_OK);
-    const msgpack_object *result = NULL;
-    assert_int_equal (ds_reply_parse (&obj, &result, err, sizeof err), DS_OK);
-    assert_non_null (ds_mp_get (result, "daily"));
-    assert_int_equal (ds_reply_error (&buf, "no such query \"x\""), DS_OK);
-    assert_int_equal (ds_mp_unpack ((const uint8_t *) buf.data, buf.size, &zone, &obj), DS_OK);
-    assert_int_equal (ds_reply_parse (&obj, &result, err, sizeof err), -1);
-    assert_string_equal (err, "no such query \"x\"");
-    const msgpack_object *ok = ds_mp_get (&obj, "ok");
-    assert_int_equal (ok->type, MSGPACK_OBJECT_BOOLEAN);
-    assert_false (ok->via.boolean);
-
-    msgpack_zone_destroy (&zone);
-    msgpack_sbuffer_destroy (&buf);
-}
-
-//  ---------------------------------------------------------------------
-//  Hostile input
 
 //  Every proper prefix of data must be refused as malformed.
 static void
@@ -578,11 +101,11 @@ test_truncated (void **state)
     for (int packed = 0; packed < 2; packed++) {
         int (*encode) (const ds_batch_t *, msgpack_sbuffer *) = packed ? ds_batch_encode_packed
                                                                        : ds_batch_encode;
-        ds_batch_t *batch = s_make_batch (3, true);
+        ds_batch_t *batch = fx_make_batch (3, true);
         assert_int_equal (encode (batch, &buf), DS_OK);
         s_assert_truncations (&buf, 0);
         ds_batch_destroy (&batch);
-        batch = s_make_batch (2, false);
+        batch = fx_make_batch (2, false);
         assert_int_equal (encode (batch, &buf), DS_OK);
         s_assert_truncations (&buf, 0);
         ds_batch_destroy (&batch);
@@ -608,7 +131,7 @@ test_header_errors (void **state)
     (void) state;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    ds_batch_t *batch = s_make_batch (3, false);
+    ds_batch_t *batch = fx_make_batch (3, false);
     assert_int_equal (ds_batch_encode (batch, &buf), DS_OK);
     //  layout: [0] array header, [1] fixstr 3, [2..4] "DSK", [5] version, [6] type
     assert_int_equal ((uint8_t) buf.data [0], 0x9c);
@@ -660,263 +183,6 @@ test_header_errors (void **state)
     free (copy);
     ds_batch_destroy (&into);
     ds_batch_destroy (&batch);
-    msgpack_sbuffer_destroy (&buf);
-}
-
-static void
-test_batch_errors (void **state)
-{
-    (void) state;
-    s_raw_t raw = s_raw_default ();
-    assert_int_equal (s_decode_raw (&raw), DS_OK);                //  the knobs' baseline is valid
-    raw.fields = 12;
-    raw.type = DS_MSG_BATCH;
-    assert_int_equal (s_decode_raw (&raw), DS_OK);
-
-    struct { const char *what; s_raw_t raw; int rc; } cases [32];
-    size_t n = 0;
-#define CASE(what_, field_, value_, rc_) \
-    cases [n].what = what_; cases [n].raw = s_raw_default (); cases [n].raw.field_ = value_; \
-    cases [n++].rc = rc_;
-    CASE ("port 65536", port, 65536, DS_ERR_MALFORMED)
-    CASE ("port -2", port, -2, DS_ERR_MALFORMED)
-    CASE ("port INT32_MIN", port, INT32_MIN, DS_ERR_MALFORMED)
-    CASE ("port INT32_MAX", port, INT32_MAX, DS_ERR_MALFORMED)
-    CASE ("port -1 ok", port, -1, DS_OK)
-    CASE ("port 65535 ok", port, 65535, DS_OK)
-    CASE ("proto 5", proto, DS_PROTO_COUNT, DS_ERR_MALFORMED)
-    CASE ("proto 255", proto, 255, DS_ERR_MALFORMED)
-    CASE ("class id = dict size", class_id, 2, DS_ERR_MALFORMED)
-    CASE ("class id 65535", class_id, 65535, DS_ERR_MALFORMED)
-    CASE ("empty dictionary", n_classes, 0, DS_ERR_MALFORMED)
-    CASE ("dictionary too big", n_classes, DS_DICT_MAX + 1, DS_ERR_TOO_BIG)
-    CASE ("dictionary at max", n_classes, DS_DICT_MAX, DS_OK)
-    CASE ("count above max", count, DS_BATCH_MAX_CAPACITY + 1, DS_ERR_TOO_BIG)
-    CASE ("count 2^32", count, 1ull << 32, DS_ERR_TOO_BIG)
-    CASE ("count above bins", count, 5, DS_ERR_MALFORMED)
-    CASE ("count below bins", count, 3, DS_ERR_MALFORMED)
-    CASE ("ts bin short", ts_delta, -1, DS_ERR_MALFORMED)
-    CASE ("ts bin long", ts_delta, 1, DS_ERR_MALFORMED)
-    CASE ("trailing bytes", trailing, true, DS_ERR_MALFORMED)
-    CASE ("17 fields", fields, 17, DS_ERR_MALFORMED)
-#undef CASE
-    for (size_t i = 0; i < n; i++) {
-        int rc = s_decode_raw (&cases [i].raw);
-        if (rc != cases [i].rc)
-            fail_msg ("%s: got %s, expected %s", cases [i].what, ds_result_str (rc),
-                      ds_result_str (cases [i].rc));
-    }
-    //  dictionary names: non-empty, < DS_NAME_MAX bytes, no NUL
-    char long_name [DS_NAME_MAX + 1];
-    memset (long_name, 'n', sizeof long_name);
-    struct { const char *name; size_t len; int rc; } names [] = {
-        { "", 0, DS_ERR_MALFORMED },
-        { "a\0b", 3, DS_ERR_MALFORMED },
-        { long_name, DS_NAME_MAX, DS_ERR_TOO_BIG },
-        { long_name, DS_NAME_MAX - 1, DS_OK },
-    };
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        raw = s_raw_default ();
-        raw.name0 = names [i].name;
-        raw.name0_len = names [i].len;
-        assert_int_equal (s_decode_raw (&raw), names [i].rc);
-    }
-    //  count at the maximum decodes; the encoder refuses more
-    raw = s_raw_default ();
-    raw.count = raw.records = DS_BATCH_MAX_CAPACITY;
-    assert_int_equal (s_decode_raw (&raw), DS_OK);
-    ds_batch_t *batch = s_make_batch (1, false);
-    batch->count = DS_BATCH_MAX_CAPACITY + 1;
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    assert_int_equal (ds_batch_encode (batch, &buf), DS_ERR_TOO_BIG);
-    batch->count = 1;
-    //  the encoder writes what it is given; the decoder checks the values
-    batch->port [0] = 70000;
-    assert_int_equal (ds_batch_encode (batch, &buf), DS_OK);
-    ds_batch_t *into = ds_batch_new (1);
-    assert_int_equal (ds_batch_decode ((const uint8_t *) buf.data, buf.size, into), DS_ERR_MALFORMED);
-    ds_batch_destroy (&batch);
-    batch = s_make_batch (10, true);
-    batch->service_id [9] = N_SERVICES;
-    assert_int_equal (ds_batch_encode (batch, &buf), DS_OK);
-    assert_int_equal (ds_batch_decode ((const uint8_t *) buf.data, buf.size, into), DS_ERR_MALFORMED);
-    ds_batch_destroy (&into);
-    ds_batch_destroy (&batch);
-    msgpack_sbuffer_destroy (&buf);
-}
-
-//  Decodes a request given as hex digits, so cases read like the wire.
-static int
-s_query_case (const char *hex, char *err, size_t err_size)
-{
-    uint8_t data [256];
-    size_t n = 0;
-    for (const char *p = hex; p [0] && p [1]; ) {
-        if (*p == ' ') {
-            p++;
-            continue;
-        }
-        unsigned v;
-        sscanf (p, "%2x", &v);
-        data [n++] = (uint8_t) v;
-        p += 2;
-    }
-    ds_query_t q;
-    err [0] = 0;
-    return ds_query_decode (data, n, &q, err, err_size);
-}
-
-static int
-s_query_packed (msgpack_sbuffer *buf, char *err, size_t err_size)
-{
-    ds_query_t q;
-    err [0] = 0;
-    return ds_query_decode ((const uint8_t *) buf->data, buf->size, &q, err, err_size);
-}
-
-//  Starts {"v":1,"q":"overview","args":{ n args
-static void
-s_query_begin (msgpack_packer *pk, msgpack_sbuffer *buf, uint32_t n_args)
-{
-    msgpack_sbuffer_clear (buf);
-    msgpack_pack_map (pk, 3);
-    msgpack_pack_str_with_body (pk, "v", 1);
-    msgpack_pack_int (pk, 1);
-    msgpack_pack_str_with_body (pk, "q", 1);
-    msgpack_pack_str_with_body (pk, "overview", 8);
-    msgpack_pack_str_with_body (pk, "args", 4);
-    msgpack_pack_map (pk, n_args);
-}
-
-static void
-test_query_errors (void **state)
-{
-    (void) state;
-    char err [256];
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-
-    //  unknown arg, named
-    s_query_begin (&pk, &buf, 1);
-    msgpack_pack_str_with_body (&pk, "bogus_key", 9);
-    msgpack_pack_int (&pk, 1);
-    assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-    assert_non_null (strstr (err, "bogus_key"));
-    //  wrong types, named
-    const char *int_keys [] = { "min_packets", "from_us", "to_us", "bin_s" };
-    for (size_t i = 0; i < 4; i++) {
-        s_query_begin (&pk, &buf, 1);
-        msgpack_pack_str_with_body (&pk, int_keys [i], strlen (int_keys [i]));
-        msgpack_pack_str_with_body (&pk, "10", 2);
-        assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-        assert_non_null (strstr (err, int_keys [i]));
-        s_query_begin (&pk, &buf, 1);
-        msgpack_pack_str_with_body (&pk, int_keys [i], strlen (int_keys [i]));
-        msgpack_pack_double (&pk, 10.0);
-        assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-        assert_non_null (strstr (err, int_keys [i]));
-    }
-    //  force is a boolean, not a number or a string
-    s_query_begin (&pk, &buf, 1);
-    msgpack_pack_str_with_body (&pk, "force", 5);
-    msgpack_pack_int (&pk, 1);
-    assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-    assert_non_null (strstr (err, "force"));
-    s_query_begin (&pk, &buf, 1);
-    msgpack_pack_str_with_body (&pk, "force", 5);
-    msgpack_pack_false (&pk);
-    assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_OK);
-    const char *str_keys [] = { "first_day", "last_day", "class", "ip" };
-    size_t str_sizes [] = { 11, 11, DS_NAME_MAX, 64 };
-    for (size_t i = 0; i < 4; i++) {
-        s_query_begin (&pk, &buf, 1);
-        msgpack_pack_str_with_body (&pk, str_keys [i], strlen (str_keys [i]));
-        msgpack_pack_int (&pk, 5);
-        assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-        assert_non_null (strstr (err, str_keys [i]));
-        //  one byte longer than the field holds
-        char text [128];
-        memset (text, '7', sizeof text);
-        s_query_begin (&pk, &buf, 1);
-        msgpack_pack_str_with_body (&pk, str_keys [i], strlen (str_keys [i]));
-        msgpack_pack_str_with_body (&pk, text, str_sizes [i]);
-        assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-        assert_non_null (strstr (err, str_keys [i]));
-    }
-    //  values out of range or shape
-    struct { const char *key; int64_t value; } bad_ints [] = {
-        { "min_packets", -1 }, { "bin_s", 0 }, { "bin_s", -60 }
-    };
-    for (size_t i = 0; i < 3; i++) {
-        s_query_begin (&pk, &buf, 1);
-        msgpack_pack_str_with_body (&pk, bad_ints [i].key, strlen (bad_ints [i].key));
-        msgpack_pack_int64 (&pk, bad_ints [i].value);
-        assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-        assert_non_null (strstr (err, bad_ints [i].key));
-    }
-    const char *bad_days [] = { "2021-3-02", "2021/03/02", "20210302xx", "yesterday" };
-    for (size_t i = 0; i < 4; i++) {
-        s_query_begin (&pk, &buf, 1);
-        msgpack_pack_str_with_body (&pk, "last_day", 8);
-        msgpack_pack_str_with_body (&pk, bad_days [i], strlen (bad_days [i]));
-        assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-        assert_non_null (strstr (err, "last_day"));
-    }
-    //  duplicate arg
-    s_query_begin (&pk, &buf, 2);
-    msgpack_pack_str_with_body (&pk, "bin_s", 5);
-    msgpack_pack_int (&pk, 5);
-    msgpack_pack_str_with_body (&pk, "bin_s", 5);
-    msgpack_pack_int (&pk, 6);
-    assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-    assert_non_null (strstr (err, "bin_s"));
-    //  large positive ints in any encoding are fine; uint64 above INT64_MAX is not
-    s_query_begin (&pk, &buf, 1);
-    msgpack_pack_str_with_body (&pk, "to_us", 5);
-    msgpack_pack_uint64 (&pk, UINT64_MAX);
-    assert_int_equal (s_query_packed (&buf, err, sizeof err), DS_ERR_MALFORMED);
-    assert_non_null (strstr (err, "to_us"));
-
-    //  whole-request errors, written as raw bytes
-    struct { const char *hex; int rc; const char *needle; } raw [] = {
-        //  {"v":1,"q":"ports"}
-        { "82 a1 76 01 a1 71 a5 706f727473", DS_OK, "" },
-        //  {"v":2,"q":"ports"}
-        { "82 a1 76 02 a1 71 a5 706f727473", DS_ERR_VERSION, "version" },
-        //  {"q":"ports"}
-        { "81 a1 71 a5 706f727473", DS_ERR_MALFORMED, "\"v\"" },
-        //  {"v":1}
-        { "81 a1 76 01", DS_ERR_MALFORMED, "\"q\"" },
-        //  {"v":1,"q":""}
-        { "82 a1 76 01 a1 71 a0", DS_ERR_MALFORMED, "\"q\"" },
-        //  {"v":1,"q":"ports","x":1}
-        { "83 a1 76 01 a1 71 a5 706f727473 a1 78 01", DS_ERR_MALFORMED, "\"x\"" },
-        //  {"v":1,"q":"ports","args":[]}
-        { "83 a1 76 01 a1 71 a5 706f727473 a4 61726773 90", DS_ERR_MALFORMED, "args" },
-        //  {"v":1,"q":"ports","args":{1:1}}
-        { "83 a1 76 01 a1 71 a5 706f727473 a4 61726773 81 01 01", DS_ERR_MALFORMED, "args" },
-        //  {"v":1,"v":1,"q":"ports"}
-        { "83 a1 76 01 a1 76 01 a1 71 a5 706f727473", DS_ERR_MALFORMED, "duplicate" },
-        //  {"v":"1","q":"ports"}
-        { "82 a1 76 a1 31 a1 71 a5 706f727473", DS_ERR_MALFORMED, "\"v\"" },
-        //  {"v":1,"q":"ports"} + trailing nil
-        { "82 a1 76 01 a1 71 a5 706f727473 c0", DS_ERR_MALFORMED, "trailing" },
-        //  ["v",1]
-        { "92 a1 76 01", DS_ERR_MALFORMED, "map" },
-        //  a map declaring 2^32-1 entries
-        { "df ffffffff a1 76 01", DS_ERR_MALFORMED, "map" },
-        //  {"v":1,"q":"a\0b"}
-        { "82 a1 76 01 a1 71 a3 610062", DS_ERR_MALFORMED, "NUL" },
-    };
-    for (size_t i = 0; i < sizeof raw / sizeof *raw; i++) {
-        int rc = s_query_case (raw [i].hex, err, sizeof err);
-        if (rc != raw [i].rc || !strstr (err, raw [i].needle))
-            fail_msg ("case %zu: got %d \"%s\", expected %d and \"%s\"", i, rc, err,
-                      raw [i].rc, raw [i].needle);
-    }
     msgpack_sbuffer_destroy (&buf);
 }
 
@@ -1099,7 +365,7 @@ static void
 test_random_inputs (void **state)
 {
     (void) state;
-    s_rng = 42;
+    fx_rng = 42;
     ds_batch_t *into = ds_batch_new (1);
     msgpack_zone zone;
     msgpack_zone_init (&zone, 4096);
@@ -1107,9 +373,9 @@ test_random_inputs (void **state)
 
     //  50k inputs of pure noise
     for (int i = 0; i < 50000; i++) {
-        size_t size = s_rand () % 300;
+        size_t size = fx_rand () % 300;
         for (size_t b = 0; b < size; b++)
-            data [b] = (uint8_t) s_rand ();
+            data [b] = (uint8_t) fx_rand ();
         uint8_t *copy = malloc (size ? size : 1);
         memcpy (copy, data, size);
         s_feed (copy, size, into, &zone, true);
@@ -1121,10 +387,10 @@ test_random_inputs (void **state)
     msgpack_sbuffer seeds [6];
     for (int s = 0; s < 6; s++)
         msgpack_sbuffer_init (&seeds [s]);
-    ds_batch_t *batch = s_make_batch (5, true);
+    ds_batch_t *batch = fx_make_batch (5, true);
     assert_int_equal (ds_batch_encode (batch, &seeds [0]), DS_OK);
     ds_batch_destroy (&batch);
-    batch = s_make_batch (4, false);
+    batch = fx_make_batch (4, false);
     assert_int_equal (ds_batch_encode (batch, &seeds [1]), DS_OK);
     ds_batch_destroy (&batch);
     ds_eos_t eos = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
@@ -1135,10 +401,10 @@ test_random_inputs (void **state)
     strcpy (q.first_day, "2021-03-02");
     q.bin_s = 10;
     assert_int_equal (ds_query_encode (&q, &seeds [3]), DS_OK);
-    batch = s_make_real_batch (6, true);
+    batch = fx_make_real_batch (6, true);
     assert_int_equal (ds_batch_encode_packed (batch, &seeds [4]), DS_OK);
     ds_batch_destroy (&batch);
-    batch = s_make_batch (5, false);
+    batch = fx_make_batch (5, false);
     assert_int_equal (ds_batch_encode_packed (batch, &seeds [5]), DS_OK);
     ds_batch_destroy (&batch);
     int accepted = 0;
@@ -1147,11 +413,11 @@ test_random_inputs (void **state)
         assert_true (seed->size <= 4096);
         size_t size = seed->size;
         memcpy (data, seed->data, size);
-        int flips = 1 + (int) (s_rand () % 4);
+        int flips = 1 + (int) (fx_rand () % 4);
         for (int f = 0; f < flips; f++)
-            data [s_rand () % size] = (uint8_t) s_rand ();
-        if (s_rand () % 4 == 0)
-            size = s_rand () % size;
+            data [fx_rand () % size] = (uint8_t) fx_rand ();
+        if (fx_rand () % 4 == 0)
+            size = fx_rand () % size;
         uint8_t *copy = malloc (size ? size : 1);
         memcpy (copy, data, size);
         int rb = ds_batch_decode (copy, size, into);
@@ -1175,15 +441,9 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_topic),
-        cmocka_unit_test (test_batch_roundtrip),
-        cmocka_unit_test (test_batch_packed),
-        cmocka_unit_test (test_batch_switching),
         cmocka_unit_test (test_eos_roundtrip),
-        cmocka_unit_test (test_query_roundtrip),
         cmocka_unit_test (test_truncated),
         cmocka_unit_test (test_header_errors),
-        cmocka_unit_test (test_batch_errors),
-        cmocka_unit_test (test_query_errors),
         cmocka_unit_test (test_mpcheck),
         cmocka_unit_test (test_random_inputs),
     };

@@ -10,9 +10,11 @@
                       own: the ceiling the others are compared with
       read + parse    ds_source_next (darkscope's own reader of classic
                       pcap and its parser) and filling the shards' batches
-      shard + encode  encoding each full batch (ds_publish_add's work
+      label           ds_labeler_label of each full batch: in `darkscope
+                      run` ingest labels (the standalone labeler also
+                      decodes and encodes each batch again)
+      shard + encode  encoding each labelled batch (ds_publish_add's work
                       without the socket)
-      label           decode + label + encode of each batch (the labeler)
       aggregate       decode + ds_store_apply of each batch (the aggregators,
                       here every shard's store on this one thread)
     Sockets are not in it: the difference between the sum of the stages
@@ -29,10 +31,10 @@
 #include "store.h"
 #include <pcap/pcap.h>
 
-enum { S_READ, S_PARSE, S_PUBLISH, S_LABEL, S_AGGREGATE, S_STAGES };
+enum { S_READ, S_PARSE, S_LABEL, S_PUBLISH, S_AGGREGATE, S_STAGES };
 static const char *s_names [S_STAGES] = {
-    "read (bare pcap_next_ex loop)", "read + parse (ds_source_next)", "shard + encode (publish)",
-    "decode + label + encode (labeler)", "decode + add (aggregators)"
+    "read (bare pcap_next_ex loop)", "read + parse (ds_source_next)", "label (in ingest)",
+    "shard + encode (publish)", "decode + add (aggregators)"
 };
 
 static double
@@ -44,7 +46,7 @@ s_cpu (void)
 }
 
 typedef struct {
-    ds_batch_t *out, *in;
+    ds_batch_t *out;
     msgpack_sbuffer buf;
     ds_gt_t *gt;
     ds_services_t *services;
@@ -54,29 +56,25 @@ typedef struct {
     double t [S_STAGES];
 } s_bench_t;
 
-//  One full batch through encode, label and aggregate.
+//  One full batch through label, encode and aggregate.
 static int
 s_pass (s_bench_t *self, ds_batch_t *batch)
 {
     double t0 = s_cpu ();
+    if (ds_labeler_label (batch, self->gt, self->services, self->matched))
+        return -1;
+    double t1 = s_cpu ();
     batch->seq = self->seq [batch->shard]++;
     msgpack_sbuffer_clear (&self->buf);
     if (ds_batch_encode (batch, &self->buf) != DS_OK)
-        return -1;
-    double t1 = s_cpu ();
-    if (ds_batch_decode (self->buf.data, self->buf.size, self->in) != DS_OK
-    ||  ds_labeler_label (self->in, self->gt, self->services, self->matched))
-        return -1;
-    msgpack_sbuffer_clear (&self->buf);
-    if (ds_batch_encode (self->in, &self->buf) != DS_OK)
         return -1;
     double t2 = s_cpu ();
     if (ds_batch_decode (self->buf.data, self->buf.size, self->out) != DS_OK
     ||  ds_store_apply (self->stores [self->out->shard], self->out) < 0)
         return -1;
     double t3 = s_cpu ();
-    self->t [S_PUBLISH] += t1 - t0;
-    self->t [S_LABEL] += t2 - t1;
+    self->t [S_LABEL] += t1 - t0;
+    self->t [S_PUBLISH] += t2 - t1;
     self->t [S_AGGREGATE] += t3 - t2;
     ds_batch_reset (batch);
     return 0;
@@ -120,7 +118,6 @@ main (int argc, char **argv)
         return 1;
     }
     b.matched = malloc (DS_BATCH_MAX_CAPACITY);
-    b.in = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);
     b.out = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);
     b.stores = calloc (shards, sizeof *b.stores);
     b.seq = calloc (shards, sizeof *b.seq);
@@ -193,7 +190,6 @@ main (int argc, char **argv)
     free (batches);
     free (b.stores);
     free (b.seq);
-    ds_batch_destroy (&b.in);
     ds_batch_destroy (&b.out);
     free (b.matched);
     ds_gt_destroy (&b.gt);

@@ -9,7 +9,11 @@
     cache); a 24-byte slot is read only where the tag matches.
     ds_gt_build adds:
     - v4_slots: the IPv4 exact entries again, 8 bytes a slot (address and
-      class), so an IPv4 lookup reads one cache line, hit or miss;
+      class), so an IPv4 lookup reads one cache line, hit or miss; and
+      v4_filter, one bit per slot's byte (an eighth of its size: 32 KB for
+      ten thousand addresses, cache-resident where the slots are not), a
+      one-hash Bloom filter that sends most addresses not in the table
+      (most of a darknet's sources) past it without reading a slot;
     - raw_to_out: raw class (as loaded) -> output class after aliasing;
     - a multibit trie (stride 8) of the prefixes, leaf-pushed, so a lookup
       walks at most 16 nodes (4 for IPv4: the walk starts at the node of
@@ -84,6 +88,8 @@ struct _ds_gt_t {
     uint64_t *v4_slots;             //  IPv4 exact entries: addr << 32 | raw class + 1
     uint64_t v4_mask;               //  capacity - 1
     int v4_shift;                   //  64 - log2 (capacity)
+    uint64_t *v4_filter;            //  bit s_v4_bit (v4) set for every IPv4 exact entry
+    int v4_filter_shift;            //  64 - log2 (bits)
 };
 
 static const char *s_default_aliases [][2] = {
@@ -134,6 +140,22 @@ static inline uint64_t
 s_v4_home (const ds_gt_t *self, uint32_t v4)
 {
     return ((v4 + 1) * 0x9E3779B97F4A7C15ULL) >> self->v4_shift;
+}
+
+//  Bit of an IPv4 address in v4_filter (another multiplier: independent
+//  of the home slot).
+static inline uint64_t
+s_v4_bit (const ds_gt_t *self, uint32_t v4)
+{
+    return ((v4 + 1) * 0xC2B2AE3D27D4EB4FULL) >> self->v4_filter_shift;
+}
+
+//  False if v4 is certainly not an exact entry.
+static inline bool
+s_v4_maybe (const ds_gt_t *self, uint32_t v4)
+{
+    uint64_t bit = s_v4_bit (self, v4);
+    return (self->v4_filter [bit >> 6] >> (bit & 63)) & 1;
 }
 
 static inline uint32_t
@@ -239,6 +261,8 @@ s_free_built (ds_gt_t *self)
     free (self->pfx_class);
     free (self->v4_slots);
     self->v4_slots = NULL;
+    free (self->v4_filter);
+    self->v4_filter = NULL;
     self->out_names = NULL;
     self->raw_to_out = NULL;
     self->nodes = NULL;
@@ -619,7 +643,9 @@ ds_gt_build (ds_gt_t *self)
     self->v4_shift = 64 - bits;
     self->v4_mask = ((uint64_t) 1 << bits) - 1;
     self->v4_slots = s_alloc_zero (((size_t) 1 << bits) * sizeof *self->v4_slots);
-    if (!self->v4_slots)
+    self->v4_filter_shift = 64 - (bits + 3);    //  8 bits a slot, 16+ an address
+    self->v4_filter = s_alloc_zero (((size_t) 1 << (bits + 3)) / 8);
+    if (!self->v4_slots || !self->v4_filter)
         goto fail;
     for (size_t i = 0; i < self->n_entries; i++) {
         const s_entry_t *entry = &self->entries [i];
@@ -630,6 +656,8 @@ ds_gt_build (ds_gt_t *self)
         while (self->v4_slots [at])
             at = (at + 1) & self->v4_mask;
         self->v4_slots [at] = (uint64_t) v4 << 32 | ((uint64_t) entry->raw_class + 1);
+        uint64_t bit = s_v4_bit (self, v4);
+        self->v4_filter [bit >> 6] |= (uint64_t) 1 << (bit & 63);
     }
     uint32_t e = S_CHILD | 0;
     for (int d = 0; d < 12 && (e & S_CHILD); d++)
@@ -671,13 +699,14 @@ s_lookup (const ds_gt_t *self, const ds_addr_t *addr, bool *matched)
         uint32_t v4 = s_v4_of (addr);
         uint64_t at = s_v4_home (self, v4);
         uint64_t slot;
-        while ((slot = self->v4_slots [at]) != 0) {
-            if ((uint32_t) (slot >> 32) == v4) {
-                *matched = true;
-                return self->raw_to_out [(uint32_t) slot - 1];
+        if (s_v4_maybe (self, v4))
+            while ((slot = self->v4_slots [at]) != 0) {
+                if ((uint32_t) (slot >> 32) == v4) {
+                    *matched = true;
+                    return self->raw_to_out [(uint32_t) slot - 1];
+                }
+                at = (at + 1) & self->v4_mask;
             }
-            at = (at + 1) & self->v4_mask;
-        }
         uint32_t leaf = s_trie_find (self, addr);
         *matched = leaf != 0;
         return leaf ? self->pfx_class [leaf - 1] : 0;
@@ -701,8 +730,11 @@ ds_gt_lookup (const ds_gt_t *self, const ds_addr_t *addr, bool *matched)
 static inline void
 s_prefetch (const ds_gt_t *self, const ds_addr_t *addr)
 {
-    if (memcmp (addr->b, s_v4_prefix, 12) == 0)
-        __builtin_prefetch (&self->v4_slots [s_v4_home (self, s_v4_of (addr))]);
+    if (memcmp (addr->b, s_v4_prefix, 12) == 0) {
+        uint32_t v4 = s_v4_of (addr);
+        if (s_v4_maybe (self, v4))
+            __builtin_prefetch (&self->v4_slots [s_v4_home (self, v4)]);
+    }
     else
         __builtin_prefetch (&self->exact.tags [s_hash (addr, 128) & self->exact.mask]);
 }

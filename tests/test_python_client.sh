@@ -8,9 +8,17 @@ source "$(dirname "$0")/lib.sh"
 port=$(free_port)
 "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --json "$WORK/run.json" \
     --endpoint "tcp://127.0.0.1:$port" --serve & PIDS+=($!)
-#  The JSON file appears once the run is complete and serving.
-for _ in $(seq 1 300); do [ -s "$WORK/run.json" ] && break; sleep 0.1; done
-[ -s "$WORK/run.json" ] || fail "darkscope run --serve did not finish"
+#  wait_json FILE: until FILE holds a whole JSON document.  The run writes
+#  it once complete and serving, but in place: a file that is not empty may
+#  still be half written (seen under ASan: "wrote another overview").
+wait_json () {
+    for _ in $(seq 1 300); do
+        $PY -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+wait_json "$WORK/run.json" || fail "darkscope run --serve did not finish"
 
 $PY "$DS_SOURCE/proto/examples/overview_client.py" "tcp://127.0.0.1:$port" --json > "$WORK/py.json" \
     || fail "python client failed"
@@ -46,8 +54,7 @@ cport=$(free_port)
 "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --json "$WORK/curve.json" \
     --endpoint "tcp://127.0.0.1:$cport" --serve --cert "$C/server.cert_secret" --trust "$C/trust" \
     2>"$WORK/curve.log" & PIDS+=($!)
-for _ in $(seq 1 300); do [ -s "$WORK/curve.json" ] && break; sleep 0.1; done
-[ -s "$WORK/curve.json" ] || { cat "$WORK/curve.log" >&2; fail "darkscope run --serve --cert did not finish"; }
+wait_json "$WORK/curve.json" || { cat "$WORK/curve.log" >&2; fail "darkscope run --serve --cert did not finish"; }
 cmp -s "$WORK/run.json" "$WORK/curve.json" || fail "run with --cert wrote another overview"
 $PY "$DS_SOURCE/proto/examples/overview_client.py" "tcp://127.0.0.1:$cport@$C/server.cert" \
     --cert "$C/client.cert" --json > "$WORK/py-curve.json" || fail "python client over CURVE failed"

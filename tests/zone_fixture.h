@@ -1,5 +1,5 @@
 /*  zone_fixture.h - what the store tests share about time zones
-    (test_store.c, test_pattern.c): a few zones loaded once, one of them
+    (test_store*.c, test_pattern.c): a few zones loaded once, one of them
     current.  fx_zone ("Europe/Rome") makes a zone current (fx_tz), loading
     it the first time; the group setup fx_zones_setup starts in UTC and the
     group teardown fx_zones_free frees them.  Stores are made in fx_tz.

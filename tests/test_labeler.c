@@ -228,9 +228,10 @@ typedef struct {
     zactor_t *actor;
 } s_labeler_t;
 
-//  Starts it; returns once it subscribed to pub.
+//  Starts it (wait_ms: its wait for the shards' subscribers, -1 forever);
+//  returns once it subscribed to pub.
 static void
-s_labeler_start (s_labeler_t *self, zsock_t *pub, const char *name)
+s_labeler_start (s_labeler_t *self, zsock_t *pub, const char *name, int64_t wait_ms)
 {
     s_write_gt (false);
     fx_write (s_list, "# test list\n10.0.1.0/24\n");
@@ -240,6 +241,7 @@ s_labeler_start (s_labeler_t *self, zsock_t *pub, const char *name)
     snprintf (self->out, sizeof self->out, "inproc://%s-%d", name, (int) getpid ());
     self->config.endpoint = self->out;
     self->config.shards = SHARDS;
+    self->config.wait_ms = wait_ms;
     self->actor = fx_labeler_start (&self->config, self->data, sizeof self->data,
                                     self->control, sizeof self->control);
     assert_string_equal (self->data, self->out);
@@ -256,7 +258,7 @@ test_pipeline_with_reload (void **state)
     //  half of the stream.  Its subscription is in before publishing.
     zsock_t *pub = fx_ingest_pub ();
     s_labeler_t lab;
-    s_labeler_start (&lab, pub, "test-labeler");
+    s_labeler_start (&lab, pub, "test-labeler", -1);
     zactor_t *labeler = lab.actor;
     const char *data_endpoint = lab.data, *control_endpoint = lab.control;
 
@@ -268,7 +270,11 @@ test_pipeline_with_reload (void **state)
     zsock_t *sub = zsock_new (ZMQ_SUB);
     zsock_set_linger (sub, 0);
     zsock_set_rcvhwm (sub, 4);
-    zsock_set_subscribe (sub, "lab.");
+    for (uint32_t shard = 0; shard < SHARDS; shard++) {     //  every shard's own topic
+        char topic [16];
+        ds_topic_format (topic, "lab", shard);
+        zsock_set_subscribe (sub, topic);
+    }
     assert_int_equal (zsock_connect (sub, "%s", data_endpoint), 0);
     zsock_t *req = zsock_new (ZMQ_REQ);
     zsock_set_linger (req, 0);
@@ -469,15 +475,16 @@ s_unheard_shard (zsock_t *req, msgpack_zone *zone, uint32_t shard, uint64_t *tot
 }
 
 //  A whole-stream subscriber ("lab.", as the embed service) does not hide
-//  a missing aggregator: what only it got is counted (unheard_shard), per
-//  shard, until a subscriber of the shard's own topic is there again.
+//  a missing aggregator: with --wait 0 (forward at once) what only it got
+//  is counted (unheard_shard), per shard, until a subscriber of the
+//  shard's own topic is there again.
 static void
 test_whole_stream_subscriber (void **state)
 {
     (void) state;
     zsock_t *pub = fx_ingest_pub ();
     s_labeler_t lab;
-    s_labeler_start (&lab, pub, "test-labeler-whole");
+    s_labeler_start (&lab, pub, "test-labeler-whole", 0);
     zactor_t *labeler = lab.actor;
     zsock_t *whole = zsock_new_sub (lab.data, "lab.");
     zsock_t *req = zsock_new_req (lab.control);
@@ -528,6 +535,62 @@ test_whole_stream_subscriber (void **state)
     zsock_destroy (&whole);
     zsock_destroy (&req);
     zactor_destroy (&labeler);
+    zsock_destroy (&pub);
+}
+
+//  By default the first batch waits for every shard's own subscriber: a
+//  whole-stream subscriber that came first gets nothing until the
+//  aggregators are there, and then nothing is lost for any of them.
+static void
+test_whole_stream_subscriber_first (void **state)
+{
+    (void) state;
+    zsock_t *pub = fx_ingest_pub ();
+    s_labeler_t lab;
+    s_labeler_start (&lab, pub, "test-labeler-first", -1);
+    zsock_t *whole = zsock_new_sub (lab.data, "lab.");
+    zsock_t *req = zsock_new_req (lab.control);
+    assert_true (whole && req);
+    for (uint32_t shard = 0; shard < SHARDS; shard++)
+        s_publish_batch (pub, SENSOR, shard, 0, shard);
+    assert_false (fx_wait_readable (whole, 500));
+    zsock_t *own [SHARDS];
+    for (uint32_t shard = 0; shard < SHARDS; shard++) {
+        char topic [16];
+        ds_topic_format (topic, "lab", shard);
+        own [shard] = zsock_new_sub (lab.data, topic);
+        assert_non_null (own [shard]);
+    }
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 4096);
+    s_collector_t c [SHARDS + 1];
+    memset (c, 0, sizeof c);
+    for (uint32_t i = 0; i <= SHARDS; i++) {
+        c [i].seen = calloc (SHARDS * PER_SHARD * RECORDS, 1);
+        c [i].batch = ds_batch_new (16);
+    }
+    for (uint32_t shard = 0; shard < SHARDS; shard++)
+        s_publish_batch (pub, SENSOR, shard, 1, shard);
+    while (c [SHARDS].batches < 2 * SHARDS)
+        s_receive_one (whole, &c [SHARDS]);
+    for (uint32_t shard = 0; shard < SHARDS; shard++) {
+        while (c [shard].batches < 2)
+            s_receive_one (own [shard], &c [shard]);
+        assert_int_equal (c [shard].next_seq [shard], 2);   //  batch 0 too
+    }
+    uint64_t total;
+    assert_int_equal (s_unheard_shard (req, &zone, 0, &total), 0);
+    assert_int_equal (total, 0);
+    msgpack_zone_destroy (&zone);
+    for (uint32_t i = 0; i <= SHARDS; i++) {
+        free (c [i].seen);
+        ds_batch_destroy (&c [i].batch);
+    }
+    for (uint32_t shard = 0; shard < SHARDS; shard++)
+        zsock_destroy (&own [shard]);
+    zsock_destroy (&whole);
+    zsock_destroy (&req);
+    zactor_destroy (&lab.actor);
     zsock_destroy (&pub);
 }
 
@@ -583,6 +646,7 @@ main (void)
         cmocka_unit_test (test_label_flags),
         cmocka_unit_test (test_pipeline_with_reload),
         cmocka_unit_test (test_whole_stream_subscriber),
+        cmocka_unit_test (test_whole_stream_subscriber_first),
         cmocka_unit_test (test_start_failure),
     };
     int rc = cmocka_run_group_tests (tests, s_setup, s_teardown);

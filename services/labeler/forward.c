@@ -42,7 +42,10 @@ s_shard_covered (const labeler_t *self, const char *topic)
     return false;
 }
 
-//  Sets ready once every handled shard has a subscriber (or the wait is over).
+//  Sets ready once every handled shard has a subscriber of its own (or
+//  the wait is over): a whole-stream reader (the embed service's "lab.")
+//  that came first does not start the stream, or the aggregators that
+//  subscribe a moment later would miss its first batches.
 void
 labeler_forward_check_ready (labeler_t *self)
 {
@@ -51,7 +54,7 @@ labeler_forward_check_ready (labeler_t *self)
     for (uint32_t k = 0; k < self->shards; k++) {
         char topic [16];
         ds_topic_format (topic, "lab", k);
-        if (self->handled [k] && !s_covered (self, topic)) {
+        if (self->handled [k] && !s_shard_covered (self, topic)) {
             if (zclock_mono () < self->wait_deadline)
                 return;
             ds_log_warn ("no subscriber for %s after %" PRId64 " ms; forwarding anyway "

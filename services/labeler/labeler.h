@@ -7,7 +7,8 @@
     (XPUB, ZMQ_XPUB_NODROP: back-pressure, never a drop).  EOS and STATS
     messages are forwarded unchanged (a STATS of a new epoch restarts the
     stream's seqs).  Before the first message is forwarded it waits
-    until every shard it handles has a subscriber (bounded by wait_ms).
+    until every shard it handles has a subscriber of its own topic, not
+    only of "lab." (bounded by wait_ms).
     It counts gaps per (sensor, shard) and rejected messages.
 
     A REP control socket answers DESIGN §6 queries: "lookup" {ip} ->

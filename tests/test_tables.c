@@ -1,8 +1,10 @@
 /*  libs: ds_labeler ds_proto ds_common */
 /*  test_tables.c - a labeler's tables lent to a labelling thread: batches
     labelled as ds_labeler_label would, none once the tables are withdrawn,
-    and swaps while another thread labels (under ASan: a table freed while
-    in use would be a use after free; every batch carries one table set).
+    swaps while another thread labels (under ASan: a table freed while in
+    use would be a use after free; every batch carries one table set), and
+    a labeler actor without a data path (`darkscope run`) that lends its
+    tables at start, swaps in a reload's and withdraws them when it stops.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -183,12 +185,66 @@ test_swap_while_labelling (void **state)
     ds_services_destroy (&services);
 }
 
+static void
+test_labeler_lends (void **state)
+{
+    (void) state;
+    char path [600];
+    snprintf (path, sizeof path, "%s/reloaded.csv", s_dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs ("ip,class\n10.0.0.1,alpha\n", file);
+    fclose (file);
+    ds_tables_t *tables = ds_tables_new ();
+    assert_non_null (tables);
+    ds_labeler_config_t config;
+    ds_labeler_config_init (&config);
+    config.gt.items [0] = path;
+    config.gt.count = 1;
+    config.control = "inproc://test-tables-control";
+    config.tables = tables;
+    zactor_t *labeler = zactor_new (ds_labeler_actor, &config);
+    assert_non_null (labeler);
+    char data [256], control [256];
+    //  Started with its control socket and no data endpoint.
+    assert_int_equal (ds_labeler_endpoints (labeler, data, sizeof data, control, sizeof control), 0);
+    assert_string_equal (data, "");
+    assert_string_equal (control, "inproc://test-tables-control");
+    ds_batch_t *batch = s_batch (3);
+    assert_int_equal (ds_tables_label (tables, batch), 0);
+    assert_string_equal (s_class (batch, 0), "alpha");
+    //  A reload's tables are lent as soon as it reports.
+    file = fopen (path, "w");
+    assert_non_null (file);
+    fputs ("ip,class\n10.0.0.1,beta\n", file);
+    fclose (file);
+    zstr_send (labeler, "RELOAD FORCE");
+    char *answer = zstr_recv (labeler);
+    assert_non_null (answer);
+    assert_string_equal (answer, "RELOAD ok");
+    zstr_free (&answer);
+    ds_batch_reset (batch);
+    ds_batch_destroy (&batch);
+    batch = s_batch (3);
+    assert_int_equal (ds_tables_label (tables, batch), 0);
+    assert_string_equal (s_class (batch, 0), "beta");
+    //  Stopped: withdrawn before they are freed.
+    zactor_destroy (&labeler);
+    ds_batch_destroy (&batch);
+    batch = s_batch (3);
+    assert_int_equal (ds_tables_label (tables, batch), -1);
+    ds_batch_destroy (&batch);
+    ds_tables_destroy (&tables);
+    unlink (path);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_label),
         cmocka_unit_test (test_swap_while_labelling),
+        cmocka_unit_test (test_labeler_lends),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

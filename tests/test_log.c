@@ -2,7 +2,8 @@
 /*  test_log.c - log lines (services/common/log.c): the text form, and the
     JSON form read back field by field: escapes, invalid UTF-8, the
     calling thread's service and context field, typed fields (key=value in
-    text, a "fields" object in JSON), lines too long for the buffer. */
+    text, a "fields" object in JSON), lines too long for the buffer, the
+    thread's name. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <cmocka.h>
 #include "log.h"
 
@@ -156,6 +158,31 @@ test_long_line (void **state)
     free (out);
 }
 
+//  Names itself as a shard's aggregator would, then as a service with no
+//  context field; returns both names as the system reports them.
+static void *
+s_named (void *arg)
+{
+    char (*names) [16] = arg;
+    ds_log_thread ("aggregator", "shard", "12");
+    pthread_getname_np (pthread_self (), names [0], 16);
+    ds_log_thread ("a-service-with-a-long-name", NULL, NULL);
+    pthread_getname_np (pthread_self (), names [1], 16);
+    return NULL;
+}
+
+static void
+test_thread_name (void **state)
+{
+    (void) state;
+    char names [2][16] = { "", "" };
+    pthread_t thread;
+    assert_int_equal (pthread_create (&thread, NULL, s_named, names), 0);
+    pthread_join (thread, NULL);
+    assert_string_equal (names [0], "aggregator-12");
+    assert_string_equal (names [1], "a-service-with-");   //  15 bytes at most
+}
+
 int
 main (void)
 {
@@ -165,6 +192,7 @@ main (void)
         cmocka_unit_test (test_fields_text),
         cmocka_unit_test (test_fields_json),
         cmocka_unit_test (test_long_line),
+        cmocka_unit_test (test_thread_name),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "text.h"
 #include <inttypes.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,6 +56,15 @@ ds_log_thread (const char *service, const char *key, const char *value)
     snprintf (s_thread_service, sizeof s_thread_service, "%s", service ? service : "");
     snprintf (s_thread_key, sizeof s_thread_key, "%s", key && value ? key : "");
     snprintf (s_thread_value, sizeof s_thread_value, "%s", key && value ? value : "");
+    //  The thread's name too (top -H, perf --sort comm), at most 15 bytes:
+    //  "aggregator-1", "ingest-0", "labeler" (cut to fit).
+    char name [16];
+    if (key && value)
+        snprintf (name, sizeof name, "%s-%s", service ? service : "", value);
+    else
+        snprintf (name, sizeof name, "%s", service ? service : "");
+    if (name [0])
+        pthread_setname_np (pthread_self (), name);
 }
 
 //  A line being built: bytes used of S_LINE, and whether something did not

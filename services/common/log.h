@@ -78,7 +78,8 @@ bool ds_log_json (void);
 
 //  Names the service and one context field (e.g. "shard", "3"; key may be
 //  NULL) of the lines the calling thread logs from now on: the services
-//  of `darkscope run` share a process, each on its own thread.
+//  of `darkscope run` share a process, each on its own thread.  Names the
+//  thread too ("aggregator-3", "ingest-0", "labeler": what top -H and perf show).
 void ds_log_thread (const char *service, const char *key, const char *value);
 
 void ds_log_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

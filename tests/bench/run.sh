@@ -168,8 +168,8 @@ for input in "${SIZES[@]}"; do
         echo "== perf" >&2
         perf record -q -F 999 -o "$WORK/perf.data" -- "$BUILD/bin/darkscope" run --quiet --pcap "$pcap" --gt "$gt" \
             --shards 2 --json "$WORK/perf.json" >/dev/null 2>&1
-        { echo '```'; echo "threads (by id: ingest, labeler, aggregators, query, main; CPU share):"
-          { perf report -i "$WORK/perf.data" --no-children -g none --sort pid 2>/dev/null | grep '%' | head -8; } || true
+        { echo '```'; echo "threads (CPU share):"
+          { perf report -i "$WORK/perf.data" --no-children -g none --sort comm 2>/dev/null | grep '%' | head -8; } || true
           echo; echo "functions:"
           { perf report -i "$WORK/perf.data" --no-children -g none --sort sym 2>/dev/null | grep '%' | head -25; } || true
           echo '```'; } > "$WORK/perf.md"

@@ -179,6 +179,25 @@ s_ask (const char *endpoint, const char *name, int shard, zframe_t **raw, char *
     return rc;
 }
 
+//  A free endpoint on 127.0.0.1 below the kernel's ephemeral range
+//  (32768-60999; 20000-32000 as tests/ports.sh): while a stopped shard's
+//  port is free, the query service's reconnecting probe could be given
+//  that very port as its own source port and connect to itself.
+static void
+s_free_endpoint (char *endpoint, size_t size)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        snprintf (endpoint, size, "tcp://127.0.0.1:%d", 20000 + (int) (zclock_usecs () % 12001));
+        zsock_t *probe = zsock_new (ZMQ_REP);
+        assert_non_null (probe);
+        bool free = zsock_bind (probe, "%s", endpoint) > 0;
+        zsock_destroy (&probe);
+        if (free)
+            return;
+    }
+    fail_msg ("no free port in 20000-32000");
+}
+
 static void
 test_dead_shard (void **state)
 {
@@ -190,9 +209,10 @@ test_dead_shard (void **state)
     zactor_t *aggs [NSHARDS];
     char eps [NSHARDS][256];
     for (uint32_t k = 0; k < NSHARDS; k++) {
-        snprintf (eps [k], sizeof eps [k], "tcp://127.0.0.1:*");
+        s_free_endpoint (eps [k], sizeof eps [k]);
         aggs [k] = s_start_shard (&cfg [k], xpub, k, eps [k], sizeof eps [k]);
     }
+    assert_string_not_equal (eps [0], eps [1]);
     ds_query_config_t qcfg;
     ds_query_config_init (&qcfg);
     qcfg.endpoint = "tcp://127.0.0.1:*";

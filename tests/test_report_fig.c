@@ -93,7 +93,7 @@ test_draw (void **state)
     assert_string_equal (page->nodata, "");
     //  The common header, then the family's block.
     assert_non_null (strstr (c.gp, "\n#  A probe figure\nreset\nset terminal svg size 640,342 "));
-    assert_non_null (strstr (c.gp, "set output 'fig-probe.svg'\n"));
+    assert_non_null (strstr (c.gp, "set output 'fig-probe.svg'.svg_tmp\n"));
     assert_non_null (strstr (c.gp, "set grid lc rgb '#dddddd' lw 1\nplot 'fig-probe.csv' using 1:2 # 42\n"));
     char *csv = fx_slurp ("fig-probe.csv");
     assert_string_equal (csv, "value,class\n42,cls\n");

@@ -89,7 +89,7 @@ test_script_text (void **state)
         "\n#  Distinct source IPs per day\n"
         "reset\n"
         "set terminal svg size 800,500 font 'Helvetica,13' noenhanced background rgb 'white'\n"
-        "set output 'fig-daily.svg'\n"
+        "set output 'fig-daily.svg'.svg_tmp\n"
         "set datafile separator comma\n"
         "set border lw 1.2\n"
         "set grid lc rgb '#dddddd' lw 1\n");
@@ -150,6 +150,7 @@ test_raster_drawn (void **state)
     if (ds_rplot_run (dir, data, names, 1) != 0)
         fail_msg ("%s", err);
     assert_true (s_file_size ("fig-r.svg") > 0);
+    assert_int_equal (s_file_size ("fig-r.svg.tmp"), -1);      //  drawn there, then renamed
     assert_int_equal (s_file_size ("report.gp.log"), -1);      //  removed after a clean run
     char path [128];
     snprintf (path, sizeof path, "%s/fig-r.svg", s_tmp);
@@ -188,6 +189,31 @@ test_run_errors (void **state)
     assert_non_null (strstr (err, "No such file or directory; see "));
     assert_true (s_file_size ("report.gp.log") > 0);
     ds_rdata_destroy (&data);
+
+    //  gnuplot fails after drawing a figure: the SVG of the report before
+    //  stays whole, the half-drawn one is removed.
+    data = ds_rdata_new (err, sizeof err);
+    s_write_file ("fig-nothing.svg", "<svg>old</svg>\n");
+    memout_t m;
+    mem_open (&m);
+    ds_rplot_head (m.out, "a test");
+    ds_rplot_begin (m.out, "nothing", "A figure", 320, 240);
+    fputs ("plot x\nset output\nundefined_command\n", m.out);
+    char *script = mem_close (&m);
+    s_write_file ("report.gp", script);
+    free (script);
+    assert_int_equal (ds_rplot_run (dir, data, names, 1), -1);
+    assert_non_null (strstr (err, "gnuplot failed drawing the figures (exit 1)"));
+    assert_int_equal (s_file_size ("fig-nothing.svg"), 15);
+    assert_int_equal (s_file_size ("fig-nothing.svg.tmp"), -1);
+    ds_rdata_destroy (&data);
+
+    //  The same script run by hand (no svg_tmp given) draws fig-*.svg itself.
+    char command [256];
+    snprintf (command, sizeof command, "cd '%s' && gnuplot report.gp 2>/dev/null", s_tmp);
+    assert_int_not_equal (system (command), 0);                 //  undefined_command
+    assert_true (s_file_size ("fig-nothing.svg") > 15);
+    assert_int_equal (s_file_size ("fig-nothing.svg.tmp"), -1);
 
     //  A gnuplot that is not there, one that fails.
     data = ds_rdata_new (err, sizeof err);

@@ -152,7 +152,7 @@ s_fetch_all (s_report_t *self, ds_report_fetch_fn fetch, void *ctx)
 static void
 s_write_json (s_report_t *self)
 {
-    FILE *json = ds_rdir_open (self->dir, "overview.json", "w");
+    FILE *json = ds_rdir_open (self->dir, "overview.json");
     if (!json)
         return;
     if (ds_json_write (json, &self->overview) != 0)
@@ -165,11 +165,13 @@ s_write_json (s_report_t *self)
 static int
 s_draw_figures (s_report_t *self)
 {
-    FILE *gp = ds_rdir_open (self->dir, "report.gp", "w");
+    FILE *gp = ds_rdir_open (self->dir, "report.gp");
     if (!gp)
         return -1;
-    fprintf (gp, "#  darkscope report figures, %s to %s; run `gnuplot report.gp` here.\n",
-             self->win.first_day, self->win.last_day);
+    char comment [160];
+    snprintf (comment, sizeof comment, "darkscope report figures, %s to %s; run `gnuplot report.gp` here.",
+              self->win.first_day, self->win.last_day);
+    ds_rplot_head (gp, comment);
     for (size_t i = 0; i < S_FIGURES && !ds_rdata_failed (self->data); i++) {
         self->figs [i] = ds_rfig_new (&s_figures [i], self->dir, self->data, &self->win);
         if (!self->figs [i])

@@ -7,10 +7,14 @@
 #include <unistd.h>
 
 #include "report_dir.h"
+#include "afile.h"
+
+#define S_OPEN_MAX 8                    //  files open at once (the report has 2)
 
 struct _ds_rdir_t {
     const char *path;
     ds_rdata_t *errors;
+    ds_afile_t *open [S_OPEN_MAX];      //  files being written, each under a temporary name
 };
 
 ds_rdir_t *
@@ -29,6 +33,8 @@ ds_rdir_destroy (ds_rdir_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    for (int i = 0; i < S_OPEN_MAX; i++)
+        ds_afile_destroy (&(*self_p)->open [i]);       //  never closed: abandoned
     free (*self_p);
     *self_p = NULL;
 }
@@ -68,17 +74,26 @@ ds_rdir_make (ds_rdir_t *self)
 }
 
 FILE *
-ds_rdir_open (ds_rdir_t *self, const char *name, const char *mode)
+ds_rdir_open (ds_rdir_t *self, const char *name)
 {
     char path [PATH_MAX];
     if (snprintf (path, sizeof path, "%s/%s", self->path, name) >= (int) sizeof path) {
         ds_rdata_fail (self->errors, "report path too long: %s/%s", self->path, name);
         return NULL;
     }
-    FILE *file = fopen (path, mode);
-    if (!file)
+    int slot = 0;
+    while (slot < S_OPEN_MAX && self->open [slot])
+        slot++;
+    if (slot == S_OPEN_MAX) {
+        ds_rdata_fail (self->errors, "cannot write %s: too many report files open", path);
+        return NULL;
+    }
+    self->open [slot] = ds_afile_new (path);
+    if (!self->open [slot]) {
         ds_rdata_fail (self->errors, "cannot write %s: %s", path, strerror (errno));
-    return file;
+        return NULL;
+    }
+    return ds_afile_stream (self->open [slot]);
 }
 
 int
@@ -86,8 +101,12 @@ ds_rdir_close (ds_rdir_t *self, FILE *file, const char *name)
 {
     if (!file)
         return -1;
-    bool bad = ferror (file) != 0;
-    if (fclose (file) != 0 || bad)
+    int slot = 0;
+    while (slot < S_OPEN_MAX && !(self->open [slot] && ds_afile_stream (self->open [slot]) == file))
+        slot++;
+    if (slot == S_OPEN_MAX)
+        return ds_rdata_fail (self->errors, "cannot write %s/%s: not opened here", self->path, name);
+    if (ds_afile_commit (&self->open [slot]) != 0)
         return ds_rdata_fail (self->errors, "cannot write %s/%s: %s", self->path, name,
                               strerror (errno ? errno : EIO));
     return 0;
@@ -99,15 +118,4 @@ ds_rdir_unlink (ds_rdir_t *self, const char *name)
     char path [PATH_MAX];
     if (snprintf (path, sizeof path, "%s/%s", self->path, name) < (int) sizeof path)
         unlink (path);
-}
-
-int
-ds_rdir_rename (ds_rdir_t *self, const char *from, const char *to)
-{
-    char from_path [PATH_MAX], to_path [PATH_MAX];
-    snprintf (from_path, sizeof from_path, "%s/%s", self->path, from);
-    snprintf (to_path, sizeof to_path, "%s/%s", self->path, to);
-    if (rename (from_path, to_path) != 0)
-        return ds_rdata_fail (self->errors, "cannot write %s: %s", to_path, strerror (errno));
-    return 0;
 }

@@ -1,9 +1,11 @@
 /*  report_dir.h - the report's output directory.
 
     Created with its parents and checked writable before anything is
-    fetched; files opened by name inside it; a late write error (disk
-    full) caught when a file is closed.  Failures name the path and go to
-    the report's error path (report_data.h).
+    fetched; files opened by name inside it, each written under a
+    temporary name and renamed into place when closed (afile.h), so a
+    browser or a watcher never reads half a page, figure or CSV; a late
+    write error (disk full) caught when a file is closed.  Failures name
+    the path and go to the report's error path (report_data.h).
 */
 #ifndef DS_REPORT_DIR_H
 #define DS_REPORT_DIR_H
@@ -17,7 +19,8 @@ typedef struct _ds_rdir_t ds_rdir_t;
 //  Both are borrowed and must outlive the handle.  Caller destroys.
 ds_rdir_t *ds_rdir_new (const char *path, ds_rdata_t *errors);
 
-//  Destroys the handle (not the directory); NULL-safe, nulls *self_p.
+//  Destroys the handle (not the directory): a file opened and never
+//  closed is abandoned (its target left as it was).  NULL-safe, nulls *self_p.
 void ds_rdir_destroy (ds_rdir_t **self_p);
 
 //  The directory as given.
@@ -27,18 +30,17 @@ const char *ds_rdir_path (const ds_rdir_t *self);
 //  a writable directory.  Returns 0 or -1.
 int ds_rdir_make (ds_rdir_t *self);
 
-//  Opens <dir>/name with fopen mode; NULL after recording why.
-FILE *ds_rdir_open (ds_rdir_t *self, const char *name, const char *mode);
+//  Opens <dir>/name for writing, under a temporary name until it is
+//  closed (at most 8 at once); NULL after recording why.
+FILE *ds_rdir_open (ds_rdir_t *self, const char *name);
 
-//  Closes a file opened for writing, turning a write error that showed
-//  late (disk full) into a failure.  NULL file: -1, nothing recorded.
+//  Closes a file of ds_rdir_open and renames it into place, turning a
+//  write error that showed late (disk full) into a failure (the old file
+//  then stays).  NULL file: -1, nothing recorded.
 int ds_rdir_close (ds_rdir_t *self, FILE *file, const char *name);
 
 //  Removes <dir>/name if it is there (a file of an earlier report that
 //  this one does not write); never fails.
 void ds_rdir_unlink (ds_rdir_t *self, const char *name);
-
-//  Renames <dir>/from to <dir>/to (atomically replacing it).  Returns 0 or -1.
-int ds_rdir_rename (ds_rdir_t *self, const char *from, const char *to);
 
 #endif

@@ -48,7 +48,7 @@ ds_rfig_draw (ds_rfig_t *self, const msgpack_object *result, FILE *gp)
     const ds_rfig_row_t *row = self->row;
     char name [PATH_MAX];
     snprintf (name, sizeof name, "fig-%s.csv", row->name);
-    FILE *csv = ds_rdir_open (self->dir, name, "w");
+    FILE *csv = ds_rdir_open (self->dir, name);
     if (!csv)
         return -1;
     fprintf (csv, "%s\n", row->columns);
@@ -126,7 +126,7 @@ ds_rfig_sources_open (ds_rfig_t *self)
 {
     char name [PATH_MAX];
     s_sources_name (self, name, sizeof name);
-    FILE *file = ds_rdir_open (self->dir, name, "w");
+    FILE *file = ds_rdir_open (self->dir, name);
     if (file) {
         fprintf (file, "token,ip\n");
         self->page.sources_csv = true;

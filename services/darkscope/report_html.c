@@ -441,7 +441,7 @@ ds_rhtml_write (ds_rdir_t *dir, ds_rdata_t *data, const msgpack_object *overview
                 const ds_rwindow_t *window, ds_rfig_t *const *figs, size_t count)
 {
     s_page_t self = { .data = data, .overview = overview, .win = window, .figs = figs, .count = count };
-    FILE *out = ds_rdir_open (dir, "index.html.tmp", "w");
+    FILE *out = ds_rdir_open (dir, "index.html");
     if (!out)
         return -1;
     s_html_head (&self, out);
@@ -450,7 +450,7 @@ ds_rhtml_write (ds_rdir_t *dir, ds_rdata_t *data, const msgpack_object *overview
            "(the full overview), a CSV next to each figure, and <a href=\"report.gp\">report.gp</a> "
            "(the gnuplot script; run <code>gnuplot report.gp</code> in this directory to redraw).</footer>\n"
            "</main>\n</body>\n</html>\n", out);
-    if (ds_rdir_close (dir, out, "index.html.tmp") || ds_rdata_failed (data))
-        return -1;
-    return ds_rdir_rename (dir, "index.html.tmp", "index.html");
+    if (ds_rdata_failed (data))
+        return -1;                      //  left open: abandoned, no page, with the directory handle
+    return ds_rdir_close (dir, out, "index.html");
 }

@@ -118,7 +118,7 @@ s_write_raster (ds_rfig_t *fig, const ds_pattern_reply_t *r, s_pattern_t *f)
     const char *name = ds_rfig_row (fig)->name;
     char file [96];
     snprintf (file, sizeof file, "fig-%s-raster.csv", name);
-    FILE *csv = ds_rdir_open (ds_rfig_dir (fig), file, "w");
+    FILE *csv = ds_rdir_open (ds_rfig_dir (fig), file);
     if (!csv)
         return -1;
     fputs ("row,col,first_token,last_token,from_us,to_us,points\n", csv);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,16 @@
 
 extern char **environ;
 
+#define S_SVG_TMP ".tmp"                //  gnuplot's output until every figure is drawn
+
+void
+ds_rplot_head (FILE *gp, const char *comment)
+{
+    fprintf (gp, "#  %s\n"
+                 "if (!exists('svg_tmp')) svg_tmp = ''   # darkscope draws into fig-*.svg.tmp first\n",
+             comment);
+}
+
 void
 ds_rplot_begin (FILE *gp, const char *name, const char *title, int width, int height)
 {
@@ -21,7 +32,7 @@ ds_rplot_begin (FILE *gp, const char *name, const char *title, int width, int he
         "\n#  %s\n"
         "reset\n"
         "set terminal svg size %d,%d font 'Helvetica,13' noenhanced background rgb 'white'\n"
-        "set output 'fig-%s.svg'\n"
+        "set output 'fig-%s.svg'.svg_tmp\n"
         "set datafile separator comma\n"
         "set border lw 1.2\n"
         "set grid lc rgb '#dddddd' lw 1\n",
@@ -60,7 +71,7 @@ ds_rplot_raster_write (ds_rdir_t *dir, const char *name, const uint8_t *cells, i
 {
     char file [PATH_MAX];
     snprintf (file, sizeof file, "fig-%s.raster", name);
-    FILE *out = ds_rdir_open (dir, file, "wb");
+    FILE *out = ds_rdir_open (dir, file);
     if (out)
         fwrite (cells, 1, (size_t) width * height, out);
     return ds_rdir_close (dir, out, file);
@@ -103,6 +114,32 @@ s_run_failed (ds_rdata_t *errors, const char *prog, int status, const char *log_
                           *first ? ": " : "", *first ? first : line, log_path);
 }
 
+//  Each drawn figure's temporary SVG renamed into place, or removed when
+//  gnuplot failed (failed set); returns -1 for the first one missing.
+static int
+s_place_svgs (ds_rdir_t *dir, ds_rdata_t *errors, const char *prog,
+              const char *const *names, size_t count, bool failed)
+{
+    int rc = 0;
+    for (size_t i = 0; i < count; i++) {
+        char tmp [PATH_MAX], path [PATH_MAX];
+        struct stat st;
+        snprintf (tmp, sizeof tmp, "%s/fig-%s.svg" S_SVG_TMP, ds_rdir_path (dir), names [i]);
+        snprintf (path, sizeof path, "%s/fig-%s.svg", ds_rdir_path (dir), names [i]);
+        if (failed || rc)
+            unlink (tmp);
+        else
+        if (stat (tmp, &st) != 0 || st.st_size == 0) {
+            unlink (tmp);
+            rc = ds_rdata_fail (errors, "%s did not write %s", prog, path);
+        }
+        else
+        if (rename (tmp, path) != 0)
+            rc = ds_rdata_fail (errors, "cannot write %s: %s", path, strerror (errno));
+    }
+    return rc;
+}
+
 int
 ds_rplot_run (ds_rdir_t *dir, ds_rdata_t *errors, const char *const *names, size_t count)
 {
@@ -115,7 +152,10 @@ ds_rplot_run (ds_rdir_t *dir, ds_rdata_t *errors, const char *const *names, size
     posix_spawn_file_actions_addopen (&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen (&actions, 1, "report.gp.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2 (&actions, 1, 2);
-    char *argv [] = { (char *) prog, (char *) "-d", (char *) "report.gp", NULL };
+    //  The figures are drawn under temporary names and renamed when all
+    //  are done: a browser on the report never sees half an SVG.
+    char *argv [] = { (char *) prog, (char *) "-d", (char *) "-e", (char *) "svg_tmp='" S_SVG_TMP "'",
+                      (char *) "report.gp", NULL };
     pid_t pid;
     int rc = posix_spawnp (&pid, prog, &actions, NULL, argv, environ);
     posix_spawn_file_actions_destroy (&actions);
@@ -130,15 +170,10 @@ ds_rplot_run (ds_rdir_t *dir, ds_rdata_t *errors, const char *const *names, size
         }
     char log_path [PATH_MAX];
     snprintf (log_path, sizeof log_path, "%s/report.gp.log", ds_rdir_path (dir));
-    if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        s_place_svgs (dir, errors, prog, names, count, true);
         return s_run_failed (errors, prog, status, log_path);
-    unlink (log_path);
-    for (size_t i = 0; i < count; i++) {
-        char path [PATH_MAX];
-        struct stat st;
-        snprintf (path, sizeof path, "%s/fig-%s.svg", ds_rdir_path (dir), names [i]);
-        if (stat (path, &st) != 0 || st.st_size == 0)
-            return ds_rdata_fail (errors, "%s did not write %s", prog, path);
     }
-    return 0;
+    unlink (log_path);
+    return s_place_svgs (dir, errors, prog, names, count, false);
 }

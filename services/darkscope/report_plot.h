@@ -8,7 +8,10 @@
     with too many points to draw as SVG elements draws a raster instead:
     fig-<name>.raster, one byte per cell, which gnuplot embeds in the SVG
     as a PNG image.  gnuplot runs once, in the report directory, as a
-    child process: found on PATH, or at $DARKSCOPE_GNUPLOT if set.
+    child process: found on PATH, or at $DARKSCOPE_GNUPLOT if set.  It
+    writes fig-<name>.svg.tmp (the script's output names end in the
+    variable svg_tmp, '' unless set), each renamed into place once every
+    figure is drawn.
 */
 #ifndef DS_REPORT_PLOT_H
 #define DS_REPORT_PLOT_H
@@ -21,8 +24,12 @@
 #include "report_dir.h"
 
 //  Starts the block of figure `name` in the script: reset, an SVG of
-//  width x height pixels written to fig-<name>.svg, the common style.
+//  width x height pixels written to 'fig-<name>.svg'.svg_tmp (the script
+//  defines svg_tmp as '' when it is not given: ds_rplot_head), the common style.
 void ds_rplot_begin (FILE *gp, const char *name, const char *title, int width, int height);
+
+//  Starts report.gp: a comment line (text, a format with args) and svg_tmp.
+void ds_rplot_head (FILE *gp, const char *comment);
 
 //  Writes a single-quoted gnuplot string of len bytes at ptr (valid UTF-8,
 //  '' for a quote; invalid bytes and controls as '?').
@@ -42,10 +49,11 @@ void ds_rplot_raster_plot (FILE *gp, const char *name, int width, int height,
                            double x0, double y0, double dx, double dy,
                            int dark, const char *light, const char *color);
 
-//  Runs gnuplot on report.gp in dir and checks that it wrote a non-empty
-//  fig-<name>.svg for each of the count names.  Returns 0, or -1 after
-//  recording why in errors (not found, failed: its first error line is
-//  quoted and report.gp.log kept).
+//  Runs gnuplot on report.gp in dir (svg_tmp '.tmp'), checks that it
+//  wrote a non-empty fig-<name>.svg.tmp for each of the count names and
+//  renames them to fig-<name>.svg.  Returns 0, or -1 after recording why
+//  in errors (not found, failed: its first error line is quoted and
+//  report.gp.log kept; the temporary SVGs removed, older SVGs kept).
 int ds_rplot_run (ds_rdir_t *dir, ds_rdata_t *errors, const char *const *names, size_t count);
 
 #endif

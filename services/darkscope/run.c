@@ -21,6 +21,7 @@
 #include "gen.h"
 #include "report.h"
 #include "report_embed.h"
+#include "afile.h"
 #include "json.h"
 #include "log.h"
 #include "signals.h"
@@ -110,23 +111,31 @@ s_wait_string (zpoller_t *poller, zactor_t **actors, size_t n, size_t *which)
     return NULL;
 }
 
+//  Writes the overview to path ('-': stdout); a file appears whole, under
+//  its name only once written (afile.h), so a watcher never reads half.
 static int
 s_write_json (const char *path, const msgpack_object *overview)
 {
-    FILE *out = strcmp (path, "-") == 0 ? stdout : fopen (path, "w");
-    if (!out) {
+    if (strcmp (path, "-") == 0) {
+        int rc = ds_json_write (stdout, overview);
+        fputc ('\n', stdout);
+        if (fflush (stdout) != 0 || rc)
+            ds_log_error ("cannot write the overview to stdout: %s", strerror (errno));
+        return rc;
+    }
+    ds_afile_t *file = ds_afile_new (path);
+    if (!file) {
         ds_log_error ("cannot write %s: %s", path, strerror (errno));
         return -1;
     }
-    int rc = ds_json_write (out, overview);
-    fputc ('\n', out);
-    if (out != stdout && fclose (out) != 0)
-        rc = -1;
-    else
-    if (out == stdout)
-        fflush (stdout);
+    int rc = ds_json_write (ds_afile_stream (file), overview);
+    fputc ('\n', ds_afile_stream (file));
     if (rc)
-        ds_log_error ("cannot write %s: %s", path, strerror (errno));
+        ds_afile_destroy (&file);
+    else
+        rc = ds_afile_commit (&file);
+    if (rc)
+        ds_log_error ("cannot write %s: %s", path, strerror (errno ? errno : EIO));
     return rc;
 }
 

@@ -1,6 +1,7 @@
 /*  model.c - the trained embedding and its answers; see model.h. */
 #include "model.h"
 #include "knn.h"
+#include "afile.h"
 #include "log.h"
 #include "ds_proto.h"
 #include <errno.h>
@@ -147,15 +148,29 @@ s_word_text (uint32_t i, void *arg, char *buf, size_t size)
     return ds_addr_format (ds_corpus_word_addr (arg, i), buf, size);
 }
 
+//  Commits an output file written (rc 0) or abandons it; the old file
+//  stays until the new one is whole (afile.h).
+static int
+s_finish_file (ds_afile_t **file_p, int rc)
+{
+    if (rc) {
+        int err = errno;
+        ds_afile_destroy (file_p);
+        errno = err;
+        return -1;
+    }
+    return ds_afile_commit (file_p);
+}
+
 static int
 s_write_model (ds_model_t *self, char *err, size_t err_size)
 {
     const char *path = self->params.model_out;
-    FILE *out = fopen (path, "w");
-    int rc = out ? ds_w2v_write_text (out, self->n, self->params.w2v.dim, self->vec,
+    ds_afile_t *out = ds_afile_new (path);
+    int rc = out ? ds_w2v_write_text (ds_afile_stream (out), self->n, self->params.w2v.dim, self->vec,
                                       s_word_text, self->corpus) : -1;
-    if (out && fclose (out) != 0)
-        rc = -1;
+    if (out)
+        rc = s_finish_file (&out, rc);
     if (rc)
         snprintf (err, err_size, "cannot write the model to %s: %s", path, strerror (errno));
     return rc;
@@ -166,9 +181,10 @@ static int
 s_write_classes (ds_model_t *self, char *err, size_t err_size)
 {
     const char *path = self->params.classes_out;
-    FILE *out = fopen (path, "w");
+    ds_afile_t *file = ds_afile_new (path);
     char buf [64];
-    if (out) {
+    if (file) {
+        FILE *out = ds_afile_stream (file);
         fprintf (out, "ip,class,packets,predicted,confidence\n");
         for (uint32_t i = 0; i < self->n; i++)
             fprintf (out, "%s,%s,%llu,%s,%.6g\n",
@@ -177,7 +193,7 @@ s_write_classes (ds_model_t *self, char *err, size_t err_size)
                      (unsigned long long) ds_corpus_word_count (self->corpus, i),
                      s_class_of (self, self->votes [i].klass), self->votes [i].confidence);
     }
-    if (!out || fclose (out) != 0) {
+    if (!file || ds_afile_commit (&file) != 0) {
         snprintf (err, err_size, "cannot write the classes to %s: %s", path, strerror (errno));
         return -1;
     }
@@ -204,14 +220,14 @@ ds_model_build (ds_corpus_t **corpus_p, const ds_model_params_t *params,
     self->packets = ds_corpus_packets (self->corpus);
     self->sources = ds_corpus_sources (self->corpus);
     double t0 = s_now ();
-    FILE *lines = NULL;
-    if (params->corpus_out && !(lines = fopen (params->corpus_out, "w"))) {
+    ds_afile_t *lines = NULL;
+    if (params->corpus_out && !(lines = ds_afile_new (params->corpus_out))) {
         snprintf (err, err_size, "cannot write the corpus to %s: %s", params->corpus_out, strerror (errno));
         goto fail;
     }
-    int rc = ds_corpus_finish (self->corpus, params->min_count, lines);
-    if (lines && fclose (lines) != 0)
-        rc = -1;
+    int rc = ds_corpus_finish (self->corpus, params->min_count, lines ? ds_afile_stream (lines) : NULL);
+    if (lines)
+        rc = s_finish_file (&lines, rc);
     if (rc) {
         snprintf (err, err_size, "building the corpus failed (%s)",
                   params->corpus_out ? "out of memory or cannot write the corpus file" : "out of memory");

@@ -65,6 +65,14 @@ s_parse (int argc, char **argv, const char *program, const ds_opt_t *opts, const
     return ds_curve_init_opts () ? -1 : 0;
 }
 
+//  The exit status after s_parse returned rc != 0: 0 after --help, 2 for
+//  bad usage (a script must see a mistyped flag), 1 for unusable certificates.
+static int
+s_parse_exit (int rc)
+{
+    return rc == 1 ? 0 : rc == 2 ? 2 : 1;
+}
+
 //  --------------------------------------------------------------------------
 //  run
 
@@ -134,7 +142,7 @@ s_cmd_run (int argc, char **argv)
         "                --tz Europe/Rome --last-day 2021-03-31 --json overview.json\n";
     int rc = s_parse (argc, argv, "run", opts, usage, NULL);
     if (rc)
-        return rc > 0 ? 0 : rc < 0 ? 1 : 2;
+        return s_parse_exit (rc);
     if (cfg.retain_days < 0 || cfg.retain_days > 36600) {
         fprintf (stderr, "error: --retain-days must be 0..36600\n");
         return 2;
@@ -370,7 +378,7 @@ s_cmd_query (int argc, char **argv)
         "  darkscope query knn 198.51.100.7 --k 5\n";
     int rc = s_parse (argc, argv, "client", opts, usage, &words);
     if (rc)
-        return rc > 0 ? 0 : rc < 0 ? 1 : 2;
+        return s_parse_exit (rc);
     ds_query_t q;
     rc = s_query_build (&o, &words, &q);
     return rc ? rc : s_query_ask (&o, &q);
@@ -399,7 +407,7 @@ s_cmd_report (int argc, char **argv)
         "data behind each figure.\n";
     int rc = s_parse (argc, argv, "report", opts, usage, NULL);
     if (rc)
-        return rc > 0 ? 0 : rc < 0 ? 1 : 2;
+        return s_parse_exit (rc);
     if (!out) {
         fprintf (stderr, "darkscope report: --out DIR is required\n");
         return 2;

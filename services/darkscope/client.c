@@ -407,6 +407,12 @@ static const s_view_t s_views [] = {
     { NULL, NULL, 0 }
 };
 
+//  The overview's tables, left out of its CSV (key,value rows of the
+//  rest): each is a query of its own with a CSV form.
+static const char *const s_overview_tables [] = {
+    "port_ranking", "sender_ecdf", "daily", "classes", "heatmap", NULL
+};
+
 int
 ds_client_print (FILE *out, const char *name, const msgpack_object *result, ds_format_t format)
 {
@@ -417,6 +423,12 @@ ds_client_print (FILE *out, const char *name, const msgpack_object *result, ds_f
     if (format != DS_FORMAT_JSON) {
         if (strcmp (name, "overview") == 0 && format == DS_FORMAT_TABLE)
             rc = s_print_overview (&p, result);
+        else
+        if (strcmp (name, "overview") == 0)
+            rc = ds_status_print_members (out, result, true, s_overview_tables);
+        else
+        if (strcmp (name, "lookup") == 0)
+            rc = ds_status_print_members (out, result, format == DS_FORMAT_CSV, NULL);
         else
         if (strcmp (name, "status") == 0)
             rc = format == DS_FORMAT_CSV ? ds_status_print_csv (out, result) : ds_status_print (out, result);

@@ -57,27 +57,37 @@ s_value (const msgpack_object *o, char *buf, size_t size)
     return s_format (o, buf, size, false);
 }
 
+static bool
+s_skipped (const msgpack_object *k, const char *const *skip)
+{
+    for (int s = 0; skip && skip [s]; s++)
+        if (k->via.str.size == strlen (skip [s]) && memcmp (k->via.str.ptr, skip [s], k->via.str.size) == 0)
+            return true;
+    return false;
+}
+
 //  Every member of a map as "path: value" (csv: a row "path,value"),
-//  nested maps and lists of maps by their path ("store.sensors.0.gaps").
+//  nested maps and lists of maps by their path ("store.sensors.0.gaps");
+//  at the top level, not the members named in skip (NULL-terminated).
 static void
-s_flat (FILE *out, const char *prefix, const msgpack_object *o, bool csv)
+s_flat_skip (FILE *out, const char *prefix, const msgpack_object *o, bool csv, const char *const *skip)
 {
     char path [256], buf [1024];
     if (o->type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             const msgpack_object *k = &o->via.map.ptr [i].key;
-            if (k->type != MSGPACK_OBJECT_STR)
+            if (k->type != MSGPACK_OBJECT_STR || s_skipped (k, skip))
                 continue;
             snprintf (path, sizeof path, "%s%s%.*s", prefix, *prefix ? "." : "", (int) k->via.str.size,
                       k->via.str.ptr);
-            s_flat (out, path, &o->via.map.ptr [i].val, csv);
+            s_flat_skip (out, path, &o->via.map.ptr [i].val, csv, NULL);
         }
     else
     if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size
     &&  o->via.array.ptr [0].type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; i < o->via.array.size; i++) {
             snprintf (path, sizeof path, "%s.%" PRIu32, prefix, i);
-            s_flat (out, path, &o->via.array.ptr [i], csv);
+            s_flat_skip (out, path, &o->via.array.ptr [i], csv, NULL);
         }
     else
     if (csv) {
@@ -89,6 +99,12 @@ s_flat (FILE *out, const char *prefix, const msgpack_object *o, bool csv)
     }
     else
         fprintf (out, "%s: %s\n", prefix, s_value (o, buf, sizeof buf));
+}
+
+static void
+s_flat (FILE *out, const char *prefix, const msgpack_object *o, bool csv)
+{
+    s_flat_skip (out, prefix, o, csv, NULL);
 }
 
 //  A member by path "a.b" (NULL if any step is missing).
@@ -310,5 +326,16 @@ ds_status_print (FILE *out, const msgpack_object *result)
     s_shards (out, shards);
     fputc ('\n', out);
     s_sensors (out, shards);
+    return 0;
+}
+
+int
+ds_status_print_members (FILE *out, const msgpack_object *result, bool csv, const char *const *skip)
+{
+    if (!result || result->type != MSGPACK_OBJECT_MAP)
+        return -1;
+    if (csv)
+        fprintf (out, "key,value\n");
+    s_flat_skip (out, "", result, csv, skip);
     return 0;
 }

@@ -11,6 +11,7 @@
 #ifndef DS_STATUS_PRINT_H
 #define DS_STATUS_PRINT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <msgpack.h>
 
@@ -25,5 +26,12 @@ int ds_status_print (FILE *out, const msgpack_object *result);
 //  not answer), another service's "key,value" one row per member.
 //  Returns 0, or -1 if it is not a map.
 int ds_status_print_csv (FILE *out, const msgpack_object *result);
+
+//  Prints any map result member by member, nested members named by their
+//  path ("dataset.window.top_pp.0.pp"): as text one "path: value" line
+//  each (numbers grouped, 2 decimals), as CSV "key,value" rows under that
+//  header (full precision); the top-level members named in skip
+//  (NULL-terminated, or NULL) left out.  Returns 0, or -1 if not a map.
+int ds_status_print_members (FILE *out, const msgpack_object *result, bool csv, const char *const *skip);
 
 #endif

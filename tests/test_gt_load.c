@@ -2,7 +2,8 @@
 /*  test_gt_load.c - reading ground-truth files (services/labeler/gt_load.c):
     CSV headers, quotes and CRLF; CIDR lists with comments; directories of
     <class>_v4.txt lists in name order; CLASS=FILE specs; bad rows warned,
-    counted and skipped; errors that name the file (and line).
+    counted and skipped (the first 5 of a file logged, then one line with
+    their number); errors that name the file (and line).
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,6 +155,49 @@ test_dir (void **state)
     ds_gt_destroy (&gt);
 }
 
+//  A file with many bad lines and conflicts: every one counted, the first
+//  DS_GT_WARN_SHOWN logged with file:line, then one line with their number;
+//  the next file's warnings logged afresh.
+static void
+test_warnings_capped (void **state)
+{
+    (void) state;
+    ds_gt_t *gt = ds_gt_new ();
+    char err [256];
+    s_write ("a_v4.txt", "10.0.0.1\n10.0.0.2\n");
+    s_write ("b_v4.txt", "10.0.0.1\n10.0.0.2\nbad1\nbad2\nbad3\nbad4\nbad5\nbad6\n");
+    s_write ("c_v4.txt", "nope\n");
+    fflush (stderr);
+    int saved = dup (2);
+    FILE *log = tmpfile ();
+    assert_non_null (log);
+    dup2 (fileno (log), 2);
+    ds_log_set_quiet (true);                            //  warnings still shown
+    assert_int_equal (ds_gt_load_list (gt, s_path ("a_v4.txt"), "a", err, sizeof err), 0);
+    assert_int_equal (ds_gt_load_list (gt, s_path ("b_v4.txt"), "b", err, sizeof err), 0);
+    assert_int_equal (ds_gt_load_list (gt, s_path ("c_v4.txt"), "c", err, sizeof err), 0);
+    fflush (stderr);
+    dup2 (saved, 2);
+    close (saved);
+    assert_int_equal (ds_gt_warning_count (gt), 9);
+    rewind (log);
+    char line [512];
+    int b_lines = 0, summaries = 0, c_lines = 0;
+    while (fgets (line, sizeof line, log)) {
+        if (strstr (line, "b_v4.txt:"))
+            b_lines++;
+        if (strstr (line, "b_v4.txt: 8 warnings, the first 5 shown"))
+            summaries++;
+        if (strstr (line, "c_v4.txt:1:"))
+            c_lines++;
+    }
+    fclose (log);
+    assert_int_equal (b_lines, 5 + 1);                  //  5 with their line, the summary
+    assert_int_equal (summaries, 1);
+    assert_int_equal (c_lines, 1);
+    ds_gt_destroy (&gt);
+}
+
 int
 main (void)
 {
@@ -161,6 +205,7 @@ main (void)
         cmocka_unit_test (test_csv),
         cmocka_unit_test (test_lists),
         cmocka_unit_test (test_dir),
+        cmocka_unit_test (test_warnings_capped),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

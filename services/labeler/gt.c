@@ -75,6 +75,7 @@ struct _ds_gt_t {
     s_alias_t *aliases;
     uint32_t n_aliases;
     size_t warnings;
+    size_t file_warnings;           //  since ds_gt_warn_file: only the first few are logged
     //  Built by ds_gt_build:
     bool built;
     uint16_t *raw_to_out;           //  [n_raw]
@@ -311,10 +312,26 @@ ds_gt_class_name_ok (const char *name)
     return true;
 }
 
-void
+bool
 ds_gt_warned (ds_gt_t *self)
 {
     self->warnings++;
+    return ++self->file_warnings <= DS_GT_WARN_SHOWN;
+}
+
+void
+ds_gt_warn_file (ds_gt_t *self)
+{
+    self->file_warnings = 0;
+}
+
+void
+ds_gt_warn_summary (ds_gt_t *self, const char *path)
+{
+    if (self->file_warnings > DS_GT_WARN_SHOWN)
+        ds_log_warn ("%s: %zu warnings, the first %d shown (the labeler's status counts them all)",
+                     path, self->file_warnings, DS_GT_WARN_SHOWN);
+    self->file_warnings = 0;
 }
 
 //  Interns a name into a string array; returns its index or -1.
@@ -428,11 +445,9 @@ ds_gt_add (ds_gt_t *self, const char *text, const char *class_name,
                   class_name, DS_NAME_MAX - 1);
         return -1;
     }
-    if (parsed == 1) {
+    if (parsed == 1 && ds_gt_warned (self))
         ds_log_warn ("%s:%u: '%s' has host bits set; using the prefix it names",
                      origin, line, text);
-        self->warnings++;
-    }
     int raw = s_intern (&self->raw_names, &self->n_raw, class_name);
     int file = s_file_index (self, origin);
     if (raw < 0 || file < 0) {
@@ -447,14 +462,13 @@ ds_gt_add (ds_gt_t *self, const char *text, const char *class_name,
     uint64_t at = s_htab_find (table, &addr, len);
     s_slot_t *slot = &table->slots [at];
     if (table->tags [at]) {
-        if (slot->raw_class != raw) {
+        if (slot->raw_class != raw && ds_gt_warned (self)) {
             const s_entry_t *first = &self->entries [slot->entry - 1];
             char pbuf [80];
             ds_log_warn ("%s:%u: %s is class '%s' here but '%s' in %s:%u; the first wins",
                          origin, line, s_format_prefix (&addr, len, pbuf, sizeof pbuf),
                          class_name, self->raw_names [slot->raw_class],
                          self->files [first->file], first->line);
-            self->warnings++;
         }
         return 1;
     }

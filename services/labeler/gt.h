@@ -45,9 +45,22 @@ int ds_gt_add (ds_gt_t *self, const char *text, const char *class_name,
 //  no space, '=' or '"'.
 bool ds_gt_class_name_ok (const char *name);
 
-//  Counts a warning a loader issued (a bad row or line skipped); part of
-//  ds_gt_warning_count.
-void ds_gt_warned (ds_gt_t *self);
+//  The warnings of one file logged one by one; the rest are counted and
+//  summed up in one line when the file is loaded (ds_gt_warn_summary).
+#define DS_GT_WARN_SHOWN 5
+
+//  Counts a warning about file origin (a bad row or line skipped, a
+//  conflict); part of ds_gt_warning_count.  True if it is to be logged:
+//  one of the first DS_GT_WARN_SHOWN since ds_gt_warn_file named origin.
+bool ds_gt_warned (ds_gt_t *self);
+
+//  Starts counting the warnings of file path (the loaders call it before
+//  reading one).
+void ds_gt_warn_file (ds_gt_t *self);
+
+//  After a file: logs a warning "path: N warnings, the first 5 shown" if
+//  more were counted since ds_gt_warn_file than were logged.
+void ds_gt_warn_summary (ds_gt_t *self, const char *path);
 
 //  Loads a CSV with a header (gt_load.c, like the next two).  Bad rows are warned about (file:line) and
 //  skipped.  Returns 0, or -1 if the file cannot be read or has no usable

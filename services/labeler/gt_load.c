@@ -5,8 +5,9 @@
     line, '#' comments) and directories of <class>_v4.txt / <class>_v6.txt
     lists.  Every entry goes through ds_gt_add: this file knows file
     formats and argument specs (CLASS=FILE, FROM=TO), gt.c the table.  A
-    bad row or line is warned about with its file:line, counted
-    (ds_gt_warned) and skipped.
+    bad row or line is warned about with its file:line (the first few of a
+    file, then one line with their number), counted (ds_gt_warned) and
+    skipped.
 */
 #include "gt.h"
 #include "batch.h"
@@ -98,6 +99,7 @@ ds_gt_load_csv (ds_gt_t *self, const char *path, char *err, size_t err_size)
     uint32_t lineno = 0;
     int ip_col = -1, class_col = -1;
     size_t added = 0, before_warnings = ds_gt_warning_count (self);
+    ds_gt_warn_file (self);
     int rc = 0;
     enum { FIELDS_MAX = 256 };
     char *fields [FIELDS_MAX];
@@ -123,17 +125,17 @@ ds_gt_load_csv (ds_gt_t *self, const char *path, char *err, size_t err_size)
             continue;
         }
         if (ip_col >= count || class_col >= count) {
-            ds_log_warn ("%s:%u: %d fields, the header has more; line skipped",
-                         path, lineno, count);
-            ds_gt_warned (self);
+            if (ds_gt_warned (self))
+                ds_log_warn ("%s:%u: %d fields, the header has more; line skipped",
+                             path, lineno, count);
             continue;
         }
         char why [160];
         int added_rc = ds_gt_add (self, fields [ip_col], fields [class_col], path, lineno,
                                   why, sizeof why);
         if (added_rc < 0) {
-            ds_log_warn ("%s:%u: %s; line skipped", path, lineno, why);
-            ds_gt_warned (self);
+            if (ds_gt_warned (self))
+                ds_log_warn ("%s:%u: %s; line skipped", path, lineno, why);
         }
         else
         if (added_rc == 0)
@@ -149,6 +151,7 @@ ds_gt_load_csv (ds_gt_t *self, const char *path, char *err, size_t err_size)
     }
     free (line);
     fclose (file);
+    ds_gt_warn_summary (self, path);
     if (rc == 0)
         ds_log_info ("%s: %zu entries (%zu warnings)", path, added,
                      ds_gt_warning_count (self) - before_warnings);
@@ -198,6 +201,7 @@ ds_gt_load_list (ds_gt_t *self, const char *path, const char *class_name,
     size_t line_max = 0;
     uint32_t lineno = 0;
     size_t added = 0, before_warnings = ds_gt_warning_count (self);
+    ds_gt_warn_file (self);
     while (getline (&line, &line_max, file) != -1) {
         lineno++;
         char *hash = strchr (line, '#');
@@ -209,8 +213,8 @@ ds_gt_load_list (ds_gt_t *self, const char *path, const char *class_name,
         char why [160];
         int rc = ds_gt_add (self, text, class_name, path, lineno, why, sizeof why);
         if (rc < 0) {
-            ds_log_warn ("%s:%u: %s; line skipped", path, lineno, why);
-            ds_gt_warned (self);
+            if (ds_gt_warned (self))
+                ds_log_warn ("%s:%u: %s; line skipped", path, lineno, why);
         }
         else
         if (rc == 0)
@@ -223,6 +227,7 @@ ds_gt_load_list (ds_gt_t *self, const char *path, const char *class_name,
     }
     free (line);
     fclose (file);
+    ds_gt_warn_summary (self, path);
     if (rc == 0)
         ds_log_info ("%s: %zu entries of class %s (%zu warnings)", path, added,
                      class_name, ds_gt_warning_count (self) - before_warnings);

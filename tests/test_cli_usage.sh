@@ -1,7 +1,8 @@
 #  test_cli_usage.sh - the mistakes a new user makes first, on every
 #  command and service: a mistyped flag or a flag without its value
 #  exits 2 (a script must not go on as if it had worked) naming the flag;
-#  --help and --list-env exit 0; a stray word exits 2.
+#  --help and --list-env exit 0; a stray word exits 2; a bad day names
+#  its flag.
 source "$(dirname "$0")/lib.sh"
 
 #  expect STATUS TEXT CMD...: CMD exits STATUS and its stderr holds TEXT.
@@ -28,4 +29,7 @@ expect 2 "option --endpoint needs a value" "$DS_BIN/darkscope" query status --en
 expect 2 "unexpected argument 'extra'" "$DS_BIN/darkscope" report --out "$WORK/r" extra
 expect 2 "" "$DS_BIN/darkscope" query
 expect 2 "" "$DS_BIN/darkscope" nosuchcommand
+expect 2 "--last-day '2021-02-30' is not a day (YYYY-MM-DD)" "$DS_BIN/darkscope" run --last-day 2021-02-30
+expect 2 "--serve needs --endpoint or --http" "$DS_BIN/darkscope" run --serve
+expect 2 "option --min-packets expects a number, got 'ten'" "$DS_BIN/darkscope" run --min-packets ten
 echo "ok: usage mistakes exit 2 with the flag named"

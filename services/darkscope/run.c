@@ -249,11 +249,12 @@ s_check (const ds_run_config_t *cfg)
         return 2;
     }
     int32_t day;
-    if ((cfg->first_day && ds_day_parse (cfg->first_day, &day) != 0)
-    ||  (cfg->last_day && ds_day_parse (cfg->last_day, &day) != 0)) {
-        fprintf (stderr, "darkscope run: days are YYYY-MM-DD\n");
-        return 2;
-    }
+    const char *const days [2][2] = { { "--first-day", cfg->first_day }, { "--last-day", cfg->last_day } };
+    for (int i = 0; i < 2; i++)
+        if (days [i][1] && ds_day_parse (days [i][1], &day) != 0) {
+            fprintf (stderr, "darkscope run: %s '%s' is not a day (YYYY-MM-DD)\n", days [i][0], days [i][1]);
+            return 2;
+        }
     return 0;
 }
 

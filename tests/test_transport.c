@@ -224,6 +224,47 @@ test_sub_many_endpoints (void **state)
     zsock_destroy (&two);
 }
 
+//  Applies the subscription message [on][prefix].
+static void
+s_sub (ds_subs_t *subs, bool on, const char *prefix)
+{
+    char msg [32];
+    msg [0] = on ? 1 : 0;
+    memcpy (msg + 1, prefix, strlen (prefix));
+    assert_int_equal (ds_subs_apply (subs, msg, 1 + strlen (prefix)), 0);
+}
+
+//  Which shards a tracker counts as covered: "lab." covers all of them,
+//  unless only subscriptions naming a shard count (own); "lab.000" names
+//  shards 0-9; an unsubscribe uncovers.
+static void
+test_subs_cover (void **state)
+{
+    (void) state;
+    ds_subs_t *subs = ds_subs_new ("lab", 12);
+    assert_non_null (subs);
+    s_sub (subs, true, "lab.");
+    assert_true (ds_subs_covered (subs, 0) && ds_subs_covered (subs, 11));
+    ds_subs_set_own (subs, true);
+    assert_false (ds_subs_covered (subs, 0) || ds_subs_covered (subs, 11));
+    s_sub (subs, true, "lab.0011");
+    assert_true (ds_subs_covered (subs, 11));
+    assert_false (ds_subs_covered (subs, 10));
+    s_sub (subs, true, "lab.000");
+    for (uint32_t k = 0; k < 10; k++)
+        assert_true (ds_subs_covered (subs, k));
+    assert_false (ds_subs_covered (subs, 10));
+    s_sub (subs, false, "lab.0011");
+    assert_false (ds_subs_covered (subs, 11));
+    s_sub (subs, true, "pkt.0010");                 //  another stream's topic
+    assert_false (ds_subs_covered (subs, 10));
+    ds_subs_set_own (subs, false);
+    assert_true (ds_subs_covered (subs, 10) && ds_subs_covered (subs, 11));
+    assert_false (ds_subs_covered (subs, 12));      //  no such shard
+    ds_subs_destroy (&subs);
+    assert_null (subs);
+}
+
 int
 main (void)
 {
@@ -233,6 +274,7 @@ main (void)
         cmocka_unit_test (test_stop_while_blocked),
         cmocka_unit_test (test_wait_subscribers),
         cmocka_unit_test (test_sub_many_endpoints),
+        cmocka_unit_test (test_subs_cover),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -284,24 +284,25 @@ s_topic (char *buf, size_t size, const char *prefix, uint32_t shard)
 
 //  True if an active subscription covers shard s's topic.
 static bool
-s_covers (const s_sub_t *sub, const char *prefix, uint32_t shard)
+s_covers (const s_sub_t *sub, const char *prefix, uint32_t shard, bool own)
 {
     char topic [64];
     s_topic (topic, sizeof topic, prefix, shard);
     return sub->refs > 0 && sub->len <= strlen (topic)
+        && (!own || sub->len > strlen (prefix) + 1)
         && memcmp (sub->prefix, topic, sub->len) == 0;
 }
 
 //  Recomputes which shards some active subscription covers; returns how many.
 static uint32_t
 s_coverage (const s_sub_t *subs, size_t n_subs, const char *prefix, uint32_t shards,
-            bool *covered)
+            bool own, bool *covered)
 {
     uint32_t count = 0;
     for (uint32_t s = 0; s < shards; s++) {
         covered [s] = false;
         for (size_t i = 0; i < n_subs && !covered [s]; i++)
-            covered [s] = s_covers (&subs [i], prefix, s);
+            covered [s] = s_covers (&subs [i], prefix, s, own);
         count += covered [s];
     }
     return count;
@@ -385,6 +386,7 @@ struct ds_subs_t {
     s_sub_t *subs;                  //  active subscriptions
     size_t n_subs;
     uint64_t subscribes;            //  subscribe messages seen (every one under XPUB_VERBOSE)
+    bool own;                       //  only subscriptions naming a shard cover it
 };
 
 ds_subs_t *
@@ -415,6 +417,14 @@ ds_subs_destroy (ds_subs_t **self_p)
     *self_p = NULL;
 }
 
+void
+ds_subs_set_own (ds_subs_t *self, bool own)
+{
+    self->own = own;
+    self->n_covered = s_coverage (self->subs, self->n_subs, self->prefix, self->shards,
+                                  own, self->covered);
+}
+
 int
 ds_subs_apply (ds_subs_t *self, const void *data, size_t size)
 {
@@ -427,11 +437,11 @@ ds_subs_apply (ds_subs_t *self, const void *data, size_t size)
         self->subscribes++;
     if (lost)
         self->n_covered = s_coverage (self->subs, self->n_subs, self->prefix, self->shards,
-                                      self->covered);
+                                      self->own, self->covered);
     else
     if (added)
         for (uint32_t s = 0; s < self->shards; s++)
-            if (!self->covered [s] && s_covers (added, self->prefix, s)) {
+            if (!self->covered [s] && s_covers (added, self->prefix, s, self->own)) {
                 self->covered [s] = true;
                 self->n_covered++;
             }

@@ -109,6 +109,11 @@ ds_subs_t *ds_subs_new (const char *prefix, uint32_t shards);
 //  Destroys a tracker; NULL-safe; nulls the caller's pointer.
 void ds_subs_destroy (ds_subs_t **self_p);
 
+//  own: only a subscription naming a shard (longer than "<prefix>.")
+//  covers it, not a reader of every shard (the embed service's "lab."),
+//  which would hide a missing aggregator.  Off by default.
+void ds_subs_set_own (ds_subs_t *self, bool own);
+
 //  Applies one message read from the XPUB ([1|0][prefix]; anything else is
 //  ignored).  Returns 0, or -1 out of memory.
 int ds_subs_apply (ds_subs_t *self, const void *data, size_t size);

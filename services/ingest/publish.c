@@ -135,6 +135,9 @@ ds_publish_set_label (ds_publish_t *self, const char *prefix, ds_publish_label_f
     ds_subs_t *subs = ds_subs_new (prefix, self->shards);
     if (!subs)
         return -1;
+    //  Labelled batches go to the aggregators themselves: a reader of
+    //  every shard (embed's "lab.") does not stand in for one.
+    ds_subs_set_own (subs, true);
     ds_subs_destroy (&self->subs);
     self->subs = subs;
     for (uint32_t i = 0; i < self->shards; i++)

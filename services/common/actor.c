@@ -1,5 +1,87 @@
 /*  actor.c - see actor.h. */
 #include "actor.h"
+#include <pthread.h>
+#include <time.h>
+
+//  Threads of ds_actor_new not yet ended: a thread-specific value's
+//  destructor runs once its start routine (czmq's shim, which closes the
+//  pipe last) has returned.
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t s_ended = PTHREAD_COND_INITIALIZER;
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+static pthread_key_t s_key;
+static bool s_key_ok;
+static size_t s_live;
+
+typedef struct {
+    zactor_fn *fn;
+    void *args;
+} s_start_t;
+
+static void
+s_thread_ended (void *value)
+{
+    (void) value;
+    pthread_mutex_lock (&s_lock);
+    s_live--;
+    pthread_cond_broadcast (&s_ended);
+    pthread_mutex_unlock (&s_lock);
+}
+
+static void
+s_key_create (void)
+{
+    s_key_ok = pthread_key_create (&s_key, s_thread_ended) == 0;
+}
+
+static void
+s_counted (zsock_t *pipe, void *args)
+{
+    s_start_t start = *(s_start_t *) args;
+    free (args);
+    if (s_key_ok && pthread_setspecific (s_key, &s_live) == 0) {
+        pthread_mutex_lock (&s_lock);
+        s_live++;
+        pthread_mutex_unlock (&s_lock);
+    }
+    start.fn (pipe, start.args);
+}
+
+zactor_t *
+ds_actor_new (zactor_fn *fn, void *args)
+{
+    pthread_once (&s_once, s_key_create);
+    s_start_t *start = malloc (sizeof *start);
+    if (!start)
+        return NULL;
+    *start = (s_start_t) { fn, args };
+    //  zactor_new returns once the actor signalled its start: by then
+    //  s_counted has taken start (and counted the thread).
+    zactor_t *actor = zactor_new (s_counted, start);
+    if (!actor)
+        free (start);               //  no thread ran
+    return actor;
+}
+
+bool
+ds_actor_join (int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock (&s_lock);
+    int rc = 0;
+    while (s_live > 0 && rc == 0)
+        rc = pthread_cond_timedwait (&s_ended, &s_lock, &until);
+    bool none = s_live == 0;
+    pthread_mutex_unlock (&s_lock);
+    return none;
+}
 
 void
 ds_actor_refused (zsock_t *pipe, const ds_actor_answer_t *answers)

@@ -6,6 +6,13 @@
     pipe its owner holds stays usable: it answers the commands its owner
     may still send (ENDPOINT: "", the aggregator's CHECKPOINT: why) and
     ignores the others.
+
+    czmq's actor thread signals its owner's zactor_destroy before it
+    closes its own end of the pipe; czmq's exit handler sleeps 200 ms when
+    any socket is still open at exit.  An actor started with ds_actor_new
+    is counted until its thread has ended (pipe closed), and
+    ds_actor_join waits for that, so a process that ends right after
+    destroying its actors does not lose the race and the 200 ms.
 */
 #ifndef DS_ACTOR_H
 #define DS_ACTOR_H
@@ -23,5 +30,12 @@ typedef struct {
 //  answers each command of answers (a {NULL}-terminated table) with its
 //  reply until $TERM or the pipe's end.
 void ds_actor_refused (zsock_t *pipe, const ds_actor_answer_t *answers);
+
+//  zactor_new (fn, args), the actor's thread counted until it has ended.
+zactor_t *ds_actor_new (zactor_fn *fn, void *args);
+
+//  Waits up to timeout_ms for every thread of ds_actor_new to end; true
+//  when none is left.
+bool ds_actor_join (int timeout_ms);
 
 #endif

@@ -34,6 +34,7 @@
 #include "http.h"
 #include "dashboard.h"
 #include "transport.h"
+#include "actor.h"
 #include "alloc.h"
 #include "curve.h"
 #include "ds_proto.h"
@@ -191,7 +192,7 @@ s_embed_start (const ds_run_config_t *cfg, const ds_tz_t *tz, ds_embed_config_t 
     if (cfg->embed_epochs > 0)
         ec->w2v.epochs = (int) cfg->embed_epochs;
     char bound [256];
-    zactor_t *actor = zactor_new (ds_embed_actor, ec);
+    zactor_t *actor = ds_actor_new (ds_embed_actor, ec);
     if (!actor || ds_embed_endpoint (actor, bound, sizeof bound) != 0) {
         ds_log_error ("embed service did not start");
         zactor_destroy (&actor);
@@ -304,7 +305,7 @@ s_start_aggregators (s_run_t *r)
         //  keeps a copy of its config.
         char bound [256];
         bool early_eos = false;
-        r->aggs [k] = zactor_new (ds_aggregator_actor, &agg);
+        r->aggs [k] = ds_actor_new (ds_aggregator_actor, &agg);
         if (!r->aggs [k] || ds_aggregator_endpoint (r->aggs [k], bound, sizeof bound, &early_eos) != 0) {
             ds_log_error ("aggregator shard %u did not start", k);
             return -1;
@@ -332,7 +333,7 @@ s_start_query (s_run_t *r)
     //  under the client's minute instead.
     q->timeout_ms = 55000;
     char bound [256];
-    r->query = zactor_new (ds_query_actor, q);
+    r->query = ds_actor_new (ds_query_actor, q);
     if (!r->query || ds_query_endpoint (r->query, bound, sizeof bound) != 0) {
         ds_log_error ("query service did not start");
         return -1;
@@ -361,7 +362,7 @@ s_start_pipeline (s_run_t *r)
     lab->shards = r->shards;
     lab->metrics = r->metrics;
     char data_ep [256], control_ep [256];
-    r->labeler = zactor_new (ds_labeler_actor, lab);
+    r->labeler = ds_actor_new (ds_labeler_actor, lab);
     if (!r->labeler || ds_labeler_endpoints (r->labeler, data_ep, sizeof data_ep,
                                              control_ep, sizeof control_ep) != 0) {
         ds_log_error ("labeler did not start (see above)");
@@ -383,7 +384,7 @@ s_start_pipeline (s_run_t *r)
     ing->label_arg = r->tables;
     ing->progress = !cfg->quiet;
     ing->metrics = r->metrics;
-    r->ingest = zactor_new (ds_ingest_actor, ing);
+    r->ingest = ds_actor_new (ds_ingest_actor, ing);
     if (!r->ingest) {
         ds_log_error ("ingest did not start (see above)");
         return -1;
@@ -528,8 +529,20 @@ s_stop (s_run_t *r, int rc)
                              "shard %u: the final checkpoint failed: %s", k, err);
             rc = 1;
         }
-        zactor_destroy (&r->aggs [k]);
     }
+    //  Every shard told first, so they free their stores at once (one
+    //  core each), then each waited for: zactor_destroy's own $TERM then
+    //  finds the actor ended or ending, and waits for its signal.
+    for (uint32_t k = 0; k < r->shards; k++)
+        if (r->aggs [k])
+            zstr_send (r->aggs [k], "$TERM");
+    for (uint32_t k = 0; k < r->shards; k++)
+        zactor_destroy (&r->aggs [k]);
+    //  Their threads end just after (czmq closes each pipe after its
+    //  signal): waited for, so czmq's exit handler finds no socket open
+    //  and does not sleep 200 ms.
+    if (!ds_actor_join (2000))
+        ds_log_warn ("a service thread did not end within 2 s");
     return rc;
 }
 

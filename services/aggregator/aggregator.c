@@ -511,12 +511,13 @@ s_on_rep (s_agg_t *self)
     else
     if (cacheable)
         s_cache_put (self, frame);
-    //  An overview, pair or pattern partial built large temporaries (now
-    //  freed): their pages go back before the answer does.
-    if (rc == 0 && (cacheable || (dsk && type == DS_MSG_PATTERN_REQ)))
-        ds_malloc_release ();
     zsock_send (self->rep, "b", self->reply.data, self->reply.size);
     zmsg_destroy (&msg);
+    //  An overview, pair or pattern partial built large temporaries (now
+    //  freed): their pages go back, once the answer is out (a trim is up
+    //  to a few ms the query service would otherwise wait for).
+    if (rc == 0 && (cacheable || (dsk && type == DS_MSG_PATTERN_REQ)))
+        ds_malloc_release ();
 }
 
 //  Returns false when the actor must stop.

@@ -1,6 +1,7 @@
 /*  json.c - msgpack to JSON; see json.h. */
 #include "json.h"
 #include "text.h"
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,32 +26,65 @@ ds_json_double (char *buf, size_t size, double value)
     }
 }
 
-//  The writer takes the stream's lock once (ds_json_write) and then uses
-//  the unlocked stdio calls: a month's overview is ~2 MB of small pieces,
-//  and a lock per fputc cost more than the formatting.
+//  The writer fills its own buffer and hands it to the stream in large
+//  pieces (one locked fwrite each): a month's overview is ~2 MB of small
+//  pieces (65 k port rows), and a stdio call per piece cost more than the
+//  formatting.
+
+#define S_BUF 16384
+
+typedef struct {
+    FILE *out;
+    size_t used;
+    char buf [S_BUF];
+} s_out_t;
 
 static void
-s_put (FILE *out, const char *text, size_t len)
+s_flush (s_out_t *w)
 {
-    fwrite_unlocked (text, 1, len, out);
+    if (w->used)
+        fwrite (w->buf, 1, w->used, w->out);
+    w->used = 0;
+}
+
+static inline void
+s_put (s_out_t *w, const char *text, size_t len)
+{
+    if (w->used + len > S_BUF) {
+        s_flush (w);
+        if (len > S_BUF) {
+            fwrite (text, 1, len, w->out);
+            return;
+        }
+    }
+    memcpy (w->buf + w->used, text, len);
+    w->used += len;
+}
+
+static inline void
+s_char (s_out_t *w, char c)
+{
+    if (w->used == S_BUF)
+        s_flush (w);
+    w->buf [w->used++] = c;
 }
 
 static void
-s_uint (FILE *out, unsigned long long value)
+s_uint (s_out_t *w, unsigned long long value)
 {
     char buf [24];
     char *p = buf + sizeof buf;
     do
         *--p = (char) ('0' + value % 10);
     while ((value /= 10) != 0);
-    s_put (out, p, (size_t) (buf + sizeof buf - p));
+    s_put (w, p, (size_t) (buf + sizeof buf - p));
 }
 
 static void
-s_string (FILE *out, const char *str, size_t size)
+s_string (s_out_t *w, const char *str, size_t size)
 {
     const unsigned char *s = (const unsigned char *) str;
-    putc_unlocked ('"', out);
+    s_char (w, '"');
     size_t i = 0;
     while (i < size) {
         //  A run of printable ASCII that needs no escape goes out at once.
@@ -58,95 +92,95 @@ s_string (FILE *out, const char *str, size_t size)
         while (run < size && s [run] >= 0x20 && s [run] < 0x80 && s [run] != '"' && s [run] != '\\')
             run++;
         if (run > i) {
-            s_put (out, str + i, run - i);
+            s_put (w, str + i, run - i);
             i = run;
             continue;
         }
         unsigned char c = s [i];
         if (c == '"' || c == '\\') {
-            putc_unlocked ('\\', out);
-            putc_unlocked (c, out);
+            s_char (w, '\\');
+            s_char (w, (char) c);
             i++;
         }
         else
         if (c < 0x20) {
             char esc [8];
             snprintf (esc, sizeof esc, "\\u%04x", c);
-            s_put (out, esc, 6);
+            s_put (w, esc, 6);
             i++;
         }
         else {
             size_t len = ds_text_utf8_len (s + i, size - i);
             if (len == 0) {
-                s_put (out, "\\ufffd", 6);
+                s_put (w, "\\ufffd", 6);
                 i++;
             }
             else {
-                s_put (out, str + i, len);
+                s_put (w, str + i, len);
                 i += len;
             }
         }
     }
-    putc_unlocked ('"', out);
+    s_char (w, '"');
 }
 
 static int
-s_value (FILE *out, const msgpack_object *obj)
+s_value (s_out_t *w, const msgpack_object *obj)
 {
     char buf [64];
     switch (obj->type) {
         case MSGPACK_OBJECT_NIL:
-            s_put (out, "null", 4);
+            s_put (w, "null", 4);
             return 0;
         case MSGPACK_OBJECT_BOOLEAN:
             if (obj->via.boolean)
-                s_put (out, "true", 4);
+                s_put (w, "true", 4);
             else
-                s_put (out, "false", 5);
+                s_put (w, "false", 5);
             return 0;
         case MSGPACK_OBJECT_POSITIVE_INTEGER:
-            s_uint (out, (unsigned long long) obj->via.u64);
+            s_uint (w, (unsigned long long) obj->via.u64);
             return 0;
         case MSGPACK_OBJECT_NEGATIVE_INTEGER:
             if (obj->via.i64 < 0) {
-                putc_unlocked ('-', out);
-                s_uint (out, 0ULL - (unsigned long long) obj->via.i64);
+                s_char (w, '-');
+                s_uint (w, 0ULL - (unsigned long long) obj->via.i64);
             }
             else
-                s_uint (out, (unsigned long long) obj->via.i64);
+                s_uint (w, (unsigned long long) obj->via.i64);
             return 0;
         case MSGPACK_OBJECT_FLOAT32:
         case MSGPACK_OBJECT_FLOAT64:
             ds_json_double (buf, sizeof buf, obj->via.f64);
-            s_put (out, buf, strlen (buf));
+            s_put (w, buf, strlen (buf));
             return 0;
         case MSGPACK_OBJECT_STR:
-            s_string (out, obj->via.str.ptr, obj->via.str.size);
+            s_string (w, obj->via.str.ptr, obj->via.str.size);
             return 0;
         case MSGPACK_OBJECT_ARRAY:
-            putc_unlocked ('[', out);
+            s_char (w, '[');
             for (uint32_t i = 0; i < obj->via.array.size; i++) {
                 if (i)
-                    putc_unlocked (',', out);
-                if (s_value (out, &obj->via.array.ptr [i]))
+                    s_char (w, ',');
+                if (s_value (w, &obj->via.array.ptr [i]))
                     return -1;
             }
-            putc_unlocked (']', out);
+            s_char (w, ']');
             return 0;
         case MSGPACK_OBJECT_MAP:
-            putc_unlocked ('{', out);
+            s_char (w, '{');
             for (uint32_t i = 0; i < obj->via.map.size; i++) {
                 const msgpack_object_kv *kv = &obj->via.map.ptr [i];
                 if (kv->key.type != MSGPACK_OBJECT_STR)
                     return -1;
                 if (i)
-                    putc_unlocked (',', out);
-                s_string (out, kv->key.via.str.ptr, kv->key.via.str.size);
-                putc_unlocked (':', out);
-                if (s_value (out, &kv->val))
+                    s_char (w, ',');
+                s_string (w, kv->key.via.str.ptr, kv->key.via.str.size);
+                s_char (w, ':');
+                if (s_value (w, &kv->val))
                     return -1;
             }
-            putc_unlocked ('}', out);
+            s_char (w, '}');
             return 0;
         default:
             return -1;              //  bin, ext: no JSON form
@@ -156,9 +190,16 @@ s_value (FILE *out, const msgpack_object *obj)
 int
 ds_json_write (FILE *out, const msgpack_object *obj)
 {
-    flockfile (out);
-    int rc = s_value (out, obj);
-    funlockfile (out);
+    s_out_t *w = malloc (sizeof *w);
+    if (!w) {
+        errno = ENOMEM;
+        return -1;
+    }
+    w->out = out;
+    w->used = 0;
+    int rc = s_value (w, obj);
+    s_flush (w);                    //  a partial text too, as before
+    free (w);
     return rc;
 }
 

@@ -14,7 +14,8 @@
 #include <stdio.h>
 
 //  Writes obj as compact JSON to out.  Returns 0, or -1 if obj holds a
-//  non-string map key, a bin or an ext (out then holds a partial text).
+//  non-string map key, a bin or an ext (out then holds a partial text), or
+//  when out of memory (errno ENOMEM).
 int ds_json_write (FILE *out, const msgpack_object *obj);
 
 //  Returns obj as a NUL-terminated JSON string, or NULL (see

@@ -235,6 +235,7 @@ typedef struct {
     ds_dashboard_t *dashboard;      //  with --serve: the dashboard on it
     ds_metrics_t *metrics;          //  its registry, handed to every service
     ds_tables_t *tables;            //  the labeler's, lent to ingest
+    bool stopping;                  //  s_stop_begin done
 } s_run_t;
 
 //  Checks the options that need no service; 0, or 2 after saying why.
@@ -471,6 +472,52 @@ s_overview (s_run_t *r, ds_client_t *client, msgpack_zone *zone, msgpack_object 
     return 0;
 }
 
+//  Stops every service but the shards, upstream first, writes the
+//  shards' final checkpoints (if one fails, the run fails: DESIGN §12) and
+//  tells every shard to end, so they free their stores at once, one core
+//  each.  Once only.  Returns rc, or 1.
+static int
+s_stop_begin (s_run_t *r, int rc)
+{
+    if (r->stopping)
+        return rc;
+    r->stopping = true;
+    zactor_destroy (&r->ingest);
+    zactor_destroy (&r->labeler);
+    zactor_destroy (&r->embed);
+    zactor_destroy (&r->query);
+    for (uint32_t k = 0; k < r->shards; k++) {
+        char err [512];
+        if (r->aggs [k] && r->cfg->checkpoint_dir
+        &&  ds_aggregator_final (r->aggs [k], err, sizeof err) != 0) {
+            ds_log_error_kv (DS_FIELDS (DS_KV ("shard", k), DS_KV ("reason", err)),
+                             "shard %u: the final checkpoint failed: %s", k, err);
+            rc = 1;
+        }
+    }
+    for (uint32_t k = 0; k < r->shards; k++)
+        if (r->aggs [k])
+            zstr_send (r->aggs [k], "$TERM");
+    return rc;
+}
+
+//  Stops every service (s_stop_begin, if not done yet) and waits for the
+//  shards: zactor_destroy's own $TERM then finds each ended or ending and
+//  waits for its signal.  Returns rc, or 1.
+static int
+s_stop (s_run_t *r, int rc)
+{
+    rc = s_stop_begin (r, rc);
+    for (uint32_t k = 0; k < r->shards; k++)
+        zactor_destroy (&r->aggs [k]);
+    //  Their threads end just after (czmq closes each pipe after its
+    //  signal): waited for, so czmq's exit handler finds no socket open
+    //  and does not sleep 200 ms.
+    if (!ds_actor_join (2000))
+        ds_log_warn ("a service thread did not end within 2 s");
+    return rc;
+}
+
 //  The results, fetched through the query service like any client: the
 //  JSON, the summary line, the report.  Returns the exit status.
 static int
@@ -489,6 +536,12 @@ s_results (s_run_t *r, double t_ingest)
     msgpack_object overview;
     bool empty = false;                 //  the overview of an empty window
     int rc = s_overview (r, client, &zone, &overview, &empty) == 0 ? 0 : 1;
+    //  Nothing more to ask (no report, no serving, no HTTP server to
+    //  answer) and no final checkpoint to write first: the services stop
+    //  now, and the shards free their stores while this thread writes the
+    //  JSON.
+    if (rc == 0 && !cfg->report && !cfg->serve && !cfg->http && !cfg->checkpoint_dir)
+        rc = s_stop_begin (r, rc);
     if (rc == 0) {
         if (cfg->json && s_write_json (cfg->json, &overview) != 0)
             rc = 1;
@@ -509,40 +562,6 @@ s_results (s_run_t *r, double t_ingest)
             ds_log_info ("report written to %s/index.html", cfg->report);
     }
     ds_client_destroy (&client);
-    return rc;
-}
-
-//  Stops every service, upstream first; the shards' final checkpoints:
-//  if one fails, the run fails (DESIGN §12).  Returns rc, or 1.
-static int
-s_stop (s_run_t *r, int rc)
-{
-    zactor_destroy (&r->ingest);
-    zactor_destroy (&r->labeler);
-    zactor_destroy (&r->embed);
-    zactor_destroy (&r->query);
-    for (uint32_t k = 0; k < r->shards; k++) {
-        char err [512];
-        if (r->aggs [k] && r->cfg->checkpoint_dir
-        &&  ds_aggregator_final (r->aggs [k], err, sizeof err) != 0) {
-            ds_log_error_kv (DS_FIELDS (DS_KV ("shard", k), DS_KV ("reason", err)),
-                             "shard %u: the final checkpoint failed: %s", k, err);
-            rc = 1;
-        }
-    }
-    //  Every shard told first, so they free their stores at once (one
-    //  core each), then each waited for: zactor_destroy's own $TERM then
-    //  finds the actor ended or ending, and waits for its signal.
-    for (uint32_t k = 0; k < r->shards; k++)
-        if (r->aggs [k])
-            zstr_send (r->aggs [k], "$TERM");
-    for (uint32_t k = 0; k < r->shards; k++)
-        zactor_destroy (&r->aggs [k]);
-    //  Their threads end just after (czmq closes each pipe after its
-    //  signal): waited for, so czmq's exit handler finds no socket open
-    //  and does not sleep 200 ms.
-    if (!ds_actor_join (2000))
-        ds_log_warn ("a service thread did not end within 2 s");
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /*  service.c - see service.h. */
 #include "service.h"
+#include "actor.h"
 #include "log.h"
 #include "signals.h"
 #include "transport.h"
@@ -124,10 +125,11 @@ ds_service_main (int argc, char **argv, const ds_service_t *service)
     ds_mgroup_t *group = service->metrics ? NULL
                        : ds_metrics_group (ds_http_metrics (http), service->name, NULL);
     ds_mgroup_condition (group, "started", false);
-    zactor_t *actor = zactor_new (service->actor, service->config);
+    zactor_t *actor = ds_actor_new (service->actor, service->config);
     if (!actor || (service->started && service->started (actor) != 0)) {
         ds_log_error ("could not start (see above)");
         zactor_destroy (&actor);
+        ds_actor_join (2000);
         ds_curve_shutdown ();
         ds_http_destroy (&http);
         if (service->http_done)
@@ -140,6 +142,9 @@ ds_service_main (int argc, char **argv, const ds_service_t *service)
     if (rc == 0 && !service->ends && service->finish && service->finish (actor) != 0)
         rc = 1;
     zactor_destroy (&actor);
+    //  Its thread closes its pipe just after: waited for, or czmq's
+    //  zsys_shutdown, finding a socket open, sleeps 200 ms (actor.h).
+    ds_actor_join (2000);
     ds_curve_shutdown ();
     //  The server reads the registry the actor wrote: it goes after it.
     ds_http_destroy (&http);

@@ -344,6 +344,7 @@ test_services (void **state)
         qcfg.shard_endpoints.items [k] = eps [k];
     qcfg.shard_endpoints.count = NSHARDS;
     qcfg.labeler = "tcp://127.0.0.1:1";     //  nobody there
+    qcfg.embed = NULL;                      //  none, as in `darkscope run` without --embed
     qcfg.timeout_ms = 700;
     zactor_t *query = zactor_new (ds_query_actor, &qcfg);
     char qep [256];
@@ -452,6 +453,12 @@ test_services (void **state)
         char err [256];
         assert_int_equal (s_ask (req, &q, &got, err, sizeof err), -1);
         assert_non_null (strstr (err, "tcp://127.0.0.1:1"));
+        //  knn with no embed service: an error that says how to get one.
+        ds_query_init (&q);
+        snprintf (q.name, sizeof q.name, "knn");
+        snprintf (q.ip, sizeof q.ip, "192.0.2.1");
+        assert_int_equal (s_ask (req, &q, &got, err, sizeof err), -1);
+        assert_non_null (strstr (err, "knn: no embed service endpoint configured (darkscope run: add --embed"));
         //  Still alive: an overview answers.
         ds_query_init (&q);
         snprintf (q.name, sizeof q.name, "overview");
@@ -743,6 +750,11 @@ test_retained_window (void **state)
     snprintf (q.first_day, sizeof q.first_day, "2021-03-01");
     assert_int_equal (ds_merge_window (parts, 3, &q, tz, sizeof tz, err, sizeof err), 0);
     assert_string_equal (q.first_day, "2021-03-01");
+    //  A day that is none: named with its value.
+    memset (&q, 0, sizeof q);
+    snprintf (q.last_day, sizeof q.last_day, "2021-02-30");
+    assert_int_equal (ds_merge_window (parts, 3, &q, tz, sizeof tz, err, sizeof err), -1);
+    assert_string_equal (err, "last_day '2021-02-30' is not a day (YYYY-MM-DD)");
     //  Without retention: from the oldest day any shard holds.
     for (int i = 0; i < 3; i++)
         parts [i].retain_days = 0;

@@ -118,7 +118,9 @@ ds_merge_window (const ds_part_range_t *parts, size_t n, ds_query_t *q,
         ds_day_format (hi, q->last_day);
     int32_t f, l;
     if (ds_day_parse (q->first_day, &f) || ds_day_parse (q->last_day, &l)) {
-        snprintf (err, err_size, "bad day: want YYYY-MM-DD");
+        bool first = ds_day_parse (q->first_day, &f) != 0;
+        snprintf (err, err_size, "%s '%s' is not a day (YYYY-MM-DD)", first ? "first_day" : "last_day",
+                  first ? q->first_day : q->last_day);
         return -1;
     }
     if (f > l) {

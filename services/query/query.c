@@ -498,7 +498,9 @@ s_relay (s_query_t *self, zsock_t **sockp, const char *ep, const char *peer, con
          const uint8_t *data, size_t size, char *err, size_t err_size)
 {
     if (!ep || !*ep) {
-        snprintf (err, err_size, "%s: no %s endpoint configured", q, peer);
+        snprintf (err, err_size, "%s: no %s endpoint configured%s", q, peer,
+                  strcmp (peer, "embed service") == 0
+                  ? " (darkscope run: add --embed; darkscope-query: --embed-endpoint E)" : "");
         return -1;
     }
     if (!*sockp)

@@ -3,7 +3,8 @@
     (services/darkscope/client.c): overview --csv is key,value rows of its
     dataset, filter and ingest counters at full precision, without the
     tables that are queries of their own; lookup as key: value text and
-    key,value CSV, no longer JSON with a warning; a table query's CSV. */
+    key,value CSV, no longer JSON with a warning; a table query's CSV; the
+    heatmap's class names whole in the table and quoted in the CSV. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -144,6 +145,42 @@ test_ports_csv (void **state)
     free (text);
 }
 
+//  The heatmap: columns as wide as the longest class name (none cut), a
+//  class name with a comma quoted in the CSV.
+static void
+s_pack_heatmap (msgpack_packer *pk)
+{
+    msgpack_pack_map (pk, 1);
+    s_str (pk, "heatmap");
+    msgpack_pack_map (pk, 3);
+    s_str (pk, "classes");
+    msgpack_pack_array (pk, 2);
+    s_str (pk, "internet-census");
+    s_str (pk, "a,b");
+    s_str (pk, "services");
+    msgpack_pack_array (pk, 1);
+    s_str (pk, "telnet");
+    s_str (pk, "fraction");
+    msgpack_pack_array (pk, 1);
+    msgpack_pack_array (pk, 2);
+    msgpack_pack_double (pk, 0.25);
+    msgpack_pack_double (pk, 1.0);
+}
+
+static void
+test_heatmap (void **state)
+{
+    (void) state;
+    char *text = s_print (s_pack_heatmap, "heatmap", DS_FORMAT_TABLE);
+    assert_string_equal (text,
+        "service       internet-census              a,b\n"
+        "telnet                   0.25             1.00\n");
+    free (text);
+    text = s_print (s_pack_heatmap, "heatmap", DS_FORMAT_CSV);
+    assert_string_equal (text, "service,internet-census,\"a,b\"\ntelnet,0.25,1\n");
+    free (text);
+}
+
 int
 main (void)
 {
@@ -151,6 +188,7 @@ main (void)
         cmocka_unit_test (test_overview_csv),
         cmocka_unit_test (test_lookup),
         cmocka_unit_test (test_ports_csv),
+        cmocka_unit_test (test_heatmap),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -299,22 +299,41 @@ s_print_heatmap (const s_printer_t *p, const msgpack_object *heat)
     ||  fraction->via.array.size != services->via.array.size)
         return -1;
     char name [128], cell [64];
-    const char *sep = p->format == DS_FORMAT_CSV ? "," : " ";
-    fprintf (p->out, p->format == DS_FORMAT_CSV ? "service" : "%-12s", "service");
+    bool csv = p->format == DS_FORMAT_CSV;
+    //  Table: each column as wide as the longest class name (no name cut).
+    int width = 6;
+    for (uint32_t j = 0; j < classes->via.array.size; j++)
+        if (classes->via.array.ptr [j].type == MSGPACK_OBJECT_STR
+        &&  (int) classes->via.array.ptr [j].via.str.size > width)
+            width = (int) classes->via.array.ptr [j].via.str.size;
+    if (width > 40)
+        width = 40;
+    fprintf (p->out, csv ? "service" : "%-12s", "service");
     for (uint32_t j = 0; j < classes->via.array.size; j++) {
         s_str (&classes->via.array.ptr [j], name, sizeof name);
-        fprintf (p->out, p->format == DS_FORMAT_CSV ? "%s%s" : "%s%14.14s", sep, name);
+        if (csv) {
+            fputc (',', p->out);
+            ds_text_csv (p->out, name, strlen (name));      //  a class name may hold a comma
+        }
+        else
+            fprintf (p->out, "  %*s", width, name);
     }
     fputc ('\n', p->out);
     for (uint32_t i = 0; i < services->via.array.size; i++) {
         s_str (&services->via.array.ptr [i], name, sizeof name);
-        fprintf (p->out, p->format == DS_FORMAT_CSV ? "%s" : "%-12s", name);
+        if (csv)
+            ds_text_csv (p->out, name, strlen (name));
+        else
+            fprintf (p->out, "%-12s", name);
         const msgpack_object *row = &fraction->via.array.ptr [i];
         if (row->type != MSGPACK_OBJECT_ARRAY)
             return -1;
         for (uint32_t j = 0; j < row->via.array.size; j++) {
             s_cell (p, &row->via.array.ptr [j], cell, sizeof cell);
-            fprintf (p->out, p->format == DS_FORMAT_CSV ? "%s%s" : "%s%14s", sep, cell);
+            if (csv)
+                fprintf (p->out, ",%s", cell);
+            else
+                fprintf (p->out, "  %*s", width, cell);
         }
         fputc ('\n', p->out);
     }

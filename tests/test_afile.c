@@ -223,6 +223,32 @@ test_errors (void **state)
     }
 }
 
+static void
+test_check (void **state)
+{
+    (void) state;
+    char path [PATH_MAX];
+    s_path (path, "new.json");
+    assert_int_equal (ds_afile_check (path), 0);                //  not there yet: its directory counts
+    s_put ("old.json", "x");
+    s_path (path, "old.json");
+    assert_int_equal (ds_afile_check (path), 0);
+    s_path (path, "no/dir/o.json");
+    errno = 0;
+    assert_int_equal (ds_afile_check (path), -1);
+    assert_int_equal (errno, ENOENT);
+    errno = 0;
+    assert_int_equal (ds_afile_check (s_tmp), -1);              //  a directory
+    assert_int_equal (errno, EISDIR);
+    assert_int_equal (ds_afile_check ("/dev/null"), 0);        //  written in place
+    if (geteuid () != 0) {                                      //  root may write anywhere
+        assert_int_equal (ds_afile_check ("/proc/o.json"), -1);
+    }
+    unlink (path);
+    s_path (path, "old.json");
+    unlink (path);
+}
+
 int
 main (void)
 {
@@ -232,6 +258,7 @@ main (void)
         cmocka_unit_test (test_symlink),
         cmocka_unit_test (test_fifo_in_place),
         cmocka_unit_test (test_errors),
+        cmocka_unit_test (test_check),
     };
     return cmocka_run_group_tests (tests, setup, teardown);
 }

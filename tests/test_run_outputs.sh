@@ -6,7 +6,10 @@
 #  still holds the old content (a file rewritten in place would change
 #  under every name, and a reader could see it half written); no
 #  temporary file is left; an existing file's mode and a symbolic link
-#  are kept.
+#  are kept.  And before any input is read: the --report directory is
+#  made (so --help's `--report report/ --json report/overview.json` works
+#  in a fresh directory) and an output that cannot be written stops the run
+#  at once, naming the flag (not after a month of input).
 source "$(dirname "$0")/lib.sh"
 
 "$DS_BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" --packets 30000 \
@@ -33,4 +36,20 @@ grep -q '^[0-9]* 50$' <(head -1 "$WORK/real/vectors.txt") || fail "vectors.txt h
 grep -q '</svg>' "$WORK/out/rep/fig-daily.svg" || fail "fig-daily.svg is not a whole SVG"
 leftover=$(find "$WORK" -name '*.tmp' -o -name '.*.tmp')
 [ -z "$leftover" ] || fail "temporary files left: $leftover"
+
+#  --help's example in a directory where report/ does not exist yet.
+(cd "$WORK" && "$DS_BIN/darkscope" run --quiet --pcap m.pcap --gt gt.csv --report fresh/report \
+    --json fresh/report/overview.json 2>"$WORK/fresh.log") || { cat "$WORK/fresh.log" >&2; fail "--report DIR --json DIR/overview.json failed in a fresh directory"; }
+[ -s "$WORK/fresh/report/overview.json" ] && [ -s "$WORK/fresh/report/index.html" ] || fail "fresh report incomplete"
+#  Unwritable outputs are found before the input is read (the input here
+#  does not even exist: the output is named, not the input).
+for args in "--json $WORK/no/such/dir/o.json" "--model-out $WORK/no/dir/v.txt --embed" "--json $WORK" \
+            "--report /proc/no-report-here"; do
+    rc=0
+    "$DS_BIN/darkscope" run --quiet --pcap "$WORK/nonexistent.pcap" $args 2>"$WORK/err.log" || rc=$?
+    [ "$rc" = 1 ] || fail "run $args exited $rc, not 1"
+    flag=${args%% *}
+    grep -q -- "$flag" "$WORK/err.log" || fail "run $args did not name $flag: $(cat "$WORK/err.log")"
+    ! grep -q nonexistent.pcap "$WORK/err.log" || fail "run $args read its input first: $(cat "$WORK/err.log")"
+done
 echo "ok: run --json, report, model written whole by rename"

@@ -92,6 +92,37 @@ ds_afile_new (const char *path)
     return self;
 }
 
+int
+ds_afile_check (const char *path)
+{
+    struct stat st;
+    if (stat (path, &st) == 0) {
+        if (S_ISDIR (st.st_mode)) {
+            errno = EISDIR;
+            return -1;
+        }
+        if (!S_ISREG (st.st_mode))
+            return access (path, W_OK);             //  a FIFO or device: written in place
+    }
+    else
+    if (errno != ENOENT)
+        return -1;
+    //  The directory it will be created in (a link's target's, as ds_afile_new).
+    char *resolved = realpath (path, NULL);
+    const char *target = resolved ? resolved : path;
+    const char *slash = strrchr (target, '/');
+    char *dir = slash == target ? strdup ("/") : slash ? strndup (target, (size_t) (slash - target))
+                                                       : strdup (".");
+    int rc = dir ? access (dir, W_OK | X_OK) : -1;
+    if (!dir)
+        errno = ENOMEM;
+    int err = errno;
+    free (dir);
+    free (resolved);
+    errno = err;
+    return rc;
+}
+
 FILE *
 ds_afile_stream (ds_afile_t *self)
 {

@@ -29,6 +29,12 @@ typedef struct _ds_afile_t ds_afile_t;
 //  created (missing directory, no permission).  Caller commits or destroys.
 ds_afile_t *ds_afile_new (const char *path);
 
+//  Checks, before the work that produces it, that path could be written
+//  now: it is not a directory, its directory exists and may be written
+//  in (or, not a regular file, it may be written itself).  Returns 0, or
+//  -1 with errno set (ENOENT, EACCES, EISDIR, ...).
+int ds_afile_check (const char *path);
+
 //  The stream to write to; owned by the afile.
 FILE *ds_afile_stream (ds_afile_t *self);
 

@@ -190,6 +190,19 @@ s_draw_figures (s_report_t *self)
 }
 
 int
+ds_report_prepare (const char *dir, char *err, size_t err_size)
+{
+    ds_rdata_t *data = ds_rdata_new (err, err_size);
+    ds_rdir_t *rdir = data ? ds_rdir_new (dir, data) : NULL;
+    int rc = rdir ? ds_rdir_make (rdir) : -1;
+    if (!rdir && err && err_size)
+        snprintf (err, err_size, "out of memory");
+    ds_rdir_destroy (&rdir);
+    ds_rdata_destroy (&data);
+    return rc;
+}
+
+int
 ds_report_write (const char *dir, ds_report_fetch_fn fetch, void *ctx, char *err, size_t err_size)
 {
     s_report_t self = { .data = ds_rdata_new (err, err_size) };

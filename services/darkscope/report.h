@@ -39,6 +39,11 @@
 typedef int (*ds_report_fetch_fn) (void *ctx, const ds_query_t *query, msgpack_zone *zone,
                                    msgpack_object *result, char *err, size_t err_size);
 
+//  Creates the report directory dir (and its parents) and checks that it
+//  is a writable directory, as ds_report_write will: a run checks it before
+//  reading its input.  Returns 0, or -1 with the reason in err.
+int ds_report_prepare (const char *dir, char *err, size_t err_size);
+
 //  Fetches what the report needs through fetch(ctx, ...) and writes the
 //  report into dir (created if missing).  Returns 0, or -1 with a reason in
 //  err (fetch failed, unexpected result shape, dir not writable, gnuplot

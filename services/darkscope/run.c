@@ -565,11 +565,35 @@ s_results (s_run_t *r, double t_ingest)
     return rc;
 }
 
+//  The outputs, before any input is read (a month or an embedding takes
+//  long; finding then that a file cannot be written loses it): the report
+//  directory made, every output file's directory there and writable.
+static int
+s_check_outputs (const ds_run_config_t *cfg)
+{
+    char err [512];
+    if (cfg->report && ds_report_prepare (cfg->report, err, sizeof err) != 0) {
+        fprintf (stderr, "darkscope run: --report: %s\n", err);
+        return 1;
+    }
+    const char *files [][2] = { { "--json", cfg->json }, { "--model-out", cfg->model_out },
+                                { "--corpus-out", cfg->corpus_out }, { "--classes-out", cfg->classes_out } };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        if (files [i][1] && strcmp (files [i][1], "-") != 0 && ds_afile_check (files [i][1]) != 0) {
+            fprintf (stderr, "darkscope run: cannot write %s %s: %s\n", files [i][0], files [i][1],
+                     strerror (errno));
+            return 1;
+        }
+    return 0;
+}
+
 //  The run in zone tz (see ds_run).
 static int
 s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
 {
     int rc = s_check (cfg);
+    if (rc == 0)
+        rc = s_check_outputs (cfg);
     if (rc != 0)
         return rc;
     s_run_t *r = calloc (1, sizeof *r);

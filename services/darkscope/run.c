@@ -225,6 +225,7 @@ typedef struct {
     ds_strlist_t pcaps, gt;         //  the inputs: given, or the default month
     char month_pcap [600], month_gt [600];
     zactor_t *aggs [DS_SHARDS_MAX];
+    bool agg_eos [DS_SHARDS_MAX];   //  shard restored complete: its EOS event came at start
     char agg_ep [DS_SHARDS_MAX][64], ckpt [DS_SHARDS_MAX][600];
     zactor_t *query, *labeler, *ingest, *embed;
     ds_embed_config_t embed_cfg;
@@ -311,6 +312,7 @@ s_start_aggregators (s_run_t *r)
             ds_log_error ("aggregator shard %u did not start", k);
             return -1;
         }
+        r->agg_eos [k] = early_eos;
     }
     return 0;
 }
@@ -400,14 +402,19 @@ s_start_pipeline (s_run_t *r)
 static int
 s_wait_end (s_run_t *r)
 {
+    //  A shard restored from a complete checkpoint told its EOS at start
+    //  (a replay of the same files adds nothing and sends no new one).
     zpoller_t *poller = zpoller_new (zactor_sock (r->ingest), NULL);
-    for (uint32_t k = 0; k < r->shards; k++)
-        zpoller_add (poller, zactor_sock (r->aggs [k]));
     zactor_t *watch [DS_SHARDS_MAX + 1];
     watch [0] = r->ingest;
-    for (uint32_t k = 0; k < r->shards; k++)
-        watch [k + 1] = r->aggs [k];
-    size_t pending = r->shards + 1;
+    size_t pending = 1;
+    for (uint32_t k = 0; k < r->shards; k++) {
+        watch [k + 1] = r->agg_eos [k] ? NULL : r->aggs [k];
+        if (watch [k + 1]) {
+            zpoller_add (poller, zactor_sock (r->aggs [k]));
+            pending++;
+        }
+    }
     bool failed = false, stop_sent = false;
     while (pending > 0) {
         size_t which = 0;

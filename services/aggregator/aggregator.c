@@ -74,6 +74,7 @@ typedef struct {
     uint64_t rejected;              //  messages that failed to decode
     uint64_t foreign;               //  batches of another shard
     uint64_t too_big;               //  requests above DS_FRAME_CONTROL_MAX
+    uint64_t replays;               //  batches ignored as applied before
     ds_aggmetrics_t *metrics;       //  NULL without --http
     uint32_t gap_sensor [S_GAP_SENSORS];    //  sensors whose gaps were logged
     uint64_t gap_logged [S_GAP_SENSORS];    //  their gaps when last logged
@@ -304,6 +305,16 @@ s_on_sub (s_agg_t *self)
             int applied = ds_store_apply (self->store, self->batch);
             if (applied < 0)
                 s_reject (self, "batch (out of memory, bad seq or too many sensors)", DS_ERR_NOMEM);
+            else
+            if (applied == 0 && self->replays++ % 100000 == 0)
+                //  Right for a replay; silent loss for new data sent under
+                //  a sensor whose stream the store (its checkpoint) holds.
+                ds_log_warn ("shard %u: batch %" PRIu64 " of sensor %u was applied before: ignored as "
+                             "a replay (%" PRIu64 " so far). New data under a sensor whose stream "
+                             "this shard already holds is ignored too: give it its own --sensor, "
+                             "or start from a new checkpoint directory",
+                             self->config.shard, self->batch->seq, self->batch->sensor,
+                             self->replays);
             self->dirty |= applied != 0;
         }
     }

@@ -1,7 +1,8 @@
 /*  libs: ds_common */
 /*  test_afile.c - output files that appear whole (services/common/afile.c):
     the target keeps its old content until commit and nothing else shows in
-    the directory but one temporary file; an abandoned file leaves no trace;
+    the directory but one temporary file; an abandoned file leaves no trace
+    (nor one finished after a failed write);
     a symbolic link keeps pointing at the replaced file; an existing file's
     mode is kept; a FIFO is written in place; a missing directory is an
     error with errno. */
@@ -143,6 +144,25 @@ test_replace_and_abandon (void **state)
     s_expect ("o.json", "new, much longer than the old\n");
     s_listing (list, sizeof list);
     assert_string_equal (list, "o.json");
+
+    //  Finished after a failed write (rc -1): abandoned, the write's
+    //  errno kept; after a good one (rc 0): committed.
+    file = ds_afile_new (path);
+    assert_non_null (file);
+    fputs ("failed", ds_afile_stream (file));
+    errno = ENOSPC;
+    assert_int_equal (ds_afile_finish (&file, -1), -1);
+    assert_int_equal (errno, ENOSPC);
+    assert_null (file);
+    s_expect ("o.json", "new, much longer than the old\n");
+    s_listing (list, sizeof list);
+    assert_string_equal (list, "o.json");
+    file = ds_afile_new (path);
+    assert_non_null (file);
+    fputs ("finished\n", ds_afile_stream (file));
+    assert_int_equal (ds_afile_finish (&file, 0), 0);
+    assert_null (file);
+    s_expect ("o.json", "finished\n");
     unlink (path);
 }
 

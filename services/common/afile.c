@@ -154,6 +154,17 @@ ds_afile_commit (ds_afile_t **self_p)
     return err ? -1 : 0;
 }
 
+int
+ds_afile_finish (ds_afile_t **self_p, int rc)
+{
+    if (rc == 0)
+        return ds_afile_commit (self_p);
+    int err = errno;
+    ds_afile_destroy (self_p);
+    errno = err;
+    return -1;
+}
+
 void
 ds_afile_destroy (ds_afile_t **self_p)
 {

@@ -44,6 +44,10 @@ FILE *ds_afile_stream (ds_afile_t *self);
 //  left as it was.  Destroys the afile either way and nulls *self_p.
 int ds_afile_commit (ds_afile_t **self_p);
 
+//  Ends a file whose writing returned rc: commits it if rc is 0, else
+//  abandons it (errno as the failed write left it).  Returns 0, or -1.
+int ds_afile_finish (ds_afile_t **self_p, int rc);
+
 //  Abandons the file: closes the stream and removes the temporary file,
 //  leaving the target as it was.  NULL-safe, nulls *self_p.
 void ds_afile_destroy (ds_afile_t **self_p);

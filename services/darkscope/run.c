@@ -131,10 +131,7 @@ s_write_json (const char *path, const msgpack_object *overview)
     }
     int rc = ds_json_write (ds_afile_stream (file), overview);
     fputc ('\n', ds_afile_stream (file));
-    if (rc)
-        ds_afile_destroy (&file);
-    else
-        rc = ds_afile_commit (&file);
+    rc = ds_afile_finish (&file, rc);
     if (rc)
         ds_log_error ("cannot write %s: %s", path, strerror (errno ? errno : EIO));
     return rc;

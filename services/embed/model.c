@@ -148,20 +148,6 @@ s_word_text (uint32_t i, void *arg, char *buf, size_t size)
     return ds_addr_format (ds_corpus_word_addr (arg, i), buf, size);
 }
 
-//  Commits an output file written (rc 0) or abandons it; the old file
-//  stays until the new one is whole (afile.h).
-static int
-s_finish_file (ds_afile_t **file_p, int rc)
-{
-    if (rc) {
-        int err = errno;
-        ds_afile_destroy (file_p);
-        errno = err;
-        return -1;
-    }
-    return ds_afile_commit (file_p);
-}
-
 static int
 s_write_model (ds_model_t *self, char *err, size_t err_size)
 {
@@ -170,7 +156,7 @@ s_write_model (ds_model_t *self, char *err, size_t err_size)
     int rc = out ? ds_w2v_write_text (ds_afile_stream (out), self->n, self->params.w2v.dim, self->vec,
                                       s_word_text, self->corpus) : -1;
     if (out)
-        rc = s_finish_file (&out, rc);
+        rc = ds_afile_finish (&out, rc);
     if (rc)
         snprintf (err, err_size, "cannot write the model to %s: %s", path, strerror (errno));
     return rc;
@@ -227,7 +213,7 @@ ds_model_build (ds_corpus_t **corpus_p, const ds_model_params_t *params,
     }
     int rc = ds_corpus_finish (self->corpus, params->min_count, lines ? ds_afile_stream (lines) : NULL);
     if (lines)
-        rc = s_finish_file (&lines, rc);
+        rc = ds_afile_finish (&lines, rc);
     if (rc) {
         snprintf (err, err_size, "building the corpus failed (%s)",
                   params->corpus_out ? "out of memory or cannot write the corpus file" : "out of memory");

@@ -95,6 +95,123 @@ s_pack_ext (msgpack_packer *pk)
     msgpack_pack_ext_with_body (pk, "ab", 2, 3);
 }
 
+//  JSON text of size msgpack bytes through ds_json_write_mp, or NULL if
+//  it refused them.
+static char *
+s_json_mp (const void *data, size_t size)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream (&text, &len);
+    assert_non_null (out);
+    int rc = ds_json_write_mp (out, data, size);
+    assert_int_equal (fclose (out), 0);
+    if (rc) {
+        free (text);
+        return NULL;
+    }
+    return text;
+}
+
+//  What fn packs, written from its bytes and from its unpacked object:
+//  the same text, or both refused.  Every proper prefix, and the bytes
+//  with one more behind them, are refused.
+static void
+s_same (s_pack_fn *fn)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    fn (&pk);
+    char *from_object = s_json (fn);
+    char *from_bytes = s_json_mp (buf.data, buf.size);
+    if (from_object) {
+        assert_non_null (from_bytes);
+        assert_string_equal (from_bytes, from_object);
+    }
+    else
+        assert_null (from_bytes);
+    for (size_t cut = 0; cut < buf.size; cut++) {
+        char *text = s_json_mp (buf.data, cut);
+        assert_null (text);
+    }
+    msgpack_sbuffer_write (&buf, "\xc0", 1);
+    assert_null (s_json_mp (buf.data, buf.size));
+    free (from_object);
+    free (from_bytes);
+    msgpack_sbuffer_destroy (&buf);
+}
+
+static void
+s_pack_encodings (msgpack_packer *pk)
+{
+    //  every integer width, signed encodings of non-negative values
+    //  (unpacked as positive integers), float32, long strings and
+    //  containers with 16- and 32-bit counts
+    static const char key [300] = "k";
+    msgpack_pack_map (pk, 3);
+    msgpack_pack_str_with_body (pk, "ints", 4);
+    msgpack_pack_array (pk, 20);
+    const int64_t values [] = { 0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295LL, 4294967296LL,
+                                -1, -32, -33, -128, -129, -32768, -32769, INT64_MIN };
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++)
+        msgpack_pack_int64 (pk, values [i]);
+    msgpack_pack_uint64 (pk, UINT64_MAX);
+    msgpack_pack_float (pk, 0.1f);
+    msgpack_pack_str_with_body (pk, key, sizeof key);
+    msgpack_pack_array (pk, 70000);
+    for (int i = 0; i < 70000; i++)
+        msgpack_pack_int (pk, i % 3 - 1);
+    msgpack_pack_str_with_body (pk, "m", 1);
+    msgpack_pack_map (pk, 17);
+    for (int i = 0; i < 17; i++) {
+        char k [8];
+        snprintf (k, sizeof k, "%d", i);
+        msgpack_pack_str_with_body (pk, k, strlen (k));
+        msgpack_pack_double (pk, i / 3.0);
+    }
+}
+
+static void
+test_from_bytes (void **state)
+{
+    (void) state;
+    s_pack_fn *packers [] = { s_pack_scalars, s_pack_nested, s_pack_strings, s_pack_int_key,
+                              s_pack_bin, s_pack_ext, s_pack_encodings };
+    for (size_t i = 0; i < sizeof packers / sizeof *packers; i++)
+        s_same (packers [i]);
+    //  signed encodings by hand: int8 5, int16 -2, int64 7
+    const uint8_t ints [] = { 0x93, 0xd0, 0x05, 0xd1, 0xff, 0xfe, 0xd3, 0, 0, 0, 0, 0, 0, 0, 7 };
+    char *text = s_json_mp (ints, sizeof ints);
+    assert_string_equal (text, "[5,-2,7]");
+    free (text);
+    //  counts the bytes cannot hold, refused before the walk
+    const uint8_t huge_array [] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0 };
+    const uint8_t huge_map [] = { 0xdf, 0x7f, 0xff, 0xff, 0xff, 0xa1, 'a', 0xc0 };
+    const uint8_t huge_str [] = { 0xdb, 0xff, 0xff, 0xff, 0xff, 'a' };
+    const uint8_t unused [] = { 0xc1 };
+    assert_null (s_json_mp (huge_array, sizeof huge_array));
+    assert_null (s_json_mp (huge_map, sizeof huge_map));
+    assert_null (s_json_mp (huge_str, sizeof huge_str));
+    assert_null (s_json_mp (unused, sizeof unused));
+    assert_null (s_json_mp (NULL, 0));
+    //  nesting: 64 levels are written, 65 refused
+    uint8_t deep [80];
+    for (size_t depth = 64; depth <= 65; depth++) {
+        memset (deep, 0x91, depth);
+        deep [depth] = 0xc0;
+        text = s_json_mp (deep, depth + 1);
+        if (depth == 64) {
+            assert_non_null (text);
+            assert_int_equal (strlen (text), 64 * 2 + 4);
+        }
+        else
+            assert_null (text);
+        free (text);
+    }
+}
+
 static void
 test_values (void **state)
 {
@@ -189,6 +306,7 @@ main (void)
         cmocka_unit_test (test_values),
         cmocka_unit_test (test_doubles),
         cmocka_unit_test (test_write_file),
+        cmocka_unit_test (test_from_bytes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -18,6 +18,15 @@
 //  when out of memory (errno ENOMEM).
 int ds_json_write (FILE *out, const msgpack_object *obj);
 
+//  Writes the one msgpack object that fills data [0, size) as compact JSON
+//  to out: the same text ds_json_write gives for it unpacked, without
+//  unpacking it.  Every read is bounded by size.  Returns 0, or -1 if the
+//  bytes are not exactly one object, nest deeper than 64 or hold what
+//  ds_json_write refuses (out then holds a partial text: a caller that must
+//  write nothing on bad bytes validates them first, ds_mp_validate), or
+//  when out of memory (errno ENOMEM).
+int ds_json_write_mp (FILE *out, const void *data, size_t size);
+
 //  Returns obj as a NUL-terminated JSON string, or NULL (see
 //  ds_json_write).  Caller frees.
 char *ds_json_string (const msgpack_object *obj);

@@ -8,6 +8,7 @@
 #include "text.h"
 #include "transport.h"
 #include "curve.h"
+#include "mpread.h"
 #include <czmq.h>
 #include <math.h>
 #include <string.h>
@@ -60,43 +61,64 @@ ds_client_destroy (ds_client_t **self_p)
     *self_p = NULL;
 }
 
+//  Sends query and receives its reply (one frame of at most DS_REPLY_MAX
+//  bytes).  Returns the reply (caller destroys), or NULL with err set.
+static zmsg_t *
+s_exchange (ds_client_t *self, const ds_query_t *query, char *err, size_t err_size)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    zmsg_t *reply = NULL;
+    if (ds_query_encode (query, &buf) != DS_OK)
+        snprintf (err, err_size, "cannot encode query '%s'", query->name);
+    else
+    if (buf.size > DS_FRAME_CONTROL_MAX)        //  the services' limit, refused here
+        snprintf (err, err_size, "request of %zu bytes exceeds the %u MiB limit",
+                  buf.size, DS_FRAME_CONTROL_MAX / DS_MIB);
+    else
+    if (zmq_send (zsock_resolve (self->sock), buf.data, buf.size, 0) < 0)
+        snprintf (err, err_size, "cannot send to %s: %s", self->endpoint, zmq_strerror (errno));
+    else
+    if (!(reply = zmsg_recv (self->sock)))
+        snprintf (err, err_size, "no reply from %s within %d ms (is darkscope-query running?)",
+                  self->endpoint, self->timeout_ms);
+    else {
+        zframe_t *frame = zmsg_first (reply);
+        if (!frame)
+            snprintf (err, err_size, "malformed reply from %s", self->endpoint);
+        else
+        if (zframe_size (frame) > DS_REPLY_MAX)
+            snprintf (err, err_size, "reply of %zu bytes from %s exceeds the %u MiB limit",
+                      zframe_size (frame), self->endpoint, DS_REPLY_MAX / DS_MIB);
+        else {
+            msgpack_sbuffer_destroy (&buf);
+            return reply;
+        }
+        zmsg_destroy (&reply);
+        msgpack_sbuffer_destroy (&buf);
+        return NULL;
+    }
+    //  Not sent or no reply: a REQ socket that missed its reply is stuck,
+    //  start a fresh one.
+    zsock_destroy (&self->sock);
+    self->sock = s_connect (self->endpoint, self->timeout_ms);
+    msgpack_sbuffer_destroy (&buf);
+    return NULL;
+}
+
 int
 ds_client_request (ds_client_t *self, const ds_query_t *query, msgpack_zone *zone,
                    msgpack_object *result, char *err, size_t err_size)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
+    zmsg_t *reply = s_exchange (self, query, err, err_size);
+    if (!reply)
+        return -1;
     int rc = -1;
-    zmsg_t *reply = NULL;
-    if (ds_query_encode (query, &buf) != DS_OK) {
-        snprintf (err, err_size, "cannot encode query '%s'", query->name);
-        goto done;
-    }
-    if (buf.size > DS_FRAME_CONTROL_MAX) {      //  the services' limit, refused here
-        snprintf (err, err_size, "request of %zu bytes exceeds the %u MiB limit",
-                  buf.size, DS_FRAME_CONTROL_MAX / DS_MIB);
-        goto done;
-    }
-    if (zmq_send (zsock_resolve (self->sock), buf.data, buf.size, 0) < 0) {
-        snprintf (err, err_size, "cannot send to %s: %s", self->endpoint, zmq_strerror (errno));
-        goto reset;
-    }
-    reply = zmsg_recv (self->sock);
-    if (!reply) {
-        snprintf (err, err_size, "no reply from %s within %d ms (is darkscope-query running?)",
-                  self->endpoint, self->timeout_ms);
-        goto reset;
-    }
     zframe_t *frame = zmsg_first (reply);
-    if (frame && zframe_size (frame) > DS_REPLY_MAX) {
-        snprintf (err, err_size, "reply of %zu bytes from %s exceeds the %u MiB limit",
-                  zframe_size (frame), self->endpoint, DS_REPLY_MAX / DS_MIB);
-        goto done;
-    }
     msgpack_object root;
     //  The result points into the bytes it was unpacked from: keep them in
     //  the caller's zone, which outlives the frame.
-    void *bytes = frame ? msgpack_zone_malloc (zone, zframe_size (frame) ? zframe_size (frame) : 1) : NULL;
+    void *bytes = msgpack_zone_malloc (zone, zframe_size (frame) ? zframe_size (frame) : 1);
     if (bytes)
         memcpy (bytes, zframe_data (frame), zframe_size (frame));
     if (!bytes || ds_mp_unpack (bytes, zframe_size (frame), zone, &root) != DS_OK
@@ -120,15 +142,111 @@ ds_client_request (ds_client_t *self, const ds_query_t *query, msgpack_zone *zon
     }
     *result = *res;
     rc = 0;
-    goto done;
-reset:
-    //  A REQ socket that missed its reply is stuck: start a fresh one.
-    zsock_destroy (&self->sock);
-    self->sock = s_connect (self->endpoint, self->timeout_ms);
 done:
     zmsg_destroy (&reply);
-    msgpack_sbuffer_destroy (&buf);
     return rc;
+}
+
+bool
+ds_client_mp_get (const uint8_t *data, size_t size, const char *key,
+                  const uint8_t **value, size_t *value_size)
+{
+    ds_mpread_t r;
+    ds_mpread_init (&r, data, size);
+    uint32_t n;
+    if (ds_mpread_map (&r, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k;
+        uint32_t len;
+        bool match = false;
+        if (ds_mpread_str (&r, &k, &len) == 0)
+            match = ds_mpread_str_eq (k, len, key);
+        else
+        if (ds_mpread_skip (&r, DS_MP_DEPTH_DEFAULT))   //  a key of another type
+            return false;
+        const uint8_t *start = r.pos;
+        if (ds_mpread_skip (&r, DS_MP_DEPTH_DEFAULT))
+            return false;
+        if (match) {
+            *value = start;
+            *value_size = (size_t) (r.pos - start);
+            return true;
+        }
+    }
+    return false;
+}
+
+//  A value's bytes within a reply.
+typedef struct {
+    const uint8_t *at;
+    size_t size;
+} s_span_t;
+
+//  One pass over a reply: checks it as ds_mp_validate does (exactly one
+//  object, every count within the bytes left, nesting within
+//  DS_MP_DEPTH_DEFAULT) and that it is a map, and finds the values of
+//  "ok", "error" and "result" (the first of each, as ds_mp_get).  0, or -1.
+static int
+s_reply_scan (const uint8_t *data, size_t size, s_span_t *ok, s_span_t *error, s_span_t *result)
+{
+    static const char *const keys [] = { "ok", "error", "result" };
+    s_span_t *spans [] = { ok, error, result };
+    ds_mpread_t r;
+    ds_mpread_init (&r, data, size);
+    uint32_t n;
+    if (ds_mpread_map (&r, &n))
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k = NULL;
+        uint32_t len = 0;
+        if (ds_mpread_str (&r, &k, &len) && ds_mpread_skip (&r, DS_MP_DEPTH_DEFAULT - 1))
+            return -1;
+        const uint8_t *start = r.pos;
+        if (ds_mpread_skip (&r, DS_MP_DEPTH_DEFAULT - 1))
+            return -1;
+        for (size_t j = 0; k && j < sizeof keys / sizeof *keys; j++)
+            if (!spans [j]->at && ds_mpread_str_eq (k, len, keys [j]))
+                *spans [j] = (s_span_t) { start, (size_t) (r.pos - start) };
+    }
+    return ds_mpread_left (&r) == 0 ? 0 : -1;
+}
+
+int
+ds_client_request_raw (ds_client_t *self, const ds_query_t *query, zmsg_t **reply_p,
+                       const uint8_t **result, size_t *result_size, char *err, size_t err_size)
+{
+    zmsg_t *reply = s_exchange (self, query, err, err_size);
+    *reply_p = NULL;
+    if (!reply)
+        return -1;
+    zframe_t *frame = zmsg_first (reply);
+    s_span_t ok = { NULL, 0 }, error = { NULL, 0 }, res = { NULL, 0 };
+    ds_mpread_t r;
+    bool is_ok = false;
+    const char *e;
+    uint32_t len;
+    //  Checked whole before any of it is used.
+    if (s_reply_scan (zframe_data (frame), zframe_size (frame), &ok, &error, &res))
+        snprintf (err, err_size, "malformed reply from %s", self->endpoint);
+    else
+    if (!ok.at || (ds_mpread_init (&r, ok.at, ok.size), ds_mpread_bool (&r, &is_ok)) || !is_ok) {
+        if (error.at && (ds_mpread_init (&r, error.at, error.size), ds_mpread_str (&r, &e, &len) == 0))
+            snprintf (err, err_size, "%.*s", (int) len, e);
+        else
+            snprintf (err, err_size, "query failed (no reason given)");
+    }
+    else
+    if (!res.at)
+        snprintf (err, err_size, "reply from %s has no result", self->endpoint);
+    else {
+        *result = res.at;
+        *result_size = res.size;
+        *reply_p = reply;
+        return 0;
+    }
+    zmsg_destroy (&reply);
+    return -1;
 }
 
 int

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include "ds_proto.h"
+#include <czmq.h>
 
 typedef enum { DS_FORMAT_TABLE, DS_FORMAT_JSON, DS_FORMAT_CSV } ds_format_t;
 
@@ -26,6 +27,19 @@ void ds_client_destroy (ds_client_t **self_p);
 //  timeout the socket is recreated so the client stays usable.
 int ds_client_request (ds_client_t *self, const ds_query_t *query, msgpack_zone *zone,
                        msgpack_object *result, char *err, size_t err_size);
+
+//  ds_client_request without unpacking: on success *result points at the
+//  msgpack bytes of the reply's "result" (*result_size of them), inside
+//  *reply, which the caller destroys (zmsg_destroy); the whole reply was
+//  validated (ds_mp_validate).  Failures as ds_client_request (*reply NULL).
+int ds_client_request_raw (ds_client_t *self, const ds_query_t *query, zmsg_t **reply,
+                           const uint8_t **result, size_t *result_size, char *err, size_t err_size);
+
+//  The byte range (*value, *value_size) of the value under key in the
+//  msgpack map that fills data [0, size), validated bytes such as a raw
+//  result; false if it is not a map or has no such key.
+bool ds_client_mp_get (const uint8_t *data, size_t size, const char *key,
+                       const uint8_t **value, size_t *value_size);
 
 //  ds_client_request with the client as an opaque context: the signature of
 //  ds_report_fetch_fn, so a report can be fed by any client.

@@ -38,6 +38,7 @@
 #include "alloc.h"
 #include "curve.h"
 #include "ds_proto.h"
+#include "mpread.h"
 #include <czmq.h>
 #include <sys/stat.h>
 
@@ -112,13 +113,33 @@ s_wait_string (zpoller_t *poller, zactor_t **actors, size_t n, size_t *which)
     return NULL;
 }
 
+//  The overview as the run holds it: the reply's msgpack bytes, and with
+//  an embedding those bytes unpacked and the embedding's section added.
+typedef struct {
+    zmsg_t *reply;                  //  holds the bytes
+    const uint8_t *bytes;           //  the overview map, validated
+    size_t size;
+    msgpack_zone zone;
+    msgpack_object object;          //  with --embed only
+    bool unpacked;
+} s_overview_t;
+
+//  Writes the overview as JSON to out: straight from its bytes (a 5 M
+//  overview unpacks into ~8 MB of msgpack objects: most of the time its
+//  output took), or from the object that has the embedding attached.
+static int
+s_json_out (FILE *out, const s_overview_t *ov)
+{
+    return ov->unpacked ? ds_json_write (out, &ov->object) : ds_json_write_mp (out, ov->bytes, ov->size);
+}
+
 //  Writes the overview to path ('-': stdout); a file appears whole, under
 //  its name only once written (afile.h), so a watcher never reads half.
 static int
-s_write_json (const char *path, const msgpack_object *overview)
+s_write_json (const char *path, const s_overview_t *ov)
 {
     if (strcmp (path, "-") == 0) {
-        int rc = ds_json_write (stdout, overview);
+        int rc = s_json_out (stdout, ov);
         fputc ('\n', stdout);
         if (fflush (stdout) != 0 || rc)
             ds_log_error ("cannot write the overview to stdout: %s", strerror (errno));
@@ -129,7 +150,7 @@ s_write_json (const char *path, const msgpack_object *overview)
         ds_log_error ("cannot write %s: %s", path, strerror (errno));
         return -1;
     }
-    int rc = ds_json_write (ds_afile_stream (file), overview);
+    int rc = s_json_out (ds_afile_stream (file), ov);
     fputc ('\n', ds_afile_stream (file));
     rc = ds_afile_finish (&file, rc);
     if (rc)
@@ -137,25 +158,33 @@ s_write_json (const char *path, const msgpack_object *overview)
     return rc;
 }
 
-static void
-s_summary (const msgpack_object *overview, double seconds)
+//  The unsigned integer at path (keys, NULL-terminated) in the map of
+//  size bytes at data into *value; false (*value untouched) if there is
+//  none.
+static bool
+s_uint_at (const uint8_t *data, size_t size, const char *const *path, uint64_t *value)
 {
-    const msgpack_object *ingest = ds_mp_get (overview, "ingest");
-    const msgpack_object *dataset = ds_mp_get (overview, "dataset");
-    const msgpack_object *window = dataset ? ds_mp_get (dataset, "window") : NULL;
+    for (; *path; path++)
+        if (!ds_client_mp_get (data, size, *path, &data, &size))
+            return false;
+    ds_mpread_t r;
+    ds_mpread_init (&r, data, size);
+    return ds_mpread_uint (&r, value) == 0;
+}
+
+static void
+s_summary (const s_overview_t *ov, double seconds)
+{
     uint64_t read = 0, non_ip = 0, malformed = 0, bad_time = 0, dropped = 0, gaps = 0, sources = 0;
     uint64_t packets = 0;
-    const struct { const msgpack_object *map; const char *key; uint64_t *into; } fields [] = {
-        { ingest, "packets_read", &read }, { ingest, "non_ip", &non_ip },
-        { ingest, "malformed", &malformed }, { ingest, "bad_time", &bad_time },
-        { ingest, "dropped", &dropped },
-        { ingest, "gaps", &gaps }, { window, "sources", &sources }, { window, "packets", &packets },
+    const struct { const char *path [4]; uint64_t *into; } fields [] = {
+        { { "ingest", "packets_read" }, &read }, { { "ingest", "non_ip" }, &non_ip },
+        { { "ingest", "malformed" }, &malformed }, { { "ingest", "bad_time" }, &bad_time },
+        { { "ingest", "dropped" }, &dropped }, { { "ingest", "gaps" }, &gaps },
+        { { "dataset", "window", "sources" }, &sources }, { { "dataset", "window", "packets" }, &packets },
     };
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
-        const msgpack_object *v = fields [i].map ? ds_mp_get (fields [i].map, fields [i].key) : NULL;
-        if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-            *fields [i].into = v->via.u64;
-    }
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        s_uint_at (ov->bytes, ov->size, fields [i].path, fields [i].into);
     char line [512];
     snprintf (line, sizeof line, "%llu packets read in %.2f s (%.2f M packets/s); "
               "window: %llu packets from %llu sources; skipped: %llu non-IP, %llu malformed, "
@@ -443,11 +472,10 @@ s_wait_end (s_run_t *r)
     return 0;
 }
 
-//  The overview (and the embedding's section) into zone; *empty when its
+//  The overview (and the embedding's section) into ov; *empty when its
 //  window has no day.  0, or -1 after logging why.
 static int
-s_overview (s_run_t *r, ds_client_t *client, msgpack_zone *zone, msgpack_object *overview,
-            bool *empty)
+s_overview (s_run_t *r, ds_client_t *client, s_overview_t *ov, bool *empty)
 {
     const ds_run_config_t *cfg = r->cfg;
     ds_query_t q;
@@ -459,17 +487,27 @@ s_overview (s_run_t *r, ds_client_t *client, msgpack_zone *zone, msgpack_object 
         snprintf (q.last_day, sizeof q.last_day, "%s", cfg->last_day);
     q.min_packets = cfg->min_packets;
     char err [512];
-    if (ds_client_request (client, &q, zone, overview, err, sizeof err) != 0) {
+    if (ds_client_request_raw (client, &q, &ov->reply, &ov->bytes, &ov->size, err, sizeof err) != 0) {
         ds_log_error ("overview query failed: %s", err);
         return -1;
     }
-    if (r->embed && ds_rembed_attach (ds_client_fetch, client, zone, overview, err, sizeof err) != 0) {
-        ds_log_error ("embedding query failed: %s", err);
-        return -1;
+    //  The embedding's section goes into the overview's map: unpacked (the
+    //  bytes were validated with the reply, and outlive the object).
+    if (r->embed) {
+        if (ds_mp_unpack (ov->bytes, ov->size, &ov->zone, &ov->object) != DS_OK
+        ||  ov->object.type != MSGPACK_OBJECT_MAP) {
+            ds_log_error ("overview query failed: the result is not a map");
+            return -1;
+        }
+        ov->unpacked = true;
+        if (ds_rembed_attach (ds_client_fetch, client, &ov->zone, &ov->object, err, sizeof err) != 0) {
+            ds_log_error ("embedding query failed: %s", err);
+            return -1;
+        }
     }
-    const msgpack_object *window = ds_mp_get (overview, "window");
-    const msgpack_object *days = window ? ds_mp_get (window, "days") : NULL;
-    *empty = days && days->type == MSGPACK_OBJECT_POSITIVE_INTEGER && days->via.u64 == 0;
+    uint64_t days = 1;
+    *empty = s_uint_at (ov->bytes, ov->size, (const char *const []) { "window", "days", NULL }, &days)
+          && days == 0;
     if (*empty)
         ds_log_warn ("no record to aggregate (empty input, nothing but non-IP, malformed "
                      "or impossible timestamps): the overview is of an empty window");
@@ -535,11 +573,10 @@ s_results (s_run_t *r, double t_ingest)
         ds_log_error ("cannot connect to the query service at %s", r->query_cfg.endpoint);
         return 1;
     }
-    msgpack_zone zone;
-    msgpack_zone_init (&zone, 65536);
-    msgpack_object overview;
+    s_overview_t overview = { .reply = NULL };
+    msgpack_zone_init (&overview.zone, 65536);
     bool empty = false;                 //  the overview of an empty window
-    int rc = s_overview (r, client, &zone, &overview, &empty) == 0 ? 0 : 1;
+    int rc = s_overview (r, client, &overview, &empty) == 0 ? 0 : 1;
     //  Nothing more to ask (no report, no serving, no HTTP server to
     //  answer) and no final checkpoint to write first: the services stop
     //  now, and the shards free their stores while this thread writes the
@@ -552,7 +589,8 @@ s_results (s_run_t *r, double t_ingest)
         if (!cfg->quiet)
             s_summary (&overview, t_ingest);
     }
-    msgpack_zone_destroy (&zone);
+    msgpack_zone_destroy (&overview.zone);
+    zmsg_destroy (&overview.reply);
     char err [512];
     if (rc == 0 && cfg->report && empty)
         ds_log_warn ("report not written to %s: there is no day to draw", cfg->report);

@@ -8,7 +8,10 @@
     - ds_overview_pp_top (selection) gives the first k of a full ranking,
       ties broken on the pp text ("23/TCP" < "2323/TCP", "-/ICMP" first);
     - the "ports" section ranks ports by packets with the radix sort as a
-      comparison sort would (numeric port among equals, "-" last).
+      comparison sort would (numeric port among equals, "-" last);
+    - the merge of many pps spread over shards in any order (the port
+      buckets of s_gather_pps) answers what one shard holding their sums
+      in key order answers.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +22,9 @@
 #include <string.h>
 #include <cmocka.h>
 #include "overview.h"
+#include "merge.h"
 #include "record.h"
+#include "tzday.h"
 
 static uint64_t s_state = 88172645463325252ULL;
 
@@ -183,6 +188,117 @@ test_ports_ranking (void **state)
     }
 }
 
+//  The shards of a merge test: their OVERVIEW partials, encoded.
+typedef struct {
+    size_t n;
+    msgpack_sbuffer parts [3], ppsrc [3];
+    msgpack_object results [3];
+} t_shards_t;
+
+//  A round: the encoded OVERVIEW partials, or PPSRC partials counting no
+//  source for the asked pps.
+static int
+s_round (void *ctx, const msgpack_sbuffer *request, const msgpack_object **results,
+         char *err, size_t err_size)
+{
+    t_shards_t *sh = ctx;
+    ds_part_req_t req;
+    assert_int_equal (ds_part_req_decode ((const uint8_t *) request->data, request->size, &req,
+                                          err, err_size), DS_OK);
+    for (size_t i = 0; i < sh->n; i++) {
+        const msgpack_sbuffer *b = &sh->parts [i];
+        if (req.kind == DS_PART_PPSRC) {
+            ds_part_ppsrc_t pp = { .first_day = req.first_day, .last_day = req.last_day, .n_pps = req.n_pps };
+            memcpy (pp.pps, req.pps, sizeof pp.pps);
+            assert_int_equal (ds_part_ppsrc_encode (&pp, &sh->ppsrc [i]), DS_OK);
+            b = &sh->ppsrc [i];
+        }
+        else
+            assert_int_equal (req.kind, DS_PART_OVERVIEW);
+        sh->results [i] = (msgpack_object) { .type = MSGPACK_OBJECT_BIN,
+                                             .via.bin = { (uint32_t) b->size, b->data } };
+    }
+    *results = sh->results;
+    return 0;
+}
+
+//  The overview of a one-day window over n partials whose window and last
+//  day pps are rows [from [i], from [i + 1]) of w and l.  Caller destroys.
+static void
+s_merged (const ds_overview_pp_t *w, const size_t *wfrom, const ds_overview_pp_t *l, const size_t *lfrom,
+          size_t n, msgpack_sbuffer *out)
+{
+    t_shards_t sh = { .n = n };
+    int32_t day;
+    assert_int_equal (ds_day_parse ("2021-03-02", &day), 0);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t one = i == 0;          //  the counts that add: once
+        ds_part_day_t days = { one, one, one, one };
+        ds_part_overview_t part = { .tz = "UTC", .first_day = day, .last_day = day, .n_days = 1,
+                                    .days = &days, .window_sources = one, .last_sources = one };
+        part.n_window = (uint32_t) (wfrom [i + 1] - wfrom [i]);
+        part.n_last = (uint32_t) (lfrom [i + 1] - lfrom [i]);
+        part.window = calloc (part.n_window + 1, sizeof *part.window);
+        part.last = calloc (part.n_last + 1, sizeof *part.last);
+        for (uint32_t j = 0; j < part.n_window; j++) {
+            const ds_overview_pp_t *r = &w [wfrom [i] + j];
+            part.window [j] = (ds_part_pp_t) { r->port, (uint8_t) r->proto, r->packets, 0 };
+        }
+        for (uint32_t j = 0; j < part.n_last; j++) {
+            const ds_overview_pp_t *r = &l [lfrom [i] + j];
+            part.last [j] = (ds_part_pp_t) { r->port, (uint8_t) r->proto, r->packets, r->sources };
+        }
+        msgpack_sbuffer_init (&sh.parts [i]);
+        msgpack_sbuffer_init (&sh.ppsrc [i]);
+        assert_int_equal (ds_part_overview_encode (&part, &sh.parts [i]), DS_OK);
+        free (part.window);
+        free (part.last);
+    }
+    ds_query_t q;
+    ds_query_init (&q);
+    snprintf (q.name, sizeof q.name, "overview");
+    snprintf (q.first_day, sizeof q.first_day, "2021-03-02");
+    snprintf (q.last_day, sizeof q.last_day, "2021-03-02");
+    msgpack_sbuffer_init (out);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
+    char err [256] = "";
+    assert_int_equal (ds_merge_answer (n, s_round, &sh, &q, "UTC", &pk, err, sizeof err), 0);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_sbuffer_destroy (&sh.parts [i]);
+        msgpack_sbuffer_destroy (&sh.ppsrc [i]);
+    }
+}
+
+static void
+test_merge_split (void **state)
+{
+    (void) state;
+    //  Lists on both sides of the gathering's threshold (4096 rows).
+    const size_t sizes [] = { 50, 30000 };
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes [s];
+        ds_overview_pp_t *w = s_rows (n, n < 100 ? 20 : 40000, 1000);
+        ds_overview_pp_t *l = s_rows (n, n < 100 ? 20 : 40000, 1000);
+        for (size_t i = 0; i < n; i++)
+            w [i].sources = 0;          //  window pps count no source (PPSRC does)
+        //  Three shards, rows in random order, keys repeated across them.
+        size_t wfrom [4] = { 0, n / 3, n / 2, n }, lfrom [4] = { 0, n / 5, n / 2, n };
+        msgpack_sbuffer split, whole;
+        s_merged (w, wfrom, l, lfrom, 3, &split);
+        size_t nw = s_reference_combine (w, n), nl = s_reference_combine (l, n);
+        assert_true (nw < n && nl < n);
+        size_t wone [2] = { 0, nw }, lone [2] = { 0, nl };
+        s_merged (w, wone, l, lone, 1, &whole);
+        assert_int_equal (split.size, whole.size);
+        assert_memory_equal (split.data, whole.data, split.size);
+        msgpack_sbuffer_destroy (&split);
+        msgpack_sbuffer_destroy (&whole);
+        free (w);
+        free (l);
+    }
+}
+
 int
 main (void)
 {
@@ -190,6 +306,7 @@ main (void)
         cmocka_unit_test (test_combine),
         cmocka_unit_test (test_top),
         cmocka_unit_test (test_ports_ranking),
+        cmocka_unit_test (test_merge_split),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

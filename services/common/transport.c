@@ -78,6 +78,13 @@ ds_sock_defaults (zsock_t *sock)
             rcvhwm = s_roles [i].rcvhwm ? s_roles [i].rcvhwm : DS_SOCK_HWM;
         }
     zsock_set_linger (sock, 0);
+    //  A connect that finds no peer yet (services start in any order: an
+    //  aggregator before its labeler, the labeler before ingest) is tried
+    //  again after DS_RECONNECT_IVL_MS, doubling up to libzmq's default of
+    //  100 ms: a peer that comes up a moment later is joined within a few
+    //  ms instead of 100-200 (libzmq adds up to one interval of jitter).
+    zsock_set_reconnect_ivl (sock, DS_RECONNECT_IVL_MS);
+    zsock_set_reconnect_ivl_max (sock, DS_RECONNECT_IVL_MAX_MS);
     zsock_set_sndhwm (sock, DS_SOCK_HWM);
     zsock_set_rcvhwm (sock, rcvhwm);
     if (cap > 0)

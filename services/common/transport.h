@@ -18,8 +18,11 @@
 
 #define DS_SOCK_HWM 64              //  messages (batches) queued per pipe and direction
 #define DS_REP_HWM  4               //  requests queued per peer of a REP
+#define DS_RECONNECT_IVL_MS     5   //  first retry of a connect that found no peer
+#define DS_RECONNECT_IVL_MAX_MS 100 //  retries back off (doubling) up to this
 
-//  Sets linger 0, send/receive high-water marks of DS_SOCK_HWM (a REP
+//  Sets linger 0, reconnect retries from DS_RECONNECT_IVL_MS backing off to
+//  DS_RECONNECT_IVL_MAX_MS, send/receive high-water marks of DS_SOCK_HWM (a REP
 //  receives DS_REP_HWM per peer) and the transport cap (ZMQ_MAXMSGSIZE)
 //  of the socket's role, by its type: SUB
 //  DS_FRAME_DATA_MAX (batches), REP DS_FRAME_CONTROL_WIRE_MAX (requests),

@@ -67,11 +67,23 @@ measure () {
 source "$ROOT/tests/ports.sh"            #  free_port: 20000-32000, never twice
 
 #  The services as processes; prints "seconds cpu_seconds total_peak_rss_kb"
-#  (CPU and RSS summed over the processes).
+#  (CPU and RSS summed over the processes).  Timed: from the services'
+#  start to the overview in hand, after every shard has every end of
+#  stream.  The end is seen by one waiting client (wait_complete.py,
+#  started and connected before the clock starts, released when ingest
+#  exits: it asks `status` every 2 ms), not by a new client and Python
+#  process every 50 ms.
 distributed () {
     local pcap=$1 gt=$2 n=2
     local pin pout pctl pq; pin=$(free_port); pout=$(free_port); pctl=$(free_port); pq=$(free_port)
     local pids=() eps=()
+    rm -f "$WORK/go" "$WORK/waiter"; mkfifo "$WORK/go"
+    exec 3<>"$WORK/go"                  #  read-write: neither side blocks opening it
+    $PY tests/bench/wait_complete.py "tcp://127.0.0.1:$pq" 3600 <&3 > "$WORK/waiter" & local waiter=$!
+    until grep -q ready "$WORK/waiter" 2>/dev/null; do
+        kill -0 "$waiter" 2>/dev/null || { echo "wait_complete.py failed" >&2; return 1; }
+        sleep 0.01
+    done
     for k in $(seq 0 $((n - 1))); do
         local pa; pa=$(free_port); eps+=(--shard-endpoint "tcp://127.0.0.1:$pa")
         /usr/bin/time -f "%U %S %M" -o "$WORK/rss-agg$k" "$BUILD/bin/darkscope-aggregator" --quiet --shard "$k" --shards $n \
@@ -84,8 +96,9 @@ distributed () {
     local t0; t0=$(date +%s.%N)
     /usr/bin/time -f "%U %S %M" -o "$WORK/rss-ingest" "$BUILD/bin/darkscope-ingest" --quiet --pcap "$pcap" --shards $n \
         --endpoint "tcp://127.0.0.1:$pin"
-    until "$BUILD/bin/darkscope" query --endpoint "tcp://127.0.0.1:$pq" status --json 2>/dev/null \
-          | $PY -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("complete") else 1)'; do sleep 0.05; done
+    echo go >&3
+    wait "$waiter" || { exec 3>&-; echo "the services did not complete (wait_complete.py)" >&2; return 1; }
+    exec 3>&-
     "$BUILD/bin/darkscope" query --endpoint "tcp://127.0.0.1:$pq" overview --json > "$WORK/dist.json"
     local t1; t1=$(date +%s.%N)
     $PY tests/bench/query_latency.py "tcp://127.0.0.1:$pq" 200 > "$WORK/latency.md"

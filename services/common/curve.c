@@ -345,12 +345,6 @@ s_is_loopback (const char *endpoint)
         || strncmp (host, "[::1]:", 6) == 0;
 }
 
-bool
-ds_curve_link (const char *endpoint)
-{
-    return s_cert && endpoint && s_is_tcp (endpoint);
-}
-
 const char *
 ds_curve_self (const char *endpoint, char *buf, size_t size)
 {

@@ -66,12 +66,6 @@ const char *ds_curve_self (const char *endpoint, char *buf, size_t size);
 //  Writes the endpoint part of spec (without "@KEY") into buf.
 const char *ds_curve_endpoint (const char *spec, char *buf, size_t size);
 
-//  True if links through endpoint (bound or connected) speak CURVE: a
-//  certificate is in use and it is tcp://.  Publishers then send batches
-//  in the packed layout (ds_batch_encode_packed): libsodium's cost is per
-//  byte.
-bool ds_curve_link (const char *endpoint);
-
 //  Connections refused so far: keys not trusted (ZAP) and failed handshakes.
 uint64_t ds_curve_refused (void);
 

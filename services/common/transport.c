@@ -29,6 +29,12 @@ ds_transport_waits (void)
     return atomic_load (&s_waits);
 }
 
+bool
+ds_transport_packed (const char *endpoint)
+{
+    return !endpoint || strncmp (endpoint, "inproc://", 9) != 0;
+}
+
 double
 ds_thread_cpu_seconds (void)
 {

@@ -144,4 +144,11 @@ double ds_thread_cpu_seconds (void);
 //  (back-pressure events; for status reports and tests).
 uint64_t ds_transport_waits (void);
 
+//  True if batches published on this bound endpoint go out in the packed
+//  layout (proto/PROTOCOL.md): every link but inproc://, where a message
+//  is handed over without a copy.  On tcp:// and ipc:// each byte is copied
+//  into and out of the kernel on every hop (and encrypted and decrypted
+//  under CURVE), which costs more than packing and unpacking it.
+bool ds_transport_packed (const char *endpoint);
+
 #endif

@@ -34,7 +34,7 @@ struct ds_publish_t {
     uint64_t *unheard;              //  per shard: batches sent to nobody in a row (0: heard)
     bool ended;                     //  every EOS queued: linger on destroy
     int linger_ms;
-    bool packed;                    //  CURVE link: the packed batch layout (fewer bytes)
+    bool packed;                    //  not inproc: the packed batch layout (fewer bytes)
     ds_publish_label_fn *label;     //  labels a batch before it is sent, or NULL
     void *label_arg;
 };
@@ -78,7 +78,7 @@ ds_publish_new (const char *endpoint, uint32_t shards, uint32_t sensor, uint32_t
     zsock_set_xpub_nodrop (self->pub, 1);
     if (ds_curve_bind (self->pub, endpoint) < 0)   //  logs why
         goto fail;
-    self->packed = ds_curve_link (endpoint);
+    self->packed = ds_transport_packed (endpoint);
     return self;
 fail:
     ds_publish_destroy (&self);

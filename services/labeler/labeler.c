@@ -270,7 +270,7 @@ s_start (labeler_t *self)
         const char *endpoint = config->endpoint ? config->endpoint : DS_LABELER_ENDPOINT;
         if (ds_curve_bind (self->xpub, endpoint) < 0)  //  logs why
             return -1;
-        self->packed = ds_curve_link (endpoint);
+        self->packed = ds_transport_packed (endpoint);
         s_last_endpoint (self->xpub, self->data_endpoint, sizeof self->data_endpoint);
     }
     if (config->control && *config->control) {

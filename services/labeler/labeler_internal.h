@@ -54,7 +54,7 @@ typedef struct {
     ds_batch_t *batch;              //  reused for every message
     uint8_t *matched;               //  scratch, DS_BATCH_MAX_CAPACITY
     msgpack_sbuffer out;            //  reused encode buffer
-    bool packed;                    //  CURVE link: the packed batch layout (fewer bytes)
+    bool packed;                    //  not inproc: the packed batch layout (fewer bytes)
     bool *handled;                  //  [shards]: shards this labeler serves
     uint32_t shards;
     char **subscriptions;           //  active XPUB subscriptions (raw bytes)

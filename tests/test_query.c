@@ -370,6 +370,12 @@ test_services (void **state)
                 fail_msg ("%s: %s", names [i], err);
             s_local (&q, NSHARDS, &want);
             s_expect_same (&got, &want);
+            //  Asked again: the answer kept in the cache, the same bytes.
+            msgpack_sbuffer again;
+            if (s_ask (req, &q, &again, err, sizeof err))
+                fail_msg ("%s again: %s", names [i], err);
+            s_expect_same (&again, &want);
+            msgpack_sbuffer_destroy (&again);
             //  ... and equals a single-store run (1 shard).
             if (i == 0) {
                 msgpack_sbuffer one;

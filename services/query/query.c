@@ -60,7 +60,8 @@ typedef struct {
 #define S_RELEASE_BYTES (1u << 20)      //  shard replies over this: trim after the answer
 typedef struct {
     zchunk_t *key;                  //  request bytes + every shard's generation
-    zchunk_t *reply;
+    char *reply;                    //  the reply's bytes (malloc'd)
+    size_t reply_size;
 } s_cached_t;
 
 typedef struct {
@@ -68,6 +69,7 @@ typedef struct {
     s_cached_t cache [S_CACHE_SIZE];
     size_t cache_next;
     zchunk_t *key;                  //  this request's cache key (after "range")
+    bool cache_pending;             //  self->out is a new answer to keep under key
     const uint8_t *request;         //  this request's bytes
     size_t request_size;
     zsock_t *pipe, *front;
@@ -201,26 +203,29 @@ s_cache_lookup (s_query_t *self, const uint64_t *generations)
         if (c->key && zchunk_size (c->key) == zchunk_size (self->key)
         &&  memcmp (zchunk_data (c->key), zchunk_data (self->key), zchunk_size (self->key)) == 0) {
             msgpack_sbuffer_clear (&self->out);
-            msgpack_sbuffer_write (&self->out, (const char *) zchunk_data (c->reply), zchunk_size (c->reply));
+            msgpack_sbuffer_write (&self->out, c->reply, c->reply_size);
             return true;
         }
     }
     return false;
 }
 
-//  Keeps the reply in self->out under self->key.
+//  Keeps the reply in self->out under self->key, once it is sent: the
+//  cache takes the buffer itself (no copy of a 1.4 MB overview on the way
+//  to the client) and self->out starts empty.
 static void
 s_cache_put (s_query_t *self)
 {
-    if (!self->key || self->out.size > DS_REPLY_MAX)
-        return;                     //  s_on_front answers an error instead
+    if (!self->key || !self->out.data || self->out.size > DS_REPLY_MAX)
+        return;
     s_cached_t *c = &self->cache [self->cache_next];
     self->cache_next = (self->cache_next + 1) % S_CACHE_SIZE;
     zchunk_destroy (&c->key);
-    zchunk_destroy (&c->reply);
+    free (c->reply);
     c->key = self->key;
     self->key = NULL;
-    c->reply = zchunk_new (self->out.data, self->out.size);
+    c->reply_size = self->out.size;
+    c->reply = msgpack_sbuffer_release (&self->out);
 }
 
 static int
@@ -235,19 +240,11 @@ s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, si
         return -1;
     if (s_cache_lookup (self, generations))
         return 0;
-    //  Merge into a scratch buffer first: an error must not leave half a
-    //  reply behind.
-    msgpack_sbuffer body;
-    msgpack_sbuffer_init (&body);
-    msgpack_packer bp;
-    msgpack_packer_init (&bp, &body, msgpack_sbuffer_write);
-    int rc = ds_merge_answer (self->n_shards, s_shard_round, self, q, tz, &bp, err, err_size);
-    if (rc == 0) {
-        ds_reply_ok_begin (pk);
-        msgpack_sbuffer_write (&self->out, body.data, body.size);
-        s_cache_put (self);
-    }
-    msgpack_sbuffer_destroy (&body);
+    //  Packed straight into the reply: after an error s_on_front replaces
+    //  whatever was packed with the error reply.
+    ds_reply_ok_begin (pk);
+    int rc = ds_merge_answer (self->n_shards, s_shard_round, self, q, tz, pk, err, err_size);
+    self->cache_pending = rc == 0;
     return rc;
 }
 
@@ -262,17 +259,9 @@ s_do_pattern (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, siz
         return -1;
     if (s_cache_lookup (self, generations))
         return 0;
-    msgpack_sbuffer body;
-    msgpack_sbuffer_init (&body);
-    msgpack_packer bp;
-    msgpack_packer_init (&bp, &body, msgpack_sbuffer_write);
-    int rc = ds_qpattern_answer (q, self->n_shards, s_shard_round, self, &bp, err, err_size);
-    if (rc == 0) {
-        ds_reply_ok_begin (pk);
-        msgpack_sbuffer_write (&self->out, body.data, body.size);
-        s_cache_put (self);
-    }
-    msgpack_sbuffer_destroy (&body);
+    ds_reply_ok_begin (pk);         //  an error replaces it (s_on_front)
+    int rc = ds_qpattern_answer (q, self->n_shards, s_shard_round, self, pk, err, err_size);
+    self->cache_pending = rc == 0;
     return rc;
 }
 
@@ -606,7 +595,6 @@ s_on_front (s_query_t *self)
             self->request = zframe_data (frame);
             self->request_size = zframe_size (frame);
             rc = s_handlers [h].fn (self, &q, &pk, err, sizeof err);
-            zchunk_destroy (&self->key);
         }
     }
     else {
@@ -631,6 +619,10 @@ s_on_front (s_query_t *self)
         ds_reply_error (&self->out, err);
     }
     zsock_send (self->front, "b", self->out.data, self->out.size);
+    if (rc == 0 && self->cache_pending)
+        s_cache_put (self);
+    self->cache_pending = false;
+    zchunk_destroy (&self->key);
     ds_qmetrics_request (self->metrics, name, rc == 0, (double) (zclock_usecs () - started) / 1e6);
     zmsg_destroy (&msg);
     s_request_reset (self);
@@ -708,7 +700,7 @@ ds_query_actor (zsock_t *pipe, void *args)
     s_request_reset (&self);
     for (size_t i = 0; i < S_CACHE_SIZE; i++) {
         zchunk_destroy (&self.cache [i].key);
-        zchunk_destroy (&self.cache [i].reply);
+        free (self.cache [i].reply);
     }
     ds_shards_destroy (&self.shards);
     zsock_destroy (&self.labeler);

@@ -188,6 +188,50 @@ test_ports_ranking (void **state)
     }
 }
 
+//  The port rows' bytes are the packer's for every width of the count.
+static void
+test_ports_bytes (void **state)
+{
+    (void) state;
+    //  by packets, descending: the ranking's order
+    const struct { int32_t port; uint64_t packets; } rows [] = {
+        { 7, UINT64_C (1) << 40 }, { 65535, UINT64_C (4294967296) }, { 8, UINT64_C (4294967295) },
+        { 80, 65536 }, { 23, 65535 }, { DS_PORT_NONE, 256 }, { 0, 255 }, { 12345, 128 },
+        { 1, 127 }, { 2, 1 }, { 3, 0 },
+    };
+    size_t n = sizeof rows / sizeof *rows;
+    ds_overview_t o;
+    memset (&o, 0, sizeof o);
+    o.window_pps = calloc (n, sizeof *o.window_pps);
+    for (size_t i = 0; i < n; i++)
+        o.window_pps [i] = (ds_overview_pp_t) { rows [i].port, DS_PROTO_TCP, rows [i].packets, 0 };
+    o.n_window_pps = ds_overview_pp_combine (o.window_pps, n);
+    msgpack_sbuffer got, want;
+    msgpack_sbuffer_init (&got);
+    msgpack_sbuffer_init (&want);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &got, msgpack_sbuffer_write);
+    assert_int_equal (ds_overview_pack (&o, "ports", &pk), 0);
+    msgpack_packer_init (&pk, &want, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 1);
+    ds_pack_str (&pk, "port_ranking");
+    msgpack_pack_array (&pk, n);
+    for (size_t i = 0; i < n; i++) {
+        char text [16];
+        snprintf (text, sizeof text, rows [i].port < 0 ? "-" : "%d", (int) rows [i].port);
+        msgpack_pack_map (&pk, 2);
+        ds_pack_str (&pk, "port");
+        ds_pack_str (&pk, text);
+        ds_pack_str (&pk, "packets");
+        msgpack_pack_uint64 (&pk, rows [i].packets);
+    }
+    assert_int_equal (got.size, want.size);
+    assert_memory_equal (got.data, want.data, got.size);
+    msgpack_sbuffer_destroy (&got);
+    msgpack_sbuffer_destroy (&want);
+    ds_overview_free (&o);
+}
+
 //  The shards of a merge test: their OVERVIEW partials, encoded.
 typedef struct {
     size_t n;
@@ -306,6 +350,7 @@ main (void)
         cmocka_unit_test (test_combine),
         cmocka_unit_test (test_top),
         cmocka_unit_test (test_ports_ranking),
+        cmocka_unit_test (test_ports_bytes),
         cmocka_unit_test (test_merge_split),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -11,8 +11,11 @@
     field count) carries the same batch in about a third of the bytes:
     timestamps as offsets from the batch's first in the fewest bytes that
     hold them, IPv4 sources as 4 bytes, ports, ids in 1-2 bytes, protocol
-    and flags in one byte.  Links with CurveZMQ use it: libsodium's cost
-    is per byte, twice per hop, and larger than this packing's.
+    and flags in one byte.  Every link but inproc uses it: the kernel's
+    copies (and CurveZMQ's encryption) cost per byte, twice per hop, more
+    than this packing.  The labeler's packed output reuses its packed
+    input's bytes for the columns labelling leaves alone
+    (ds_batch_encode_relabel).
 */
 #include "message.h"
 #include <stdlib.h>
@@ -214,11 +217,18 @@ s_pack_narrow (msgpack_packer *pk, const uint8_t *scratch, uint32_t n, int w)
         msgpack_pack_bin_body (pk, scratch, len);
 }
 
-static bool
+//  True for an IPv4-mapped address (::ffff:a.b.c.d): two loads, no call.
+static inline bool
 s_is_v4 (const uint8_t *a)
 {
     static const uint8_t prefix [12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-    return memcmp (a, prefix, 12) == 0;
+    uint64_t lo, want_lo;
+    uint32_t hi, want_hi;
+    memcpy (&lo, a, 8);
+    memcpy (&hi, a + 8, 4);
+    memcpy (&want_lo, prefix, 8);
+    memcpy (&want_hi, prefix + 8, 4);
+    return ((lo ^ want_lo) | (uint64_t) (hi ^ want_hi)) == 0;
 }
 
 //  Packs the class and service ids as one column: a byte per record
@@ -245,6 +255,28 @@ s_pack_ids (msgpack_packer *pk, uint8_t *scratch, const ds_batch_t *batch)
     for (uint32_t i = 0; i < n; i++)
         s_narrow_store (scratch + (size_t) n * (size_t) w, i, w, batch->service_id [i]);
     s_pack_narrow (pk, scratch, 2 * n, w);
+}
+
+//  Packs the protocols and flags: a byte per record (proto | flags << 4)
+//  when every value is < 16, else the count protocols, then the count
+//  flags.  scratch holds count bytes.
+static void
+s_pack_pf (msgpack_packer *pk, uint8_t *scratch, const ds_batch_t *batch)
+{
+    uint32_t count = batch->count;
+    uint8_t high = 0;
+    for (uint32_t i = 0; i < count; i++)
+        high |= (batch->proto [i] | batch->flags [i]) & 0xf0;
+    if (high == 0) {
+        for (uint32_t i = 0; i < count; i++)
+            scratch [i] = (uint8_t) (batch->proto [i] | batch->flags [i] << 4);
+        s_pack_narrow (pk, scratch, count, 1);
+    }
+    else {
+        msgpack_pack_bin (pk, (size_t) count * 2);
+        msgpack_pack_bin_body (pk, batch->proto, count);
+        msgpack_pack_bin_body (pk, batch->flags, count);
+    }
 }
 
 //  Zigzag: small magnitudes of either sign in few bytes.
@@ -323,19 +355,25 @@ ds_batch_encode_packed (const ds_batch_t *batch, msgpack_sbuffer *out)
         s_narrow_store (scratch, i, w, delta [i]);     //  i * w <= i * 8: never ahead of the reads
     s_pack_narrow (&pk, scratch, count, w);
 
+    //  The mask and, after it in scratch, the sources: one pass, each
+    //  source a copy of a constant size (inlined moves, not a call).
     size_t mask_len = ((size_t) count + 7) / 8, used = mask_len;
     memset (scratch, 0, mask_len);
-    for (uint32_t i = 0; i < count; i++)
-        if (s_is_v4 (batch->src [i].b))
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *a = batch->src [i].b;
+        if (s_is_v4 (a)) {
             scratch [i / 8] |= (uint8_t) (1u << (i % 8));
+            memcpy (scratch + used, a + 12, 4);
+            used += 4;
+        }
+        else {
+            memcpy (scratch + used, a, 16);
+            used += 16;
+        }
+    }
     msgpack_pack_bin (&pk, mask_len);
     if (mask_len)
         msgpack_pack_bin_body (&pk, scratch, mask_len);
-    for (uint32_t i = 0; i < count; i++) {         //  after the mask, in scratch
-        bool v4 = scratch [i / 8] >> (i % 8) & 1;
-        memcpy (scratch + used, batch->src [i].b + (v4 ? 12 : 0), v4 ? 4 : 16);
-        used += v4 ? 4 : 16;
-    }
     msgpack_pack_bin (&pk, used - mask_len);
     if (used > mask_len)
         msgpack_pack_bin_body (&pk, scratch + mask_len, used - mask_len);
@@ -350,23 +388,73 @@ ds_batch_encode_packed (const ds_batch_t *batch, msgpack_sbuffer *out)
         s_narrow_store (scratch, i, w, (uint32_t) batch->port [i] + 1u);
     s_pack_narrow (&pk, scratch, count, w);
 
-    uint8_t high = 0;
-    for (uint32_t i = 0; i < count; i++)
-        high |= (batch->proto [i] | batch->flags [i]) & 0xf0;
-    if (high == 0) {
-        for (uint32_t i = 0; i < count; i++)
-            scratch [i] = (uint8_t) (batch->proto [i] | batch->flags [i] << 4);
-        s_pack_narrow (&pk, scratch, count, 1);
-    }
-    else {
-        msgpack_pack_bin (&pk, (size_t) count * 2);
-        msgpack_pack_bin_body (&pk, batch->proto, count);
-        msgpack_pack_bin_body (&pk, batch->flags, count);
-    }
+    s_pack_pf (&pk, scratch, batch);
     if (batch->labelled) {
         s_pack_ids (&pk, scratch, batch);
         s_pack_names (&pk, batch);
     }
+    free (scratch);
+    if (writer.failed)
+        return DS_ERR_NOMEM;
+    return out->size > DS_FRAME_MAX ? DS_ERR_TOO_BIG : DS_OK;
+}
+
+//  The fields of a packed unlabelled batch that labelling leaves alone:
+//  sensor through port, as bytes of `in`; and its record count.  -1 if
+//  `in` is not such a batch (any other layout, type or damage).
+static int
+s_packed_span (const uint8_t *in, size_t size, const uint8_t **from, const uint8_t **to,
+               uint64_t *count)
+{
+    ds_mpread_t reader;
+    ds_mpread_init (&reader, in, size);
+    uint32_t fields, len;
+    int type;
+    uint64_t value;
+    int64_t first;
+    const uint8_t *bin;
+    if (ds_msg_header (&reader, &fields, &type) || type != DS_MSG_BATCH || fields != S_PACKED_FIELDS)
+        return -1;
+    *from = reader.pos;
+    if (ds_mpread_uint (&reader, &value) || ds_mpread_uint (&reader, &value)
+    ||  ds_mpread_uint (&reader, &value) || ds_mpread_uint (&reader, count)
+    ||  ds_mpread_int (&reader, &first))
+        return -1;
+    for (int column = 0; column < 4; column++)     //  ts, v4, src, port
+        if (ds_mpread_bin (&reader, &bin, &len))
+            return -1;
+    *to = reader.pos;
+    return 0;
+}
+
+int
+ds_batch_encode_relabel (const uint8_t *in, size_t size, const ds_batch_t *labelled,
+                         msgpack_sbuffer *out)
+{
+    const uint8_t *from, *to;
+    uint64_t count;
+    if (!labelled->labelled || s_packed_span (in, size, &from, &to, &count) != 0
+    ||  count != labelled->count)
+        return ds_batch_encode_packed (labelled, out);
+    uint32_t n = labelled->count;
+    if (labelled->n_classes > DS_DICT_MAX || labelled->n_services > DS_DICT_MAX)
+        return DS_ERR_TOO_BIG;
+    size_t dict_bytes = 0;
+    for (uint32_t i = 0; i < labelled->n_classes; i++)
+        dict_bytes += strlen (labelled->class_names [i]) + 2;
+    for (uint32_t i = 0; i < labelled->n_services; i++)
+        dict_bytes += strlen (labelled->service_names [i]) + 2;
+    uint8_t *scratch = malloc ((size_t) n * 4 + S_SLACK);
+    if (!scratch)
+        return DS_ERR_NOMEM;
+    msgpack_packer pk;
+    ds_msg_writer_t writer;
+    ds_msg_packer_init (&pk, &writer, out, 64 + (size_t) (to - from) + (size_t) n * 6 + dict_bytes);
+    ds_msg_pack_header (&pk, S_PACKED_FIELDS + 3, DS_MSG_LABELLED);
+    pk.callback (pk.data, (const char *) from, (size_t) (to - from));     //  raw bytes, as they came
+    s_pack_pf (&pk, scratch, labelled);
+    s_pack_ids (&pk, scratch, labelled);
+    s_pack_names (&pk, labelled);
     free (scratch);
     if (writer.failed)
         return DS_ERR_NOMEM;
@@ -484,6 +572,7 @@ typedef struct {
     int64_t ts_first;               //  packed only
     const uint8_t *ts, *v4, *src, *port, *pf, *proto, *flags, *class_id, *service_id;
     uint32_t ts_len, src_len, port_len, pf_len, ids_len;
+    uint32_t n_v4;                  //  packed: IPv4 sources (bits set in v4)
 } s_cols_t;
 
 //  Reads a narrow column of n values whose width must be in 1..max_w.
@@ -536,7 +625,38 @@ s_read_packed (ds_mpread_t *reader, uint32_t n, bool labelled, s_cols_t *c)
         return DS_ERR_MALFORMED;             //  bits past count
     if (c->src_len != v4 * 4 + ((uint64_t) n - v4) * 16)
         return DS_ERR_MALFORMED;
+    c->n_v4 = (uint32_t) v4;
     return DS_OK;
+}
+
+//  Values [from, to) of a narrow column of width w (len bytes) as uint64:
+//  while 8 bytes can be read at a value, one load and a mask (w a
+//  constant in each case, so the multiply and mask fold), then byte by
+//  byte for the last few.
+#define S_NARROW_EACH(col, len, n, w, i, v, body) do {                            \
+    uint32_t fast_ = 0;                                                         \
+    if (S_LITTLE_ENDIAN && (len) >= 8)                                          \
+        fast_ = (uint32_t) (((len) - 8) / (size_t) (w)) + 1;                    \
+    fast_ = fast_ < (n) ? fast_ : (n);                                          \
+    uint32_t i = 0;                                                             \
+    switch (w) {                                                                \
+        case 1: for (; i < fast_; i++) { uint64_t v = s_narrow_fast ((col), i, 1); body } break; \
+        case 2: for (; i < fast_; i++) { uint64_t v = s_narrow_fast ((col), i, 2); body } break; \
+        case 3: for (; i < fast_; i++) { uint64_t v = s_narrow_fast ((col), i, 3); body } break; \
+        case 4: for (; i < fast_; i++) { uint64_t v = s_narrow_fast ((col), i, 4); body } break; \
+        default: break;                                                         \
+    }                                                                           \
+    for (; i < (n); i++) { uint64_t v = s_narrow_load ((col), (len), i, (w)); body } \
+} while (0)
+
+//  Value i of a narrow column of width w (1..7) where 8 bytes can be read
+//  at it (little-endian hosts only).
+static inline uint64_t
+s_narrow_fast (const uint8_t *src, uint32_t i, int w)
+{
+    uint64_t v;
+    memcpy (&v, src + (size_t) i * (size_t) w, 8);
+    return v & ((UINT64_C (1) << (8 * w)) - 1);
 }
 
 //  Fills into's columns from a packed message's (lengths checked).
@@ -545,24 +665,35 @@ s_fill_packed (ds_batch_t *into, const s_cols_t *c, uint32_t n, bool labelled)
 {
     int w = n ? (int) (c->ts_len / n) : 1;
     uint64_t prev = (uint64_t) c->ts_first;
-    for (uint32_t i = 0; i < n; i++)
-        into->ts [i] = (int64_t) (prev += s_unzigzag (s_narrow_load (c->ts, c->ts_len, i, w)));
+    int64_t *ts = into->ts;
+    S_NARROW_EACH (c->ts, c->ts_len, n, w, i, v, {
+        ts [i] = (int64_t) (prev += s_unzigzag (v));
+    });
     const uint8_t *src = c->src;
-    for (uint32_t i = 0; i < n; i++) {
-        if (c->v4 [i / 8] >> (i % 8) & 1) {
-            static const uint8_t prefix [12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    static const uint8_t prefix [12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (c->n_v4 == n)
+        //  every source IPv4 (a telescope's usual batch): no test per record
+        for (uint32_t i = 0; i < n; i++, src += 4) {
             memcpy (into->src [i].b, prefix, 12);
             memcpy (into->src [i].b + 12, src, 4);
-            src += 4;
         }
-        else {
-            memcpy (into->src [i].b, src, 16);
-            src += 16;
+    else
+        for (uint32_t i = 0; i < n; i++) {
+            if (c->v4 [i / 8] >> (i % 8) & 1) {
+                memcpy (into->src [i].b, prefix, 12);
+                memcpy (into->src [i].b + 12, src, 4);
+                src += 4;
+            }
+            else {
+                memcpy (into->src [i].b, src, 16);
+                src += 16;
+            }
         }
-    }
     w = n ? (int) (c->port_len / n) : 1;
-    for (uint32_t i = 0; i < n; i++)
-        into->port [i] = (int32_t) ((uint32_t) s_narrow_load (c->port, c->port_len, i, w) - 1u);
+    int32_t *port = into->port;
+    S_NARROW_EACH (c->port, c->port_len, n, w, i, v, {
+        port [i] = (int32_t) ((uint32_t) v - 1u);
+    });
     if (c->pf_len == n)
         for (uint32_t i = 0; i < n; i++) {
             into->proto [i] = c->pf [i] & 0x0f;

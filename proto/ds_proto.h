@@ -76,9 +76,20 @@ int ds_msg_peek (const uint8_t *data, size_t size, int *type);
 int ds_batch_encode (const ds_batch_t *batch, msgpack_sbuffer *out);
 
 //  The same batch in the packed layout (narrow columns, about a third of
-//  the bytes; PROTOCOL.md), for links where bytes cost (CurveZMQ).
+//  the bytes; PROTOCOL.md), for links where bytes cost (tcp, ipc, CURVE).
 //  ds_batch_decode reads both layouts.
 int ds_batch_encode_packed (const ds_batch_t *batch, msgpack_sbuffer *out);
+
+//  ds_batch_encode_packed of `labelled`, where `labelled` is the batch that
+//  the packed, unlabelled message `in` decoded to, then labelled (same
+//  records; flags may have gained DS_FLAG_GT; ids and dictionaries set):
+//  the columns labelling leaves alone (timestamps, sources, ports) are
+//  copied from `in` as they arrived instead of being packed again (the
+//  labeler's hop).  When `in` is not a packed unlabelled batch of
+//  labelled->count records, packs `labelled` from scratch.  Same bytes as
+//  ds_batch_encode_packed when `in` came from it.
+int ds_batch_encode_relabel (const uint8_t *in, size_t size, const ds_batch_t *labelled,
+                             msgpack_sbuffer *out);
 
 //  Decodes a batch message into `into`, growing it up to DS_BATCH_MAX_CAPACITY
 //  (dictionaries are kept when unchanged).  On failure `into` is reset

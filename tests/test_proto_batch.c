@@ -260,6 +260,91 @@ test_batch_packed (void **state)
     ds_batch_destroy (&into);
 }
 
+//  Labels an unlabelled batch as the labeler would (dictionaries, ids and
+//  the GT flag), with n_classes class names.
+static void
+s_label (ds_batch_t *batch, uint32_t n_classes)
+{
+    char **names = calloc (n_classes, sizeof *names);
+    for (uint32_t i = 0; i < n_classes; i++) {
+        names [i] = malloc (16);
+        snprintf (names [i], 16, "class%u", i);
+    }
+    assert_int_equal (ds_batch_set_dicts (batch, (const char *const *) names, n_classes,
+                                          fx_services, FX_N_SERVICES), 0);
+    for (uint32_t i = 0; i < batch->count; i++) {
+        batch->class_id [i] = (uint16_t) ((i * 7) % n_classes);
+        batch->service_id [i] = (uint16_t) (i % FX_N_SERVICES);
+        batch->flags [i] |= batch->class_id [i] ? 8 : 0;
+    }
+    for (uint32_t i = 0; i < n_classes; i++)
+        free (names [i]);
+    free (names);
+}
+
+//  ds_batch_encode_relabel: the labeler's packed output from the packed
+//  input's bytes is byte for byte ds_batch_encode_packed's, at every size,
+//  id width and protocol/flags layout; any other input (the fixed layout,
+//  a labelled batch, another count, garbage) is packed from scratch.
+static void
+test_batch_relabel (void **state)
+{
+    (void) state;
+    msgpack_sbuffer in, want, got;
+    msgpack_sbuffer_init (&in);
+    msgpack_sbuffer_init (&want);
+    msgpack_sbuffer_init (&got);
+    ds_batch_t *batch = ds_batch_new (1), *again = ds_batch_new (1);
+    const uint32_t sizes [] = { 0, 1, 9, 4096 };
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+        for (int variant = 0; variant < 3; variant++) {
+            ds_batch_t *source = fx_make_real_batch (sizes [k], false);
+            if (variant == 1 && source->count)
+                source->flags [0] = 0x30;           //  proto and flags in two halves
+            assert_int_equal (ds_batch_encode_packed (source, &in), DS_OK);
+            assert_int_equal (ds_batch_decode ((const uint8_t *) in.data, in.size, batch), DS_OK);
+            s_label (batch, variant == 2 ? 300 : FX_N_CLASSES);   //  2: ids of 2 bytes
+            assert_int_equal (ds_batch_encode_packed (batch, &want), DS_OK);
+            assert_int_equal (ds_batch_encode_relabel ((const uint8_t *) in.data, in.size, batch, &got),
+                              DS_OK);
+            assert_int_equal (got.size, want.size);
+            assert_memory_equal (got.data, want.data, want.size);
+            assert_int_equal (ds_batch_decode ((const uint8_t *) got.data, got.size, again), DS_OK);
+            fx_assert_batch_equal (batch, again);
+            ds_batch_destroy (&source);
+        }
+    //  Inputs it cannot reuse: packed from scratch, the same bytes.
+    ds_batch_t *source = fx_make_real_batch (50, false);
+    assert_int_equal (ds_batch_encode_packed (source, &in), DS_OK);
+    assert_int_equal (ds_batch_decode ((const uint8_t *) in.data, in.size, batch), DS_OK);
+    s_label (batch, FX_N_CLASSES);
+    assert_int_equal (ds_batch_encode_packed (batch, &want), DS_OK);
+    msgpack_sbuffer other;
+    msgpack_sbuffer_init (&other);
+    ds_batch_t *fewer = fx_make_real_batch (49, false);
+    assert_int_equal (ds_batch_encode (source, &other), DS_OK);         //  the fixed layout
+    for (int kind = 0; kind < 4; kind++) {
+        if (kind == 1)
+            assert_int_equal (ds_batch_encode_packed (batch, &other), DS_OK);   //  labelled already
+        if (kind == 2)
+            assert_int_equal (ds_batch_encode_packed (fewer, &other), DS_OK);   //  another count
+        if (kind == 3)
+            other.size = 3;                                                     //  garbage
+        assert_int_equal (ds_batch_encode_relabel ((const uint8_t *) other.data, other.size, batch, &got),
+                          DS_OK);
+        assert_int_equal (got.size, want.size);
+        assert_memory_equal (got.data, want.data, want.size);
+    }
+    msgpack_sbuffer_destroy (&other);
+    ds_batch_destroy (&fewer);
+    ds_batch_destroy (&source);
+    ds_batch_destroy (&batch);
+    ds_batch_destroy (&again);
+    msgpack_sbuffer_destroy (&in);
+    msgpack_sbuffer_destroy (&want);
+    msgpack_sbuffer_destroy (&got);
+}
+
 static void
 test_batch_switching (void **state)
 {
@@ -396,6 +481,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_batch_roundtrip),
         cmocka_unit_test (test_batch_packed),
+        cmocka_unit_test (test_batch_relabel),
         cmocka_unit_test (test_batch_switching),
         cmocka_unit_test (test_batch_errors),
     };

@@ -2,7 +2,9 @@
 /*  fuzz_batch.c - libFuzzer target: batch decoder.  One receiving batch is
     reused across inputs (as services do), so growth and dictionary reuse
     are fuzzed too.  A batch that decodes (either layout) must re-encode,
-    in the fixed and in the packed layout, and decode to the same records. */
+    in the fixed and in the packed layout, and decode to the same records;
+    an unlabelled one, labelled, must come out of ds_batch_encode_relabel
+    (the input's bytes reused) as the same labelled records. */
 #include "ds_proto.h"
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +12,12 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static void
-s_same (ds_batch_t *into, ds_batch_t *again, msgpack_sbuffer *buf, int packed)
+s_same (ds_batch_t *into, ds_batch_t *again, msgpack_sbuffer *buf, int packed,
+        const uint8_t *data, size_t size)
 {
-    if ((packed ? ds_batch_encode_packed : ds_batch_encode) (into, buf) != DS_OK)
+    int rc = packed == 2 ? ds_batch_encode_relabel (data, size, into, buf)
+           : packed ? ds_batch_encode_packed (into, buf) : ds_batch_encode (into, buf);
+    if (rc != DS_OK)
         abort ();
     if (ds_batch_decode ((const uint8_t *) buf->data, buf->size, again) != DS_OK)
         abort ();
@@ -49,6 +54,19 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (rc != DS_OK)
         return 0;
     for (int packed = 0; packed < 2; packed++)
-        s_same (into, again, &buf, packed);
+        s_same (into, again, &buf, packed, data, size);
+    if (!into->labelled) {
+        //  label it as the labeler would: ids, dictionaries, the GT flag
+        static const char *const classes [] = { "unknown", "mirai" };
+        static const char *const services [] = { "unk_usr", "telnet", "ssh" };
+        if (ds_batch_set_dicts (into, classes, 2, services, 3))
+            abort ();
+        for (uint32_t i = 0; i < into->count; i++) {
+            into->class_id [i] = (uint16_t) (into->src [i].b [15] & 1);
+            into->service_id [i] = (uint16_t) (into->port [i] % 3 + 3) % 3;
+            into->flags [i] |= into->class_id [i] ? 8 : 0;
+        }
+        s_same (into, again, &buf, 2, data, size);
+    }
     return 0;
 }

@@ -338,7 +338,10 @@ s_on_batch (labeler_t *self, const s_message_t *m)
     if (ds_labeler_label (batch, self->gt, self->services, self->matched))
         return "out of memory while labelling";
     msgpack_sbuffer_clear (&self->out);
-    rc = self->packed ? ds_batch_encode_packed (batch, &self->out) : ds_batch_encode (batch, &self->out);
+    //  Packed out: what labelling left alone is copied from the message
+    //  as it came (when it came packed), not packed again.
+    rc = self->packed ? ds_batch_encode_relabel (m->data, m->size, batch, &self->out)
+                      : ds_batch_encode (batch, &self->out);
     if (rc != DS_OK)
         return ds_result_str (rc);
     char out_topic [16];

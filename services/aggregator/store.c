@@ -557,6 +557,9 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
         s->hint_pp = S_EMPTY;
     }
     __builtin_prefetch (&day->packets [local], 1);
+    __builtin_prefetch (&day->flags [local], 1);
+    __builtin_prefetch (&day->pp_packets [pp], 1);
+    __builtin_prefetch (&day->pp_sources [pp], 1);
     r->day = day;
     r->key = (s_dsp_t) { local, pp, 0 };
     r->src = src;

@@ -7,8 +7,11 @@
     brute-force implementation in this file that works on the plain record
     list (quadratic loops, no hashing, no histogram tricks).  The brute-force
     result is packed in the §5 shape and the two msgpack objects must be
-    equal.  Also: 1, 2 and 4 shards give identical bytes; an empty store's
-    answers.  Patterns: test_store_pattern.c; streams, gaps and replays:
+    equal.  Also: 1, 2 and 4 shards give identical bytes; the same records
+    with queries between their batches (each merges the open days' logs
+    into their runs) and in reverse order (late records unseal days) give
+    the same answers; a day of more entries than a log holds; an empty
+    store's answers.  Patterns: test_store_pattern.c; streams, gaps and replays:
     test_store_streams.c; checkpoints: test_store_checkpoint.c; retention
     and zones: test_store_days.c.
 */
@@ -514,6 +517,138 @@ test_shards_identical (void **state)
     fx_zone ("UTC");
 }
 
+//  The records in chunks, last chunk first (so days sealed by a newer one
+//  get late records), an overview asked after each chunk (every open
+//  day's log merged into its runs, then more records merged into those):
+//  still the brute force's answers.
+static void
+test_settled_between_batches (void **state)
+{
+    (void) state;
+    fx_zone ("Europe/Rome");
+    fx_generate (5);
+    ds_store_t *stores [2];
+    for (uint32_t k = 0; k < 2; k++) {
+        stores [k] = ds_store_new (k, 2, fx_tz);
+        assert_non_null (stores [k]);
+    }
+    uint64_t seq [2] = { 0, 0 };
+    int chunk = 400;
+    for (int to = fx_nrec; to > 0; to -= chunk) {
+        int from = to - chunk > 0 ? to - chunk : 0;
+        for (uint32_t k = 0; k < 2; k++)
+            fx_feed (stores [k], k, 2, 7, &seq [k], from, to);
+        ds_query_t q;
+        fx_query_init (&q, "overview");
+        char err [256] = "";
+        msgpack_sbuffer *r = fx_run (stores, 2, &q, err, sizeof err);
+        assert_non_null (r);
+        msgpack_sbuffer_free (r);
+    }
+    for (uint32_t k = 0; k < 2; k++) {
+        ds_eos_t eos = { 7, k, seq [k], 0, 7000, 3, 2, 0, 0, 0 };
+        ds_store_eos (stores [k], &eos);
+    }
+    s_check_windows (stores, 2);
+    ds_store_destroy (&stores [0]);
+    ds_store_destroy (&stores [1]);
+    fx_zone ("UTC");
+}
+
+//  The value of key in map object o (NULL if absent or o is no map).
+static const msgpack_object *
+s_field (const msgpack_object *o, const char *key)
+{
+    if (!o || o->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object_kv *kv = &o->via.map.ptr [i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == strlen (key)
+        &&  memcmp (kv->key.via.str.ptr, key, kv->key.via.str.size) == 0)
+            return &kv->val;
+    }
+    return NULL;
+}
+
+//  Adds to store the (src, port) pairs of a grid, each `times` times, in
+//  an order that interleaves sources and ports, on 2021-03-10 UTC.
+static void
+s_grid (ds_store_t *store, int n_src, int n_port, int times, uint64_t *seq, bool ask)
+{
+    ds_batch_t *b = ds_batch_new (4096);
+    int64_t t0 = 1615334400LL * 1000000;           //  2021-03-10 00:00 UTC
+    int64_t total = (int64_t) n_src * n_port * times, i = 0;
+    while (i < total) {
+        ds_batch_reset (b);
+        for (; i < total && b->count < 4096; i++) {
+            int64_t pair = (i * 7919) % ((int64_t) n_src * n_port);   //  7919: prime, not a factor
+            int src = (int) (pair % n_src), port = (int) (pair / n_src);
+            ds_record_t rec = { t0 + i, { { 0 } }, port, DS_PROTO_TCP, 0 };
+            rec.src.b [10] = rec.src.b [11] = 0xff;
+            rec.src.b [12] = 10;
+            rec.src.b [13] = (uint8_t) (src >> 16);
+            rec.src.b [14] = (uint8_t) (src >> 8);
+            rec.src.b [15] = (uint8_t) src;
+            assert_true (ds_batch_add (b, &rec));
+        }
+        b->sensor = 1;
+        b->seq = (*seq)++;
+        assert_int_equal (ds_store_apply (store, b), 1);
+        if (ask && *seq % 64 == 0) {
+            ds_query_t q;
+            fx_query_init (&q, "overview");
+            char err [256] = "";
+            msgpack_sbuffer *r = fx_run (&store, 1, &q, err, sizeof err);
+            assert_non_null (r);
+            msgpack_sbuffer_free (r);
+        }
+    }
+    ds_batch_destroy (&b);
+}
+
+//  One day of 600,000 distinct (source, pp) entries, each sent twice: more
+//  records than an open day's log holds (it is merged into the runs when
+//  full), the same answer with overviews asked in between (merged at other
+//  points), and the port ranking's counts as the grid makes them.
+static void
+test_day_bigger_than_log (void **state)
+{
+    (void) state;
+    fx_zone ("UTC");
+    enum { SRC = 800, PORT = 750, TIMES = 2 };
+    ds_store_t *a = ds_store_new (0, 1, NULL), *b = ds_store_new (0, 1, NULL);
+    uint64_t seq_a = 0, seq_b = 0;
+    s_grid (a, SRC, PORT, TIMES, &seq_a, false);
+    s_grid (b, SRC, PORT, TIMES, &seq_b, true);
+    ds_query_t q;
+    fx_query_init (&q, "overview");
+    char err [256] = "";
+    msgpack_sbuffer *ra = fx_run (&a, 1, &q, err, sizeof err);
+    msgpack_sbuffer *rb = fx_run (&b, 1, &q, err, sizeof err);
+    assert_non_null (ra);
+    assert_non_null (rb);
+    assert_int_equal (ra->size, rb->size);
+    assert_memory_equal (ra->data, rb->data, ra->size);
+    //  Every port SRC * TIMES packets; the window SRC sources, PORT pps.
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    assert_int_equal (msgpack_unpack_next (&u, ra->data, ra->size, NULL), MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object *ports = s_field (&u.data, "port_ranking");
+    assert_non_null (ports);
+    assert_int_equal (ports->via.array.size, PORT);
+    for (uint32_t i = 0; i < ports->via.array.size; i++)
+        assert_int_equal (s_field (&ports->via.array.ptr [i], "packets")->via.u64, SRC * TIMES);
+    const msgpack_object *window = s_field (s_field (&u.data, "dataset"), "window");
+    assert_int_equal (s_field (window, "sources")->via.u64, SRC);
+    assert_int_equal (s_field (window, "pp")->via.u64, PORT);
+    assert_int_equal (s_field (window, "packets")->via.u64, (uint64_t) SRC * PORT * TIMES);
+    msgpack_unpacked_destroy (&u);
+    msgpack_sbuffer_free (ra);
+    msgpack_sbuffer_free (rb);
+    ds_store_destroy (&a);
+    ds_store_destroy (&b);
+}
+
 static void
 test_empty_store (void **state)
 {
@@ -542,6 +677,8 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_overview_brute_force),
         cmocka_unit_test (test_shards_identical),
+        cmocka_unit_test (test_settled_between_batches),
+        cmocka_unit_test (test_day_bigger_than_log),
         cmocka_unit_test (test_empty_store),
     };
     return cmocka_run_group_tests (tests, fx_zones_setup, fx_zones_free);

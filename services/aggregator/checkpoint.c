@@ -74,65 +74,33 @@ s_put (s_io_t *io, const void *data, size_t size)
     io->len += size;
 }
 
-//  Writing a day's entries in pp order, collecting its directory.
-typedef struct {
-    const s_day_t *day;
-    uint32_t *locals, *packets;     //  the columns, grouped by pp
-    s_ppdir_t *dir;
-    uint32_t n_dir, start;
-} s_put_runs_t;
-
-static int
-s_put_run (void *arg, uint32_t pp, const uint32_t *locals, const uint32_t *packets, uint32_t n)
-{
-    s_put_runs_t *pr = arg;
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        pr->locals [pr->start + i] = locals [i];
-        pr->packets [pr->start + i] = packets [i];
-        total += store_day_packets (pr->day, locals [i], pp, packets [i]);
-    }
-    pr->dir [pr->n_dir++] = (s_ppdir_t) { pp, pr->start, total };
-    pr->start += n;
-    return 0;
-}
-
-//  Writes a day in its sealed form (an open day stays open: its entries
-//  are written in pp order through a temporary grouping).  -1 if memory
-//  ran out.
-static int
+//  Writes a settled day (its log merged: store_days_settle) as it is: its
+//  (day, src) columns, its runs and directory, its carries.  An open
+//  day's locals are in arrival order, a sealed day's by source; a loaded
+//  day is sealed either way (the order is not checked).
+static void
 s_put_day (s_io_t *io, const s_day_t *d)
 {
-    uint32_t n_sorted = d->sealed ? d->n_sorted : (uint32_t) d->dsp.count;
-    size_t n = n_sorted ? n_sorted : 1;
-    s_put_runs_t pr = { d, malloc (n * 4), malloc (n * 4), malloc (n * sizeof (s_ppdir_t)), 0, 0 };
-    int rc = pr.locals && pr.packets && pr.dir ? store_day_pp_runs (d, s_put_run, &pr) : -1;
     s_put (io, &d->day, 4);
     s_put (io, &d->n, 4);
     s_put (io, d->src, (size_t) d->n * sizeof *d->src);
     s_put (io, d->packets, (size_t) d->n * sizeof *d->packets);
     s_put (io, d->flags, d->n);
-    s_put (io, &n_sorted, 4);
-    if (rc == 0) {
-        s_put (io, pr.locals, (size_t) n_sorted * 4);
-        s_put (io, pr.packets, (size_t) n_sorted * 4);
-        s_put (io, &pr.n_dir, 4);
-        s_put (io, pr.dir, (size_t) pr.n_dir * sizeof *pr.dir);
-    }
-    free (pr.locals);
-    free (pr.packets);
-    free (pr.dir);
+    s_put (io, &d->n_sorted, 4);
+    s_put (io, d->run_local, (size_t) d->n_sorted * 4);
+    s_put (io, d->run_packets, (size_t) d->n_sorted * 4);
+    s_put (io, &d->n_dir, 4);
+    s_put (io, d->dir, (size_t) d->n_dir * sizeof *d->dir);
     uint64_t n_carry = d->carry.count;
     s_put (io, &n_carry, 8);
     S_TAB_EACH (&d->carry, const s_carry_t, c)
         s_put (io, c, sizeof *c);
-    return rc;
 }
 
 int
 ds_store_prepare_save (ds_store_t *self)
 {
-    return store_bins_normalize_all (self);
+    return store_bins_normalize_all (self) || store_days_settle (self) ? -1 : 0;
 }
 
 //  Creates the temporary file of a checkpoint: O_EXCL and O_NOFOLLOW (a
@@ -162,7 +130,7 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
         store_err (err, err_size, "checkpoint path too long: %s", path);
         return -1;
     }
-    if (store_bins_normalize_all (self)) {
+    if (store_bins_normalize_all (self) || store_days_settle (self)) {
         store_err (err, err_size, "cannot write checkpoint %s: out of memory", path);
         return -1;
     }
@@ -193,8 +161,7 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
     s_put (&io, self->pps, (size_t) self->n_pps * sizeof (s_pp_t));
     s_put (&io, &self->n_days, 4);
     for (uint32_t i = 0; i < self->n_days; i++)
-        if (s_put_day (&io, self->days [i]))
-            io.failed = true;
+        s_put_day (&io, self->days [i]);
     for (uint32_t i = 0; i < self->n_srcs; i++) {
         s_put (&io, &self->bins [i].n, 4);
         s_put (&io, self->bins [i].v, (size_t) self->bins [i].n * sizeof (uint64_t));
@@ -345,6 +312,10 @@ s_get_day (ds_store_t *self, s_io_t *io, uint32_t *stamp)
     for (uint32_t l = 0; l < n; l++)
         if (sums [l] != d->packets [l] || sums [l] == 0)
             goto bad;
+    //  Earlier versions wrote an open day's runs in its hash's order: the
+    //  runs are kept in ascending local id (store_day_settle merges them).
+    if (store_day_sort_runs (d))
+        goto bad;
     free (sums);
     free (mark);
     return d;
@@ -575,7 +546,7 @@ s_get_sources_pps (ds_store_t *self, s_io_t *io)
             return false;
         self->srcs [i].last_local = S_EMPTY;
         self->srcs [i].last_day = 0;
-        self->srcs [i].hint_pp = S_EMPTY;
+        self->srcs [i].spare [0] = self->srcs [i].spare [1] = 0;
     }
     if (!s_get (io, &n_pps, 4) || n_pps > io->len / sizeof (s_pp_t))
         return false;

@@ -1,18 +1,28 @@
 /*  day.c - one local day's tables of a store: see store_internal.h.
 
-    An open day takes records: (src) -> local id through a hash, (local,
-    pp) entries in a hash, per-pp totals in arrays indexed by pp id.  A
-    sealed day is read-only and compact: its local ids renumbered in
-    ascending source id, the entries grouped by pp, ascending local id in
-    each run (two counting sorts), with one directory row per pp present;
-    its hashes and arrays are freed.  The order is a pure function of the
-    day's contents, and the passes of a query over sealed days (indexed by
-    source: per-source sums of a window, class lookups per pp run) walk
-    their arrays in ascending order instead of at random.  Unsealing
-    rebuilds the hashes from the sorted form.
+    A day's (local, pp) entries live in runs: grouped by pp (a directory
+    row per pp present: packets, first entry), ascending local id in each
+    run, two columns (local id, packets).  An open day takes records:
+    (src) -> local id through a hash, and each record's (pp, local) key
+    goes to an append-only log, merged into the runs (store_day_settle:
+    the log radix-sorted, then one pass over both) when the log is full
+    and before anything reads the runs.  Most records of a darknet day
+    are the first of their (source, pp), so a hash of entries took a cache
+    miss per record; the log is written in order and sorted in a few
+    passes.  The log grows up to S_LOG_MAX entries or the runs' size, so
+    a DarkVec day of a shard is merged about once, and merging costs O(1)
+    amortised moves per entry on any day.
+
+    A sealed day is read-only and compact: its log merged, its local ids
+    renumbered in ascending source id (its runs sorted again), its src ->
+    local hash freed.  The order is a pure function of the day's contents,
+    and the passes of a query over sealed days (indexed by source:
+    per-source sums of a window, class lookups per pp run) walk their
+    arrays in ascending order instead of at random.  Unsealing rebuilds the
+    hash; the runs stay.
 
     Memory: a day's big arrays are mappings of their own (pages.c):
-    sealing maps the sorted form and unmaps the hashes, evicting a day
+    settling maps the merged runs and unmaps the old, evicting a day
     unmaps all of it, so a day sealed and evicted every day of a long run
     leaves no holes in the malloc heap.
 */
@@ -31,7 +41,6 @@ store_day_new (int32_t day)
     if (!self)
         return NULL;
     self->day = day;
-    s_tab_init (&self->dsp, sizeof (s_dsp_t), 8);
     s_tab_init (&self->carry, sizeof (s_carry_t), 8);
     return self;
 }
@@ -46,9 +55,7 @@ store_day_destroy (s_day_t **self_p)
     store_pages_free (self->packets, (size_t) self->cap * sizeof *self->packets);
     store_pages_free (self->flags, self->cap);
     store_pages_free (self->index, (size_t) self->index_cap * sizeof *self->index);
-    s_tab_free (&self->dsp);
-    store_pages_free (self->pp_packets, (size_t) self->pp_cap * sizeof *self->pp_packets);
-    store_pages_free (self->pp_sources, (size_t) self->pp_cap * sizeof *self->pp_sources);
+    store_pages_free (self->log, (size_t) self->log_cap * sizeof *self->log);
     store_pages_free (self->run_local, (size_t) self->n_sorted * sizeof *self->run_local);
     store_pages_free (self->run_packets, (size_t) self->n_sorted * sizeof *self->run_packets);
     store_pages_free (self->dir, (size_t) self->n_dir * sizeof *self->dir);
@@ -147,36 +154,6 @@ store_day_local (s_day_t *self, uint32_t src)
 }
 
 int
-store_day_pp_reserve (s_day_t *self, uint32_t pp)
-{
-    if (pp < self->pp_cap)
-        return 0;
-    uint32_t cap = self->pp_cap ? self->pp_cap : 256;
-    while (cap <= pp)
-        cap *= 2;
-    //  Both resized, or neither (pp_cap gives the sizes they are freed with).
-    uint64_t *packets = store_pages_alloc ((size_t) cap * sizeof *packets);
-    uint32_t *sources = store_pages_alloc ((size_t) cap * sizeof *sources);
-    if (!packets || !sources) {
-        store_pages_free (packets, (size_t) cap * sizeof *packets);
-        store_pages_free (sources, (size_t) cap * sizeof *sources);
-        return -1;
-    }
-    if (self->pp_cap) {
-        memcpy (packets, self->pp_packets, (size_t) self->pp_cap * sizeof *packets);
-        memcpy (sources, self->pp_sources, (size_t) self->pp_cap * sizeof *sources);
-    }
-    store_pages_free (self->pp_packets, (size_t) self->pp_cap * sizeof *self->pp_packets);
-    store_pages_free (self->pp_sources, (size_t) self->pp_cap * sizeof *self->pp_sources);
-    self->pp_packets = packets;
-    self->pp_sources = sources;
-    memset (packets + self->pp_cap, 0, (size_t) (cap - self->pp_cap) * sizeof *packets);
-    memset (sources + self->pp_cap, 0, (size_t) (cap - self->pp_cap) * sizeof *sources);
-    self->pp_cap = cap;
-    return 0;
-}
-
-int
 store_day_carry (s_day_t *self, uint32_t local, uint32_t pp)
 {
     s_carry_t key = { local, pp, 0 };
@@ -259,82 +236,311 @@ done:
     return rc;
 }
 
-int
-store_day_seal (s_day_t *self)
+//  Bits needed for values below n (0 for n <= 1).
+static int
+s_bits (uint64_t n)
 {
-    if (self->sealed)
-        return 0;
-    //  Count per pp present (the per-pp arrays say which), then place.
-    uint32_t n_dir = 0;
-    for (uint32_t pp = 0; pp < self->pp_cap; pp++)
-        n_dir += self->pp_sources [pp] ? 1 : 0;
-    uint32_t n = (uint32_t) self->dsp.count;
-    uint32_t *locals = store_pages_alloc ((size_t) n * sizeof *locals);
-    uint32_t *packets = store_pages_alloc ((size_t) n * sizeof *packets);
-    s_ppdir_t *dir = store_pages_alloc ((size_t) n_dir * sizeof *dir);
-    //  Scratch, freed before returning
-    size_t slot_size = (size_t) self->pp_cap * sizeof (uint32_t);
-    size_t new_of_size = (size_t) self->n * sizeof (uint32_t);
-    size_t by_local_size = ((size_t) self->n + 1) * sizeof (uint32_t);
-    size_t entries_size = (size_t) n * sizeof (s_dsp_t);
-    uint32_t *slot = store_pages_alloc (slot_size);
-    uint32_t *new_of = store_pages_alloc (new_of_size);
-    uint32_t *by_local = store_pages_alloc (by_local_size);
-    s_dsp_t *entries = store_pages_alloc (entries_size);
-    int rc = -1;
-    if (!locals || !packets || !dir || !slot || !new_of || !by_local || !entries
-    ||  s_renumber (self, new_of))
-        goto done;
-    //  The entries by new local id (counting sort) ...
-    memset (by_local, 0, (size_t) (self->n + 1) * sizeof *by_local);
-    S_TAB_EACH (&self->dsp, const s_dsp_t, e)
-        by_local [new_of [e->local] + 1]++;
-    for (uint32_t l = 1; l <= self->n; l++)
-        by_local [l] += by_local [l - 1];
-    S_TAB_EACH (&self->dsp, const s_dsp_t, e) {
-        uint32_t local = new_of [e->local];
-        entries [by_local [local]++] = (s_dsp_t) { local, e->pp, e->packets };
+    int bits = 0;
+    while (bits < 64 && (n - 1) >> bits)
+        bits++;
+    return n <= 1 ? 0 : bits;
+}
+
+//  Sorts keys [0, n) ascending (LSD radix, stable), vals (if not NULL)
+//  along with them.  Only bits [0, lo_bits) and [32, 32 + hi_bits) of a
+//  key may be set: the digits are taken from the key packed to lo_bits +
+//  hi_bits bits (the pp above the local), 11 bits each, so a day of 30,000
+//  sources and 100,000 pps is sorted in 3 passes.  tk and tv are scratch
+//  of n.
+static void
+s_radix (uint64_t *keys, uint32_t *vals, uint64_t *tk, uint32_t *tv, uint32_t n,
+         int lo_bits, int hi_bits)
+{
+    enum { DIGIT = 11, BUCKETS = 1 << DIGIT };
+    int passes = (lo_bits + hi_bits + DIGIT - 1) / DIGIT;
+    uint64_t *from = keys, *to = tk;
+    uint32_t *vfrom = vals, *vto = tv;
+    uint32_t at [BUCKETS];
+#define S_DIGIT(k) ((((k) >> 32 << lo_bits | (uint32_t) (k)) >> sh) & (BUCKETS - 1))
+    for (int p = 0; p < passes; p++) {
+        int sh = p * DIGIT;
+        memset (at, 0, sizeof at);
+        for (uint32_t i = 0; i < n; i++)
+            at [S_DIGIT (from [i])]++;
+        uint32_t sum = 0;
+        for (int d = 0; d < BUCKETS; d++) {
+            uint32_t c = at [d];
+            at [d] = sum;
+            sum += c;
+        }
+        if (vals)
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t j = at [S_DIGIT (from [i])]++;
+                to [j] = from [i];
+                vto [j] = vfrom [i];
+            }
+        else
+            for (uint32_t i = 0; i < n; i++)
+                to [at [S_DIGIT (from [i])]++] = from [i];
+        uint64_t *t = from;
+        from = to;
+        to = t;
+        uint32_t *tv2 = vfrom;
+        vfrom = vto;
+        vto = tv2;
     }
-    //  ... then by pp, stable: each pp's run in ascending local id.
-    uint32_t k = 0, start = 0;
-    for (uint32_t pp = 0; pp < self->pp_cap; pp++) {
-        if (!self->pp_sources [pp])
-            continue;
-        dir [k++] = (s_ppdir_t) { pp, start, self->pp_packets [pp] };
-        slot [pp] = start;
-        start += self->pp_sources [pp];
+#undef S_DIGIT
+    if (from != keys) {
+        memcpy (keys, from, (size_t) n * sizeof *keys);
+        if (vals)
+            memcpy (vals, vfrom, (size_t) n * sizeof *vals);
     }
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t at = slot [entries [i].pp]++;
-        locals [at] = entries [i].local;
-        packets [at] = entries [i].packets;
+}
+
+//  The runs' entries as keys (pp << 32 | local), in run order, into keys.
+static void
+s_run_keys (const s_day_t *self, uint64_t *keys)
+{
+    for (uint32_t k = 0; k < self->n_dir; k++) {
+        uint32_t end = k + 1 < self->n_dir ? self->dir [k + 1].start : self->n_sorted;
+        uint64_t pp = (uint64_t) self->dir [k].pp << 32;
+        for (uint32_t e = self->dir [k].start; e < end; e++)
+            keys [e] = pp | self->run_local [e];
     }
-    s_tab_free (&self->dsp);
-    store_pages_free (self->pp_packets, (size_t) self->pp_cap * sizeof *self->pp_packets);
-    store_pages_free (self->pp_sources, (size_t) self->pp_cap * sizeof *self->pp_sources);
-    store_pages_free (self->index, (size_t) self->index_cap * sizeof *self->index);
-    self->pp_packets = NULL;
-    self->pp_sources = NULL;
-    self->pp_cap = 0;
-    self->index = NULL;
-    self->index_cap = 0;
+}
+
+//  Replaces the runs by n entries (keys sorted, packets alongside) and
+//  their directory of n_dir rows; the old runs are freed.
+static void
+s_runs_take (s_day_t *self, uint32_t *locals, uint32_t *packets, uint32_t n, s_ppdir_t *dir,
+             uint32_t n_dir)
+{
+    store_pages_free (self->run_local, (size_t) self->n_sorted * sizeof *self->run_local);
+    store_pages_free (self->run_packets, (size_t) self->n_sorted * sizeof *self->run_packets);
+    store_pages_free (self->dir, (size_t) self->n_dir * sizeof *self->dir);
     self->run_local = locals;
     self->run_packets = packets;
     self->n_sorted = n;
     self->dir = dir;
     self->n_dir = n_dir;
-    self->sealed = true;
+}
+
+//  Merges the sorted log (n keys, equal keys adjacent) with the runs'
+//  keys old (n_sorted, sorted): with out NULL, counts the entries and pps
+//  of the result; else writes them (out_local, out_packets, out_dir; a
+//  sum past 2^32 goes to the carries).  0, or -1 if a carry found no
+//  memory (the counts are then short of it, as adding a record would be).
+typedef struct {
+    uint32_t *local, *packets;
+    s_ppdir_t *dir;
+} s_merge_out_t;
+
+static int
+s_merge (s_day_t *self, const uint64_t *log, uint32_t n, const uint64_t *old, s_merge_out_t *out,
+         uint32_t *n_entries, uint32_t *n_pps)
+{
+    const uint64_t END = UINT64_MAX;
+    uint32_t i = 0, j = 0, m = 0, k = 0, dk = 0;
+    uint64_t last_pp = UINT64_MAX;
+    int rc = 0;
+    while (i < n || j < self->n_sorted) {
+        uint64_t a = i < n ? log [i] : END;
+        uint64_t b = j < self->n_sorted ? old [j] : END;
+        uint64_t key = a < b ? a : b;
+        uint64_t pp = key >> 32;
+        if (pp != last_pp) {
+            //  A new directory row: the old runs' total of pp, if any.
+            if (out) {
+                while (dk < self->n_dir && self->dir [dk].pp < pp)
+                    dk++;
+                uint64_t before = dk < self->n_dir && self->dir [dk].pp == pp ? self->dir [dk].packets : 0;
+                out->dir [k] = (s_ppdir_t) { (uint32_t) pp, m, before };
+            }
+            k++;
+            last_pp = pp;
+        }
+        uint64_t count = 0;
+        while (i < n && log [i] == key) {
+            count++;
+            i++;
+        }
+        uint64_t low = 0;
+        if (b == key)
+            low = self->run_packets [j++];
+        if (out) {
+            uint64_t sum = low + count;
+            out->local [m] = (uint32_t) key;
+            out->packets [m] = (uint32_t) sum;
+            out->dir [k - 1].packets += count;
+            if (sum >> 32 && store_day_carry (self, (uint32_t) key, (uint32_t) pp))
+                rc = -1;
+        }
+        m++;
+    }
+    *n_entries = m;
+    *n_pps = k;
+    return rc;
+}
+
+int
+store_day_settle (s_day_t *self)
+{
+    uint32_t n = self->n_log;
+    if (n == 0)
+        return 0;
+    uint64_t max_pp = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (self->log [i] >> 32 > max_pp)
+            max_pp = self->log [i] >> 32;
+    uint32_t n_old = self->n_sorted;
+    size_t tmp_size = (size_t) n * sizeof (uint64_t);
+    size_t old_size = (size_t) n_old * sizeof (uint64_t);
+    uint64_t *tmp = store_pages_alloc (tmp_size);
+    uint64_t *old = store_pages_alloc (old_size);
+    uint32_t *locals = NULL, *packets = NULL;
+    s_ppdir_t *dir = NULL;
+    uint32_t m = 0, n_dir = 0;
+    int rc = -1;
+    if (!tmp || !old)
+        goto done;
+    s_radix (self->log, NULL, tmp, NULL, n, s_bits (self->n), s_bits (max_pp + 1));
+    s_run_keys (self, old);
+    s_merge (self, self->log, n, old, NULL, &m, &n_dir);
+    locals = store_pages_alloc ((size_t) m * sizeof *locals);
+    packets = store_pages_alloc ((size_t) m * sizeof *packets);
+    dir = store_pages_alloc ((size_t) n_dir * sizeof *dir);
+    if (!locals || !packets || !dir)
+        goto done;
+    s_merge_out_t out = { locals, packets, dir };
+    rc = s_merge (self, self->log, n, old, &out, &m, &n_dir);
+    s_runs_take (self, locals, packets, m, dir, n_dir);
     locals = packets = NULL;
     dir = NULL;
+    self->n_log = 0;
+done:
+    store_pages_free (tmp, tmp_size);
+    store_pages_free (old, old_size);
+    store_pages_free (locals, (size_t) m * sizeof *locals);
+    store_pages_free (packets, (size_t) m * sizeof *packets);
+    store_pages_free (dir, (size_t) n_dir * sizeof *dir);
+    return rc;
+}
+
+int
+store_day_log_full (s_day_t *self)
+{
+    //  Up to S_LOG_MAX entries, or the runs' size, the log grows
+    //  (doubling) before it is merged.
+    uint64_t most = self->n_sorted > S_LOG_MAX ? self->n_sorted : S_LOG_MAX;
+    if (most > UINT32_MAX / 2)
+        most = UINT32_MAX / 2;
+    uint32_t want = self->log_cap ? self->log_cap * 2 : S_LOG_MIN;
+    if (self->log_cap >= most) {
+        if (store_day_settle (self))
+            return -1;
+        if (self->n_log < self->log_cap)
+            return 0;
+    }
+    if (want > most)
+        want = (uint32_t) most;
+    uint64_t *log = store_pages_alloc ((size_t) want * sizeof *log);
+    if (!log)
+        return self->log_cap && store_day_settle (self) == 0 ? 0 : -1;
+    if (self->n_log)
+        memcpy (log, self->log, (size_t) self->n_log * sizeof *log);
+    store_pages_free (self->log, (size_t) self->log_cap * sizeof *self->log);
+    self->log = log;
+    self->log_cap = want;
+    return 0;
+}
+
+//  Scratch of sorting a day's runs again.
+typedef struct {
+    uint64_t *keys, *tk;
+    uint32_t *tv;
+    size_t keys_size, vals_size;
+} s_resort_t;
+
+static int
+s_resort_alloc (const s_day_t *self, s_resort_t *r)
+{
+    r->keys_size = (size_t) self->n_sorted * sizeof (uint64_t);
+    r->vals_size = (size_t) self->n_sorted * sizeof (uint32_t);
+    r->keys = store_pages_alloc (r->keys_size);
+    r->tk = store_pages_alloc (r->keys_size);
+    r->tv = store_pages_alloc (r->vals_size);
+    return r->keys && r->tk && r->tv ? 0 : -1;
+}
+
+static void
+s_resort_free (s_resort_t *r)
+{
+    store_pages_free (r->keys, r->keys_size);
+    store_pages_free (r->tk, r->keys_size);
+    store_pages_free (r->tv, r->vals_size);
+}
+
+//  Sorts each run by its local ids, mapped through new_of first unless
+//  it is NULL.
+static void
+s_resort (s_day_t *self, const uint32_t *new_of, s_resort_t *r)
+{
+    uint32_t n = self->n_sorted;
+    s_run_keys (self, r->keys);
+    if (new_of)
+        for (uint32_t e = 0; e < n; e++)
+            r->keys [e] = (r->keys [e] & ~(uint64_t) UINT32_MAX) | new_of [(uint32_t) r->keys [e]];
+    uint32_t max_pp = self->n_dir ? self->dir [self->n_dir - 1].pp : 0;
+    s_radix (r->keys, self->run_packets, r->tk, r->tv, n, s_bits (self->n), s_bits ((uint64_t) max_pp + 1));
+    for (uint32_t e = 0; e < n; e++)
+        self->run_local [e] = (uint32_t) r->keys [e];
+}
+
+int
+store_day_sort_runs (s_day_t *self)
+{
+    for (uint32_t k = 0; k < self->n_dir; k++) {
+        uint32_t end = k + 1 < self->n_dir ? self->dir [k + 1].start : self->n_sorted;
+        for (uint32_t e = self->dir [k].start + 1; e < end; e++)
+            if (self->run_local [e] <= self->run_local [e - 1]) {
+                s_resort_t r;
+                int rc = s_resort_alloc (self, &r);
+                if (rc == 0)
+                    s_resort (self, NULL, &r);
+                s_resort_free (&r);
+                return rc;
+            }
+    }
+    return 0;
+}
+
+int
+store_day_seal (s_day_t *self)
+{
+    if (self->sealed)
+        return 0;
+    if (store_day_settle (self))
+        return -1;
+    //  Renumber the locals in ascending source id, then sort each run
+    //  again by its new local ids.
+    size_t new_of_size = (size_t) self->n * sizeof (uint32_t);
+    uint32_t *new_of = store_pages_alloc (new_of_size);
+    s_resort_t r;
+    int rc = -1;
+    if (s_resort_alloc (self, &r) || !new_of || s_renumber (self, new_of))
+        goto done;
+    s_resort (self, new_of, &r);
+    store_pages_free (self->index, (size_t) self->index_cap * sizeof *self->index);
+    store_pages_free (self->log, (size_t) self->log_cap * sizeof *self->log);
+    self->index = NULL;
+    self->index_cap = 0;
+    self->log = NULL;
+    self->log_cap = 0;
+    self->sealed = true;
     rc = 0;
 done:
-    store_pages_free (locals, (size_t) n * sizeof *locals);
-    store_pages_free (packets, (size_t) n * sizeof *packets);
-    store_pages_free (dir, (size_t) n_dir * sizeof *dir);
-    store_pages_free (slot, slot_size);
     store_pages_free (new_of, new_of_size);
-    store_pages_free (by_local, by_local_size);
-    store_pages_free (entries, entries_size);
+    s_resort_free (&r);
     return rc;
 }
 
@@ -343,39 +549,8 @@ store_day_unseal (s_day_t *self)
 {
     if (!self->sealed)
         return 0;
-    uint32_t max_pp = self->n_dir ? self->dir [self->n_dir - 1].pp : 0;
-    size_t cap = 1024;
-    while ((uint64_t) (self->n_sorted + 1) * 4 > (uint64_t) cap * 3)
-        cap *= 2;
-    s_tab_t dsp;
-    s_tab_init (&dsp, sizeof (s_dsp_t), 8);
-    if (s_tab_alloc (&dsp, cap))
+    if (s_index_build (self, self->n))
         return -1;
-    if (s_index_build (self, self->n) || store_day_pp_reserve (self, max_pp)) {
-        s_tab_free (&dsp);
-        return -1;
-    }
-    for (uint32_t k = 0; k < self->n_dir; k++) {
-        uint32_t end = k + 1 < self->n_dir ? self->dir [k + 1].start : self->n_sorted;
-        for (uint32_t i = self->dir [k].start; i < end; i++) {
-            s_dsp_t key = { self->run_local [i], self->dir [k].pp, 0 };
-            bool created;
-            s_dsp_t *e = s_tab_upsert_h (&dsp, &key, s_key_hash ((const uint8_t *) &key, 8), &created);
-            e->packets = self->run_packets [i];     //  no growth: reserved above
-        }
-    }
-    for (uint32_t k = 0; k < self->n_dir; k++) {
-        uint32_t end = k + 1 < self->n_dir ? self->dir [k + 1].start : self->n_sorted;
-        self->pp_packets [self->dir [k].pp] = self->dir [k].packets;
-        self->pp_sources [self->dir [k].pp] = end - self->dir [k].start;
-    }
-    self->dsp = dsp;
-    store_pages_free (self->run_local, (size_t) self->n_sorted * sizeof *self->run_local);
-    store_pages_free (self->run_packets, (size_t) self->n_sorted * sizeof *self->run_packets);
-    store_pages_free (self->dir, (size_t) self->n_dir * sizeof *self->dir);
-    self->run_local = self->run_packets = NULL;
-    self->dir = NULL;
-    self->n_sorted = self->n_dir = 0;
     self->sealed = false;
     return 0;
 }
@@ -384,45 +559,11 @@ int
 store_day_pp_runs (const s_day_t *d, store_run_fn *fn, void *arg)
 {
     int rc = 0;
-    if (d->sealed) {
-        for (uint32_t k = 0; k < d->n_dir && !rc; k++) {
-            uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
-            rc = fn (arg, d->dir [k].pp, d->run_local + d->dir [k].start,
-                     d->run_packets + d->dir [k].start, end - d->dir [k].start);
-        }
-        return rc;
+    for (uint32_t k = 0; k < d->n_dir && !rc; k++) {
+        uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
+        rc = fn (arg, d->dir [k].pp, d->run_local + d->dir [k].start,
+                 d->run_packets + d->dir [k].start, end - d->dir [k].start);
     }
-    uint32_t total = (uint32_t) d->dsp.count;
-    size_t run_size = (size_t) total * sizeof (uint32_t);
-    size_t at_size = (size_t) d->pp_cap * sizeof (uint32_t);
-    uint32_t *locals = store_pages_alloc (run_size);
-    uint32_t *packets = store_pages_alloc (run_size);
-    uint32_t *at = store_pages_alloc (at_size);
-    if (!locals || !packets || !at) {
-        store_pages_free (locals, run_size);
-        store_pages_free (packets, run_size);
-        store_pages_free (at, at_size);
-        return -1;
-    }
-    uint32_t start = 0;
-    for (uint32_t pp = 0; pp < d->pp_cap; pp++) {
-        at [pp] = start;
-        start += d->pp_sources [pp];
-    }
-    S_TAB_EACH (&d->dsp, const s_dsp_t, e) {
-        uint32_t i = at [e->pp]++;
-        locals [i] = e->local;
-        packets [i] = e->packets;
-    }
-    start = 0;
-    for (uint32_t pp = 0; pp < d->pp_cap && !rc; pp++) {
-        if (d->pp_sources [pp])
-            rc = fn (arg, pp, locals + start, packets + start, d->pp_sources [pp]);
-        start += d->pp_sources [pp];
-    }
-    store_pages_free (locals, run_size);
-    store_pages_free (packets, run_size);
-    store_pages_free (at, at_size);
     return rc;
 }
 
@@ -431,7 +572,6 @@ store_day_memory (const s_day_t *self)
 {
     return sizeof *self + (size_t) self->cap * (sizeof (uint32_t) + sizeof (uint64_t) + 1)
          + (size_t) self->index_cap * sizeof (uint32_t)
-         + self->dsp.cap * self->dsp.esize + self->carry.cap * self->carry.esize
-         + (size_t) self->pp_cap * (sizeof (uint64_t) + sizeof (uint32_t))
+         + (size_t) self->log_cap * sizeof (uint64_t) + self->carry.cap * self->carry.esize
          + (size_t) self->n_sorted * 2 * sizeof (uint32_t) + (size_t) self->n_dir * sizeof (s_ppdir_t);
 }

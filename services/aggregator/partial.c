@@ -201,19 +201,14 @@ s_overview_filtered (ds_store_t *self, s_overview_t *ov)
 static void
 s_day_pp_totals (const s_day_t *d, uint32_t n_pps, uint64_t *pk, uint64_t *src)
 {
-    if (d->sealed)
-        for (uint32_t k = 0; k < d->n_dir; k++) {
-            uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
-            pk [d->dir [k].pp] += d->dir [k].packets;
-            if (src)
-                src [d->dir [k].pp] += end - d->dir [k].start;
-        }
-    else
-        for (uint32_t pp = 0; pp < d->pp_cap && pp < n_pps; pp++) {
-            pk [pp] += d->pp_packets [pp];
-            if (src)
-                src [pp] += d->pp_sources [pp];
-        }
+    for (uint32_t k = 0; k < d->n_dir; k++) {
+        uint32_t end = k + 1 < d->n_dir ? d->dir [k + 1].start : d->n_sorted;
+        if (d->dir [k].pp >= n_pps)
+            continue;
+        pk [d->dir [k].pp] += d->dir [k].packets;
+        if (src)
+            src [d->dir [k].pp] += end - d->dir [k].start;
+    }
 }
 
 //  The last day's packets per (class, pp), summed per pp run in a
@@ -497,44 +492,29 @@ s_day_ppsrc (const s_day_t *d, const uint32_t *ids, int n, uint64_t *seen, size_
 {
     for (int k = 0; k < n; k++) {               //  a pp named twice counts twice
         uint64_t *bits = seen + (size_t) k * words;
-        if (d->sealed) {
-            //  The directory is sorted by pp: binary search, then the run.
-            uint32_t lo = 0, hi = d->n_dir;
-            while (lo < hi) {
-                uint32_t mid = lo + (hi - lo) / 2;
-                if (d->dir [mid].pp < ids [k])
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            if (lo == d->n_dir || d->dir [lo].pp != ids [k])
-                continue;
-            uint32_t end = lo + 1 < d->n_dir ? d->dir [lo + 1].start : d->n_sorted;
-            for (uint32_t e = d->dir [lo].start; e < end; e++) {
-                uint32_t src = d->src [d->run_local [e]];
-                uint64_t bit = 1ULL << (src % 64);
-                counts [k] += !(bits [src / 64] & bit);
-                bits [src / 64] |= bit;
-            }
+        //  The directory is sorted by pp: binary search, then the run.
+        uint32_t lo = 0, hi = d->n_dir;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (d->dir [mid].pp < ids [k])
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        else {
-            if (ids [k] >= d->pp_cap || !d->pp_sources [ids [k]])
-                continue;
-            S_TAB_EACH (&d->dsp, s_dsp_t, e) {
-                if (e->pp != ids [k])
-                    continue;
-                uint32_t src = d->src [e->local];
-                uint64_t bit = 1ULL << (src % 64);
-                counts [k] += !(bits [src / 64] & bit);
-                bits [src / 64] |= bit;
-            }
+        if (lo == d->n_dir || d->dir [lo].pp != ids [k])
+            continue;
+        uint32_t end = lo + 1 < d->n_dir ? d->dir [lo + 1].start : d->n_sorted;
+        for (uint32_t e = d->dir [lo].start; e < end; e++) {
+            uint32_t src = d->src [d->run_local [e]];
+            uint64_t bit = 1ULL << (src % 64);
+            counts [k] += !(bits [src / 64] & bit);
+            bits [src / 64] |= bit;
         }
     }
 }
 
 //  PPSRC: distinct sources over the window of the request's pps (at most
-//  3).  Sealed days find a pp's sources through their directory; open days
-//  (the newest) are scanned.
+//  3), found through each day's directory.
 static int
 s_part_ppsrc (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *out,
               char *err, size_t err_size)
@@ -581,6 +561,10 @@ ds_store_partial (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *o
     size_t kind = (size_t) req->kind;
     if (kind >= sizeof s_parts / sizeof *s_parts || !s_parts [kind]) {
         snprintf (err, err_size, "no partial of kind %d here", req->kind);
+        return -1;
+    }
+    if (store_days_settle (self)) {
+        snprintf (err, err_size, "out of memory");
         return -1;
     }
     return s_parts [kind] (self, req, out, err, err_size);

@@ -5,11 +5,12 @@
     day), the pp (direct table), the local day (a small cache of day
     bounds), the day's tables (the day of the previous record, else a
     binary search of the days), the source's local id in that day (the
-    source remembers it), the (local, pp) entry (the source remembers the
-    slot of its latest pp), and the source's pattern bin.  Records go in
-    chunks whose hash slots are prefetched before they are updated; the
-    address is hashed once, and the source index keeps the hash's high
-    half as a tag, so a probe reads no source but the one it finds.
+    source remembers it), its (day, src) counters, the (pp, local) key
+    appended to the day's log (day.c merges it into the day's runs), and
+    the source's pattern bin.  Records go in chunks whose hash slots are
+    prefetched before they are updated; the address is hashed once, and
+    the source index keeps the hash's high half as a tag, so a probe reads
+    no source but the one it finds.
 
     Pattern bins are, per source, a vector of u64 sorted by minute:
     (minute - INT32_MIN) << 26 | microsecond of the first packet in that
@@ -151,7 +152,6 @@ s_src_id (ds_store_t *self, const ds_addr_t *addr, uint64_t hash)
     self->srcs [id].addr = *addr;
     self->srcs [id].class_id = self->name_unknown;
     self->srcs [id].last_local = S_EMPTY;
-    self->srcs [id].hint_pp = S_EMPTY;
     self->src_index [j] = tag | id;
     return id;
 }
@@ -461,18 +461,6 @@ s_day_open (ds_store_t *self, int32_t day)
             d = store_day_new (day);
             if (!d)
                 return NULL;
-            //  Sized like the newest day before it, if any: a day of a
-            //  steady stream needs about as many entries as the last one,
-            //  reached without rehashing on the way.
-            const s_day_t *prev = i > 0 ? self->days [i - 1] : NULL;
-            size_t entries = prev ? (prev->sealed ? prev->n_sorted : prev->dsp.count) : 0;
-            size_t cap = 1024;
-            while (cap * 3 < entries * 4)
-                cap *= 2;
-            if (entries && s_tab_reserve (&d->dsp, cap)) {
-                store_day_destroy (&d);
-                return NULL;
-            }
             memmove (self->days + i + 1, self->days + i, (size_t) (self->n_days - i) * sizeof *self->days);
             self->days [i] = d;
             self->n_days++;
@@ -482,6 +470,16 @@ s_day_open (ds_store_t *self, int32_t day)
     if (d->sealed && store_day_unseal (d))
         return NULL;
     return d;
+}
+
+int
+store_days_settle (ds_store_t *self)
+{
+    int rc = 0;
+    for (uint32_t i = 0; i < self->n_days; i++)
+        if (self->days [i]->n_log && store_day_settle (self->days [i]))
+            rc = -1;
+    return rc;
 }
 
 int
@@ -499,16 +497,15 @@ store_seal_days (ds_store_t *self, bool all)
 //  A record resolved to its day's tables (the first pass of a chunk).
 typedef struct {
     s_day_t *day;
-    s_dsp_t key;                    //  (local, pp, 0)
-    uint64_t slot;                  //  known slot, or hash | 1 << 63
+    uint32_t local, pp;
     uint32_t src;
     int32_t minute;
     uint32_t us;                    //  offset in the minute; UINT32_MAX: no bin
     uint8_t flags;
 } s_resolved_t;
 
-//  First pass: the record's source, pp, day and local id (created if new)
-//  and where its (local, pp) entry is, prefetched.  0, or -1 (no memory).
+//  First pass: the record's source, pp, day and local id (created if new),
+//  its (day, src) counters prefetched.  0, or -1 (no memory).
 static inline int
 s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, const uint16_t *cmap,
            uint32_t n_classes, const uint16_t *smap, uint32_t n_services, s_resolved_t *r)
@@ -545,7 +542,7 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
         self->max_day = dayno;
     self->any = true;
     s_day_t *day = s_day_open (self, dayno);
-    if (!day || store_day_pp_reserve (day, pp))
+    if (!day)
         return -1;
     uint32_t local = s->last_local;
     if (s->last_day != dayno || local >= day->n || day->src [local] != src) {
@@ -554,26 +551,14 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
             return -1;
         s->last_day = dayno;
         s->last_local = local;
-        s->hint_pp = S_EMPTY;
     }
     __builtin_prefetch (&day->packets [local], 1);
     __builtin_prefetch (&day->flags [local], 1);
-    __builtin_prefetch (&day->pp_packets [pp], 1);
-    __builtin_prefetch (&day->pp_sources [pp], 1);
     r->day = day;
-    r->key = (s_dsp_t) { local, pp, 0 };
+    r->local = local;
+    r->pp = pp;
     r->src = src;
     r->flags = flags;
-    //  The slot of the source's latest pp that day: most records repeat
-    //  it (checked in the second pass); otherwise hash the key.
-    //  (The key's hash from registers: hashing r->key would load 8 bytes
-    //  just stored as two 4-byte halves, a store-forwarding stall.)
-    if (s->hint_pp == pp && s->hint_slot < day->dsp.cap)
-        r->slot = s->hint_slot;
-    else
-        r->slot = ds_mix64 ((uint64_t) local | (uint64_t) pp << 32) | (1ULL << 63);
-    if (day->dsp.cap)
-        S_PREFETCH (day->dsp.slots + (r->slot & (day->dsp.cap - 1)) * sizeof (s_dsp_t), sizeof (s_dsp_t), 1);
     int64_t minute = s_floor_div (ts, S_MINUTE_US);
     if (minute >= INT32_MIN && minute <= INT32_MAX) {
         r->minute = (int32_t) minute;
@@ -584,64 +569,17 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
     return 0;
 }
 
-//  s_tab_upsert_h for a day's (local, pp) table, its sizes constants (no
-//  calls to memcpy and memset per new entry).  NULL if memory ran out.
-static inline s_dsp_t *
-s_dsp_upsert (s_tab_t *t, uint32_t local, uint32_t pp, uint64_t hash, bool *created)
-{
-    if ((t->count + 1) * 4 > t->cap * 3 && s_tab_reserve (t, t->cap ? t->cap * 2 : 1024))
-        return NULL;
-    size_t mask = t->cap - 1;
-    s_dsp_t *slots = (s_dsp_t *) t->slots;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        s_dsp_t *e = &slots [i];
-        if (e->local == S_EMPTY) {
-            *e = (s_dsp_t) { local, pp, 0 };
-            t->count++;
-            *created = true;
-            return e;
-        }
-        if (e->local == local && e->pp == pp) {
-            *created = false;
-            return e;
-        }
-    }
-}
-
 //  Second pass: counts the resolved record.  0, or -1 (no memory).
 static inline int
 s_count (ds_store_t *self, const s_resolved_t *r)
 {
     s_day_t *day = r->day;
-    s_dsp_t *p = NULL;
     if (!day)
         return 0;                   //  expired
-    if (!(r->slot >> 63)) {
-        //  A known slot, unless an upsert of this chunk moved the entry.
-        p = (s_dsp_t *) day->dsp.slots + r->slot;
-        if (r->slot >= day->dsp.cap || p->local != r->key.local || p->pp != r->key.pp)
-            p = NULL;
-    }
-    if (!p) {
-        bool created;
-        p = s_dsp_upsert (&day->dsp, r->key.local, r->key.pp, (r->slot >> 63)
-                          ? r->slot & ~(1ULL << 63)
-                          : ds_mix64 ((uint64_t) r->key.local | (uint64_t) r->key.pp << 32), &created);
-        if (!p)
-            return -1;
-        if (created)
-            day->pp_sources [r->key.pp]++;
-        s_src_t *s = &self->srcs [r->src];
-        if (s->last_day == day->day && s->last_local == r->key.local) {
-            s->hint_pp = r->key.pp;
-            s->hint_slot = (uint32_t) (p - (s_dsp_t *) day->dsp.slots);
-        }
-    }
-    if (++p->packets == 0 && store_day_carry (day, r->key.local, r->key.pp))
+    if (store_day_log (day, r->local, r->pp))
         return -1;
-    day->pp_packets [r->key.pp]++;
-    day->packets [r->key.local]++;
-    day->flags [r->key.local] |= r->flags;
+    day->packets [r->local]++;
+    day->flags [r->local] |= r->flags;
     if (r->us != UINT32_MAX) {
         self->blog_src [self->n_blog] = r->src;
         self->blog_v [self->n_blog] = S_BIN_KEY (r->minute) | r->us;
@@ -689,8 +627,8 @@ s_ahead_src (ds_store_t *self, const ds_batch_t *b, uint32_t i, const uint64_t *
         __builtin_prefetch (&self->pp_direct [S_PP_SLOT (b->port [i], b->proto [i])]);
 }
 
-//  Step 3: with the source (fetched by step 2), fetch its entries in the
-//  current day (its hints, if they are of that day).
+//  Step 3: with the source (fetched by step 2), fetch its counters in the
+//  current day (if its local id there is known).
 static inline void
 s_ahead_day (ds_store_t *self, uint32_t id)
 {
@@ -702,8 +640,6 @@ s_ahead_day (ds_store_t *self, uint32_t id)
         __builtin_prefetch (&d->src [s->last_local]);
         __builtin_prefetch (&d->packets [s->last_local], 1);
         __builtin_prefetch (&d->flags [s->last_local], 1);
-        if (s->hint_pp != S_EMPTY && s->hint_slot < d->dsp.cap)
-            S_PREFETCH (d->dsp.slots + (size_t) s->hint_slot * sizeof (s_dsp_t), sizeof (s_dsp_t), 1);
     }
 }
 

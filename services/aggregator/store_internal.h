@@ -17,12 +17,14 @@
     counts, so a query over a window reads only the window's days and whole
     days can be dropped (retention):
       - (day, src): columns src / packets / flags by a local id, dense;
-      - (day, src, pp): while the day is OPEN, a hash of 12-byte entries
-        (local id, pp id, packets) and per-pp totals; a day that no longer
-        gets records is SEALED: its entries are sorted by pp into a dense
-        array with a per-pp directory (packets, entry range), the hash and
-        the per-pp arrays are freed.  A late record unseals the day again
-        (rebuilding the hash), so out-of-order input stays exact.
+      - (day, src, pp): runs of entries (local id, packets) grouped by pp,
+        with a per-pp directory (packets, entry range); while the day is
+        OPEN a record appends its (pp, local) key to a log that is merged
+        into the runs when full and before any read (store_day_settle); a
+        day that no longer gets records is SEALED: its log merged, its
+        local ids renumbered by source, its src -> local hash freed.  A
+        late record unseals the day again (rebuilding the hash), so
+        out-of-order input stays exact.
     Counters: per (day, src) packets are 64-bit; per (day, src, pp) packets
     keep their low 32 bits in the entry and any carry in a per-day side
     table that is empty unless one pair passed 2^32 packets in a day
@@ -218,12 +220,6 @@ s_tab_free (s_tab_t *t)
 //  Days
 
 typedef struct {
-    uint32_t local;                 //  the source's local id in the day
-    uint32_t pp;                    //  pp id
-    uint32_t packets;               //  low 32 bits (carries: s_day_t.carry)
-} s_dsp_t;                          //  12 bytes; key (local, pp)
-
-typedef struct {
     uint32_t local, pp;
     uint64_t carry;                 //  multiples of 2^32 beyond the entry
 } s_carry_t;                        //  16 bytes; key (local, pp)
@@ -245,15 +241,13 @@ typedef struct {
     uint32_t *index;                //  open: hash of src -> local id
     uint32_t index_cap;
     //  (day, src, pp)
-    s_tab_t dsp;                    //  open: hash of s_dsp_t
-    uint64_t *pp_packets;           //  open: by pp id, packets that day
-    uint32_t *pp_sources;           //  open: by pp id, distinct sources
-    uint32_t pp_cap;
-    uint32_t *run_local;            //  sealed: entries grouped by pp (runs of
-    uint32_t *run_packets;          //  the directory), local id and packets
+    uint32_t *run_local;            //  entries grouped by pp (runs of the
+    uint32_t *run_packets;          //  directory), local id and packets
     uint32_t n_sorted;              //  (low 32 bits) as columns
-    s_ppdir_t *dir;                 //  sealed: per pp present, by pp id
+    s_ppdir_t *dir;                 //  per pp present, by pp id
     uint32_t n_dir;
+    uint64_t *log;                  //  open: pp << 32 | local per record not
+    uint32_t n_log, log_cap;        //  yet in the runs
     s_tab_t carry;                  //  s_carry_t, usually empty
 } s_day_t;
 
@@ -270,15 +264,38 @@ uint32_t store_day_local (s_day_t *self, uint32_t src);
 //  Rebuilds an open day's src -> local hash (sources renumbered); 0 or -1.
 int store_day_reindex (s_day_t *self);
 
-//  Turns an open day into its sorted columnar form (frees the hashes);
-//  0, or -1 if memory ran out (the day stays open and usable).
+//  Sorts each run of a day by local id if it is not (a day loaded from an
+//  older checkpoint); 0 or -1.
+int store_day_sort_runs (s_day_t *self);
+
+//  Turns an open day into its sorted columnar form (merges its log,
+//  renumbers its locals by source, frees its hash); 0, or -1 if memory
+//  ran out (the day stays open and usable).
 int store_day_seal (s_day_t *self);
 
 //  Turns a sealed day back into an open one (a late record); 0 or -1.
 int store_day_unseal (s_day_t *self);
 
-//  Makes the open day's per-pp arrays hold pp id pp; 0 or -1.
-int store_day_pp_reserve (s_day_t *self, uint32_t pp);
+#define S_LOG_MIN (1u << 16)         //  first log of an open day (entries) ...
+#define S_LOG_MAX (1u << 20)         //  ... grown up to this or the runs' size
+
+//  Merges the day's log into its runs; 0, or -1 if memory ran out (the
+//  day is unchanged, unless a carry found none: see store_day_carry).
+int store_day_settle (s_day_t *self);
+
+//  Makes room in a full log: grows it (doubling) up to S_LOG_MAX entries
+//  or the runs' size, then settles.  0 or -1 (out of memory).
+int store_day_log_full (s_day_t *self);
+
+//  Counts one packet of (local, pp) in an open day.  0 or -1.
+static inline int
+store_day_log (s_day_t *self, uint32_t local, uint32_t pp)
+{
+    if (self->n_log == self->log_cap && store_day_log_full (self))
+        return -1;
+    self->log [self->n_log++] = (uint64_t) pp << 32 | local;
+    return 0;
+}
 
 //  Adds a carry of 2^32 packets to (local, pp); 0 or -1.
 int store_day_carry (s_day_t *self, uint32_t local, uint32_t pp);
@@ -298,11 +315,10 @@ store_day_packets (const s_day_t *self, uint32_t local, uint32_t pp, uint32_t lo
     return n;
 }
 
-//  Calls fn (arg, pp, locals, packets, n) for each pp run of a day's
-//  entries, by pp (packets: low 32 bits, see store_day_packets): sealed
-//  days are grouped already; an open day's entries are grouped by a
-//  counting sort on its per-pp source counts (the day is not changed).
-//  fn returns 0 or -1 (stop).  0, or -1 if fn stopped or memory ran out.
+//  Calls fn (arg, pp, locals, packets, n) for each pp run of a settled
+//  day's entries (no log: store_days_settle), by pp (packets: low 32 bits,
+//  see store_day_packets).  fn returns 0 or -1 (stop).  0, or -1 if fn
+//  stopped.
 typedef int (store_run_fn) (void *arg, uint32_t pp, const uint32_t *locals,
                             const uint32_t *packets, uint32_t n);
 int store_day_pp_runs (const s_day_t *self, store_run_fn *fn, void *arg);
@@ -345,8 +361,8 @@ typedef struct {
     uint8_t pad;
     int32_t last_day;               //  the day of its latest record, and its
     uint32_t last_local;            //  local id there (hints: checked before use)
-    uint32_t hint_pp;               //  latest pp of that (day, src) (S_EMPTY: none)
-    uint32_t hint_slot;             //  and its slot in the day's hash
+    uint32_t spare [2];             //  unused (were hints into the day's hash of
+                                    //  entries); kept: checkpoints hold this struct
 } s_src_t;                          //  36 bytes
 
 //  A sensor's stream into the shard (streams.c).  Saved as it is in
@@ -495,6 +511,10 @@ int store_evict (ds_store_t *self);
 
 //  Index of the first day >= day in self->days (n_days if none).
 uint32_t store_days_lower (const ds_store_t *self, int32_t day);
+
+//  Merges every open day's log into its runs: what every reader of the
+//  (day, src, pp) runs calls first.  0 or -1 (out of memory).
+int store_days_settle (ds_store_t *self);
 
 //  Seals every open day older than the two newest (their records are
 //  most likely complete); with all, every open day.  0, or -1 if memory

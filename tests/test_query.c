@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <stdatomic.h>
 #include "aggregator.h"
 #include "query.h"
 #include "store.h"
@@ -315,6 +316,14 @@ s_expect_same (const msgpack_sbuffer *a, const msgpack_sbuffer *b)
     assert_memory_equal (a->data, b->data, a->size);
 }
 
+//  The query service's on_merged: counted (its thread calls it).
+static void
+s_merged (void *arg)
+{
+    atomic_int *count = arg;
+    atomic_fetch_add (count, 1);
+}
+
 static void
 test_services (void **state)
 {
@@ -346,6 +355,9 @@ test_services (void **state)
     qcfg.labeler = "tcp://127.0.0.1:1";     //  nobody there
     qcfg.embed = NULL;                      //  none, as in `darkscope run` without --embed
     qcfg.timeout_ms = 700;
+    atomic_int merged = 0;
+    qcfg.on_merged = s_merged;
+    qcfg.on_merged_arg = &merged;
     zactor_t *query = zactor_new (ds_query_actor, &qcfg);
     char qep [256];
     assert_int_equal (ds_query_endpoint (query, qep, sizeof qep), 0);
@@ -385,6 +397,8 @@ test_services (void **state)
             }
             msgpack_sbuffer_destroy (&got);
             msgpack_sbuffer_destroy (&want);
+            //  on_merged once per answer merged, none for the cached one
+            assert_int_equal (atomic_load (&merged), (int) (w * (sizeof names / sizeof *names) + i + 1));
         }
     //  Status: both shards saw all EOS.
     {

@@ -263,6 +263,7 @@ typedef struct {
     ds_metrics_t *metrics;          //  its registry, handed to every service
     ds_tables_t *tables;            //  the labeler's, lent to ingest
     bool stopping;                  //  s_stop_begin done
+    bool shards_told;               //  the shards were sent $TERM (s_shards_stop)
 } s_run_t;
 
 //  Checks the options that need no service; 0, or 2 after saying why.
@@ -343,6 +344,32 @@ s_start_aggregators (s_run_t *r)
     return 0;
 }
 
+//  True when the run asks for nothing after the overview (no report, no
+//  serving, no HTTP server to answer) and writes no final checkpoint.
+static bool
+s_one_shot (const ds_run_config_t *cfg)
+{
+    return !cfg->report && !cfg->serve && !cfg->http && !cfg->checkpoint_dir;
+}
+
+//  Tells every shard to end, so they free their stores at once, one core
+//  each.  Once.  Also the query service's on_merged of a one-shot run: the
+//  overview has had its last round with the shards, which free their
+//  stores while it is packed and written.  (Called from the query
+//  service's thread then: this thread is waiting for that answer's reply,
+//  whose sending orders the two, and touches the shards' pipes after it.)
+static void
+s_shards_stop (void *arg)
+{
+    s_run_t *r = arg;
+    if (r->shards_told)
+        return;
+    r->shards_told = true;
+    for (uint32_t k = 0; k < r->shards; k++)
+        if (r->aggs [k])
+            zstr_send (r->aggs [k], "$TERM");
+}
+
 //  The query service over the shards (and the embed service, if any).
 static int
 s_start_query (s_run_t *r)
@@ -356,6 +383,10 @@ s_start_query (s_run_t *r)
     q->shard_endpoints.count = r->shards;
     q->labeler = EP_LABCTL;
     q->metrics = r->metrics;
+    if (s_one_shot (r->cfg)) {
+        q->on_merged = s_shards_stop;
+        q->on_merged_arg = r;
+    }
     //  The shards are threads of this process: slow on a loaded machine
     //  (a day sealed, a fork), never gone.  Marked down after 5 s, a busy
     //  shard failed the year-long soak's final overview; wait up to just
@@ -537,9 +568,7 @@ s_stop_begin (s_run_t *r, int rc)
             rc = 1;
         }
     }
-    for (uint32_t k = 0; k < r->shards; k++)
-        if (r->aggs [k])
-            zstr_send (r->aggs [k], "$TERM");
+    s_shards_stop (r);
     return rc;
 }
 
@@ -577,11 +606,10 @@ s_results (s_run_t *r, double t_ingest)
     msgpack_zone_init (&overview.zone, 65536);
     bool empty = false;                 //  the overview of an empty window
     int rc = s_overview (r, client, &overview, &empty) == 0 ? 0 : 1;
-    //  Nothing more to ask (no report, no serving, no HTTP server to
-    //  answer) and no final checkpoint to write first: the services stop
-    //  now, and the shards free their stores while this thread writes the
-    //  JSON.
-    if (rc == 0 && !cfg->report && !cfg->serve && !cfg->http && !cfg->checkpoint_dir)
+    //  Nothing more to ask and no final checkpoint to write first: the
+    //  services stop now (the shards were told already, s_shards_stop)
+    //  while this thread writes the JSON.
+    if (rc == 0 && s_one_shot (cfg))
         rc = s_stop_begin (r, rc);
     if (rc == 0) {
         if (cfg->json && s_write_json (cfg->json, &overview) != 0)

@@ -228,6 +228,23 @@ s_cache_put (s_query_t *self)
     c->reply = msgpack_sbuffer_release (&self->out);
 }
 
+//  A round of an overview-family answer: s_shard_round, then after the
+//  PPSRC round (the answer's last with the shards) the config's on_merged.
+static int
+s_overview_round (void *ctx, const msgpack_sbuffer *request, const msgpack_object **results,
+                  char *err, size_t err_size)
+{
+    s_query_t *self = ctx;
+    int rc = s_shard_round (ctx, request, results, err, err_size);
+    ds_part_req_t req;
+    char why [64];
+    if (self->config->on_merged
+    &&  ds_part_req_decode ((const uint8_t *) request->data, request->size, &req, why, sizeof why) == DS_OK
+    &&  req.kind == DS_PART_PPSRC)
+        self->config->on_merged (self->config->on_merged_arg);
+    return rc;
+}
+
 static int
 s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, size_t err_size)
 {
@@ -243,7 +260,7 @@ s_do_overview (s_query_t *self, ds_query_t *q, msgpack_packer *pk, char *err, si
     //  Packed straight into the reply: after an error s_on_front replaces
     //  whatever was packed with the error reply.
     ds_reply_ok_begin (pk);
-    int rc = ds_merge_answer (self->n_shards, s_shard_round, self, q, tz, pk, err, err_size);
+    int rc = ds_merge_answer (self->n_shards, s_overview_round, self, q, tz, pk, err, err_size);
     self->cache_pending = rc == 0;
     return rc;
 }

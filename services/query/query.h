@@ -38,6 +38,12 @@ typedef struct {
     const char *embed;              //  embed service REP, for knn/classify/embedding/projection
     int timeout_ms;                 //  per fan-out round (default 5000)
     ds_metrics_t *metrics;          //  --http registry, or NULL (qmetrics.h)
+    //  Called in the service's thread once an overview-family answer has
+    //  had its last round with the shards (PPSRC), before it is packed and
+    //  sent; NULL: none.  `darkscope run` with nothing more to ask tells
+    //  its shards to stop there, so they free their stores meanwhile.
+    void (*on_merged) (void *arg);
+    void *on_merged_arg;
 } ds_query_config_t;
 
 //  Fills a config with the defaults (no shards: set shard_endpoints).

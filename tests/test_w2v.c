@@ -1,5 +1,6 @@
 /*  libs: ds_embed ds_proto ds_common */
-/*  test_w2v.c - the skip-gram trainer and the word2vec text format (services/embed/w2v.c). */
+/*  test_w2v.c - the skip-gram trainer, its per-epoch progress lines and
+    the word2vec text format (services/embed/w2v.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "w2v.h"
+#include "log.h"
 
 //  A small corpus: 40 words, 300 sentences of 20 words from two halves.
 typedef struct {
@@ -91,6 +94,87 @@ test_deterministic (void **state)
     free (b);
     free (d);
     free (e);
+}
+
+static s_corpus_t s_logged_corpus;
+static ds_w2v_params_t s_logged_params;
+
+static void
+s_train_logged (void)
+{
+    float *v = ds_w2v_train (&s_logged_corpus.view, &s_logged_params, NULL, NULL);
+    assert_non_null (v);
+    free (v);
+}
+
+//  Runs s_train_logged with stderr going to a file; returns what it wrote
+//  (caller frees).
+static char *
+s_capture (void)
+{
+    fflush (stderr);
+    char path [] = "/tmp/ds-test-w2v-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    int saved = dup (STDERR_FILENO);
+    dup2 (fd, STDERR_FILENO);
+    s_train_logged ();
+    fflush (stderr);
+    dup2 (saved, STDERR_FILENO);
+    close (saved);
+    char *text = calloc (1, 65536);
+    assert_non_null (text);
+    ssize_t n = pread (fd, text, 65535, 0);
+    assert_true (n >= 0);
+    close (fd);
+    unlink (path);
+    return text;
+}
+
+//  One info line per epoch, in order, with the rate, the time spent and
+//  an estimate of the rest; none under --quiet.
+static void
+test_epoch_lines (void **state)
+{
+    (void) state;
+    s_make (&s_logged_corpus);
+    ds_w2v_params_defaults (&s_logged_params);
+    s_logged_params.dim = 20;
+    s_logged_params.window = 5;
+    s_logged_params.epochs = 3;
+    ds_log_init ("embed");
+    ds_log_set_format ("text");
+    for (int threads = 1; threads <= 2; threads++) {
+        s_logged_params.threads = threads;
+        char *out = s_capture ();
+        const char *at = out;
+        for (int k = 1; k <= 3; k++) {
+            char want [64];
+            snprintf (want, sizeof want, "embed: epoch %d of 3 trained, ", k);
+            const char *line = strstr (at, want);
+            assert_non_null (line);
+            assert_null (strstr (line + 1, want));          //  once
+            const char *end = strchr (line, '\n');
+            assert_non_null (end);
+            char one [512];
+            snprintf (one, sizeof one, "%.*s", (int) (end - line), line);
+            assert_non_null (strstr (one, " words/s, "));
+            assert_non_null (strstr (one, "s elapsed, about "));
+            assert_non_null (strstr (one, k == 3 ? "about 0s left" : "s left"));
+            char field [32];
+            snprintf (field, sizeof field, " epoch=%d epochs=3 ", k);
+            assert_non_null (strstr (one, field));
+            assert_non_null (strstr (one, " words_per_s="));
+            assert_non_null (strstr (one, " left_s="));
+            at = line;
+        }
+        free (out);
+    }
+    ds_log_set_quiet (true);
+    char *out = s_capture ();
+    assert_null (strstr (out, "epoch"));
+    free (out);
+    ds_log_set_quiet (false);
 }
 
 static void
@@ -190,6 +274,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_deterministic),
+        cmocka_unit_test (test_epoch_lines),
         cmocka_unit_test (test_params),
         cmocka_unit_test (test_text_roundtrip),
         cmocka_unit_test (test_text_hostile),

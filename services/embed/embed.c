@@ -98,6 +98,7 @@ static void *
 s_worker (void *arg)
 {
     s_embed_t *self = arg;
+    ds_log_thread ("embed", NULL, NULL);    //  its per-epoch lines are the embed service's
     const ds_embed_config_t *c = self->config;
     ds_model_params_t params = { .w2v = c->w2v, .min_count = c->min_count, .k = c->k,
                                  .corpus_out = c->corpus_out, .model_out = c->model_out,

@@ -6,13 +6,17 @@
 */
 #include "w2v.h"
 #include "mix.h"
+#include "log.h"
+#include "text.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define S_EXP_SIZE  1000
 #define S_MAX_EXP   6
@@ -65,6 +69,10 @@ typedef struct {
     _Atomic uint64_t done;          //  words trained so far, all threads
     volatile int *stop;
     volatile double *progress;
+    _Atomic int epochs_done [DS_W2V_THREADS_MAX];   //  per worker, its slice
+    int reported;                   //  epochs logged (worker 0 only)
+    uint64_t words;                 //  words per epoch
+    double t0;                      //  training start, CLOCK_MONOTONIC seconds
 } s_train_t;
 
 typedef struct {
@@ -72,6 +80,56 @@ typedef struct {
     int id;
     int failed;
 } s_worker_t;
+
+static double
+s_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+//  A duration as "45s", "12m05s" or "3h07m".
+static const char *
+s_duration (double seconds, char *buf, size_t size)
+{
+    uint64_t s = seconds > 0 ? (uint64_t) (seconds + 0.5) : 0;
+    if (s < 60)
+        snprintf (buf, size, "%" PRIu64 "s", s);
+    else
+    if (s < 3600)
+        snprintf (buf, size, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+    else
+        snprintf (buf, size, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, s / 60 % 60);
+    return buf;
+}
+
+//  Logs one line per epoch every worker has finished (called by worker 0,
+//  and once after the join): a month's 20 epochs take hours, and the
+//  operator sees how far it is and how long the rest will take.
+static void
+s_report (s_train_t *t)
+{
+    int finished = t->p->epochs;
+    for (int i = 0; i < t->p->threads; i++) {
+        int e = atomic_load (&t->epochs_done [i]);
+        if (e < finished)
+            finished = e;
+    }
+    while (t->reported < finished) {
+        int k = ++t->reported, n = t->p->epochs;
+        double elapsed = s_now () - t->t0;
+        double rate = elapsed > 0 ? (double) t->words * k / elapsed : 0;
+        double left = elapsed / k * (n - k);
+        char a [32], b [32], r [32];
+        ds_log_info_kv (DS_FIELDS (DS_KV ("epoch", k), DS_KV ("epochs", n),
+                                   DS_KV ("words_per_s", (uint64_t) rate),
+                                   DS_KV ("elapsed_s", round (elapsed * 1000) / 1000),
+                                   DS_KV ("left_s", round (left * 1000) / 1000)),
+                        "embed: epoch %d of %d trained, %s words/s, %s elapsed, about %s left",
+                        k, n, ds_text_group ((int64_t) rate, r, sizeof r), s_duration (elapsed, a, sizeof a), s_duration (left, b, sizeof b));
+    }
+}
 
 //  xorshift64*: one multiply per draw; its high bits are good.
 static inline uint64_t
@@ -225,8 +283,11 @@ s_worker (void *arg)
                     alpha = (float) (p->alpha - (p->alpha - p->min_alpha) * progress);
                     if (alpha < (float) p->min_alpha)
                         alpha = (float) p->min_alpha;
-                    if (t->progress && w->id == 0)
-                        *t->progress = progress > 1 ? 1 : progress;
+                    if (w->id == 0) {
+                        if (t->progress)
+                            *t->progress = progress > 1 ? 1 : progress;
+                        s_report (t);
+                    }
                 }
                 local++;
                 uint64_t b = (uint64_t) p->window - s_range (s_next (&rnd), (uint32_t) p->window);
@@ -250,6 +311,9 @@ s_worker (void *arg)
                 }
             }
         }
+        atomic_store (&t->epochs_done [w->id], epoch + 1);
+        if (w->id == 0)
+            s_report (t);
     }
     atomic_fetch_add (&t->done, local);
     free (sen);
@@ -355,6 +419,10 @@ ds_w2v_train (const ds_w2v_corpus_t *corpus, const ds_w2v_params_t *p,
     if (t.total == 0)
         t.total = 1;
     atomic_init (&t.done, 0);
+    for (int i = 0; i < DS_W2V_THREADS_MAX; i++)
+        atomic_init (&t.epochs_done [i], 0);
+    t.words = words;
+    t.t0 = s_now ();
     s_worker_t workers [DS_W2V_THREADS_MAX];
     pthread_t tids [DS_W2V_THREADS_MAX];
     int started = 0, failed = 0;
@@ -376,6 +444,7 @@ ds_w2v_train (const ds_w2v_corpus_t *corpus, const ds_w2v_params_t *p,
         failed |= workers [i].failed;
     if (failed)
         goto done;
+    s_report (&t);                  //  the epochs worker 0 finished before the others
     if (progress)
         *progress = 1;
     out = malloc (n * (size_t) p->dim * sizeof *out);

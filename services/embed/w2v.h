@@ -58,7 +58,10 @@ const char *ds_w2v_params_check (const ds_w2v_params_t *params);
 
 //  Trains; returns n_words x dim floats, row-major (caller frees), or NULL
 //  when out of memory, on bad params or when *stop became non-zero (stop
-//  may be NULL).  *progress (may be NULL) is raised from 0 to 1 as it goes.
+//  may be NULL).  *progress (may be NULL) is raised from 0 to 1 as it goes,
+//  and an info line is logged as each epoch ends ("embed: epoch 3 of 20
+//  trained, N words/s, T elapsed, about T left"; fields epoch, epochs,
+//  words_per_s, elapsed_s, left_s).
 float *ds_w2v_train (const ds_w2v_corpus_t *corpus, const ds_w2v_params_t *params,
                      volatile int *stop, volatile double *progress);
 

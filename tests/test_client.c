@@ -4,14 +4,22 @@
     dataset, filter and ingest counters at full precision, without the
     tables that are queries of their own; lookup as key: value text and
     key,value CSV, no longer JSON with a warning; a table query's CSV; the
-    heatmap's class names whole in the table and quoted in the CSV. */
+    heatmap's class names whole in the table and quoted in the CSV; a
+    request where nothing listens fails fast naming the endpoint, and a
+    server slower than that still gets its answer through. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cmocka.h>
+#include <czmq.h>
 #include <msgpack.h>
 #include "client.h"
 
@@ -181,6 +189,130 @@ test_heatmap (void **state)
     free (text);
 }
 
+static double
+s_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+//  One overview request; its error in err.  Returns the request's result.
+static int
+s_request (ds_client_t *client, char *err, size_t err_size)
+{
+    ds_query_t q;
+    ds_query_init (&q);
+    snprintf (q.name, sizeof q.name, "overview");
+    msgpack_zone *zone = msgpack_zone_new (4096);
+    msgpack_object result;
+    err [0] = 0;
+    int rc = ds_client_request (client, &q, zone, &result, err, err_size);
+    msgpack_zone_free (zone);
+    return rc;
+}
+
+//  A TCP port nothing listens on: below the ephemeral range, so the
+//  retrying connect cannot meet itself (TCP self-connect), bound with a
+//  plain socket and closed at once (a ZeroMQ socket's listener outlives
+//  zsock_destroy for a moment, and takes the connection).
+static int
+s_free_port (void)
+{
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        int port = 20000 + (int) (zclock_usecs () % 12000);
+        int fd = socket (AF_INET, SOCK_STREAM, 0);
+        assert_true (fd >= 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
+                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+        int rc = bind (fd, (struct sockaddr *) &sa, sizeof sa);
+        close (fd);
+        if (rc == 0)
+            return port;
+    }
+    fail_msg ("no free port in 20000-32000");
+    return -1;
+}
+
+//  No server at the endpoint: the request fails after the 2 s connect
+//  wait, not the 30 s reply timeout, and says where it looked.
+static void
+test_nothing_listens (void **state)
+{
+    (void) state;
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", s_free_port ());
+    char ipc [64];
+    snprintf (ipc, sizeof ipc, "ipc:///tmp/ds-test-client-none-%d", (int) getpid ());
+    const char *endpoints [] = { endpoint, ipc };
+    for (int i = 0; i < 2; i++) {
+        ds_client_t *client = ds_client_new (endpoints [i], 30000);
+        assert_non_null (client);
+        char err [512], want [128];
+        for (int round = 0; round < 2 - i; round++) {   //  tcp: and again after the reset
+            double t0 = s_now ();
+            assert_int_equal (s_request (client, err, sizeof err), -1);
+            double took = s_now () - t0;
+            snprintf (want, sizeof want, "nothing answers at %s: no connection within 2000 ms", endpoints [i]);
+            if (!strstr (err, want))
+                fail_msg ("%s: %s", endpoints [i], err);
+            assert_true (took < 10);
+        }
+        ds_client_destroy (&client);
+    }
+}
+
+//  A server that answers after the connect wait: its answer is taken.
+static void
+s_slow_server (zsock_t *pipe, void *arg)
+{
+    zsock_t *rep = arg;
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (rep, pipe, NULL);
+    void *which = zpoller_wait (poller, 20000);
+    zpoller_destroy (&poller);
+    if (which != rep) {                         //  $TERM (the test failed), or no request
+        if (which == pipe)
+            free (zstr_recv (pipe));
+        return;
+    }
+    zmsg_t *request = zmsg_recv (rep);
+    zmsg_destroy (&request);
+    zclock_sleep (2500);
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 2);
+    s_str (&pk, "ok"); msgpack_pack_true (&pk);
+    s_str (&pk, "result"); s_pack_lookup (&pk);
+    zsock_send (rep, "b", sbuf.data, sbuf.size);
+    msgpack_sbuffer_destroy (&sbuf);
+    free (zstr_recv (pipe));                    //  $TERM
+}
+
+static void
+test_slow_server (void **state)
+{
+    (void) state;
+    zsock_t *rep = zsock_new (ZMQ_REP);
+    assert_non_null (rep);
+    int port = zsock_bind (rep, "tcp://127.0.0.1:*");
+    assert_true (port > 0);
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    zactor_t *server = zactor_new (s_slow_server, rep);
+    ds_client_t *client = ds_client_new (endpoint, 10000);
+    assert_non_null (client);
+    char err [512];
+    int rc = s_request (client, err, sizeof err);
+    ds_client_destroy (&client);
+    zactor_destroy (&server);
+    zsock_destroy (&rep);
+    if (rc != 0)
+        fail_msg ("%s", err);
+}
+
 int
 main (void)
 {
@@ -189,6 +321,8 @@ main (void)
         cmocka_unit_test (test_lookup),
         cmocka_unit_test (test_ports_csv),
         cmocka_unit_test (test_heatmap),
+        cmocka_unit_test (test_nothing_listens),
+        cmocka_unit_test (test_slow_server),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -10,24 +10,36 @@
 #include "curve.h"
 #include "mpread.h"
 #include <czmq.h>
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+
+//  How long a request waits for a connection to the endpoint (at most the
+//  timeout): nothing listening there fails after this, not after the whole
+//  reply timeout a slow server is given.  Room for a CURVE handshake over
+//  a long path (about 4 round trips).
+#define S_CONNECT_MS    2000
 
 struct _ds_client_t {
     zsock_t *sock;
     char *endpoint;
     int timeout_ms;
+    int connect_ms;
 };
 
 static zsock_t *
-s_connect (const char *endpoint, int timeout_ms)
+s_connect (const char *endpoint, int timeout_ms, int connect_ms)
 {
     zsock_t *sock = zsock_new (ZMQ_REQ);
     if (!sock)
         return NULL;
     ds_sock_defaults (sock);                    //  linger 0, cap DS_REPLY_WIRE_MAX
+    //  A request is queued only to a connection that is up (handshake
+    //  done): with none within connect_ms the send fails, so nothing
+    //  listening is told apart from a server slow to answer.
+    zsock_set_immediate (sock, 1);
     zsock_set_rcvtimeo (sock, timeout_ms);
-    zsock_set_sndtimeo (sock, timeout_ms);
+    zsock_set_sndtimeo (sock, connect_ms);
     if (ds_curve_connect (sock, endpoint) != 0) {
         zsock_destroy (&sock);
         return NULL;
@@ -43,7 +55,8 @@ ds_client_new (const char *endpoint, int timeout_ms)
         return NULL;
     self->endpoint = strdup (endpoint);
     self->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
-    self->sock = s_connect (endpoint, self->timeout_ms);
+    self->connect_ms = self->timeout_ms < S_CONNECT_MS ? self->timeout_ms : S_CONNECT_MS;
+    self->sock = s_connect (endpoint, self->timeout_ms, self->connect_ms);
     if (!self->sock)
         ds_client_destroy (&self);
     return self;
@@ -76,8 +89,14 @@ s_exchange (ds_client_t *self, const ds_query_t *query, char *err, size_t err_si
         snprintf (err, err_size, "request of %zu bytes exceeds the %u MiB limit",
                   buf.size, DS_FRAME_CONTROL_MAX / DS_MIB);
     else
-    if (zmq_send (zsock_resolve (self->sock), buf.data, buf.size, 0) < 0)
-        snprintf (err, err_size, "cannot send to %s: %s", self->endpoint, zmq_strerror (errno));
+    if (zmq_send (zsock_resolve (self->sock), buf.data, buf.size, 0) < 0) {
+        if (errno == EAGAIN)
+            snprintf (err, err_size, "nothing answers at %s: no connection within %d ms "
+                      "(is darkscope-query running there%s?)", self->endpoint, self->connect_ms,
+                      strchr (self->endpoint, '@') ? ", and is the server key right" : "");
+        else
+            snprintf (err, err_size, "cannot send to %s: %s", self->endpoint, zmq_strerror (errno));
+    }
     else
     if (!(reply = zmsg_recv (self->sock)))
         snprintf (err, err_size, "no reply from %s within %d ms (is darkscope-query running?)",
@@ -101,7 +120,7 @@ s_exchange (ds_client_t *self, const ds_query_t *query, char *err, size_t err_si
     //  Not sent or no reply: a REQ socket that missed its reply is stuck,
     //  start a fresh one.
     zsock_destroy (&self->sock);
-    self->sock = s_connect (self->endpoint, self->timeout_ms);
+    self->sock = s_connect (self->endpoint, self->timeout_ms, self->connect_ms);
     msgpack_sbuffer_destroy (&buf);
     return NULL;
 }

@@ -15,15 +15,17 @@ typedef enum { DS_FORMAT_TABLE, DS_FORMAT_JSON, DS_FORMAT_CSV } ds_format_t;
 
 typedef struct _ds_client_t ds_client_t;
 
-//  Connects a REQ socket to endpoint.  Caller destroys.
+//  Connects a REQ socket to endpoint.  A request waits timeout_ms (<= 0:
+//  10 s) for its reply, but at most 2 s (or timeout_ms if shorter) for a
+//  connection: nothing listening at endpoint fails fast.  Caller destroys.
 ds_client_t *ds_client_new (const char *endpoint, int timeout_ms);
 
 //  Destroys a client; NULL-safe; nulls the caller's pointer.
 void ds_client_destroy (ds_client_t **self_p);
 
 //  Sends query and waits for the reply.  On success *result is the reply's
-//  "result" object, allocated in zone; returns 0.  On failure (timeout, bad
-//  reply, ok:false) writes the reason into err and returns -1.  After a
+//  "result" object, allocated in zone; returns 0.  On failure (no
+//  connection, timeout, bad reply, ok:false) writes the reason into err and returns -1.  After a
 //  timeout the socket is recreated so the client stays usable.
 int ds_client_request (ds_client_t *self, const ds_query_t *query, msgpack_zone *zone,
                        msgpack_object *result, char *err, size_t err_size);

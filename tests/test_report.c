@@ -741,6 +741,12 @@ test_report_errors (void **state)
     assert_non_null (strstr (err, "pattern"));
     assert_non_null (strstr (err, "shard 2 did not answer"));
     assert_false (file_exists (dir, "index.html"));
+    //  and the directories it made (out/report) are gone again.
+    char out [PATH_MAX];
+    snprintf (out, sizeof out, "%s", dir);
+    *strrchr (out, '/') = 0;
+    assert_int_equal (access (out, F_OK), -1);
+    assert_int_equal (access (dir, F_OK), -1);
 
     //  An overview of another schema.
     scenario_t bad = { .bad_schema = true };
@@ -762,6 +768,8 @@ test_report_errors (void **state)
     assert_non_null (strstr (err, "failed drawing the figures (exit 1)"));
 
     //  A directory that cannot be created (its parent is a file).
+    assert_false (file_exists (dir, "."));      //  gone with each failure above
+    assert_int_equal (ds_report_prepare (dir, err, sizeof err), 0);
     char file [PATH_MAX], sub [PATH_MAX + 8];
     snprintf (file, sizeof file, "%s/plain-file", dir);
     FILE *f = fopen (file, "w");
@@ -776,6 +784,10 @@ test_report_errors (void **state)
     //  Still fine afterwards.
     assert_int_equal (ds_report_write (dir, s_fetch, &ok, err, sizeof err), 0);
     assert_true (file_exists (dir, "index.html"));
+    //  A failure into a directory that was there keeps it and its report.
+    assert_int_equal (ds_report_write (dir, s_fetch, &sc, err, sizeof err), -1);
+    assert_true (file_exists (dir, "index.html"));
+    assert_true (file_exists (dir, "overview.json"));
     free_dir (dir);
 }
 

@@ -225,6 +225,8 @@ ds_report_write (const char *dir, ds_report_fetch_fn fetch, void *ctx, char *err
     int rc = ds_rdata_failed (self.data) ? -1 : 0;
     for (size_t i = 0; i < S_FIGURES; i++)
         ds_rfig_destroy (&self.figs [i]);
+    if (rc != 0 && self.dir)
+        ds_rdir_discard (self.dir);     //  an unreachable server leaves no empty directory
     ds_rdir_destroy (&self.dir);
     if (self.zone)
         msgpack_zone_free (self.zone);

@@ -45,9 +45,10 @@ typedef int (*ds_report_fetch_fn) (void *ctx, const ds_query_t *query, msgpack_z
 int ds_report_prepare (const char *dir, char *err, size_t err_size);
 
 //  Fetches what the report needs through fetch(ctx, ...) and writes the
-//  report into dir (created if missing).  Returns 0, or -1 with a reason in
-//  err (fetch failed, unexpected result shape, dir not writable, gnuplot
-//  missing or failing).
+//  report into dir (created if missing, and removed again if the report
+//  fails: a failure leaves what was there before).  Returns 0, or -1 with
+//  a reason in err (fetch failed, unexpected result shape, dir not
+//  writable, gnuplot missing or failing).
 int ds_report_write (const char *dir, ds_report_fetch_fn fetch, void *ctx,
                      char *err, size_t err_size);
 

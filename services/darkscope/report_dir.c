@@ -1,6 +1,8 @@
 /*  report_dir.c - the report's output directory; see report_dir.h. */
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +17,7 @@ struct _ds_rdir_t {
     const char *path;
     ds_rdata_t *errors;
     ds_afile_t *open [S_OPEN_MAX];      //  files being written, each under a temporary name
+    char made [PATH_MAX];               //  the shallowest directory ds_rdir_make created, or ""
 };
 
 ds_rdir_t *
@@ -56,7 +59,12 @@ ds_rdir_make (ds_rdir_t *self)
         if (*p == '/' || *p == 0) {
             char saved = *p;
             *p = 0;
-            if (mkdir (path, 0755) != 0 && errno != EEXIST)
+            if (mkdir (path, 0755) == 0) {
+                if (!self->made [0])
+                    snprintf (self->made, sizeof self->made, "%s", path);
+            }
+            else
+            if (errno != EEXIST)
                 return ds_rdata_fail (self->errors, "cannot create report directory %s: %s", path, strerror (errno));
             *p = saved;
             if (!saved)
@@ -118,4 +126,22 @@ ds_rdir_unlink (ds_rdir_t *self, const char *name)
     char path [PATH_MAX];
     if (snprintf (path, sizeof path, "%s/%s", self->path, name) < (int) sizeof path)
         unlink (path);
+}
+
+static int
+s_remove (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st; (void) flag; (void) ftw;
+    remove (path);
+    return 0;                           //  on with the rest: what stays, stays
+}
+
+void
+ds_rdir_discard (ds_rdir_t *self)
+{
+    //  Only what this report made moments ago: depth first, never
+    //  following a link out of it.
+    if (self->made [0])
+        nftw (self->made, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    self->made [0] = 0;
 }

@@ -4,7 +4,8 @@
     fetched; files opened by name inside it, each written under a
     temporary name and renamed into place when closed (afile.h), so a
     browser or a watcher never reads half a page, figure or CSV; a late
-    write error (disk full) caught when a file is closed.  Failures name
+    write error (disk full) caught when a file is closed; a directory this
+    report created is removed again when the report fails.  Failures name
     the path and go to the report's error path (report_data.h).
 */
 #ifndef DS_REPORT_DIR_H
@@ -38,6 +39,12 @@ FILE *ds_rdir_open (ds_rdir_t *self, const char *name);
 //  write error that showed late (disk full) into a failure (the old file
 //  then stays).  NULL file: -1, nothing recorded.
 int ds_rdir_close (ds_rdir_t *self, FILE *file, const char *name);
+
+//  After a failed report: removes the directory (and the parents) that
+//  ds_rdir_make created, with what this report put there, so a failure
+//  leaves nothing behind.  A directory that was there before is left as
+//  it is.
+void ds_rdir_discard (ds_rdir_t *self);
 
 //  Removes <dir>/name if it is there (a file of an earlier report that
 //  this one does not write); never fails.

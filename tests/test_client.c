@@ -4,7 +4,8 @@
     dataset, filter and ingest counters at full precision, without the
     tables that are queries of their own; lookup as key: value text and
     key,value CSV, no longer JSON with a warning; a table query's CSV; the
-    heatmap's class names whole in the table and quoted in the CSV; a
+    heatmap's class names whole in the table and quoted in the CSV; the
+    projection's points as rows with class names, in CSV and a table; a
     request where nothing listens fails fast naming the endpoint, and a
     server slower than that still gets its answer through. */
 #include <stdarg.h>
@@ -75,9 +76,9 @@ s_pack_lookup (msgpack_packer *pk)
     s_str (pk, "rule"); s_str (pk, "exact");
 }
 
-//  What ds_client_print writes for the packed result.
+//  What ds_client_print writes for the packed result; its return in *rc.
 static char *
-s_print (void (*pack) (msgpack_packer *), const char *name, ds_format_t format)
+s_print_rc (void (*pack) (msgpack_packer *), const char *name, ds_format_t format, int *rc)
 {
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
@@ -90,10 +91,20 @@ s_print (void (*pack) (msgpack_packer *), const char *name, ds_format_t format)
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream (&text, &size);
-    assert_int_equal (ds_client_print (out, name, &msg.data, format), 0);
+    *rc = ds_client_print (out, name, &msg.data, format);
     fclose (out);
     msgpack_unpacked_destroy (&msg);
     msgpack_sbuffer_destroy (&sbuf);
+    return text;
+}
+
+//  What ds_client_print writes for the packed result (which it prints).
+static char *
+s_print (void (*pack) (msgpack_packer *), const char *name, ds_format_t format)
+{
+    int rc;
+    char *text = s_print_rc (pack, name, format, &rc);
+    assert_int_equal (rc, 0);
     return text;
 }
 
@@ -186,6 +197,79 @@ test_heatmap (void **state)
     free (text);
     text = s_print (s_pack_heatmap, "heatmap", DS_FORMAT_CSV);
     assert_string_equal (text, "service,internet-census,\"a,b\"\ntelnet,0.25,1\n");
+    free (text);
+}
+
+//  A projection: two classes (one with a comma) and unknown, three points.
+static void
+s_pack_projection (msgpack_packer *pk)
+{
+    msgpack_pack_map (pk, 4);
+    s_str (pk, "method"); s_str (pk, "pca");
+    s_str (pk, "classes");
+    msgpack_pack_array (pk, 3);
+    s_str (pk, "mirai-like"); s_str (pk, "censys, inc"); s_str (pk, "unknown");
+    s_str (pk, "senders"); msgpack_pack_uint32 (pk, 3);
+    s_str (pk, "points");
+    msgpack_pack_array (pk, 3);
+    double xy [3][2] = { { 0.5, -1.25 }, { 0.1, 2 }, { -3, 0.000123 } };
+    uint32_t ci [3][2] = { { 0, 0 }, { 1, 0 }, { 2, 1 } };
+    for (int i = 0; i < 3; i++) {
+        msgpack_pack_array (pk, 4);
+        msgpack_pack_double (pk, xy [i][0]);
+        msgpack_pack_double (pk, xy [i][1]);
+        msgpack_pack_uint32 (pk, ci [i][0]);
+        msgpack_pack_uint32 (pk, ci [i][1]);
+    }
+}
+
+//  A projection point with a class index past the list.
+static void
+s_pack_projection_bad (msgpack_packer *pk)
+{
+    msgpack_pack_map (pk, 2);
+    s_str (pk, "classes");
+    msgpack_pack_array (pk, 1);
+    s_str (pk, "unknown");
+    s_str (pk, "points");
+    msgpack_pack_array (pk, 1);
+    msgpack_pack_array (pk, 4);
+    msgpack_pack_double (pk, 1);
+    msgpack_pack_double (pk, 2);
+    msgpack_pack_uint32 (pk, 1);
+    msgpack_pack_uint32 (pk, 0);
+}
+
+//  projection --csv: a row per point, classes by name, full precision;
+//  the table the same, aligned; no JSON fallback.
+static void
+test_projection (void **state)
+{
+    (void) state;
+    char *text = s_print (s_pack_projection, "projection", DS_FORMAT_CSV);
+    assert_string_equal (text,
+        "x,y,class,predicted\n"
+        "0.5,-1.25,mirai-like,mirai-like\n"
+        "0.10000000000000001,2,\"censys, inc\",mirai-like\n"
+        "-3,0.00012300000000000001,unknown,\"censys, inc\"\n");
+    free (text);
+    text = s_print (s_pack_projection, "projection", DS_FORMAT_TABLE);
+    assert_string_equal (text,
+        "           x             y  class        predicted\n"
+        "    0.500000     -1.250000  mirai-like   mirai-like\n"
+        "    0.100000      2.000000  censys, inc  mirai-like\n"
+        "   -3.000000      0.000123  unknown      censys, inc\n");
+    free (text);
+}
+
+static void
+test_projection_bad (void **state)
+{
+    (void) state;
+    int rc;
+    char *text = s_print_rc (s_pack_projection_bad, "projection", DS_FORMAT_CSV, &rc);
+    assert_int_equal (rc, -1);
+    assert_int_equal (text [0], '{');                           //  JSON alone, said on stderr
     free (text);
 }
 
@@ -321,6 +405,8 @@ main (void)
         cmocka_unit_test (test_lookup),
         cmocka_unit_test (test_ports_csv),
         cmocka_unit_test (test_heatmap),
+        cmocka_unit_test (test_projection),
+        cmocka_unit_test (test_projection_bad),
         cmocka_unit_test (test_nothing_listens),
         cmocka_unit_test (test_slow_server),
     };

@@ -512,6 +512,61 @@ s_print_dataset (const s_printer_t *p, const msgpack_object *overview)
     return 0;
 }
 
+//  The embedding's projection: a point per row, x, y, its ground-truth
+//  class and the class its neighbours vote for, by name.
+static int
+s_print_projection (const s_printer_t *p, const msgpack_object *o)
+{
+    const msgpack_object *classes = ds_mp_get (o, "classes");
+    const msgpack_object *points = ds_mp_get (o, "points");
+    if (!classes || !points || classes->type != MSGPACK_OBJECT_ARRAY
+    ||  points->type != MSGPACK_OBJECT_ARRAY)
+        return -1;
+    bool csv = p->format == DS_FORMAT_CSV;
+    uint32_t n = classes->via.array.size;
+    //  The class column as wide as the longest name (table only).
+    int width = (int) strlen ("class");
+    for (uint32_t c = 0; c < n; c++) {
+        const msgpack_object *name = &classes->via.array.ptr [c];
+        if (name->type != MSGPACK_OBJECT_STR)
+            return -1;
+        if ((int) name->via.str.size > width)
+            width = name->via.str.size > 40 ? 40 : (int) name->via.str.size;
+    }
+    //  Every point checked before the first line: a bad one gives JSON alone.
+    for (uint32_t i = 0; i < points->via.array.size; i++) {
+        const msgpack_object *pt = &points->via.array.ptr [i];
+        if (pt->type != MSGPACK_OBJECT_ARRAY || pt->via.array.size != 4)
+            return -1;
+        const msgpack_object *v = pt->via.array.ptr;
+        if (!s_is_number (&v [0]) || !s_is_number (&v [1])
+        ||  v [2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || v [2].via.u64 >= n
+        ||  v [3].type != MSGPACK_OBJECT_POSITIVE_INTEGER || v [3].via.u64 >= n)
+            return -1;
+    }
+    if (csv)
+        fprintf (p->out, "x,y,class,predicted\n");
+    else
+        fprintf (p->out, "%12s  %12s  %-*s  %s\n", "x", "y", width, "class", "predicted");
+    for (uint32_t i = 0; i < points->via.array.size; i++) {
+        const msgpack_object *v = points->via.array.ptr [i].via.array.ptr;
+        const msgpack_object *klass = &classes->via.array.ptr [v [2].via.u64];
+        const msgpack_object *predicted = &classes->via.array.ptr [v [3].via.u64];
+        if (csv) {
+            fprintf (p->out, "%.17g,%.17g,", s_number (&v [0]), s_number (&v [1]));
+            ds_text_csv (p->out, klass->via.str.ptr, klass->via.str.size);
+            fputc (',', p->out);
+            ds_text_csv (p->out, predicted->via.str.ptr, predicted->via.str.size);
+            fputc ('\n', p->out);
+        }
+        else
+            fprintf (p->out, "%12.6f  %12.6f  %-*.*s  %.*s\n", s_number (&v [0]), s_number (&v [1]),
+                     width, (int) klass->via.str.size, klass->via.str.ptr,
+                     (int) predicted->via.str.size, predicted->via.str.ptr);
+    }
+    return 0;
+}
+
 static int
 s_print_overview (const s_printer_t *p, const msgpack_object *o)
 {
@@ -588,6 +643,9 @@ ds_client_print (FILE *out, const char *name, const msgpack_object *result, ds_f
         else
         if (strcmp (name, "status") == 0)
             rc = format == DS_FORMAT_CSV ? ds_status_print_csv (out, result) : ds_status_print (out, result);
+        else
+        if (strcmp (name, "projection") == 0)
+            rc = s_print_projection (&p, result);
         else
         if (strcmp (name, "heatmap") == 0) {
             const msgpack_object *heat = ds_mp_get (result, "heatmap");

@@ -367,6 +367,7 @@ s_cmd_query (int argc, char **argv)
         "  classify   the 7-NN class and confidence of every unlabelled sender\n"
         "  embedding  the 7-NN leave-one-out evaluation: per class precision, recall, F1\n"
         "  projection the vectors on their two principal axes (PCA), with classes\n"
+        "             (text and --csv: x, y, class, predicted class per point)\n"
         "  (knn, classify, embedding, projection: answered by darkscope-embed through the\n"
         "  query service)\n"
         "\n"

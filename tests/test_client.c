@@ -5,6 +5,7 @@
     tables that are queries of their own; lookup as key: value text and
     key,value CSV, no longer JSON with a warning; a table query's CSV; the
     heatmap's class names whole in the table and quoted in the CSV; the
+    overview's dataset table aligned past the last day's top-3 pairs; the
     projection's points as rows with class names, in CSV and a table; a
     request where nothing listens fails fast naming the endpoint, and a
     server slower than that still gets its answer through. */
@@ -197,6 +198,62 @@ test_heatmap (void **state)
     free (text);
     text = s_print (s_pack_heatmap, "heatmap", DS_FORMAT_CSV);
     assert_string_equal (text, "service,internet-census,\"a,b\"\ntelnet,0.25,1\n");
+    free (text);
+}
+
+//  One scope of the dataset table: counts and the top-3 port/proto pairs.
+static void
+s_pack_scope (msgpack_packer *pk, uint64_t base)
+{
+    msgpack_pack_map (pk, 5);
+    s_str (pk, "sources"); msgpack_pack_uint64 (pk, base);
+    s_str (pk, "packets"); msgpack_pack_uint64 (pk, base * 51);
+    s_str (pk, "ports"); msgpack_pack_uint64 (pk, 65536);
+    s_str (pk, "pp"); msgpack_pack_uint64 (pk, 131072);
+    s_str (pk, "top_pp");
+    msgpack_pack_array (pk, 3);
+    const char *pp [3] = { "23/TCP", "445/TCP", "5060/UDP" };
+    for (int i = 0; i < 3; i++) {
+        msgpack_pack_map (pk, 2);
+        s_str (pk, "pp"); s_str (pk, pp [i]);
+        s_str (pk, "percent"); msgpack_pack_double (pk, 31.234 / (i + 1));
+    }
+}
+
+//  An overview with both scopes of the dataset table and no classes.
+static void
+s_pack_overview_days (msgpack_packer *pk)
+{
+    msgpack_pack_map (pk, 3);
+    s_str (pk, "window");
+    msgpack_pack_map (pk, 2);
+    s_str (pk, "first_day"); s_str (pk, "2021-03-02");
+    s_str (pk, "last_day"); s_str (pk, "2021-03-31");
+    s_str (pk, "dataset");
+    msgpack_pack_map (pk, 2);
+    s_str (pk, "last_day"); s_pack_scope (pk, 98765);
+    s_str (pk, "window"); s_pack_scope (pk, 1234567);
+    s_str (pk, "classes"); msgpack_pack_array (pk, 0);
+}
+
+//  The overview's dataset table: the window column starts at the same
+//  place on every line, past the last day's top-3 pairs (they ran into it).
+static void
+test_overview_text (void **state)
+{
+    (void) state;
+    char *text = s_print (s_pack_overview_days, "overview", DS_FORMAT_TABLE);
+    const char *want =
+        "Dataset statistics\n"
+        "                          Last day 2021-03-31                                   Window [2021-03-02, 2021-03-31]\n"
+        "Sources                   98765                                                 1234567\n"
+        "Packets                   5037015                                               62962917\n"
+        "Ports                     65536                                                 65536\n"
+        "Port/proto pairs          131072                                                131072\n"
+        "Top-3 pp (% traffic)      23/TCP (31.23%), 445/TCP (15.62%), 5060/UDP (10.41%)  "
+        "23/TCP (31.23%), 445/TCP (15.62%), 5060/UDP (10.41%)\n"
+        "\n";
+    assert_memory_equal (text, want, strlen (want));
     free (text);
 }
 
@@ -405,6 +462,7 @@ main (void)
         cmocka_unit_test (test_lookup),
         cmocka_unit_test (test_ports_csv),
         cmocka_unit_test (test_heatmap),
+        cmocka_unit_test (test_overview_text),
         cmocka_unit_test (test_projection),
         cmocka_unit_test (test_projection_bad),
         cmocka_unit_test (test_nothing_listens),

@@ -488,27 +488,35 @@ s_print_dataset (const s_printer_t *p, const msgpack_object *overview)
     const msgpack_object *scope [2] = { ds_mp_get (dataset, "last_day"), ds_mp_get (dataset, "window") };
     if (!scope [0] || !scope [1])
         return -1;
-    char first [16], last [16], head [2][64], cell [2][512];
+    char first [16], last [16], head [2][64];
     s_str (ds_mp_get (window, "first_day"), first, sizeof first);
     s_str (ds_mp_get (window, "last_day"), last, sizeof last);
     snprintf (head [0], sizeof head [0], "Last day %s", last);
     snprintf (head [1], sizeof head [1], "Window [%s, %s]", first, last);
-    fprintf (p->out, "Dataset statistics\n%-24s  %-24s  %s\n", "", head [0], head [1]);
     const char *rows [][2] = { { "Sources", "sources" }, { "Packets", "packets" },
                                { "Ports", "ports" }, { "Port/proto pairs", "pp" },
                                { "Top-3 pp (% traffic)", "top_pp" } };
+    enum { S_ROWS = sizeof rows / sizeof *rows };
+    char cell [S_ROWS][2][512];
     s_printer_t two = *p;
     two.decimals = 2;
-    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+    //  The last day's column as wide as its widest cell (the top-3 pairs
+    //  with their shares are wider than a count).
+    int width = (int) strlen (head [0]);
+    for (size_t r = 0; r < S_ROWS; r++) {
         for (int s = 0; s < 2; s++) {
             const msgpack_object *v = ds_mp_get (scope [s], rows [r][1]);
             if (v)
-                s_cell (&two, v, cell [s], sizeof cell [s]);
+                s_cell (&two, v, cell [r][s], sizeof cell [r][s]);
             else
-                snprintf (cell [s], sizeof cell [s], "-");
+                snprintf (cell [r][s], sizeof cell [r][s], "-");
         }
-        fprintf (p->out, "%-24s  %-24s  %s\n", rows [r][0], cell [0], cell [1]);
+        if ((int) strlen (cell [r][0]) > width)
+            width = (int) strlen (cell [r][0]);
     }
+    fprintf (p->out, "Dataset statistics\n%-24s  %-*s  %s\n", "", width, head [0], head [1]);
+    for (size_t r = 0; r < S_ROWS; r++)
+        fprintf (p->out, "%-24s  %-*s  %s\n", rows [r][0], width, cell [r][0], cell [r][1]);
     return 0;
 }
 

@@ -7,7 +7,8 @@
     fed the same batches; a stopped shard yields an error naming its
     endpoint; garbage requests get error replies and the service lives on;
     an aggregator restarted from a checkpoint and fed a full replay gives
-    the same overview as an uninterrupted run.
+    the same overview as an uninterrupted run; one restarted from a
+    complete checkpoint does not rewrite it for a repeated end of stream.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include <stdatomic.h>
 #include "aggregator.h"
@@ -160,9 +162,26 @@ s_wait_eos (zactor_t *actor)
     zpoller_destroy (&poller);
 }
 
+static zactor_t *s_start_agg_as (ds_aggregator_config_t *cfg, uint32_t k, uint32_t shards,
+                                  const char *input, const char *ckpt, char *endpoint,
+                                  size_t size, bool *eos);
+
+//  Starts a shard that has not seen its end of stream yet.
 static zactor_t *
 s_start_agg (ds_aggregator_config_t *cfg, uint32_t k, uint32_t shards, const char *input,
              const char *ckpt, char *endpoint, size_t size)
+{
+    bool eos;
+    zactor_t *actor = s_start_agg_as (cfg, k, shards, input, ckpt, endpoint, size, &eos);
+    assert_false (eos);
+    return actor;
+}
+
+//  Starts a shard; *eos: it said its end of stream as it started (a
+//  complete checkpoint restored).
+static zactor_t *
+s_start_agg_as (ds_aggregator_config_t *cfg, uint32_t k, uint32_t shards, const char *input,
+                const char *ckpt, char *endpoint, size_t size, bool *eos)
 {
     ds_aggregator_config_init (cfg);
     cfg->shard = k;
@@ -174,10 +193,7 @@ s_start_agg (ds_aggregator_config_t *cfg, uint32_t k, uint32_t shards, const cha
     cfg->checkpoint_interval_ms = 0;
     zactor_t *actor = zactor_new (ds_aggregator_actor, cfg);
     assert_non_null (actor);
-    bool eos;
-    if (ds_aggregator_endpoint (actor, endpoint, size, &eos))
-        return actor;               //  caller checks endpoint [0]
-    assert_false (eos);
+    ds_aggregator_endpoint (actor, endpoint, size, eos);    //  caller checks endpoint [0]
     return actor;
 }
 
@@ -531,6 +547,50 @@ s_agg_overview (const char *endpoint, msgpack_sbuffer *out)
     zsock_destroy (&req);
 }
 
+//  Asks a shard's status into *obj (its bytes in got, objects in zone:
+//  the caller destroys both).
+static void
+s_status (zsock_t *req, msgpack_sbuffer *got, msgpack_zone *zone, msgpack_object *obj)
+{
+    ds_query_t q;
+    ds_query_init (&q);
+    snprintf (q.name, sizeof q.name, "status");
+    char err [256];
+    assert_int_equal (s_ask (req, &q, got, err, sizeof err), 0);
+    msgpack_zone_init (zone, 4096);
+    assert_int_equal (ds_mp_unpack ((const uint8_t *) got->data, got->size, zone, obj), DS_OK);
+}
+
+//  A counter of the shard's one sensor in its status (UINT64_MAX: none).
+static uint64_t
+s_sensor_counter (const char *ep, const char *key)
+{
+    zsock_t *req = zsock_new_req (ep);
+    msgpack_sbuffer got;
+    msgpack_zone zone;
+    msgpack_object obj;
+    s_status (req, &got, &zone, &obj);
+    zsock_destroy (&req);
+    const msgpack_object *sensors = ds_mp_get (ds_mp_get (&obj, "store"), "sensors");
+    uint64_t value = UINT64_MAX;
+    if (sensors && sensors->via.array.size == 1 && ds_mp_get (&sensors->via.array.ptr [0], key))
+        value = ds_mp_get (&sensors->via.array.ptr [0], key)->via.u64;
+    msgpack_zone_destroy (&zone);
+    msgpack_sbuffer_destroy (&got);
+    return value;
+}
+
+//  Waits (bounded) until the sensor's counter in the status is want.
+static void
+s_wait_counter (const char *ep, const char *key, uint64_t want)
+{
+    int64_t deadline = zclock_mono () + 20000;
+    while (s_sensor_counter (ep, key) != want) {
+        assert_true (zclock_mono () < deadline);
+        zclock_sleep (5);
+    }
+}
+
 static void
 test_restart (void **state)
 {
@@ -567,30 +627,7 @@ test_restart (void **state)
         s_publish (xpub, 0, 0, half, false);
         //  Ask the shard's status until it reports every batch applied (each
         //  round trip paces the loop; bounded by a deadline).
-        int64_t deadline = zclock_mono () + 20000;
-        while (true) {
-            zsock_t *req = zsock_new_req (ep);
-            ds_query_t q;
-            ds_query_init (&q);
-            snprintf (q.name, sizeof q.name, "status");
-            msgpack_sbuffer got;
-            char err [256];
-            assert_int_equal (s_ask (req, &q, &got, err, sizeof err), 0);
-            zsock_destroy (&req);
-            msgpack_zone zone;
-            msgpack_zone_init (&zone, 4096);
-            msgpack_object obj;
-            ds_mp_unpack ((const uint8_t *) got.data, got.size, &zone, &obj);
-            const msgpack_object *sensors = ds_mp_get (ds_mp_get (&obj, "store"), "sensors");
-            uint64_t next = 0;
-            if (sensors && sensors->via.array.size == 1)
-                next = ds_mp_get (&sensors->via.array.ptr [0], "next_seq")->via.u64;
-            msgpack_zone_destroy (&zone);
-            msgpack_sbuffer_destroy (&got);
-            if (next == half)
-                break;
-            assert_true (zclock_mono () < deadline);
-        }
+        s_wait_counter (ep, "next_seq", half);
         assert_int_equal (zstr_send (agg, "CHECKPOINT"), 0);
         char *reply = zstr_recv (agg);
         assert_string_equal (reply, "OK");
@@ -628,6 +665,85 @@ test_restart (void **state)
         zactor_destroy (&agg);
     }
     msgpack_sbuffer_destroy (&want);
+    unlink (ckpt);
+    s_free_batches (1);
+}
+
+//  The checkpoint file as it is on disk now: inode and change time.
+static void
+s_file_id (const char *path, struct stat *st)
+{
+    assert_int_equal (stat (path, st), 0);
+}
+
+static bool
+s_same_file (const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_mtim.tv_sec == b->st_mtim.tv_sec
+        && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_size == b->st_size;
+}
+
+//  A shard restarted from a complete checkpoint rewrites nothing while
+//  nothing changes: not as it starts, not for the end of stream the
+//  labeler announces again, not when it stops (the month's checkpoint is
+//  ~300 MB a shard).  An end of stream that changes something is saved.
+static void
+test_restart_unchanged (void **state)
+{
+    (void) state;
+    s_make_batches (1);
+    char ckpt [128];
+    snprintf (ckpt, sizeof ckpt, "%s/eos.ckpt", s_dir);
+    unlink (ckpt);
+    zsock_t *xpub = ds_xpub_new ("tcp://127.0.0.1:*");
+    ds_aggregator_config_t cfg;
+    char ep [256];
+    bool eos;
+    zactor_t *agg = s_start_agg (&cfg, 0, 1, zsock_endpoint (xpub), ckpt, ep, sizeof ep);
+    assert_int_equal (ds_xpub_wait_subscribers (xpub, "lab", 1, 10000, NULL), 0);
+    s_publish (xpub, 0, 0, s_nbatches [0], true);
+    s_wait_eos (agg);
+    zactor_destroy (&agg);                          //  the final checkpoint
+    zsock_destroy (&xpub);
+    struct stat saved, now;
+    s_file_id (ckpt, &saved);
+
+    //  Restarted: complete at once; the labeler's EOS again, then a
+    //  replayed batch (ignored) that says when the EOS was taken.
+    xpub = ds_xpub_new ("tcp://127.0.0.1:*");
+    agg = s_start_agg_as (&cfg, 0, 1, zsock_endpoint (xpub), ckpt, ep, sizeof ep, &eos);
+    assert_true (ep [0]);
+    assert_true (eos);
+    assert_int_equal (ds_xpub_wait_subscribers (xpub, "lab", 1, 10000, NULL), 0);
+    uint64_t replays = s_sensor_counter (ep, "replays");
+    s_publish (xpub, 0, 0, 0, true);
+    s_publish (xpub, 0, 0, 1, false);
+    s_wait_counter (ep, "replays", replays + 1);
+    zactor_destroy (&agg);
+    zsock_destroy (&xpub);
+    s_file_id (ckpt, &now);
+    assert_true (s_same_file (&saved, &now));
+
+    //  An end of stream with other counters (the ingest's own, e.g. after
+    //  it counted a few more packets) is news: saved when the shard stops.
+    xpub = ds_xpub_new ("tcp://127.0.0.1:*");
+    agg = s_start_agg_as (&cfg, 0, 1, zsock_endpoint (xpub), ckpt, ep, sizeof ep, &eos);
+    assert_true (ep [0]);
+    assert_int_equal (ds_xpub_wait_subscribers (xpub, "lab", 1, 10000, NULL), 0);
+    ds_eos_t e = s_eos (0);
+    e.packets_read++;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    assert_int_equal (ds_eos_encode (&e, &buf), DS_OK);
+    char topic [DS_TOPIC_LEN + 1];
+    ds_topic_format (topic, "lab", 0);
+    assert_int_equal (ds_send2 (xpub, topic, DS_TOPIC_LEN, buf.data, buf.size, NULL), 0);
+    msgpack_sbuffer_destroy (&buf);
+    s_wait_counter (ep, "packets_read", e.packets_read);
+    zactor_destroy (&agg);
+    zsock_destroy (&xpub);
+    s_file_id (ckpt, &now);
+    assert_false (s_same_file (&saved, &now));
     unlink (ckpt);
     s_free_batches (1);
 }
@@ -688,16 +804,13 @@ test_hostile_input (void **state)
     s_publish (xpub, 0, 0, s_nbatches [0], true);
     s_wait_eos (agg);
     zsock_t *req = zsock_new_req (ep);
+    msgpack_sbuffer got;
+    msgpack_zone zone;
+    msgpack_object obj;
+    s_status (req, &got, &zone, &obj);
     ds_query_t q;
     ds_query_init (&q);
-    snprintf (q.name, sizeof q.name, "status");
-    msgpack_sbuffer got;
     char err [256];
-    assert_int_equal (s_ask (req, &q, &got, err, sizeof err), 0);
-    msgpack_zone zone;
-    msgpack_zone_init (&zone, 4096);
-    msgpack_object obj;
-    assert_int_equal (ds_mp_unpack ((const uint8_t *) got.data, got.size, &zone, &obj), DS_OK);
     assert_int_equal (ds_mp_get (&obj, "rejected")->via.u64, 6);
     assert_int_equal (ds_mp_get (&obj, "foreign")->via.u64, 1);
     //  Every good batch was applied, nothing of the bad ones.
@@ -791,6 +904,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_services),
         cmocka_unit_test (test_restart),
+        cmocka_unit_test (test_restart_unchanged),
         cmocka_unit_test (test_config_copied),
         cmocka_unit_test (test_hostile_input),
         cmocka_unit_test (test_retained_window),

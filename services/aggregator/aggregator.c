@@ -233,12 +233,49 @@ s_check_gaps (s_agg_t *self, bool quiet)
     }
 }
 
+//  The sensor's stream as the store counts it, in *out; false if the store
+//  has none for it.
+static bool
+s_stream_of (s_agg_t *self, uint32_t sensor, ds_store_stream_t *out)
+{
+    size_t n = ds_store_streams (self->store, NULL, 0), i = 0;
+    ds_store_stream_t *all = malloc ((n + 1) * sizeof *all);
+    if (all)
+        n = ds_store_streams (self->store, all, n);
+    while (all && i < n && all [i].sensor != sensor)
+        i++;
+    bool found = all && i < n;
+    if (found)
+        *out = all [i];
+    free (all);
+    return found;
+}
+
+//  Applies an end of stream; true if it changed what the store holds of
+//  its sensor's stream (a checkpoint saves it), false for one repeated.
+static bool
+s_eos_changes (s_agg_t *self, const ds_eos_t *eos)
+{
+    ds_store_stream_t a, b;
+    bool before = s_stream_of (self, eos->sensor, &a);
+    ds_store_eos (self->store, eos);
+    if (!before || !s_stream_of (self, eos->sensor, &b))
+        return true;
+    return a.eos != b.eos || a.batches != b.batches || a.records != b.records || a.gaps != b.gaps
+        || a.replays != b.replays || a.packets_read != b.packets_read || a.non_ip != b.non_ip
+        || a.malformed != b.malformed || a.dropped != b.dropped || a.bad_time != b.bad_time
+        || a.epoch != b.epoch || a.epochs != b.epochs || a.stale != b.stale
+        || a.last_batch_us != b.last_batch_us || a.last_stats_us != b.last_stats_us
+        || a.lag_us != b.lag_us || a.newest_us != b.newest_us;
+}
+
 static void
 s_check_eos (s_agg_t *self)
 {
     if (self->eos_sent || ds_store_eos_count (self->store) < self->config.sensors)
         return;
-    s_checkpoint (self, false);
+    if (self->dirty)                //  not a store restored complete, as it was saved
+        s_checkpoint (self, false);
     ds_log_info_kv (DS_FIELDS (DS_KV ("sensors", self->config.sensors),
                                DS_KV ("records", ds_store_records (self->store)),
                                DS_KV ("cpu_s", ds_thread_cpu_seconds ())),
@@ -328,8 +365,11 @@ s_on_sub (s_agg_t *self)
         if (eos.shard != self->config.shard)
             s_reject (self, "end-of-stream of another shard", DS_ERR_MALFORMED);
         else {
-            ds_store_eos (self->store, &eos);
-            self->dirty = true;
+            //  The labeler announces every end of stream again when it
+            //  restarts: one that changes nothing does not call for
+            //  rewriting the checkpoint (~300 MB a shard at the month).
+            bool changed = s_eos_changes (self, &eos);
+            self->dirty |= changed;
             s_check_gaps (self, false);
             s_check_eos (self);
         }
@@ -593,11 +633,18 @@ s_start_store (s_agg_t *self)
     }
     else
         self->store = ds_store_new (config->shard, config->shards, config->tz);
+    int32_t first [2] = { 0, 0 }, last [2] = { 0, 0 };
+    if (self->store)
+        ds_store_days (self->store, &first [0], &last [0]);
     if (self->store && ds_store_set_retention (self->store, config->retain_days) != 0) {
         ds_log_error ("shard %u: cannot start: out of memory evicting days beyond --retain-days %u",
                       config->shard, config->retain_days);
         return -1;
     }
+    //  A restored store that --retain-days cut differs from its checkpoint.
+    if (self->store)
+        ds_store_days (self->store, &first [1], &last [1]);
+    self->dirty = first [0] != first [1] || last [0] != last [1];
     if (self->store)
         ds_store_set_sensors_expected (self->store, config->sensors);
     self->batch = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);

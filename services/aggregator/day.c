@@ -256,17 +256,27 @@ static void
 s_radix (uint64_t *keys, uint32_t *vals, uint64_t *tk, uint32_t *tv, uint32_t n,
          int lo_bits, int hi_bits)
 {
-    enum { DIGIT = 11, BUCKETS = 1 << DIGIT };
+    enum { DIGIT = 11, BUCKETS = 1 << DIGIT, PASSES = (64 + DIGIT - 1) / DIGIT };
     int passes = (lo_bits + hi_bits + DIGIT - 1) / DIGIT;
+    if (n == 0)
+        return;
     uint64_t *from = keys, *to = tk;
     uint32_t *vfrom = vals, *vto = tv;
-    uint32_t at [BUCKETS];
-#define S_DIGIT(k) ((((k) >> 32 << lo_bits | (uint32_t) (k)) >> sh) & (BUCKETS - 1))
+    //  Every pass's counts in one read of the keys.
+    static __thread uint32_t counts [PASSES][BUCKETS];
+    memset (counts, 0, (size_t) passes * sizeof counts [0]);
+#define S_PACKED(k) ((k) >> 32 << lo_bits | (uint32_t) (k))
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t c = S_PACKED (keys [i]);
+        for (int p = 0; p < passes; p++)
+            counts [p][(c >> (p * DIGIT)) & (BUCKETS - 1)]++;
+    }
+#define S_DIGIT(k) ((S_PACKED (k) >> sh) & (BUCKETS - 1))
     for (int p = 0; p < passes; p++) {
         int sh = p * DIGIT;
-        memset (at, 0, sizeof at);
-        for (uint32_t i = 0; i < n; i++)
-            at [S_DIGIT (from [i])]++;
+        uint32_t *at = counts [p];
+        if (at [S_DIGIT (from [0])] == n)
+            continue;                   //  one digit for all: nothing to move
         uint32_t sum = 0;
         for (int d = 0; d < BUCKETS; d++) {
             uint32_t c = at [d];
@@ -290,6 +300,7 @@ s_radix (uint64_t *keys, uint32_t *vals, uint64_t *tk, uint32_t *tv, uint32_t n,
         vto = tv2;
     }
 #undef S_DIGIT
+#undef S_PACKED
     if (from != keys) {
         memcpy (keys, from, (size_t) n * sizeof *keys);
         if (vals)
@@ -514,11 +525,50 @@ store_day_sort_runs (s_day_t *self)
     return 0;
 }
 
+//  Frees an open day's index and log and marks it sealed.
+static void
+s_sealed (s_day_t *self)
+{
+    store_pages_free (self->index, (size_t) self->index_cap * sizeof *self->index);
+    store_pages_free (self->log, (size_t) self->log_cap * sizeof *self->log);
+    self->index = NULL;
+    self->index_cap = 0;
+    self->log = NULL;
+    self->log_cap = 0;
+    self->sealed = true;
+}
+
+//  Seals a day whose entries are all in its log (no runs yet: the usual
+//  day, never read while open): renumbers the locals first and the log's
+//  keys with them, so the runs are sorted once.  0 or -1 (the day stays
+//  open and usable).
+static int
+s_seal_log (s_day_t *self)
+{
+    size_t new_of_size = (size_t) self->n * sizeof (uint32_t);
+    uint32_t *new_of = store_pages_alloc (new_of_size);
+    if (!new_of || s_renumber (self, new_of)) {
+        store_pages_free (new_of, new_of_size);
+        return -1;
+    }
+    for (uint32_t i = 0; i < self->n_log; i++)
+        self->log [i] = (self->log [i] & ~(uint64_t) UINT32_MAX) | new_of [(uint32_t) self->log [i]];
+    store_pages_free (new_of, new_of_size);
+    if (store_day_settle (self)) {
+        store_day_reindex (self);   //  the locals changed (a failed rebuild
+        return -1;                  //  is redone by the next record's lookup)
+    }
+    s_sealed (self);
+    return 0;
+}
+
 int
 store_day_seal (s_day_t *self)
 {
     if (self->sealed)
         return 0;
+    if (self->n_sorted == 0 && self->n_log)
+        return s_seal_log (self);
     if (store_day_settle (self))
         return -1;
     //  Renumber the locals in ascending source id, then sort each run
@@ -530,13 +580,7 @@ store_day_seal (s_day_t *self)
     if (s_resort_alloc (self, &r) || !new_of || s_renumber (self, new_of))
         goto done;
     s_resort (self, new_of, &r);
-    store_pages_free (self->index, (size_t) self->index_cap * sizeof *self->index);
-    store_pages_free (self->log, (size_t) self->log_cap * sizeof *self->log);
-    self->index = NULL;
-    self->index_cap = 0;
-    self->log = NULL;
-    self->log_cap = 0;
-    self->sealed = true;
+    s_sealed (self);
     rc = 0;
 done:
     store_pages_free (new_of, new_of_size);

@@ -6,35 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "labeler_fixture.h"
 #include "ds_proto.h"
-
-void
-fx_dir_make (char *dir, size_t size, const char *name)
-{
-    snprintf (dir, size, "/tmp/%s.XXXXXX", name);
-    assert_non_null (mkdtemp (dir));
-}
-
-void
-fx_dir_remove (const char *dir)
-{
-    DIR *d = opendir (dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path [512];
-    while ((e = readdir (d)))
-        if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0) {
-            snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink (path);
-        }
-    closedir (d);
-    rmdir (dir);
-}
 
 void
 fx_write (const char *path, const char *text)
@@ -99,10 +74,7 @@ void
 fx_send (zsock_t *req, const char *name, const char *ip, bool force)
 {
     ds_query_t query;
-    ds_query_init (&query);
-    snprintf (query.name, sizeof query.name, "%s", name);
-    if (ip)
-        snprintf (query.ip, sizeof query.ip, "%s", ip);
+    fx_query (&query, name, ip);
     query.force = force;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
@@ -132,13 +104,6 @@ fx_ask (zsock_t *req, msgpack_zone *zone, const char *name, const char *ip, bool
 {
     fx_send (req, name, ip, force);
     return fx_recv (req, zone, result, err, size);
-}
-
-bool
-fx_str_is (const msgpack_object *obj, const char *text)
-{
-    return obj && obj->type == MSGPACK_OBJECT_STR && obj->via.str.size == strlen (text)
-        && memcmp (obj->via.str.ptr, text, obj->via.str.size) == 0;
 }
 
 uint64_t

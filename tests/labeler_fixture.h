@@ -1,7 +1,8 @@
 /*  labeler_fixture.h - what the labeler's tests share (test_labeler.c,
-    test_reload.c): a scratch directory for their GT files, the stand-in
-    ingest publisher, a labeler actor on free endpoints, and requests over
-    its control socket.  Every helper asserts (cmocka) what it needs, so a
+    test_reload.c): the stand-in ingest publisher, a labeler actor on free
+    endpoints, and requests over its control socket (their scratch
+    directory: scratch_fixture.h; fx_query and fx_str_is:
+    query_fixture.h).  Every helper asserts (cmocka) what it needs, so a
     test reads as its steps.  Linked as ds_labeler_fixture (the test's
     first line names it among its libs).
 */
@@ -13,15 +14,10 @@
 #include <stdint.h>
 #include <czmq.h>
 #include <msgpack.h>
+#include "query_fixture.h"
 #include "labeler.h"
 
 #define FX_TIMEOUT_MS   20000       //  any wait for the labeler
-
-//  Makes a fresh directory /tmp/NAME.XXXXXX into dir (size bytes).
-void fx_dir_make (char *dir, size_t size, const char *name);
-
-//  Removes dir and the files in it.
-void fx_dir_remove (const char *dir);
 
 //  Writes text to path (replacing it).
 void fx_write (const char *path, const char *text);
@@ -57,8 +53,6 @@ int fx_recv (zsock_t *req, msgpack_zone *zone, const msgpack_object **result, ch
 int fx_ask (zsock_t *req, msgpack_zone *zone, const char *name, const char *ip, bool force,
             const msgpack_object **result, char *err, size_t size);
 
-//  True if obj is the string text.
-bool fx_str_is (const msgpack_object *obj, const char *text);
 
 //  obj as an unsigned integer (asserts it is one).
 uint64_t fx_uint (const msgpack_object *obj);

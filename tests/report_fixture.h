@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "report_fig.h"
+#include "scratch_fixture.h"
 
 static char s_tmp [64];                 //  the scratch directory (mkdtemp)
 
@@ -22,17 +23,14 @@ static inline int
 fx_setup (void **state)
 {
     (void) state;
-    snprintf (s_tmp, sizeof s_tmp, "/tmp/test_report_fx.XXXXXX");
-    return mkdtemp (s_tmp) ? 0 : -1;
+    return fx_scratch_make (s_tmp, sizeof s_tmp, "test_report_fx");
 }
 
 static inline int
 fx_teardown (void **state)
 {
     (void) state;
-    char command [128];
-    snprintf (command, sizeof command, "rm -rf '%s'", s_tmp);
-    return system (command) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_tmp);
 }
 
 //  A file of the scratch directory, NUL-terminated (caller frees); NULL if missing.

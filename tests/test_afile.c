@@ -19,25 +19,23 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "afile.h"
 
-static char s_tmp [64];              //  mkdtemp of /tmp/test_afile.XXXXXX
+static char s_tmp [64];              //  the scratch directory, /tmp/test_afile.XXXXXX
 
 static int
 setup (void **state)
 {
     (void) state;
-    snprintf (s_tmp, sizeof s_tmp, "/tmp/test_afile.XXXXXX");
-    return mkdtemp (s_tmp) ? 0 : -1;
+    return fx_scratch_make (s_tmp, sizeof s_tmp, "test_afile");
 }
 
 static int
 teardown (void **state)
 {
     (void) state;
-    char command [PATH_MAX + 16];
-    snprintf (command, sizeof command, "rm -rf '%s'", s_tmp);
-    return system (command) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_tmp);
 }
 
 //  Names in the test directory, sorted, joined with ' '.

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "csvout.h"
 #include "log.h"
 
@@ -21,8 +22,7 @@ static int
 setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/ds_test_csvout.XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    assert_int_equal (fx_scratch_make (s_dir, sizeof s_dir, "ds_test_csvout"), 0);
     ds_log_init ("test_csvout");
     ds_log_set_quiet (true);
     return 0;
@@ -32,9 +32,7 @@ static int
 teardown (void **state)
 {
     (void) state;
-    char cmd [128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_dir);
 }
 
 static void

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include <czmq.h>
 #include "curve.h"
 #include "log.h"
@@ -30,8 +31,7 @@ setup (void **state)
     (void) state;
     ds_log_init ("test_curve");
     ds_log_set_quiet (true);
-    snprintf (s_dir, sizeof s_dir, "/tmp/test_curve.XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    assert_int_equal (fx_scratch_make (s_dir, sizeof s_dir, "test_curve"), 0);
     snprintf (s_trust, sizeof s_trust, "%s/trust", s_dir);
     char err [256];
     assert_int_equal (ds_curve_keygen (s_dir, "self", err, sizeof err), 0);
@@ -46,9 +46,7 @@ teardown (void **state)
 {
     (void) state;
     ds_curve_shutdown ();
-    char cmd [128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_dir);
 }
 
 //  The reply to "ping" on a REQ connected with `spec`, within `ms`, or NULL.

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
+#include "query_fixture.h"
 #include "embed.h"
 #include "query.h"
 #include "client.h"
@@ -136,10 +138,7 @@ s_ask (ds_client_t *client, const char *name, const char *ip, int64_t k, msgpack
 {
     static msgpack_object result;
     ds_query_t q;
-    ds_query_init (&q);
-    snprintf (q.name, sizeof q.name, "%s", name);
-    if (ip)
-        snprintf (q.ip, sizeof q.ip, "%s", ip);
+    fx_query (&q, name, ip);
     q.k = k;
     return ds_client_request (client, &q, zone, &result, err, size) == 0 ? &result : NULL;
 }
@@ -152,21 +151,13 @@ s_num (const msgpack_object *map, const char *key)
     return v->type == MSGPACK_OBJECT_FLOAT64 ? v->via.f64 : (double) v->via.u64;
 }
 
-static bool
-s_str_is (const msgpack_object *map, const char *key, const char *text)
-{
-    const msgpack_object *v = ds_mp_get (map, key);
-    return v && v->type == MSGPACK_OBJECT_STR && v->via.str.size == strlen (text)
-        && memcmp (v->via.str.ptr, text, v->via.str.size) == 0;
-}
-
 static void
 test_service (void **state)
 {
     (void) state;
-    char dir [] = "/tmp/ds-embed-XXXXXX";
-    assert_non_null (mkdtemp (dir));
-    char model_path [64], corpus_path [64], classes_path [64];
+    char dir [64];
+    assert_int_equal (fx_scratch_make (dir, sizeof dir, "ds-embed"), 0);
+    char model_path [96], corpus_path [96], classes_path [96];
     snprintf (model_path, sizeof model_path, "%s/model.txt", dir);
     snprintf (corpus_path, sizeof corpus_path, "%s/corpus.txt", dir);
     snprintf (classes_path, sizeof classes_path, "%s/classes.csv", dir);
@@ -232,7 +223,7 @@ test_service (void **state)
     assert_non_null (strstr (err, "not trained yet: collecting"));
     msgpack_object *st = s_ask (direct, "status", NULL, 0, &zone, err, sizeof err);
     assert_non_null (st);
-    assert_true (s_str_is (st, "state", "collecting"));
+    assert_true (fx_str_is (ds_mp_get (st, "state"), "collecting"));
 
     s_eos (&f);
     zpoller_t *poller = zpoller_new (embed, NULL);
@@ -244,7 +235,7 @@ test_service (void **state)
 
     st = s_ask (direct, "status", NULL, 0, &zone, err, sizeof err);
     assert_non_null (st);
-    assert_true (s_str_is (st, "state", "ready"));
+    assert_true (fx_str_is (ds_mp_get (st, "state"), "ready"));
     assert_int_equal (s_num (st, "gaps"), 0);
     assert_int_equal (s_num (st, "rejected"), 1);
     assert_int_equal (s_num (st, "streams_ended"), SHARDS);
@@ -265,7 +256,7 @@ test_service (void **state)
     msgpack_object *knn = s_ask (client, "knn", "10.0.0.3", 5, &zone, err, sizeof err);
     if (!knn)
         fail_msg ("knn: %s", err);
-    assert_true (s_str_is (knn, "class", "censys"));
+    assert_true (fx_str_is (ds_mp_get (knn, "class"), "censys"));
     const msgpack_object *nb = ds_mp_get (knn, "neighbours");
     assert_int_equal (nb->via.array.size, 5);
     for (uint32_t i = 0; i < 5; i++) {
@@ -285,7 +276,7 @@ test_service (void **state)
     for (uint32_t i = 0; i < crow->via.array.size; i++) {
         const msgpack_object *ip = ds_mp_get (&crow->via.array.ptr [i], "ip");
         if (ip->via.str.size >= 7 && memcmp (ip->via.str.ptr, "10.0.0.", 7) == 0) {
-            assert_true (s_str_is (&crow->via.array.ptr [i], "class", "censys"));
+            assert_true (fx_str_is (ds_mp_get (&crow->via.array.ptr [i], "class"), "censys"));
             hidden_found++;
         }
     }
@@ -331,10 +322,7 @@ test_service (void **state)
     zsock_destroy (&f.xpub);
     for (uint32_t k = 0; k < SHARDS; k++)
         ds_batch_destroy (&f.batch [k]);
-    unlink (model_path);
-    unlink (corpus_path);
-    unlink (classes_path);
-    rmdir (dir);
+    assert_int_equal (fx_scratch_remove (dir), 0);
 }
 
 static void

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include <pcap/pcap.h>
 #include "gen.h"
 
@@ -411,9 +412,7 @@ test_bad_config (void **state)
 int
 main (void)
 {
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (s_dir, sizeof s_dir, "%s/test_gen.XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp (s_dir)) {
+    if (fx_scratch_make (s_dir, sizeof s_dir, "test_gen") != 0) {
         perror ("mkdtemp");
         return 1;
     }
@@ -424,6 +423,6 @@ main (void)
         cmocka_unit_test (test_bad_config),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
-    rmdir (s_dir);
+    fx_scratch_remove (s_dir);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "gt.h"
 #include "log.h"
 
@@ -46,8 +47,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/test_gt.XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    assert_int_equal (fx_scratch_make (s_dir, sizeof s_dir, "test_gt"), 0);
     s_write ("a.csv",
         "Unnamed: 0,ip,class,extra\n"
         "0,1.2.3.4,alpha,x\n"                   //  line 2
@@ -77,15 +77,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    DIR *dir = opendir (s_dir);
-    struct dirent *ent;
-    while (dir && (ent = readdir (dir)))
-        if (ent->d_name [0] != '.')
-            unlink (s_path (ent->d_name));
-    if (dir)
-        closedir (dir);
-    rmdir (s_dir);
-    return 0;
+    return fx_scratch_remove (s_dir);
 }
 
 static ds_gt_t *

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "gt.h"
 #include "log.h"
 
@@ -55,17 +56,14 @@ s_setup (void **state)
 {
     (void) state;
     ds_log_set_quiet (true);
-    snprintf (s_dir, sizeof s_dir, "/tmp/test_gt_load.XXXXXX");
-    return mkdtemp (s_dir) ? 0 : -1;
+    return fx_scratch_make (s_dir, sizeof s_dir, "test_gt_load");
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    char cmd [300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_dir);
 }
 
 static void

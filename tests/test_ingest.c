@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include <czmq.h>
 #include <pcap/pcap.h>
 #include <zlib.h>
@@ -29,8 +30,7 @@ static int
 setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/ds_test_ingest.XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    assert_int_equal (fx_scratch_make (s_dir, sizeof s_dir, "ds_test_ingest"), 0);
     ds_log_init ("test_ingest");
     ds_log_set_quiet (true);
     return 0;
@@ -40,9 +40,7 @@ static int
 teardown (void **state)
 {
     (void) state;
-    char cmd [300];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_dir);
 }
 
 static const char *

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include <czmq.h>
 #include <pcap/pcap.h>
 #include "ingest.h"
@@ -79,8 +80,8 @@ test_lossless_slow_subscriber (void **state)
 {
     (void) state;
     ds_log_init ("test_pipeline");
-    char dir [] = "/tmp/ds_test_pipeline.XXXXXX";
-    assert_non_null (mkdtemp (dir));
+    char dir [64];
+    assert_int_equal (fx_scratch_make (dir, sizeof dir, "ds_test_pipeline"), 0);
     char path [128];
     snprintf (path, sizeof path, "%s/million.pcap", dir);
     write_capture (path);
@@ -235,8 +236,7 @@ test_lossless_slow_subscriber (void **state)
     zsock_destroy (&sub);
     ds_batch_destroy (&batch);
     free (seen);
-    unlink (path);
-    rmdir (dir);
+    assert_int_equal (fx_scratch_remove (dir), 0);
 }
 
 int

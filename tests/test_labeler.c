@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "labeler.h"
 #include "ds_proto.h"
 #include "log.h"
@@ -623,7 +624,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    fx_dir_make (s_dir, sizeof s_dir, "test_labeler");
+    assert_int_equal (fx_scratch_make (s_dir, sizeof s_dir, "test_labeler"), 0);
     snprintf (s_csv, sizeof s_csv, "%s/gt.csv", s_dir);
     snprintf (s_list, sizeof s_list, "%s/list.txt", s_dir);
     return 0;
@@ -633,8 +634,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    fx_dir_remove (s_dir);
-    return 0;
+    return fx_scratch_remove (s_dir);
 }
 
 int

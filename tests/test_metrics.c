@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "metrics.h"
 #include "http.h"
 
@@ -296,8 +297,8 @@ test_http (void **state)
     ds_mgroup_set (g, id, 42);
     ds_http_t *http = ds_http_new ("127.0.0.1:0", m, err, sizeof err);
     assert_non_null (http);
-    char dir [] = "/tmp/ds-test-http-XXXXXX";
-    assert_non_null (mkdtemp (dir));
+    char dir [64];
+    assert_int_equal (fx_scratch_make (dir, sizeof dir, "ds-test-http"), 0);
     char file [128];
     snprintf (file, sizeof file, "%s/index.html", dir);
     FILE *f = fopen (file, "w");
@@ -351,8 +352,7 @@ test_http (void **state)
     free (r);
     ds_http_destroy (&http);
     assert_null (http);
-    unlink (file);
-    rmdir (dir);
+    assert_int_equal (fx_scratch_remove (dir), 0);
     ds_metrics_destroy (&m);
 }
 

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 #include <stdatomic.h>
+#include "scratch_fixture.h"
 #include "aggregator.h"
 #include "query.h"
 #include "store.h"
@@ -847,17 +848,14 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/test_query.XXXXXX");
-    return mkdtemp (s_dir) ? 0 : -1;
+    return fx_scratch_make (s_dir, sizeof s_dir, "test_query");
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    char cmd [128];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_dir);
 }
 
 //  With retention each shard evicts by its own newest day: one whose

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "labeler.h"
 #include "reload.h"
 #include "ds_proto.h"
@@ -281,7 +282,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    fx_dir_make (s_dir, sizeof s_dir, "test_reload");
+    assert_int_equal (fx_scratch_make (s_dir, sizeof s_dir, "test_reload"), 0);
     snprintf (s_csv, sizeof s_csv, "%s/gt.csv", s_dir);
     return 0;
 }
@@ -290,8 +291,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    fx_dir_remove (s_dir);
-    return 0;
+    return fx_scratch_remove (s_dir);
 }
 
 int

@@ -22,9 +22,9 @@
 #include <string.h>
 #include <limits.h>
 #include <unistd.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "report.h"
 #include "ds_proto.h"
 #include <time.h>
@@ -415,27 +415,13 @@ file_exists (const char *dir, const char *name)
     return stat (path, &st) == 0;
 }
 
-static int
-s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st; (void) flag; (void) ftw;
-    return remove (path);
-}
-
-static void
-rm_tree (const char *dir)
-{
-    nftw (dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static char *
 make_dir (void)
 {
-    char tmpl [] = "/tmp/test_report.XXXXXX";
-    char *dir = mkdtemp (tmpl);
-    assert_non_null (dir);
     char *path = malloc (PATH_MAX);
-    snprintf (path, PATH_MAX, "%s/out/report", dir);    //  the engine creates out/report
+    assert_non_null (path);
+    assert_int_equal (fx_scratch_make (path, PATH_MAX, "test_report"), 0);
+    strcat (path, "/out/report");                   //  the engine creates out/report
     return path;
 }
 
@@ -443,7 +429,7 @@ static void
 free_dir (char *path)
 {
     *strstr (path, "/out/report") = 0;
-    rm_tree (path);
+    fx_scratch_remove (path);
     free (path);
 }
 

@@ -14,25 +14,23 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "report_dir.h"
 
-static char s_tmp [64];              //  mkdtemp of /tmp/test_report_dir.XXXXXX
+static char s_tmp [64];              //  the scratch directory, /tmp/test_report_dir.XXXXXX
 
 static int
 setup (void **state)
 {
     (void) state;
-    snprintf (s_tmp, sizeof s_tmp, "/tmp/test_report_dir.XXXXXX");
-    return mkdtemp (s_tmp) ? 0 : -1;
+    return fx_scratch_make (s_tmp, sizeof s_tmp, "test_report_dir");
 }
 
 static int
 teardown (void **state)
 {
     (void) state;
-    char command [PATH_MAX + 16];
-    snprintf (command, sizeof command, "rm -rf '%s'", s_tmp);
-    return system (command) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_tmp);
 }
 
 static bool

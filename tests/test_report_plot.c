@@ -13,26 +13,24 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "report_plot.h"
 #include "ds_proto.h"
 
-static char s_tmp [64];                 //  mkdtemp of /tmp/test_report_plot.XXXXXX
+static char s_tmp [64];                 //  the scratch directory, /tmp/test_report_plot.XXXXXX
 
 static int
 setup (void **state)
 {
     (void) state;
-    snprintf (s_tmp, sizeof s_tmp, "/tmp/test_report_plot.XXXXXX");
-    return mkdtemp (s_tmp) ? 0 : -1;
+    return fx_scratch_make (s_tmp, sizeof s_tmp, "test_report_plot");
 }
 
 static int
 teardown (void **state)
 {
     (void) state;
-    char command [128];
-    snprintf (command, sizeof command, "rm -rf '%s'", s_tmp);
-    return system (command) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_tmp);
 }
 
 //  A memory stream and what was written to it.

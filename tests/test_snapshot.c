@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "snapshot.h"
 #include "store.h"
 
@@ -141,8 +142,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/test_snapshot.XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    assert_int_equal (fx_scratch_make (s_dir, sizeof s_dir, "test_snapshot"), 0);
     return 0;
 }
 
@@ -150,8 +150,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    rmdir (s_dir);
-    return 0;
+    return fx_scratch_remove (s_dir);
 }
 
 int

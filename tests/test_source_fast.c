@@ -15,6 +15,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "source.h"
 #include "log.h"
 
@@ -24,8 +25,7 @@ static int
 setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/ds_test_source_fast.XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    assert_int_equal (fx_scratch_make (s_dir, sizeof s_dir, "ds_test_source_fast"), 0);
     ds_log_init ("test_source_fast");
     ds_log_set_quiet (true);
     return 0;
@@ -36,9 +36,7 @@ teardown (void **state)
 {
     (void) state;
     ds_source_set_fast_path (true);
-    char cmd [300];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return fx_scratch_remove (s_dir);
 }
 
 typedef struct {

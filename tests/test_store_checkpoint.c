@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include <zlib.h>
 #include "store.h"
 #include "merge.h"
@@ -40,8 +41,8 @@ test_checkpoint (void **state)
     fx_generate (8);
     ds_store_t *stores [2];
     fx_stores (stores, 2);
-    char dir [] = "/tmp/ds_ckpt_XXXXXX";
-    assert_non_null (mkdtemp (dir));
+    char dir [64];
+    assert_int_equal (fx_scratch_make (dir, sizeof dir, "ds_ckpt"), 0);
     char path [256], bad [256], err [512];
     snprintf (path, sizeof path, "%s/shard1.ckpt", dir);
     snprintf (bad, sizeof bad, "%s/bad.ckpt", dir);
@@ -160,8 +161,7 @@ test_checkpoint (void **state)
     assert_null (ds_store_load (bad, 1, 2, fx_tz, err, sizeof err));
     assert_non_null (strstr (err, "cannot open"));
     free (data);
-    unlink (path);
-    rmdir (dir);
+    assert_int_equal (fx_scratch_remove (dir), 0);
     ds_store_destroy (&stores [0]);
     ds_store_destroy (&stores [1]);
     fx_zone ("UTC");

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "store.h"
 #include "merge.h"
 #include "pattern.h"
@@ -131,8 +132,8 @@ test_replay_fills_gaps (void **state)
     ds_store_eos (b, &eos);
     assert_int_equal (s_gaps (b), nb - 3);
     //  The holes survive a checkpoint.
-    char dir [] = "/tmp/ds_holes_XXXXXX", path [256], err [512];
-    assert_non_null (mkdtemp (dir));
+    char dir [64], path [256], err [512];
+    assert_int_equal (fx_scratch_make (dir, sizeof dir, "ds_holes"), 0);
     snprintf (path, sizeof path, "%s/s.ckpt", dir);
     assert_int_equal (ds_store_save (b, path, err, sizeof err), 0);
     ds_store_destroy (&b);
@@ -140,8 +141,7 @@ test_replay_fills_gaps (void **state)
     if (!b)
         fprintf (stderr, "%s\n", err);
     assert_non_null (b);
-    unlink (path);
-    rmdir (dir);
+    assert_int_equal (fx_scratch_remove (dir), 0);
     assert_int_equal (s_gaps (b), nb - 3);
     //  The replay: a missing seq is applied (also from a hole's middle),
     //  anything seen before is ignored.

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "store.h"
 
 //  Batch seq of sensor 4 with n records of distinct sources from `first`.
@@ -133,8 +134,8 @@ test_epochs (void **state)
     assert_int_equal (ds_store_eos_count (store), 1);
 
     //  Everything survives a checkpoint.
-    char dir [] = "/tmp/test_streams.XXXXXX", path [64], err [512];
-    assert_non_null (mkdtemp (dir));
+    char dir [64], path [96], err [512];
+    assert_int_equal (fx_scratch_make (dir, sizeof dir, "test_streams"), 0);
     snprintf (path, sizeof path, "%s/s.ckpt", dir);
     assert_int_equal (ds_store_save (store, path, err, sizeof err), 0);
     ds_store_t *back = ds_store_load (path, 0, 1, NULL, err, sizeof err);
@@ -145,8 +146,7 @@ test_epochs (void **state)
     assert_int_equal (s_apply (back, 2, 120), 1);
     assert_int_equal (s_row (back).gaps, 1);
     ds_store_destroy (&back);
-    unlink (path);
-    rmdir (dir);
+    assert_int_equal (fx_scratch_remove (dir), 0);
     ds_store_destroy (&store);
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "labeler.h"
 #include "tables.h"
 #include "log.h"
@@ -28,8 +29,7 @@ s_setup (void **state)
 {
     (void) state;
     ds_log_set_quiet (true);
-    snprintf (s_dir, sizeof s_dir, "/tmp/test_tables.XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    assert_int_equal (fx_scratch_make (s_dir, sizeof s_dir, "test_tables"), 0);
     //  Two table sets: 10.0.0.1 is "alpha" in one and "beta" in the other.
     const char *text [2] = { "ip,class\n10.0.0.1,alpha\n10.0.0.2,gamma\n",
                              "ip,class\n10.0.0.1,beta\n10.0.0.2,gamma\n" };
@@ -47,10 +47,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    for (int i = 0; i < 2; i++)
-        unlink (s_gt [i]);
-    rmdir (s_dir);
-    return 0;
+    return fx_scratch_remove (s_dir);
 }
 
 static void

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "scratch_fixture.h"
 #include "tz.h"
 
 #define US          1000000LL
@@ -426,13 +427,13 @@ test_made_files_against_glibc (void **state)
         { 0, 3, at3, idx_same, 4, off4, isdst4, NULL },         //  version 1 data only
         { '2', 1, at1, idx1, 2, off2, isdst2, "<+0030>-0:30" },
     };
-    char dir [] = "/tmp/ds-tzmade-XXXXXX";
-    assert_non_null (mkdtemp (dir));
+    char dir [64];
+    assert_int_equal (fx_scratch_make (dir, sizeof dir, "ds-tzmade"), 0);
     setenv ("TZDIR", dir, 1);
     for (size_t i = 0; i < sizeof images / sizeof *images; i++) {
         size_t n;
         uint8_t *image = s_image (&images [i], &n);
-        char file [64], name [16], err [256];
+        char file [96], name [16], err [256];
         snprintf (name, sizeof name, "Made%zu", i);
         snprintf (file, sizeof file, "%s/%s", dir, name);
         FILE *f = fopen (file, "wb");
@@ -447,12 +448,7 @@ test_made_files_against_glibc (void **state)
     }
     //  Removed only now: glibc knows a zone file by inode and mtime, and a
     //  new file on a freed inode within the same second would look unchanged.
-    for (size_t i = 0; i < sizeof images / sizeof *images; i++) {
-        char file [64];
-        snprintf (file, sizeof file, "%s/Made%zu", dir, i);
-        unlink (file);
-    }
-    rmdir (dir);
+    assert_int_equal (fx_scratch_remove (dir), 0);
 }
 
 static void
@@ -570,9 +566,9 @@ test_names (void **state)
     }
 
     //  $TZDIR: a zone under another directory and name; "UTC" needs no file.
-    char dir [] = "/tmp/ds-tzdir-XXXXXX";
-    assert_non_null (mkdtemp (dir));
-    char sub [64], file [96];
+    char dir [64];
+    assert_int_equal (fx_scratch_make (dir, sizeof dir, "ds-tzdir"), 0);
+    char sub [80], file [96];
     snprintf (sub, sizeof sub, "%s/Test", dir);
     assert_int_equal (mkdir (sub, 0700), 0);
     snprintf (file, sizeof file, "%s/Zone", sub);
@@ -595,9 +591,7 @@ test_names (void **state)
     assert_string_equal (ds_tz_name (tz), "Test/Zone");
     ds_tz_destroy (&tz);
     ds_tz_destroy (&utc);
-    unlink (file);
-    rmdir (sub);
-    rmdir (dir);
+    assert_int_equal (fx_scratch_remove (dir), 0);
 }
 
 //  Malformed images: every truncation of a real file, bit flips, and

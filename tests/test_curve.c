@@ -50,9 +50,12 @@ teardown (void **state)
 }
 
 //  The reply to "ping" on a REQ connected with `spec`, within `ms`, or NULL.
+//  The send is bounded too: a REQ whose connection a refused handshake
+//  took down has no pipe to queue to and would wait for one forever.
 static char *
 s_ask (zsock_t *req, zsock_t *rep, int ms)
 {
+    zsock_set_sndtimeo (req, ms);
     if (zstr_send (req, "ping"))
         return NULL;
     zpoller_t *poller = zpoller_new (rep, NULL);

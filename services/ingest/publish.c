@@ -39,6 +39,23 @@ struct ds_publish_t {
     void *label_arg;
 };
 
+//  Names the shards' topics "<prefix>.NNNN" and watches the subscriptions
+//  to them (own: only a subscription naming a shard covers it).  0, or -1
+//  out of memory.
+static int
+s_topics (ds_publish_t *self, const char *prefix, bool own)
+{
+    ds_subs_t *subs = ds_subs_new (prefix, self->shards);
+    if (!subs)
+        return -1;
+    ds_subs_set_own (subs, own);
+    ds_subs_destroy (&self->subs);
+    self->subs = subs;
+    for (uint32_t i = 0; i < self->shards; i++)
+        ds_topic_format (self->topics [i], prefix, i);
+    return 0;
+}
+
 ds_publish_t *
 ds_publish_new (const char *endpoint, uint32_t shards, uint32_t sensor, uint32_t capacity)
 {
@@ -58,16 +75,12 @@ ds_publish_new (const char *endpoint, uint32_t shards, uint32_t sensor, uint32_t
     self->records = calloc (shards, sizeof *self->records);
     self->topics = calloc (shards, sizeof *self->topics);
     self->unheard = calloc (shards, sizeof *self->unheard);
-    self->subs = ds_subs_new ("pkt", shards);
     if (!self->batches || !self->seq || !self->records || !self->topics || !self->unheard
-    ||  !self->subs)
+    ||  s_topics (self, "pkt", false))
         goto fail;
-    for (uint32_t i = 0; i < shards; i++) {
-        self->batches [i] = ds_batch_new (capacity);
-        if (!self->batches [i])
+    for (uint32_t i = 0; i < shards; i++)
+        if (!(self->batches [i] = ds_batch_new (capacity)))
             goto fail;
-        ds_topic_format (self->topics [i], "pkt", i);
-    }
     self->pub = zsock_new (ZMQ_XPUB);
     if (!self->pub) {
         ds_log_error ("cannot create the XPUB socket: %s", zmq_strerror (errno));
@@ -132,16 +145,10 @@ ds_publish_set_label (ds_publish_t *self, const char *prefix, ds_publish_label_f
 {
     if (strlen (prefix) != DS_TOPIC_LEN - 5)  //  "pkt": topics are "%s.%04u"
         return -1;
-    ds_subs_t *subs = ds_subs_new (prefix, self->shards);
-    if (!subs)
-        return -1;
     //  Labelled batches go to the aggregators themselves: a reader of
     //  every shard (embed's "lab.") does not stand in for one.
-    ds_subs_set_own (subs, true);
-    ds_subs_destroy (&self->subs);
-    self->subs = subs;
-    for (uint32_t i = 0; i < self->shards; i++)
-        ds_topic_format (self->topics [i], prefix, i);
+    if (s_topics (self, prefix, true))
+        return -1;
     self->label = label;
     self->label_arg = arg;
     return 0;

@@ -340,7 +340,7 @@ s_cmd_query (int argc, char **argv)
         { "limit",       DS_OPT_INT,    &o.limit,       "N",   "pattern: sample points, 0..200000; default 100000" },
         { "offset",      DS_OPT_INT,    &o.offset,      "N",   "pattern: first sample point (paging: the previous page's next_offset)" },
         { "k",           DS_OPT_INT,    &o.k,           "N",   "knn: neighbours (default 10); classify: voters (default the service's, 7)" },
-        { "timeout-ms",  DS_OPT_INT,    &o.timeout,     "MS",  "give up after this long; default 10000" },
+        { "timeout-ms",  DS_OPT_INT,    &o.timeout,     "MS",  "wait this long for the answer (for a connection: 2 s at most); default 10000" },
         { "json",        DS_OPT_BOOL,   &o.json,        NULL,  "print JSON" },
         { "csv",         DS_OPT_BOOL,   &o.csv,         NULL,  "print CSV" },
         { 0 }
@@ -398,7 +398,7 @@ s_cmd_report (int argc, char **argv)
     const ds_opt_t opts [] = {
         { "endpoint",   DS_OPT_STRING, &endpoint, "E",   "query service; default " DEFAULT_QUERY_ENDPOINT },
         { "out",        DS_OPT_STRING, &out,      "DIR", "directory to write index.html, figures and data (required)" },
-        { "timeout-ms", DS_OPT_INT,    &timeout,  "MS",  "per query; default 30000" },
+        { "timeout-ms", DS_OPT_INT,    &timeout,  "MS",  "per query (for a connection: 2 s at most); default 30000" },
         { 0 }
     };
     const char *usage =

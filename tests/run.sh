@@ -43,7 +43,8 @@ echo "== all tests again (asan+ubsan, the shell tests drive the sanitized binari
 check_tree "the sanitized tests"
 
 echo "== fuzz (libFuzzer, ${DS_FUZZ_SECONDS:-10}s per target)"
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDS_FUZZ=ON -DDS_TESTS=OFF -DDS_WERROR=OFF >/dev/null
+#  Warnings are errors here too: the clang build is kept as clean as gcc's.
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDS_FUZZ=ON -DDS_TESTS=OFF -DDS_WERROR=ON >/dev/null
 cmake --build build-fuzz -j"$jobs"
 for f in build-fuzz/bin/fuzz_*; do
     [ -x "$f" ] || continue

@@ -86,9 +86,12 @@ ds_sock_defaults (zsock_t *sock)
     zsock_set_linger (sock, 0);
     //  A connect that finds no peer yet (services start in any order: an
     //  aggregator before its labeler, the labeler before ingest) is tried
-    //  again after DS_RECONNECT_IVL_MS, doubling up to libzmq's default of
-    //  100 ms: a peer that comes up a moment later is joined within a few
-    //  ms instead of 100-200 (libzmq adds up to one interval of jitter).
+    //  again after DS_RECONNECT_IVL_MS, doubling up to DS_RECONNECT_IVL_MAX_MS
+    //  (libzmq adds up to DS_RECONNECT_IVL_MS of jitter): a peer that comes
+    //  up a moment later is joined within ~25 ms instead of libzmq's default
+    //  100-200.  A refused connect to a local port is one SYN and one RST,
+    //  so 40-50 tries a second at a peer that stays down cost next to
+    //  nothing; an unreachable host's try lasts until the OS gives it up.
     zsock_set_reconnect_ivl (sock, DS_RECONNECT_IVL_MS);
     zsock_set_reconnect_ivl_max (sock, DS_RECONNECT_IVL_MAX_MS);
     zsock_set_sndhwm (sock, DS_SOCK_HWM);

@@ -19,7 +19,7 @@
 #define DS_SOCK_HWM 64              //  messages (batches) queued per pipe and direction
 #define DS_REP_HWM  4               //  requests queued per peer of a REP
 #define DS_RECONNECT_IVL_MS     5   //  first retry of a connect that found no peer
-#define DS_RECONNECT_IVL_MAX_MS 100 //  retries back off (doubling) up to this
+#define DS_RECONNECT_IVL_MAX_MS 20  //  retries back off (doubling) up to this
 
 //  Sets linger 0, reconnect retries from DS_RECONNECT_IVL_MS backing off to
 //  DS_RECONNECT_IVL_MAX_MS, send/receive high-water marks of DS_SOCK_HWM (a REP

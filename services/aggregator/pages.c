@@ -108,11 +108,15 @@ store_pages_alloc (size_t size)
 {
     if (!s_mapped (size))
         return malloc (size ? size : 1);
-    //  The smallest kept block that fits; the pages beyond size go back.
+    //  The smallest kept block that fits and is at most twice the size
+    //  (a big block is not cut down for a small request: a day's next log
+    //  or merge wants it whole, its pages already faulted in); the pages
+    //  beyond size go back.
     size_t bytes = s_page_round (size);
     uint32_t best = s_cached;
     for (uint32_t i = 0; i < s_cached; i++)
-        if (s_cache [i].bytes >= bytes && (best == s_cached || s_cache [i].bytes < s_cache [best].bytes))
+        if (s_cache [i].bytes >= bytes && s_cache [i].bytes / 2 <= bytes
+        &&  (best == s_cached || s_cache [i].bytes < s_cache [best].bytes))
             best = i;
     if (best == s_cached)
         return s_map (size);

@@ -1,5 +1,6 @@
 /*  json.c - msgpack to JSON; see json.h. */
 #include "json.h"
+#include "mpread.h"
 #include "text.h"
 #include <errno.h>
 #include <stdbool.h>
@@ -194,190 +195,87 @@ s_value (s_out_t *w, const msgpack_object *obj)
 //  for the unpacked object (msgpack-c's unpacker: a signed encoding of a
 //  non-negative value is a positive integer, float32 widens to double),
 //  without the ~8 MB of msgpack objects a 5 M overview unpacks into.
-//  Every read is checked against the bytes left; nesting is capped.
+//  Read with proto's bounded cursor (mpread.h: every read checked against
+//  the bytes left, a count against them before the walk); nesting capped.
 
 #define S_MP_DEPTH_MAX 64
 
-typedef struct {
-    const uint8_t *pos, *end;
-} s_mp_t;
-
-//  The big-endian unsigned number of width bytes at p.
-static inline uint64_t
-s_be (const uint8_t *p, int width)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < width; i++)
-        v = (v << 8) | p [i];
-    return v;
-}
-
-//  Takes n bytes (0: not that many left); returns their start.
-static inline const uint8_t *
-s_take (s_mp_t *r, size_t n)
-{
-    if ((size_t) (r->end - r->pos) < n)
-        return NULL;
-    const uint8_t *p = r->pos;
-    r->pos += n;
-    return p;
-}
-
-//  Reads a string (any str encoding) into *str, *len; -1 if the next
-//  object is not a whole string.
 static int
-s_mp_str (s_mp_t *r, const char **str, size_t *len)
+s_mp_value (s_out_t *w, ds_mpread_t *r, int depth)
 {
-    const uint8_t *p = s_take (r, 1);
-    if (!p)
+    char buf [64];
+    const char *str;
+    uint32_t len, count;
+    uint64_t u;
+    int64_t i;
+    double d;
+    bool flag;
+    if (depth > S_MP_DEPTH_MAX)
         return -1;
-    size_t n;
-    if (*p >= 0xa0 && *p <= 0xbf)
-        n = *p - 0xa0;
-    else
-    if (*p >= 0xd9 && *p <= 0xdb) {
-        int width = 1 << (*p - 0xd9);
-        const uint8_t *w = s_take (r, (size_t) width);
-        if (!w)
-            return -1;
-        n = s_be (w, width);
-    }
-    else
-        return -1;
-    const uint8_t *body = s_take (r, n);
-    if (!body)
-        return -1;
-    *str = (const char *) body;
-    *len = n;
-    return 0;
-}
-
-static int
-s_mp_value (s_out_t *w, s_mp_t *r, int depth)
-{
-    if (r->pos >= r->end || depth > S_MP_DEPTH_MAX)
-        return -1;
-    uint8_t b = *r->pos;
-    if (b <= 0x7f) {
-        r->pos++;
-        s_uint (w, b);
-        return 0;
-    }
-    if (b >= 0xe0) {
-        r->pos++;
-        s_char (w, '-');
-        s_uint (w, (unsigned long long) (0x100 - b));
-        return 0;
-    }
-    if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb)) {
-        const char *str;
-        size_t len;
-        if (s_mp_str (r, &str, &len))
-            return -1;
-        s_string (w, str, len);
-        return 0;
-    }
-    uint64_t count;
-    bool map;
-    if (b <= 0x8f || (b >= 0xde && b <= 0xdf)) {
-        map = true;
-        count = b <= 0x8f ? (uint64_t) (b - 0x80) : 0;
-    }
-    else
-    if (b <= 0x9f || (b >= 0xdc && b <= 0xdd)) {
-        map = false;
-        count = b <= 0x9f ? (uint64_t) (b - 0x90) : 0;
-    }
-    else {
-        //  c0..df scalars: nil, booleans, floats, integers
-        r->pos++;
-        const uint8_t *p;
-        char buf [64];
-        switch (b) {
-            case 0xc0:
-                s_put (w, "null", 4);
-                return 0;
-            case 0xc2:
-                s_put (w, "false", 5);
-                return 0;
-            case 0xc3:
-                s_put (w, "true", 4);
-                return 0;
-            case 0xca: {
-                if (!(p = s_take (r, 4)))
-                    return -1;
-                uint32_t bits = (uint32_t) s_be (p, 4);
-                float f;
-                memcpy (&f, &bits, sizeof f);
-                ds_json_double (buf, sizeof buf, (double) f);
-                s_put (w, buf, strlen (buf));
-                return 0;
-            }
-            case 0xcb: {
-                if (!(p = s_take (r, 8)))
-                    return -1;
-                uint64_t bits = s_be (p, 8);
-                double d;
-                memcpy (&d, &bits, sizeof d);
-                ds_json_double (buf, sizeof buf, d);
-                s_put (w, buf, strlen (buf));
-                return 0;
-            }
-            case 0xcc: case 0xcd: case 0xce: case 0xcf: {
-                int width = 1 << (b - 0xcc);
-                if (!(p = s_take (r, (size_t) width)))
-                    return -1;
-                s_uint (w, (unsigned long long) s_be (p, width));
-                return 0;
-            }
-            case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
-                int width = 1 << (b - 0xd0);
-                if (!(p = s_take (r, (size_t) width)))
-                    return -1;
-                uint64_t v = s_be (p, width);
-                if (width < 8 && (v >> (width * 8 - 1)) & 1)
-                    v |= ~UINT64_C (0) << (width * 8);     //  sign-extend
-                if ((int64_t) v < 0) {
-                    s_char (w, '-');
-                    s_uint (w, 0ULL - (unsigned long long) v);
-                }
-                else
-                    s_uint (w, (unsigned long long) v);
-                return 0;
-            }
-            default:
-                return -1;          //  bin, ext (no JSON form), 0xc1
-        }
-    }
-    r->pos++;
-    if (count == 0 && b >= 0xdc) {
-        int width = (b & 1) ? 4 : 2;                //  dc/de 16-bit, dd/df 32-bit
-        const uint8_t *p = s_take (r, (size_t) width);
-        if (!p)
-            return -1;
-        count = s_be (p, width);
-    }
-    //  Each entry needs a byte at least: a count the bytes cannot hold
-    //  is refused before the walk.
-    if (count * (map ? 2 : 1) > (uint64_t) (r->end - r->pos))
-        return -1;
-    s_char (w, map ? '{' : '[');
-    for (uint64_t i = 0; i < count; i++) {
-        if (i)
-            s_char (w, ',');
-        if (map) {
-            const char *key;
-            size_t len;
-            if (s_mp_str (r, &key, &len))
+    switch (ds_mpread_peek (r)) {
+        case DS_MP_NIL:
+            if (ds_mpread_nil (r))
                 return -1;
-            s_string (w, key, len);
-            s_char (w, ':');
-        }
-        if (s_mp_value (w, r, depth + 1))
-            return -1;
+            s_put (w, "null", 4);
+            return 0;
+        case DS_MP_BOOL:
+            if (ds_mpread_bool (r, &flag))
+                return -1;
+            s_put (w, flag ? "true" : "false", flag ? 4 : 5);
+            return 0;
+        case DS_MP_UINT:
+            if (ds_mpread_uint (r, &u))
+                return -1;
+            s_uint (w, (unsigned long long) u);
+            return 0;
+        case DS_MP_INT:
+            if (ds_mpread_int (r, &i))
+                return -1;
+            s_char (w, '-');
+            s_uint (w, 0ULL - (unsigned long long) i);
+            return 0;
+        case DS_MP_FLOAT:
+            if (ds_mpread_float (r, &d))
+                return -1;
+            ds_json_double (buf, sizeof buf, d);
+            s_put (w, buf, strlen (buf));
+            return 0;
+        case DS_MP_STR:
+            if (ds_mpread_str (r, &str, &len))
+                return -1;
+            s_string (w, str, len);
+            return 0;
+        case DS_MP_ARRAY:
+            if (ds_mpread_array (r, &count))
+                return -1;
+            s_char (w, '[');
+            for (uint32_t k = 0; k < count; k++) {
+                if (k)
+                    s_char (w, ',');
+                if (s_mp_value (w, r, depth + 1))
+                    return -1;
+            }
+            s_char (w, ']');
+            return 0;
+        case DS_MP_MAP:
+            if (ds_mpread_map (r, &count))
+                return -1;
+            s_char (w, '{');
+            for (uint32_t k = 0; k < count; k++) {
+                if (k)
+                    s_char (w, ',');
+                if (ds_mpread_str (r, &str, &len))
+                    return -1;              //  a key that is not a string
+                s_string (w, str, len);
+                s_char (w, ':');
+                if (s_mp_value (w, r, depth + 1))
+                    return -1;
+            }
+            s_char (w, '}');
+            return 0;
+        default:
+            return -1;                  //  bin, ext (no JSON form), 0xc1, the end
     }
-    s_char (w, map ? '}' : ']');
-    return 0;
 }
 
 int
@@ -390,9 +288,10 @@ ds_json_write_mp (FILE *out, const void *data, size_t size)
     }
     w->out = out;
     w->used = 0;
-    s_mp_t r = { data, (const uint8_t *) data + size };
+    ds_mpread_t r;
+    ds_mpread_init (&r, data, size);
     int rc = s_mp_value (w, &r, 0);
-    if (rc == 0 && r.pos != r.end)
+    if (rc == 0 && ds_mpread_left (&r))
         rc = -1;                    //  more than one object
     s_flush (w);
     free (w);

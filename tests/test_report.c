@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <cmocka.h>
 #include "scratch_fixture.h"
 #include "report.h"
@@ -433,6 +434,33 @@ free_dir (char *path)
     free (path);
 }
 
+//  Every entry of dir (hidden ones too) with the content of each file, in
+//  name order: equal snapshots, the same files with the same bytes.
+static char *
+snapshot (const char *dir)
+{
+    struct dirent **entries;
+    int n = scandir (dir, &entries, NULL, alphasort);
+    assert_true (n >= 0);
+    size_t size = 1, used = 0;
+    char *all = calloc (1, size);
+    for (int i = 0; i < n; i++) {
+        const char *name = entries [i]->d_name;
+        struct stat st;
+        char path [PATH_MAX];
+        snprintf (path, sizeof path, "%s/%s", dir, name);
+        assert_int_equal (lstat (path, &st), 0);
+        char *data = S_ISREG (st.st_mode) ? slurp (dir, name) : NULL;
+        size_t more = strlen (name) + (data ? strlen (data) : 0) + 32;
+        all = realloc (all, size += more);
+        used += (size_t) snprintf (all + used, more, "%s %o\n%s\n", name, st.st_mode, data ? data : "");
+        free (data);
+        free (entries [i]);
+    }
+    free (entries);
+    return all;
+}
+
 //  Every <img src="..."> of the page, checked as an SVG with plot elements.
 static int
 check_figures (const char *dir, const char *html)
@@ -753,9 +781,22 @@ test_report_errors (void **state)
     unsetenv ("DARKSCOPE_GNUPLOT");
     assert_non_null (strstr (err, "failed drawing the figures (exit 1)"));
 
-    //  A directory that cannot be created (its parent is a file).
+    //  A run's check of the directory: made with its parents, and what it
+    //  made named, to be removed again when no report is written.
     assert_false (file_exists (dir, "."));      //  gone with each failure above
-    assert_int_equal (ds_report_prepare (dir, err, sizeof err), 0);
+    char made [PATH_MAX];
+    assert_int_equal (ds_report_prepare (dir, made, sizeof made, err, sizeof err), 0);
+    assert_string_equal (made, out);            //  out/ and out/report
+    assert_true (file_exists (dir, "."));
+    ds_report_unprepare (dir, made);
+    assert_int_equal (access (out, F_OK), -1);
+    assert_int_equal (ds_report_prepare (dir, made, sizeof made, err, sizeof err), 0);
+    assert_int_equal (ds_report_prepare (dir, made, sizeof made, err, sizeof err), 0);
+    assert_string_equal (made, "");             //  there already: nothing to remove
+    ds_report_unprepare (dir, made);
+    assert_true (file_exists (dir, "."));
+
+    //  A directory that cannot be created (its parent is a file).
     char file [PATH_MAX], sub [PATH_MAX + 8];
     snprintf (file, sizeof file, "%s/plain-file", dir);
     FILE *f = fopen (file, "w");
@@ -774,6 +815,39 @@ test_report_errors (void **state)
     assert_int_equal (ds_report_write (dir, s_fetch, &sc, err, sizeof err), -1);
     assert_true (file_exists (dir, "index.html"));
     assert_true (file_exists (dir, "overview.json"));
+    //  ... whole, not mixed with the new report's files: gnuplot failing
+    //  after overview.json, report.gp and every CSV of other data were
+    //  written leaves the old report byte for byte, and no staging
+    //  directory.
+    char *before = snapshot (dir);
+    scenario_t other = { .all_points = 30, .stretchoid_points = 7, .engin_points = 2, .tz = "Europe/Rome" };
+    setenv ("DARKSCOPE_GNUPLOT", "false", 1);
+    assert_int_equal (ds_report_write (dir, s_fetch, &other, err, sizeof err), -1);
+    unsetenv ("DARKSCOPE_GNUPLOT");
+    char *after = snapshot (dir);
+    assert_string_equal (after, before);
+    free (after);
+    //  A move into place that fails (report.gp is a directory now) puts
+    //  back the files moved before it.
+    char gp [PATH_MAX + 16];
+    snprintf (gp, sizeof gp, "%s/report.gp", dir);
+    assert_int_equal (unlink (gp), 0);
+    assert_int_equal (mkdir (gp, 0755), 0);
+    free (before);
+    before = snapshot (dir);
+    assert_int_equal (ds_report_write (dir, s_fetch, &other, err, sizeof err), -1);
+    assert_non_null (strstr (err, "report.gp: Is a directory"));
+    after = snapshot (dir);
+    assert_string_equal (after, before);
+    assert_int_equal (rmdir (gp), 0);
+    //  And a report into it replaces the old one whole.
+    assert_int_equal (ds_report_write (dir, s_fetch, &other, err, sizeof err), 0);
+    char *html = slurp (dir, "index.html");
+    assert_non_null (strstr (html, "(Europe/Rome)</title>"));
+    free (html);
+    assert_true (file_exists (dir, "report.gp"));
+    free (after);
+    free (before);
     free_dir (dir);
 }
 

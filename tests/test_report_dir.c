@@ -3,7 +3,8 @@
     (services/darkscope/report_dir.c): created with its parents, refused
     when it is a file or not writable, write errors caught at close (a
     real full device: /dev/full), files under a temporary name until
-    closed and abandoned when never closed, stale files removed. */
+    closed and abandoned when never closed, stale files removed, a staged
+    report committed whole or discarded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -122,6 +123,69 @@ test_files (void **state)
     ds_rdata_destroy (&data);
 }
 
+//  A staged report: nothing in the directory until the commit, which puts
+//  every file in place (over the old, keeping its mode) and takes the
+//  stale ones away; a discarded one leaves the directory as it was, and
+//  the directories made for it go if empty.
+static void
+test_stage (void **state)
+{
+    (void) state;
+    char err [512], path [PATH_MAX], old [PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/s/report/", s_tmp);
+    ds_rdata_t *data = ds_rdata_new (err, sizeof err);
+    ds_rdir_t *dir = ds_rdir_new (path, data);
+    assert_int_equal (ds_rdir_make (dir), 0);
+    assert_int_equal (ds_rdir_stage (dir), 0);
+    assert_string_not_equal (ds_rdir_work (dir), ds_rdir_path (dir));
+    FILE *f = ds_rdir_open (dir, "page");
+    fputs ("new\n", f);
+    assert_int_equal (ds_rdir_close (dir, f, "page"), 0);
+    assert_false (s_exists (path, "page"));             //  staged only
+    ds_rdir_discard (dir);
+    assert_false (s_exists (s_tmp, "s"));               //  made for it, empty again: gone
+    ds_rdir_destroy (&dir);
+
+    //  Into a directory holding an earlier report and a file of someone else's.
+    snprintf (path, sizeof path, "%s/t", s_tmp);
+    assert_int_equal (mkdir (path, 0755), 0);
+    const char *olds [] = { "page", "stale", "mine" };
+    for (size_t i = 0; i < 3; i++) {
+        snprintf (old, sizeof old, "%s/%s", path, olds [i]);
+        f = fopen (old, "w");
+        fputs ("old\n", f);
+        fclose (f);
+    }
+    snprintf (old, sizeof old, "%s/page", path);
+    assert_int_equal (chmod (old, 0600), 0);
+    dir = ds_rdir_new (path, data);
+    assert_int_equal (ds_rdir_make (dir), 0);
+    assert_string_equal (ds_rdir_made (dir), "");
+    assert_int_equal (ds_rdir_stage (dir), 0);
+    const char *news [] = { "page", "index.html" };
+    for (size_t i = 0; i < 2; i++) {
+        f = ds_rdir_open (dir, news [i]);
+        fputs ("new\n", f);
+        assert_int_equal (ds_rdir_close (dir, f, news [i]), 0);
+    }
+    ds_rdir_unlink (dir, "stale");
+    assert_true (s_exists (path, "stale"));             //  until the commit
+    assert_int_equal (ds_rdir_commit (dir, "index.html"), 0);
+    assert_false (ds_rdata_failed (data));
+    assert_false (s_exists (path, "stale"));
+    assert_true (s_exists (path, "mine"));
+    struct stat st;
+    assert_int_equal (stat (old, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);         //  the old file's mode
+    char command [PATH_MAX + 64];
+    snprintf (command, sizeof command, "test \"$(ls -A '%s' | tr '\\n' ' ')\" = 'index.html mine page '", path);
+    assert_int_equal (system (command), 0);             //  no staging directory left
+    ds_rdir_discard (dir);                              //  made nothing: the directory stays
+    assert_true (s_exists (path, "page"));
+    ds_rdir_destroy (&dir);
+    ds_rdata_destroy (&data);
+}
+
 //  A write that only fails when the buffer is flushed: the close says so.
 static void
 test_disk_full (void **state)
@@ -160,6 +224,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_make),
         cmocka_unit_test (test_files),
+        cmocka_unit_test (test_stage),
         cmocka_unit_test (test_disk_full),
     };
     return cmocka_run_group_tests (tests, setup, teardown);

@@ -9,7 +9,9 @@
 #  are kept.  And before any input is read: the --report directory is
 #  made (so --help's `--report report/ --json report/overview.json` works
 #  in a fresh directory) and an output that cannot be written stops the run
-#  at once, naming the flag (not after a month of input).
+#  at once, naming the flag (not after a month of input); a run that fails
+#  leaves neither the report directory it made nor a mix of an earlier
+#  report's files and its own.
 source "$(dirname "$0")/lib.sh"
 
 "$DS_BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" --packets 30000 \
@@ -52,4 +54,28 @@ for args in "--json $WORK/no/such/dir/o.json" "--model-out $WORK/no/dir/v.txt --
     grep -q -- "$flag" "$WORK/err.log" || fail "run $args did not name $flag: $(cat "$WORK/err.log")"
     ! grep -q nonexistent.pcap "$WORK/err.log" || fail "run $args read its input first: $(cat "$WORK/err.log")"
 done
+#  A failed run leaves no report directory it made (run makes it before
+#  reading its input): the input missing, or the report failing (gnuplot).
+for input in nonexistent.pcap m.pcap; do
+    rc=0
+    DARKSCOPE_GNUPLOT=false "$DS_BIN/darkscope" run --quiet --pcap "$WORK/$input" --gt "$WORK/gt.csv" \
+        --report "$WORK/gone/report" 2>"$WORK/err.log" || rc=$?
+    [ "$rc" = 1 ] || fail "run --pcap $input --report (gnuplot failing) exited $rc, not 1"
+    [ ! -e "$WORK/gone" ] || fail "a failed run ($input) left the report directory it made: $(find "$WORK/gone")"
+done
+grep -q "failed drawing the figures" "$WORK/err.log" || fail "the report did not fail on gnuplot: $(cat "$WORK/err.log")"
+#  A failed report into an earlier one leaves the earlier one whole, not a
+#  file of it rewritten (the report of another month here), nor a
+#  staging directory.
+"$DS_BIN/darkscope" gen --quiet --seed 7 --out "$WORK/m2.pcap" --gt-out "$WORK/gt2.csv" --packets 20000 \
+    || fail "gen failed"
+(cd "$WORK/fresh/report" && find . -mindepth 1 | sort | xargs -d '\n' ls -ld --time-style=+%s.%N && find . -type f | sort | xargs -d '\n' sha1sum) \
+    > "$WORK/before.txt"
+rc=0
+DARKSCOPE_GNUPLOT=false "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m2.pcap" --gt "$WORK/gt2.csv" \
+    --report "$WORK/fresh/report" 2>"$WORK/err.log" || rc=$?
+[ "$rc" = 1 ] || fail "run --report into a report, gnuplot failing, exited $rc, not 1"
+(cd "$WORK/fresh/report" && find . -mindepth 1 | sort | xargs -d '\n' ls -ld --time-style=+%s.%N && find . -type f | sort | xargs -d '\n' sha1sum) \
+    > "$WORK/after.txt"
+diff "$WORK/before.txt" "$WORK/after.txt" >&2 || fail "a failed report changed the earlier report"
 echo "ok: run --json, report, model written whole by rename"

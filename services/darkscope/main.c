@@ -97,7 +97,7 @@ s_cmd_run (int argc, char **argv)
         { "last-day",    DS_OPT_STRING, &cfg.last_day, "DAY",     "last day of the window; default last seen" },
         { "min-packets", DS_OPT_INT,    &cfg.min_packets, "N",    "filter: keep sources with >= N packets; default 10" },
         { "json",        DS_OPT_STRING, &cfg.json,     "FILE",    "write the overview JSON here ('-' = stdout)" },
-        { "report",      DS_OPT_STRING, &cfg.report,   "DIR",     "write the HTML report and figures here" },
+        { "report",      DS_OPT_STRING, &cfg.report,   "DIR",     "write the HTML report and figures here (whole, or DIR left as it was)" },
         { "endpoint",    DS_OPT_STRING, &cfg.endpoint, "E",       "also serve queries on this endpoint (e.g. tcp://127.0.0.1:5570)" },
         { "serve",       DS_OPT_BOOL,   &cfg.serve,    NULL,      "keep serving queries on --endpoint (and --http) after the run, until Ctrl-C" },
         { "http",        DS_OPT_STRING, &cfg.http,     "ADDR:PORT", "serve /metrics, /healthz, /readyz (and with --serve the live dashboard) here" },
@@ -407,7 +407,8 @@ s_cmd_report (int argc, char **argv)
         "Fetches the overview and the activity patterns from a running query service\n"
         "and writes a self-contained HTML report (DIR/index.html, opens offline) with\n"
         "the notebook's tables and figures (SVG, drawn by gnuplot) and the JSON/CSV\n"
-        "data behind each figure.\n";
+        "data behind each figure.  The report replaces an earlier one in DIR only\n"
+        "once it is complete: a report that fails leaves DIR as it was.\n";
     int rc = s_parse (argc, argv, "report", opts, usage, NULL);
     if (rc)
         return s_parse_exit (rc);

@@ -4,7 +4,8 @@
     its own (the three activity patterns) over the overview's window;
     write overview.json; walk the figure table, each figure writing its
     CSV and its block of one gnuplot script (report.gp); run gnuplot once
-    to render every figure to SVG; write index.html last.
+    to render every figure to SVG; write index.html last.  All of it into
+    a staging directory, moved into place once complete (report_dir.h).
 
     The modules, one job each:
       report_data.c     typed reading of results; the one error path
@@ -190,16 +191,25 @@ s_draw_figures (s_report_t *self)
 }
 
 int
-ds_report_prepare (const char *dir, char *err, size_t err_size)
+ds_report_prepare (const char *dir, char *made, size_t made_size, char *err, size_t err_size)
 {
     ds_rdata_t *data = ds_rdata_new (err, err_size);
     ds_rdir_t *rdir = data ? ds_rdir_new (dir, data) : NULL;
     int rc = rdir ? ds_rdir_make (rdir) : -1;
     if (!rdir && err && err_size)
         snprintf (err, err_size, "out of memory");
+    if (rc != 0 && rdir)
+        ds_rdir_discard (rdir);         //  a parent made before the failure
+    snprintf (made, made_size, "%s", rc == 0 ? ds_rdir_made (rdir) : "");
     ds_rdir_destroy (&rdir);
     ds_rdata_destroy (&data);
     return rc;
+}
+
+void
+ds_report_unprepare (const char *dir, const char *made)
+{
+    ds_rdir_unmake (dir, made);
 }
 
 int
@@ -217,16 +227,17 @@ ds_report_write (const char *dir, ds_report_fetch_fn fetch, void *ctx, char *err
     if (!(self.zone = msgpack_zone_new (64 * 1024)) || !(self.dir = ds_rdir_new (dir, self.data)))
         ds_rdata_fail (self.data, "out of memory");
     else
-    if (ds_rdir_make (self.dir) == 0 && s_fetch_all (&self, fetch, ctx) == 0) {
+    if (ds_rdir_make (self.dir) == 0 && ds_rdir_stage (self.dir) == 0 && s_fetch_all (&self, fetch, ctx) == 0) {
         s_write_json (&self);
-        if (!ds_rdata_failed (self.data) && s_draw_figures (&self) == 0)
-            ds_rhtml_write (self.dir, self.data, &self.overview, &self.win, self.figs, S_FIGURES);
+        if (!ds_rdata_failed (self.data) && s_draw_figures (&self) == 0
+        &&  ds_rhtml_write (self.dir, self.data, &self.overview, &self.win, self.figs, S_FIGURES) == 0)
+            ds_rdir_commit (self.dir, "index.html");    //  the whole report, or the old one
     }
     int rc = ds_rdata_failed (self.data) ? -1 : 0;
     for (size_t i = 0; i < S_FIGURES; i++)
         ds_rfig_destroy (&self.figs [i]);
     if (rc != 0 && self.dir)
-        ds_rdir_discard (self.dir);     //  an unreachable server leaves no empty directory
+        ds_rdir_discard (self.dir);     //  an unreachable server leaves no empty directory, nor half a report
     ds_rdir_destroy (&self.dir);
     if (self.zone)
         msgpack_zone_free (self.zone);

@@ -41,14 +41,24 @@ typedef int (*ds_report_fetch_fn) (void *ctx, const ds_query_t *query, msgpack_z
 
 //  Creates the report directory dir (and its parents) and checks that it
 //  is a writable directory, as ds_report_write will: a run checks it before
-//  reading its input.  Returns 0, or -1 with the reason in err.
-int ds_report_prepare (const char *dir, char *err, size_t err_size);
+//  reading its input (and may write its --json into it).  The shallowest
+//  directory it created goes into made ("" if none) for
+//  ds_report_unprepare.  Returns 0, or -1 with the reason in err (and
+//  nothing it created left).
+int ds_report_prepare (const char *dir, char *made, size_t made_size, char *err, size_t err_size);
+
+//  When no report was written after ds_report_prepare (the run failed, or
+//  had no day to draw): removes the directories it created (made) that
+//  hold nothing, so a failure leaves no empty directory behind.
+void ds_report_unprepare (const char *dir, const char *made);
 
 //  Fetches what the report needs through fetch(ctx, ...) and writes the
-//  report into dir (created if missing, and removed again if the report
-//  fails: a failure leaves what was there before).  Returns 0, or -1 with
-//  a reason in err (fetch failed, unexpected result shape, dir not
-//  writable, gnuplot missing or failing).
+//  report into dir (created if missing).  The files are written into a
+//  staging directory inside dir and moved into place once all are
+//  written: a failure leaves what was there before (the old report whole,
+//  never a mix of old and new files), and a directory it created is
+//  removed again.  Returns 0, or -1 with a reason in err (fetch failed,
+//  unexpected result shape, dir not writable, gnuplot missing or failing).
 int ds_report_write (const char *dir, ds_report_fetch_fn fetch, void *ctx,
                      char *err, size_t err_size);
 

@@ -93,9 +93,10 @@ ds_rplot_raster_plot (FILE *gp, const char *name, int width, int height,
 }
 
 //  After a failed run: the reason, quoting gnuplot's first error line
-//  (the full log stays for the user).
+//  (the full log stays for the user if kept: an unstaged directory; a
+//  staged report's log goes with the rest of it).
 static int
-s_run_failed (ds_rdata_t *errors, const char *prog, int status, const char *log_path)
+s_run_failed (ds_rdata_t *errors, const char *prog, int status, const char *log_path, bool kept)
 {
     char line [512] = "", first [512] = "";
     FILE *log = fopen (log_path, "r");
@@ -108,10 +109,11 @@ s_run_failed (ds_rdata_t *errors, const char *prog, int status, const char *log_
         fclose (log);
     if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
         return ds_rdata_fail (errors, "cannot run %s to draw the figures (exit 127: not found?)", prog);
-    return ds_rdata_fail (errors, "%s failed drawing the figures (%s %d)%s%s; see %s",
+    return ds_rdata_fail (errors, "%s failed drawing the figures (%s %d)%s%s%s%s",
                           prog, WIFEXITED (status) ? "exit" : "signal",
                           WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status),
-                          *first ? ": " : "", *first ? first : line, log_path);
+                          *first ? ": " : "", *first ? first : line,
+                          kept ? "; see " : "", kept ? log_path : "");
 }
 
 //  Each drawn figure's temporary SVG renamed into place, or removed when
@@ -122,20 +124,21 @@ s_place_svgs (ds_rdir_t *dir, ds_rdata_t *errors, const char *prog,
 {
     int rc = 0;
     for (size_t i = 0; i < count; i++) {
-        char tmp [PATH_MAX], path [PATH_MAX];
+        char tmp [PATH_MAX], path [PATH_MAX], shown [PATH_MAX];
         struct stat st;
-        snprintf (tmp, sizeof tmp, "%s/fig-%s.svg" S_SVG_TMP, ds_rdir_path (dir), names [i]);
-        snprintf (path, sizeof path, "%s/fig-%s.svg", ds_rdir_path (dir), names [i]);
+        snprintf (tmp, sizeof tmp, "%s/fig-%s.svg" S_SVG_TMP, ds_rdir_work (dir), names [i]);
+        snprintf (path, sizeof path, "%s/fig-%s.svg", ds_rdir_work (dir), names [i]);
+        snprintf (shown, sizeof shown, "%s/fig-%s.svg", ds_rdir_path (dir), names [i]);
         if (failed || rc)
             unlink (tmp);
         else
         if (stat (tmp, &st) != 0 || st.st_size == 0) {
             unlink (tmp);
-            rc = ds_rdata_fail (errors, "%s did not write %s", prog, path);
+            rc = ds_rdata_fail (errors, "%s did not write %s", prog, shown);
         }
         else
         if (rename (tmp, path) != 0)
-            rc = ds_rdata_fail (errors, "cannot write %s: %s", path, strerror (errno));
+            rc = ds_rdata_fail (errors, "cannot write %s: %s", shown, strerror (errno));
     }
     return rc;
 }
@@ -148,7 +151,7 @@ ds_rplot_run (ds_rdir_t *dir, ds_rdata_t *errors, const char *const *names, size
         prog = "gnuplot";
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init (&actions);
-    posix_spawn_file_actions_addchdir_np (&actions, ds_rdir_path (dir));
+    posix_spawn_file_actions_addchdir_np (&actions, ds_rdir_work (dir));
     posix_spawn_file_actions_addopen (&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen (&actions, 1, "report.gp.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2 (&actions, 1, 2);
@@ -169,11 +172,12 @@ ds_rplot_run (ds_rdir_t *dir, ds_rdata_t *errors, const char *const *names, size
             break;
         }
     char log_path [PATH_MAX];
-    snprintf (log_path, sizeof log_path, "%s/report.gp.log", ds_rdir_path (dir));
+    snprintf (log_path, sizeof log_path, "%s/report.gp.log", ds_rdir_work (dir));
     if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
         s_place_svgs (dir, errors, prog, names, count, true);
-        return s_run_failed (errors, prog, status, log_path);
+        return s_run_failed (errors, prog, status, log_path, ds_rdir_work (dir) == ds_rdir_path (dir));
     }
     unlink (log_path);
+    ds_rdir_unlink (dir, "report.gp.log");      //  an earlier failure's, when staged
     return s_place_svgs (dir, errors, prog, names, count, false);
 }

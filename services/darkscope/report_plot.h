@@ -49,11 +49,12 @@ void ds_rplot_raster_plot (FILE *gp, const char *name, int width, int height,
                            double x0, double y0, double dx, double dy,
                            int dark, const char *light, const char *color);
 
-//  Runs gnuplot on report.gp in dir (svg_tmp '.tmp'), checks that it
-//  wrote a non-empty fig-<name>.svg.tmp for each of the count names and
-//  renames them to fig-<name>.svg.  Returns 0, or -1 after recording why
-//  in errors (not found, failed: its first error line is quoted and
-//  report.gp.log kept; the temporary SVGs removed, older SVGs kept).
+//  Runs gnuplot on report.gp in dir's work directory (svg_tmp '.tmp'),
+//  checks that it wrote a non-empty fig-<name>.svg.tmp for each of the
+//  count names and renames them to fig-<name>.svg.  Returns 0, or -1
+//  after recording why in errors (not found, failed: its first error line
+//  is quoted and report.gp.log kept there, which a staged report discards
+//  with the rest; the temporary SVGs removed, older SVGs kept).
 int ds_rplot_run (ds_rdir_t *dir, ds_rdata_t *errors, const char *const *names, size_t count);
 
 #endif

@@ -40,6 +40,7 @@
 #include "ds_proto.h"
 #include "mpread.h"
 #include <czmq.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #define EP_LAB      "inproc://ds-lab"
@@ -264,6 +265,7 @@ typedef struct {
     ds_tables_t *tables;            //  the labeler's, lent to ingest
     bool stopping;                  //  s_stop_begin done
     bool shards_told;               //  the shards were sent $TERM (s_shards_stop)
+    bool reported;                  //  the report was written
 } s_run_t;
 
 //  Checks the options that need no service; 0, or 2 after saying why.
@@ -628,8 +630,10 @@ s_results (s_run_t *r, double t_ingest)
             ds_log_error ("report: %s", err);
             rc = 1;
         }
-        else
+        else {
             ds_log_info ("report written to %s/index.html", cfg->report);
+            r->reported = true;
+        }
     }
     ds_client_destroy (&client);
     return rc;
@@ -637,12 +641,13 @@ s_results (s_run_t *r, double t_ingest)
 
 //  The outputs, before any input is read (a month or an embedding takes
 //  long; finding then that a file cannot be written loses it): the report
-//  directory made, every output file's directory there and writable.
+//  directory made (what was created into made, to be removed if no report
+//  is written), every output file's directory there and writable.
 static int
-s_check_outputs (const ds_run_config_t *cfg)
+s_check_outputs (const ds_run_config_t *cfg, char *made, size_t made_size)
 {
     char err [512];
-    if (cfg->report && ds_report_prepare (cfg->report, err, sizeof err) != 0) {
+    if (cfg->report && ds_report_prepare (cfg->report, made, made_size, err, sizeof err) != 0) {
         fprintf (stderr, "darkscope run: --report: %s\n", err);
         return 1;
     }
@@ -657,15 +662,11 @@ s_check_outputs (const ds_run_config_t *cfg)
     return 0;
 }
 
-//  The run in zone tz (see ds_run).
+//  The services in zone tz, start to stop (see ds_run); *reported when
+//  the report was written.
 static int
-s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
+s_run_services (const ds_run_config_t *cfg, const ds_tz_t *tz, bool *reported)
 {
-    int rc = s_check (cfg);
-    if (rc == 0)
-        rc = s_check_outputs (cfg);
-    if (rc != 0)
-        return rc;
     s_run_t *r = calloc (1, sizeof *r);
     if (!r) {
         ds_log_error ("out of memory");
@@ -692,7 +693,7 @@ s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
         }
     }
     r->metrics = ds_http_metrics (r->http);
-    rc = 1;
+    int rc = 1;
     int64_t t0 = zclock_usecs ();
     bool with_embed = cfg->embed || cfg->model_out || cfg->corpus_out || cfg->classes_out;
     if (s_start_aggregators (r) != 0
@@ -715,7 +716,25 @@ stop:
     ds_tables_destroy (&r->tables);         //  after ingest and the labeler
     ds_http_destroy (&r->http);     //  after the services that write its registry
     ds_dashboard_destroy (&r->dashboard);
+    *reported = r->reported;
     free (r);
+    return rc;
+}
+
+//  The run in zone tz (see ds_run).  Without a report written, the report
+//  directory is removed again if the run created it and nothing went in.
+static int
+s_run (const ds_run_config_t *cfg, const ds_tz_t *tz)
+{
+    char made [PATH_MAX] = "";
+    int rc = s_check (cfg);
+    if (rc == 0)
+        rc = s_check_outputs (cfg, made, sizeof made);
+    bool reported = false;
+    if (rc == 0)
+        rc = s_run_services (cfg, tz, &reported);
+    if (cfg->report && !reported)
+        ds_report_unprepare (cfg->report, made);
     return rc;
 }
 

@@ -561,7 +561,7 @@ s_get_sources_pps (ds_store_t *self, s_io_t *io)
         ||  pp->port < DS_PORT_NONE || pp->port > 65535
         ||  self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] != 0)
             return false;           //  also a (port, proto) listed twice
-        self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] = i + 1;
+        self->pp_direct [S_PP_SLOT (pp->port, pp->proto)] = (i + 1) | (uint64_t) pp->service << 32;
     }
     return true;
 }

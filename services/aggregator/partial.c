@@ -531,7 +531,7 @@ s_part_ppsrc (ds_store_t *self, const ds_part_req_t *req, msgpack_sbuffer *out,
         return -1;
     }
     for (int k = 0; k < n; k++) {
-        uint32_t id1 = self->pp_direct [S_PP_SLOT (req->pps [k].port, req->pps [k].proto)];
+        uint32_t id1 = (uint32_t) self->pp_direct [S_PP_SLOT (req->pps [k].port, req->pps [k].proto)];
         ids [k] = id1 ? id1 - 1 : S_EMPTY;
     }
     uint32_t lo, hi;

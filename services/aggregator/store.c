@@ -280,11 +280,14 @@ s_bins_add (ds_store_t *self, s_bins_t *b, int32_t minute, uint32_t us)
     return 0;
 }
 
-//  Pp id of (port, proto), created if new; S_EMPTY if memory ran out.
+//  Pp id of (port, proto), created if new, its service set to service;
+//  S_EMPTY if memory ran out.  A pp_direct entry is id + 1 | service << 32:
+//  the service is compared in the line the lookup read, and pps [] is
+//  written only when it changes.
 static inline uint32_t
-s_pp_id (ds_store_t *self, int32_t port, uint32_t proto)
+s_pp_id (ds_store_t *self, int32_t port, uint32_t proto, uint32_t service)
 {
-    uint32_t *e = &self->pp_direct [S_PP_SLOT (port, proto)];
+    uint64_t *e = &self->pp_direct [S_PP_SLOT (port, proto)];
     if (*e == 0) {                  //  new: ids are stored + 1
         if (self->n_pps == self->pps_cap) {
             uint32_t cap = self->pps_cap ? self->pps_cap * 2 : 256;
@@ -295,9 +298,14 @@ s_pp_id (ds_store_t *self, int32_t port, uint32_t proto)
             self->pps_cap = cap;
         }
         self->pps [self->n_pps] = (s_pp_t) { port, (uint16_t) proto, self->name_unknown };
-        *e = ++self->n_pps;
+        *e = ++self->n_pps | (uint64_t) self->name_unknown << 32;
     }
-    return *e - 1;
+    uint32_t pp = (uint32_t) *e - 1;
+    if (service != S_EMPTY && (uint32_t) (*e >> 32) != service) {
+        *e = (uint32_t) *e | (uint64_t) service << 32;
+        self->pps [pp].service = (uint16_t) service;
+    }
+    return pp;
 }
 
 //  ---------------------------------------------------------------------
@@ -320,7 +328,7 @@ store_alloc (uint32_t shard, uint32_t shards, const ds_tz_t *tz)
                               ^ ((uint64_t) getpid () << 40) ^ (uint64_t) (uintptr_t) self) >> 8;
     for (int i = 0; i < S_DAYCACHE; i++)
         ds_daycache_init (&self->daycache [i]);
-    self->pp_direct = calloc (S_PP_SLOTS, sizeof (uint32_t));
+    self->pp_direct = calloc (S_PP_SLOTS, sizeof (uint64_t));
     self->blog_src = malloc (S_BLOG_CAP * sizeof *self->blog_src);
     self->blog_v = malloc (S_BLOG_CAP * sizeof *self->blog_v);
     if (!self->pp_direct || !self->blog_src || !self->blog_v) {
@@ -522,19 +530,25 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
         return -1;
     uint32_t proto = b->proto [i] < DS_PROTO_COUNT ? b->proto [i] : DS_PROTO_OTH;
     int32_t port = b->port [i] >= 0 && b->port [i] <= 65535 ? b->port [i] : DS_PORT_NONE;
-    uint32_t pp = s_pp_id (self, port, proto);
-    if (pp == S_EMPTY)
-        return -1;
-    uint8_t flags = b->flags [i];
-    s_src_t *s = &self->srcs [src];
-    if (n_classes) {
-        uint16_t c = b->class_id [i];
-        s->class_id = c < n_classes ? cmap [c] : self->name_unknown;
-    }
-    s->gt = (flags & DS_FLAG_GT) ? 1 : 0;
+    uint32_t service = S_EMPTY;
     if (n_services) {
         uint16_t v = b->service_id [i];
-        self->pps [pp].service = v < n_services ? smap [v] : self->name_unknown;
+        service = v < n_services ? smap [v] : self->name_unknown;
+    }
+    uint32_t pp = s_pp_id (self, port, proto, service);
+    if (pp == S_EMPTY)
+        return -1;
+    uint32_t flags = b->flags [i];
+    s_src_t *s = &self->srcs [src];
+    uint16_t class_id = s->class_id;
+    if (n_classes) {
+        uint16_t c = b->class_id [i];
+        class_id = c < n_classes ? cmap [c] : self->name_unknown;
+    }
+    uint8_t gt = (flags & DS_FLAG_GT) ? 1 : 0;
+    if (class_id != s->class_id || gt != s->gt) {
+        s->class_id = class_id;
+        s->gt = gt;
     }
     if (!self->any || dayno < self->min_day)
         self->min_day = dayno;
@@ -558,7 +572,7 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
     r->local = local;
     r->pp = pp;
     r->src = src;
-    r->flags = flags;
+    r->flags = (uint8_t) flags;
     int64_t minute = s_floor_div (ts, S_MINUTE_US);
     if (minute >= INT32_MIN && minute <= INT32_MAX) {
         r->minute = (int32_t) minute;
@@ -735,7 +749,7 @@ ds_store_memory (ds_store_t *self)
         bins += (size_t) self->bins [i].cap * sizeof (uint64_t);
     for (uint32_t i = 0; i < self->n_days; i++)
         days += store_day_memory (self->days [i]);
-    return S_PP_SLOTS * sizeof (uint32_t) + bins + days
+    return S_PP_SLOTS * sizeof (uint64_t) + bins + days
          + S_BLOG_CAP * (sizeof (uint32_t) + sizeof (uint64_t) + (self->blog_sorted ? sizeof (uint64_t) : 0))
          + (size_t) self->blog_at_cap * sizeof (uint32_t)
          + (size_t) self->days_cap * sizeof (s_day_t *)

@@ -456,7 +456,7 @@ struct _ds_store_t {
     uint32_t blog_at_cap;
     s_pp_t *pps;                    //  by pp id
     uint32_t n_pps, pps_cap;
-    uint32_t *pp_direct;            //  by (port + 1) * 5 + proto: pp id + 1
+    uint64_t *pp_direct;            //  by (port + 1) * 5 + proto: pp id + 1 | service << 32
     s_day_t **days;                 //  by day number, ascending
     uint32_t n_days, days_cap;
     s_day_t *cur;                   //  the day of the latest record

@@ -328,7 +328,13 @@ store_alloc (uint32_t shard, uint32_t shards, const ds_tz_t *tz)
                               ^ ((uint64_t) getpid () << 40) ^ (uint64_t) (uintptr_t) self) >> 8;
     for (int i = 0; i < S_DAYCACHE; i++)
         ds_daycache_init (&self->daycache [i]);
-    self->pp_direct = calloc (S_PP_SLOTS, sizeof (uint64_t));
+    ds_daycache_init (&self->dayhint);
+    //  Zeroed by writing: a first read of a calloc'ed page maps the shared
+    //  zero page, and the write that follows (a new pp) then faults again
+    //  and flushes the TLB of every core running a thread of the process.
+    self->pp_direct = malloc (S_PP_SLOTS * sizeof (uint64_t));
+    if (self->pp_direct)
+        memset (self->pp_direct, 0, S_PP_SLOTS * sizeof (uint64_t));
     self->blog_src = malloc (S_BLOG_CAP * sizeof *self->blog_src);
     self->blog_v = malloc (S_BLOG_CAP * sizeof *self->blog_v);
     if (!self->pp_direct || !self->blog_src || !self->blog_v) {
@@ -401,19 +407,22 @@ ds_store_destroy (ds_store_t **self_p)
 static inline int32_t
 s_day_of (ds_store_t *self, int64_t ts)
 {
+    if (ts >= self->dayhint.lo && ts < self->dayhint.hi)
+        return self->dayhint.day;   //  the day of the record before
     int64_t u = s_floor_div (ts, 86400000000LL);
     for (int64_t d = u; d <= u + 1; d++) {
         ds_daycache_t *c = &self->daycache [(uint64_t) d & (S_DAYCACHE - 1)];
         if (ts >= c->lo && ts < c->hi)
-            return c->day;
+            return (self->dayhint = *c).day;
     }
     ds_daycache_t *c = &self->daycache [(uint64_t) (u - 1) & (S_DAYCACHE - 1)];
     if (ts >= c->lo && ts < c->hi)
-        return c->day;
+        return (self->dayhint = *c).day;
     ds_daycache_t fresh;
     ds_daycache_init (&fresh);
     int32_t day = ds_tz_day (self->tz, &fresh, ts);
     self->daycache [(uint32_t) day & (S_DAYCACHE - 1)] = fresh;
+    self->dayhint = fresh;
     return day;
 }
 
@@ -573,10 +582,18 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
     r->pp = pp;
     r->src = src;
     r->flags = (uint8_t) flags;
+    if (ts >= self->minhint_lo && ts < self->minhint_hi) {
+        r->minute = self->minhint;  //  the minute of the record before
+        r->us = (uint32_t) (ts - self->minhint_lo);
+        return 0;
+    }
     int64_t minute = s_floor_div (ts, S_MINUTE_US);
     if (minute >= INT32_MIN && minute <= INT32_MAX) {
         r->minute = (int32_t) minute;
         r->us = (uint32_t) (ts - minute * S_MINUTE_US);
+        self->minhint = r->minute;
+        self->minhint_lo = minute * S_MINUTE_US;
+        self->minhint_hi = self->minhint_lo + S_MINUTE_US;
     }
     else
         r->us = UINT32_MAX;         //  no pattern bin for absurd times

@@ -438,6 +438,9 @@ struct _ds_store_t {
     uint32_t shard, shards;
     const ds_tz_t *tz;              //  days are local days of this zone (borrowed)
     ds_daycache_t daycache [S_DAYCACHE];
+    ds_daycache_t dayhint;          //  the day of the latest record
+    int64_t minhint_lo, minhint_hi; //  the minute of the latest record: its
+    int32_t minhint;                //  [lo, hi) (empty at first), its number
     char **names;                   //  class and service names, store-wide
     uint32_t n_names, names_cap;
     uint16_t name_unknown, name_mirai;

@@ -196,6 +196,70 @@ test_lookup_table (void **state)
     ds_gt_destroy (&tables [1]);
 }
 
+//  Batch lookups against one-by-one ones on tables of exact addresses
+//  (the IPv4 space unsplit: ds_gt_lookup_many's short path), with no
+//  prefix, with a v6 /0 that covers every IPv4 source, and with too many
+//  addresses for the short path; the batch mixes hits, misses (most of
+//  them near a hit), IPv6 and its exact entries.
+static void
+test_lookup_many_exact (void **state)
+{
+    (void) state;
+    const uint32_t sizes [] = { 700, 700, 70000 };
+    for (int t = 0; t < 3; t++) {
+        ds_gt_t *gt = ds_gt_new ();
+        char err [256], text [64], cls [16];
+        uint32_t *table = calloc (sizes [t], sizeof *table);
+        assert_non_null (table);
+        uint32_t seed = 12345u + (uint32_t) t;
+        for (uint32_t k = 0; k < sizes [t]; k++) {
+            seed = seed * 1103515245u + 12345u;
+            uint32_t v4 = table [k] = seed ^ (seed >> 13) * 2654435761u;
+            snprintf (text, sizeof text, "%u.%u.%u.%u", v4 >> 24, (v4 >> 16) & 255, (v4 >> 8) & 255, v4 & 255);
+            snprintf (cls, sizeof cls, "c%u", k % 7);
+            assert_true (ds_gt_add (gt, text, cls, "t", k + 1, err, sizeof err) >= 0);
+        }
+        assert_true (ds_gt_add (gt, "2001:db8::7", "six", "t", 1, err, sizeof err) >= 0);
+        if (t == 1)
+            assert_true (ds_gt_add (gt, "::/0", "all6", "t", 2, err, sizeof err) >= 0);
+        assert_int_equal (ds_gt_build (gt), 0);
+        enum { N = 3000 };
+        ds_addr_t *addrs = calloc (N, sizeof *addrs);
+        uint16_t *ids = calloc (N, sizeof *ids);
+        uint8_t *hits = calloc (N, 1);
+        assert_non_null (addrs);
+        assert_non_null (ids);
+        assert_non_null (hits);
+        uint32_t n_hits = 0;
+        for (uint32_t i = 0; i < N; i++) {
+            uint32_t v4 = table [(i * 7919u) % sizes [t]];
+            const char *forms [] = { "%u.%u.%u.%u", "2001:db8::7", "2001:db8::8" };
+            int form = i % 11 == 5 ? 1 : i % 11 == 6 ? 2 : 0;
+            if (form == 0 && i % 3 == 1)
+                v4 ^= 1;                        //  next to an entry: most miss
+            snprintf (text, sizeof text, forms [form], v4 >> 24, (v4 >> 16) & 255, (v4 >> 8) & 255, v4 & 255);
+            assert_int_equal (ds_addr_parse (&addrs [i], text), 0);
+        }
+        ds_gt_lookup_many (gt, addrs, N, ids, hits);
+        for (uint32_t i = 0; i < N; i++) {
+            bool matched;
+            char rule [256];
+            uint16_t id = ds_gt_explain (gt, &addrs [i], &matched, rule, sizeof rule);
+            if (ids [i] != id || hits [i] != matched)
+                fail_msg ("table %d, address %u: batch %u/%d, one by one %u/%d (%s)", t, i,
+                          ids [i], hits [i], id, matched, rule);
+            n_hits += strstr (rule, "exact") != NULL;
+        }
+        if (n_hits <= N / 4 || n_hits >= N)
+            fail_msg ("table %d: %u exact hits of %u", t, n_hits, N);
+        free (table);
+        free (addrs);
+        free (ids);
+        free (hits);
+        ds_gt_destroy (&gt);
+    }
+}
+
 static void
 test_bad_input (void **state)
 {
@@ -506,6 +570,7 @@ main (void)
     ds_log_init ("test_gt");
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_lookup_table),
+        cmocka_unit_test (test_lookup_many_exact),
         cmocka_unit_test (test_bad_input),
         cmocka_unit_test (test_real_data),
     };

@@ -757,11 +757,56 @@ s_prefetch (const ds_gt_t *self, const ds_addr_t *addr)
 //  the tag; AHEAD/2 ahead, read the (now cached) tag at the home slot and,
 //  if it matches, prefetch that slot too; then look up.  Independent
 //  lookups overlap their memory latency instead of paying it one by one.
+//  The lookups of a table with no prefix below ::ffff:0:0/96 (none of the
+//  IPv4 space split by a prefix: the usual exact-address ground truth)
+//  whose IPv4 slots fit the cache: an IPv4 address is its exact entry or
+//  the one leaf every other IPv4 address reaches, so a lookup is the
+//  filter's bit and, where it is set, the slots; no trie, no prefetch.
+static void
+s_lookup_many_v4 (const ds_gt_t *self, const ds_addr_t *addrs, uint32_t n,
+                  uint16_t *class_id, uint8_t *matched)
+{
+    uint32_t leaf = self->v4_entry;
+    uint16_t leaf_class = leaf ? self->pfx_class [leaf - 1] : 0;
+    uint64_t head;
+    uint32_t mid;
+    memcpy (&head, s_v4_prefix, 8);
+    memcpy (&mid, s_v4_prefix + 8, 4);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t a;
+        uint32_t b;
+        memcpy (&a, addrs [i].b, 8);
+        memcpy (&b, addrs [i].b + 8, 4);
+        if (a != head || b != mid) {
+            bool hit;
+            class_id [i] = s_lookup (self, &addrs [i], &hit);
+            matched [i] = hit;
+            continue;
+        }
+        uint32_t v4 = s_v4_of (&addrs [i]);
+        class_id [i] = leaf_class;
+        matched [i] = leaf != 0;
+        if (!s_v4_maybe (self, v4))
+            continue;
+        for (uint64_t at = s_v4_home (self, v4), slot; (slot = self->v4_slots [at]) != 0;
+             at = (at + 1) & self->v4_mask)
+            if ((uint32_t) (slot >> 32) == v4) {
+                class_id [i] = self->raw_to_out [(uint32_t) slot - 1];
+                matched [i] = 1;
+                break;
+            }
+    }
+}
+
 void
 ds_gt_lookup_many (const ds_gt_t *self, const ds_addr_t *addrs, uint32_t n,
                    uint16_t *class_id, uint8_t *matched)
 {
-    enum { AHEAD = 16, HALF = 8 };
+    enum { AHEAD = 16, HALF = 8, SMALL = 256 << 10 };
+    if (!(self->v4_entry & S_CHILD) && (self->v4_mask + 1) * sizeof *self->v4_slots <= SMALL) {
+        s_lookup_many_v4 (self, addrs, n, class_id, matched);
+        return;
+    }
     const uint16_t *tags = self->exact.tags;
     const s_slot_t *slots = self->exact.slots;
     uint64_t mask = self->exact.mask;

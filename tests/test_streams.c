@@ -4,6 +4,8 @@
     (a restarted ingest's seqs are applied, not replays; older epochs are
     stale), the counters summed over epochs, and all of it through a
     checkpoint.  Read back through the shard's status (ds_store_status).
+    What the aggregator logs and checkpoints by: an end of stream that
+    changes the stream or not, gaps as they grow.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,12 +172,54 @@ test_file_replay (void **state)
     ds_store_destroy (&store);
 }
 
+//  An end of stream changes the stream, or (repeated: a restarted
+//  labeler announces it again) does not; gaps reported as they grow, once.
+static void
+test_eos_changes_and_gaps (void **state)
+{
+    (void) state;
+    ds_store_t *store = ds_store_new (0, 1, NULL);
+    ds_store_gaplog_t log = { .count = 0 };
+    ds_store_stream_t s;
+    uint64_t logged;
+    uint32_t next = 0;
+    assert_false (ds_store_gaps_grown (store, &log, &next, &s, &logged));       //  no stream
+    assert_int_equal (s_apply (store, 0, 0), 1);
+    assert_int_equal (s_apply (store, 2, 20), 1);                               //  seq 1: a gap
+    next = 0;
+    assert_true (ds_store_gaps_grown (store, &log, &next, &s, &logged));
+    assert_true (s.sensor == 4 && s.gaps == 1 && logged == 0);
+    assert_false (ds_store_gaps_grown (store, &log, &next, &s, &logged));
+    next = 0;
+    assert_false (ds_store_gaps_grown (store, &log, &next, &s, &logged));       //  logged already
+    ds_eos_t eos = { .sensor = 4, .batches = 5, .packets_read = 50 };
+    assert_true (ds_store_eos_changes (store, &eos));
+    assert_false (ds_store_eos_changes (store, &eos));                          //  the same again
+    next = 0;
+    assert_true (ds_store_gaps_grown (store, &log, &next, &s, &logged));        //  seqs 3, 4 too
+    assert_true (s.gaps == 3 && logged == 1 && s.eos);
+    eos.packets_read = 51;                                                      //  other counters
+    assert_true (ds_store_eos_changes (store, &eos));
+    eos.sensor = 5;                                                             //  a new stream
+    assert_true (ds_store_eos_changes (store, &eos));
+    assert_int_equal (ds_store_eos_count (store), 2);
+    //  A replay fills a gap of sensor 4: fewer, nothing to report; sensor
+    //  5 announced 5 batches and sent none.
+    assert_int_equal (s_apply (store, 1, 10), 1);
+    next = 0;
+    assert_true (ds_store_gaps_grown (store, &log, &next, &s, &logged));
+    assert_true (s.sensor == 5 && s.gaps == 5 && logged == 0);
+    assert_false (ds_store_gaps_grown (store, &log, &next, &s, &logged));
+    ds_store_destroy (&store);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_epochs),
         cmocka_unit_test (test_file_replay),
+        cmocka_unit_test (test_eos_changes_and_gaps),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

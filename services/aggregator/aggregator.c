@@ -34,7 +34,6 @@ ds_aggregator_default_endpoint (uint32_t shard, char *buf, size_t size)
 //  Recent partial answers, reused while the store has not changed (a
 //  finished run answers a report's repeated overview partials at once).
 #define S_CACHE_SIZE 4
-#define S_GAP_SENSORS 64            //  sensors whose gaps are logged one by one
 typedef struct {
     uint64_t generation;
     zframe_t *request;              //  the request bytes (NULL: empty slot)
@@ -76,9 +75,7 @@ typedef struct {
     uint64_t too_big;               //  requests above DS_FRAME_CONTROL_MAX
     uint64_t replays;               //  batches ignored as applied before
     ds_aggmetrics_t *metrics;       //  NULL without --http
-    uint32_t gap_sensor [S_GAP_SENSORS];    //  sensors whose gaps were logged
-    uint64_t gap_logged [S_GAP_SENSORS];    //  their gaps when last logged
-    size_t gap_sensors;
+    ds_store_gaplog_t gaps;         //  the sensors' gaps when last logged
 } s_agg_t;
 
 //  Wall clock, microseconds since the Unix epoch.
@@ -201,72 +198,22 @@ s_warm_cache (s_agg_t *self)
 }
 
 //  Logs the gaps (batches announced but never received) that grew since
-//  last looked at, one line per sensor (the first S_GAP_SENSORS sensors);
-//  quiet: only takes the counts (a restored checkpoint's).  Looked at when
-//  a sensor's counters or end of stream arrive: that is when announced
-//  batches that are missing count, and seq jumps are seen by then too.
+//  last looked at, one line per sensor (the first DS_STORE_GAPLOG_MAX
+//  sensors); quiet: only takes the counts (a restored checkpoint's).
+//  Looked at when a sensor's counters or end of stream arrive: that is
+//  when announced batches that are missing count, and seq jumps are seen
+//  by then too.
 static void
 s_check_gaps (s_agg_t *self, bool quiet)
 {
-    ds_store_stream_t streams [S_GAP_SENSORS];
-    size_t n = ds_store_streams (self->store, streams, S_GAP_SENSORS);
-    n = n < S_GAP_SENSORS ? n : S_GAP_SENSORS;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        while (k < self->gap_sensors && self->gap_sensor [k] != streams [i].sensor)
-            k++;
-        if (k == self->gap_sensors) {
-            if (k == S_GAP_SENSORS)
-                continue;
-            self->gap_sensor [k] = streams [i].sensor;
-            self->gap_logged [k] = 0;
-            self->gap_sensors++;
-        }
-        if (streams [i].gaps > self->gap_logged [k] && !quiet)
-            ds_log_warn_kv (DS_FIELDS (DS_KV ("sensor", streams [i].sensor),
-                                       DS_KV ("new_gaps", streams [i].gaps - self->gap_logged [k]),
-                                       DS_KV ("gaps", streams [i].gaps),
-                                       DS_KV ("epoch", streams [i].epoch)),
+    ds_store_stream_t s;
+    uint64_t logged;
+    for (uint32_t next = 0; ds_store_gaps_grown (self->store, &self->gaps, &next, &s, &logged); )
+        if (!quiet)
+            ds_log_warn_kv (DS_FIELDS (DS_KV ("sensor", s.sensor), DS_KV ("new_gaps", s.gaps - logged),
+                                       DS_KV ("gaps", s.gaps), DS_KV ("epoch", s.epoch)),
                             "shard %u: batches of sensor %u never arrived (gaps; a replay of its "
-                            "input may still fill them)", self->config.shard, streams [i].sensor);
-        self->gap_logged [k] = streams [i].gaps;
-    }
-}
-
-//  The sensor's stream as the store counts it, in *out; false if the store
-//  has none for it.
-static bool
-s_stream_of (s_agg_t *self, uint32_t sensor, ds_store_stream_t *out)
-{
-    size_t n = ds_store_streams (self->store, NULL, 0), i = 0;
-    ds_store_stream_t *all = malloc ((n + 1) * sizeof *all);
-    if (all)
-        n = ds_store_streams (self->store, all, n);
-    while (all && i < n && all [i].sensor != sensor)
-        i++;
-    bool found = all && i < n;
-    if (found)
-        *out = all [i];
-    free (all);
-    return found;
-}
-
-//  Applies an end of stream; true if it changed what the store holds of
-//  its sensor's stream (a checkpoint saves it), false for one repeated.
-static bool
-s_eos_changes (s_agg_t *self, const ds_eos_t *eos)
-{
-    ds_store_stream_t a, b;
-    bool before = s_stream_of (self, eos->sensor, &a);
-    ds_store_eos (self->store, eos);
-    if (!before || !s_stream_of (self, eos->sensor, &b))
-        return true;
-    return a.eos != b.eos || a.batches != b.batches || a.records != b.records || a.gaps != b.gaps
-        || a.replays != b.replays || a.packets_read != b.packets_read || a.non_ip != b.non_ip
-        || a.malformed != b.malformed || a.dropped != b.dropped || a.bad_time != b.bad_time
-        || a.epoch != b.epoch || a.epochs != b.epochs || a.stale != b.stale
-        || a.last_batch_us != b.last_batch_us || a.last_stats_us != b.last_stats_us
-        || a.lag_us != b.lag_us || a.newest_us != b.newest_us;
+                            "input may still fill them)", self->config.shard, s.sensor);
 }
 
 static void
@@ -368,7 +315,7 @@ s_on_sub (s_agg_t *self)
             //  The labeler announces every end of stream again when it
             //  restarts: one that changes nothing does not call for
             //  rewriting the checkpoint (~300 MB a shard at the month).
-            bool changed = s_eos_changes (self, &eos);
+            bool changed = ds_store_eos_changes (self->store, &eos);
             self->dirty |= changed;
             s_check_gaps (self, false);
             s_check_eos (self);

@@ -124,6 +124,28 @@ typedef struct {
 //  Copies up to max sensor streams into out; returns how many exist.
 size_t ds_store_streams (ds_store_t *self, ds_store_stream_t *out, size_t max);
 
+//  Records an end of stream (ds_store_eos); true if it changed the
+//  sensor's stream as the store counts it (ds_store_stream_t: flags,
+//  counters, epochs, gaps; a checkpoint saves it), false for one repeated
+//  (a restarted labeler announces every end of stream again).
+bool ds_store_eos_changes (ds_store_t *self, const ds_eos_t *eos);
+
+//  The gaps of the first DS_STORE_GAPLOG_MAX sensors' streams as last
+//  looked at by ds_store_gaps_grown (the caller's; zeroed to begin).
+#define DS_STORE_GAPLOG_MAX 64
+typedef struct {
+    uint32_t sensor [DS_STORE_GAPLOG_MAX];
+    uint64_t gaps [DS_STORE_GAPLOG_MAX];
+    size_t count;
+} ds_store_gaplog_t;
+
+//  Walks the first DS_STORE_GAPLOG_MAX streams from *next (0 to begin):
+//  true with the next one whose gaps grew since log last saw them in *out
+//  and those earlier gaps in *logged; false at the end.  log takes every
+//  stream's gaps as it passes.
+bool ds_store_gaps_grown (ds_store_t *self, ds_store_gaplog_t *log, uint32_t *next,
+                          ds_store_stream_t *out, uint64_t *logged);
+
 //  Writes the store to path atomically (path.tmp, created O_EXCL |
 //  O_NOFOLLOW, mode 0600; fsync, rename) with a header (magic, version,
 //  shard, shards, tz) and a CRC32 of the body.  Returns 0, or -1 with a

@@ -1,6 +1,8 @@
 /*  streams.c - the store's sensors: batch sequences, gaps, replays,
     epochs and the sensors' ingest counters (ds_store_apply, ds_store_eos,
-    ds_store_stats).
+    ds_store_stats), and the views of them the aggregator logs and
+    checkpoints by (ds_store_streams, ds_store_eos_changes,
+    ds_store_gaps_grown).
 
     A stream is one sensor's batches into this shard.  A batch is applied
     at most once: a seq newer than expected counts the missing ones as gaps
@@ -280,22 +282,75 @@ store_stream_totals (const s_stream_t *s, uint64_t totals [STORE_COUNTERS])
         totals [i] = s->before [i] + now [i];
 }
 
+//  Stream i as the store counts it (ds_store_stream_t).
+static ds_store_stream_t
+s_view (const ds_store_t *self, uint32_t i)
+{
+    const s_stream_t *s = &self->streams [i];
+    uint64_t totals [STORE_COUNTERS];
+    store_stream_totals (s, totals);
+    return (ds_store_stream_t) {
+        .sensor = s->sensor, .eos = s->eos != 0, .batches = s->batches,
+        .records = s->records, .gaps = s->gaps, .replays = s->replays,
+        .packets_read = totals [0], .non_ip = totals [1], .malformed = totals [2],
+        .dropped = totals [3], .bad_time = totals [4],
+        .epoch = s->epoch, .epochs = s->epochs, .stale = s->stale,
+        .last_batch_us = s->last_batch_us,
+        .last_stats_us = s->last_stats_us, .lag_us = s->lag_us,
+        .newest_us = i < self->newest_cap ? self->newest_us [i] : 0 };
+}
+
 size_t
 ds_store_streams (ds_store_t *self, ds_store_stream_t *out, size_t max)
 {
-    for (uint32_t i = 0; i < self->n_streams && i < max; i++) {
-        const s_stream_t *s = &self->streams [i];
-        uint64_t totals [STORE_COUNTERS];
-        store_stream_totals (s, totals);
-        out [i] = (ds_store_stream_t) {
-            .sensor = s->sensor, .eos = s->eos != 0, .batches = s->batches,
-            .records = s->records, .gaps = s->gaps, .replays = s->replays,
-            .packets_read = totals [0], .non_ip = totals [1], .malformed = totals [2],
-            .dropped = totals [3], .bad_time = totals [4],
-            .epoch = s->epoch, .epochs = s->epochs, .stale = s->stale,
-            .last_batch_us = s->last_batch_us,
-            .last_stats_us = s->last_stats_us, .lag_us = s->lag_us,
-            .newest_us = i < self->newest_cap ? self->newest_us [i] : 0 };
-    }
+    for (uint32_t i = 0; i < self->n_streams && i < max; i++)
+        out [i] = s_view (self, i);
     return self->n_streams;
+}
+
+bool
+ds_store_eos_changes (ds_store_t *self, const ds_eos_t *eos)
+{
+    uint32_t i = 0;
+    while (i < self->n_streams && self->streams [i].sensor != eos->sensor)
+        i++;
+    bool before = i < self->n_streams;
+    ds_store_stream_t a = before ? s_view (self, i) : (ds_store_stream_t) { 0 };
+    ds_store_eos (self, eos);
+    if (!before)
+        return true;                //  a new stream (or one refused: too many sensors)
+    ds_store_stream_t b = s_view (self, i);
+    return a.eos != b.eos || a.batches != b.batches || a.records != b.records || a.gaps != b.gaps
+        || a.replays != b.replays || a.packets_read != b.packets_read || a.non_ip != b.non_ip
+        || a.malformed != b.malformed || a.dropped != b.dropped || a.bad_time != b.bad_time
+        || a.epoch != b.epoch || a.epochs != b.epochs || a.stale != b.stale
+        || a.last_batch_us != b.last_batch_us || a.last_stats_us != b.last_stats_us
+        || a.lag_us != b.lag_us || a.newest_us != b.newest_us;
+}
+
+bool
+ds_store_gaps_grown (ds_store_t *self, ds_store_gaplog_t *log, uint32_t *next,
+                     ds_store_stream_t *out, uint64_t *logged)
+{
+    for (; *next < self->n_streams && *next < DS_STORE_GAPLOG_MAX; (*next)++) {
+        const s_stream_t *s = &self->streams [*next];
+        size_t k = 0;
+        while (k < log->count && log->sensor [k] != s->sensor)
+            k++;
+        if (k == log->count) {
+            if (k == DS_STORE_GAPLOG_MAX)
+                continue;
+            log->sensor [k] = s->sensor;
+            log->gaps [k] = 0;
+            log->count++;
+        }
+        uint64_t was = log->gaps [k];
+        log->gaps [k] = s->gaps;        //  also when fewer: a replay filled some
+        if (s->gaps > was) {
+            *out = s_view (self, (*next)++);
+            *logged = was;
+            return true;
+        }
+    }
+    return false;
 }

@@ -35,6 +35,14 @@ s_free_dicts (ds_batch_t *self)
     self->n_classes = self->n_services = 0;
 }
 
+//  True if p lies in the batch's frame (a framed batch's column).
+static bool
+s_in_frame (const ds_batch_t *self, const void *p)
+{
+    uintptr_t at = (uintptr_t) p, frame = (uintptr_t) self->frame;
+    return self->frame && at >= frame && at < frame + self->frame_size;
+}
+
 void
 ds_batch_destroy (ds_batch_t **self_p)
 {
@@ -42,13 +50,12 @@ ds_batch_destroy (ds_batch_t **self_p)
         return;
     ds_batch_t *self = *self_p;
     s_free_dicts (self);
-    free (self->ts);
-    free (self->src);
-    free (self->port);
-    free (self->proto);
-    free (self->flags);
-    free (self->class_id);
-    free (self->service_id);
+    void *columns [] = { self->ts, self->src, self->port, self->proto, self->flags,
+                         self->class_id, self->service_id };
+    for (size_t i = 0; i < sizeof columns / sizeof *columns; i++)
+        if (!s_in_frame (self, columns [i]))
+            free (columns [i]);
+    free (self->frame);
     free (self);
     *self_p = NULL;
 }

@@ -35,6 +35,11 @@ typedef struct {
     char **class_names;             //  owned strings
     uint32_t n_services;
     char **service_names;           //  owned strings
+    //  A framed batch (batch_frame.h): the columns above that are aligned
+    //  there live in this block, the bytes of its message; NULL for an
+    //  ordinary batch.
+    uint8_t *frame;
+    size_t frame_size;
 } ds_batch_t;
 
 //  Creates an empty batch able to hold capacity records.  Caller destroys.

@@ -478,6 +478,8 @@ s_column (ds_mpread_t *reader, uint32_t count, int width, const uint8_t **bin)
 static int
 s_grow (ds_batch_t *into, uint32_t count)
 {
+    if (into->frame)
+        return DS_ERR_TOO_BIG;      //  a framed batch keeps its capacity
     uint32_t capacity = into->capacity ? into->capacity : 1;
     while (capacity < count)
         capacity = capacity > DS_BATCH_MAX_CAPACITY / 2 ? DS_BATCH_MAX_CAPACITY : capacity * 2;

@@ -253,6 +253,19 @@ ds_msg_init_owned (zmq_msg_t *msg, void *data, size_t size)
     return zmq_msg_init_data (msg, data, size, s_free, NULL);
 }
 
+static void
+s_free_base (void *data, void *base)
+{
+    (void) data;
+    free (base);
+}
+
+int
+ds_msg_init_in (zmq_msg_t *msg, void *base, const void *data, size_t size)
+{
+    return zmq_msg_init_data (msg, (void *) data, size, s_free_base, base);
+}
+
 typedef struct {
     volatile int *stop;
 } s_stop_t;

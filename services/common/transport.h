@@ -87,6 +87,11 @@ int ds_send_msg2 (zsock_t *sock, zmq_msg_t *topic, zmq_msg_t *body,
 //  then still the caller's).
 int ds_msg_init_owned (zmq_msg_t *msg, void *data, size_t size);
 
+//  The same for `size` bytes at data inside the malloc'ed block base:
+//  zmq frees base once they are delivered.  Returns 0, or -1 (base is
+//  then still the caller's).
+int ds_msg_init_in (zmq_msg_t *msg, void *base, const void *data, size_t size);
+
 //  Reads subscriptions arriving on an XPUB until each topic
 //  "<prefix>.%04u" of shards 0..shards-1 is covered by an active
 //  subscription (a prefix of it: "pkt." or "" cover all).  Returns 0, or

@@ -2,12 +2,14 @@
 
     The per-packet path is ds_publish_add: records come in blocks (one call
     per block, not per packet), each costs a hash and five column stores,
-    and every `capacity` records of a shard an encode into a fresh msgpack
-    buffer whose bytes zmq then owns (ds_msg_init_owned): no copy, no
-    per-packet allocation.
+    and every `capacity` records of a shard a message whose bytes zmq then
+    owns: on inproc the batch is framed (batch_frame.h: its columns are the
+    message's, so a full one is sent by writing its header), elsewhere it
+    is packed into a fresh msgpack buffer.  No per-packet allocation.
 */
 #include "publish.h"
 #include "batch.h"
+#include "batch_frame.h"
 #include "log.h"
 #include "curve.h"
 #include <errno.h>
@@ -78,8 +80,9 @@ ds_publish_new (const char *endpoint, uint32_t shards, uint32_t sensor, uint32_t
     if (!self->batches || !self->seq || !self->records || !self->topics || !self->unheard
     ||  s_topics (self, "pkt", false))
         goto fail;
+    self->packed = ds_transport_packed (endpoint);
     for (uint32_t i = 0; i < shards; i++)
-        if (!(self->batches [i] = ds_batch_new (capacity)))
+        if (!(self->batches [i] = self->packed ? ds_batch_new (capacity) : ds_batch_new_framed (capacity)))
             goto fail;
     self->pub = zsock_new (ZMQ_XPUB);
     if (!self->pub) {
@@ -91,7 +94,6 @@ ds_publish_new (const char *endpoint, uint32_t shards, uint32_t sensor, uint32_t
     zsock_set_xpub_nodrop (self->pub, 1);
     if (ds_curve_bind (self->pub, endpoint) < 0)   //  logs why
         goto fail;
-    self->packed = ds_transport_packed (endpoint);
     return self;
 fail:
     ds_publish_destroy (&self);
@@ -166,23 +168,21 @@ ds_publish_wait_subscribers (ds_publish_t *self, int timeout_ms, ds_wait_fn *on_
     return ds_subs_wait (self->subs, self->pub, timeout_ms, on_wait, arg);
 }
 
-//  Sends [topic][sbuf], the encoded bytes handed to zmq without a copy
-//  (sbuf starts a new buffer).  Not live: at the high-water mark the send
-//  waits for room (ds_send_msg2).  Live: a message that cannot be queued at
-//  once is dropped (returns 1, the caller counts).
+//  Sends [topic][the size bytes at data], which lie in the malloc'ed block
+//  base, handed to zmq without a copy.  Not live: at the high-water mark
+//  the send waits for room (ds_send_msg2).  Live: a message that cannot be
+//  queued at once is dropped (returns 1, the caller counts).
 static int
-s_send (ds_publish_t *self, uint32_t shard)
+s_send (ds_publish_t *self, uint32_t shard, void *base, const void *data, size_t size)
 {
     zmq_msg_t topic, body;
-    size_t size = self->sbuf.size;
-    void *data = msgpack_sbuffer_release (&self->sbuf);
     if (zmq_msg_init_size (&topic, DS_TOPIC_LEN)) {
-        free (data);
+        free (base);
         return -1;
     }
     memcpy (zmq_msg_data (&topic), self->topics [shard], DS_TOPIC_LEN);
-    if (ds_msg_init_owned (&body, data, size)) {
-        free (data);
+    if (ds_msg_init_in (&body, base, data, size)) {
+        free (base);
         zmq_msg_close (&topic);
         return -1;
     }
@@ -197,6 +197,15 @@ s_send (ds_publish_t *self, uint32_t shard)
         return ds_send_part (self->pub, &body, false, self->watch, self->on_wait, self->wait_arg);
     }
     return ds_send_msg2 (self->pub, &topic, &body, self->watch, self->on_wait, self->wait_arg);
+}
+
+//  s_send of the bytes encoded in sbuf (which starts a new buffer).
+static int
+s_send_sbuf (ds_publish_t *self, uint32_t shard)
+{
+    size_t size = self->sbuf.size;
+    void *data = msgpack_sbuffer_release (&self->sbuf);
+    return s_send (self, shard, data, data, size);
 }
 
 //  Before a batch of a shard is sent: true if its topic has a subscriber
@@ -235,15 +244,26 @@ s_flush (ds_publish_t *self, uint32_t shard)
         ds_log_error ("cannot label a batch (the labeler stopped, or out of memory)");
         return -1;
     }
-    msgpack_sbuffer_clear (&self->sbuf);
-    int rc = self->packed ? ds_batch_encode_packed (batch, &self->sbuf)
-                          : ds_batch_encode (batch, &self->sbuf);
-    if (rc != 0) {
-        ds_log_error ("cannot encode a batch: %s", ds_result_str (rc));
+    void *base = NULL;
+    const void *data = NULL;
+    size_t size = 0;
+    int rc = ds_batch_frame_take (batch, &base, &data, &size);
+    if (rc < 0) {
+        ds_log_error ("cannot frame a batch: out of memory");
         return -1;
     }
+    if (rc == 1) {                  //  not framed, or not full: encoded
+        base = NULL;
+        msgpack_sbuffer_clear (&self->sbuf);
+        rc = self->packed ? ds_batch_encode_packed (batch, &self->sbuf)
+                          : ds_batch_encode (batch, &self->sbuf);
+        if (rc != 0) {
+            ds_log_error ("cannot encode a batch: %s", ds_result_str (rc));
+            return -1;
+        }
+    }
     bool heard = s_heard (self, shard);
-    rc = s_send (self, shard);
+    rc = base ? s_send (self, shard, base, data, size) : s_send_sbuf (self, shard);
     if (rc < 0)
         return -1;
     if (rc == 0 && !heard) {
@@ -322,7 +342,7 @@ ds_publish_end (ds_publish_t *self, const ds_eos_t *counters, int linger_ms)
                               self->sensor, shard);
                 self->counts.unheard_eos++;
             }
-            if (s_send (self, shard) != 0) {
+            if (s_send_sbuf (self, shard) != 0) {
                 ds_log_error ("EOS for shard %u not sent", shard);
                 rc = -1;
             }
@@ -353,7 +373,7 @@ ds_publish_stats (ds_publish_t *self, const ds_stats_t *counters)
         }
         //  Live: one that cannot be queued now is skipped, not counted as
         //  a drop of records (the next one carries the totals).
-        if (s_send (self, shard) < 0)
+        if (s_send_sbuf (self, shard) < 0)
             return -1;
     }
     return 0;

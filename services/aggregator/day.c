@@ -183,6 +183,10 @@ s_carry_renumbered (const s_day_t *self, const uint32_t *new_of, s_tab_t *out)
     return 0;
 }
 
+static void s_radix (uint64_t *keys, uint32_t *vals, uint64_t *tk, uint32_t *tv, uint32_t n,
+                     int lo_bits, int hi_bits);
+static int s_bits (uint64_t n);
+
 //  Renumbers the day's locals in ascending source id: permutes the (day,
 //  src) columns, re-keys the carries and writes new_of [old local] = new
 //  local.  On failure nothing changed.  The index (src -> local) is left
@@ -193,17 +197,21 @@ s_renumber (s_day_t *self, uint32_t *new_of)
     uint32_t n = self->n;
     size_t cap = self->cap ? self->cap : 1;
     uint64_t *order = store_pages_alloc ((size_t) n * sizeof *order);
+    uint64_t *scratch = store_pages_alloc ((size_t) n * sizeof *scratch);
     uint32_t *src = store_pages_alloc (cap * sizeof *src);
     uint64_t *packets = store_pages_alloc (cap * sizeof *packets);
     uint8_t *flags = store_pages_alloc (cap);
     s_tab_t carry;
     s_tab_init (&carry, sizeof (s_carry_t), 8);
     int rc = -1;
-    if (!order || !src || !packets || !flags)
+    if (!order || !scratch || !src || !packets || !flags)
         goto done;
-    for (uint32_t l = 0; l < n; l++)
+    uint32_t max_src = 0;
+    for (uint32_t l = 0; l < n; l++) {
         order [l] = (uint64_t) self->src [l] << 32 | l;
-    qsort (order, n, sizeof *order, store_cmp_u64);
+        max_src = self->src [l] > max_src ? self->src [l] : max_src;
+    }
+    s_radix (order, NULL, scratch, NULL, n, s_bits (n), s_bits ((uint64_t) max_src + 1));
     for (uint32_t i = 0; i < n; i++)
         new_of [(uint32_t) order [i]] = i;
     if (s_carry_renumbered (self, new_of, &carry))
@@ -229,6 +237,7 @@ s_renumber (s_day_t *self, uint32_t *new_of)
     rc = 0;
 done:
     store_pages_free (order, (size_t) n * sizeof *order);
+    store_pages_free (scratch, (size_t) n * sizeof *scratch);
     store_pages_free (src, cap * sizeof *src);
     store_pages_free (packets, cap * sizeof *packets);
     store_pages_free (flags, cap);

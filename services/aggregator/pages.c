@@ -160,6 +160,14 @@ store_pages_release (void)
     }
 }
 
+void
+store_pages_touch (void *p, size_t size)
+{
+    volatile uint8_t *q = p;
+    for (size_t at = 0; at < size; at += s_page ())
+        q [at] = 0;
+}
+
 //  ---------------------------------------------------------------------
 //  Pattern bins
 

@@ -329,12 +329,9 @@ store_alloc (uint32_t shard, uint32_t shards, const ds_tz_t *tz)
     for (int i = 0; i < S_DAYCACHE; i++)
         ds_daycache_init (&self->daycache [i]);
     ds_daycache_init (&self->dayhint);
-    //  Zeroed by writing: a first read of a calloc'ed page maps the shared
-    //  zero page, and the write that follows (a new pp) then faults again
-    //  and flushes the TLB of every core running a thread of the process.
-    self->pp_direct = malloc (S_PP_SLOTS * sizeof (uint64_t));
+    self->pp_direct = calloc (S_PP_SLOTS, sizeof (uint64_t));
     if (self->pp_direct)
-        memset (self->pp_direct, 0, S_PP_SLOTS * sizeof (uint64_t));
+        store_pages_touch (self->pp_direct, S_PP_SLOTS * sizeof (uint64_t));
     self->blog_src = malloc (S_BLOG_CAP * sizeof *self->blog_src);
     self->blog_v = malloc (S_BLOG_CAP * sizeof *self->blog_v);
     if (!self->pp_direct || !self->blog_src || !self->blog_v) {

@@ -72,6 +72,13 @@ void store_pages_free (void *p, size_t size);
 //  Returns the blocks the calling thread keeps to the system.
 void store_pages_release (void);
 
+//  Writes every page of [p, p + size) once.  For a table that is read
+//  before it is written (pp_direct): the first read of a calloc'ed page
+//  maps the shared zero page, and the write that follows then faults again
+//  and flushes the TLB of every core running a thread of the process (a
+//  memset after malloc does not do: the compiler makes the pair a calloc).
+void store_pages_touch (void *p, size_t size);
+
 //  ---------------------------------------------------------------------
 //  Generic hash table of fixed-size entries (a day's tables: slots in
 //  store_pages)

@@ -634,6 +634,8 @@ s_start_sockets (s_agg_t *self, char *inputs, size_t size)
         return -1;
     }
     self->sub = ds_sub_new (NULL, topic);
+    if (self->sub)
+        ds_sock_inproc_hwm (self->sub, inputs);
     //  The readiness watch sees the connections only if it starts first.
     ds_aggmetrics_started (self->metrics, self->sub, inputs);
     return self->sub && ds_sub_connect (self->sub, inputs) == 0 ? 0 : -1;     //  logged why

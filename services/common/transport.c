@@ -35,6 +35,20 @@ ds_transport_packed (const char *endpoint)
     return !endpoint || strncmp (endpoint, "inproc://", 9) != 0;
 }
 
+void
+ds_sock_inproc_hwm (zsock_t *sock, const char *endpoints)
+{
+    if (!endpoints || !*endpoints)
+        return;
+    for (const char *at = endpoints; at; at = strchr (at, ',')) {
+        at += *at == ',';
+        if (ds_transport_packed (at))
+            return;                     //  one that is not inproc
+    }
+    zsock_set_sndhwm (sock, DS_INPROC_HWM);
+    zsock_set_rcvhwm (sock, DS_INPROC_HWM);
+}
+
 double
 ds_thread_cpu_seconds (void)
 {

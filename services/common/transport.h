@@ -17,6 +17,7 @@
 #include "../../proto/ds_limits.h"
 
 #define DS_SOCK_HWM 64              //  messages (batches) queued per pipe and direction
+#define DS_INPROC_HWM 16            //  ... on an inproc pipe (ds_sock_inproc_hwm)
 #define DS_REP_HWM  4               //  requests queued per peer of a REP
 #define DS_RECONNECT_IVL_MS     5   //  first retry of a connect that found no peer
 #define DS_RECONNECT_IVL_MAX_MS 20  //  retries back off (doubling) up to this
@@ -81,6 +82,15 @@ int ds_send_part (zsock_t *sock, zmq_msg_t *msg, bool more,
 //  (logged).
 int ds_send_msg2 (zsock_t *sock, zmq_msg_t *topic, zmq_msg_t *body,
                   zsock_t **watch, ds_wait_fn *on_wait, void *arg);
+
+//  Batches queued on a pipe inside one process (`darkscope run`) are
+//  DS_INPROC_HWM a side instead of DS_SOCK_HWM: a send there is a pointer
+//  handed over, so a short queue keeps both threads as busy, and each
+//  batch queued is ~140 KB that a run touches for the first time (a
+//  64-deep queue was ~35 MB of page faults at the start of every run).
+//  Sets the high-water marks of sock so when every endpoint of the
+//  comma-separated list is inproc://; before it binds or connects.
+void ds_sock_inproc_hwm (zsock_t *sock, const char *endpoints);
 
 //  Initialises msg to carry `size` bytes of malloc'ed data without a copy;
 //  zmq frees them with free() once delivered.  Returns 0, or -1 (data is

@@ -91,6 +91,7 @@ ds_publish_new (const char *endpoint, uint32_t shards, uint32_t sensor, uint32_t
     }
     self->pub_raw = zsock_resolve (self->pub);
     ds_sock_defaults (self->pub);               //  linger 0, DS_SOCK_HWM
+    ds_sock_inproc_hwm (self->pub, endpoint);
     zsock_set_xpub_nodrop (self->pub, 1);
     if (ds_curve_bind (self->pub, endpoint) < 0)   //  logs why
         goto fail;

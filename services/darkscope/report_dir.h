@@ -68,7 +68,9 @@ void ds_rdir_unlink (ds_rdir_t *self, const char *name);
 //  the staging directory.  If a move fails, the ones done are undone (the
 //  old report stays; on a file system without RENAME_EXCHANGE, replaced
 //  files cannot be put back).  A file that replaces one keeps its
-//  permission bits.  Returns 0, or -1 after recording why.
+//  permission bits; a symbolic link of that name is replaced, not written
+//  through (unlike afile.h), and a directory of that name fails the
+//  commit.  Returns 0, or -1 after recording why.
 int ds_rdir_commit (ds_rdir_t *self, const char *last);
 
 //  After a failed report: removes the staging directory with what this

@@ -278,40 +278,51 @@ s_mp_value (s_out_t *w, ds_mpread_t *r, int depth)
     }
 }
 
-int
-ds_json_write_mp (FILE *out, const void *data, size_t size)
+//  A writer to out (its 16 KB buffer on the heap); NULL with errno ENOMEM.
+static s_out_t *
+s_out_new (FILE *out)
 {
     s_out_t *w = malloc (sizeof *w);
     if (!w) {
         errno = ENOMEM;
-        return -1;
+        return NULL;
     }
     w->out = out;
     w->used = 0;
-    ds_mpread_t r;
-    ds_mpread_init (&r, data, size);
-    int rc = s_mp_value (w, &r, 0);
-    if (rc == 0 && ds_mpread_left (&r))
-        rc = -1;                    //  more than one object
+    return w;
+}
+
+//  Writes what is buffered (a partial text too) and frees the writer;
+//  returns rc.
+static int
+s_out_end (s_out_t *w, int rc)
+{
     s_flush (w);
     free (w);
     return rc;
 }
 
 int
+ds_json_write_mp (FILE *out, const void *data, size_t size)
+{
+    s_out_t *w = s_out_new (out);
+    if (!w)
+        return -1;
+    ds_mpread_t r;
+    ds_mpread_init (&r, data, size);
+    int rc = s_mp_value (w, &r, 0);
+    if (rc == 0 && ds_mpread_left (&r))
+        rc = -1;                    //  more than one object
+    return s_out_end (w, rc);
+}
+
+int
 ds_json_write (FILE *out, const msgpack_object *obj)
 {
-    s_out_t *w = malloc (sizeof *w);
-    if (!w) {
-        errno = ENOMEM;
+    s_out_t *w = s_out_new (out);
+    if (!w)
         return -1;
-    }
-    w->out = out;
-    w->used = 0;
-    int rc = s_value (w, obj);
-    s_flush (w);                    //  a partial text too, as before
-    free (w);
-    return rc;
+    return s_out_end (w, s_value (w, obj));
 }
 
 char *

@@ -279,7 +279,7 @@ s_get_day (ds_store_t *self, s_io_t *io, uint32_t *stamp)
         if (!s_get (io, &c, sizeof c) || c.local >= n || c.pp >= self->n_pps
         ||  c.carry == 0 || (c.carry & 0xffffffffULL))
             goto bad;
-        s_carry_t *e = s_tab_upsert_h (&d->carry, &c, s_key_hash ((const uint8_t *) &c, 8), &created);
+        s_carry_t *e = s_tab_upsert (&d->carry, &c, &created);
         if (!e || !created)
             goto bad;
         e->carry = c.carry;

@@ -41,7 +41,7 @@ store_day_new (int32_t day)
     if (!self)
         return NULL;
     self->day = day;
-    s_tab_init (&self->carry, sizeof (s_carry_t), 8);
+    s_tab_init (&self->carry, sizeof (s_carry_t));
     return self;
 }
 
@@ -158,7 +158,7 @@ store_day_carry (s_day_t *self, uint32_t local, uint32_t pp)
 {
     s_carry_t key = { local, pp, 0 };
     bool created;
-    s_carry_t *c = s_tab_upsert_h (&self->carry, &key, s_key_hash ((const uint8_t *) &key, 8), &created);
+    s_carry_t *c = s_tab_upsert (&self->carry, &key, &created);
     if (!c)
         return -1;
     c->carry += 1ULL << 32;
@@ -169,7 +169,7 @@ store_day_carry (s_day_t *self, uint32_t local, uint32_t pp)
 static int
 s_carry_renumbered (const s_day_t *self, const uint32_t *new_of, s_tab_t *out)
 {
-    s_tab_init (out, sizeof (s_carry_t), 8);
+    s_tab_init (out, sizeof (s_carry_t));
     if (self->carry.count == 0)
         return 0;
     if (s_tab_reserve (out, self->carry.count * 2 + 16))
@@ -177,7 +177,7 @@ s_carry_renumbered (const s_day_t *self, const uint32_t *new_of, s_tab_t *out)
     S_TAB_EACH (&self->carry, const s_carry_t, c) {
         s_carry_t key = { new_of [c->local], c->pp, 0 };
         bool created;
-        s_carry_t *e = s_tab_upsert_h (out, &key, s_key_hash ((const uint8_t *) &key, 8), &created);
+        s_carry_t *e = s_tab_upsert (out, &key, &created);
         e->carry = c->carry;
     }
     return 0;
@@ -202,7 +202,7 @@ s_renumber (s_day_t *self, uint32_t *new_of)
     uint64_t *packets = store_pages_alloc (cap * sizeof *packets);
     uint8_t *flags = store_pages_alloc (cap);
     s_tab_t carry;
-    s_tab_init (&carry, sizeof (s_carry_t), 8);
+    s_tab_init (&carry, sizeof (s_carry_t));
     int rc = -1;
     if (!order || !scratch || !src || !packets || !flags)
         goto done;
@@ -224,7 +224,7 @@ s_renumber (s_day_t *self, uint32_t *new_of)
     }
     s_tab_free (&self->carry);
     self->carry = carry;
-    s_tab_init (&carry, sizeof (s_carry_t), 8);
+    s_tab_init (&carry, sizeof (s_carry_t));
     store_pages_free (self->src, cap * sizeof *self->src);
     store_pages_free (self->packets, cap * sizeof *self->packets);
     store_pages_free (self->flags, cap);

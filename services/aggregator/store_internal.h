@@ -90,24 +90,21 @@ void store_pages_touch (void *p, size_t size);
         __builtin_prefetch ((const char *) (p) + (size) - 1, rw); \
     } while (0)
 
+//  An open-addressing table of fixed-size entries whose first 8 bytes are
+//  the key (a day's carries: the only user).
 typedef struct {
     uint8_t *slots;
-    size_t esize;                   //  bytes per entry
-    size_t ksize;                   //  leading bytes that are the key (<= 12)
+    size_t esize;                   //  bytes per entry, the key first
     size_t cap;                     //  slots, power of two (0 = none yet)
     size_t count;                   //  entries in use
 } s_tab_t;
 
 static inline uint64_t
-s_key_hash (const uint8_t *key, size_t ksize)
+s_key_hash (const uint8_t *key)
 {
     uint64_t a;
     memcpy (&a, key, 8);
-    if (ksize <= 8)
-        return ds_mix64 (a);
-    uint32_t b;
-    memcpy (&b, key + 8, 4);
-    return ds_mix64 (a ^ ds_mix64 (b + 0x9e3779b97f4a7c15ULL));
+    return ds_mix64 (a);
 }
 
 static inline uint32_t
@@ -119,11 +116,10 @@ s_first32 (const uint8_t *e)
 }
 
 static inline void
-s_tab_init (s_tab_t *t, size_t esize, size_t ksize)
+s_tab_init (s_tab_t *t, size_t esize)
 {
     memset (t, 0, sizeof *t);
     t->esize = esize;
-    t->ksize = ksize;
 }
 
 static inline int
@@ -138,10 +134,15 @@ s_tab_alloc (s_tab_t *t, size_t cap)
     return 0;
 }
 
-//  Grows t to at least cap slots (a power of two), rehashing.
+//  Grows t to at least cap slots (rounded up to a power of two: probes
+//  step through the slots by a mask), rehashing.
 static inline int
 s_tab_reserve (s_tab_t *t, size_t cap)
 {
+    size_t pow2 = 1;
+    while (pow2 < cap)
+        pow2 *= 2;
+    cap = pow2;
     if (cap <= t->cap)
         return 0;
     s_tab_t old = *t;
@@ -154,7 +155,7 @@ s_tab_reserve (s_tab_t *t, size_t cap)
         const uint8_t *e = old.slots + i * old.esize;
         if (s_first32 (e) == S_EMPTY)
             continue;
-        size_t j = s_key_hash (e, t->ksize) & mask;
+        size_t j = s_key_hash (e) & mask;
         while (s_first32 (t->slots + j * t->esize) != S_EMPTY)
             j = (j + 1) & mask;
         memcpy (t->slots + j * t->esize, e, t->esize);
@@ -163,29 +164,29 @@ s_tab_reserve (s_tab_t *t, size_t cap)
     return 0;
 }
 
-//  Finds the entry of key, creating it (value bytes zeroed) if absent;
-//  *created tells which.  NULL if memory ran out.
+//  Finds the entry of the 8-byte key, creating it (value bytes zeroed) if
+//  absent; *created tells which.  NULL if memory ran out.
 static inline void *
-s_tab_upsert_h (s_tab_t *t, const void *key, uint64_t hash, bool *created)
+s_tab_upsert (s_tab_t *t, const void *key, bool *created)
 {
     if ((t->count + 1) * 4 > t->cap * 3 && s_tab_reserve (t, t->cap ? t->cap * 2 : 1024))
         return NULL;
     size_t mask = t->cap - 1;
-    size_t i = hash & mask;
+    size_t i = s_key_hash (key) & mask;
     uint64_t k8;
     memcpy (&k8, key, 8);
     for (;;) {
         uint8_t *e = t->slots + i * t->esize;
         if (s_first32 (e) == S_EMPTY) {
-            memcpy (e, key, t->ksize);
-            memset (e + t->ksize, 0, t->esize - t->ksize);
+            memcpy (e, key, 8);
+            memset (e + 8, 0, t->esize - 8);
             t->count++;
             *created = true;
             return e;
         }
         uint64_t e8;
         memcpy (&e8, e, 8);
-        if (e8 == k8 && (t->ksize == 8 || memcmp (e + 8, (const uint8_t *) key + 8, t->ksize - 8) == 0)) {
+        if (e8 == k8) {
             *created = false;
             return e;
         }
@@ -193,19 +194,19 @@ s_tab_upsert_h (s_tab_t *t, const void *key, uint64_t hash, bool *created)
     }
 }
 
-//  The entry of key, or NULL.
+//  The entry of the 8-byte key, or NULL.
 static inline void *
 s_tab_find (const s_tab_t *t, const void *key)
 {
     if (!t->count)
         return NULL;
     size_t mask = t->cap - 1;
-    size_t i = s_key_hash (key, t->ksize) & mask;
+    size_t i = s_key_hash (key) & mask;
     for (;;) {
         uint8_t *e = t->slots + i * t->esize;
         if (s_first32 (e) == S_EMPTY)
             return NULL;
-        if (memcmp (e, key, t->ksize) == 0)
+        if (memcmp (e, key, 8) == 0)
             return e;
         i = (i + 1) & mask;
     }

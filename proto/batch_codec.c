@@ -96,6 +96,17 @@ s_pack_names (msgpack_packer *pk, const ds_batch_t *batch)
         msgpack_pack_str_with_body (pk, batch->service_names [i], strlen (batch->service_names [i]));
 }
 
+void
+ds_msg_pack_batch_head (msgpack_packer *pk, const ds_batch_t *batch)
+{
+    ds_msg_pack_header (pk, batch->labelled ? 16 : 12,
+                        batch->labelled ? DS_MSG_LABELLED : DS_MSG_BATCH);
+    msgpack_pack_uint32 (pk, batch->sensor);
+    msgpack_pack_uint32 (pk, batch->shard);
+    msgpack_pack_uint64 (pk, batch->seq);
+    msgpack_pack_uint32 (pk, batch->count);
+}
+
 //  Byte layout of a batch (DS_MSG_BATCH = 1, DS_MSG_LABELLED = 2): one
 //  msgpack array of 12 elements (16 when labelled), every integer in
 //  msgpack's smallest encoding, every column a bin of count * width bytes
@@ -140,12 +151,7 @@ ds_batch_encode (const ds_batch_t *batch, msgpack_sbuffer *out)
     msgpack_packer pk;
     ds_msg_writer_t writer;
     ds_msg_packer_init (&pk, &writer, out, 96 + (size_t) count * width + dict_bytes);
-    ds_msg_pack_header (&pk, batch->labelled ? 16 : 12,
-                        batch->labelled ? DS_MSG_LABELLED : DS_MSG_BATCH);
-    msgpack_pack_uint32 (&pk, batch->sensor);
-    msgpack_pack_uint32 (&pk, batch->shard);
-    msgpack_pack_uint64 (&pk, batch->seq);
-    msgpack_pack_uint32 (&pk, count);
+    ds_msg_pack_batch_head (&pk, batch);
     s_le_pack (&pk, batch->ts, count, S_TS_W);
     msgpack_pack_bin (&pk, (size_t) count * S_SRC_W);
     if (count)

@@ -181,12 +181,7 @@ ds_batch_frame_take (ds_batch_t *batch, void **base, const void **data, size_t *
     s_room_t room = { head, head + sizeof head, false };
     msgpack_packer pk;
     msgpack_packer_init (&pk, &room, s_room_write);
-    ds_msg_pack_header (&pk, batch->labelled ? 16 : 12,
-                        batch->labelled ? DS_MSG_LABELLED : DS_MSG_BATCH);
-    msgpack_pack_uint32 (&pk, batch->sensor);
-    msgpack_pack_uint32 (&pk, batch->shard);
-    msgpack_pack_uint64 (&pk, batch->seq);
-    msgpack_pack_uint32 (&pk, n);
+    ds_msg_pack_batch_head (&pk, batch);
     size_t head_len = (size_t) (room.at - head);
     size_t start = at [0] - s_bin_header (s_width [0] * n) - head_len;
     if (room.failed || start > at [0] || end - start > DS_FRAME_MAX)

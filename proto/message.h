@@ -24,6 +24,10 @@ int ds_msg_expect (ds_mpread_t *reader, int type, uint32_t fields);
 //  Packs the array header and [magic, version, type].
 void ds_msg_pack_header (msgpack_packer *pk, uint32_t fields, int type);
 
+//  Packs the first seven fields of a batch in the fixed layout (header,
+//  sensor, shard, seq, count): ds_batch_encode's and ds_batch_frame_take's.
+void ds_msg_pack_batch_head (msgpack_packer *pk, const ds_batch_t *batch);
+
 //  Packer target that remembers an allocation failure (msgpack-c packers
 //  ignore the write callback's result half the time).
 typedef struct {

@@ -21,77 +21,13 @@
       shortest to longest, so a longer prefix always overwrites the leaves
       of the shorter ones it covers.
 */
-#include "gt.h"
-#include "batch.h"
+#include "gt_internal.h"
 #include "log.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
-
-#define S_CHILD 0x80000000u         //  trie entry: child node index follows
-#define S_MAX_CLASSES DS_DICT_MAX
-
-typedef struct {
-    ds_addr_t addr;                 //  host bits cleared
-    uint8_t len;                    //  0..128, in 128-bit terms
-    uint16_t raw_class;             //  index into raw_names
-    uint32_t file;                  //  index into files
-    uint32_t line;
-} s_entry_t;
-
-typedef struct {
-    ds_addr_t key;
-    uint32_t entry;                 //  entries index + 1; 0 = empty slot
-    uint16_t raw_class;             //  copy, so a hit needs no second miss
-    uint8_t len;
-    uint8_t pad;
-} s_slot_t;
-
-typedef struct {
-    uint16_t *tags;                 //  per slot: 16 bits of the hash, never 0; 0 = empty
-    s_slot_t *slots;                //  read only where the tag matches
-    uint64_t mask;                  //  capacity - 1, capacity a power of 2
-    size_t count;
-} s_htab_t;
-
-typedef struct {
-    char *from;
-    char *to;
-} s_alias_t;
-
-struct _ds_gt_t {
-    s_entry_t *entries;
-    size_t n_entries, max_entries;
-    s_htab_t exact;                 //  /128 entries: the lookup table
-    s_htab_t dedup;                 //  shorter prefixes, for duplicates only
-    size_t n_prefixes;
-    char **raw_names;               //  classes as loaded
-    uint32_t n_raw;
-    char **files;                   //  base names of the files loaded
-    uint32_t n_files;
-    s_alias_t *aliases;
-    uint32_t n_aliases;
-    size_t warnings;
-    size_t file_warnings;           //  since ds_gt_warn_file: only the first few are logged
-    //  Built by ds_gt_build:
-    bool built;
-    uint16_t *raw_to_out;           //  [n_raw]
-    char **out_names;               //  "unknown" first
-    uint32_t n_out;
-    uint32_t *nodes;                //  trie: n_nodes x 256 entries
-    uint32_t n_nodes, max_nodes;
-    uint32_t *pfx_entry;            //  trie leaf value - 1 -> entries index
-    uint16_t *pfx_class;            //  trie leaf value - 1 -> output class
-    uint32_t v4_entry;              //  trie entry reached by ::ffff:0:0/96
-    uint64_t *v4_slots;             //  IPv4 exact entries: addr << 32 | raw class + 1
-    uint64_t v4_mask;               //  capacity - 1
-    int v4_shift;                   //  64 - log2 (capacity)
-    uint64_t *v4_filter;            //  bit s_v4_bit (v4) set for every IPv4 exact entry
-    int v4_filter_shift;            //  64 - log2 (bits)
-};
 
 static const char *s_default_aliases [][2] = {
     { "netscout", "unknown" },
@@ -101,23 +37,8 @@ static const char *s_default_aliases [][2] = {
     { "adscore", "unknown" },
 };
 
-static const uint8_t s_v4_prefix [12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
-
 //  --------------------------------------------------------------------------
 //  Hash table
-
-static inline uint64_t
-s_hash (const ds_addr_t *addr, uint8_t len)
-{
-    uint64_t x, y;
-    memcpy (&x, addr->b, 8);
-    memcpy (&y, addr->b + 8, 8);
-    uint64_t h = (x * 0x9E3779B97F4A7C15ULL) ^ (y * 0xC2B2AE3D27D4EB4FULL) ^ len;
-    h ^= h >> 31;
-    h *= 0x94D049BB133111EBULL;
-    h ^= h >> 29;
-    return h;
-}
 
 //  Big arrays are 2 MB aligned and asked to be backed by huge pages: a
 //  lookup is a random access, and without them a TLB miss (a page walk
@@ -136,36 +57,6 @@ s_alloc_zero (size_t bytes)
     return calloc (1, bytes);
 }
 
-//  Home slot of an IPv4 address in v4_slots (Fibonacci hashing).
-static inline uint64_t
-s_v4_home (const ds_gt_t *self, uint32_t v4)
-{
-    return ((v4 + 1) * 0x9E3779B97F4A7C15ULL) >> self->v4_shift;
-}
-
-//  Bit of an IPv4 address in v4_filter (another multiplier: independent
-//  of the home slot).
-static inline uint64_t
-s_v4_bit (const ds_gt_t *self, uint32_t v4)
-{
-    return ((v4 + 1) * 0xC2B2AE3D27D4EB4FULL) >> self->v4_filter_shift;
-}
-
-//  False if v4 is certainly not an exact entry.
-static inline bool
-s_v4_maybe (const ds_gt_t *self, uint32_t v4)
-{
-    uint64_t bit = s_v4_bit (self, v4);
-    return (self->v4_filter [bit >> 6] >> (bit & 63)) & 1;
-}
-
-static inline uint32_t
-s_v4_of (const ds_addr_t *addr)
-{
-    return (uint32_t) addr->b [12] << 24 | (uint32_t) addr->b [13] << 16
-         | (uint32_t) addr->b [14] << 8 | addr->b [15];
-}
-
 static int
 s_htab_init (s_htab_t *table, uint64_t capacity)
 {
@@ -180,35 +71,6 @@ s_htab_init (s_htab_t *table, uint64_t capacity)
     return -1;
 }
 
-static inline uint16_t
-s_tag (uint64_t hash)
-{
-    uint16_t tag = (uint16_t) (hash >> 48);
-    return tag ? tag : 1;
-}
-
-//  Index of the slot of (addr, len): the occupied one, or the empty one
-//  where it belongs.  Probing reads only the 2-byte tags (a 1 M-entry
-//  table's tags stay in the last-level cache); a slot is read only where
-//  its tag matches, so a miss seldom touches the slots at all.
-static inline uint64_t
-s_htab_find (const s_htab_t *table, const ds_addr_t *addr, uint8_t len)
-{
-    uint64_t hash = s_hash (addr, len);
-    uint16_t tag = s_tag (hash);
-    uint64_t i = hash & table->mask;
-    while (true) {
-        uint16_t t = table->tags [i];
-        if (t == 0)
-            return i;
-        if (t == tag) {
-            const s_slot_t *slot = &table->slots [i];
-            if (slot->len == len && memcmp (slot->key.b, addr->b, 16) == 0)
-                return i;
-        }
-        i = (i + 1) & table->mask;
-    }
-}
 
 static int
 s_htab_grow (s_htab_t *table)
@@ -418,8 +280,8 @@ s_parse_prefix (const char *text, ds_addr_t *addr, uint8_t *len128,
     return cleared;
 }
 
-static const char *
-s_format_prefix (const ds_addr_t *addr, uint8_t len, char *buf, size_t size)
+const char *
+gt_format_prefix (const ds_addr_t *addr, uint8_t len, char *buf, size_t size)
 {
     char text [64];
     ds_addr_format (addr, text, sizeof text);
@@ -466,7 +328,7 @@ ds_gt_add (ds_gt_t *self, const char *text, const char *class_name,
             const s_entry_t *first = &self->entries [slot->entry - 1];
             char pbuf [80];
             ds_log_warn ("%s:%u: %s is class '%s' here but '%s' in %s:%u; the first wins",
-                         origin, line, s_format_prefix (&addr, len, pbuf, sizeof pbuf),
+                         origin, line, gt_format_prefix (&addr, len, pbuf, sizeof pbuf),
                          class_name, self->raw_names [slot->raw_class],
                          self->files [first->file], first->line);
         }
@@ -684,178 +546,6 @@ fail:
     return -1;
 }
 
-//  --------------------------------------------------------------------------
-//  Lookup
-
-//  Trie leaf for addr: prefix number + 1, or 0.
-static inline uint32_t
-s_trie_find (const ds_gt_t *self, const ds_addr_t *addr)
-{
-    uint32_t e;
-    int d;
-    if (memcmp (addr->b, s_v4_prefix, 12) == 0) {
-        e = self->v4_entry;
-        d = 12;
-    }
-    else {
-        e = S_CHILD;
-        d = 0;
-    }
-    while (e & S_CHILD)
-        e = self->nodes [(size_t) (e & ~S_CHILD) * 256 + addr->b [d++]];
-    return e;
-}
-
-static inline uint16_t
-s_lookup (const ds_gt_t *self, const ds_addr_t *addr, bool *matched)
-{
-    if (memcmp (addr->b, s_v4_prefix, 12) == 0) {
-        uint32_t v4 = s_v4_of (addr);
-        uint64_t at = s_v4_home (self, v4);
-        uint64_t slot;
-        if (s_v4_maybe (self, v4))
-            while ((slot = self->v4_slots [at]) != 0) {
-                if ((uint32_t) (slot >> 32) == v4) {
-                    *matched = true;
-                    return self->raw_to_out [(uint32_t) slot - 1];
-                }
-                at = (at + 1) & self->v4_mask;
-            }
-        uint32_t leaf = s_trie_find (self, addr);
-        *matched = leaf != 0;
-        return leaf ? self->pfx_class [leaf - 1] : 0;
-    }
-    uint64_t at = s_htab_find (&self->exact, addr, 128);
-    if (self->exact.tags [at]) {
-        *matched = true;
-        return self->raw_to_out [self->exact.slots [at].raw_class];
-    }
-    uint32_t leaf = s_trie_find (self, addr);
-    *matched = leaf != 0;
-    return leaf ? self->pfx_class [leaf - 1] : 0;
-}
-
-uint16_t
-ds_gt_lookup (const ds_gt_t *self, const ds_addr_t *addr, bool *matched)
-{
-    return s_lookup (self, addr, matched);
-}
-
-static inline void
-s_prefetch (const ds_gt_t *self, const ds_addr_t *addr)
-{
-    if (memcmp (addr->b, s_v4_prefix, 12) == 0) {
-        uint32_t v4 = s_v4_of (addr);
-        if (s_v4_maybe (self, v4))
-            __builtin_prefetch (&self->v4_slots [s_v4_home (self, v4)]);
-    }
-    else
-        __builtin_prefetch (&self->exact.tags [s_hash (addr, 128) & self->exact.mask]);
-}
-
-//  A three-stage pipeline over the batch: AHEAD records ahead, prefetch
-//  the tag; AHEAD/2 ahead, read the (now cached) tag at the home slot and,
-//  if it matches, prefetch that slot too; then look up.  Independent
-//  lookups overlap their memory latency instead of paying it one by one.
-//  The lookups of a table with no prefix below ::ffff:0:0/96 (none of the
-//  IPv4 space split by a prefix: the usual exact-address ground truth)
-//  whose IPv4 slots fit the cache: an IPv4 address is its exact entry or
-//  the one leaf every other IPv4 address reaches, so a lookup is the
-//  filter's bit and, where it is set, the slots; no trie, no prefetch.
-static void
-s_lookup_many_v4 (const ds_gt_t *self, const ds_addr_t *addrs, uint32_t n,
-                  uint16_t *class_id, uint8_t *matched)
-{
-    uint32_t leaf = self->v4_entry;
-    uint16_t leaf_class = leaf ? self->pfx_class [leaf - 1] : 0;
-    uint64_t head;
-    uint32_t mid;
-    memcpy (&head, s_v4_prefix, 8);
-    memcpy (&mid, s_v4_prefix + 8, 4);
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t a;
-        uint32_t b;
-        memcpy (&a, addrs [i].b, 8);
-        memcpy (&b, addrs [i].b + 8, 4);
-        if (a != head || b != mid) {
-            bool hit;
-            class_id [i] = s_lookup (self, &addrs [i], &hit);
-            matched [i] = hit;
-            continue;
-        }
-        uint32_t v4 = s_v4_of (&addrs [i]);
-        class_id [i] = leaf_class;
-        matched [i] = leaf != 0;
-        if (!s_v4_maybe (self, v4))
-            continue;
-        for (uint64_t at = s_v4_home (self, v4), slot; (slot = self->v4_slots [at]) != 0;
-             at = (at + 1) & self->v4_mask)
-            if ((uint32_t) (slot >> 32) == v4) {
-                class_id [i] = self->raw_to_out [(uint32_t) slot - 1];
-                matched [i] = 1;
-                break;
-            }
-    }
-}
-
-void
-ds_gt_lookup_many (const ds_gt_t *self, const ds_addr_t *addrs, uint32_t n,
-                   uint16_t *class_id, uint8_t *matched)
-{
-    enum { AHEAD = 16, HALF = 8, SMALL = 256 << 10 };
-    if (!(self->v4_entry & S_CHILD) && (self->v4_mask + 1) * sizeof *self->v4_slots <= SMALL) {
-        s_lookup_many_v4 (self, addrs, n, class_id, matched);
-        return;
-    }
-    const uint16_t *tags = self->exact.tags;
-    const s_slot_t *slots = self->exact.slots;
-    uint64_t mask = self->exact.mask;
-    for (uint32_t i = 0; i < n && i < AHEAD; i++)
-        s_prefetch (self, &addrs [i]);
-    for (uint32_t i = 0; i < n; i++) {
-        if (i + AHEAD < n)
-            s_prefetch (self, &addrs [i + AHEAD]);
-        if (i + HALF < n && memcmp (addrs [i + HALF].b, s_v4_prefix, 12) != 0) {
-            uint64_t hash = s_hash (&addrs [i + HALF], 128);
-            if (tags [hash & mask] == s_tag (hash))
-                __builtin_prefetch (&slots [hash & mask]);
-        }
-        bool hit;
-        class_id [i] = s_lookup (self, &addrs [i], &hit);
-        matched [i] = hit;
-    }
-}
-
-uint16_t
-ds_gt_explain (const ds_gt_t *self, const ds_addr_t *addr, bool *matched,
-               char *rule, size_t rule_size)
-{
-    const s_entry_t *entry = NULL;
-    uint64_t at = s_htab_find (&self->exact, addr, 128);
-    if (self->exact.tags [at])
-        entry = &self->entries [self->exact.slots [at].entry - 1];
-    else {
-        uint32_t leaf = s_trie_find (self, addr);
-        if (leaf)
-            entry = &self->entries [self->pfx_entry [leaf - 1]];
-    }
-    *matched = entry != NULL;
-    if (!entry) {
-        snprintf (rule, rule_size, "no match");
-        return 0;
-    }
-    char pbuf [80];
-    const char *raw = self->raw_names [entry->raw_class];
-    uint16_t out = self->raw_to_out [entry->raw_class];
-    int len = snprintf (rule, rule_size, "%s %s from %s:%u",
-                        entry->len == 128 ? "exact" : "prefix",
-                        s_format_prefix (&entry->addr, entry->len, pbuf, sizeof pbuf),
-                        self->files [entry->file], entry->line);
-    if (strcmp (raw, self->out_names [out]) != 0 && len >= 0 && (size_t) len < rule_size)
-        snprintf (rule + len, rule_size - (size_t) len, "; alias %s->%s",
-                  raw, self->out_names [out]);
-    return out;
-}
 
 const char *const *
 ds_gt_class_names (const ds_gt_t *self)

@@ -119,6 +119,16 @@ s_pack_pf (msgpack_packer *pk, uint8_t *scratch, const ds_batch_t *batch)
     }
 }
 
+//  The end of a packed encoding: frees the scratch, and the result.
+static int
+s_packed_end (uint8_t *scratch, const ds_msg_writer_t *writer, const msgpack_sbuffer *out)
+{
+    free (scratch);
+    if (writer->failed)
+        return DS_ERR_NOMEM;
+    return out->size > DS_FRAME_MAX ? DS_ERR_TOO_BIG : DS_OK;
+}
+
 //  Zigzag: small magnitudes of either sign in few bytes.
 static inline uint64_t
 s_zigzag (uint64_t d)
@@ -233,10 +243,7 @@ ds_batch_encode_packed (const ds_batch_t *batch, msgpack_sbuffer *out)
         s_pack_ids (&pk, scratch, batch);
         batch_pack_names (&pk, batch);
     }
-    free (scratch);
-    if (writer.failed)
-        return DS_ERR_NOMEM;
-    return out->size > DS_FRAME_MAX ? DS_ERR_TOO_BIG : DS_OK;
+    return s_packed_end (scratch, &writer, out);
 }
 
 //  The fields of a packed unlabelled batch that labelling leaves alone:
@@ -295,10 +302,7 @@ ds_batch_encode_relabel (const uint8_t *in, size_t size, const ds_batch_t *label
     s_pack_pf (&pk, scratch, labelled);
     s_pack_ids (&pk, scratch, labelled);
     batch_pack_names (&pk, labelled);
-    free (scratch);
-    if (writer.failed)
-        return DS_ERR_NOMEM;
-    return out->size > DS_FRAME_MAX ? DS_ERR_TOO_BIG : DS_OK;
+    return s_packed_end (scratch, &writer, out);
 }
 
 //  ---------------------------------------------------------------------

@@ -23,21 +23,31 @@ s_trie_find (const ds_gt_t *self, const ds_addr_t *addr)
     return e;
 }
 
+//  True, and *out its class, if v4 is an exact entry (the filter first,
+//  then the slots).
+static inline bool
+s_v4_exact (const ds_gt_t *self, uint32_t v4, uint16_t *out)
+{
+    if (!s_v4_maybe (self, v4))
+        return false;
+    for (uint64_t at = s_v4_home (self, v4), slot; (slot = self->v4_slots [at]) != 0;
+         at = (at + 1) & self->v4_mask)
+        if ((uint32_t) (slot >> 32) == v4) {
+            *out = self->raw_to_out [(uint32_t) slot - 1];
+            return true;
+        }
+    return false;
+}
+
 static inline uint16_t
 s_lookup (const ds_gt_t *self, const ds_addr_t *addr, bool *matched)
 {
     if (memcmp (addr->b, s_v4_prefix, 12) == 0) {
-        uint32_t v4 = s_v4_of (addr);
-        uint64_t at = s_v4_home (self, v4);
-        uint64_t slot;
-        if (s_v4_maybe (self, v4))
-            while ((slot = self->v4_slots [at]) != 0) {
-                if ((uint32_t) (slot >> 32) == v4) {
-                    *matched = true;
-                    return self->raw_to_out [(uint32_t) slot - 1];
-                }
-                at = (at + 1) & self->v4_mask;
-            }
+        uint16_t out;
+        if (s_v4_exact (self, s_v4_of (addr), &out)) {
+            *matched = true;
+            return out;
+        }
         uint32_t leaf = s_trie_find (self, addr);
         *matched = leaf != 0;
         return leaf ? self->pfx_class [leaf - 1] : 0;
@@ -70,10 +80,6 @@ s_prefetch (const ds_gt_t *self, const ds_addr_t *addr)
         __builtin_prefetch (&self->exact.tags [s_hash (addr, 128) & self->exact.mask]);
 }
 
-//  A three-stage pipeline over the batch: AHEAD records ahead, prefetch
-//  the tag; AHEAD/2 ahead, read the (now cached) tag at the home slot and,
-//  if it matches, prefetch that slot too; then look up.  Independent
-//  lookups overlap their memory latency instead of paying it one by one.
 //  The lookups of a table with no prefix below ::ffff:0:0/96 (none of the
 //  IPv4 space split by a prefix: the usual exact-address ground truth)
 //  whose IPv4 slots fit the cache: an IPv4 address is its exact entry or
@@ -85,36 +91,23 @@ s_lookup_many_v4 (const ds_gt_t *self, const ds_addr_t *addrs, uint32_t n,
 {
     uint32_t leaf = self->v4_entry;
     uint16_t leaf_class = leaf ? self->pfx_class [leaf - 1] : 0;
-    uint64_t head;
-    uint32_t mid;
-    memcpy (&head, s_v4_prefix, 8);
-    memcpy (&mid, s_v4_prefix + 8, 4);
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t a;
-        uint32_t b;
-        memcpy (&a, addrs [i].b, 8);
-        memcpy (&b, addrs [i].b + 8, 4);
-        if (a != head || b != mid) {
-            bool hit;
+        bool hit;
+        if (memcmp (addrs [i].b, s_v4_prefix, 12) != 0)
             class_id [i] = s_lookup (self, &addrs [i], &hit);
-            matched [i] = hit;
-            continue;
+        else
+        if (!(hit = s_v4_exact (self, s_v4_of (&addrs [i]), &class_id [i]))) {
+            class_id [i] = leaf_class;
+            hit = leaf != 0;
         }
-        uint32_t v4 = s_v4_of (&addrs [i]);
-        class_id [i] = leaf_class;
-        matched [i] = leaf != 0;
-        if (!s_v4_maybe (self, v4))
-            continue;
-        for (uint64_t at = s_v4_home (self, v4), slot; (slot = self->v4_slots [at]) != 0;
-             at = (at + 1) & self->v4_mask)
-            if ((uint32_t) (slot >> 32) == v4) {
-                class_id [i] = self->raw_to_out [(uint32_t) slot - 1];
-                matched [i] = 1;
-                break;
-            }
+        matched [i] = hit;
     }
 }
 
+//  A three-stage pipeline over the batch: AHEAD records ahead, prefetch
+//  the tag; AHEAD/2 ahead, read the (now cached) tag at the home slot and,
+//  if it matches, prefetch that slot too; then look up.  Independent
+//  lookups overlap their memory latency instead of paying it one by one.
 void
 ds_gt_lookup_many (const ds_gt_t *self, const ds_addr_t *addrs, uint32_t n,
                    uint16_t *class_id, uint8_t *matched)

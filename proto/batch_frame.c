@@ -17,17 +17,37 @@
 */
 #include "batch_frame.h"
 #include "ds_proto.h"
-#include "message.h"
+#include "batch_internal.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define S_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 #define S_HEAD      64              //  bytes before the ts column's data
 #define S_DICT      4096            //  bytes for the dictionaries
 #define S_COLUMNS   7
 
-static const size_t s_width [S_COLUMNS] = { 8, 16, 4, 1, 1, 2, 2 };
+static const size_t s_width [S_COLUMNS] = {
+    S_TS_W, S_SRC_W, S_PORT_W, S_PROTO_W, S_FLAGS_W, S_ID_W, S_ID_W
+};
 static const size_t s_align [S_COLUMNS] = { 8, 1, 4, 1, 1, 2, 2 };
+
+//  A msgpack writer into [at, end): fails rather than writes past end.
+typedef struct {
+    uint8_t *at, *end;
+    bool failed;
+} s_room_t;
+
+static int
+s_room_write (void *data, const char *buf, size_t len)
+{
+    s_room_t *room = data;
+    if (room->failed || (size_t) (room->end - room->at) < len) {
+        room->failed = true;
+        return -1;
+    }
+    memcpy (room->at, buf, len);
+    room->at += len;
+    return 0;
+}
 
 //  The batch's pointer to column c.
 static void **
@@ -51,24 +71,17 @@ s_bin_header (size_t bytes)
     return bytes < 256 ? 2 : bytes < 65536 ? 3 : 5;
 }
 
-static void
+//  Packs msgpack's bin header for `bytes` into the s_bin_header (bytes)
+//  bytes at p; false if it would not fill them exactly.
+static bool
 s_put_bin_header (uint8_t *p, size_t bytes)
 {
-    if (bytes < 256) {
-        p [0] = 0xc4;
-        p [1] = (uint8_t) bytes;
-    }
-    else
-    if (bytes < 65536) {
-        p [0] = 0xc5;
-        p [1] = (uint8_t) (bytes >> 8);
-        p [2] = (uint8_t) bytes;
-    }
-    else {
-        p [0] = 0xc6;
-        for (int k = 0; k < 4; k++)
-            p [1 + k] = (uint8_t) (bytes >> (24 - 8 * k));
-    }
+    size_t len = s_bin_header (bytes);
+    s_room_t room = { p, p + len, false };
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &room, s_room_write);
+    msgpack_pack_bin (&pk, bytes);
+    return !room.failed && room.at == p + len;
 }
 
 //  Where each column's data starts in a frame for n records, and where the
@@ -105,11 +118,14 @@ s_frame_new (ds_batch_t *batch)
     uint8_t *frame = aligned_alloc (64, size);
     if (!frame)
         return -1;
-    for (int c = 0; c < S_COLUMNS; c++) {
-        s_put_bin_header (frame + at [c] - s_bin_header (s_width [c] * n), s_width [c] * n);
+    for (int c = 0; c < S_COLUMNS; c++)
+        if (!s_put_bin_header (frame + at [c] - s_bin_header (s_width [c] * n), s_width [c] * n)) {
+            free (frame);
+            return -1;
+        }
+    for (int c = 0; c < S_COLUMNS; c++)
         if (at [c] % s_align [c] == 0)
             *s_column (batch, c) = frame + at [c];
-    }
     batch->frame = frame;
     batch->frame_size = size;
     return 0;
@@ -127,25 +143,6 @@ ds_batch_new_framed (uint32_t capacity)
     if (s_frame_new (self))
         ds_batch_destroy (&self);
     return self;
-}
-
-//  A msgpack writer into [at, end): fails rather than writes past end.
-typedef struct {
-    uint8_t *at, *end;
-    bool failed;
-} s_room_t;
-
-static int
-s_room_write (void *data, const char *buf, size_t len)
-{
-    s_room_t *room = data;
-    if (room->failed || (size_t) (room->end - room->at) < len) {
-        room->failed = true;
-        return -1;
-    }
-    memcpy (room->at, buf, len);
-    room->at += len;
-    return 0;
 }
 
 int
@@ -166,12 +163,7 @@ ds_batch_frame_take (ds_batch_t *batch, void **base, const void **data, size_t *
         s_room_t room = { frame + at [S_COLUMNS], frame + at [S_COLUMNS] + S_DICT, false };
         msgpack_packer pk;
         msgpack_packer_init (&pk, &room, s_room_write);
-        msgpack_pack_array (&pk, batch->n_classes);
-        for (uint32_t i = 0; i < batch->n_classes; i++)
-            ds_pack_str (&pk, batch->class_names [i]);
-        msgpack_pack_array (&pk, batch->n_services);
-        for (uint32_t i = 0; i < batch->n_services; i++)
-            ds_pack_str (&pk, batch->service_names [i]);
+        batch_pack_names (&pk, batch);
         if (room.failed)
             return 1;
         end = (size_t) (room.at - frame);

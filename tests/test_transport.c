@@ -265,6 +265,35 @@ test_subs_cover (void **state)
     assert_null (subs);
 }
 
+//  Queues on pipes inside one process are DS_INPROC_HWM deep only when
+//  every endpoint of the list is inproc (blanks and empty items as
+//  ds_sub_connect reads them); any other list keeps DS_SOCK_HWM.
+static void
+test_inproc_hwm (void **state)
+{
+    (void) state;
+    const struct { const char *endpoints; int hwm; } cases [] = {
+        { "inproc://a", DS_INPROC_HWM },
+        { " inproc://a , inproc://b,", DS_INPROC_HWM },
+        { "inproc://a,tcp://127.0.0.1:1", DS_SOCK_HWM },
+        { "tcp://127.0.0.1:1", DS_SOCK_HWM },
+        { "inproc:/", DS_SOCK_HWM },
+        { "", DS_SOCK_HWM },
+        { " , ", DS_SOCK_HWM },
+        { NULL, DS_SOCK_HWM },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        zsock_t *sock = zsock_new (ZMQ_SUB);
+        assert_non_null (sock);
+        ds_sock_defaults (sock);
+        ds_sock_inproc_hwm (sock, cases [i].endpoints);
+        if (zsock_rcvhwm (sock) != cases [i].hwm || zsock_sndhwm (sock) != cases [i].hwm)
+            fail_msg ("'%s': hwm %d/%d, want %d", cases [i].endpoints ? cases [i].endpoints : "(null)",
+                      zsock_rcvhwm (sock), zsock_sndhwm (sock), cases [i].hwm);
+        zsock_destroy (&sock);
+    }
+}
+
 int
 main (void)
 {
@@ -275,6 +304,7 @@ main (void)
         cmocka_unit_test (test_wait_subscribers),
         cmocka_unit_test (test_sub_many_endpoints),
         cmocka_unit_test (test_subs_cover),
+        cmocka_unit_test (test_inproc_hwm),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

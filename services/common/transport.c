@@ -35,16 +35,42 @@ ds_transport_packed (const char *endpoint)
     return !endpoint || strncmp (endpoint, "inproc://", 9) != 0;
 }
 
+//  The next endpoint of a comma-separated list, blanks around it trimmed:
+//  true with [*item, *item + *len) (empty items skipped) and *p moved past
+//  it; false at the end.
+static bool
+s_next_endpoint (const char **p, const char **item, size_t *len)
+{
+    while (*p && **p) {
+        const char *at = *p;
+        const char *comma = strchr (at, ',');
+        size_t n = comma ? (size_t) (comma - at) : strlen (at);
+        *p = comma ? comma + 1 : NULL;
+        while (n && (*at == ' ' || *at == '\t')) {
+            at++;
+            n--;
+        }
+        while (n && (at [n - 1] == ' ' || at [n - 1] == '\t'))
+            n--;
+        if (n) {
+            *item = at;
+            *len = n;
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 ds_sock_inproc_hwm (zsock_t *sock, const char *endpoints)
 {
-    if (!endpoints || !*endpoints)
-        return;
-    for (const char *at = endpoints; at; at = strchr (at, ',')) {
-        at += *at == ',';
-        if (ds_transport_packed (at))
+    const char *p = endpoints, *item;
+    size_t len, n = 0;
+    for (; s_next_endpoint (&p, &item, &len); n++)
+        if (len < 9 || strncmp (item, "inproc://", 9) != 0)
             return;                     //  one that is not inproc
-    }
+    if (n == 0)
+        return;
     zsock_set_sndhwm (sock, DS_INPROC_HWM);
     zsock_set_rcvhwm (sock, DS_INPROC_HWM);
 }
@@ -148,26 +174,14 @@ ds_sub_new (const char *endpoints, const char *subscribe)
 int
 ds_sub_connect (zsock_t *sock, const char *endpoints)
 {
-    const char *p = endpoints;
-    while (p && *p) {
-        const char *comma = strchr (p, ',');
-        size_t len = comma ? (size_t) (comma - p) : strlen (p);
-        while (len && (*p == ' ' || *p == '\t')) {
-            p++;
-            len--;
-        }
-        while (len && (p [len - 1] == ' ' || p [len - 1] == '\t'))
-            len--;
-        if (len) {
-            char *endpoint = strndup (p, len);
-            int rc = endpoint ? ds_curve_connect (sock, endpoint) : -1;   //  logs why
-            if (rc == -1) {
-                free (endpoint);
-                return -1;
-            }
-            free (endpoint);
-        }
-        p = comma ? comma + 1 : NULL;
+    const char *p = endpoints, *item;
+    size_t len;
+    while (s_next_endpoint (&p, &item, &len)) {
+        char *endpoint = strndup (item, len);
+        int rc = endpoint ? ds_curve_connect (sock, endpoint) : -1;   //  logs why
+        free (endpoint);
+        if (rc == -1)
+            return -1;
     }
     return 0;
 }

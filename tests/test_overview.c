@@ -11,7 +11,9 @@
       comparison sort would (numeric port among equals, "-" last);
     - the merge of many pps spread over shards in any order (the port
       buckets of s_gather_pps) answers what one shard holding their sums
-      in key order answers.
+      in key order answers;
+    - a partial that does not decode fails the merge naming the first such
+      shard, small partials (one thread) and large (two) alike.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -237,6 +239,7 @@ typedef struct {
     size_t n;
     msgpack_sbuffer parts [3], ppsrc [3];
     msgpack_object results [3];
+    unsigned cut;                   //  shards (bits) whose OVERVIEW partial is cut short
 } t_shards_t;
 
 //  A round: the encoded OVERVIEW partials, or PPSRC partials counting no
@@ -261,18 +264,22 @@ s_round (void *ctx, const msgpack_sbuffer *request, const msgpack_object **resul
             assert_int_equal (req.kind, DS_PART_OVERVIEW);
         sh->results [i] = (msgpack_object) { .type = MSGPACK_OBJECT_BIN,
                                              .via.bin = { (uint32_t) b->size, b->data } };
+        if (req.kind == DS_PART_OVERVIEW && (sh->cut & (1u << i)))
+            sh->results [i].via.bin.size /= 2;
     }
     *results = sh->results;
     return 0;
 }
 
 //  The overview of a one-day window over n partials whose window and last
-//  day pps are rows [from [i], from [i + 1]) of w and l.  Caller destroys.
-static void
-s_merged (const ds_overview_pp_t *w, const size_t *wfrom, const ds_overview_pp_t *l, const size_t *lfrom,
-          size_t n, msgpack_sbuffer *out)
+//  day pps are rows [from [i], from [i + 1]) of w and l, the partials of
+//  the shards in cut (bits) cut short.  Returns ds_merge_answer's result,
+//  its error in err.  Caller destroys out.
+static int
+s_merged_cut (const ds_overview_pp_t *w, const size_t *wfrom, const ds_overview_pp_t *l, const size_t *lfrom,
+              size_t n, unsigned cut, msgpack_sbuffer *out, char *err, size_t err_size)
 {
-    t_shards_t sh = { .n = n };
+    t_shards_t sh = { .n = n, .cut = cut };
     int32_t day;
     assert_int_equal (ds_day_parse ("2021-03-02", &day), 0);
     for (size_t i = 0; i < n; i++) {
@@ -306,12 +313,21 @@ s_merged (const ds_overview_pp_t *w, const size_t *wfrom, const ds_overview_pp_t
     msgpack_sbuffer_init (out);
     msgpack_packer pk;
     msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
-    char err [256] = "";
-    assert_int_equal (ds_merge_answer (n, s_round, &sh, &q, "UTC", &pk, err, sizeof err), 0);
+    int rc = ds_merge_answer (n, s_round, &sh, &q, "UTC", &pk, err, err_size);
     for (size_t i = 0; i < n; i++) {
         msgpack_sbuffer_destroy (&sh.parts [i]);
         msgpack_sbuffer_destroy (&sh.ppsrc [i]);
     }
+    return rc;
+}
+
+//  s_merged_cut of whole partials, which must merge.
+static void
+s_merged (const ds_overview_pp_t *w, const size_t *wfrom, const ds_overview_pp_t *l, const size_t *lfrom,
+          size_t n, msgpack_sbuffer *out)
+{
+    char err [256] = "";
+    assert_int_equal (s_merged_cut (w, wfrom, l, lfrom, n, 0, out, err, sizeof err), 0);
 }
 
 static void
@@ -343,6 +359,36 @@ test_merge_split (void **state)
     }
 }
 
+//  A partial that does not decode is an error naming its shard, the first
+//  one of several, whether decoded on one thread (small) or two (large).
+static void
+test_merge_bad_shard (void **state)
+{
+    (void) state;
+    const size_t sizes [] = { 50, 30000 };
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes [s];
+        ds_overview_pp_t *w = s_rows (n, n < 100 ? 20 : 40000, 1000);
+        ds_overview_pp_t *l = s_rows (n, n < 100 ? 20 : 40000, 1000);
+        size_t from [4] = { 0, n / 3, n / 2, n };
+        const struct { unsigned cut; const char *want; } cases [] = {
+            { 1u << 1, "shard 1: bad overview partial" },
+            { (1u << 1) | (1u << 2), "shard 1: bad overview partial" },
+            { 1u << 2, "shard 2: bad overview partial" },
+        };
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            msgpack_sbuffer out;
+            char err [256] = "";
+            assert_int_equal (s_merged_cut (w, from, l, from, 3, cases [c].cut, &out, err, sizeof err), -1);
+            assert_true (strncmp (err, cases [c].want, strlen (cases [c].want)) == 0);
+            assert_int_equal (out.size, 0);
+            msgpack_sbuffer_destroy (&out);
+        }
+        free (w);
+        free (l);
+    }
+}
+
 int
 main (void)
 {
@@ -352,6 +398,7 @@ main (void)
         cmocka_unit_test (test_ports_ranking),
         cmocka_unit_test (test_ports_bytes),
         cmocka_unit_test (test_merge_split),
+        cmocka_unit_test (test_merge_bad_shard),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

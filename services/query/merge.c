@@ -4,14 +4,51 @@
     merges then add counts and combine lists by key (pp, class, service,
     packets per source) into one ds_overview_t, which overview.c packs as
     the client asked.
+
+    The shards wait while the query service merges (the next round needs
+    its result), so its largest steps run on two threads: the decoding of
+    large partials (every other shard's on a helper), and the merges (the
+    window's pps, the largest list, beside the rest).  Each helper is
+    joined before its result is used; if none can start, the caller does
+    its share too.
 */
 #include "merge.h"
 #include "overview.h"
 #include "record.h"
 #include "tzday.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+//  ---------------------------------------------------------------------
+//  A helper thread
+
+typedef void *(s_work_fn) (void *arg);
+
+typedef struct {
+    pthread_t thread;
+    bool started;
+} s_helper_t;
+
+//  Runs fn (arg) on a helper thread if worth one (spawn), else or if none
+//  can be started here.
+static void
+s_helper_start (s_helper_t *self, bool spawn, s_work_fn *fn, void *arg)
+{
+    self->started = spawn && pthread_create (&self->thread, NULL, fn, arg) == 0;
+    if (!self->started)
+        fn (arg);
+}
+
+//  Waits for the helper's work (done, if it ran here).
+static void
+s_helper_join (s_helper_t *self)
+{
+    if (self->started)
+        pthread_join (self->thread, NULL);
+    self->started = false;
+}
 
 //  ---------------------------------------------------------------------
 //  Rounds
@@ -20,6 +57,73 @@
 //  decode (a ds_part_*_decode, through s_decode_fn) into parts [i], an
 //  array of n entries of size bytes.  Returns 0, or -1 with err set.
 typedef int (s_decode_fn) (const uint8_t *data, size_t size, void *part, char *err, size_t err_size);
+
+#define S_DECODE_PARALLEL (64 * 1024)    //  partials of more bytes: two threads decode
+
+//  A shard's decoding: its result and why it failed.
+typedef struct {
+    int rc;
+    char why [256];
+} s_decoded_t;
+
+//  Decodes the partials of shards first, first + step, ... into parts.
+typedef struct {
+    const msgpack_object *results;
+    size_t n, first, step;
+    s_decode_fn *decode;
+    char *parts;                    //  n entries of size bytes
+    size_t size;
+    s_decoded_t *done;              //  n entries: each thread writes its shards'
+} s_decode_job_t;
+
+static void *
+s_decode_some (void *arg)
+{
+    const s_decode_job_t *job = arg;
+    for (size_t i = job->first; i < job->n; i += job->step) {
+        const uint8_t *data;
+        size_t data_size;
+        s_decoded_t *d = &job->done [i];
+        d->rc = ds_part_result_bytes (&job->results [i], &data, &data_size);
+        if (d->rc == DS_OK)
+            d->rc = job->decode (data, data_size, job->parts + i * job->size, d->why, sizeof d->why);
+    }
+    return NULL;
+}
+
+//  Decodes the n results into parts (every other shard's on a helper
+//  thread when they are large); the first shard whose partial does not
+//  decode is the error.  Returns DS_OK, or an error with err set.
+static int
+s_decode_all (size_t n, const msgpack_object *results, s_decode_fn *decode, const char *what,
+              void *parts, size_t size, char *err, size_t err_size)
+{
+    s_decoded_t *done = calloc (n ? n : 1, sizeof *done);
+    if (!done) {
+        snprintf (err, err_size, "out of memory");
+        return DS_ERR_NOMEM;
+    }
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        if (results [i].type == MSGPACK_OBJECT_BIN)
+            bytes += results [i].via.bin.size;
+    bool two = n > 1 && bytes >= S_DECODE_PARALLEL;
+    s_decode_job_t jobs [2];
+    for (size_t t = 0; t < 2; t++)
+        jobs [t] = (s_decode_job_t) { results, n, two ? t : 0, two ? 2 : 1, decode, parts, size, done };
+    s_helper_t helper = { .started = false };
+    if (two)
+        s_helper_start (&helper, true, s_decode_some, &jobs [1]);
+    s_decode_some (&jobs [0]);
+    s_helper_join (&helper);
+    int rc = DS_OK;
+    for (size_t i = 0; rc == DS_OK && i < n; i++)
+        if ((rc = done [i].rc) != DS_OK)
+            snprintf (err, err_size, "shard %zu: bad %s partial: %s%s%s", i, what,
+                      ds_result_str (rc), done [i].why [0] ? ": " : "", done [i].why);
+    free (done);
+    return rc;
+}
 
 static int
 s_round (size_t n, ds_merge_round_fn *round, void *ctx, const ds_part_req_t *req,
@@ -35,17 +139,8 @@ s_round (size_t n, ds_merge_round_fn *round, void *ctx, const ds_part_req_t *req
     else
     if (round (ctx, &request, &results, err, err_size))
         rc = -1;
-    for (size_t i = 0; rc == DS_OK && i < n; i++) {
-        const uint8_t *data;
-        size_t data_size;
-        char why [256] = "";
-        rc = ds_part_result_bytes (&results [i], &data, &data_size);
-        if (rc == DS_OK)
-            rc = decode (data, data_size, (char *) parts + i * size, why, sizeof why);
-        if (rc != DS_OK)
-            snprintf (err, err_size, "shard %zu: bad %s partial: %s%s%s", i, what,
-                      ds_result_str (rc), why [0] ? ": " : "", why);
-    }
+    else
+        rc = s_decode_all (n, results, decode, what, parts, size, err, err_size);
     msgpack_sbuffer_destroy (&request);
     return rc == DS_OK ? 0 : -1;
 }
@@ -359,6 +454,25 @@ s_merge_hist (const ds_part_overview_t *parts, size_t n, ds_overview_t *o)
     return 0;
 }
 
+//  The merges besides the window's pps: the histogram, the last day's
+//  pps, the classes.
+typedef struct {
+    const ds_part_overview_t *parts;
+    size_t n;
+    ds_overview_t *o;
+    int rc;                         //  0, or -1 if memory ran out
+} s_rest_job_t;
+
+static void *
+s_merge_rest (void *arg)
+{
+    s_rest_job_t *job = arg;
+    job->rc = s_merge_hist (job->parts, job->n, job->o)
+           || s_gather_pps (job->parts, job->n, true, &job->o->last_pps, &job->o->n_last_pps)
+           || s_merge_classes (job->parts, job->n, job->o) ? -1 : 0;
+    return NULL;
+}
+
 //  Merges the OVERVIEW partials into o (window, zone and days set).
 static int
 s_overview_read (const ds_part_overview_t *parts, size_t n, ds_overview_t *o, char *err, size_t err_size)
@@ -412,8 +526,17 @@ s_overview_read (const ds_part_overview_t *parts, size_t n, ds_overview_t *o, ch
         o->bad_time += sensors [m]->bad_time;
         o->dropped += sensors [m]->dropped;
     }
-    if (s_merge_hist (parts, n, o) || s_gather_pps (parts, n, false, &o->window_pps, &o->n_window_pps)
-    ||  s_gather_pps (parts, n, true, &o->last_pps, &o->n_last_pps) || s_merge_classes (parts, n, o)) {
+    //  The window's pps (the largest list) here, the rest on a helper
+    //  meanwhile (each fills its own fields of o).
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++)
+        rows += parts [i].n_window;
+    s_rest_job_t rest = { parts, n, o, 0 };
+    s_helper_t helper = { .started = false };
+    s_helper_start (&helper, rows >= S_GATHER_SMALL, s_merge_rest, &rest);
+    int rc = s_gather_pps (parts, n, false, &o->window_pps, &o->n_window_pps);
+    s_helper_join (&helper);
+    if (rc || rest.rc) {
         snprintf (err, err_size, "out of memory merging partials");
         return -1;
     }

@@ -63,6 +63,49 @@ ds_actor_new (zactor_fn *fn, void *args)
     return actor;
 }
 
+//  One actor of ds_actor_new_all, started on a thread of its own.
+typedef struct {
+    zactor_fn *fn;
+    void *args;
+    zactor_t *actor;
+    pthread_t thread;
+    bool threaded;                  //  thread runs s_starter
+} s_starter_t;
+
+static void *
+s_starter (void *arg)
+{
+    s_starter_t *self = arg;
+    self->actor = ds_actor_new (self->fn, self->args);
+    return NULL;
+}
+
+void
+ds_actor_new_all (size_t n, zactor_fn *const *fns, void *const *args, zactor_t **actors)
+{
+    if (n == 0)
+        return;
+    zsys_init ();                   //  czmq's context: once, before threads race to it
+    s_starter_t *starters = calloc (n, sizeof *starters);
+    //  Actor 0 here, each other on a starter thread (or here, one after
+    //  the other, if there is none).
+    for (size_t i = 1; starters && i < n; i++) {
+        starters [i] = (s_starter_t) { .fn = fns [i], .args = args [i] };
+        starters [i].threaded = pthread_create (&starters [i].thread, NULL, s_starter,
+                                                &starters [i]) == 0;
+    }
+    actors [0] = ds_actor_new (fns [0], args [0]);
+    for (size_t i = 1; i < n; i++) {
+        if (starters && starters [i].threaded)
+            pthread_join (starters [i].thread, NULL);
+        else
+        if (starters)
+            s_starter (&starters [i]);
+        actors [i] = starters ? starters [i].actor : ds_actor_new (fns [i], args [i]);
+    }
+    free (starters);
+}
+
 bool
 ds_actor_join (int timeout_ms)
 {

@@ -34,6 +34,13 @@ void ds_actor_refused (zsock_t *pipe, const ds_actor_answer_t *answers);
 //  zactor_new (fn, args), the actor's thread counted until it has ended.
 zactor_t *ds_actor_new (zactor_fn *fn, void *args);
 
+//  ds_actor_new (fns [i], args [i]) into actors [i] for the n actors at
+//  once: each zactor_new on its own thread, so that their starts (a
+//  store to allocate, tables to load) overlap.  Returns when every one
+//  has signalled; an actor that could not start is there as with
+//  ds_actor_new (it says so when asked), NULL only if it had no thread.
+void ds_actor_new_all (size_t n, zactor_fn *const *fns, void *const *args, zactor_t **actors);
+
 //  Waits up to timeout_ms for every thread of ds_actor_new to end; true
 //  when none is left.
 bool ds_actor_join (int timeout_ms);

@@ -307,41 +307,91 @@ s_inputs (s_run_t *r)
     return 0;
 }
 
-//  The aggregator shards, downstream first so every subscriber is there
-//  before data flows.
+//  The labeler's config, with the tables it lends to ingest.  0, or -1
+//  after logging why.
 static int
-s_start_aggregators (s_run_t *r)
+s_labeler_config (s_run_t *r)
 {
     const ds_run_config_t *cfg = r->cfg;
+    ds_labeler_config_t *lab = &r->lab_cfg;
+    ds_labeler_config_init (lab);
+    lab->gt = r->gt;
+    lab->gt_lists = cfg->gt_lists;
+    lab->aliases = cfg->aliases;
+    lab->services = cfg->services;
+    lab->control = EP_LABCTL;
+    lab->tables = r->tables = ds_tables_new ();
+    if (!r->tables) {
+        ds_log_error ("out of memory");
+        return -1;
+    }
+    lab->shards = r->shards;
+    lab->metrics = r->metrics;
+    return 0;
+}
+
+//  The aggregator shards and the labeler, downstream of ingest (which
+//  starts last, so every subscriber is there before data flows).  They
+//  start at once (ds_actor_new_all: each shard allocates its store, the
+//  labeler loads its tables, ~1.5 ms apiece, on a core each) and are then
+//  asked in turn whether they are up.
+static int
+s_start_shards_labeler (s_run_t *r)
+{
+    const ds_run_config_t *cfg = r->cfg;
+    //  The actors copy their configs as they start.
+    ds_aggregator_config_t *agg = calloc (r->shards, sizeof *agg);
+    if (!agg || s_labeler_config (r) != 0) {
+        if (!agg)
+            ds_log_error ("out of memory");
+        free (agg);
+        return -1;
+    }
+    zactor_fn *fns [DS_SHARDS_MAX + 1];
+    void *args [DS_SHARDS_MAX + 1];
+    zactor_t *actors [DS_SHARDS_MAX + 1];
     for (uint32_t k = 0; k < r->shards; k++) {
-        ds_aggregator_config_t agg;
         snprintf (r->agg_ep [k], sizeof r->agg_ep [k], "inproc://ds-agg-%u", k);
-        ds_aggregator_config_init (&agg);
-        agg.shard = k;
-        agg.shards = r->shards;
-        agg.inputs.items [0] = EP_LAB;
-        agg.inputs.count = 1;
-        agg.endpoint = r->agg_ep [k];
-        agg.sensors = 1;
-        agg.tz = r->tz;
-        agg.retain_days = (uint32_t) cfg->retain_days;
-        agg.checkpoint_interval_ms = cfg->checkpoint_interval * 1000;
-        agg.metrics = r->metrics;
+        ds_aggregator_config_init (&agg [k]);
+        agg [k].shard = k;
+        agg [k].shards = r->shards;
+        agg [k].inputs.items [0] = EP_LAB;
+        agg [k].inputs.count = 1;
+        agg [k].endpoint = r->agg_ep [k];
+        agg [k].sensors = 1;
+        agg [k].tz = r->tz;
+        agg [k].retain_days = (uint32_t) cfg->retain_days;
+        agg [k].checkpoint_interval_ms = cfg->checkpoint_interval * 1000;
+        agg [k].metrics = r->metrics;
         if (cfg->checkpoint_dir) {
             zsys_dir_create ("%s", cfg->checkpoint_dir);
             snprintf (r->ckpt [k], sizeof r->ckpt [k], "%s/shard-%u.ckpt", cfg->checkpoint_dir, k);
-            agg.checkpoint = r->ckpt [k];
+            agg [k].checkpoint = r->ckpt [k];
         }
-        //  An actor is returned even when it failed to start: ask it.  It
-        //  keeps a copy of its config.
+        fns [k] = ds_aggregator_actor;
+        args [k] = &agg [k];
+    }
+    fns [r->shards] = ds_labeler_actor;
+    args [r->shards] = &r->lab_cfg;
+    ds_actor_new_all (r->shards + 1, fns, args, actors);
+    free (agg);
+    memcpy (r->aggs, actors, r->shards * sizeof *actors);
+    r->labeler = actors [r->shards];
+    //  An actor is there even when it failed to start: ask it.
+    for (uint32_t k = 0; k < r->shards; k++) {
         char bound [256];
         bool early_eos = false;
-        r->aggs [k] = ds_actor_new (ds_aggregator_actor, &agg);
         if (!r->aggs [k] || ds_aggregator_endpoint (r->aggs [k], bound, sizeof bound, &early_eos) != 0) {
             ds_log_error ("aggregator shard %u did not start", k);
             return -1;
         }
         r->agg_eos [k] = early_eos;
+    }
+    char data_ep [256], control_ep [256];
+    if (!r->labeler || ds_labeler_endpoints (r->labeler, data_ep, sizeof data_ep,
+                                             control_ep, sizeof control_ep) != 0) {
+        ds_log_error ("labeler did not start (see above)");
+        return -1;
     }
     return 0;
 }
@@ -404,32 +454,11 @@ s_start_query (s_run_t *r)
     return 0;
 }
 
-//  The labeler, then ingest: data flows from here on.
+//  Ingest (the labeler's tables lent): data flows from here on.
 static int
 s_start_pipeline (s_run_t *r)
 {
     const ds_run_config_t *cfg = r->cfg;
-    ds_labeler_config_t *lab = &r->lab_cfg;
-    ds_labeler_config_init (lab);
-    lab->gt = r->gt;
-    lab->gt_lists = cfg->gt_lists;
-    lab->aliases = cfg->aliases;
-    lab->services = cfg->services;
-    lab->control = EP_LABCTL;
-    lab->tables = r->tables = ds_tables_new ();
-    if (!r->tables) {
-        ds_log_error ("out of memory");
-        return -1;
-    }
-    lab->shards = r->shards;
-    lab->metrics = r->metrics;
-    char data_ep [256], control_ep [256];
-    r->labeler = ds_actor_new (ds_labeler_actor, lab);
-    if (!r->labeler || ds_labeler_endpoints (r->labeler, data_ep, sizeof data_ep,
-                                             control_ep, sizeof control_ep) != 0) {
-        ds_log_error ("labeler did not start (see above)");
-        return -1;
-    }
     ds_ingest_config_t *ing = &r->ing_cfg;
     ds_ingest_config_init (ing);
     ing->pcaps = r->pcaps.items;
@@ -696,7 +725,7 @@ s_run_services (const ds_run_config_t *cfg, const ds_tz_t *tz, bool *reported)
     int rc = 1;
     int64_t t0 = zclock_usecs ();
     bool with_embed = cfg->embed || cfg->model_out || cfg->corpus_out || cfg->classes_out;
-    if (s_start_aggregators (r) != 0
+    if (s_start_shards_labeler (r) != 0
     ||  (with_embed && !(r->embed = s_embed_start (cfg, tz, &r->embed_cfg, r->shards)))
     ||  s_start_query (r) != 0
     ||  s_start_pipeline (r) != 0

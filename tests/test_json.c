@@ -212,6 +212,66 @@ test_from_bytes (void **state)
     }
 }
 
+//  Strings of every length 0..40 and one longer than the writer's buffer
+//  (16 KB), some with a quote, packed back to back so that they meet the
+//  buffer's end at every offset: the text of each is the string quoted.
+static void
+s_pack_many_strings (msgpack_packer *pk)
+{
+    static char text [20000];
+    memset (text, 'q', sizeof text);
+    msgpack_pack_array (pk, 3001);
+    for (int i = 0; i < 3000; i++) {
+        char str [41];
+        int len = i % 41;
+        for (int k = 0; k < len; k++)
+            str [k] = (char) ('a' + (i + k) % 26);
+        if (len > 0 && i % 7 == 0)
+            str [len - 1] = '"';
+        msgpack_pack_str_with_body (pk, str, (size_t) len);
+    }
+    msgpack_pack_str_with_body (pk, text, sizeof text);
+}
+
+static void
+test_many_strings (void **state)
+{
+    (void) state;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    s_pack_many_strings (&pk);
+    char *want = malloc (200000);
+    assert_non_null (want);
+    size_t n = 0;
+    want [n++] = '[';
+    for (int i = 0; i < 3000; i++) {
+        int len = i % 41;
+        want [n++] = '"';
+        for (int k = 0; k < len; k++) {
+            if (k == len - 1 && i % 7 == 0) {
+                want [n++] = '\\';
+                want [n++] = '"';
+            }
+            else
+                want [n++] = (char) ('a' + (i + k) % 26);
+        }
+        want [n++] = '"';
+        want [n++] = ',';
+    }
+    want [n++] = '"';
+    memset (want + n, 'q', 20000);
+    n += 20000;
+    memcpy (want + n, "\"]", 3);
+    char *text = s_json_mp (buf.data, buf.size);
+    assert_non_null (text);
+    assert_string_equal (text, want);
+    free (text);
+    free (want);
+    msgpack_sbuffer_destroy (&buf);
+}
+
 static void
 test_values (void **state)
 {
@@ -307,6 +367,7 @@ main (void)
         cmocka_unit_test (test_doubles),
         cmocka_unit_test (test_write_file),
         cmocka_unit_test (test_from_bytes),
+        cmocka_unit_test (test_many_strings),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

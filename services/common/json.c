@@ -80,19 +80,53 @@ s_uint (s_out_t *w, unsigned long long value)
     do
         *--p = (char) ('0' + value % 10);
     while ((value /= 10) != 0);
-    s_put (w, p, (size_t) (buf + sizeof buf - p));
+    size_t len = (size_t) (buf + sizeof buf - p);
+    if (w->used + len > S_BUF)
+        s_flush (w);
+    for (size_t i = 0; i < len; i++)        //  a few digits: no memcpy call
+        w->buf [w->used + i] = p [i];
+    w->used += len;
 }
+
+//  1 for a byte a JSON string holds as it is: printable ASCII but the
+//  quote (0x22) and the backslash (0x5c).
+#define S_0x16 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+#define S_1x16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const unsigned char s_plain [256] = {
+    S_0x16, S_0x16,                                             //  0x00-0x1f
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,             //  0x20-0x2f
+    S_1x16, S_1x16,                                             //  0x30-0x4f
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,             //  0x50-0x5f
+    S_1x16, S_1x16,                                             //  0x60-0x7f
+    S_0x16, S_0x16, S_0x16, S_0x16, S_0x16, S_0x16, S_0x16, S_0x16  //  0x80-0xff
+};
 
 static void
 s_string (s_out_t *w, const char *str, size_t size)
 {
     const unsigned char *s = (const unsigned char *) str;
+    //  The common case (keys, port numbers, names): plain bytes that fit
+    //  the buffer, copied as they are checked, quotes around.
+    if (size + 2 <= S_BUF - w->used) {
+        char *out = w->buf + w->used;
+        size_t i = 0;
+        while (i < size && s_plain [s [i]]) {
+            out [1 + i] = (char) s [i];
+            i++;
+        }
+        if (i == size) {
+            out [0] = '"';
+            out [size + 1] = '"';
+            w->used += size + 2;
+            return;
+        }
+    }
     s_char (w, '"');
     size_t i = 0;
     while (i < size) {
         //  A run of printable ASCII that needs no escape goes out at once.
         size_t run = i;
-        while (run < size && s [run] >= 0x20 && s [run] < 0x80 && s [run] != '"' && s [run] != '\\')
+        while (run < size && s_plain [s [run]])
             run++;
         if (run > i) {
             s_put (w, str + i, run - i);

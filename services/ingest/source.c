@@ -10,15 +10,20 @@
     copies each frame into its own buffer; at millions of packets a second
     that is most of the cost of ingest.  A classic pcap file that is not
     compressed, in this host's byte order and of version 2.4 (what capture
-    tools write) is therefore read here: 1 MB read(2)s into our buffer and
-    frames parsed where they lie.  libpcap still opens the file (it checks
-    the header and names the link type), and the moment a record is not
-    clean -- a header or frame cut short by the end of the file, a captured
-    length above the snapshot length -- the FILE is positioned at that
-    record and libpcap reads the rest, so every irregular case keeps
-    libpcap's exact behaviour.  Timestamps are libpcap's: signed 32-bit
-    seconds and fraction, nanoseconds divided by 1000 (C truncation).
-    ds_source_set_fast_path (false) turns it off (tests compare the two).
+    tools write) is therefore read here (source_fast.c), its frames parsed
+    where they lie: in windows of the file mapped read-only (filemap.h),
+    or, where the file cannot be mapped, in a buffer filled by 1 MB
+    read(2)s.  libpcap still opens the file (it checks the header and
+    names the link type), and the moment a record is not clean -- a header
+    or frame cut short by the end of the file, a captured length above the
+    snapshot length -- the FILE is positioned at that record and libpcap
+    reads the rest, so every irregular case keeps libpcap's exact
+    behaviour.  So does a file that shrinks while it is mapped: the frame
+    in pages that vanished is dropped and libpcap reads on from it.
+    Timestamps are libpcap's: signed 32-bit seconds and fraction,
+    nanoseconds divided by 1000 (C truncation).  ds_source_set_fast_path
+    (false) turns the fast path off, ds_source_set_map (0) its mapping
+    (tests compare the three).
 
     Streams.  A capture read from a pipe or a FIFO ("-" is standard input)
     that is classic pcap in this host's byte order goes through the same
@@ -36,8 +41,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "source.h"
-#include "darkvec.h"
+#include "source_internal.h"
 #include "log.h"
 #include <errno.h>
 #include <glob.h>
@@ -49,40 +53,6 @@
 #include <zlib.h>
 
 #define S_IOBUF_SIZE (256 * 1024)
-#define S_FAST_SIZE  (1024 * 1024)   //  > the largest snapshot length (262144) + 16
-#define S_PCAP_USEC  0xa1b2c3d4u     //  classic pcap magic, as this host reads it
-#define S_PCAP_NSEC  0xa1b23c4du
-
-static bool s_fast_enabled = true;
-
-typedef enum { S_FILE, S_LIVE, S_DARKVEC } s_kind_t;
-
-struct ds_source_t {
-    s_kind_t kind;
-    pcap_t *pcap;
-    int dlt;
-    int link;                       //  index in the link table
-    int fd;                         //  live: selectable descriptor
-    FILE *file;                     //  what libpcap reads (owned by pcap)
-    gzFile gz;                      //  under file when compressed
-    char *iobuf;                    //  stdio buffer of file (freed after it is closed)
-    //  Fast path (see above); fast false: libpcap reads
-    bool fast;
-    bool fast_nsec;                 //  nanosecond timestamps
-    bool fast_eof;                  //  read(2) returned 0
-    int fast_fd;
-    uint8_t *fast_buf;              //  S_FAST_SIZE bytes
-    size_t fast_pos;                //  next record in fast_buf
-    size_t fast_end;                //  bytes valid in fast_buf
-    uint64_t fast_base;             //  file offset of fast_buf [0]
-    uint32_t fast_snap;             //  pcap_snapshot: larger frames go to libpcap
-    bool stream;                    //  fast path over a pipe: never blocks long
-    uint8_t head [24];              //  stream: the header libpcap reads from memory
-    uint32_t drop_last [2];         //  live: libpcap's ps_drop, ps_ifdrop last read
-    uint64_t drops;                 //  live: their growth, summed without wrapping
-    ds_darkvec_t *log;
-    char *path;                     //  file name or interface, for messages
-};
 
 static ssize_t
 s_gz_read (void *cookie, char *buf, size_t size)
@@ -103,9 +73,8 @@ s_gz_close (void *cookie)
     return gzclose ((gzFile) cookie) == Z_OK ? 0 : EOF;
 }
 
-//  Checks the link type of an opened pcap: a clear error if unsupported.
-static int
-s_check_link (ds_source_t *self, const char *what, char *err, size_t err_size)
+int
+source_check_link (ds_source_t *self, const char *what, char *err, size_t err_size)
 {
     self->dlt = pcap_datalink (self->pcap);
     self->link = ds_link_index (self->dlt);
@@ -118,320 +87,6 @@ s_check_link (ds_source_t *self, const char *what, char *err, size_t err_size)
         return -1;
     }
     return 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Fast path for classic pcap files (see the top of this file)
-
-void
-ds_source_set_fast_path (bool on)
-{
-    s_fast_enabled = on;
-}
-
-bool
-ds_source_is_fast (ds_source_t *self)
-{
-    return self->fast;
-}
-
-static void
-s_fast_close (ds_source_t *self)
-{
-    if (self->fast_fd >= 0)
-        close (self->fast_fd);
-    self->fast_fd = -1;
-    free (self->fast_buf);
-    self->fast_buf = NULL;
-    self->fast = false;
-}
-
-//  Sets up the fast path (regular files only: a FIFO cannot be opened
-//  twice); on any failure libpcap simply reads the file.
-static void
-s_fast_open (ds_source_t *self, const char *path, bool nsec)
-{
-    self->fast_fd = open (path, O_RDONLY | O_CLOEXEC);
-    self->fast_buf = malloc (S_FAST_SIZE);
-    struct stat st;
-    if (self->fast_fd < 0 || !self->fast_buf || fstat (self->fast_fd, &st) != 0
-    ||  !S_ISREG (st.st_mode) || lseek (self->fast_fd, 24, SEEK_SET) != 24) {
-        s_fast_close (self);
-        return;
-    }
-    self->fast = true;
-    self->fast_nsec = nsec;
-    self->fast_base = 24;
-    self->fast_snap = (uint32_t) pcap_snapshot (self->pcap);
-}
-
-//  Moves the unread bytes to the front and reads until the buffer is full
-//  or the file ends.  False on a read error.
-static bool
-s_fast_fill (ds_source_t *self)
-{
-    size_t left = self->fast_end - self->fast_pos;
-    memmove (self->fast_buf, self->fast_buf + self->fast_pos, left);
-    self->fast_base += self->fast_pos;
-    self->fast_pos = 0;
-    self->fast_end = left;
-    if (self->stream) {
-        //  One read without blocking: what the pipe holds now.
-        ssize_t n = read (self->fast_fd, self->fast_buf + self->fast_end,
-                          S_FAST_SIZE - self->fast_end);
-        if (n > 0)
-            self->fast_end += (size_t) n;
-        else
-        if (n == 0)
-            self->fast_eof = true;
-        else
-        if (errno != EAGAIN && errno != EINTR)
-            return false;
-        return true;
-    }
-    while (!self->fast_eof && self->fast_end < S_FAST_SIZE) {
-        ssize_t n = read (self->fast_fd, self->fast_buf + self->fast_end,
-                          S_FAST_SIZE - self->fast_end);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return false;
-        if (n == 0)
-            self->fast_eof = true;
-        self->fast_end += (size_t) n;
-    }
-    return true;
-}
-
-//  Hands the rest of the file to libpcap, at the record not yet read.
-static int
-s_fast_handover (ds_source_t *self)
-{
-    off_t at = (off_t) (self->fast_base + self->fast_pos);
-    s_fast_close (self);
-    if (fseeko (self->file, at, SEEK_SET) != 0) {
-        ds_log_error ("%s: cannot seek to offset %lld: %s", self->path, (long long) at,
-                      strerror (errno));
-        return -1;
-    }
-    return 0;
-}
-
-//  The next frame, read in place: 1 with *hdr and *data set, 0 at the end of
-//  the file, -1 when libpcap must take over from this record.
-static int
-s_fast_next (ds_source_t *self, struct pcap_pkthdr *hdr, const uint8_t **data)
-{
-    size_t avail = self->fast_end - self->fast_pos;
-    if (avail < 16) {
-        if (!s_fast_fill (self))
-            return -1;
-        avail = self->fast_end;
-        if (avail == 0)
-            return 0;
-        if (avail < 16)
-            return -1;                          //  header cut short
-    }
-    uint32_t w [4];                             //  ts_sec, ts_frac, caplen, len
-    memcpy (w, self->fast_buf + self->fast_pos, sizeof w);
-    if (w [2] > self->fast_snap)
-        return -1;
-    if (avail < 16 + (size_t) w [2]) {
-        if (!s_fast_fill (self))
-            return -1;
-        if (self->fast_end < 16 + (size_t) w [2])
-            return -1;                          //  frame cut short
-    }
-    int32_t sec = (int32_t) w [0], frac = (int32_t) w [1];
-    hdr->ts.tv_sec = sec;
-    hdr->ts.tv_usec = self->fast_nsec ? frac / 1000 : frac;
-    hdr->caplen = w [2];
-    hdr->len = w [3];
-    *data = self->fast_buf + self->fast_pos + 16;
-    self->fast_pos += 16 + (size_t) w [2];
-    return 1;
-}
-
-//  A stream whose first bytes were read already: they are served again,
-//  then the rest of the underlying FILE.
-typedef struct {
-    FILE *under;
-    uint8_t head [24];
-    size_t n, pos;
-} s_peeked_t;
-
-static ssize_t
-s_peeked_read (void *cookie, char *buf, size_t size)
-{
-    s_peeked_t *p = cookie;
-    if (p->pos < p->n) {
-        size_t k = p->n - p->pos < size ? p->n - p->pos : size;
-        memcpy (buf, p->head + p->pos, k);
-        p->pos += k;
-        return (ssize_t) k;
-    }
-    size_t got = fread (buf, 1, size, p->under);
-    return got == 0 && ferror (p->under) ? -1 : (ssize_t) got;
-}
-
-static int
-s_peeked_close (void *cookie)
-{
-    s_peeked_t *p = cookie;
-    int rc = fclose (p->under);
-    free (p);
-    return rc;
-}
-
-//  Wraps under (owned) so that head [0, n) is read first; NULL (under
-//  closed) if memory ran out.
-static FILE *
-s_peeked_open (FILE *under, const uint8_t *head, size_t n)
-{
-    s_peeked_t *p = calloc (1, sizeof *p);
-    cookie_io_functions_t io = { .read = s_peeked_read, .close = s_peeked_close };
-    FILE *file = p ? fopencookie (p, "rb", io) : NULL;
-    if (!file) {
-        free (p);
-        fclose (under);
-        return NULL;
-    }
-    p->under = under;
-    memcpy (p->head, head, n);
-    p->n = n;
-    return file;
-}
-
-//  The next frame of a stream: 1 with *hdr and *data set, 0 at its end,
-//  2 when no complete record arrived within 100 ms, -2 when it ended inside
-//  a record (cut short), -1 on a read error (logged).
-static int
-s_stream_next (ds_source_t *self, struct pcap_pkthdr *hdr, const uint8_t **data)
-{
-    uint32_t w [4];                             //  ts_sec, ts_frac, caplen, len
-    bool waited = false;
-    while (true) {
-        size_t avail = self->fast_end - self->fast_pos, need = 16;
-        if (avail >= 16) {
-            memcpy (w, self->fast_buf + self->fast_pos, sizeof w);
-            if (w [2] > 262144) {               //  libpcap's MAXIMUM_SNAPLEN
-                ds_log_error ("%s: invalid packet capture length %u", self->path, w [2]);
-                return -1;
-            }
-            need += w [2];
-        }
-        if (avail >= need)
-            break;
-        if (self->fast_eof)
-            return avail == 0 ? 0 : -2;
-        if (waited)
-            return 2;
-        bool ok = s_fast_fill (self);
-        if (ok && self->fast_end == avail && !self->fast_eof) {
-            //  Nothing new: wait for the writer, at most 100 ms.
-            struct pollfd pfd = { .fd = self->fast_fd, .events = POLLIN };
-            poll (&pfd, 1, 100);
-            ok = s_fast_fill (self);
-            waited = true;
-        }
-        if (!ok) {
-            ds_log_error ("%s: read error: %s", self->path, strerror (errno));
-            return -1;
-        }
-    }
-    int32_t sec = (int32_t) w [0], frac = (int32_t) w [1];
-    hdr->ts.tv_sec = sec;
-    hdr->ts.tv_usec = self->fast_nsec ? frac / 1000 : frac;
-    hdr->caplen = w [2] > self->fast_snap ? self->fast_snap : w [2];
-    hdr->len = w [3];
-    *data = self->fast_buf + self->fast_pos + 16;
-    self->fast_pos += 16 + (size_t) w [2];
-    return 1;
-}
-
-//  Reads up to size bytes, blocking: fewer only at the end or on an error.
-static size_t
-s_read_full (int fd, uint8_t *buf, size_t size)
-{
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read (fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t) n;
-    }
-    return got;
-}
-
-//  Opens a capture from a pipe or FIFO (see the top of this file).  The
-//  bytes read to recognise it are served again to libpcap when it reads.
-static ds_source_t *
-s_open_stream (ds_source_t *self, const char *path, bool is_stdin, char *err, size_t err_size)
-{
-    int fd = is_stdin ? fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : open (path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf (err, err_size, "%s: cannot open: %s", path, strerror (errno));
-        ds_source_destroy (&self);
-        return NULL;
-    }
-    size_t got = s_read_full (fd, self->head, 4);
-    uint32_t m;
-    memcpy (&m, self->head, 4);
-    bool ours = s_fast_enabled && got == 4 && (m == S_PCAP_USEC || m == S_PCAP_NSEC);
-    if (ours)
-        got += s_read_full (fd, self->head + 4, 20);
-    ours = ours && got == 24;
-    FILE *file = ours ? fmemopen (self->head, 24, "rb") : NULL;
-    if (!file) {
-        ours = false;
-        FILE *under = fdopen (fd, "rb");
-        file = under ? s_peeked_open (under, self->head, got) : NULL;
-        if (!under)
-            close (fd);
-        if (!file) {
-            snprintf (err, err_size, "%s: cannot read: %s", path, strerror (errno));
-            ds_source_destroy (&self);
-            return NULL;
-        }
-    }
-    char pcap_err [PCAP_ERRBUF_SIZE] = "";
-    self->pcap = pcap_fopen_offline_with_tstamp_precision (file, PCAP_TSTAMP_PRECISION_MICRO,
-                                                           pcap_err);
-    if (!self->pcap) {
-        snprintf (err, err_size, "%s: not a pcap/pcapng capture: %s", path, pcap_err);
-        fclose (file);
-        if (ours)
-            close (fd);
-        ds_source_destroy (&self);
-        return NULL;
-    }
-    self->file = file;
-    if (s_check_link (self, path, err, err_size)) {
-        if (ours)
-            close (fd);
-        ds_source_destroy (&self);
-        return NULL;
-    }
-    if (!ours)
-        return self;
-    self->fast_buf = malloc (S_FAST_SIZE);
-    if (!self->fast_buf || pcap_major_version (self->pcap) != 2 || pcap_minor_version (self->pcap) != 4
-    ||  pcap_snapshot (self->pcap) <= 0 || fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK) != 0) {
-        snprintf (err, err_size, "%s: a pcap stream of version %d.%d (want 2.4)", path,
-                  pcap_major_version (self->pcap), pcap_minor_version (self->pcap));
-        close (fd);
-        ds_source_destroy (&self);
-        return NULL;
-    }
-    self->fast_fd = fd;
-    self->fast = true;
-    self->stream = true;
-    self->fast_nsec = m == S_PCAP_NSEC;
-    self->fast_base = 24;
-    self->fast_snap = (uint32_t) pcap_snapshot (self->pcap);
-    return self;
 }
 
 ds_source_t *
@@ -450,7 +105,7 @@ ds_source_open_file (const char *path, char *err, size_t err_size)
     bool is_stdin = strcmp (path, "-") == 0;
     struct stat st;
     if (is_stdin || (stat (path, &st) == 0 && S_ISFIFO (st.st_mode)))
-        return s_open_stream (self, path, is_stdin, err, err_size);
+        return source_open_stream (self, path, is_stdin, err, err_size);
     FILE *file = fopen (path, "rb");
     if (!file) {
         snprintf (err, err_size, "%s: cannot open: %s", path, strerror (errno));
@@ -497,16 +152,14 @@ ds_source_open_file (const char *path, char *err, size_t err_size)
         return NULL;
     }
     self->file = file;
-    if (s_check_link (self, path, err, err_size)) {
+    if (source_check_link (self, path, err, err_size)) {
         ds_source_destroy (&self);
         return NULL;
     }
-    uint32_t m;
-    memcpy (&m, magic, 4);
-    if (s_fast_enabled && !self->gz && got == 4 && (m == S_PCAP_USEC || m == S_PCAP_NSEC)
-    &&  pcap_major_version (self->pcap) == 2 && pcap_minor_version (self->pcap) == 4
-    &&  !pcap_is_swapped (self->pcap) && pcap_snapshot (self->pcap) > 0)
-        s_fast_open (self, path, m == S_PCAP_NSEC);
+    uint32_t m = 0;
+    if (got == 4)
+        memcpy (&m, magic, 4);
+    source_fast_open (self, path, m);
     return self;
 }
 
@@ -554,7 +207,7 @@ ds_source_open_live (const char *iface, const char *bpf, char *err, size_t err_s
     }
     char what [256];
     snprintf (what, sizeof what, "interface %s", iface);
-    if (s_check_link (self, what, err, err_size)) {
+    if (source_check_link (self, what, err, err_size)) {
         ds_source_destroy (&self);
         return NULL;
     }
@@ -601,7 +254,7 @@ ds_source_destroy (ds_source_t **self_p)
     if (!self_p || !*self_p)
         return;
     ds_source_t *self = *self_p;
-    s_fast_close (self);
+    source_fast_close (self);
     if (self->pcap)
         pcap_close (self->pcap);    //  closes file (and gz through the cookie)
     free (self->iobuf);             //  after its FILE is closed
@@ -632,7 +285,7 @@ ds_source_next (ds_source_t *self, ds_record_t *rec, ds_ingest_stats_t *stats)
     const u_char *data;
     int rc = -1;
     if (self->stream) {
-        rc = s_stream_next (self, &fast_hdr, &data);
+        rc = source_stream_next (self, &fast_hdr, &data);
         if (rc == 0)
             return DS_SOURCE_END;
         if (rc == 2)
@@ -651,11 +304,11 @@ ds_source_next (ds_source_t *self, ds_record_t *rec, ds_ingest_stats_t *stats)
     }
     else
     if (self->fast) {
-        rc = s_fast_next (self, &fast_hdr, &data);
+        rc = source_fast_next (self, &fast_hdr, &data);
         if (rc == 0)
             return DS_SOURCE_END;
         hdr = &fast_hdr;
-        if (rc < 0 && s_fast_handover (self) != 0)
+        if (rc < 0 && source_fast_handover (self) != 0)
             return DS_SOURCE_ERROR;
     }
     if (rc < 0)
@@ -687,6 +340,9 @@ ds_source_next (ds_source_t *self, ds_record_t *rec, ds_ingest_stats_t *stats)
     stats->link [self->link]++;
     int64_t ts = (int64_t) hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
     rc = ds_parse_frame (self->dlt, data, hdr->caplen, ts, rec);
+    if (self->fast_cut && *self->fast_cut)                //  libpcap reads on
+        return source_fast_cut (self, hdr->caplen, stats) == 0 ? ds_source_next (self, rec, stats)
+                                                                : DS_SOURCE_ERROR;
     if (rc == DS_PARSE_OK)
         return DS_SOURCE_RECORD;
     if (rc == DS_PARSE_NON_IP)

@@ -91,6 +91,11 @@ int ds_paths_expand (const char *const *patterns, size_t n, char ***paths,
 //  the files opened afterwards (tests compare it with libpcap's reader).
 void ds_source_set_fast_path (bool on);
 
+//  Lets the fast reader map files in windows of window bytes (the default:
+//  DS_FILEMAP_WINDOW), or with 0 makes it read(2) them into a buffer, for
+//  the files opened afterwards (tests compare the two, and small windows).
+void ds_source_set_map (size_t window);
+
 //  True while the fast reader (not libpcap) reads this source.
 bool ds_source_is_fast (ds_source_t *self);
 

@@ -2,7 +2,8 @@
 /*  test_store_pattern.c - pattern answers of the store and the query
     merge, no sockets: they do not depend on the order records arrive in,
     and a span of many days is binned and paged like a short one (their
-    exactness: test_pattern.c).
+    exactness: test_pattern.c); a store that keeps none answers every
+    other query the same.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,12 +212,67 @@ test_long_span (void **state)
     ds_store_destroy (&late);
 }
 
+//  A store that keeps no activity patterns (a one-shot run's) answers the
+//  overview family as one that keeps them, byte for byte, over 2 shards;
+//  it refuses pattern queries and checkpoints, saying why.
+static void
+test_no_patterns (void **state)
+{
+    (void) state;
+    fx_zone ("UTC");
+    fx_generate (41);
+    ds_store_t *with [2], *without [2];
+    for (uint32_t k = 0; k < 2; k++) {
+        with [k] = ds_store_new (k, 2, fx_tz);
+        without [k] = ds_store_new (k, 2, fx_tz);
+        ds_store_set_patterns (without [k], false);
+        uint64_t s1 = 0, s2 = 0;
+        fx_feed (with [k], k, 2, 7, &s1, 0, fx_nrec);
+        fx_feed (without [k], k, 2, 7, &s2, 0, fx_nrec);
+    }
+    static const char *const names [] = { "overview", "ports", "ecdf", "daily", "classes", "heatmap" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        ds_query_t q;
+        fx_query_init (&q, names [i]);
+        char err [256] = "";
+        msgpack_sbuffer *want = fx_run (with, 2, &q, err, sizeof err);
+        assert_non_null (want);
+        msgpack_sbuffer *got = fx_run (without, 2, &q, err, sizeof err);
+        assert_non_null (got);
+        fx_expect_equal (got, want, names [i]);
+        msgpack_sbuffer_free (want);
+        msgpack_sbuffer_free (got);
+    }
+    ds_query_t q;
+    fx_query_init (&q, "pattern");
+    char err [256] = "";
+    msgpack_sbuffer *kept = fx_run (with, 2, &q, err, sizeof err);
+    assert_non_null (kept);
+    assert_true (kept->size > 16);
+    msgpack_sbuffer_free (kept);
+    assert_null (fx_run (without, 2, &q, err, sizeof err));
+    assert_non_null (strstr (err, "keeps no activity patterns"));
+    char path [] = "/tmp/ds_nopat_XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    err [0] = 0;
+    assert_int_equal (ds_store_save (without [0], path, err, sizeof err), -1);
+    assert_non_null (strstr (err, "keeps no activity patterns"));
+    unlink (path);
+    for (uint32_t k = 0; k < 2; k++) {
+        ds_store_destroy (&with [k]);
+        ds_store_destroy (&without [k]);
+    }
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_pattern_order),
         cmocka_unit_test (test_long_span),
+        cmocka_unit_test (test_no_patterns),
     };
     return cmocka_run_group_tests (tests, fx_zones_setup, fx_zones_free);
 }

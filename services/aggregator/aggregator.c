@@ -594,6 +594,8 @@ s_start_store (s_agg_t *self)
     self->dirty = first [0] != first [1] || last [0] != last [1];
     if (self->store)
         ds_store_set_sensors_expected (self->store, config->sensors);
+    if (self->store && config->no_patterns && !config->checkpoint)
+        ds_store_set_patterns (self->store, false);
     self->batch = ds_batch_new (DS_BATCH_DEFAULT_CAPACITY);
     if (!self->store || !self->batch) {
         ds_log_error ("shard %u: cannot start: out of memory", config->shard);

@@ -48,6 +48,8 @@ typedef struct {
     const char *checkpoint;         //  file path, NULL = no checkpoints
     int64_t checkpoint_interval_ms; //  0 = only on EOS and stop
     uint32_t retain_days;           //  keep the newest N days; 0 = every day
+    bool no_patterns;               //  keep no activity patterns: nothing will ask
+                                    //  (a one-shot run); ignored with a checkpoint
     ds_metrics_t *metrics;          //  --http registry, or NULL (aggmetrics.h)
 } ds_aggregator_config_t;
 

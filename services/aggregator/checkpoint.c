@@ -130,6 +130,11 @@ ds_store_save (ds_store_t *self, const char *path, char *err, size_t err_size)
         store_err (err, err_size, "checkpoint path too long: %s", path);
         return -1;
     }
+    if (self->no_patterns) {
+        store_err (err, err_size, "cannot write checkpoint %s: this store keeps no activity patterns",
+                   path);
+        return -1;
+    }
     if (store_bins_normalize_all (self) || store_days_settle (self)) {
         store_err (err, err_size, "cannot write checkpoint %s: out of memory", path);
         return -1;

@@ -621,6 +621,10 @@ ds_store_pattern (ds_store_t *self, const uint8_t *data, size_t size, msgpack_pa
     ds_pattern_req_t req;
     if (ds_pattern_req_decode (data, size, &req, err, err_size) != DS_OK)
         return -1;
+    if (self->no_patterns) {
+        snprintf (err, err_size, "shard %u keeps no activity patterns (a one-shot run)", self->shard);
+        return -1;
+    }
     store_pattern_t *w = s_view (self, &req.sel, err, err_size);
     if (!w)
         return -1;

@@ -126,6 +126,12 @@ ds_store_set_retention (ds_store_t *self, uint32_t days)
 }
 
 void
+ds_store_set_patterns (ds_store_t *self, bool keep)
+{
+    self->no_patterns = !keep;
+}
+
+void
 ds_store_set_sensors_expected (ds_store_t *self, uint32_t sensors)
 {
     self->sensors_expected = sensors;

@@ -579,6 +579,10 @@ s_resolve (ds_store_t *self, const ds_batch_t *b, uint32_t i, uint64_t hash, con
     r->pp = pp;
     r->src = src;
     r->flags = (uint8_t) flags;
+    if (self->no_patterns) {
+        r->us = UINT32_MAX;         //  no pattern bins kept
+        return 0;
+    }
     if (ts >= self->minhint_lo && ts < self->minhint_hi) {
         r->minute = self->minhint;  //  the minute of the record before
         r->us = (uint32_t) (ts - self->minhint_lo);

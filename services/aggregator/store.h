@@ -51,6 +51,12 @@ int ds_store_set_retention (ds_store_t *self, uint32_t days);
 //  whether it is complete.
 void ds_store_set_sensors_expected (ds_store_t *self, uint32_t sensors);
 
+//  Keeps the activity-pattern bins of every source (true, the default) or
+//  not: a store that no pattern query will read and no checkpoint will
+//  save (a one-shot run's) skips their cost.  Without them ds_store_pattern
+//  and ds_store_save fail, saying why.  Set before the first record.
+void ds_store_set_patterns (ds_store_t *self, bool keep);
+
 //  Destroys a store; NULL-safe; nulls the caller's pointer.
 void ds_store_destroy (ds_store_t **self_p);
 

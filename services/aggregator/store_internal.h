@@ -483,6 +483,7 @@ struct _ds_store_t {
     int32_t min_day, max_day;
     uint64_t records;
     uint32_t retain_days;           //  0 = keep every day (not saved: config)
+    bool no_patterns;               //  no pattern bins kept (ds_store_set_patterns)
     uint32_t sensors_expected;      //  whose EOS completes the input (not saved: config)
     uint64_t expired;               //  records older than the retained days
     uint64_t evicted_days;          //  days dropped by retention

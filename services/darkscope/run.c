@@ -307,6 +307,8 @@ s_inputs (s_run_t *r)
     return 0;
 }
 
+static bool s_one_shot (const ds_run_config_t *cfg);
+
 //  The labeler's config, with the tables it lends to ingest.  0, or -1
 //  after logging why.
 static int
@@ -334,7 +336,8 @@ s_labeler_config (s_run_t *r)
 //  starts last, so every subscriber is there before data flows).  They
 //  start at once (ds_actor_new_all: each shard allocates its store, the
 //  labeler loads its tables, ~1.5 ms apiece, on a core each) and are then
-//  asked in turn whether they are up.
+//  asked in turn whether they are up.  A one-shot run's shards keep no
+//  activity patterns: only the overview will be asked.
 static int
 s_start_shards_labeler (s_run_t *r)
 {
@@ -361,6 +364,7 @@ s_start_shards_labeler (s_run_t *r)
         agg [k].sensors = 1;
         agg [k].tz = r->tz;
         agg [k].retain_days = (uint32_t) cfg->retain_days;
+        agg [k].no_patterns = s_one_shot (cfg);
         agg [k].checkpoint_interval_ms = cfg->checkpoint_interval * 1000;
         agg [k].metrics = r->metrics;
         if (cfg->checkpoint_dir) {

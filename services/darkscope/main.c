@@ -132,6 +132,8 @@ s_cmd_run (int argc, char **argv)
         "generates the default synthetic month (seeded, cached under\n"
         "$XDG_CACHE_HOME/darkscope or ~/.cache/darkscope) with its ground truth and\n"
         "runs on that.  Progress is shown on a terminal; a summary is printed at the end.\n"
+        "A run that only writes the overview (no --report, --serve, --endpoint, --http or\n"
+        "--checkpoint-dir: nothing can ask for activity patterns) does not keep them.\n"
         "With --embed the embed service trains DarkVec's word2vec of senders on the same\n"
         "stream (per service, one sentence per local hour; V 50, C 25, 20 epochs) and the\n"
         "JSON gains \"embedding\": the 7-NN leave-one-out accuracy, macro F1, per-class rows.\n"

@@ -337,7 +337,8 @@ s_labeler_config (s_run_t *r)
 //  start at once (ds_actor_new_all: each shard allocates its store, the
 //  labeler loads its tables, ~1.5 ms apiece, on a core each) and are then
 //  asked in turn whether they are up.  A one-shot run's shards keep no
-//  activity patterns: only the overview will be asked.
+//  activity patterns when no client can ask during the run either (no
+//  --endpoint): only the overview will be asked.
 static int
 s_start_shards_labeler (s_run_t *r)
 {
@@ -364,7 +365,7 @@ s_start_shards_labeler (s_run_t *r)
         agg [k].sensors = 1;
         agg [k].tz = r->tz;
         agg [k].retain_days = (uint32_t) cfg->retain_days;
-        agg [k].no_patterns = s_one_shot (cfg);
+        agg [k].no_patterns = s_one_shot (cfg) && !cfg->endpoint;
         agg [k].checkpoint_interval_ms = cfg->checkpoint_interval * 1000;
         agg [k].metrics = r->metrics;
         if (cfg->checkpoint_dir) {

@@ -18,6 +18,7 @@
     (ds_batch_encode_relabel).  The decoder here reads both layouts.
 */
 #include "batch_internal.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,8 +285,25 @@ s_read_fixed (ds_mpread_t *reader, uint32_t n, bool labelled, s_cols_t *c)
 }
 
 
+//  A column of the fixed layout into *dst: with a view, where it lies in
+//  the message if it can be used there (little-endian, aligned), else
+//  loaded into own (the batch's array), *dst pointing at it.
+static void
+s_take (void **dst, void *own, const uint8_t *bin, uint32_t n, int width, bool view)
+{
+    if (view && S_LITTLE_ENDIAN && (uintptr_t) bin % (uintptr_t) width == 0)
+        *dst = (void *) bin;
+    else {
+        s_le_load (own, bin, n, width);
+        *dst = own;
+    }
+}
+
+//  Decodes into `into`; with view (not NULL) the usable columns of the
+//  fixed layout are pointed at in the message instead (see
+//  ds_batch_decode_view), and *view is the result.
 static int
-s_decode (ds_mpread_t *reader, ds_batch_t *into)
+s_decode (ds_mpread_t *reader, ds_batch_t *into, ds_batch_t *view)
 {
     uint32_t fields;
     int type;
@@ -335,27 +353,32 @@ s_decode (ds_mpread_t *reader, ds_batch_t *into)
         return DS_ERR_NOMEM;
     if (labelled && !into->service_id && !(into->service_id = malloc ((size_t) into->capacity * S_ID_W)))
         return DS_ERR_NOMEM;
+    ds_batch_t cols = *into;            //  where the columns are read from
     if (packed)
         batch_packed_fill (into, &c, n, labelled);
     else {
-        s_le_load (into->ts, c.ts, n, S_TS_W);
-        memcpy (into->src, c.src, (size_t) n * S_SRC_W);
-        s_le_load (into->port, c.port, n, S_PORT_W);
-        memcpy (into->proto, c.proto, n);
-        memcpy (into->flags, c.flags, n);
+        bool v = view != NULL;
+        s_take ((void **) &cols.ts, into->ts, c.ts, n, S_TS_W, v);
+        if (v)
+            cols.src = (ds_addr_t *) c.src;     //  bytes: usable anywhere
+        else
+            memcpy (into->src, c.src, (size_t) n * S_SRC_W);
+        s_take ((void **) &cols.port, into->port, c.port, n, S_PORT_W, v);
+        s_take ((void **) &cols.proto, into->proto, c.proto, n, S_PROTO_W, v);
+        s_take ((void **) &cols.flags, into->flags, c.flags, n, S_FLAGS_W, v);
         if (labelled) {
-            s_le_load (into->class_id, c.class_id, n, S_ID_W);
-            s_le_load (into->service_id, c.service_id, n, S_ID_W);
+            s_take ((void **) &cols.class_id, into->class_id, c.class_id, n, S_ID_W, v);
+            s_take ((void **) &cols.service_id, into->service_id, c.service_id, n, S_ID_W, v);
         }
     }
     uint32_t bad = 0;
     for (uint32_t i = 0; i < n; i++)
-        bad |= ((uint32_t) into->port [i] + 1u > 65536u) | (into->proto [i] >= DS_PROTO_COUNT);
+        bad |= ((uint32_t) cols.port [i] + 1u > 65536u) | (cols.proto [i] >= DS_PROTO_COUNT);
     if (bad)
         return DS_ERR_MALFORMED;
     if (labelled
-    && (s_ids_check (into->class_id, n, into->n_classes)
-    ||  s_ids_check (into->service_id, n, into->n_services)))
+    && (s_ids_check (cols.class_id, n, into->n_classes)
+    ||  s_ids_check (cols.service_id, n, into->n_services)))
         return DS_ERR_MALFORMED;
 
     into->sensor = (uint32_t) sensor;
@@ -363,6 +386,16 @@ s_decode (ds_mpread_t *reader, ds_batch_t *into)
     into->seq = seq;
     into->count = n;
     into->labelled = labelled;
+    if (view) {
+        *view = *into;
+        view->ts = cols.ts;
+        view->src = cols.src;
+        view->port = cols.port;
+        view->proto = cols.proto;
+        view->flags = cols.flags;
+        view->class_id = cols.class_id;
+        view->service_id = cols.service_id;
+    }
     return DS_OK;
 }
 
@@ -371,8 +404,21 @@ ds_batch_decode (const uint8_t *data, size_t size, ds_batch_t *into)
 {
     ds_mpread_t reader;
     ds_mpread_init (&reader, data, size);
-    int rc = s_decode (&reader, into);
+    int rc = s_decode (&reader, into, NULL);
     if (rc)
         ds_batch_reset (into);
+    return rc;
+}
+
+int
+ds_batch_decode_view (const uint8_t *data, size_t size, ds_batch_t *into, ds_batch_t *view)
+{
+    ds_mpread_t reader;
+    ds_mpread_init (&reader, data, size);
+    int rc = s_decode (&reader, into, view);
+    if (rc) {
+        ds_batch_reset (into);
+        *view = *into;
+    }
     return rc;
 }

@@ -96,6 +96,13 @@ int ds_batch_encode_relabel (const uint8_t *in, size_t size, const ds_batch_t *l
 //  (count 0, unlabelled) and the result says why.
 int ds_batch_decode (const uint8_t *data, size_t size, ds_batch_t *into);
 
+//  The same, but the columns that lie in data ready to use (the fixed
+//  layout on a little-endian host, each aligned for its type: an inproc
+//  framed batch's) are not copied: *view is `into` with those columns
+//  pointing into data.  The view borrows data and into (their lifetime);
+//  never reset or destroy it.  On failure *view is the reset `into`.
+int ds_batch_decode_view (const uint8_t *data, size_t size, ds_batch_t *into, ds_batch_t *view);
+
 //  End of one stream: after `batches` batches (seq 0..batches-1).
 typedef struct {
     uint32_t sensor;

@@ -277,7 +277,10 @@ s_on_sub (s_agg_t *self)
     int type;
     int rc = ds_msg_peek (data, size, &type);
     if (rc == DS_OK && type == DS_MSG_LABELLED) {
-        rc = ds_batch_decode (data, size, self->batch);
+        //  Decoded as a view: an inproc batch's columns are read where
+        //  they lie in the message (body lives until the end of this call).
+        ds_batch_t view;
+        rc = ds_batch_decode_view (data, size, self->batch, &view);
         if (rc != DS_OK)
             s_reject (self, "labelled batch", rc);
         else
@@ -286,7 +289,7 @@ s_on_sub (s_agg_t *self)
             s_reject (self, "batch of another shard", DS_ERR_MALFORMED);
         }
         else {
-            int applied = ds_store_apply (self->store, self->batch);
+            int applied = ds_store_apply (self->store, &view);
             if (applied < 0)
                 s_reject (self, "batch (out of memory, bad seq or too many sensors)", DS_ERR_NOMEM);
             else

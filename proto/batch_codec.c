@@ -285,18 +285,16 @@ s_read_fixed (ds_mpread_t *reader, uint32_t n, bool labelled, s_cols_t *c)
 }
 
 
-//  A column of the fixed layout into *dst: with a view, where it lies in
-//  the message if it can be used there (little-endian, aligned), else
-//  loaded into own (the batch's array), *dst pointing at it.
-static void
-s_take (void **dst, void *own, const uint8_t *bin, uint32_t n, int width, bool view)
+//  A column of the fixed layout: with a view, where it lies in the
+//  message if it can be used there (little-endian, aligned); else own
+//  (the batch's array), loaded.
+static void *
+s_take (void *own, const uint8_t *bin, uint32_t n, int width, bool view)
 {
     if (view && S_LITTLE_ENDIAN && (uintptr_t) bin % (uintptr_t) width == 0)
-        *dst = (void *) bin;
-    else {
-        s_le_load (own, bin, n, width);
-        *dst = own;
-    }
+        return (void *) bin;
+    s_le_load (own, bin, n, width);
+    return own;
 }
 
 //  Decodes into `into`; with view (not NULL) the usable columns of the
@@ -358,17 +356,17 @@ s_decode (ds_mpread_t *reader, ds_batch_t *into, ds_batch_t *view)
         batch_packed_fill (into, &c, n, labelled);
     else {
         bool v = view != NULL;
-        s_take ((void **) &cols.ts, into->ts, c.ts, n, S_TS_W, v);
+        cols.ts = s_take (into->ts, c.ts, n, S_TS_W, v);
         if (v)
             cols.src = (ds_addr_t *) c.src;     //  bytes: usable anywhere
         else
             memcpy (into->src, c.src, (size_t) n * S_SRC_W);
-        s_take ((void **) &cols.port, into->port, c.port, n, S_PORT_W, v);
-        s_take ((void **) &cols.proto, into->proto, c.proto, n, S_PROTO_W, v);
-        s_take ((void **) &cols.flags, into->flags, c.flags, n, S_FLAGS_W, v);
+        cols.port = s_take (into->port, c.port, n, S_PORT_W, v);
+        cols.proto = s_take (into->proto, c.proto, n, S_PROTO_W, v);
+        cols.flags = s_take (into->flags, c.flags, n, S_FLAGS_W, v);
         if (labelled) {
-            s_take ((void **) &cols.class_id, into->class_id, c.class_id, n, S_ID_W, v);
-            s_take ((void **) &cols.service_id, into->service_id, c.service_id, n, S_ID_W, v);
+            cols.class_id = s_take (into->class_id, c.class_id, n, S_ID_W, v);
+            cols.service_id = s_take (into->service_id, c.service_id, n, S_ID_W, v);
         }
     }
     uint32_t bad = 0;

@@ -212,16 +212,17 @@ test_from_bytes (void **state)
     }
 }
 
-//  Strings of every length 0..40 and one longer than the writer's buffer
-//  (16 KB), some with a quote, packed back to back so that they meet the
-//  buffer's end at every offset: the text of each is the string quoted.
+//  Strings of every length 0..40 (~0.6 MB of text) and one longer than
+//  the writer's buffer (256 KB), some with a quote, packed back to back so
+//  that they meet the buffer's end at every offset: the text of each is
+//  the string quoted.
 static void
 s_pack_many_strings (msgpack_packer *pk)
 {
-    static char text [20000];
+    static char text [300000];
     memset (text, 'q', sizeof text);
-    msgpack_pack_array (pk, 3001);
-    for (int i = 0; i < 3000; i++) {
+    msgpack_pack_array (pk, 30001);
+    for (int i = 0; i < 30000; i++) {
         char str [41];
         int len = i % 41;
         for (int k = 0; k < len; k++)
@@ -242,11 +243,11 @@ test_many_strings (void **state)
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
     s_pack_many_strings (&pk);
-    char *want = malloc (200000);
+    char *want = malloc (2000000);
     assert_non_null (want);
     size_t n = 0;
     want [n++] = '[';
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < 30000; i++) {
         int len = i % 41;
         want [n++] = '"';
         for (int k = 0; k < len; k++) {
@@ -261,8 +262,8 @@ test_many_strings (void **state)
         want [n++] = ',';
     }
     want [n++] = '"';
-    memset (want + n, 'q', 20000);
-    n += 20000;
+    memset (want + n, 'q', 300000);
+    n += 300000;
     memcpy (want + n, "\"]", 3);
     char *text = s_json_mp (buf.data, buf.size);
     assert_non_null (text);

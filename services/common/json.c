@@ -32,9 +32,10 @@ ds_json_double (char *buf, size_t size, double value)
 //  The writer fills its own buffer and hands it to the stream in large
 //  pieces (one locked fwrite each): a month's overview is ~2 MB of small
 //  pieces (65 k port rows), and a stdio call per piece cost more than the
-//  formatting.
+//  formatting.  256 KB a piece: stdio writes a piece larger than its own
+//  buffer (4 KB) straight through, so a few write calls, not ~350.
 
-#define S_BUF 16384
+#define S_BUF (256 * 1024)
 
 typedef struct {
     FILE *out;
@@ -312,7 +313,7 @@ s_mp_value (s_out_t *w, ds_mpread_t *r, int depth)
     }
 }
 
-//  A writer to out (its 16 KB buffer on the heap); NULL with errno ENOMEM.
+//  A writer to out (its buffer on the heap); NULL with errno ENOMEM.
 static s_out_t *
 s_out_new (FILE *out)
 {

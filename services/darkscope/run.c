@@ -581,6 +581,17 @@ s_overview (s_run_t *r, ds_client_t *client, s_overview_t *ov, bool *empty)
     return 0;
 }
 
+//  Tells ingest, the labeler, the embed and query services to end without
+//  waiting: s_stop_begin's zactor_destroy finds each ended or ending.
+static void
+s_services_tell_stop (s_run_t *r)
+{
+    zactor_t *services [] = { r->ingest, r->labeler, r->embed, r->query };
+    for (size_t i = 0; i < sizeof services / sizeof *services; i++)
+        if (services [i])
+            zstr_send (services [i], "$TERM");
+}
+
 //  Stops every service but the shards, upstream first, writes the
 //  shards' final checkpoints (if one fails, the run fails: DESIGN §12) and
 //  tells every shard to end, so they free their stores at once, one core
@@ -643,10 +654,10 @@ s_results (s_run_t *r, double t_ingest)
     bool empty = false;                 //  the overview of an empty window
     int rc = s_overview (r, client, &overview, &empty) == 0 ? 0 : 1;
     //  Nothing more to ask and no final checkpoint to write first: the
-    //  services stop now (the shards were told already, s_shards_stop)
-    //  while this thread writes the JSON.
+    //  services (the shards told already, s_shards_stop) end while this
+    //  thread writes the JSON; s_stop waits for them after it.
     if (rc == 0 && s_one_shot (cfg))
-        rc = s_stop_begin (r, rc);
+        s_services_tell_stop (r);
     if (rc == 0) {
         if (cfg->json && s_write_json (cfg->json, &overview) != 0)
             rc = 1;

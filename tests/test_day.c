@@ -2,7 +2,8 @@
 /*  test_day.c - a day's tables (services/aggregator/day.c) through the
     store's internal API: the carries of entries past 2^32 packets, which
     no input of test size reaches, across merges, sealing (the locals
-    renumbered) and a late record's unsealing.
+    renumbered) and a late record's unsealing; keys of the radix sorts
+    that fit 32 bits and keys that do not.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,11 +145,76 @@ test_carries (void **state)
     free (want);
 }
 
+//  Entries of test_wide_keys: source k * mul_src, pp p * mul_pp, given
+//  (k + p) % 4 packets.
+typedef struct {
+    const s_day_t *day;
+    uint32_t mul_src, mul_pp;
+    uint64_t seen;
+} s_wide_t;
+
+enum { WIDE_N = 2000, WIDE_P = 5 };
+
+static int
+s_wide_run (void *arg, uint32_t pp, const uint32_t *locals, const uint32_t *packets, uint32_t n)
+{
+    s_wide_t *w = arg;
+    assert_int_equal (pp % w->mul_pp, 0);
+    uint32_t p = pp / w->mul_pp;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            assert_true (locals [i - 1] < locals [i]);
+        uint32_t src = w->day->src [locals [i]];
+        assert_int_equal (src % w->mul_src, 0);
+        uint32_t k = src / w->mul_src;
+        assert_true (k < WIDE_N && p < WIDE_P);
+        assert_int_equal (store_day_packets (w->day, locals [i], pp, packets [i]), (k + p) % 4);
+        w->seen++;
+    }
+    return 0;
+}
+
+//  Settling and sealing sort keys that fit 32 bits once packed (the usual
+//  day: radix-sorted as u32) and keys that do not (source and pp ids past
+//  2^16): both give every entry once, in order, with its packets.
+static void
+test_wide_keys (void **state)
+{
+    (void) state;
+    uint64_t entries = 0;
+    for (uint32_t k = 0; k < WIDE_N; k++)
+        for (uint32_t p = 0; p < WIDE_P; p++)
+            entries += (k + p) % 4 != 0;
+    for (int wide = 0; wide < 2; wide++) {
+        s_wide_t w = { store_day_new (0), wide ? 1000003u : 1, wide ? 400009u : 1, 0 };
+        s_day_t *day = (s_day_t *) w.day;
+        assert_non_null (day);
+        for (uint32_t i = 0; i < WIDE_N; i++) {
+            uint32_t k = (i * 7919u) % WIDE_N;          //  not in source order
+            uint32_t local = store_day_local (day, k * w.mul_src);
+            for (uint32_t p = 0; p < WIDE_P; p++)
+                for (uint32_t t = 0; t < (k + p) % 4; t++)
+                    assert_int_equal (store_day_log (day, local, p * w.mul_pp), 0);
+        }
+        assert_int_equal (store_day_settle (day), 0);
+        assert_int_equal (store_day_pp_runs (day, s_wide_run, &w), 0);
+        assert_int_equal (w.seen, entries);
+        assert_int_equal (store_day_seal (day), 0);
+        for (uint32_t l = 1; l < day->n; l++)
+            assert_true (day->src [l - 1] < day->src [l]);
+        w.seen = 0;
+        assert_int_equal (store_day_pp_runs (day, s_wide_run, &w), 0);
+        assert_int_equal (w.seen, entries);
+        store_day_destroy (&day);
+    }
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_carries),
+        cmocka_unit_test (test_wide_keys),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -66,7 +66,12 @@ source_fast_open (ds_source_t *self, const char *path, uint32_t magic)
         source_fast_close (self);
         return;
     }
+    //  A file system that cannot map it (mmap fails on the first window)
+    //  is read with read(2).
     self->fast_map = s_map_window ? ds_filemap_new (self->fast_fd, s_map_window) : NULL;
+    size_t len;
+    if (self->fast_map && !ds_filemap_at (self->fast_map, 24, 16, &len))
+        ds_filemap_destroy (&self->fast_map);
     if (self->fast_map)
         self->fast_cut = ds_filemap_cut_flag (self->fast_map);
     else

@@ -11,7 +11,8 @@
 #  in a fresh directory) and an output that cannot be written stops the run
 #  at once, naming the flag (not after a month of input); a run that fails
 #  leaves neither the report directory it made nor a mix of an earlier
-#  report's files and its own.
+#  report's files and its own.  Staging directories that killed runs left
+#  are swept away; live ones stay.
 source "$(dirname "$0")/lib.sh"
 
 "$DS_BIN/darkscope" gen --quiet --out "$WORK/m.pcap" --gt-out "$WORK/gt.csv" --packets 30000 \
@@ -23,9 +24,27 @@ for f in out/o.json out/rep/index.html out/rep/fig-daily.csv out/rep/fig-daily.s
 done
 chmod 600 "$WORK/out/o.json"
 ln -s ../real/vectors.txt "$WORK/out/vectors.txt"
+#  Staging directories of earlier reports: one a killed run left (unlocked,
+#  untouched for 2 minutes) goes; one whose run still holds its lock and
+#  one made a moment ago stay.
+for d in dead01 live01 new001; do
+    mkdir "$WORK/out/rep/.darkscope-report.$d"
+    echo partial > "$WORK/out/rep/.darkscope-report.$d/index.html"
+done
+touch -d '2 minutes ago' "$WORK/out/rep/.darkscope-report.dead01" "$WORK/out/rep/.darkscope-report.live01"
+(exec 9<"$WORK/out/rep/.darkscope-report.live01"; flock 9; exec sleep 120) >/dev/null 2>&1 &
+holder=$!
+sleep 0.3
 "$DS_BIN/darkscope" run --quiet --pcap "$WORK/m.pcap" --gt "$WORK/gt.csv" --json "$WORK/out/o.json" \
     --report "$WORK/out/rep" --embed --embed-epochs 1 --model-out "$WORK/out/vectors.txt" \
-    2>"$WORK/run.log" || { cat "$WORK/run.log" >&2; fail "run failed"; }
+    2>"$WORK/run.log" || { kill "$holder"; cat "$WORK/run.log" >&2; fail "run failed"; }
+kill "$holder"; wait "$holder" 2>/dev/null || true
+[ ! -e "$WORK/out/rep/.darkscope-report.dead01" ] || fail "a killed run's staging directory was not removed"
+[ -e "$WORK/out/rep/.darkscope-report.live01" ] || fail "a staging directory whose run holds its lock was removed"
+[ -e "$WORK/out/rep/.darkscope-report.new001" ] || fail "a staging directory made a moment ago was removed"
+[ -z "$(find "$WORK/out/rep" -maxdepth 1 -name '.darkscope-report.*' ! -name '*live01' ! -name '*new001')" ] \
+    || fail "the run left its own staging directory"
+rm -r "$WORK/out/rep/.darkscope-report.live01" "$WORK/out/rep/.darkscope-report.new001"
 
 for f in out/o.json out/rep/index.html out/rep/fig-daily.csv out/rep/fig-daily.svg real/vectors.txt; do
     [ "$(cat "$WORK/$f.before")" = old ] || fail "$f was rewritten in place (its other link changed)"

@@ -7,15 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "report_dir.h"
 #include "afile.h"
+#include "log.h"
 
 #define S_OPEN_MAX  8                   //  files open at once (the report has 2)
 #define S_STALE_MAX 64                  //  files of an earlier report to remove at the commit
 #define S_STAGE     ".darkscope-report.XXXXXX"
+#define S_STAGE_PREFIX_LEN 18           //  ".darkscope-report."
+#define S_STALE_S   60                  //  a staging directory untouched this long, unlocked: left
 
 struct _ds_rdir_t {
     const char *path;
@@ -23,6 +28,7 @@ struct _ds_rdir_t {
     ds_afile_t *open [S_OPEN_MAX];      //  files being written, each under a temporary name
     char made [PATH_MAX];               //  the shallowest directory ds_rdir_make created, or ""
     char stage [PATH_MAX];              //  the staging directory, or "" (files go to path)
+    int stage_fd;                       //  open on it, locked while this run lives; or -1
     char stale [S_STALE_MAX][128];      //  names ds_rdir_unlink deferred to the commit
     size_t stales;
 };
@@ -43,6 +49,39 @@ s_unstage (ds_rdir_t *self)
     if (self->stage [0])
         nftw (self->stage, s_remove, 16, FTW_DEPTH | FTW_PHYS);
     self->stage [0] = 0;
+    if (self->stage_fd >= 0)
+        close (self->stage_fd);         //  and its lock
+    self->stage_fd = -1;
+}
+
+//  Removes the staging directories that runs killed before their commit
+//  left in the directory: unlocked (their run is gone) and untouched for
+//  S_STALE_S seconds (not one that a run is creating this moment).
+static void
+s_sweep (ds_rdir_t *self)
+{
+    DIR *dir = opendir (self->path);
+    if (!dir)
+        return;
+    struct dirent *e;
+    while ((e = readdir (dir))) {
+        if (strncmp (e->d_name, S_STAGE, S_STAGE_PREFIX_LEN) != 0)
+            continue;
+        char path [PATH_MAX];
+        if (snprintf (path, sizeof path, "%s/%s", self->path, e->d_name) >= (int) sizeof path)
+            continue;
+        int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat st;
+        if (fstat (fd, &st) == 0 && time (NULL) - st.st_mtime >= S_STALE_S
+        &&  flock (fd, LOCK_EX | LOCK_NB) == 0) {
+            nftw (path, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+            ds_log_info ("removed %s, left by a report that did not finish", path);
+        }
+        close (fd);
+    }
+    closedir (dir);
 }
 
 ds_rdir_t *
@@ -53,6 +92,7 @@ ds_rdir_new (const char *path, ds_rdata_t *errors)
         return NULL;
     self->path = path;
     self->errors = errors;
+    self->stage_fd = -1;
     return self;
 }
 
@@ -122,10 +162,15 @@ ds_rdir_make (ds_rdir_t *self)
 int
 ds_rdir_stage (ds_rdir_t *self)
 {
+    s_sweep (self);
     int err = ENAMETOOLONG;
     if (snprintf (self->stage, sizeof self->stage, "%s/" S_STAGE, self->path) < (int) sizeof self->stage) {
-        if (mkdtemp (self->stage))
+        if (mkdtemp (self->stage)) {
+            self->stage_fd = open (self->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (self->stage_fd >= 0)
+                flock (self->stage_fd, LOCK_EX);
             return 0;
+        }
         err = errno;
     }
     self->stage [0] = 0;

@@ -8,8 +8,10 @@
     and new files, and a directory it created is removed again.  Files are
     opened by name, each written under a temporary name and renamed when
     closed (afile.h); a late write error (disk full) is caught when a file
-    is closed.  Failures name the path and go to the report's error path
-    (report_data.h).  Unstaged (the unit tests of the figures), files go
+    is closed.  A run holds a lock on its staging directory while it
+    lives; staging sweeps away the ones whose run is gone (killed before
+    its commit) and that nobody touched for a minute.  Failures name the
+    path and go to the report's error path (report_data.h).  Unstaged (the unit tests of the figures), files go
     straight into the directory.
 */
 #ifndef DS_REPORT_DIR_H
@@ -44,8 +46,9 @@ int ds_rdir_make (ds_rdir_t *self);
 //  The shallowest directory ds_rdir_make created ("" if none).
 const char *ds_rdir_made (const ds_rdir_t *self);
 
-//  Creates the staging directory in the directory (made): from now on
-//  files are written there until ds_rdir_commit.  Returns 0 or -1.
+//  Creates the staging directory in the directory (made), after removing
+//  those that runs killed before their commit left: from now on files are
+//  written there until ds_rdir_commit.  Returns 0 or -1.
 int ds_rdir_stage (ds_rdir_t *self);
 
 //  Opens <dir>/name for writing, under a temporary name until it is

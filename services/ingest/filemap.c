@@ -2,8 +2,9 @@
     filemap.h.
 
     Windows.  A window starts at the page holding the offset asked for and
-    spans S_WINDOW bytes, or more when one read asks for more, or less at
-    the end of the file (its size read by fstat when the window is mapped).
+    spans the map's window size (DS_FILEMAP_WINDOW unless told), or more
+    when one read asks for more, or less at the end of the file (its size
+    read by fstat when the window is mapped).
     The reader parses a window in order, so the kernel's read-around brings
     its pages in as they are touched; the previous window is unmapped when
     the next is mapped.

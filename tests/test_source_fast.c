@@ -8,8 +8,9 @@
     larger than the read buffer, the other byte order, pcap 2.3).  The
     fast reader runs three ways: reading into its buffer, mapping the file
     in the default windows, and in windows of three pages.  A file cut
-    while it is mapped reads as libpcap reads the cut file, and a SIGBUS
-    that is not the maps' still ends the process. */
+    while it is mapped reads as libpcap reads the cut file, one that grows
+    is read to its new end, and a SIGBUS that is not the maps' still ends
+    the process. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -67,10 +68,14 @@ typedef struct {
 //  mapped in the default windows, or mapped in windows of 3 pages.
 typedef enum { S_LIBPCAP, S_BUFFER, S_MAP, S_MAP_SMALL } s_how_t;
 
-//  Reads path to its end as how says; after `cut_after` steps (0: never)
-//  the file is cut to cut_to bytes.
+//  A change made to a file while it is read.
+typedef void (s_change_fn) (const char *path, void *arg);
+
+//  Reads path to its end as how says; after `after` steps (0: never)
+//  change (path, arg) alters the file.
 static void
-s_read_cut (const char *path, s_how_t how, s_trace_t *trace, size_t cut_after, off_t cut_to)
+s_read_at (const char *path, s_how_t how, s_trace_t *trace, size_t after, s_change_fn *change,
+           void *arg)
 {
     memset (trace, 0, sizeof *trace);
     ds_source_set_fast_path (how != S_LIBPCAP);
@@ -81,8 +86,8 @@ s_read_cut (const char *path, s_how_t how, s_trace_t *trace, size_t cut_after, o
     trace->was_fast = ds_source_is_fast (source);
     size_t cap = 0;
     while (true) {
-        if (cut_after && trace->n == cut_after)
-            assert_int_equal (truncate (path, cut_to), 0);
+        if (after && trace->n == after)
+            change (path, arg);
         ds_record_t rec;
         memset (&rec, 0, sizeof rec);
         int rc = ds_source_next (source, &rec, &trace->stats);
@@ -108,7 +113,30 @@ s_read_cut (const char *path, s_how_t how, s_trace_t *trace, size_t cut_after, o
 static void
 s_read (const char *path, s_how_t how, s_trace_t *trace)
 {
-    s_read_cut (path, how, trace, 0, 0);
+    s_read_at (path, how, trace, 0, NULL, NULL);
+}
+
+//  s_change_fn: cuts the file to *(off_t *) arg bytes.
+static void
+s_cut (const char *path, void *arg)
+{
+    assert_int_equal (truncate (path, *(off_t *) arg), 0);
+}
+
+//  s_change_fn: appends the bytes of arg (s_bytes_t) to the file.
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+} s_bytes_t;
+
+static void
+s_append (const char *path, void *arg)
+{
+    const s_bytes_t *b = arg;
+    FILE *f = fopen (path, "ab");
+    assert_non_null (f);
+    assert_int_equal (fwrite (b->data, 1, b->size, f), b->size);
+    assert_int_equal (fclose (f), 0);
 }
 
 //  Two traces are the same: every step, the counters, the final offset.
@@ -420,7 +448,7 @@ test_cut_while_mapped (void **state)
         //  pages from 16384 or in the first default window; cut at 28672.
         off_t cut = 7 * 4096;
         s_trace_t a, ref;
-        s_read_cut (path, small ? S_MAP_SMALL : S_MAP, &a, 100, cut);
+        s_read_at (path, small ? S_MAP_SMALL : S_MAP, &a, 100, s_cut, &cut);
         assert_true (a.was_fast);
         assert_int_equal (truncate (copy, cut), 0);
         s_read (copy, S_LIBPCAP, &ref);
@@ -429,6 +457,43 @@ test_cut_while_mapped (void **state)
         free (a.steps);
         free (ref.steps);
     }
+}
+
+//  A capture that grows while it is read (its capture tool still writing)
+//  is read to its new end, every way: mapped, the window that ended at the
+//  old end is mapped again at the new size.  The same records as libpcap
+//  reading the grown file.
+static void
+test_grows_while_read (void **state)
+{
+    (void) state;
+    char path [300], whole [300];
+    s_path ("grow-live.pcap", path, sizeof path);
+    s_path ("grow-whole.pcap", whole, sizeof whole);
+    s_paged_capture (whole, 2500);
+    size_t first = 4096 + 1999 * 128;           //  the first 2000 records
+    FILE *f = fopen (whole, "rb");
+    assert_non_null (f);
+    static uint8_t bytes [4096 + 2499 * 128];
+    assert_int_equal (fread (bytes, 1, sizeof bytes, f), sizeof bytes);
+    assert_int_equal (fgetc (f), EOF);
+    fclose (f);
+    s_trace_t ref;
+    s_read (whole, S_LIBPCAP, &ref);
+    assert_int_equal (ref.n, 2501);
+    for (s_how_t how = S_BUFFER; how <= S_MAP_SMALL; how++) {
+        f = fopen (path, "wb");
+        assert_non_null (f);
+        assert_int_equal (fwrite (bytes, 1, first, f), first);
+        fclose (f);
+        s_bytes_t rest = { bytes + first, sizeof bytes - first };
+        s_trace_t a;
+        s_read_at (path, how, &a, 100, s_append, &rest);
+        assert_true (a.was_fast);
+        s_same (path, &a, &ref);
+        free (a.steps);
+    }
+    free (ref.steps);
 }
 
 //  A SIGBUS outside the maps' windows still ends the process (through the
@@ -485,6 +550,7 @@ main (void)
         cmocka_unit_test (test_large_file),
         cmocka_unit_test (test_not_fast),
         cmocka_unit_test (test_cut_while_mapped),
+        cmocka_unit_test (test_grows_while_read),
         cmocka_unit_test (test_foreign_sigbus),
     };
     return cmocka_run_group_tests (tests, setup, teardown);

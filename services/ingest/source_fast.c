@@ -126,6 +126,9 @@ s_fast_fill (ds_source_t *self, size_t need)
             return false;
         return true;
     }
+    //  A file read to its end may have grown since (a capture tool still
+    //  writing it): read again, as the map reads its size again.
+    self->fast_eof = false;
     while (!self->fast_eof && self->fast_end < S_FAST_SIZE) {
         ssize_t n = read (self->fast_fd, self->fast_mem + self->fast_end,
                           S_FAST_SIZE - self->fast_end);

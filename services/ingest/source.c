@@ -89,6 +89,21 @@ source_check_link (ds_source_t *self, const char *what, char *err, size_t err_si
     return 0;
 }
 
+int
+source_pcap_fopen (ds_source_t *self, FILE *file, const char *path, char *err, size_t err_size)
+{
+    char pcap_err [PCAP_ERRBUF_SIZE] = "";
+    self->pcap = pcap_fopen_offline_with_tstamp_precision (file, PCAP_TSTAMP_PRECISION_MICRO,
+                                                           pcap_err);
+    if (!self->pcap) {
+        snprintf (err, err_size, "%s: not a pcap/pcapng capture: %s", path, pcap_err);
+        fclose (file);
+        return -1;
+    }
+    self->file = file;
+    return source_check_link (self, path, err, err_size);
+}
+
 ds_source_t *
 ds_source_open_file (const char *path, char *err, size_t err_size)
 {
@@ -142,17 +157,7 @@ ds_source_open_file (const char *path, char *err, size_t err_size)
     }
     else
         rewind (file);
-    char pcap_err [PCAP_ERRBUF_SIZE] = "";
-    self->pcap = pcap_fopen_offline_with_tstamp_precision (file, PCAP_TSTAMP_PRECISION_MICRO,
-                                                           pcap_err);
-    if (!self->pcap) {
-        snprintf (err, err_size, "%s: not a pcap/pcapng capture: %s", path, pcap_err);
-        fclose (file);
-        ds_source_destroy (&self);
-        return NULL;
-    }
-    self->file = file;
-    if (source_check_link (self, path, err, err_size)) {
+    if (source_pcap_fopen (self, file, path, err, err_size)) {
         ds_source_destroy (&self);
         return NULL;
     }
@@ -336,13 +341,13 @@ ds_source_next (ds_source_t *self, ds_record_t *rec, ds_ingest_stats_t *stats)
         ds_log_error ("%s: read error: %s", self->path ? self->path : "capture", why);
         return DS_SOURCE_ERROR;
     }
-    stats->packets_read++;
-    stats->link [self->link]++;
     int64_t ts = (int64_t) hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
     rc = ds_parse_frame (self->dlt, data, hdr->caplen, ts, rec);
-    if (self->fast_cut && *self->fast_cut)                //  libpcap reads on
-        return source_fast_cut (self, hdr->caplen, stats) == 0 ? ds_source_next (self, rec, stats)
-                                                                : DS_SOURCE_ERROR;
+    if (self->fast_cut && *self->fast_cut)                //  not counted: libpcap reads on
+        return source_fast_cut (self, hdr->caplen) == 0 ? ds_source_next (self, rec, stats)
+                                                         : DS_SOURCE_ERROR;
+    stats->packets_read++;
+    stats->link [self->link]++;
     if (rc == DS_PARSE_OK)
         return DS_SOURCE_RECORD;
     if (rc == DS_PARSE_NON_IP)

@@ -159,10 +159,8 @@ source_fast_handover (ds_source_t *self)
 }
 
 int
-source_fast_cut (ds_source_t *self, uint32_t caplen, ds_ingest_stats_t *stats)
+source_fast_cut (ds_source_t *self, uint32_t caplen)
 {
-    stats->packets_read--;
-    stats->link [self->link]--;
     self->fast_pos -= 16 + (size_t) caplen;
     ds_log_warn ("%s: the file shrank while it was read, at offset %llu; read on from there",
                  self->path, (unsigned long long) (self->fast_base + self->fast_pos));
@@ -341,19 +339,7 @@ source_open_stream (ds_source_t *self, const char *path, bool is_stdin, char *er
             return NULL;
         }
     }
-    char pcap_err [PCAP_ERRBUF_SIZE] = "";
-    self->pcap = pcap_fopen_offline_with_tstamp_precision (file, PCAP_TSTAMP_PRECISION_MICRO,
-                                                           pcap_err);
-    if (!self->pcap) {
-        snprintf (err, err_size, "%s: not a pcap/pcapng capture: %s", path, pcap_err);
-        fclose (file);
-        if (ours)
-            close (fd);
-        ds_source_destroy (&self);
-        return NULL;
-    }
-    self->file = file;
-    if (source_check_link (self, path, err, err_size)) {
+    if (source_pcap_fopen (self, file, path, err, err_size)) {
         if (ours)
             close (fd);
         ds_source_destroy (&self);

@@ -47,6 +47,11 @@ struct ds_source_t {
 //  Checks the link type of an opened pcap: a clear error if unsupported.
 int source_check_link (ds_source_t *self, const char *what, char *err, size_t err_size);
 
+//  libpcap reads file (microsecond timestamps; it owns file from now on)
+//  and its link type is checked.  0, or -1 with err set (file closed
+//  if libpcap did not take it).
+int source_pcap_fopen (ds_source_t *self, FILE *file, const char *path, char *err, size_t err_size);
+
 //  Sets up the fast path for a file whose first 4 bytes are magic (0 if
 //  fewer), when it is classic pcap 2.4 in this host's order and not
 //  compressed (regular files only: a FIFO cannot be opened twice); on any
@@ -64,9 +69,10 @@ int source_fast_next (ds_source_t *self, struct pcap_pkthdr *hdr, const uint8_t 
 int source_fast_handover (ds_source_t *self);
 
 //  The frame just parsed lay in pages of the map that vanished (the file
-//  shrank under it; they read as zeros): it is not counted, and libpcap
-//  is to read on from its offset, as from a file cut there.  0 or -1.
-int source_fast_cut (ds_source_t *self, uint32_t caplen, ds_ingest_stats_t *stats);
+//  shrank under it; they read as zeros): libpcap is to read on from its
+//  offset, as from a file cut there (the caller counts nothing of it).
+//  0 or -1.
+int source_fast_cut (ds_source_t *self, uint32_t caplen);
 
 //  Opens a capture from a pipe or FIFO (see the top of source.c).  The
 //  bytes read to recognise it are served again to libpcap when it reads.

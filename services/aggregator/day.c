@@ -255,35 +255,52 @@ s_bits (uint64_t n)
     return n <= 1 ? 0 : bits;
 }
 
+//  The radix sorts' digits: 11 bits, so a day of 30,000 sources and
+//  100,000 pps sorts in 3 passes; every pass's counts, per thread.
+enum { S_RADIX_BITS = 11, S_RADIX_BUCKETS = 1 << S_RADIX_BITS,
+       S_RADIX_PASSES = (64 + S_RADIX_BITS - 1) / S_RADIX_BITS };
+static __thread uint32_t s_radix_counts [S_RADIX_PASSES][S_RADIX_BUCKETS];
+
+//  Turns a pass's counts of n keys into where each digit's keys start;
+//  false when one digit (first's, the first key's) holds them all: the
+//  pass moves nothing.
+static bool
+s_radix_starts (uint32_t *at, uint32_t n, uint32_t first)
+{
+    if (at [first] == n)
+        return false;
+    uint32_t sum = 0;
+    for (int d = 0; d < S_RADIX_BUCKETS; d++) {
+        uint32_t c = at [d];
+        at [d] = sum;
+        sum += c;
+    }
+    return true;
+}
+
 //  s_radix of keys alone whose packed form fits 32 bits (the usual day:
 //  fewer than 2^15 sources and 2^17 pps): sorted as u32 in the 2n u32 of
 //  scratch, half the bytes a pass moves, and unpacked back into keys.
 static void
 s_radix32 (uint64_t *keys, uint32_t *scratch, uint32_t n, int lo_bits, int passes)
 {
-    enum { DIGIT = 11, BUCKETS = 1 << DIGIT, PASSES = (32 + DIGIT - 1) / DIGIT };
-    static __thread uint32_t counts [PASSES][BUCKETS];
+    enum { MASK = S_RADIX_BUCKETS - 1 };
+    uint32_t (*counts) [S_RADIX_BUCKETS] = s_radix_counts;
     memset (counts, 0, (size_t) passes * sizeof counts [0]);
     uint32_t *from = scratch, *to = scratch + n;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t c = (uint32_t) (keys [i] >> 32 << lo_bits | (uint32_t) keys [i]);
         from [i] = c;
         for (int p = 0; p < passes; p++)
-            counts [p][(c >> (p * DIGIT)) & (BUCKETS - 1)]++;
+            counts [p][(c >> (p * S_RADIX_BITS)) & MASK]++;
     }
     for (int p = 0; p < passes; p++) {
-        int sh = p * DIGIT;
+        int sh = p * S_RADIX_BITS;
         uint32_t *at = counts [p];
-        if (at [(from [0] >> sh) & (BUCKETS - 1)] == n)
-            continue;                   //  one digit for all: nothing to move
-        uint32_t sum = 0;
-        for (int d = 0; d < BUCKETS; d++) {
-            uint32_t c = at [d];
-            at [d] = sum;
-            sum += c;
-        }
+        if (!s_radix_starts (at, n, (from [0] >> sh) & MASK))
+            continue;
         for (uint32_t i = 0; i < n; i++)
-            to [at [(from [i] >> sh) & (BUCKETS - 1)]++] = from [i];
+            to [at [(from [i] >> sh) & MASK]++] = from [i];
         uint32_t *t = from;
         from = to;
         to = t;
@@ -298,15 +315,13 @@ s_radix32 (uint64_t *keys, uint32_t *scratch, uint32_t n, int lo_bits, int passe
 //  Sorts keys [0, n) ascending (LSD radix, stable), vals (if not NULL)
 //  along with them.  Only bits [0, lo_bits) and [32, 32 + hi_bits) of a
 //  key may be set: the digits are taken from the key packed to lo_bits +
-//  hi_bits bits (the pp above the local), 11 bits each, so a day of 30,000
-//  sources and 100,000 pps is sorted in 3 passes.  tk and tv are scratch
-//  of n.
+//  hi_bits bits (the pp above the local).  tk and tv are scratch of n.
 static void
 s_radix (uint64_t *keys, uint32_t *vals, uint64_t *tk, uint32_t *tv, uint32_t n,
          int lo_bits, int hi_bits)
 {
-    enum { DIGIT = 11, BUCKETS = 1 << DIGIT, PASSES = (64 + DIGIT - 1) / DIGIT };
-    int passes = (lo_bits + hi_bits + DIGIT - 1) / DIGIT;
+    enum { MASK = S_RADIX_BUCKETS - 1 };
+    int passes = (lo_bits + hi_bits + S_RADIX_BITS - 1) / S_RADIX_BITS;
     if (n == 0)
         return;
     if (!vals && lo_bits + hi_bits <= 32) {
@@ -316,26 +331,20 @@ s_radix (uint64_t *keys, uint32_t *vals, uint64_t *tk, uint32_t *tv, uint32_t n,
     uint64_t *from = keys, *to = tk;
     uint32_t *vfrom = vals, *vto = tv;
     //  Every pass's counts in one read of the keys.
-    static __thread uint32_t counts [PASSES][BUCKETS];
+    uint32_t (*counts) [S_RADIX_BUCKETS] = s_radix_counts;
     memset (counts, 0, (size_t) passes * sizeof counts [0]);
 #define S_PACKED(k) ((k) >> 32 << lo_bits | (uint32_t) (k))
     for (uint32_t i = 0; i < n; i++) {
         uint64_t c = S_PACKED (keys [i]);
         for (int p = 0; p < passes; p++)
-            counts [p][(c >> (p * DIGIT)) & (BUCKETS - 1)]++;
+            counts [p][(c >> (p * S_RADIX_BITS)) & MASK]++;
     }
-#define S_DIGIT(k) ((S_PACKED (k) >> sh) & (BUCKETS - 1))
+#define S_DIGIT(k) ((S_PACKED (k) >> sh) & MASK)
     for (int p = 0; p < passes; p++) {
-        int sh = p * DIGIT;
+        int sh = p * S_RADIX_BITS;
         uint32_t *at = counts [p];
-        if (at [S_DIGIT (from [0])] == n)
-            continue;                   //  one digit for all: nothing to move
-        uint32_t sum = 0;
-        for (int d = 0; d < BUCKETS; d++) {
-            uint32_t c = at [d];
-            at [d] = sum;
-            sum += c;
-        }
+        if (!s_radix_starts (at, n, (uint32_t) S_DIGIT (from [0])))
+            continue;
         if (vals)
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t j = at [S_DIGIT (from [i])]++;

@@ -129,14 +129,21 @@ typedef struct {
     size_t size;
 } s_bytes_t;
 
+//  Writes size bytes of data to path, opened with mode ("wb", "ab").
+static void
+s_put (const char *path, const char *mode, const void *data, size_t size)
+{
+    FILE *f = fopen (path, mode);
+    assert_non_null (f);
+    assert_int_equal (fwrite (data, 1, size, f), size);
+    assert_int_equal (fclose (f), 0);
+}
+
 static void
 s_append (const char *path, void *arg)
 {
     const s_bytes_t *b = arg;
-    FILE *f = fopen (path, "ab");
-    assert_non_null (f);
-    assert_int_equal (fwrite (b->data, 1, b->size, f), b->size);
-    assert_int_equal (fclose (f), 0);
+    s_put (path, "ab", b->data, b->size);
 }
 
 //  Two traces are the same: every step, the counters, the final offset.
@@ -482,10 +489,7 @@ test_grows_while_read (void **state)
     s_read (whole, S_LIBPCAP, &ref);
     assert_int_equal (ref.n, 2501);
     for (s_how_t how = S_BUFFER; how <= S_MAP_SMALL; how++) {
-        f = fopen (path, "wb");
-        assert_non_null (f);
-        assert_int_equal (fwrite (bytes, 1, first, f), first);
-        fclose (f);
+        s_put (path, "wb", bytes, first);
         s_bytes_t rest = { bytes + first, sizeof bytes - first };
         s_trace_t a;
         s_read_at (path, how, &a, 100, s_append, &rest);
@@ -506,11 +510,8 @@ test_foreign_sigbus (void **state)
     s_path ("foreign.pcap", path, sizeof path);
     s_path ("foreign.bin", other, sizeof other);
     s_paged_capture (path, 64);
-    FILE *f = fopen (other, "wb");
-    assert_non_null (f);
     static uint8_t page [8192];
-    assert_int_equal (fwrite (page, 1, sizeof page, f), sizeof page);
-    fclose (f);
+    s_put (other, "wb", page, sizeof page);
     pid_t pid = fork ();
     assert_true (pid >= 0);
     if (pid == 0) {

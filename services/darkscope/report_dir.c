@@ -18,8 +18,8 @@
 
 #define S_OPEN_MAX  8                   //  files open at once (the report has 2)
 #define S_STALE_MAX 64                  //  files of an earlier report to remove at the commit
-#define S_STAGE     ".darkscope-report.XXXXXX"
-#define S_STAGE_PREFIX_LEN 18           //  ".darkscope-report."
+#define S_STAGE_PREFIX ".darkscope-report."
+#define S_STAGE     S_STAGE_PREFIX "XXXXXX"
 #define S_STALE_S   60                  //  a staging directory untouched this long, unlocked: left
 
 struct _ds_rdir_t {
@@ -65,7 +65,7 @@ s_sweep (ds_rdir_t *self)
         return;
     struct dirent *e;
     while ((e = readdir (dir))) {
-        if (strncmp (e->d_name, S_STAGE, S_STAGE_PREFIX_LEN) != 0)
+        if (strncmp (e->d_name, S_STAGE_PREFIX, sizeof S_STAGE_PREFIX - 1) != 0)
             continue;
         char path [PATH_MAX];
         if (snprintf (path, sizeof path, "%s/%s", self->path, e->d_name) >= (int) sizeof path)
